@@ -1,0 +1,149 @@
+/*
+ * util.c: allocation that never fails silently, file reading, Jansson hooks.
+ * Owns nothing global but the Jansson allocator setting.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "sipas/util.h"
+
+/* Report a broken invariant and abort. */
+void
+assert_fail(const char *expr, const char *file, int line)
+{
+	fprintf(stderr, "%s:%d: assertion failed: %s\n", file, line, expr);
+	abort();
+}
+
+/* Out of memory: fatal. */
+static void __attribute__((noreturn))
+util_oom(size_t size)
+{
+	fprintf(stderr, "out of memory (%zu bytes)\n", size);
+	abort();
+}
+
+/* malloc that never returns NULL. */
+void *
+xmalloc(size_t size)
+{
+	void *p = malloc(size == 0 ? 1 : size);
+
+	if (p == NULL)
+		util_oom(size);
+	return p;
+}
+
+/* calloc that never returns NULL. */
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size);
+
+	if (p == NULL)
+		util_oom(n * size);
+	return p;
+}
+
+/* reallocarray that never returns NULL and checks the product. */
+void *
+xreallocarray(void *p, size_t n, size_t size)
+{
+	void *q;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		util_oom(SIZE_MAX);
+	q = realloc(p, n * size == 0 ? 1 : n * size);
+	if (q == NULL)
+		util_oom(n * size);
+	return q;
+}
+
+/* strdup that never returns NULL. */
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+/* strndup that never returns NULL. */
+char *
+xstrndup(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *p = xmalloc(len + 1);
+
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+/* asprintf that never fails. */
+int
+xasprintf(char **ret, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(ret, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		util_oom(strlen(fmt));
+	return n;
+}
+
+/* Jansson's allocator: xmalloc. */
+static void *
+util_json_malloc(size_t size)
+{
+	return xmalloc(size);
+}
+
+/* Route Jansson's allocations through xmalloc. */
+void
+util_jansson_init(void)
+{
+	json_set_alloc_funcs(util_json_malloc, free);
+}
+
+/* Read a whole file into a NUL-terminated buffer. */
+char *
+util_file_read(const char *path, size_t *lenp, char **cause)
+{
+	FILE *f;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if ((f = fopen(path, "rb")) == NULL) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (cap - len < 65536) {
+			cap = cap == 0 ? 65536 : cap * 2;
+			buf = xreallocarray(buf, cap, 1);
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	if (lenp != NULL)
+		*lenp = len;
+	return buf;
+}

@@ -1,0 +1,1 @@
+/* placeholder */ typedef int sipas_placeholder_t;

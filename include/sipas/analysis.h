@@ -1,0 +1,120 @@
+/*
+ * analysis.h: the statistics of spec/methodology.md, pure computation.
+ *
+ * No I/O, no logging, no libevent, no libpq: callers (sipasd, sipasctl, tests)
+ * feed rows and read numbers. Memory is bounded by units, strata, PSUs and
+ * items, never by the number of rows: each row is folded into sufficient
+ * statistics as it arrives (methodology section 4).
+ *
+ * Design per unit: a row without a psu is its own primary sampling unit; a row
+ * without a stratum belongs to the unit's one unnamed stratum. A unit is
+ * "complex" when any weight differs from 1 or any row names a stratum or psu.
+ */
+#ifndef SIPAS_ANALYSIS_H
+#define SIPAS_ANALYSIS_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "sipas/survey.h"
+
+#define ANSWER_NONE INT_MIN
+
+/* One response as the analysis sees it; everything borrowed. */
+struct analysis_row {
+	double weight;	     /* > 0 */
+	const char *stratum; /* NULL or "": none */
+	const char *psu;     /* NULL or "": the row is its own PSU */
+	const int *answers;  /* survey->nitems values; ANSWER_NONE = no answer */
+};
+
+/* A percentage index with its interval. NAN where there is none (JSON null). */
+struct estimate {
+	double value; /* 0-100 */
+	double ci_low;
+	double ci_high;
+	double se; /* linearized standard error of value, percentage points */
+	double df; /* degrees of freedom of the interval (INFINITY: normal) */
+	long n;	   /* respondents who answered (groups: at least one item) */
+};
+
+/* Improvement priority inputs of one item (methodology section 5). */
+struct priority {
+	double importance;  /* corrected item-total correlation, NAN if undefined */
+	double performance; /* the item index */
+	int priority;	    /* above median importance, below median performance */
+};
+
+struct unit_result {
+	char *unit;
+	int complex;
+	long respondents;
+	int lonely_psu; /* a stratum had one PSU and contributed 0 (warning) */
+	struct estimate *groups; /* survey->ngroups, post-order; overall last */
+	struct estimate *items;	 /* survey->nitems */
+	double **dist;		 /* [item][value index]: weighted share, 0-100 */
+	double *alpha;		 /* [group]: Cronbach's alpha of leaf groups, else NAN */
+	long *alpha_n;		 /* [group]: respondents who answered all its items */
+	struct priority *priorities; /* [item] for satisfaction items */
+};
+
+struct result {
+	const struct survey *survey;
+	double level;
+	struct unit_result *units; /* sorted by unit code (bytewise) */
+	size_t nunits;
+};
+
+struct analysis;
+
+/* Start an analysis of one survey at confidence level (0 < level < 1). */
+struct analysis *analysis_create(const struct survey *, double level);
+void analysis_free(struct analysis *);
+/* Fold one row into the accumulator of unit key (copied). */
+void analysis_add(struct analysis *, const char *unit, const struct analysis_row *);
+/* Number of distinct units seen. */
+size_t analysis_unit_count(const struct analysis *);
+/* Compute every unit's indices; the analysis stays usable. */
+struct result *analysis_result(struct analysis *);
+void result_free(struct result *);
+
+/* Output: interfaces.md section 4. Returns a new JSON text (caller frees). */
+char *result_to_json(const struct result *, int pretty);
+/* One CSV row per unit and index: unit,kind,code,value,ci_low,ci_high,n. */
+char *result_to_csv(const struct result *);
+/* Find a unit in a result, or NULL. */
+const struct unit_result *result_unit_find(const struct result *, const char *unit);
+
+/* --- interval helpers (exposed for tests) --- */
+
+/* Wilson score interval for x of n at level (R prop.test, correct = FALSE), 0-1. */
+void stats_wilson(double x, double n, double level, double *lo, double *hi);
+/* Two-sided Student quantile for level on df (df = INFINITY: normal). */
+double stats_t_quantile(double level, double df);
+
+/* --- comparisons (methodology section 5) --- */
+
+struct change {
+	double diff; /* b - a, percentage points */
+	double se;
+	double z;
+	double p; /* two-sided, normal */
+	int significant; /* p < 0.05 */
+};
+/* Change from a (earlier) to b (later); -1 if either has no value or SE. */
+int stats_change(const struct estimate *a, const struct estimate *b, struct change *);
+
+enum rank_flag {
+	RANK_NONE,   /* no value or too few respondents */
+	RANK_ABOVE,  /* interval entirely above the parent's value */
+	RANK_WITHIN,
+	RANK_BELOW,
+};
+enum rank_flag stats_rank_flag(const struct estimate *child, double parent_value);
+const char *stats_rank_flag_name(enum rank_flag);
+
+/* WLS slope of y over x with weights 1/se^2; -1 if fewer than 2 usable points. */
+int stats_trend(const double *x, const double *y, const double *se, size_t n,
+    double *slope, double *slope_se);
+
+#endif

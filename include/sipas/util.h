@@ -1,0 +1,36 @@
+/*
+ * util.h: memory helpers that never return NULL, small string helpers.
+ *
+ * Out of memory is the one run-time condition that is fatal (STYLE.md, tier 2):
+ * xmalloc and friends abort with a message instead of returning NULL.
+ */
+#ifndef SIPAS_UTIL_H
+#define SIPAS_UTIL_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* A bug: stays on in release builds, aborts with file:line. */
+#define ASSERT(x)                                                              \
+	do {                                                                   \
+		if (!(x))                                                      \
+			assert_fail(#x, __FILE__, __LINE__);                   \
+	} while (0)
+
+void assert_fail(const char *, const char *, int) __attribute__((noreturn));
+
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xreallocarray(void *, size_t, size_t);
+char *xstrdup(const char *);
+char *xstrndup(const char *, size_t);
+int xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)));
+
+/* Route Jansson's allocations through xmalloc (call once at start). */
+void util_jansson_init(void);
+
+/* Read a whole small file (survey definitions, configs); NULL and *cause on error. */
+char *util_file_read(const char *path, size_t *lenp, char **cause);
+
+#endif
