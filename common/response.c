@@ -1,1 +1,437 @@
-/* placeholder */ typedef int sipas_placeholder_t;
+/*
+ * response.c: the validated response type and the parsers of its fields:
+ * channel names, ISO 8601 times (offset +07:00 when none is given), answers
+ * on an item's scale and sampling weights.
+ *
+ * Pure functions on strings: no I/O, no logging. Callers decide what an error
+ * means (a CSV row rejected, an HTTP 422, an SMS reply) and report it once.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sipas/response.h"
+#include "sipas/util.h"
+
+/* How much of a bad value a message quotes. */
+#define RESPONSE_QUOTE_MAX 40
+
+static const char *const channel_names[] = {
+	[CHANNEL_PAPER] = "paper",
+	[CHANNEL_WEB] = "web",
+	[CHANNEL_SMS] = "sms",
+	[CHANNEL_KIOSK] = "kiosk",
+};
+#define CHANNEL_COUNT ((int)(sizeof channel_names / sizeof channel_names[0]))
+
+/* The channel's name. */
+const char *
+channel_name(enum channel c)
+{
+	ASSERT((int)c >= 0 && (int)c < CHANNEL_COUNT);
+	return channel_names[c];
+}
+
+/* Channel by name, case-insensitive; -1 if unknown. */
+int
+channel_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < CHANNEL_COUNT; i++) {
+		if (strcasecmp(s, channel_names[i]) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* Skip ASCII spaces and tabs at both ends: a borrowed span [*sp, *sp + *lenp). */
+static void
+response_trim(const char *s, const char **sp, size_t *lenp)
+{
+	size_t len = strlen(s);
+
+	while (len > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	*sp = s;
+	*lenp = len;
+}
+
+/* A copy of a bad value for a message, shortened at a UTF-8 boundary. */
+static char *
+response_quote(const char *s, size_t len)
+{
+	char *out;
+	size_t n = len;
+
+	if (n <= RESPONSE_QUOTE_MAX)
+		return xstrndup(s, n);
+	n = RESPONSE_QUOTE_MAX;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	xasprintf(&out, "%.*s...", (int)n, s);
+	return out;
+}
+
+/* --- time --- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
+static int64_t
+time_days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* The date of a day number since 1970-01-01 (inverse of the above). */
+static void
+time_civil_from_days(int64_t z, int64_t *yp, int *mp, int *dp)
+{
+	int64_t era, doe, yoe, y, doy, mp0;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp0 = (5 * doy + 2) / 153;
+	*dp = (int)(doy - (153 * mp0 + 2) / 5 + 1);
+	*mp = (int)(mp0 < 10 ? mp0 + 3 : mp0 - 9);
+	*yp = y + (*mp <= 2);
+}
+
+/* Days in month m of year y. */
+static int
+time_month_days(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return days[m - 1];
+}
+
+/* Exactly n decimal digits at *pp into *v; advances *pp. */
+static int
+time_digits(const char **pp, int n, int *v)
+{
+	const char *p = *pp;
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		*v = *v * 10 + (p[i] - '0');
+	}
+	*pp = p + n;
+	return 0;
+}
+
+/* Parse an ISO 8601 date or date-time (see response.h). */
+int
+time_parse_iso8601(const char *text, int64_t *utc, int *tz_minutes, char **cause)
+{
+	const char *s, *p;
+	char *copy = NULL, *q;
+	size_t len;
+	int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign, tz;
+
+	response_trim(text, &s, &len);
+	copy = xstrndup(s, len);
+	p = copy;
+
+	if (time_digits(&p, 4, &y) != 0 || *p++ != '-' ||
+	    time_digits(&p, 2, &mo) != 0 || *p++ != '-' ||
+	    time_digits(&p, 2, &d) != 0)
+		goto bad;
+	tz = RESPONSE_TZ_DEFAULT;
+	if (*p == 'T' || *p == 't' || *p == ' ') {
+		p++;
+		if (time_digits(&p, 2, &h) != 0 || *p++ != ':' ||
+		    time_digits(&p, 2, &mi) != 0)
+			goto bad;
+		if (*p == ':') {
+			p++;
+			if (time_digits(&p, 2, &sec) != 0)
+				goto bad;
+			if (*p == '.' || *p == ',') {
+				p++;
+				if (*p < '0' || *p > '9')
+					goto bad;
+				while (*p >= '0' && *p <= '9')
+					p++;
+			}
+		}
+		if (*p == 'Z' || *p == 'z') {
+			p++;
+			tz = 0;
+		} else if (*p == '+' || *p == '-') {
+			sign = *p++ == '-' ? -1 : 1;
+			if (time_digits(&p, 2, &oh) != 0)
+				goto bad;
+			if (*p == ':') {
+				p++;
+				if (time_digits(&p, 2, &om) != 0)
+					goto bad;
+			} else if (*p != '\0' && time_digits(&p, 2, &om) != 0)
+				goto bad;
+			if (oh > 14 || om > 59 || (oh == 14 && om != 0)) {
+				xasprintf(cause, "time zone offset out of range in \"%s\"",
+				    copy);
+				goto fail;
+			}
+			tz = sign * (oh * 60 + om);
+		}
+	}
+	if (*p != '\0')
+		goto bad;
+
+	if (mo < 1 || mo > 12 || d < 1 || d > time_month_days(y, mo)) {
+		xasprintf(cause, "no such date: %04d-%02d-%02d", y, mo, d);
+		goto fail;
+	}
+	if (h > 23 || mi > 59 || sec > 59) {
+		xasprintf(cause, "no such time of day: %02d:%02d:%02d", h, mi, sec);
+		goto fail;
+	}
+	*utc = time_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	    (int64_t)tz * 60;
+	*tz_minutes = tz;
+	free(copy);
+	return 0;
+
+bad:
+	q = response_quote(s, len);
+	xasprintf(cause,
+	    "\"%s\" is not an ISO 8601 date or date-time "
+	    "(2025-04-23 or 2025-04-23T13:59:00+07:00)", q);
+	free(q);
+fail:
+	free(copy);
+	return -1;
+}
+
+/* Format utc as local time at offset tz_minutes, e.g. 2025-04-23T13:59:00+07:00. */
+void
+time_format_iso8601(int64_t utc, int tz_minutes, char *buf)
+{
+	int64_t local = utc + (int64_t)tz_minutes * 60, days, secs, y;
+	int m, d, off;
+	char zone[16], tmp[80];
+
+	days = local / 86400;
+	secs = local % 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	time_civil_from_days(days, &y, &m, &d);
+	off = tz_minutes < 0 ? -tz_minutes : tz_minutes;
+	if (tz_minutes == 0)
+		strcpy(zone, "Z");
+	else {
+		snprintf(zone, sizeof zone, "%c%02d:%02d", tz_minutes < 0 ? '-' : '+',
+		    off / 60 % 100, off % 60);
+	}
+	/* tmp is large enough for any input; a sane one fits in 32 bytes. */
+	snprintf(tmp, sizeof tmp, "%04lld-%02d-%02dT%02d:%02d:%02d%s", (long long)y,
+	    m, d, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60), zone);
+	snprintf(buf, 32, "%.31s", tmp);
+}
+
+/* --- answers and weights --- */
+
+/* Append "NAME (v1, v2, ...)" of a scale to a message. */
+static char *
+response_scale_describe(const struct scale *sc)
+{
+	char *out, *tmp;
+	int i;
+
+	xasprintf(&out, "%s (", sc->name);
+	for (i = 0; i < sc->nvalues; i++) {
+		xasprintf(&tmp, "%s%s%d", out, i == 0 ? "" : ", ", sc->values[i]);
+		free(out);
+		out = tmp;
+	}
+	xasprintf(&tmp, "%s)", out);
+	free(out);
+	return tmp;
+}
+
+/* Parse an answer: empty is ANSWER_NONE, else an integer on the item's scale. */
+int
+response_answer_parse(const struct item *it, const char *text, int *v, char **cause)
+{
+	const struct scale *sc = it->scale;
+	const char *s, *p;
+	size_t len, i;
+	long val = 0;
+	int neg = 0, ok = 1, k;
+	char *desc, *q;
+
+	response_trim(text, &s, &len);
+	if (len == 0) {
+		*v = ANSWER_NONE;
+		return 0;
+	}
+	p = s;
+	i = 0;
+	if (*p == '-' || *p == '+') {
+		neg = *p == '-';
+		i++;
+	}
+	if (i == len || len - i > 9)
+		ok = 0;
+	for (; ok && i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			ok = 0;
+		else
+			val = val * 10 + (p[i] - '0');
+	}
+	if (neg)
+		val = -val;
+	if (ok) {
+		for (k = 0; k < sc->nvalues; k++) {
+			if (sc->values[k] == val) {
+				*v = (int)val;
+				return 0;
+			}
+		}
+	}
+	desc = response_scale_describe(sc);
+	if (ok)
+		xasprintf(cause, "value %ld is not on scale %s", val, desc);
+	else {
+		q = response_quote(s, len);
+		xasprintf(cause, "value \"%s\" is not on scale %s", q, desc);
+		free(q);
+	}
+	free(desc);
+	return -1;
+}
+
+/* Parse a weight: a finite decimal number > 0. */
+int
+response_weight_parse(const char *text, double *w, char **cause)
+{
+	const char *s;
+	char *copy, *end, *q;
+	size_t len, i;
+	double x;
+	int ok = 1;
+
+	response_trim(text, &s, &len);
+	copy = xstrndup(s, len);
+	if (len == 0)
+		ok = 0;
+	/* Decimal only: strtod would also take "inf", "nan" and hex. */
+	for (i = 0; ok && i < len; i++) {
+		if (strchr("0123456789.eE+-", copy[i]) == NULL)
+			ok = 0;
+	}
+	if (ok) {
+		errno = 0;
+		x = strtod(copy, &end);
+		if (end == copy || *end != '\0' || errno == ERANGE || !isfinite(x) ||
+		    !(x > 0))
+			ok = 0;
+	}
+	if (!ok) {
+		q = response_quote(s, len);
+		xasprintf(cause, "weight must be a number > 0, got \"%s\"", q);
+		free(q);
+		free(copy);
+		return -1;
+	}
+	*w = x;
+	free(copy);
+	return 0;
+}
+
+/* --- the response --- */
+
+/* A new empty response with room for every item of the survey. */
+struct response *
+response_create(const struct survey *survey)
+{
+	struct response *r = xcalloc(1, sizeof *r);
+
+	r->nanswers = survey->nitems;
+	r->answers = xreallocarray(NULL, r->nanswers > 0 ? r->nanswers : 1,
+	    sizeof *r->answers);
+	response_clear(r);
+	return r;
+}
+
+/* Free the response and its strings. */
+void
+response_free(struct response *r)
+{
+	if (r == NULL)
+		return;
+	response_clear(r);
+	free(r->answers);
+	free(r->resp_keys);
+	free(r->resp_values);
+	free(r);
+}
+
+/* Reset every field to its default; answers to ANSWER_NONE. */
+void
+response_clear(struct response *r)
+{
+	int i;
+
+	free(r->id);
+	free(r->unit);
+	free(r->stratum);
+	free(r->psu);
+	r->id = r->unit = r->stratum = r->psu = NULL;
+	for (i = 0; i < r->nresp; i++) {
+		free(r->resp_keys[i]);
+		free(r->resp_values[i]);
+	}
+	r->nresp = 0;
+	r->submitted_at = 0;
+	r->tz_minutes = RESPONSE_TZ_DEFAULT;
+	r->has_time = 0;
+	r->channel = CHANNEL_PAPER;
+	r->weight = 1;
+	for (i = 0; i < r->nanswers; i++)
+		r->answers[i] = ANSWER_NONE;
+}
+
+/* Add one respondent.<key> demographic. */
+void
+response_respondent_add(struct response *r, const char *key, const char *value)
+{
+	if (r->nresp == r->resp_alloc) {
+		r->resp_alloc = r->resp_alloc == 0 ? 4 : r->resp_alloc * 2;
+		r->resp_keys = xreallocarray(r->resp_keys, r->resp_alloc,
+		    sizeof *r->resp_keys);
+		r->resp_values = xreallocarray(r->resp_values, r->resp_alloc,
+		    sizeof *r->resp_values);
+	}
+	r->resp_keys[r->nresp] = xstrdup(key);
+	r->resp_values[r->nresp] = xstrdup(value);
+	r->nresp++;
+}

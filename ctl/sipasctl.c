@@ -1,1 +1,158 @@
-int main(void){return 0;}
+/*
+ * sipasctl.c: main() of the operator's tool: library set-up, the global
+ * options and the dispatch to a verb of the ctl_verbs table (ctl.h). It knows
+ * no verb's options and does no work of its own.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "sipas/util.h"
+
+#include "ctl.h"
+#include "db.h"
+
+/* The verbs, in the order sipasctl --help lists them. */
+const struct ctl_verb ctl_verbs[] = {
+	{ "analyze",
+	    "--survey SURVEY --input FILE.csv [--level 0.95] [--format json|csv]",
+	    "compute the indices of a responses CSV (no database)", 0,
+	    ctl_analyze_run },
+	{ "init", "", "create or upgrade the schema, load the built-in surveys",
+	    1, ctl_init_run },
+	{ "unit", "import UNITS.csv", "add or update units (code,name,level,parent)",
+	    1, ctl_unit_run },
+	{ "survey", "load FILE.json", "store a custom survey definition", 1,
+	    ctl_survey_run },
+	{ "token", "create --role ROLE [--unit CODE] [--name TEXT] | list | revoke ID|NAME",
+	    "manage API tokens", 1, ctl_token_run },
+	{ "export", "--survey CODE [--unit CODE] [--from DATE] [--to DATE]",
+	    "stream stored responses as a responses CSV", 1, ctl_export_run },
+	{ NULL, NULL, NULL, 0, NULL },
+};
+
+/* A verb by name, or NULL. */
+const struct ctl_verb *
+ctl_verb_find(const char *name)
+{
+	const struct ctl_verb *v;
+
+	for (v = ctl_verbs; v->name != NULL; v++) {
+		if (strcmp(v->name, name) == 0)
+			return v;
+	}
+	return NULL;
+}
+
+/* One verb's usage line. */
+void
+ctl_verb_usage(FILE *f, const struct ctl_verb *v)
+{
+	fprintf(f, "usage: sipasctl %s%s%s%s\n", v->needs_db ? "[--db CONNINFO] " : "",
+	    v->name, *v->usage != '\0' ? " " : "", v->usage);
+}
+
+/* A message to stderr, prefixed with the program's name. */
+void
+ctl_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sipasctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* The global usage: options and every verb. */
+static void
+ctl_usage(FILE *f)
+{
+	const struct ctl_verb *v;
+
+	fprintf(f, "usage: sipasctl [--db CONNINFO] COMMAND [ARGS]\n"
+		   "       sipasctl --help | --version | help COMMAND\n\n"
+		   "commands:\n");
+	for (v = ctl_verbs; v->name != NULL; v++)
+		fprintf(f, "  %-10s %s\n", v->name, v->help);
+	fprintf(f, "\nExit status: 0 done, 1 run-time failure, 2 bad usage or input.\n");
+}
+
+/* sipasctl help [COMMAND]. */
+static int
+ctl_help(int argc, char **argv)
+{
+	const struct ctl_verb *v;
+
+	if (argc < 2) {
+		ctl_usage(stdout);
+		return CTL_EXIT_OK;
+	}
+	if ((v = ctl_verb_find(argv[1])) == NULL) {
+		ctl_warnx("unknown command '%s'", argv[1]);
+		ctl_usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	ctl_verb_usage(stdout, v);
+	printf("%s\n", v->help);
+	return CTL_EXIT_OK;
+}
+
+/* Global options, then the verb. */
+int
+main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl ctl = { NULL };
+	const struct ctl_verb *v;
+	int ch;
+
+	util_jansson_init();
+	gsl_set_error_handler_off();
+
+	/* "+": stop at the verb, whose options are its own. */
+	while ((ch = getopt_long(argc, argv, "+hV", options, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			ctl.db = optarg;
+			break;
+		case 'h':
+			ctl_usage(stdout);
+			return CTL_EXIT_OK;
+		case 'V':
+			printf("sipasctl %s\n", PACKAGE_VERSION);
+			return CTL_EXIT_OK;
+		default:
+			ctl_usage(stderr);
+			return CTL_EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		ctl_usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	if (strcmp(argv[0], "help") == 0)
+		return ctl_help(argc, argv);
+	if ((v = ctl_verb_find(argv[0])) == NULL) {
+		ctl_warnx("unknown command '%s'", argv[0]);
+		ctl_usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	/* The verb parses its own argv with getopt_long from the start. */
+	optind = 0;
+	return v->run(&ctl, argc, argv);
+}

@@ -4,7 +4,19 @@
  * Bytes are pushed in any chunks; each complete data row is validated against
  * the survey and handed to a callback as a struct response, or reported as an
  * error naming the row (first data row = 1), column (1-based) and reason.
- * Built on libcsv: RFC 4180 quoting, CRLF or LF, a UTF-8 BOM is skipped.
+ * Built on libcsv: RFC 4180 quoting, CRLF or LF, a UTF-8 BOM is skipped;
+ * blank lines and rows whose fields are all empty (a spreadsheet's ",,,,")
+ * are skipped and not counted. Fields are trimmed of spaces and tabs. Column
+ * names unit, id, submitted_at, channel, weight, stratum, psu and the
+ * respondent. prefix match in any case; item codes match exactly. Memory is
+ * bounded by one row (at most CSVIN_ROW_MAX bytes), never by the input.
+ *
+ * A bad row is reported once per bad field (or once when its number of fields
+ * is wrong), counts once in csvin_bad_rows and never reaches the row callback.
+ * Header problems (unknown, duplicate or empty column name, no unit column,
+ * invalid UTF-8) are all reported with row 0, then reading stops: csvin_push
+ * and csvin_finish return -1. So do broken quoting and an over-long row, which
+ * leave no way to find the next row.
  */
 #ifndef SIPAS_CSVIN_H
 #define SIPAS_CSVIN_H
@@ -13,27 +25,36 @@
 
 #include "sipas/response.h"
 
+/* The longest row accepted, in bytes. */
+#define CSVIN_ROW_MAX (1024 * 1024)
+
 struct csvin;
 
+/* Everything borrowed, valid during the callback only. */
 struct csvin_error {
 	long row;     /* data row, first = 1; 0 for the header or the whole file */
 	int column;   /* 1-based; 0 when not about one column */
-	const char *column_name; /* or NULL */
+	const char *column_name; /* the column's header text, or NULL */
 	const char *reason;
 };
 
-/* A good row: return 0 to go on, -1 to stop reading. */
+/* A good row (response borrowed, valid during the call): 0 goes on, -1 stops. */
 typedef int (*csvin_row_cb)(const struct response *, long row, void *arg);
-/* A bad row (or bad header): return 0 to go on, -1 to stop. */
+/* A bad field, row or header: return 0 to go on, -1 to stop. */
 typedef int (*csvin_error_cb)(const struct csvin_error *, void *arg);
 
+/* A reader for survey (borrowed; must outlive it); either callback may be NULL. */
 struct csvin *csvin_create(const struct survey *, csvin_row_cb, csvin_error_cb, void *arg);
+/* Free a reader; NULL-safe. */
 void csvin_free(struct csvin *);
-/* Push bytes; -1 when a callback stopped or the header was unusable. */
+/* Push bytes; -1 once a callback stopped or the input cannot be read on. */
 int csvin_push(struct csvin *, const char *buf, size_t len);
-/* End of input; -1 as above, or on an empty file or an unterminated quote. */
+/*
+ * End of input; -1 as above, or on an empty file (no header) or an
+ * unterminated quote. 0 does not mean every row was good: see csvin_bad_rows.
+ */
 int csvin_finish(struct csvin *);
-/* Rows seen so far (good and bad), and bad ones. */
+/* Data rows seen so far (good and bad), and bad ones. */
 long csvin_rows(const struct csvin *);
 long csvin_bad_rows(const struct csvin *);
 

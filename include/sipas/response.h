@@ -1,13 +1,22 @@
 /*
  * response.h: the one validated response type every channel produces (web
- * form, API JSON, SMS, CSV upload) and the store and analysis consume.
+ * form, API JSON, SMS, CSV upload) and the store and analysis consume, with
+ * the parsers of its fields (channel, ISO 8601 time, answer, weight).
+ *
+ * A response owns every string and array it points to; response_free frees
+ * them. Answers are indexed like survey->items; ANSWER_NONE (analysis.h) is
+ * "no answer", never 0.
  */
 #ifndef SIPAS_RESPONSE_H
 #define SIPAS_RESPONSE_H
 
 #include <stdint.h>
 
+#include "sipas/analysis.h"
 #include "sipas/survey.h"
+
+/* The offset assumed when a time has none: Vietnam, +07:00. */
+#define RESPONSE_TZ_DEFAULT (7 * 60)
 
 enum channel {
 	CHANNEL_PAPER,
@@ -17,38 +26,49 @@ enum channel {
 };
 
 struct response {
-	char *id;	/* the source's id, or NULL */
-	char *unit;
+	char *id;	      /* the source's id, or NULL */
+	char *unit;	      /* unit code, never NULL once validated */
 	int64_t submitted_at; /* Unix seconds, UTC; 0 when not given */
-	int tz_minutes;	      /* offset the time was given in */
-	int has_time;
-	enum channel channel;
-	double weight;
-	char *stratum; /* or NULL */
-	char *psu;     /* or NULL */
-	int *answers;  /* survey->nitems, ANSWER_NONE for no answer */
+	int tz_minutes;	      /* offset the time was given in (east of UTC) */
+	int has_time;	      /* 1 when submitted_at was given */
+	enum channel channel; /* CHANNEL_PAPER by default */
+	double weight;	      /* > 0, 1 by default */
+	char *stratum;	      /* or NULL */
+	char *psu;	      /* or NULL */
+	int *answers;	      /* survey->nitems, ANSWER_NONE for no answer */
 	int nanswers;
-	char **resp_keys; /* respondent.<field> demographics */
-	char **resp_values;
+	char **resp_keys;     /* respondent.<field> demographics: field names */
+	char **resp_values;   /* and their values */
 	int nresp;
+	int resp_alloc;	      /* slots allocated in resp_keys/resp_values */
 };
 
+/* The channel's name: paper, web, sms, kiosk. */
 const char *channel_name(enum channel);
-/* Channel by name; -1 if unknown. */
+/* Channel by name (case-insensitive); -1 if unknown. */
 int channel_parse(const char *);
 
-/* ISO 8601: a date (midnight, +07:00) or date-time with Z or an offset. */
-int time_parse_iso8601(const char *, int64_t *utc, int *tz_minutes);
+/*
+ * ISO 8601: a date alone (midnight), or a date-time (T or a space between)
+ * with optional seconds and fraction (truncated), then Z, +HH:MM, +HHMM, +HH
+ * or nothing; no offset means +07:00. 0, or -1 with *cause.
+ */
+int time_parse_iso8601(const char *, int64_t *utc, int *tz_minutes, char **cause);
 /* Format as 2025-04-23T13:59:00+07:00 into buf (at least 32 bytes). */
 void time_format_iso8601(int64_t utc, int tz_minutes, char *buf);
 
 /* Parse an answer cell for item: 0 and *v, or -1 with *cause (not on the scale). */
 int response_answer_parse(const struct item *, const char *text, int *v, char **cause);
-/* Parse a weight: finite and > 0. */
+/* Parse a weight: a finite decimal number > 0; 0, or -1 with *cause. */
 int response_weight_parse(const char *text, double *w, char **cause);
 
+/* A new empty response for survey: every answer ANSWER_NONE, weight 1. */
 struct response *response_create(const struct survey *);
+/* Free a response and everything it owns; NULL-safe. */
 void response_free(struct response *);
+/* Back to the state response_create gave, keeping the allocations. */
 void response_clear(struct response *);
+/* Add a respondent.<key> demographic (both copied). */
+void response_respondent_add(struct response *, const char *key, const char *value);
 
 #endif

@@ -1,0 +1,626 @@
+/*
+ * test_csvin.c: the responses CSV reader and the field parsers of response.c,
+ * table-driven from tests/data/csv/:
+ *
+ *   cases.tsv   FILE SURVEY RC ROWS BAD DUMP: what csvin_finish (or the
+ *               failing csvin_push) returns, rows seen, bad rows, and the file
+ *               the good rows must dump to ("-" for none)
+ *   errors.tsv  FILE ROW COLUMN REASON: every error of FILE, in order; REASON
+ *               is a substring of the reported reason
+ *   times.tsv   TEXT UTC TZ FORMATTED, or TEXT - CAUSE: time_parse_iso8601
+ *   weights.tsv TEXT VALUE, or TEXT - CAUSE: response_weight_parse
+ *
+ * Every case is read whole, one byte at a time and in random chunk sizes; the
+ * transcripts (rows, errors, result) must all be the same.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "sipas/csvin.h"
+#include "sipas/response.h"
+#include "sipas/survey.h"
+#include "sipas/util.h"
+
+#include "tap.h"
+
+/* A growing string. */
+struct buf {
+	char *s;
+	size_t len;
+	size_t cap;
+};
+
+/* Append formatted text to b. */
+static void __attribute__((format(printf, 2, 3)))
+buf_add(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->s = xreallocarray(b->s, b->cap, 1);
+	}
+	memcpy(b->s + b->len, s, n + 1);
+	b->len += n;
+	free(s);
+}
+
+/* Append s with newlines, tabs and backslashes escaped. */
+static void
+buf_add_escaped(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\n')
+			buf_add(b, "\\n");
+		else if (*s == '\r')
+			buf_add(b, "\\r");
+		else if (*s == '\t')
+			buf_add(b, "\\t");
+		else if (*s == '\\')
+			buf_add(b, "\\\\");
+		else
+			buf_add(b, "%c", *s);
+	}
+}
+
+/* The text of b ("" when empty). */
+static const char *
+buf_str(const struct buf *b)
+{
+	return b->s == NULL ? "" : b->s;
+}
+
+/* What one read of a case produced. */
+struct run {
+	struct buf dump;   /* one line per good row */
+	struct buf errors; /* ROW\tCOLUMN\tNAME\tREASON per error */
+	int rc;
+	long rows;
+	long bad;
+	long good;
+	long stop_after; /* row callback says stop after this many rows (0: never) */
+	int stop_on_error; /* error callback says stop */
+};
+
+/* Path of a file in tests/data/csv. */
+static char *
+data_path(const char *name)
+{
+	const char *dir = getenv("SIPAS_TEST_DATA");
+	char *p;
+
+	xasprintf(&p, "%s/csv/%s", dir != NULL ? dir : "tests/data", name);
+	return p;
+}
+
+/* A file of tests/data/csv, or NULL. */
+static char *
+data_read(const char *name, size_t *len)
+{
+	char *p = data_path(name), *cause = NULL, *text;
+
+	text = util_file_read(p, len, &cause);
+	free(cause);
+	free(p);
+	return text;
+}
+
+/* qsort comparison of two strings. */
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Row callback: dump the response. */
+static int
+on_row(const struct response *r, long row, void *arg)
+{
+	struct run *run = arg;
+	char when[32], **pairs;
+	int i;
+
+	run->good++;
+	buf_add(&run->dump, "%ld\tunit=", row);
+	buf_add_escaped(&run->dump, r->unit);
+	buf_add(&run->dump, "\tid=");
+	buf_add_escaped(&run->dump, r->id != NULL ? r->id : "-");
+	if (r->has_time)
+		time_format_iso8601(r->submitted_at, r->tz_minutes, when);
+	else
+		strcpy(when, "-");
+	buf_add(&run->dump, "\tat=%s\tchannel=%s\tweight=%g\tstratum=%s\tpsu=%s\tanswers=",
+	    when, channel_name(r->channel), r->weight,
+	    r->stratum != NULL ? r->stratum : "-", r->psu != NULL ? r->psu : "-");
+	for (i = 0; i < r->nanswers; i++) {
+		if (r->answers[i] == ANSWER_NONE)
+			buf_add(&run->dump, "%s-", i == 0 ? "" : ",");
+		else
+			buf_add(&run->dump, "%s%d", i == 0 ? "" : ",", r->answers[i]);
+	}
+	/* Respondent fields sorted, so that column order does not matter. */
+	pairs = xcalloc(r->nresp + 1, sizeof *pairs);
+	for (i = 0; i < r->nresp; i++)
+		xasprintf(&pairs[i], "%s:%s", r->resp_keys[i], r->resp_values[i]);
+	qsort(pairs, r->nresp, sizeof *pairs, cmp_str);
+	buf_add(&run->dump, "\tresp=");
+	for (i = 0; i < r->nresp; i++) {
+		if (i > 0)
+			buf_add(&run->dump, ";");
+		buf_add_escaped(&run->dump, pairs[i]);
+		free(pairs[i]);
+	}
+	free(pairs);
+	buf_add(&run->dump, "\n");
+	if (run->stop_after > 0 && run->good >= run->stop_after)
+		return -1;
+	return 0;
+}
+
+/* Error callback: record it. */
+static int
+on_error(const struct csvin_error *e, void *arg)
+{
+	struct run *run = arg;
+
+	buf_add(&run->errors, "%ld\t%d\t%s\t", e->row, e->column,
+	    e->column_name != NULL ? e->column_name : "-");
+	buf_add_escaped(&run->errors, e->reason);
+	buf_add(&run->errors, "\n");
+	return run->stop_on_error ? -1 : 0;
+}
+
+/* A small deterministic generator for chunk sizes. */
+static uint32_t
+rng_next(uint32_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 17;
+	*state ^= *state << 5;
+	return *state;
+}
+
+/*
+ * Read data through a csvin. mode 0: one push; 1: one byte at a time; 2 and
+ * up: random chunks of 1..max bytes (seeded by mode).
+ */
+static void
+run_case(const struct survey *s, const char *data, size_t len, int mode, size_t max,
+    struct run *run)
+{
+	struct csvin *in = csvin_create(s, on_row, on_error, run);
+	uint32_t state = 2463534242u + (uint32_t)mode * 7919u;
+	size_t off = 0, n;
+
+	run->rc = 0;
+	while (off < len) {
+		if (mode == 0)
+			n = len;
+		else if (mode == 1)
+			n = 1;
+		else
+			n = 1 + rng_next(&state) % max;
+		if (n > len - off)
+			n = len - off;
+		if (csvin_push(in, data + off, n) != 0) {
+			run->rc = -1;
+			break;
+		}
+		off += n;
+	}
+	if (run->rc == 0)
+		run->rc = csvin_finish(in);
+	run->rows = csvin_rows(in);
+	run->bad = csvin_bad_rows(in);
+	csvin_free(in);
+}
+
+/* Free a run's buffers. */
+static void
+run_clear(struct run *run)
+{
+	free(run->dump.s);
+	free(run->errors.s);
+	memset(run, 0, sizeof *run);
+}
+
+/* Split a line into at most n tab-separated fields (in place); the count. */
+static int
+split_tabs(char *line, char **f, int n)
+{
+	int k = 0;
+
+	f[k++] = line;
+	while (k < n && (line = strchr(line, '\t')) != NULL) {
+		*line++ = '\0';
+		f[k++] = line;
+	}
+	return k;
+}
+
+/* The next line of text (in place), or NULL; skips # comments and blank lines. */
+static char *
+next_line(char **pos)
+{
+	char *line, *nl;
+
+	while (**pos != '\0') {
+		line = *pos;
+		if ((nl = strchr(line, '\n')) != NULL) {
+			*nl = '\0';
+			*pos = nl + 1;
+		} else
+			*pos = line + strlen(line);
+		if (*line != '\0' && *line != '#')
+			return line;
+	}
+	return NULL;
+}
+
+/* The survey of a case: mini = mini.survey.json, else a built-in code. */
+static struct survey *
+case_survey(const char *name)
+{
+	char *text, *cause = NULL, *file;
+	struct survey *s;
+	size_t len;
+
+	if (survey_builtin_text(name) != NULL)
+		return survey_builtin_create(name);
+	xasprintf(&file, "%s.survey.json", name);
+	text = data_read(file, &len);
+	free(file);
+	if (text == NULL)
+		return NULL;
+	s = survey_create(text, len, &cause);
+	if (s == NULL)
+		tap_diag("%s: %s", name, cause);
+	free(cause);
+	free(text);
+	return s;
+}
+
+/* Compare a run's errors with the lines of errors.tsv for file. */
+static void
+check_errors(const char *file, const struct run *run, const char *table)
+{
+	char *copy = xstrdup(table), *pos = copy, *line, *f[4];
+	char *got = xstrdup(buf_str(&run->errors)), *gpos = got, *g[4], *gl;
+	int nexp = 0, ok, ng;
+
+	while ((line = next_line(&pos)) != NULL) {
+		if (split_tabs(line, f, 4) != 4 || strcmp(f[0], file) != 0)
+			continue;
+		nexp++;
+		gl = next_line(&gpos);
+		if (gl == NULL) {
+			tap_ok(0, "%s: error %d (%s:%s: %s) reported", file, nexp,
+			    f[1], f[2], f[3]);
+			continue;
+		}
+		ng = split_tabs(gl, g, 4);
+		ok = ng == 4 && atol(g[0]) == atol(f[1]) && atoi(g[1]) == atoi(f[2]) &&
+		    strstr(g[3], f[3]) != NULL;
+		tap_ok(ok, "%s: error %d is %s:%s: ...%s...", file, nexp, f[1], f[2], f[3]);
+		if (!ok && ng == 4)
+			tap_diag("got %s:%s: %s: %s", g[0], g[1], g[2], g[3]);
+	}
+	ok = next_line(&gpos) == NULL;
+	tap_ok(ok, "%s: no other errors than the %d expected", file, nexp);
+	if (!ok)
+		tap_diag("errors:\n%s", buf_str(&run->errors));
+	free(copy);
+	free(got);
+}
+
+/* One line of cases.tsv: every chunking gives the same, expected result. */
+static void
+check_case(char **f, const char *errors_table)
+{
+	static const size_t maxes[] = { 2, 7, 64, 1000 };
+	const char *file = f[0];
+	struct run first, run;
+	struct survey *s;
+	char *data, *dump;
+	size_t len, dlen;
+	int mode, same;
+
+	memset(&first, 0, sizeof first);
+	if ((s = case_survey(f[1])) == NULL) {
+		tap_ok(0, "%s: survey %s loads", file, f[1]);
+		return;
+	}
+	if ((data = data_read(file, &len)) == NULL) {
+		tap_ok(0, "%s: readable", file);
+		survey_free(s);
+		return;
+	}
+	run_case(s, data, len, 0, 0, &first);
+	tap_ok(first.rc == atoi(f[2]), "%s: result %d (got %d)", file, atoi(f[2]), first.rc);
+	tap_ok(first.rows == atol(f[3]) && first.bad == atol(f[4]),
+	    "%s: %s rows, %s bad (got %ld, %ld)", file, f[3], f[4], first.rows, first.bad);
+	tap_ok(first.good == first.rows - first.bad || first.rc != 0,
+	    "%s: every row that is not bad reaches the callback", file);
+	if (strcmp(f[5], "-") != 0) {
+		dump = data_read(f[5], &dlen);
+		tap_ok(dump != NULL && strcmp(dump, buf_str(&first.dump)) == 0,
+		    "%s: rows as in %s", file, f[5]);
+		if (dump == NULL || strcmp(dump, buf_str(&first.dump)) != 0)
+			tap_diag("got:\n%s", buf_str(&first.dump));
+		free(dump);
+	} else
+		tap_ok(first.good == 0, "%s: no good rows", file);
+	check_errors(file, &first, errors_table);
+
+	/* The same in any chunks: one byte at a time, then random sizes. */
+	same = 1;
+	for (mode = 1; mode < 2 + 4 * 3; mode++) {
+		memset(&run, 0, sizeof run);
+		run_case(s, data, len, mode, maxes[mode % 4], &run);
+		if (run.rc != first.rc || run.rows != first.rows || run.bad != first.bad ||
+		    strcmp(buf_str(&run.dump), buf_str(&first.dump)) != 0 ||
+		    strcmp(buf_str(&run.errors), buf_str(&first.errors)) != 0) {
+			same = 0;
+			tap_diag("mode %d differs: rc %d rows %ld bad %ld\n%s%s", mode,
+			    run.rc, run.rows, run.bad, buf_str(&run.dump),
+			    buf_str(&run.errors));
+		}
+		run_clear(&run);
+	}
+	tap_ok(same, "%s: same result one byte at a time and in random chunks", file);
+
+	run_clear(&first);
+	free(data);
+	survey_free(s);
+}
+
+/* Every line of cases.tsv. */
+static void
+test_cases(void)
+{
+	char *cases, *errors, *pos, *line, *f[6];
+	size_t len;
+
+	cases = data_read("cases.tsv", &len);
+	errors = data_read("errors.tsv", &len);
+	if (!tap_ok(cases != NULL && errors != NULL, "cases.tsv and errors.tsv readable")) {
+		free(cases);
+		free(errors);
+		return;
+	}
+	pos = cases;
+	while ((line = next_line(&pos)) != NULL) {
+		if (split_tabs(line, f, 6) != 6) {
+			tap_ok(0, "cases.tsv: a line with 6 fields: %s", line);
+			continue;
+		}
+		check_case(f, errors);
+	}
+	free(cases);
+	free(errors);
+}
+
+/* times.tsv: TEXT UTC TZ FORMATTED, or TEXT - CAUSE. */
+static void
+test_times(void)
+{
+	char *text, *pos, *line, *f[4], *cause, when[32];
+	int64_t utc;
+	size_t len;
+	int tz, rc, n;
+
+	if (!tap_ok((text = data_read("times.tsv", &len)) != NULL, "times.tsv readable"))
+		return;
+	pos = text;
+	while ((line = next_line(&pos)) != NULL) {
+		n = split_tabs(line, f, 4);
+		cause = NULL;
+		utc = 0;
+		tz = 0;
+		rc = time_parse_iso8601(f[0], &utc, &tz, &cause);
+		if (n == 3 && strcmp(f[1], "-") == 0) {
+			tap_ok(rc == -1 && cause != NULL && strstr(cause, f[2]) != NULL,
+			    "time \"%s\" rejected: ...%s... (got %s)", f[0], f[2],
+			    cause != NULL ? cause : "no error");
+		} else if (n == 4) {
+			if (rc == 0)
+				time_format_iso8601(utc, tz, when);
+			else
+				strcpy(when, "?");
+			tap_ok(rc == 0 && utc == strtoll(f[1], NULL, 10) &&
+			    tz == atoi(f[2]) && strcmp(when, f[3]) == 0,
+			    "time \"%s\" is %s %s %s (got %lld %d %s%s%s)", f[0], f[1],
+			    f[2], f[3], (long long)utc, tz, when, cause ? ": " : "",
+			    cause ? cause : "");
+		} else
+			tap_ok(0, "times.tsv: bad line %s", line);
+		free(cause);
+	}
+	free(text);
+}
+
+/* weights.tsv: TEXT VALUE, or TEXT - CAUSE. */
+static void
+test_weights(void)
+{
+	char *text, *pos, *line, *f[3], *cause;
+	double w;
+	size_t len;
+	int rc, n;
+
+	if (!tap_ok((text = data_read("weights.tsv", &len)) != NULL,
+	    "weights.tsv readable"))
+		return;
+	pos = text;
+	while ((line = next_line(&pos)) != NULL) {
+		n = split_tabs(line, f, 3);
+		cause = NULL;
+		w = NAN;
+		rc = response_weight_parse(f[0], &w, &cause);
+		if (n == 3 && strcmp(f[1], "-") == 0) {
+			tap_ok(rc == -1 && cause != NULL && strstr(cause, f[2]) != NULL,
+			    "weight \"%s\" rejected: ...%s... (got %s)", f[0], f[2],
+			    cause != NULL ? cause : "no error");
+		} else if (n == 2) {
+			tap_ok(rc == 0 && tap_close(w, strtod(f[1], NULL), 1e-12),
+			    "weight \"%s\" is %s (got %g%s%s)", f[0], f[1], w,
+			    cause ? ": " : "", cause ? cause : "");
+		} else
+			tap_ok(0, "weights.tsv: bad line %s", line);
+		free(cause);
+	}
+	free(text);
+}
+
+/* Channels by name and back. */
+static void
+test_channels(void)
+{
+	static const char *names[] = { "paper", "web", "sms", "kiosk" };
+	int i, ok = 1;
+
+	for (i = 0; i < 4; i++) {
+		if (channel_parse(names[i]) != i || strcmp(channel_name(i), names[i]) != 0)
+			ok = 0;
+	}
+	tap_ok(ok, "channel names parse and print");
+	tap_ok(channel_parse("Kiosk") == CHANNEL_KIOSK, "channel names ignore case");
+	tap_ok(channel_parse("fax") == -1 && channel_parse("") == -1,
+	    "unknown channels are rejected");
+}
+
+/* Answers on a scale, straight from response_answer_parse. */
+static void
+test_answers(void)
+{
+	struct survey *s = case_survey("mini");
+	char *cause = NULL;
+	int v = 0, rc;
+
+	if (!tap_ok(s != NULL, "mini survey loads"))
+		return;
+	tap_ok(response_answer_parse(&s->items[0], " 4 ", &v, &cause) == 0 && v == 4,
+	    "answer \" 4 \" is 4");
+	tap_ok(response_answer_parse(&s->items[0], "", &v, &cause) == 0 &&
+	    v == ANSWER_NONE, "an empty answer is no answer");
+	tap_ok(response_answer_parse(&s->items[1], "0", &v, &cause) == 0 && v == 0,
+	    "0 is an answer on a scale that has it");
+	rc = response_answer_parse(&s->items[0], "9", &v, &cause);
+	tap_ok(rc == -1 && cause != NULL &&
+	    strcmp(cause, "value 9 is not on scale SAT5 (1, 2, 3, 4, 5)") == 0,
+	    "9 is not on SAT5, said in full (%s)", cause != NULL ? cause : "");
+	free(cause);
+	cause = NULL;
+	tap_ok(response_answer_parse(&s->items[0], "0", &v, &cause) == -1,
+	    "0 is not on SAT5: never 'no answer'");
+	free(cause);
+	cause = NULL;
+	tap_ok(response_answer_parse(&s->items[0], "12345678901234567890", &v, &cause) == -1,
+	    "a huge number is rejected, not overflowed");
+	free(cause);
+	survey_free(s);
+}
+
+/* Callbacks that say stop: reading stops there, with -1. */
+static void
+test_stop(void)
+{
+	struct survey *s = case_survey("mini");
+	struct run run;
+	char *data;
+	size_t len;
+
+	data = data_read("good-basic.csv", &len);
+	if (!tap_ok(s != NULL && data != NULL, "good-basic.csv and mini survey load")) {
+		free(data);
+		survey_free(s);
+		return;
+	}
+	memset(&run, 0, sizeof run);
+	run.stop_after = 2;
+	run_case(s, data, len, 0, 0, &run);
+	tap_ok(run.rc == -1 && run.good == 2, "a row callback returning -1 stops (%d, %ld)",
+	    run.rc, run.good);
+	run_clear(&run);
+	run.stop_after = 2;
+	run_case(s, data, len, 1, 0, &run);
+	tap_ok(run.rc == -1 && run.good == 2, "... also one byte at a time");
+	run_clear(&run);
+	free(data);
+
+	data = data_read("bad-scale.csv", &len);
+	run.stop_on_error = 1;
+	run_case(s, data, len, 0, 0, &run);
+	tap_ok(run.rc == -1 && run.good == 0 && run.rows == 1,
+	    "an error callback returning -1 stops (%d, %ld rows)", run.rc, run.rows);
+	run_clear(&run);
+	free(data);
+	survey_free(s);
+}
+
+/* A row beyond CSVIN_ROW_MAX is refused before it is all in memory. */
+static void
+test_long_row(void)
+{
+	struct survey *s = case_survey("mini");
+	struct csvin *in;
+	struct run run;
+	char *chunk;
+	size_t i, pushed = 0;
+	int rc = 0;
+
+	if (s == NULL)
+		return;
+	memset(&run, 0, sizeof run);
+	chunk = xmalloc(65536);
+	memset(chunk, 'x', 65536);
+	in = csvin_create(s, on_row, on_error, &run);
+	rc = csvin_push(in, "unit,respondent.note\nU1,\"", 25);
+	/* An unterminated quote: the rest of the input would be one field. */
+	for (i = 0; rc == 0 && i < 64; i++) {
+		rc = csvin_push(in, chunk, 65536);
+		pushed += 65536;
+	}
+	tap_ok(rc == -1 && pushed <= CSVIN_ROW_MAX + 2 * 65536,
+	    "an endless field stops the reader after %zu bytes", pushed);
+	tap_ok(strstr(buf_str(&run.errors), "row is longer than") != NULL,
+	    "... saying the row is too long");
+	tap_ok(csvin_push(in, "x", 1) == -1 && csvin_finish(in) == -1,
+	    "a stopped reader stays stopped");
+	csvin_free(in);
+	run_clear(&run);
+	free(chunk);
+	survey_free(s);
+}
+
+/* Tests of csvin and response.c. */
+int
+main(void)
+{
+	util_jansson_init();
+	gsl_set_error_handler_off();
+
+	test_channels();
+	test_times();
+	test_weights();
+	test_answers();
+	test_cases();
+	test_stop();
+	test_long_row();
+	return tap_done();
+}
