@@ -27,7 +27,6 @@ accum_unit_create(const struct survey *s, const char *code)
 	u->dist = xcalloc(ni, sizeof *u->dist);
 	for (i = 0; i < ni; i++)
 		u->dist[i] = xcalloc(s->items[i].scale->nvalues, sizeof **u->dist);
-	u->hist = xcalloc(ni, sizeof *u->hist);
 	u->gn = xcalloc(ng, sizeof *u->gn);
 	u->an = xcalloc(ng, sizeof *u->an);
 	u->asx = xcalloc(ng, sizeof *u->asx);
@@ -64,11 +63,11 @@ accum_unit_free(const struct survey *s, struct unit_acc *u)
 		return;
 	for (i = 0; i < s->nitems; i++) {
 		free(u->dist[i]);
-		free(u->hist[i].w);
-		free(u->hist[i].n0);
-		free(u->hist[i].n1);
 	}
-	free(u->hist);
+	free(u->weights.keys);
+	free(u->weights.slot);
+	free(u->weights.w);
+	free(u->weights.cnt);
 	for (i = 0; i < s->ngroups; i++) {
 		free(u->asx[i]);
 		free(u->asx2[i]);
@@ -77,6 +76,7 @@ accum_unit_free(const struct survey *s, struct unit_acc *u)
 		free(u->strata[i]->name);
 		free(u->strata[i]->nsingle_item);
 		free(u->strata[i]->s);
+		free(u->strata[i]->diag);
 		free(u->strata[i]->m);
 		free(u->strata[i]);
 	}
@@ -116,7 +116,7 @@ static int
 accum_stratum_get(const struct survey *s, struct unit_acc *u, const char *name)
 {
 	struct stratum_acc *st;
-	size_t K = 2 * (size_t)s->nitems;
+	size_t K = 2 * (size_t)s->nitems, Ks = 2 * (size_t)s->nsat;
 	void *v = strmap_get(u->stratum_map, name);
 
 	if (v != NULL)
@@ -125,7 +125,8 @@ accum_stratum_get(const struct survey *s, struct unit_acc *u, const char *name)
 	st->name = xstrdup(name);
 	st->nsingle_item = xcalloc(s->nitems, sizeof *st->nsingle_item);
 	st->s = xcalloc(K, sizeof *st->s);
-	st->m = xcalloc(K * (K + 1) / 2, sizeof *st->m);
+	st->diag = xcalloc(3 * (size_t)s->nitems, sizeof *st->diag);
+	st->m = xcalloc(Ks * (Ks + 1) / 2, sizeof *st->m);
 	u->strata = xreallocarray(u->strata, u->nstrata + 1, sizeof *u->strata);
 	u->strata[u->nstrata++] = st;
 	strmap_put(u->stratum_map, name, (void *)(intptr_t)u->nstrata);
@@ -145,55 +146,66 @@ accum_value_index(const struct item *it, int v)
 	return -1;
 }
 
-/* The slot of weight w in h (h->cap > 0). */
+/* The hash position of weight w in wa (wa->cap > 0). */
 static size_t
-accum_whist_slot(const struct whist *h, double w)
+accum_weight_pos(const struct weights_acc *wa, double w)
 {
 	uint64_t bits;
 	size_t i;
 
 	memcpy(&bits, &w, sizeof bits);
 	bits *= 0x9E3779B97F4A7C15ULL;
-	i = (size_t)(bits >> 32) & (h->cap - 1);
-	while (h->w[i] != 0 && h->w[i] != w)
-		i = (i + 1) & (h->cap - 1);
+	i = (size_t)(bits >> 32) & (wa->cap - 1);
+	while (wa->keys[i] != 0 && wa->keys[i] != w)
+		i = (i + 1) & (wa->cap - 1);
 	return i;
 }
 
-/* Count one answering row of weight w (w > 0) in h. */
-static void
-accum_whist_add(struct whist *h, double w, int satisfied)
+/* The slot of weight w, added on first sight; -1 once the table is full. */
+static int
+accum_weight_slot(const struct survey *s, struct weights_acc *wa, double w)
 {
 	size_t i, j;
 
-	if ((h->count + 1) * 2 > h->cap) {
-		struct whist old = *h;
+	if (wa->overflow)
+		return -1;
+	if ((size_t)(wa->n + 1) * 2 > wa->cap) {
+		double *okeys = wa->keys;
+		int *oslot = wa->slot;
+		size_t ocap = wa->cap;
 
-		h->cap = h->cap ? h->cap * 2 : 8;
-		h->w = xcalloc(h->cap, sizeof *h->w);
-		h->n0 = xcalloc(h->cap, sizeof *h->n0);
-		h->n1 = xcalloc(h->cap, sizeof *h->n1);
-		for (j = 0; j < old.cap; j++) {
-			if (old.w[j] == 0)
-				continue;
-			i = accum_whist_slot(h, old.w[j]);
-			h->w[i] = old.w[j];
-			h->n0[i] = old.n0[j];
-			h->n1[i] = old.n1[j];
+		wa->cap = wa->cap ? wa->cap * 2 : 16;
+		wa->keys = xcalloc(wa->cap, sizeof *wa->keys);
+		wa->slot = xcalloc(wa->cap, sizeof *wa->slot);
+		for (j = 0; j < ocap; j++) {
+			if (okeys[j] != 0) {
+				i = accum_weight_pos(wa, okeys[j]);
+				wa->keys[i] = okeys[j];
+				wa->slot[i] = oslot[j];
+			}
 		}
-		free(old.w);
-		free(old.n0);
-		free(old.n1);
+		free(okeys);
+		free(oslot);
 	}
-	i = accum_whist_slot(h, w);
-	if (h->w[i] == 0) {
-		h->w[i] = w;
-		h->count++;
+	i = accum_weight_pos(wa, w);
+	if (wa->keys[i] != 0)
+		return wa->slot[i];
+	if (wa->n == ACCUM_WEIGHTS_MAX) {
+		wa->overflow = 1;
+		return -1;
 	}
-	if (satisfied)
-		h->n1[i]++;
-	else
-		h->n0[i]++;
+	if ((wa->n & (wa->n - 1)) == 0) {
+		/* Grow the per-slot arrays at powers of two. */
+		size_t want = wa->n == 0 ? 1 : (size_t)wa->n * 2;
+
+		wa->w = xreallocarray(wa->w, want, sizeof *wa->w);
+		wa->cnt = xreallocarray(wa->cnt, want * s->nitems * 2, sizeof *wa->cnt);
+	}
+	wa->keys[i] = w;
+	wa->slot[i] = wa->n;
+	wa->w[wa->n] = w;
+	memset(wa->cnt + (size_t)wa->n * s->nitems * 2, 0, s->nitems * 2 * sizeof *wa->cnt);
+	return wa->n++;
 }
 
 /* Item-level totals, distributions and the design vector of one row. */
@@ -202,7 +214,8 @@ accum_row_items(const struct survey *s, struct unit_acc *u, const struct analysi
     int *nz, int *nnz, double *val)
 {
 	double w = r->weight;
-	int i, vi;
+	int i, vi, ws = accum_weight_slot(s, &u->weights, w);
+	int *cnt = ws >= 0 ? u->weights.cnt + (size_t)ws * s->nitems * 2 : NULL;
 
 	*nnz = 0;
 	for (i = 0; i < s->nitems; i++) {
@@ -215,7 +228,8 @@ accum_row_items(const struct survey *s, struct unit_acc *u, const struct analysi
 		u->X[i] += w;
 		u->W2[i] += w * w;
 		u->dist[i][vi] += w;
-		accum_whist_add(&u->hist[i], w, a >= it->scale->satisfied_min);
+		if (cnt != NULL)
+			cnt[2 * i + (a >= it->scale->satisfied_min)]++;
 		if (a >= it->scale->satisfied_min) {
 			u->x[i]++;
 			u->Y[i] += w;
@@ -232,20 +246,18 @@ static void
 accum_row_groups(const struct survey *s, struct unit_acc *u, const struct analysis_row *r)
 {
 	double sum = 0, t, m;
-	int i, j, k = 0;
+	int i, j, k = 0, answered[s->nsat + 1];
 
+	/* answered[j]: answers among items 0..j-1; a group's items are contiguous. */
+	answered[0] = 0;
+	for (j = 0; j < s->nsat; j++)
+		answered[j + 1] = answered[j] + (r->answers[j] != ANSWER_NONE);
 	for (i = 0; i < s->ngroups; i++) {
 		const struct group *g = s->groups[i];
-		int any = 0, all = 1;
+		int got = answered[g->desc[0] + g->ndesc] - answered[g->desc[0]];
 
-		for (j = 0; j < g->ndesc; j++) {
-			if (r->answers[g->desc[j]] != ANSWER_NONE)
-				any = 1;
-			else
-				all = 0;
-		}
-		u->gn[i] += any;
-		if (!g->leaf || !all || g->nitems != g->ndesc)
+		u->gn[i] += got > 0;
+		if (!g->leaf || got < g->ndesc || g->nitems != g->ndesc)
 			continue;
 		/* An element answered in full: alpha on the raw scale values. */
 		u->an[i]++;
@@ -283,13 +295,48 @@ accum_row_groups(const struct survey *s, struct unit_acc *u, const struct analys
 	}
 }
 
+/*
+ * Fold one PSU's vector (non-zeros nz[0..nnz-1], ascending, values val) into
+ * a stratum: s, the items' diagonal blocks, and a rank-one update of M over
+ * the satisfaction items.
+ */
+void
+accum_stratum_fold(const struct survey *s, struct stratum_acc *st, const int *nz, int nnz, const double *val)
+{
+	size_t Ks = 2 * (size_t)s->nsat;
+	int a, b;
+
+	for (a = 0; a < nnz; a++) {
+		int i = nz[a] / 2;
+		acc_t v = val[a];
+
+		st->s[nz[a]] += v;
+		if (nz[a] & 1) {
+			/* A: its Y (if any) is the previous non-zero. */
+			acc_t y = a > 0 && nz[a - 1] == nz[a] - 1 ? val[a - 1] : 0;
+
+			st->diag[3 * i + 1] += y * v;
+			st->diag[3 * i + 2] += v * v;
+		} else
+			st->diag[3 * i] += v * v;
+		if ((size_t)nz[a] >= Ks)
+			continue;
+		{
+			acc_t *row = st->m + accum_packed(Ks, nz[a], nz[a]) - nz[a];
+
+			for (b = a; b < nnz && (size_t)nz[b] < Ks; b++)
+				row[nz[b]] += v * val[b];
+		}
+	}
+}
+
 /* Fold one row into u. Answers not on their item's scale count as no answer. */
 void
 accum_unit_add(const struct survey *s, struct unit_acc *u, const struct analysis_row *r)
 {
 	size_t K = 2 * (size_t)s->nitems;
 	const char *stratum = r->stratum != NULL ? r->stratum : "";
-	int nz[2 * s->nitems], nnz, h, a, b;
+	int nz[2 * s->nitems], nnz, h, a;
 	double val[2 * s->nitems];
 	struct stratum_acc *st;
 
@@ -307,10 +354,11 @@ accum_unit_add(const struct survey *s, struct unit_acc *u, const struct analysis
 	if (r->psu != NULL && *r->psu != '\0') {
 		/* A named PSU: sum its vector; folded into M when a result is computed. */
 		struct psu_acc *p;
-		char *key;
+		char buf[256], *key = buf;
 
 		u->any_psu = 1;
-		xasprintf(&key, "%s\x1f%s", stratum, r->psu);
+		if (snprintf(buf, sizeof buf, "%s\x1f%s", stratum, r->psu) >= (int)sizeof buf)
+			xasprintf(&key, "%s\x1f%s", stratum, r->psu);
 		if ((p = strmap_get(u->psu_map, key)) == NULL) {
 			p = xcalloc(1, sizeof *p);
 			p->stratum = h;
@@ -318,21 +366,18 @@ accum_unit_add(const struct survey *s, struct unit_acc *u, const struct analysis
 			strmap_put(u->psu_map, key, p);
 			st->npsu_named++;
 		}
-		free(key);
+		if (key != buf)
+			free(key);
 		for (a = 0; a < nnz; a++)
 			p->u[nz[a]] += val[a];
 		return;
 	}
 
-	/* The row is its own PSU: a rank-one update of M_h over its non-zeros. */
+	/* The row is its own PSU. */
 	st->nsingle++;
 	for (a = 0; a < nnz; a++) {
-		size_t base = accum_packed(K, nz[a], nz[a]) - nz[a];
-
-		st->s[nz[a]] += val[a];
 		if (nz[a] & 1)
 			st->nsingle_item[nz[a] / 2]++;
-		for (b = a; b < nnz; b++)
-			st->m[base + nz[b]] += val[a] * val[b];
 	}
+	accum_stratum_fold(s, st, nz, nnz, val);
 }

@@ -4,7 +4,8 @@
  * For every stratum h of a unit, with u_c the vector (Y_c1, A_c1, ..., Y_cI,
  * A_cI) of PSU c's weighted satisfied and answered totals per item, we keep
  * the number of PSUs, s_h = sum_c u_c and the cross products
- * M_h = sum_c u_c u_c' (packed upper triangle). Every linearized variance of
+ * M_h = sum_c u_c u_c' (packed upper triangle) over the satisfaction items
+ * (groups combine them), and the 2 x 2 diagonal blocks of every item. Every linearized variance of
  * methodology section 4 (items, mean_items, mean_children, pooled groups) is a
  * quadratic form in these: Var = sum_h n_h/(n_h-1) (d'M_h d - (d's_h)^2/n_h)
  * for the coefficient vector d of the estimator. Rows without a psu are their
@@ -23,25 +24,38 @@ struct psu_acc {
 };
 
 /*
- * Distinct weights of the rows that answered an item, with how many of them
- * were (not) satisfied: what R's IRLS start (glm.fit's mustart) needs to be
- * reproduced exactly. Bounded by the number of weight cells, not rows.
+ * Second moments are summed in long double: an exactly zero variance (every
+ * PSU with the same ratio) is a difference of such sums, and double rounding
+ * alone would leave ~1e-6 percentage points of noise in small units.
  */
-struct whist {
-	double *w;
-	long *n0; /* not satisfied */
-	long *n1; /* satisfied */
-	size_t cap; /* a power of two; empty slots have w == 0 */
-	size_t count;
-};
+typedef long double acc_t;
 
 struct stratum_acc {
 	char *name;
 	long nsingle;	 /* PSUs that were single rows */
 	long *nsingle_item; /* [item]: single-row PSUs that answered it */
-	double *s;	 /* K */
-	double *m;	 /* K(K+1)/2, packed upper triangle */
+	acc_t *s;	 /* K = 2 * nitems */
+	acc_t *diag;	 /* [item][3]: sum Y^2, sum YA, sum A^2 */
+	acc_t *m;	 /* Ks(Ks+1)/2 over Ks = 2 * nsat, packed upper triangle */
 	long npsu_named; /* named PSUs in this stratum */
+};
+
+/*
+ * Distinct weights of a unit and, per weight and item, how many answering
+ * rows were not / were satisfied: what replaying R's IRLS start needs
+ * (indices.c). Capped: past ACCUM_WEIGHTS_MAX distinct weights the unit is
+ * large, R's IRLS error is far below 1e-6, and the exact formula is used.
+ */
+#define ACCUM_WEIGHTS_MAX 4096
+
+struct weights_acc {
+	double *keys;  /* hash of weights; 0 = empty */
+	int *slot;     /* slot of each key */
+	size_t cap;    /* a power of two */
+	int n;	       /* distinct weights */
+	int overflow;  /* more than ACCUM_WEIGHTS_MAX: counts incomplete */
+	double *w;     /* [slot]: the weight */
+	int *cnt;      /* [slot][item][2]: not satisfied, satisfied */
 };
 
 struct unit_acc {
@@ -57,7 +71,7 @@ struct unit_acc {
 	double *X;   /* weighted answered */
 	double *W2;  /* sum of squared weights of those who answered */
 	double **dist; /* [item][value index]: weighted count */
-	struct whist *hist; /* [item] */
+	struct weights_acc weights;
 	/* per group */
 	long *gn; /* respondents who answered at least one descendant item */
 	/* Cronbach's alpha per leaf group: complete respondents */
@@ -85,6 +99,7 @@ accum_packed(size_t K, size_t a, size_t b)
 
 struct unit_acc *accum_unit_create(const struct survey *, const char *code);
 void accum_unit_free(const struct survey *, struct unit_acc *);
+void accum_stratum_fold(const struct survey *, struct stratum_acc *, const int *nz, int nnz, const double *val);
 void accum_unit_add(const struct survey *, struct unit_acc *, const struct analysis_row *);
 
 #endif

@@ -34,13 +34,16 @@ struct analysis {
 struct stratum_view {
 	long npsu;
 	long *npsu_item; /* [item]: PSUs with an answer to it */
-	const double *s;
-	const double *m;
-	double *s_own; /* copies when named PSUs had to be folded in */
-	double *m_own;
+	const struct stratum_acc *st;
+	struct stratum_acc *own; /* a copy, when named PSUs had to be folded in */
 };
 
-/* Start an analysis. */
+/*
+ * A computed sum of squares below this fraction of the magnitude of its terms
+ * is rounding noise about an exact zero (every PSU total equal).
+ */
+#define INDICES_ZERO_REL 1e-14L
+
 struct analysis *
 analysis_create(const struct survey *s, double level)
 {
@@ -93,44 +96,50 @@ analysis_unit_count(const struct analysis *a)
 static struct stratum_view *
 indices_strata_fold(const struct survey *s, const struct unit_acc *u)
 {
-	size_t K = 2 * (size_t)s->nitems, KK = K * (K + 1) / 2, pos = 0, a, b;
+	size_t K = 2 * (size_t)s->nitems, Ks = 2 * (size_t)s->nsat, KK = Ks * (Ks + 1) / 2, pos = 0, a;
 	struct stratum_view *v = xcalloc(u->nstrata, sizeof *v);
+	int *nz = xcalloc(K, sizeof *nz), nnz, h, i;
+	double *val = xcalloc(K, sizeof *val);
 	const char *key;
-	void *val;
-	int h, i;
+	void *p;
 
 	for (h = 0; h < u->nstrata; h++) {
 		const struct stratum_acc *st = u->strata[h];
+		struct stratum_acc *own;
 
 		v[h].npsu = st->nsingle + st->npsu_named;
 		v[h].npsu_item = xcalloc(s->nitems, sizeof *v[h].npsu_item);
 		memcpy(v[h].npsu_item, st->nsingle_item, s->nitems * sizeof *v[h].npsu_item);
-		if (st->npsu_named == 0) {
-			v[h].s = st->s;
-			v[h].m = st->m;
+		v[h].st = st;
+		if (st->npsu_named == 0)
 			continue;
-		}
-		v[h].s = v[h].s_own = xcalloc(K, sizeof *v[h].s_own);
-		v[h].m = v[h].m_own = xcalloc(KK, sizeof *v[h].m_own);
-		memcpy(v[h].s_own, st->s, K * sizeof *st->s);
-		memcpy(v[h].m_own, st->m, KK * sizeof *st->m);
+		v[h].st = v[h].own = own = xcalloc(1, sizeof *own);
+		own->s = xcalloc(K, sizeof *own->s);
+		own->diag = xcalloc(3 * (size_t)s->nitems, sizeof *own->diag);
+		own->m = xcalloc(KK, sizeof *own->m);
+		memcpy(own->s, st->s, K * sizeof *st->s);
+		memcpy(own->diag, st->diag, 3 * (size_t)s->nitems * sizeof *st->diag);
+		memcpy(own->m, st->m, KK * sizeof *st->m);
 	}
-	while (strmap_next(u->psu_map, &pos, &key, &val)) {
-		const struct psu_acc *p = val;
-		struct stratum_view *sv = &v[p->stratum];
+	while (strmap_next(u->psu_map, &pos, &key, &p)) {
+		const struct psu_acc *psu = p;
+		struct stratum_view *sv = &v[psu->stratum];
 
 		for (i = 0; i < s->nitems; i++) {
-			if (p->u[2 * i + 1] > 0)
+			if (psu->u[2 * i + 1] > 0)
 				sv->npsu_item[i]++;
 		}
+		nnz = 0;
 		for (a = 0; a < K; a++) {
-			if (p->u[a] == 0)
-				continue;
-			sv->s_own[a] += p->u[a];
-			for (b = a; b < K; b++)
-				sv->m_own[accum_packed(K, a, b)] += p->u[a] * p->u[b];
+			if (psu->u[a] != 0) {
+				nz[nnz] = a;
+				val[nnz++] = psu->u[a];
+			}
 		}
+		accum_stratum_fold(s, sv->own, nz, nnz, val);
 	}
+	free(nz);
+	free(val);
 	return v;
 }
 
@@ -142,35 +151,66 @@ indices_strata_free(struct stratum_view *v, int n)
 
 	for (h = 0; h < n; h++) {
 		free(v[h].npsu_item);
-		free(v[h].s_own);
-		free(v[h].m_own);
+		if (v[h].own != NULL) {
+			free(v[h].own->s);
+			free(v[h].own->diag);
+			free(v[h].own->m);
+			free(v[h].own);
+		}
 	}
 	free(v);
 }
 
+/* q - lin^2 / n, or 0 when that is rounding noise about zero or negative. */
+static double
+indices_ss_finish(acc_t q, acc_t qabs, acc_t lin, long npsu)
+{
+	acc_t c = lin * lin / npsu;
+
+	q -= c;
+	qabs += c;
+	return q > INDICES_ZERO_REL * qabs ? (double)q : 0;
+}
+
 /*
- * Within-stratum part of a linearized variance for coefficients d (dense, K;
- * only the listed indices idx[0..nidx-1], ascending, are non-zero): the sum of
- * squares of PSU totals z_c = d'u_c about their mean, over npsu PSUs.
+ * Within-stratum sum of squares of the PSU totals z_c = d'u_c about their mean,
+ * over npsu PSUs, for a group: d over the satisfaction items (dense, Ks; only
+ * idx[0..nidx-1], ascending, non-zero).
  */
 static double
-indices_stratum_ss(const struct stratum_view *v, size_t K, const double *d,
+indices_stratum_ss(const struct stratum_view *v, size_t Ks, const double *d,
     const size_t *idx, size_t nidx, long npsu)
 {
-	double q = 0, lin = 0, row;
+	const struct stratum_acc *st = v->st;
+	acc_t q = 0, qabs = 0, lin = 0, row, rabs, t;
 	size_t a, b;
 
 	for (a = 0; a < nidx; a++) {
-		size_t base = accum_packed(K, idx[a], idx[a]) - idx[a];
+		const acc_t *m = st->m + accum_packed(Ks, idx[a], idx[a]) - idx[a];
 
-		lin += d[idx[a]] * v->s[idx[a]];
-		row = d[idx[a]] * v->m[base + idx[a]];
-		for (b = a + 1; b < nidx; b++)
-			row += 2 * d[idx[b]] * v->m[base + idx[b]];
+		lin += d[idx[a]] * st->s[idx[a]];
+		row = d[idx[a]] * m[idx[a]];
+		rabs = fabsl(row);
+		for (b = a + 1; b < nidx; b++) {
+			t = 2 * d[idx[b]] * m[idx[b]];
+			row += t;
+			rabs += fabsl(t);
+		}
 		q += d[idx[a]] * row;
+		qabs += fabsl(d[idx[a]]) * rabs;
 	}
-	q -= lin * lin / npsu;
-	return q > 0 ? q : 0;
+	return indices_ss_finish(q, qabs, lin, npsu);
+}
+
+/* The same for one item, with coefficients dy on Y and da on A. */
+static double
+indices_item_ss(const struct stratum_view *v, int i, double dy, double da, long npsu)
+{
+	const acc_t *g = v->st->diag + 3 * i;
+	acc_t yy = (acc_t)dy * dy * g[0], ya = 2 * (acc_t)dy * da * g[1], aa = (acc_t)da * da * g[2];
+	acc_t lin = (acc_t)dy * v->st->s[2 * i] + (acc_t)da * v->st->s[2 * i + 1];
+
+	return indices_ss_finish(yy + ya + aa, fabsl(yy) + fabsl(ya) + fabsl(aa), lin, npsu);
 }
 
 /* The non-zero indices of d, ascending. */
@@ -204,36 +244,42 @@ indices_expit(double eta)
  * step by step so that the logit interval agrees with R's to rounding rather
  * than to IRLS's convergence tolerance (which reaches 1e-6 percentage points
  * for small units). Prior weights are w / mean(w); the start is
- * mustart = (w y + 0.5) / (w + 1) per row (from the weight histogram); after
- * the first step every row shares one mean, so the deviance follows from the
- * weighted totals. Stops like R: |dev - devold| / (|dev| + 0.1) < 1e-8, at
- * most 25 steps. Returns the coefficient and the fitted mean it ends on.
+ * mustart = (w y + 0.5) / (w + 1) per row (from the unit's weight table);
+ * after the first step every row shares one mean, so the deviance follows from
+ * the weighted totals. Stops like R: |dev - devold| / (|dev| + 0.1) < 1e-8, at
+ * most 25 steps. Returns the coefficient and the fitted mean it ends on; -1
+ * when the weight table overflowed (a large unit: R's IRLS error is then far
+ * below the 1e-6 contract, and the caller uses the exact logit of p).
  */
-static void
-indices_irls(const struct unit_acc *u, int i, double *beta, double *mu_out)
+static int
+indices_irls(const struct survey *s, const struct unit_acc *u, int i, double *beta, double *mu_out)
 {
-	const struct whist *h = &u->hist[i];
+	const struct weights_acc *wa = &u->weights;
 	double c = u->n[i] / u->X[i]; /* w~ = w * c: weights with mean 1 */
-	double yt = u->Y[i] * c, nt = u->X[i] * c, s0 = 0, s1 = 0, devold = 0, dev, mu, b, m;
-	size_t j;
-	int iter, y;
+	double yt = u->Y[i] * c, nt = u->X[i] * c, s0 = 0, s1 = 0, devold = 0, dev, mu, b;
+	int iter, j;
 
-	for (j = 0; j < h->cap; j++) {
-		double wt = h->w[j] * c;
+	if (wa->overflow)
+		return -1;
+	/*
+	 * The start, per distinct weight: with wt = w~, mustart is
+	 * (wt + 0.5) / (wt + 1) for y = 1 and 0.5 / (wt + 1) for y = 0, so both
+	 * share mu (1 - mu) = 0.5 (wt + 0.5) / (wt + 1)^2 and the deviance term
+	 * -2 wt log((wt + 0.5) / (wt + 1)), and their working responses are
+	 * +-(log(2 wt + 1) + (wt + 1) / (wt + 0.5)).
+	 */
+	for (j = 0; j < wa->n; j++) {
+		double wt = wa->w[j] * c, W, g;
+		const int *cnt = wa->cnt + ((size_t)j * s->nitems + i) * 2;
+		long n0 = cnt[0], n1 = cnt[1];
 
-		if (h->w[j] == 0)
+		if (n0 + n1 == 0)
 			continue;
-		for (y = 0; y <= 1; y++) {
-			long n = y ? h->n1[j] : h->n0[j];
-			double mus = (wt * y + 0.5) / (wt + 1), eta = log(mus / (1 - mus));
-
-			if (n == 0)
-				continue;
-			m = indices_expit(eta);
-			s0 += n * wt * m * (1 - m);
-			s1 += n * wt * m * (1 - m) * (eta + (y - m) / (m * (1 - m)));
-			devold += n * -2 * wt * (y ? log(m) : log(1 - m));
-		}
+		W = wt * 0.5 * (wt + 0.5) / ((wt + 1) * (wt + 1));
+		g = W * (log(2 * wt + 1) + (wt + 1) / (wt + 0.5));
+		s0 += (n0 + n1) * W;
+		s1 += (n1 - n0) * g;
+		devold += (n0 + n1) * -2 * wt * log((wt + 0.5) / (wt + 1));
 	}
 	b = s1 / s0;
 	mu = indices_expit(b);
@@ -248,6 +294,23 @@ indices_irls(const struct unit_acc *u, int i, double *beta, double *mu_out)
 	}
 	*beta = b;
 	*mu_out = mu;
+	return 0;
+}
+
+/* Linearized variance of item i's ratio with coefficients dy, da, on the answering rows' design. */
+static double
+indices_item_var(const struct unit_acc *u, const struct stratum_view *v, int i, double dy, double da)
+{
+	double var = 0;
+	int h;
+
+	for (h = 0; h < u->nstrata; h++) {
+		long nh = v[h].npsu_item[i];
+
+		if (nh > 1)
+			var += (double)nh / (nh - 1) * indices_item_ss(&v[h], i, dy, da, nh);
+	}
+	return var;
 }
 
 /* One item's index and interval. */
@@ -255,8 +318,7 @@ static void
 indices_item(const struct survey *s, const struct unit_acc *u, const struct stratum_view *v,
     int complex, double level, int i, struct estimate *e)
 {
-	size_t K = 2 * (size_t)s->nitems, idx[2];
-	double d[K], p, var = 0, lo, hi, t, se_logit, lp;
+	double p, var, lo, hi, t, se_logit, lp, mu;
 	long npsu = 0, nstrata = 0;
 	int h;
 
@@ -267,22 +329,10 @@ indices_item(const struct survey *s, const struct unit_acc *u, const struct stra
 	}
 	p = u->Y[i] / u->X[i];
 	e->value = 100 * p;
-
-	/* Linearized variance of the ratio on the answering rows' design. */
-	memset(d, 0, sizeof d);
-	d[2 * i] = 1 / u->X[i];
-	d[2 * i + 1] = -p / u->X[i];
-	idx[0] = 2 * i;
-	idx[1] = 2 * i + 1;
+	var = indices_item_var(u, v, i, 1 / u->X[i], -p / u->X[i]);
 	for (h = 0; h < u->nstrata; h++) {
-		long nh = v[h].npsu_item[i];
-
-		if (nh == 0)
-			continue;
-		npsu += nh;
-		nstrata++;
-		if (nh > 1)
-			var += (double)nh / (nh - 1) * indices_stratum_ss(&v[h], K, d, idx, 2, nh);
+		npsu += v[h].npsu_item[i];
+		nstrata += v[h].npsu_item[i] > 0;
 	}
 	e->se = 100 * sqrt(var);
 	e->df = (double)(npsu - nstrata);
@@ -300,16 +350,11 @@ indices_item(const struct survey *s, const struct unit_acc *u, const struct stra
 		 * svyciprop: the sandwich variance of the fitted logit, whose
 		 * influence is w (y - mu) / (X mu (1 - mu)) at R's final mean mu.
 		 */
-		double mu;
-
-		indices_irls(u, i, &lp, &mu);
-		d[2 * i + 1] = -mu / u->X[i];
-		var = 0;
-		for (h = 0; h < u->nstrata; h++) {
-			long nh = v[h].npsu_item[i];
-
-			if (nh > 1)
-				var += (double)nh / (nh - 1) * indices_stratum_ss(&v[h], K, d, idx, 2, nh);
+		if (indices_irls(s, u, i, &lp, &mu) == 0)
+			var = indices_item_var(u, v, i, 1 / u->X[i], -mu / u->X[i]);
+		else {
+			lp = log(p / (1 - p));
+			mu = p;
 		}
 		t = stats_t_quantile(level, e->df);
 		se_logit = sqrt(var) / (mu * (1 - mu));
@@ -338,7 +383,7 @@ static void
 indices_groups(const struct survey *s, const struct unit_acc *u, const struct stratum_view *v,
     double level, struct unit_result *ur)
 {
-	size_t K = 2 * (size_t)s->nitems, *idx = xcalloc(K, sizeof *idx), nidx;
+	size_t K = 2 * (size_t)s->nsat, *idx = xcalloc(K, sizeof *idx), nidx;
 	double *d = xcalloc((size_t)s->ngroups * K, sizeof *d);
 	long npsu = 0;
 	double t;

@@ -3,7 +3,7 @@
  * (interfaces.md section 1): no database, no daemon.
  *
  * Streams the file in 64 KiB chunks through csvin into the analysis, so memory
- * is bounded by units and items, not rows. Any bad row means no result: every
+ * is bounded by units, items, PSUs and distinct weights (analysis.h), not rows. Any bad row means no result: every
  * problem goes to stderr as FILE:ROW:COLUMN: NAME: reason (at most
  * ANALYZE_ERRORS_MAX of them), nothing to stdout, exit status 2.
  */

@@ -2,9 +2,10 @@
  * analysis.h: the statistics of spec/methodology.md, pure computation.
  *
  * No I/O, no logging, no libevent, no libpq: callers (sipasd, sipasctl, tests)
- * feed rows and read numbers. Memory is bounded by units, strata, PSUs and
- * items, never by the number of rows: each row is folded into sufficient
- * statistics as it arrives (methodology section 4).
+ * feed rows and read numbers. Memory is bounded by units, strata, PSUs,
+ * items and distinct weights (at most 4096 per unit are remembered), never by
+ * the number of rows: each row is folded into sufficient statistics as it
+ * arrives (methodology section 4).
  *
  * Design per unit: a row without a psu is its own primary sampling unit; a row
  * without a stratum belongs to the unit's one unnamed stratum. A unit is
