@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# scripts/deps.sh: installs every Debian 12 package needed to build and test
+# sipas, on a fresh machine as root. Idempotent: when everything is already
+# installed it only asks dpkg and exits, without touching apt.
+#
+#	bash scripts/deps.sh        (scripts/test.sh runs it first)
+set -euo pipefail
+
+# ---------------------------------------------------------------------------
+# THE PACKAGE LIST. Add what new code needs here (e.g. kannel, chromium), with
+# a word on who needs it. Debian 12 (bookworm) package names.
+# ---------------------------------------------------------------------------
+SIPAS_DEB_PACKAGES=(
+	# build
+	build-essential autoconf automake libtool pkg-config git ca-certificates
+	# libraries (configure.ac); libssl-dev is libcrypto (token and content hashes)
+	libevent-dev libpq-dev libjansson-dev libgsl-dev libcsv-dev libssl-dev
+	# integration tests: a real PostgreSQL (initdb, pg_ctl), HTTP and JSON checks
+	postgresql curl jq
+	# the statistical reference: tests/tools/oracle.R, gen_responses.R
+	r-base-core r-cran-survey r-cran-jsonlite
+	# bench/analyze.sh: GNU time for the maximum resident set size
+	time
+)
+# ---------------------------------------------------------------------------
+
+missing=()
+for p in "${SIPAS_DEB_PACKAGES[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$status" = installed ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#SIPAS_DEB_PACKAGES[@]} packages installed"
+	exit 0
+fi
+
+echo "deps: installing ${missing[*]}"
+sudo=
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		sudo="sudo -E"
+	else
+		echo "deps: not root and no sudo; as root run: apt-get install ${missing[*]}" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
