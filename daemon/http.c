@@ -1,0 +1,313 @@
+/*
+ * http.c: the HTTP listener, the routes and the replies.
+ *
+ * Owns the evhttp server and the life of struct request: created here when a
+ * request arrives, freed by the one reply. Must not validate bodies or run
+ * SQL: each route hands the request to its module (ingest.c, indices.c).
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "sipas/config.h"
+#include "sipas/db.h"
+#include "sipas/log.h"
+#include "sipas/sipasd.h"
+#include "sipas/store.h"
+#include "sipas/token.h"
+#include "sipas/util.h"
+
+/* Milliseconds since the request arrived. */
+static double
+http_elapsed_ms(const struct request *r)
+{
+	struct timeval now;
+
+	gettimeofday(&now, NULL);
+	return (double)(now.tv_sec - r->start.tv_sec) * 1e3 +
+	    (double)(now.tv_usec - r->start.tv_usec) / 1e3;
+}
+
+/* A reply was written out completely. */
+static void
+http_reply_flushed(struct evhttp_request *req, void *arg)
+{
+	struct sipasd *sd = arg;
+
+	sd->unflushed--;
+	sipasd_drain_check(sd);
+}
+
+/* Send the reply, log it and free the request. */
+void
+http_reply(struct request *r, int status, const char *content_type,
+    const char *body, size_t len)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
+	struct evbuffer *buf = evbuffer_new();
+	struct sipasd *sd = r->sd;
+	char id[32];
+
+	snprintf(id, sizeof id, "r%lu", r->id);
+	evhttp_add_header(out, "Content-Type", content_type);
+	evhttp_add_header(out, "X-Request-Id", id);
+	evhttp_add_header(out, "Cache-Control", "no-store");
+	if (body != NULL)
+		evbuffer_add(buf, body, len);
+	/* Count replies still being written, so that a drain waits for them. */
+	if (evhttp_request_get_connection(r->req) != NULL) {
+		sd->unflushed++;
+		evhttp_request_set_on_complete_cb(r->req, http_reply_flushed,
+		    sd);
+	}
+	evhttp_send_reply(r->req, status, NULL, buf);
+	evbuffer_free(buf);
+	log_msg(status >= 500 ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, r->id,
+	    "%s %s %d %.1f ms", r->method, r->path, status, http_elapsed_ms(r));
+	free(r->path);
+	free(r->query);
+	free(r->scope);
+	free(r);
+	sd->inflight--;
+	sipasd_drain_check(sd);
+}
+
+/* Reply with a JSON value (reference stolen). */
+void
+http_reply_json(struct request *r, int status, json_t *v)
+{
+	char *text = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(17));
+
+	json_decref(v);
+	ASSERT(text != NULL);
+	http_reply(r, status, "application/json", text, strlen(text));
+	free(text);
+}
+
+/* {"error": {"code", "message", "field"}}. */
+void
+http_reply_error(struct request *r, int status, const char *code,
+    const char *field, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[512];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_msg(LOG_LEVEL_DEBUG, r->id, "%d %s%s%s: %s", status, code,
+	    field != NULL ? " " : "", field != NULL ? field : "", msg);
+	http_reply_json(r, status, json_pack("{s:{s:s,s:s,s:s?}}", "error",
+	    "code", code, "message", msg, "field", field));
+}
+
+/* 503 with Retry-After: the caller should come back. */
+void
+http_reply_unavailable(struct request *r, const char *why)
+{
+	char secs[16];
+
+	snprintf(secs, sizeof secs, "%ld", r->sd->config->retry_after);
+	evhttp_add_header(evhttp_request_get_output_headers(r->req),
+	    "Retry-After", secs);
+	http_reply_error(r, 503, "unavailable", NULL, "%s", why);
+}
+
+/* GET /healthz: the ping's answer. */
+static void
+http_health_done(int ok, const char *sqlstate, const char *message, void *arg)
+{
+	struct request *r = arg;
+
+	if (ok)
+		http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+	else
+		http_reply_json(r, 503, json_pack("{s:s,s:s}", "status",
+		    "unavailable", "reason", "database"));
+}
+
+/* GET /healthz: 200 when the database answers, 503 when not. */
+static void
+http_health(struct request *r)
+{
+	if (!sipasd_ready(r->sd)) {
+		http_reply_json(r, 503, json_pack("{s:s,s:s}", "status",
+		    "unavailable", "reason", r->sd->draining ? "draining" :
+		    "database"));
+		return;
+	}
+	store_ping(r->sd->db, http_health_done, r);
+}
+
+/* The routes. */
+static const struct http_route {
+	enum evhttp_cmd_type method;
+	const char *path;
+	unsigned roles; /* 0: no token */
+	auth_next_cb handler;
+} http_routes[] = {
+	{ EVHTTP_REQ_GET, "/healthz", 0, http_health },
+	{ EVHTTP_REQ_POST, "/api/v1/responses",
+	    AUTH_ROLE(ROLE_COLLECTOR) | AUTH_ROLE(ROLE_ADMIN), ingest_handle },
+	{ EVHTTP_REQ_GET, "/api/v1/indices",
+	    AUTH_ROLE(ROLE_VIEWER) | AUTH_ROLE(ROLE_ADMIN), indices_handle },
+};
+
+/* The name of a method, for logs. */
+static const char *
+http_method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET:
+		return "GET";
+	case EVHTTP_REQ_POST:
+		return "POST";
+	case EVHTTP_REQ_HEAD:
+		return "HEAD";
+	case EVHTTP_REQ_PUT:
+		return "PUT";
+	case EVHTTP_REQ_DELETE:
+		return "DELETE";
+	default:
+		return "OTHER";
+	}
+}
+
+/* Every request starts here. */
+static void
+http_request(struct evhttp_request *req, void *arg)
+{
+	struct sipasd *sd = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const struct http_route *rt;
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	struct request *r;
+	const char *path, *query;
+	size_t i;
+	int path_known = 0;
+
+	r = xcalloc(1, sizeof *r);
+	r->sd = sd;
+	r->req = req;
+	r->id = ++sd->next_reqid;
+	r->role = -1;
+	gettimeofday(&r->start, NULL);
+	r->method = http_method_name(method);
+	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+	r->path = xstrdup(path != NULL && *path != '\0' ? path : "/");
+	r->query = query != NULL ? xstrdup(query) : NULL;
+	sd->inflight++;
+
+	if (sd->draining) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		http_reply_unavailable(r, "shutting down");
+		return;
+	}
+	for (i = 0; i < sizeof http_routes / sizeof http_routes[0]; i++) {
+		rt = &http_routes[i];
+		if (strcmp(rt->path, r->path) != 0)
+			continue;
+		path_known = 1;
+		if (rt->method != method)
+			continue;
+		if (rt->roles == 0)
+			rt->handler(r);
+		else
+			auth_check(r, rt->roles, rt->handler);
+		return;
+	}
+	if (path_known)
+		http_reply_error(r, 405, "method_not_allowed", NULL,
+		    "%s is not allowed on %s", r->method, r->path);
+	else
+		http_reply_error(r, 404, "not_found", NULL, "no such path: %s",
+		    r->path);
+}
+
+/* Split ADDR:PORT (the address may be [v6]). */
+static int
+http_listen_split(const char *listen, char **addr, int *port, char **cause)
+{
+	const char *colon = strrchr(listen, ':');
+	size_t alen;
+
+	if (colon == NULL || colon == listen) {
+		xasprintf(cause, "listen: '%s' is not ADDR:PORT", listen);
+		return -1;
+	}
+	alen = (size_t)(colon - listen);
+	if (listen[0] == '[' && alen >= 2 && listen[alen - 1] == ']')
+		*addr = xstrndup(listen + 1, alen - 2);
+	else
+		*addr = xstrndup(listen, alen);
+	*port = atoi(colon + 1);
+	return 0;
+}
+
+/* Apply the reloadable HTTP settings. */
+void
+http_configure(struct sipasd *sd)
+{
+	/* Bodies larger than this get 413 from evhttp before we read them. */
+	evhttp_set_max_body_size(sd->http, (ev_ssize_t)sd->config->max_body);
+	evhttp_set_max_headers_size(sd->http, 16384);
+	evhttp_set_timeout(sd->http, (int)sd->config->http_timeout);
+}
+
+/* Start the listener. */
+int
+http_start(struct sipasd *sd, char **cause)
+{
+	const char *listen = sd->listen_override != NULL ?
+	    sd->listen_override : sd->config->listen;
+	char *addr = NULL;
+	int port;
+
+	if (http_listen_split(listen, &addr, &port, cause) != 0)
+		return -1;
+	sd->http = evhttp_new(sd->base);
+	evhttp_set_allowed_methods(sd->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
+	evhttp_set_gencb(sd->http, http_request, sd);
+	http_configure(sd);
+	sd->bound = evhttp_bind_socket_with_handle(sd->http, addr,
+	    (ev_uint16_t)port);
+	if (sd->bound == NULL) {
+		xasprintf(cause, "cannot listen on %s", listen);
+		free(addr);
+		return -1;
+	}
+	log_info("listening on %s", listen);
+	free(addr);
+	return 0;
+}
+
+/* Stop accepting connections; open ones finish. */
+void
+http_stop_accepting(struct sipasd *sd)
+{
+	if (sd->bound != NULL) {
+		evhttp_del_accept_socket(sd->http, sd->bound);
+		sd->bound = NULL;
+	}
+}
+
+/* Close everything. */
+void
+http_free(struct sipasd *sd)
+{
+	if (sd->http != NULL)
+		evhttp_free(sd->http);
+	sd->http = NULL;
+}

@@ -1,0 +1,402 @@
+/*
+ * main.c: sipasd's command line, start-up, signals and the event loop.
+ *
+ * Owns struct sipasd. Start-up: read and check the config, listen, connect to
+ * PostgreSQL. Each new connection is checked for the schema version before
+ * anything uses it, then the unit tree and surveys are loaded into the cache;
+ * only then does the daemon serve requests that need the database (before,
+ * they get 503). An unknown schema at the first connection is fatal; later
+ * (someone migrated under a running daemon) the connection is dropped and
+ * retried, and requests get 503 until a restart.
+ *
+ * Signals: SIGHUP reloads the config file all or nothing (and refreshes the
+ * cache); SIGTERM or SIGINT stop accepting, let queued responses commit and
+ * open requests finish, and exit when all is done or after drain_timeout; a
+ * second one exits at once.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <gsl/gsl_errno.h>
+
+#include "sipas/cache.h"
+#include "sipas/config.h"
+#include "sipas/db.h"
+#include "sipas/log.h"
+#include "sipas/sipasd.h"
+#include "sipas/store.h"
+#include "sipas/util.h"
+
+static struct sipasd sipasd;
+
+/* 1 when requests that need the database can be served. */
+int
+sipasd_ready(const struct sipasd *sd)
+{
+	return db_state(sd->db) == DB_UP && sd->schema_ok && sd->cache != NULL;
+}
+
+/* 1 when the read connection can serve the indices. */
+int
+sipasd_read_ready(const struct sipasd *sd)
+{
+	return db_state(sd->rdb) == DB_UP && sd->started && sd->cache != NULL;
+}
+
+/* The read connection changed state: nothing to do but to know it. */
+static void
+sipasd_rdb_state(struct db *db, enum db_state state, void *arg)
+{
+}
+
+/* The drain deadline passed: give up on what is left. */
+static void
+sipasd_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct sipasd *sd = arg;
+
+	log_warn("drain: deadline reached with %ld request(s) open; exiting",
+	    sd->inflight);
+	ingest_fail_queued(sd->ingest, "shutting down");
+	event_base_loopbreak(sd->base);
+}
+
+/* If draining and nothing is left, stop the loop. */
+void
+sipasd_drain_check(struct sipasd *sd)
+{
+	if (!sd->draining || sd->inflight > 0 || !ingest_idle(sd->ingest) ||
+	    sd->unflushed > 0)
+		return;
+	log_info("drain: all work done");
+	event_base_loopexit(sd->base, NULL);
+}
+
+/* The catalog arrived: swap the cache. */
+static void
+sipasd_catalog(struct store_catalog *cat, const char *message, void *arg)
+{
+	struct sipasd *sd = arg;
+	struct cache *c;
+
+	sd->refreshing = 0;
+	if (cat == NULL) {
+		log_warn("cannot load units and surveys: %s", message);
+		return;
+	}
+	c = cache_create(cat);
+	store_catalog_free(cat);
+	if (sd->cache == NULL)
+		log_info("ready: %zu units, %zu surveys", cache_unit_count(c),
+		    cache_survey_count(c));
+	else
+		log_debug("cache refreshed: %zu units, %zu surveys",
+		    cache_unit_count(c), cache_survey_count(c));
+	cache_unref(sd->cache);
+	sd->cache = c;
+	ingest_kick(sd->ingest);
+}
+
+/* Reload units and surveys now. */
+void
+sipasd_refresh(struct sipasd *sd)
+{
+	if (sd->refreshing || !sd->schema_ok || db_state(sd->db) != DB_UP)
+		return;
+	sd->refreshing = 1;
+	store_catalog_load(sd->db, sipasd_catalog, sd);
+}
+
+/* The refresh timer. */
+static void
+sipasd_refresh_timer(evutil_socket_t fd, short what, void *arg)
+{
+	sipasd_refresh(arg);
+}
+
+/* Arm the periodic refresh. */
+static void
+sipasd_refresh_arm(struct sipasd *sd)
+{
+	struct timeval tv = { sd->config->cache_refresh, 0 };
+
+	if (sd->ev_refresh == NULL)
+		sd->ev_refresh = event_new(sd->base, -1, EV_PERSIST,
+		    sipasd_refresh_timer, sd);
+	event_del(sd->ev_refresh);
+	event_add(sd->ev_refresh, &tv);
+}
+
+/* The schema version of a new connection. */
+static void
+sipasd_version(int version, const char *message, void *arg)
+{
+	struct sipasd *sd = arg;
+
+	if (version < 0) {
+		log_warn("cannot read the schema version: %s", message);
+		db_reset(sd->db, "schema check failed");
+		return;
+	}
+	if (version != STORE_SCHEMA_VERSION) {
+		if (!sd->started) {
+			if (version == 0)
+				fatal("the database has no sipas schema: run "
+				    "'sipasctl --db ... init' first");
+			fatal("the database has schema version %d; this sipasd "
+			    "knows version %d", version, STORE_SCHEMA_VERSION);
+		}
+		log_error("the database schema changed to version %d (this "
+		    "sipasd knows %d): restart sipasd", version,
+		    STORE_SCHEMA_VERSION);
+		db_reset(sd->db, "unknown schema version");
+		return;
+	}
+	sd->started = 1;
+	sd->schema_ok = 1;
+	sipasd_refresh(sd);
+}
+
+/* The database connection went up or down. */
+static void
+sipasd_db_state(struct db *db, enum db_state state, void *arg)
+{
+	struct sipasd *sd = arg;
+
+	switch (state) {
+	case DB_UP:
+		sd->schema_ok = 0;
+		store_schema_version(db, sipasd_version, sd);
+		break;
+	case DB_DOWN:
+		sd->schema_ok = 0;
+		sd->refreshing = 0;
+		ingest_fail_queued(sd->ingest, "the database is not available");
+		break;
+	case DB_CONNECTING:
+		break;
+	}
+}
+
+/* Read the config file and apply the command-line overrides' checks. */
+static struct config *
+sipasd_config_read(const char *path, char **cause)
+{
+	if (path == NULL)
+		return config_create();
+	return config_load(path, cause);
+}
+
+/* SIGHUP: reload the config all or nothing, refresh the cache. */
+static void
+sipasd_reload(struct sipasd *sd)
+{
+	struct config *next;
+	char *cause = NULL;
+
+	if (sd->config_path == NULL) {
+		log_info("SIGHUP: no config file; refreshing the cache only");
+		goto refresh;
+	}
+	next = config_load(sd->config_path, &cause);
+	/* The command line keeps overriding the file. */
+	if (next != NULL && sd->listen_override != NULL)
+		config_set(next, "listen", sd->listen_override, NULL);
+	if (next != NULL && sd->db_override != NULL)
+		config_set(next, "db", sd->db_override, NULL);
+	if (next == NULL || config_reload_check(sd->config, next, &cause) != 0) {
+		log_error("SIGHUP: config not reloaded, the old one stays: %s",
+		    cause);
+		free(cause);
+		config_free(next);
+		return;
+	}
+	config_free(sd->config);
+	sd->config = next;
+	log_level_set((enum log_level)sd->config->log_level);
+	db_backoff_set(sd->db, sd->config->reconnect_min_ms,
+	    sd->config->reconnect_max_ms);
+	db_backoff_set(sd->rdb, sd->config->reconnect_min_ms,
+	    sd->config->reconnect_max_ms);
+	http_configure(sd);
+	sipasd_refresh_arm(sd);
+	log_info("SIGHUP: config reloaded from %s", sd->config_path);
+refresh:
+	auth_flush(sd->auth);
+	sipasd_refresh(sd);
+}
+
+/* SIGTERM/SIGINT: drain, or exit at once the second time. */
+static void
+sipasd_terminate(struct sipasd *sd, int sig)
+{
+	struct timeval tv = { sd->config->drain_timeout, 0 };
+
+	if (sd->draining) {
+		log_warn("second signal %d: exiting now", sig);
+		fflush(stderr);
+		_exit(1);
+	}
+	sd->draining = 1;
+	log_info("signal %d: draining (%ld request(s) open, up to %ld s)", sig,
+	    sd->inflight, sd->config->drain_timeout);
+	http_stop_accepting(sd);
+	if (sd->ev_refresh != NULL)
+		event_del(sd->ev_refresh);
+	sd->ev_deadline = evtimer_new(sd->base, sipasd_deadline, sd);
+	evtimer_add(sd->ev_deadline, &tv);
+	ingest_kick(sd->ingest);
+	sipasd_drain_check(sd);
+}
+
+/* Signal events. */
+static void
+sipasd_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct sipasd *sd = arg;
+
+	if (sig == SIGHUP)
+		sipasd_reload(sd);
+	else
+		sipasd_terminate(sd, (int)sig);
+}
+
+/* Usage. */
+static void __attribute__((noreturn))
+sipasd_usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f, "usage: sipasd [-c FILE] [--listen ADDR:PORT] [--db CONNINFO] "
+	    "[--check-config] [--version]\n\n");
+	config_help(f);
+	exit(status);
+}
+
+/* Start, run the loop, clean up. */
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sipasd *sd = &sipasd;
+	struct event *sigs[4];
+	static const int signums[4] = { SIGHUP, SIGTERM, SIGINT, 0 };
+	char *cause = NULL;
+	int c, check = 0, i;
+
+	util_jansson_init();
+	gsl_set_error_handler_off();
+	while ((c = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			sd->config_path = optarg;
+			break;
+		case 'l':
+			sd->listen_override = optarg;
+			break;
+		case 'd':
+			sd->db_override = optarg;
+			break;
+		case 'C':
+			check = 1;
+			break;
+		case 'V':
+			printf("sipasd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			sipasd_usage(0);
+		default:
+			sipasd_usage(2);
+		}
+	}
+	if (optind != argc)
+		sipasd_usage(2);
+
+	if ((sd->config = sipasd_config_read(sd->config_path, &cause)) == NULL) {
+		fprintf(stderr, "sipasd: %s\n", cause);
+		free(cause);
+		return 1;
+	}
+	if ((sd->listen_override != NULL && config_set(sd->config, "listen",
+	    sd->listen_override, &cause) != 0) || (sd->db_override != NULL &&
+	    config_set(sd->config, "db", sd->db_override, &cause) != 0)) {
+		fprintf(stderr, "sipasd: %s\n", cause);
+		free(cause);
+		config_free(sd->config);
+		return 1;
+	}
+	if (check) {
+		config_print(sd->config, stdout);
+		printf("configuration OK\n");
+		config_free(sd->config);
+		return 0;
+	}
+	log_level_set((enum log_level)sd->config->log_level);
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((sd->base = event_base_new()) == NULL)
+		fatal("cannot create the event loop");
+	sd->auth = auth_create(sd);
+	sd->ingest = ingest_create(sd);
+	if (http_start(sd, &cause) != 0)
+		fatal("%s", cause);
+	for (i = 0; signums[i] != 0; i++) {
+		sigs[i] = evsignal_new(sd->base, signums[i], sipasd_signal, sd);
+		evsignal_add(sigs[i], NULL);
+	}
+	sd->db = db_create(sd->base, "write", sd->config->db, sipasd_db_state,
+	    sd);
+	sd->rdb = db_create(sd->base, "read", sd->config->db, sipasd_rdb_state,
+	    sd);
+	db_backoff_set(sd->db, sd->config->reconnect_min_ms,
+	    sd->config->reconnect_max_ms);
+	db_backoff_set(sd->rdb, sd->config->reconnect_min_ms,
+	    sd->config->reconnect_max_ms);
+	sipasd_refresh_arm(sd);
+	log_info("sipasd %s starting (pid %ld)", PACKAGE_VERSION,
+	    (long)getpid());
+	db_connect(sd->db);
+	db_connect(sd->rdb);
+
+	event_base_dispatch(sd->base);
+
+	log_info("stopping");
+	/*
+	 * The database first: its pending jobs fail and their callbacks answer
+	 * their requests (503) while ingest and evhttp still exist.
+	 */
+	db_free(sd->rdb);
+	sd->rdb = NULL;
+	db_free(sd->db);
+	sd->db = NULL;
+	ingest_free(sd->ingest);
+	http_free(sd);
+	auth_free(sd->auth);
+	cache_unref(sd->cache);
+	for (i = 0; signums[i] != 0; i++)
+		event_free(sigs[i]);
+	if (sd->ev_refresh != NULL)
+		event_free(sd->ev_refresh);
+	if (sd->ev_deadline != NULL)
+		event_free(sd->ev_deadline);
+	config_free(sd->config);
+	event_base_free(sd->base);
+	return 0;
+}

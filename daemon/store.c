@@ -1,0 +1,470 @@
+/*
+ * store.c: the only SQL text in sipasd, always sent with parameters.
+ *
+ * Owns the statements and the conversion of their results into plain C
+ * values for the callers' callbacks. Must not decide HTTP statuses or hold a
+ * PGresult past a db callback.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "sipas/db.h"
+#include "sipas/store.h"
+#include "sipas/util.h"
+
+/* A column as a new string, or NULL for SQL NULL. */
+static char *
+store_value_dup(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	return xstrdup(PQgetvalue(res, row, col));
+}
+
+/* A column borrowed, or NULL for SQL NULL. */
+static const char *
+store_value(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	return PQgetvalue(res, row, col);
+}
+
+/* --- schema version --- */
+
+struct store_version_ctx {
+	store_version_cb cb;
+	void *arg;
+	int version;
+};
+
+/* The version row. */
+static void
+store_version_result(const PGresult *res, int stmt, void *arg)
+{
+	struct store_version_ctx *ctx = arg;
+
+	if (PQntuples(res) == 1)
+		ctx->version = atoi(PQgetvalue(res, 0, 0));
+}
+
+/* Report the version; a missing table (42P01) means an empty database. */
+static void
+store_version_done(int ok, const char *sqlstate, const char *message,
+    void *arg)
+{
+	struct store_version_ctx *ctx = arg;
+
+	if (ok)
+		ctx->cb(ctx->version, NULL, ctx->arg);
+	else if (sqlstate != NULL && strcmp(sqlstate, "42P01") == 0)
+		ctx->cb(0, NULL, ctx->arg);
+	else
+		ctx->cb(-1, message, ctx->arg);
+	free(ctx);
+}
+
+/* Ask for the schema version. */
+void
+store_schema_version(struct db *db, store_version_cb cb, void *arg)
+{
+	struct store_version_ctx *ctx = xcalloc(1, sizeof *ctx);
+	struct db_job *job;
+
+	ctx->cb = cb;
+	ctx->arg = arg;
+	job = db_job_create(0, store_version_result, store_version_done, ctx);
+	db_job_add(job, "SELECT coalesce(max(version), 0) FROM schema_version",
+	    0, NULL);
+	db_submit(db, job);
+}
+
+/* --- catalog: units and surveys --- */
+
+struct store_catalog_ctx {
+	store_catalog_cb cb;
+	void *arg;
+	struct store_catalog *cat;
+};
+
+/*
+ * Copy the units (statement 0) or surveys (statement 1). Rows are appended:
+ * a statement's rows may come in several results (single-row mode).
+ */
+static void
+store_catalog_result(const PGresult *res, int stmt, void *arg)
+{
+	struct store_catalog_ctx *ctx = arg;
+	struct store_catalog *cat = ctx->cat;
+	struct store_unit *u;
+	struct store_survey *sv;
+	int i, n = PQntuples(res);
+
+	if (stmt == 0) {
+		cat->units = xreallocarray(cat->units, cat->nunits + (size_t)n +
+		    1, sizeof *cat->units);
+		for (i = 0; i < n; i++) {
+			u = &cat->units[cat->nunits++];
+			u->code = store_value_dup(res, i, 0);
+			u->parent = store_value_dup(res, i, 1);
+			u->level = store_value_dup(res, i, 2);
+			u->name = store_value_dup(res, i, 3);
+		}
+	} else if (stmt == 1) {
+		cat->surveys = xreallocarray(cat->surveys, cat->nsurveys +
+		    (size_t)n + 1, sizeof *cat->surveys);
+		for (i = 0; i < n; i++) {
+			sv = &cat->surveys[cat->nsurveys++];
+			sv->code = store_value_dup(res, i, 0);
+			sv->definition = store_value_dup(res, i, 1);
+		}
+	}
+}
+
+/* Hand the catalog over, or the failure. */
+static void
+store_catalog_done(int ok, const char *sqlstate, const char *message,
+    void *arg)
+{
+	struct store_catalog_ctx *ctx = arg;
+
+	if (!ok) {
+		store_catalog_free(ctx->cat);
+		ctx->cb(NULL, message, ctx->arg);
+	} else
+		ctx->cb(ctx->cat, NULL, ctx->arg);
+	free(ctx);
+}
+
+/* Load every unit and survey (one pipeline, one round trip). */
+void
+store_catalog_load(struct db *db, store_catalog_cb cb, void *arg)
+{
+	struct store_catalog_ctx *ctx = xcalloc(1, sizeof *ctx);
+	struct db_job *job;
+
+	ctx->cb = cb;
+	ctx->arg = arg;
+	ctx->cat = xcalloc(1, sizeof *ctx->cat);
+	job = db_job_create(1, store_catalog_result, store_catalog_done, ctx);
+	db_job_add(job, "SELECT code, parent, level, name FROM units", 0, NULL);
+	db_job_add(job, "SELECT code, definition::text FROM surveys", 0, NULL);
+	db_submit(db, job);
+}
+
+/* Free a catalog; NULL-safe. */
+void
+store_catalog_free(struct store_catalog *cat)
+{
+	size_t i;
+
+	if (cat == NULL)
+		return;
+	for (i = 0; i < cat->nunits; i++) {
+		free(cat->units[i].code);
+		free(cat->units[i].parent);
+		free(cat->units[i].level);
+		free(cat->units[i].name);
+	}
+	for (i = 0; i < cat->nsurveys; i++) {
+		free(cat->surveys[i].code);
+		free(cat->surveys[i].definition);
+	}
+	free(cat->units);
+	free(cat->surveys);
+	free(cat);
+}
+
+/* --- tokens --- */
+
+struct store_token_ctx {
+	store_token_cb cb;
+	void *arg;
+	int found;
+	int revoked;
+	char *role;
+	char *unit;
+};
+
+/* The token's row, if any. */
+static void
+store_token_result(const PGresult *res, int stmt, void *arg)
+{
+	struct store_token_ctx *ctx = arg;
+
+	if (PQntuples(res) != 1)
+		return;
+	ctx->found = 1;
+	ctx->role = store_value_dup(res, 0, 0);
+	ctx->unit = store_value_dup(res, 0, 1);
+	ctx->revoked = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+}
+
+/* Report the token. */
+static void
+store_token_done(int ok, const char *sqlstate, const char *message, void *arg)
+{
+	struct store_token_ctx *ctx = arg;
+	struct store_token t;
+
+	if (!ok)
+		ctx->cb(NULL, message, ctx->arg);
+	else {
+		t.found = ctx->found;
+		t.revoked = ctx->revoked;
+		t.role = ctx->role;
+		t.unit = ctx->unit;
+		ctx->cb(&t, NULL, ctx->arg);
+	}
+	free(ctx->role);
+	free(ctx->unit);
+	free(ctx);
+}
+
+/* Look a token up by its hash. */
+void
+store_token_find(struct db *db, const char *hash, store_token_cb cb, void *arg)
+{
+	struct store_token_ctx *ctx = xcalloc(1, sizeof *ctx);
+	struct db_job *job;
+	const char *params[1] = { hash };
+
+	ctx->cb = cb;
+	ctx->arg = arg;
+	job = db_job_create(0, store_token_result, store_token_done, ctx);
+	db_job_add(job, "SELECT role, unit, revoked_at IS NOT NULL "
+	    "FROM tokens WHERE hash = $1", 1, params);
+	db_submit(db, job);
+}
+
+/* --- the batch insert --- */
+
+/*
+ * One row: insert it unless its (survey, source id) exists; either way say
+ * what happened. A row inserted earlier in the same transaction is visible to
+ * the later statement, so two copies in one batch are told apart too.
+ */
+static const char store_insert_sql[] =
+    "WITH ins AS ("
+    " INSERT INTO responses (survey, unit, source_id, submitted_at, channel,"
+    "  weight, stratum, psu, answers, respondent, content_hash)"
+    " VALUES ($1, $2, $3, to_timestamp($4::double precision), $5,"
+    "  $6::double precision, $7, $8, $9::jsonb, $10::jsonb, $11)"
+    " ON CONFLICT (survey, source_id) DO NOTHING RETURNING id)"
+    " SELECT 'inserted', id FROM ins"
+    " UNION ALL"
+    " SELECT CASE WHEN r.content_hash = $11 THEN 'duplicate' ELSE 'conflict'"
+    "  END, r.id FROM responses r"
+    " WHERE $3::text IS NOT NULL AND r.survey = $1 AND r.source_id = $3"
+    "  AND NOT EXISTS (SELECT 1 FROM ins)";
+
+struct store_batch_ctx {
+	struct store_row **rows;
+	int n;
+	store_done_cb cb;
+	void *arg;
+	enum store_outcome *outcomes;
+	long long *ids;
+};
+
+/* The outcome of one INSERT (statements 1..n; 0 is BEGIN, n+1 COMMIT). */
+static void
+store_batch_result(const PGresult *res, int stmt, void *arg)
+{
+	struct store_batch_ctx *ctx = arg;
+	const char *what;
+	int i = stmt - 1;
+
+	if (i < 0 || i >= ctx->n || PQntuples(res) != 1)
+		return;
+	what = PQgetvalue(res, 0, 0);
+	if (strcmp(what, "inserted") == 0)
+		ctx->outcomes[i] = STORE_INSERTED;
+	else if (strcmp(what, "duplicate") == 0)
+		ctx->outcomes[i] = STORE_DUPLICATE;
+	else
+		ctx->outcomes[i] = STORE_CONFLICT;
+	ctx->ids[i] = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+}
+
+/* The batch committed (or not): publish the outcomes. */
+static void
+store_batch_done(int ok, const char *sqlstate, const char *message, void *arg)
+{
+	struct store_batch_ctx *ctx = arg;
+	int i;
+
+	if (ok) {
+		for (i = 0; i < ctx->n; i++) {
+			if (ctx->outcomes[i] == STORE_PENDING) {
+				/* Lost a race with another writer's commit. */
+				ok = 0;
+				sqlstate = "40001";
+				message = "concurrent insert of the same id";
+				break;
+			}
+		}
+	}
+	if (ok) {
+		for (i = 0; i < ctx->n; i++) {
+			ctx->rows[i]->outcome = ctx->outcomes[i];
+			ctx->rows[i]->id = ctx->ids[i];
+		}
+	}
+	ctx->cb(ok, sqlstate, message, ctx->arg);
+	free(ctx->outcomes);
+	free(ctx->ids);
+	free(ctx);
+}
+
+/* Insert rows in one transaction, in one pipeline. */
+void
+store_batch_insert(struct db *db, struct store_row **rows, int n,
+    store_done_cb cb, void *arg)
+{
+	struct store_batch_ctx *ctx = xcalloc(1, sizeof *ctx);
+	struct db_job *job;
+	struct store_row *r;
+	char when[32], weight[40];
+	const char *params[11];
+	int i;
+
+	ctx->rows = rows;
+	ctx->n = n;
+	ctx->cb = cb;
+	ctx->arg = arg;
+	ctx->outcomes = xcalloc((size_t)n, sizeof *ctx->outcomes);
+	ctx->ids = xcalloc((size_t)n, sizeof *ctx->ids);
+	job = db_job_create(1, store_batch_result, store_batch_done, ctx);
+	db_job_add(job, "BEGIN", 0, NULL);
+	for (i = 0; i < n; i++) {
+		r = rows[i];
+		snprintf(when, sizeof when, "%" PRId64, r->submitted_at);
+		snprintf(weight, sizeof weight, "%.17g", r->weight);
+		params[0] = r->survey;
+		params[1] = r->unit;
+		params[2] = r->source_id;
+		params[3] = when;
+		params[4] = r->channel;
+		params[5] = weight;
+		params[6] = r->stratum;
+		params[7] = r->psu;
+		params[8] = r->answers;
+		params[9] = r->respondent;
+		params[10] = r->hash;
+		db_job_add(job, store_insert_sql, 11, params);
+	}
+	db_job_add(job, "COMMIT", 0, NULL);
+	db_submit(db, job);
+}
+
+/* --- fetching responses for the indices --- */
+
+struct store_fetch_ctx {
+	store_fetch_cb row_cb;
+	store_done_cb cb;
+	void *arg;
+};
+
+/* One row (single-row mode) or the empty final result. */
+static void
+store_fetch_result(const PGresult *res, int stmt, void *arg)
+{
+	struct store_fetch_ctx *ctx = arg;
+	struct store_fetch_row row;
+	int i;
+
+	for (i = 0; i < PQntuples(res); i++) {
+		row.unit = store_value(res, i, 0);
+		row.child = store_value(res, i, 1);
+		row.at_level = store_value(res, i, 2);
+		row.weight = strtod(PQgetvalue(res, i, 3), NULL);
+		row.stratum = store_value(res, i, 4);
+		row.psu = store_value(res, i, 5);
+		row.answers = PQgetvalue(res, i, 6);
+		ctx->row_cb(&row, ctx->arg);
+	}
+}
+
+/* Every row was delivered (or the fetch failed). */
+static void
+store_fetch_done(int ok, const char *sqlstate, const char *message, void *arg)
+{
+	struct store_fetch_ctx *ctx = arg;
+
+	ctx->cb(ok, sqlstate, message, ctx->arg);
+	free(ctx);
+}
+
+/* Stream the responses of a subtree and period. */
+void
+store_responses_fetch(struct db *db, const char *survey, const char *unit,
+    const char *from, const char *to, const char *level, store_fetch_cb row_cb,
+    store_done_cb cb, void *arg)
+{
+	struct store_fetch_ctx *ctx = xcalloc(1, sizeof *ctx);
+	const char *params[5] = { survey, unit, from, to, level };
+	struct db_job *job;
+
+	ctx->row_cb = row_cb;
+	ctx->cb = cb;
+	ctx->arg = arg;
+	job = db_job_create(0, store_fetch_result, store_fetch_done, ctx);
+	/* Days are Vietnam days: [from 00:00+07, to + 1 day 00:00+07). */
+	db_job_add(job,
+	    "WITH RECURSIVE sub (code, child, at_level) AS ("
+	    " SELECT code, NULL::text, CASE WHEN level = $5 THEN code END"
+	    " FROM units WHERE code = $2"
+	    " UNION ALL"
+	    " SELECT u.code, coalesce(sub.child, u.code),"
+	    "  coalesce(sub.at_level, CASE WHEN u.level = $5 THEN u.code END)"
+	    " FROM units u JOIN sub ON u.parent = sub.code)"
+	    " SELECT r.unit, sub.child, sub.at_level, r.weight, r.stratum,"
+	    "  r.psu, r.answers::text"
+	    " FROM responses r JOIN sub ON r.unit = sub.code"
+	    " WHERE r.survey = $1"
+	    " AND ($3::date IS NULL OR r.submitted_at >="
+	    "  ($3::date::text || ' 00:00:00+07')::timestamptz)"
+	    " AND ($4::date IS NULL OR r.submitted_at <"
+	    "  (($4::date + 1)::text || ' 00:00:00+07')::timestamptz)",
+	    5, params);
+	db_job_single_row(job);
+	db_submit(db, job);
+}
+
+/* --- ping --- */
+
+struct store_ping_ctx {
+	store_done_cb cb;
+	void *arg;
+};
+
+/* The ping's answer. */
+static void
+store_ping_done(int ok, const char *sqlstate, const char *message, void *arg)
+{
+	struct store_ping_ctx *ctx = arg;
+
+	ctx->cb(ok, sqlstate, message, ctx->arg);
+	free(ctx);
+}
+
+/* SELECT 1. */
+void
+store_ping(struct db *db, store_done_cb cb, void *arg)
+{
+	struct store_ping_ctx *ctx = xcalloc(1, sizeof *ctx);
+	struct db_job *job;
+
+	ctx->cb = cb;
+	ctx->arg = arg;
+	job = db_job_create(0, NULL, store_ping_done, ctx);
+	db_job_add(job, "SELECT 1", 0, NULL);
+	db_submit(db, job);
+}

@@ -1,0 +1,117 @@
+/*
+ * sipasd.h: the daemon's shared state and the request object that the HTTP
+ * routes (http.c), authentication (auth.c), ingest (ingest.c) and the indices
+ * endpoint (indices.c) pass along.
+ *
+ * Everything runs on one libevent loop: no locks. A struct request lives from
+ * the arrival of an HTTP request until its one reply (http_reply*), which
+ * frees it; every path ends in exactly one reply, also when the client left.
+ */
+#ifndef SIPAS_SIPASD_H
+#define SIPAS_SIPASD_H
+
+#include <stddef.h>
+#include <sys/time.h>
+
+struct cache;
+struct config;
+struct db;
+struct event;
+struct event_base;
+struct evhttp;
+struct evhttp_bound_socket;
+struct evhttp_request;
+struct ingest;
+struct auth;
+struct json_t;
+
+struct sipasd {
+	struct event_base *base;
+	struct config *config;
+	const char *config_path;
+	const char *listen_override; /* --listen */
+	const char *db_override;     /* --db */
+	struct db *db;		/* writes, tokens, the catalog, /healthz */
+	struct db *rdb;		/* the indices' long reads, so they never delay ingest */
+	struct evhttp *http;
+	struct evhttp_bound_socket *bound;
+	struct cache *cache;	/* NULL until the first load */
+	int schema_ok;		/* the connected database has our schema */
+	int started;		/* the first schema check passed */
+	int draining;		/* SIGTERM: finishing in-flight work */
+	int refreshing;		/* a catalog load is running */
+	struct event *ev_refresh;
+	struct event *ev_deadline;
+	unsigned long next_reqid;
+	long inflight;		/* requests not yet answered */
+	long unflushed;		/* replies sent but not yet written out */
+	struct ingest *ingest;
+	struct auth *auth;
+};
+
+/* 1 when requests that need the database can be served. */
+int sipasd_ready(const struct sipasd *);
+/* 1 when the read connection can serve the indices. */
+int sipasd_read_ready(const struct sipasd *);
+/* Work finished: if draining and nothing is left, stop the loop. */
+void sipasd_drain_check(struct sipasd *);
+/* Reload units and surveys now (unless a reload is running). */
+void sipasd_refresh(struct sipasd *);
+
+struct request {
+	struct sipasd *sd;
+	struct evhttp_request *req;
+	unsigned long id;
+	struct timeval start;
+	const char *method;
+	char *path;
+	char *query;  /* after '?', or NULL */
+	int role;     /* enum role, once authenticated */
+	char *scope;  /* the token's unit, or NULL */
+};
+
+/* http.c: replies; each frees the request. */
+void http_reply(struct request *, int status, const char *content_type,
+    const char *body, size_t len);
+/* Reply with a JSON value (reference stolen). */
+void http_reply_json(struct request *, int status, struct json_t *);
+/* {"error": {"code", "message", "field"}}; field may be NULL. */
+void http_reply_error(struct request *, int status, const char *code,
+    const char *field, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* 503 with Retry-After. */
+void http_reply_unavailable(struct request *, const char *why);
+/* Start listening on config listen (or --listen); -1 and *cause. */
+int http_start(struct sipasd *, char **cause);
+/* Stop accepting new connections (drain). */
+void http_stop_accepting(struct sipasd *);
+void http_free(struct sipasd *);
+/* Apply reloadable HTTP settings (body size, timeout). */
+void http_configure(struct sipasd *);
+
+/* auth.c: check the bearer token, then call next with r->role/scope set. */
+#define AUTH_ROLE(r) (1u << (r))
+typedef void (*auth_next_cb)(struct request *);
+struct auth *auth_create(struct sipasd *);
+void auth_free(struct auth *);
+/* Forget checked tokens (SIGHUP). */
+void auth_flush(struct auth *);
+/* Replies 401/403/503 itself; otherwise calls next. */
+void auth_check(struct request *, unsigned roles, auth_next_cb next);
+/* 1 if the request's token may see unit (its scope is an ancestor-or-self). */
+int auth_scope_allows(const struct request *, const char *unit);
+
+/* ingest.c: POST /api/v1/responses, the queue and the batches. */
+struct ingest *ingest_create(struct sipasd *);
+void ingest_free(struct ingest *);
+void ingest_handle(struct request *);
+/* 1 when nothing is queued or committing. */
+int ingest_idle(const struct ingest *);
+/* The database went away: queued responses get 503. */
+void ingest_fail_queued(struct ingest *, const char *why);
+/* Try to start a batch. */
+void ingest_kick(struct ingest *);
+
+/* indices.c: GET /api/v1/indices. */
+void indices_handle(struct request *);
+
+#endif

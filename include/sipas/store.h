@@ -1,0 +1,110 @@
+/*
+ * store.h: every statement sipasd sends to PostgreSQL, as typed asynchronous
+ * calls on the db connection (db.h). The SQL text lives in store.c only.
+ *
+ * Callbacks get plain C values; nothing here hands out a PGresult. Strings
+ * passed to a callback are borrowed for the duration of the call.
+ */
+#ifndef SIPAS_STORE_H
+#define SIPAS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+
+/* The schema version this sipasd works with (sql/0001_init.sql ...). */
+#define STORE_SCHEMA_VERSION 1
+
+/* Done: ok, or the SQLSTATE and message of the failure. */
+typedef void (*store_done_cb)(int ok, const char *sqlstate, const char *message, void *arg);
+
+/* The schema version of the database (0: no schema), or -1 and message. */
+typedef void (*store_version_cb)(int version, const char *message, void *arg);
+void store_schema_version(struct db *, store_version_cb, void *arg);
+
+/* The unit tree and survey definitions, loaded together. */
+struct store_unit {
+	char *code;
+	char *parent; /* NULL for a root */
+	char *level;
+	char *name;
+};
+struct store_survey {
+	char *code;
+	char *definition; /* JSON text */
+};
+struct store_catalog {
+	struct store_unit *units;
+	size_t nunits;
+	struct store_survey *surveys;
+	size_t nsurveys;
+};
+/* catalog is NULL on failure; the callback owns it (store_catalog_free). */
+typedef void (*store_catalog_cb)(struct store_catalog *, const char *message, void *arg);
+void store_catalog_load(struct db *, store_catalog_cb, void *arg);
+void store_catalog_free(struct store_catalog *);
+
+/* A token looked up by hash; found = 0 when there is none. */
+struct store_token {
+	int found;
+	int revoked;
+	const char *role;
+	const char *unit; /* NULL: not scoped */
+};
+/* token is NULL when the look-up failed (message says why). */
+typedef void (*store_token_cb)(const struct store_token *, const char *message, void *arg);
+void store_token_find(struct db *, const char *hash, store_token_cb, void *arg);
+
+/* One response to insert, and what happened to it. */
+enum store_outcome {
+	STORE_PENDING,
+	STORE_INSERTED,	 /* new row */
+	STORE_DUPLICATE, /* same source id, same content: already stored */
+	STORE_CONFLICT,	 /* same source id, other content */
+};
+struct store_row {
+	const char *survey;
+	const char *unit;
+	const char *source_id; /* or NULL */
+	int64_t submitted_at;  /* Unix seconds */
+	const char *channel;
+	double weight;
+	const char *stratum; /* or NULL */
+	const char *psu;     /* or NULL */
+	const char *answers; /* JSON object text, as received */
+	const char *respondent; /* JSON object text or NULL */
+	const char *hash;    /* content hash */
+	enum store_outcome outcome;
+	long long id;	     /* the stored row's id */
+};
+/*
+ * Insert rows in one transaction (pipeline: BEGIN, one INSERT per row,
+ * COMMIT). rows are borrowed until done runs; outcomes are set only when ok.
+ */
+void store_batch_insert(struct db *, struct store_row **rows, int n, store_done_cb, void *arg);
+
+/* One stored response, for the analysis. */
+struct store_fetch_row {
+	const char *unit;
+	const char *child;    /* the direct child of the selected unit it is under, or NULL */
+	const char *at_level; /* its ancestor-or-self of the asked level, or NULL */
+	double weight;
+	const char *stratum; /* NULL: none */
+	const char *psu;
+	const char *answers; /* JSON object text */
+};
+typedef void (*store_fetch_cb)(const struct store_fetch_row *, void *arg);
+/*
+ * Stream the responses of survey in unit's subtree given from day from to day
+ * to (YYYY-MM-DD, Vietnam time, inclusive; NULL = open), row by row. level
+ * (or NULL) fills at_level.
+ */
+void store_responses_fetch(struct db *, const char *survey, const char *unit,
+    const char *from, const char *to, const char *level, store_fetch_cb,
+    store_done_cb, void *arg);
+
+/* SELECT 1: is the database answering? */
+void store_ping(struct db *, store_done_cb, void *arg);
+
+#endif

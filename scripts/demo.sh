@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# demo.sh: the README's first command. Installs what is missing, builds,
+# creates (or reuses) a private PostgreSQL cluster under var/, loads a small
+# demo province with a few thousand generated responses, and runs sipasd on
+# 127.0.0.1:8080 until Ctrl-C.
+#
+#	scripts/demo.sh              run in the foreground (Ctrl-C stops all)
+#	scripts/demo.sh --background leave sipasd and PostgreSQL running
+#	scripts/demo.sh stop         stop what --background left running
+#
+# Environment: SIPAS_DEMO_PORT (default 8080), SIPAS_SKIP_DEPS=1 to skip
+# scripts/deps.sh, JOBS for make (default 2).
+# Running it again reuses the build, the cluster, the data and the tokens.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+var=$root/var
+build=$var/build
+pgdir=$var/pg
+demo=$var/demo
+port=${SIPAS_DEMO_PORT:-8080}
+mode=foreground
+
+case ${1:-} in
+--background) mode=background ;;
+stop)
+	if [ -f "$demo/sipasd.pid" ] && kill -0 "$(cat "$demo/sipasd.pid")" 2>/dev/null; then
+		kill -TERM "$(cat "$demo/sipasd.pid")"
+		echo "demo: sipasd stopped"
+	fi
+	rm -f "$demo/sipasd.pid"
+	"$root/scripts/pg.sh" stop "$pgdir" && echo "demo: PostgreSQL stopped"
+	exit 0
+	;;
+"") ;;
+*)
+	echo "usage: scripts/demo.sh [--background | stop]" >&2
+	exit 2
+	;;
+esac
+
+say() { printf '\033[1mdemo:\033[0m %s\n' "$*"; }
+
+# 1. Dependencies.
+if [ -z "${SIPAS_SKIP_DEPS:-}" ]; then
+	say "checking packages (scripts/deps.sh)"
+	bash "$root/scripts/deps.sh"
+fi
+
+# 2. Build out of tree in var/build.
+say "building in var/build"
+mkdir -p "$build" "$demo"
+if [ ! -x "$root/configure" ]; then
+	(cd "$root" && autoreconf -fi)
+fi
+if [ ! -f "$build/Makefile" ]; then
+	(cd "$build" && "$root/configure" -q)
+fi
+make -C "$build" -s -j"${JOBS:-2}" >/dev/null
+SIPASCTL=$build/sipasctl
+SIPASD=$build/sipasd
+RESPOST=$build/tests/tools/respost
+
+# 3. The private cluster (Unix socket in var/pg/sock).
+say "PostgreSQL cluster in var/pg"
+"$root/scripts/pg.sh" init "$pgdir"
+"$root/scripts/pg.sh" start "$pgdir"
+"$root/scripts/pg.sh" createdb "$pgdir" sipas
+DSN=$("$root/scripts/pg.sh" dsn "$pgdir" sipas)
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+PSQL=${PGBIN:+$PGBIN/}psql
+[ -x "$PSQL" ] || PSQL=psql
+psql_q() { "$PSQL" -X -q -tA -d "$DSN" "$@"; }
+
+# 4. Schema and built-in surveys (safe to run again).
+"$SIPASCTL" --db "$DSN" init >/dev/null
+
+# 5. The demo units: a province, 3 districts, 3 communes each.
+cat >"$demo/units.csv" <<'EOF'
+code,name,level,parent
+BN,Tỉnh Bắc Ninh,province,
+BN-TP,Thành phố Bắc Ninh,district,BN
+BN-TP-VN,Phường Vũ Ninh,commune,BN-TP
+BN-TP-DC,Phường Đáp Cầu,commune,BN-TP
+BN-TP-TC,Phường Thị Cầu,commune,BN-TP
+BN-YP,Huyện Yên Phong,district,BN
+BN-YP-CH,Thị trấn Chờ,commune,BN-YP
+BN-YP-DL,Xã Dũng Liệt,commune,BN-YP
+BN-YP-TD,Xã Tam Đa,commune,BN-YP
+BN-QV,Huyện Quế Võ,district,BN
+BN-QV-PM,Thị trấn Phố Mới,commune,BN-QV
+BN-QV-VT,Xã Việt Thống,commune,BN-QV
+BN-QV-DX,Xã Đại Xuân,commune,BN-QV
+EOF
+"$SIPASCTL" --db "$DSN" unit import "$demo/units.csv" >/dev/null
+
+# 6. Tokens, created once and kept in var/demo/tokens.env (mode 600).
+if [ -f "$demo/tokens.env" ]; then
+	. "$demo/tokens.env"
+fi
+if [ -z "${COLLECTOR:-}" ] || [ -z "${VIEWER:-}" ] ||
+	[ "$(echo "SELECT count(*) FROM tokens WHERE revoked_at IS NULL AND name IN ('demo-collector', 'demo-viewer')" | psql_q)" != 2 ]; then
+	COLLECTOR=$("$SIPASCTL" --db "$DSN" token create --role collector --name demo-collector 2>/dev/null)
+	VIEWER=$("$SIPASCTL" --db "$DSN" token create --role viewer --name demo-viewer 2>/dev/null)
+	(umask 077 && printf 'COLLECTOR=%s\nVIEWER=%s\n' "$COLLECTOR" "$VIEWER" >"$demo/tokens.env")
+fi
+
+# 7. sipasd on 127.0.0.1:$port.
+if [ -f "$demo/sipasd.pid" ] && kill -0 "$(cat "$demo/sipasd.pid")" 2>/dev/null; then
+	say "stopping the sipasd of a previous run"
+	kill -TERM "$(cat "$demo/sipasd.pid")" || true
+	sleep 1
+fi
+cat >"$demo/sipasd.conf" <<EOF
+# sipasd configuration of the demo (scripts/demo.sh writes it on every run)
+listen = 127.0.0.1:$port
+db = "$DSN"
+log_level = info
+EOF
+if [ "$mode" = background ]; then
+	"$SIPASD" -c "$demo/sipasd.conf" </dev/null >/dev/null 2>>"$demo/sipasd.log" &
+else
+	"$SIPASD" -c "$demo/sipasd.conf" 2> >(tee -a "$demo/sipasd.log" >&2) &
+fi
+pid=$!
+echo $pid >"$demo/sipasd.pid"
+for i in $(seq 1 100); do
+	if ! kill -0 $pid 2>/dev/null; then
+		echo "demo: sipasd did not start; see var/demo/sipasd.log (is port $port taken? set SIPAS_DEMO_PORT)" >&2
+		exit 1
+	fi
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")" = 200 ] && break
+	sleep 0.1
+done
+# Foreground: Ctrl-C (or SIGTERM) stops sipasd, then PostgreSQL.
+stop_all() {
+	trap '' INT TERM
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	rm -f "$demo/sipasd.pid"
+	"$root/scripts/pg.sh" stop "$pgdir" || true
+	echo
+	echo "demo: stopped (the data stays in var/pg)"
+}
+if [ "$mode" = foreground ]; then
+	trap stop_all EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+fi
+
+# 8. Demo responses, once: generated deterministically, posted over HTTP.
+# gen SURVEY PER_COMMUNE: a responses CSV with every item of the survey.
+gen() {
+	echo "SELECT i->>'code', array_to_string(ARRAY(SELECT jsonb_array_elements_text(s.definition->'scales'->(i->>'scale')->'values')), ' ')
+	      FROM surveys s, jsonb_path_query(s.definition, 'strict \$.**.items[*] ? (@.type() == \"object\")') i
+	      WHERE s.code = :'code'
+	      UNION ALL
+	      SELECT e->>'code', array_to_string(ARRAY(SELECT jsonb_array_elements_text(s.definition->'scales'->(e->>'scale')->'values')), ' ')
+	      FROM surveys s, jsonb_array_elements(coalesce(s.definition->'expectations', '[]')) e
+	      WHERE s.code = :'code'" |
+		psql_q -F '|' -v code="$1" >"$demo/items-$1.txt"
+	awk -F, 'NR > 1 && $3 == "commune" { print $1 }' "$demo/units.csv" >"$demo/communes.txt"
+	awk -v survey="$1" -v per="$2" -v itemsfile="$demo/items-$1.txt" -v unitsfile="$demo/communes.txt" '
+	BEGIN {
+		srand(20250101)
+		while ((getline line < itemsfile) > 0) {
+			split(line, f, "|"); n++; code[n] = f[1]; nv[n] = split(f[2], vals, " ")
+			lo[n] = vals[1]; hi[n] = vals[nv[n]]
+		}
+		while ((getline u < unitsfile) > 0) units[++nu] = u
+		split("paper web sms kiosk", ch, " ")
+		printf "id,unit,submitted_at,channel"
+		for (i = 1; i <= n; i++) printf ",%s", code[i]
+		printf "\n"
+		for (k = 1; k <= nu; k++) {
+			q = 0.55 + 0.35 * (k - 1) / (nu > 1 ? nu - 1 : 1)   # units differ
+			for (r = 1; r <= per; r++) {
+				m = 1 + int(rand() * 12); d = 1 + int(rand() * 28)
+				printf "%s-%s-%05d,%s,2025-%02d-%02dT%02d:%02d:00+07:00,%s", survey, units[k], r, units[k], m, d, 7 + int(rand() * 10), int(rand() * 60), ch[1 + int(rand() * 4)]
+				for (i = 1; i <= n; i++) {
+					if (rand() < 0.05) { printf ","; continue }
+					# satisfied (the top values) with probability q
+					if (rand() < q) v = hi[i] - int(rand() * (hi[i] - lo[i] > 1 ? 2 : 1))
+					else v = lo[i] + int(rand() * (hi[i] - lo[i] > 1 ? hi[i] - lo[i] - 1 : 1))
+					printf ",%d", v
+				}
+				printf "\n"
+			}
+		}
+	}' >"$demo/responses-$1.csv"
+}
+if [ "$(echo "SELECT count(*) FROM responses" | psql_q)" = 0 ]; then
+	say "generating and posting demo responses (sipas-2023 and onestop-tt01)"
+	gen sipas-2023 300
+	gen onestop-tt01 120
+	for s in sipas-2023 onestop-tt01; do
+		"$RESPOST" --url "http://127.0.0.1:$port" --token "$COLLECTOR" --survey "$s" \
+			--parallel 8 "$demo/responses-$s.csv" | sed "s/^/demo: $s: HTTP /"
+	done
+fi
+total=$(echo "SELECT count(*) FROM responses" | psql_q)
+
+cat <<EOF
+
+sipasd is running on http://127.0.0.1:$port with $total stored responses
+(log: var/demo/sipasd.log; tokens: var/demo/tokens.env; units: var/demo/units.csv).
+
+Post a response (token of role collector):
+
+  curl -H 'Authorization: Bearer $COLLECTOR' \\
+       -H 'Content-Type: application/json' \\
+       -d '{"id":"my-first","survey":"sipas-2023","unit":"BN-YP-DL","channel":"web","submitted_at":"2025-06-01T09:30:00+07:00","answers":{"Q9_1":5,"Q9_2":4,"Q10_1":3}}' \\
+       http://127.0.0.1:$port/api/v1/responses
+
+Read the indices of the province and each district (token of role viewer):
+
+  curl -H 'Authorization: Bearer $VIEWER' \\
+       'http://127.0.0.1:$port/api/v1/indices?survey=sipas-2023&unit=BN&from=2025-01-01&to=2025-12-31&children=1'
+
+Also: /healthz, and &level=commune for every commune of the province.
+EOF
+if [ "$mode" = background ]; then
+	echo
+	echo "Running in the background; stop with: scripts/demo.sh stop"
+	exit 0
+fi
+echo
+echo "Press Ctrl-C to stop sipasd and PostgreSQL."
+wait "$pid" || true

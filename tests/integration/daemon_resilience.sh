@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# daemon_resilience.sh: sipasd when things go wrong: PostgreSQL stopped and
+# restarted (503 with Retry-After, never 201; recovery), an unknown schema
+# version, a full queue, a row the database rejects, SIGHUP reloads (all or
+# nothing) and the SIGTERM drain (every 201 is a committed row).
+set -u
+. "$(dirname "$0")/daemon_lib.sh"
+
+pg_setup
+"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
+units_setup || bail "unit import failed"
+COLLECTOR=$(token collector)
+VIEWER=$(token viewer)
+
+body() { # body ID [UNIT]
+	printf '{"id":"%s","survey":"onestop-tt01","unit":"%s","answers":{"R1":3}}' "$1" "${2:-U001}"
+}
+
+# --- schema version ---------------------------------------------------------
+sql "INSERT INTO schema_version (version, name) VALUES (99, 'future')" >/dev/null
+"$SIPASD" --db "$DSN" --listen 127.0.0.1:1 2>"$tmp/future.log" &
+pid=$!
+( sleep 10; kill -KILL $pid 2>/dev/null ) &
+watchdog=$!
+wait $pid
+st=$?
+kill $watchdog 2>/dev/null
+wait $watchdog 2>/dev/null
+is "$st" 1 "sipasd refuses to start on an unknown schema version"
+grep -q 'schema version 99' "$tmp/future.log"
+tap $? "and says which version it found"
+sql "DELETE FROM schema_version WHERE version = 99" >/dev/null
+
+sipasd_start "retry_after = 7"
+is "$(post "$COLLECTOR" "$(body r-1)")" 201 "a response is stored while PostgreSQL runs"
+
+# --- PostgreSQL goes away ---------------------------------------------------
+"$PGSH" stop "$PGDIR" || bail "cannot stop PostgreSQL"
+for i in $(seq 1 50); do
+	[ "$(get '' /healthz)" = 503 ] && break
+	sleep 0.1
+done
+is "$(get '' /healthz)" 503 "/healthz 503 once PostgreSQL is stopped"
+is "$(post "$COLLECTOR" "$(body r-2)")" 503 "POST while the database is down: 503"
+grep -qi '^Retry-After: 7' "$tmp/headers"
+tap $? "the 503 carries Retry-After"
+is "$(get "$VIEWER" '/api/v1/indices?survey=onestop-tt01&unit=P01')" 503 "indices while the database is down: 503"
+n201=0
+for i in $(seq 1 20); do
+	[ "$(post "$COLLECTOR" "$(body r-down-$i)")" = 201 ] && n201=$((n201 + 1))
+done
+is "$n201" 0 "never a 201 while the database is down"
+
+"$PGSH" start "$PGDIR" || bail "cannot restart PostgreSQL"
+for i in $(seq 1 100); do
+	[ "$(get '' /healthz)" = 200 ] && break
+	sleep 0.1
+done
+is "$(get '' /healthz)" 200 "/healthz 200 again after PostgreSQL restarts"
+is "$(post "$COLLECTOR" "$(body r-2)")" 201 "the refused response is stored when sent again"
+is "$(sql "SELECT count(*) FROM responses WHERE source_id LIKE 'r-down-%'")" 0 "nothing of the 503s was stored"
+grep -q 'database (write): connected' "$SIPASD_LOG" && grep -q 'retrying in' "$SIPASD_LOG"
+tap $? "the log shows the reconnection with backoff"
+
+# --- a row the database rejects (the cache still knows a deleted unit) --------
+printf 'code,name,level,parent\nU009,Huyện Chín,district,P01\n' >"$tmp/u9.csv"
+"$SIPASCTL" --db "$DSN" unit import "$tmp/u9.csv" >/dev/null
+kill -HUP "$SIPASD_PID"
+sleep 0.5
+sql "DELETE FROM units WHERE code = 'U009'" >/dev/null
+is "$(post "$COLLECTOR" "$(body r-9 U009)")" 422 "a row the database rejects (foreign key): 422"
+is "$(post "$COLLECTOR" "$(body r-10)")" 201 "and the next response is stored"
+
+# --- SIGHUP -----------------------------------------------------------------
+cp "$SIPASD_CONF" "$tmp/good.conf"
+echo "max_body = 12" >>"$SIPASD_CONF"
+kill -HUP "$SIPASD_PID"
+sleep 0.3
+grep -q 'config not reloaded' "$SIPASD_LOG"
+tap $? "SIGHUP with an invalid file: not reloaded, logged"
+is "$(post "$COLLECTOR" "$(body r-11)")" 201 "and the old config still serves"
+cp "$tmp/good.conf" "$SIPASD_CONF"
+sed -i 's/^listen = .*/listen = 127.0.0.1:1/' "$SIPASD_CONF"
+kill -HUP "$SIPASD_PID"
+sleep 0.3
+grep -q 'listen cannot change on reload' "$SIPASD_LOG"
+tap $? "SIGHUP refuses to change a key that needs a restart"
+cp "$tmp/good.conf" "$SIPASD_CONF"
+printf 'queue_max = 2\nbatch_max = 2\nbatch_delay_ms = 1000\n' >>"$SIPASD_CONF"
+before=$(grep -c 'config reloaded' "$SIPASD_LOG")
+kill -HUP "$SIPASD_PID"
+sleep 0.3
+is "$(grep -c 'config reloaded' "$SIPASD_LOG")" $((before + 1)) "SIGHUP with a valid file reloads it"
+
+# --- a full queue: two responses wait for the delayed batch, a third is refused
+post "$COLLECTOR" "$(body q-1)" >"$tmp/q1" &
+q1=$!
+sleep 0.2
+curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $COLLECTOR" \
+	--data-binary "$(body q-2)" "$URL/api/v1/responses" >"$tmp/q2" &
+q2=$!
+sleep 0.2
+is "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $COLLECTOR" \
+	--data-binary "$(body q-3)" "$URL/api/v1/responses")" 503 "a full queue: 503"
+wait $q1 $q2
+is "$(cat "$tmp/q1") $(cat "$tmp/q2")" "201 201" "the queued responses are stored after the batch delay"
+is "$(sql "SELECT count(*) FROM responses WHERE source_id IN ('q-1', 'q-2', 'q-3')")" 2 "two rows, not three"
+# The same id twice in one batch: the first is stored, the second conflicts.
+curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $COLLECTOR" \
+	--data-binary '{"id":"d-1","survey":"onestop-tt01","unit":"U001","answers":{"R1":3}}' \
+	"$URL/api/v1/responses" >"$tmp/d1" &
+d1=$!
+sleep 0.2
+curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $COLLECTOR" \
+	--data-binary '{"id":"d-1","survey":"onestop-tt01","unit":"U001","answers":{"R1":1}}' \
+	"$URL/api/v1/responses" >"$tmp/d2" &
+d2=$!
+wait $d1 $d2
+is "$(cat "$tmp/d1") $(cat "$tmp/d2")" "201 409" "one id twice in one batch: 201 then 409"
+[ "$(grep -c 'batch of 2 committed' "$SIPASD_LOG")" -ge 2 ]
+tap $? "both pairs were committed as batches of two"
+cp "$tmp/good.conf" "$SIPASD_CONF"
+kill -HUP "$SIPASD_PID"
+sleep 0.3
+
+# --- SIGTERM drains: every 201 the clients saw is a committed row -----------
+sql "DELETE FROM responses" >/dev/null
+"$RESPOST" --url "$URL" --token "$COLLECTOR" --survey onestop-tt01 --parallel 16 \
+	"$FIXTURES/onestop-simple.csv" >"$tmp/drain.out" 2>/dev/null &
+rp=$!
+sleep 0.15
+kill -TERM "$SIPASD_PID"
+wait "$SIPASD_PID"
+st=$?
+SIPASD_PID=
+wait $rp
+is "$st" 0 "SIGTERM under load: sipasd drains and exits 0"
+got201=$(awk '$1 == 201 { print $2 }' "$tmp/drain.out")
+is "$(sql "SELECT count(*) FROM responses")" "${got201:-0}" "rows in the table = 201 replies (${got201:-0})"
+grep -q 'drain: all work done' "$SIPASD_LOG"
+tap $? "the log shows the drain finished"
+
+# --- a hung database: the drain deadline, and a second SIGTERM ---------------
+pm=$(head -n 1 "$PGDIR/data/postmaster.pid")
+children() { # PIDs whose parent is $1 (no procps needed)
+	local f pid comm state ppid rest
+	for f in /proc/[0-9]*/stat; do
+		read -r pid comm state ppid rest <"$f" 2>/dev/null || continue
+		[ "$ppid" = "$1" ] && echo "$pid"
+	done
+}
+pg_freeze() { kill -STOP "$pm" $(children "$pm"); }
+pg_thaw() { kill -CONT "$pm" $(children "$pm") 2>/dev/null; }
+trap 'pg_thaw; cleanup' EXIT
+
+sipasd_start "drain_timeout = 2"
+FRESH=$(token collector)	# unknown to sipasd: its check needs the database
+pg_freeze
+post "$FRESH" "$(body h-1)" >/dev/null &
+c1=$!
+sleep 0.3
+t0=$(date +%s%N)
+kill -TERM "$SIPASD_PID"
+wait "$SIPASD_PID"
+SIPASD_PID=
+t1=$(date +%s%N)
+ms=$(((t1 - t0) / 1000000))
+[ "$ms" -ge 1500 ] && [ "$ms" -lt 8000 ]
+tap $? "a request stuck on the database: SIGTERM waits for drain_timeout, then exits (${ms} ms)"
+grep -q 'drain: deadline reached' "$SIPASD_LOG"
+tap $? "and logs the deadline"
+wait $c1 2>/dev/null
+pg_thaw
+
+sipasd_start "drain_timeout = 30"
+FRESH=$(token collector)
+pg_freeze
+post "$FRESH" "$(body h-2)" >/dev/null &
+c1=$!
+sleep 0.3
+t0=$(date +%s%N)
+kill -TERM "$SIPASD_PID"
+sleep 0.3
+kill -TERM "$SIPASD_PID"
+wait "$SIPASD_PID"
+st=$?
+SIPASD_PID=
+t1=$(date +%s%N)
+ms=$(((t1 - t0) / 1000000))
+pg_thaw
+wait $c1 2>/dev/null
+[ "$st" -ne 0 ] && [ "$ms" -lt 3000 ]
+tap $? "a second SIGTERM exits at once (status $st, ${ms} ms)"
+
+log_clean
+finish
