@@ -368,6 +368,20 @@ csvin_row_field(struct csvin *c, int i)
 	int ch, v, rc = 0;
 	long row = c->rows;
 
+	if (col->kind == CSVIN_ITEM && c->lens[i] <= 1) {
+		/* The common cell: empty or one digit on the item's scale. */
+		const char *f = c->buf + c->offs[i];
+
+		it = &c->survey->items[col->item];
+		if (c->lens[i] == 0) {
+			r->answers[col->item] = ANSWER_NONE;
+			return 0;
+		}
+		if (*f >= '0' && *f <= '9' && scale_has(it->scale, *f - '0')) {
+			r->answers[col->item] = *f - '0';
+			return 0;
+		}
+	}
 	if (!csvin_utf8_valid(c->buf + c->offs[i], c->lens[i]))
 		return csvin_error(c, row, i + 1, col->name, "invalid UTF-8");
 	s = csvin_field(c, i);

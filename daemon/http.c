@@ -148,7 +148,11 @@ http_health(struct request *r)
 	store_ping(r->sd->db, http_health_done, r);
 }
 
-/* The routes. */
+/*
+ * The routes. A path ending in '/' is a prefix (e.g. "/f/" for
+ * /f/{survey}/{unit}); the handler reads the rest from r->path. Each module
+ * adds its own lines here and nothing else.
+ */
 static const struct http_route {
 	enum evhttp_cmd_type method;
 	const char *path;
@@ -215,8 +219,12 @@ http_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	for (i = 0; i < sizeof http_routes / sizeof http_routes[0]; i++) {
+		size_t plen;
+
 		rt = &http_routes[i];
-		if (strcmp(rt->path, r->path) != 0)
+		plen = strlen(rt->path);
+		if (rt->path[plen - 1] == '/' ? strncmp(rt->path, r->path, plen) != 0 :
+		    strcmp(rt->path, r->path) != 0)
 			continue;
 		path_known = 1;
 		if (rt->method != method)
