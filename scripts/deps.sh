@@ -21,6 +21,9 @@ SIPAS_DEB_PACKAGES=(
 	r-base-core r-cran-survey r-cran-jsonlite
 	# bench/analyze.sh: GNU time for the maximum resident set size
 	time
+	# reports (issue 8): PDF via cairo + fontconfig with DejaVu, XLSX via
+	# libxlsxwriter; the report test reads them back with poppler-utils, unzip
+	libcairo2-dev libfontconfig-dev libxlsxwriter-dev fonts-dejavu-core poppler-utils unzip
 )
 # ---------------------------------------------------------------------------
 

@@ -1,0 +1,158 @@
+/*
+ * format.c: what every report renderer shares: numbers as published (two
+ * decimals, a decimal comma in Vietnamese, methodology section 6), the
+ * language switch, section titles, write-then-rename of output files and the
+ * dispatch by format name. No statistics and no file format here.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sipas/report.h"
+#include "sipas/util.h"
+
+/* Section titles: Vietnamese, English. */
+static const char *const report_section_titles[REPORT_SECTION_COUNT][2] = {
+	[REPORT_SECTION_OVERVIEW] = { "Tổng quan", "Overview" },
+	[REPORT_SECTION_RANKING] = { "Xếp hạng", "Ranking" },
+	[REPORT_SECTION_ELEMENTS] = { "Yếu tố", "Elements" },
+	[REPORT_SECTION_ITEMS] = { "Tiêu chí", "Items" },
+	[REPORT_SECTION_EXPECTATIONS] = { "Mong đợi", "Expectations" },
+	[REPORT_SECTION_DISTRIBUTION] = { "Phân bố", "Distribution" },
+	[REPORT_SECTION_RELIABILITY] = { "Độ tin cậy", "Reliability" },
+	[REPORT_SECTION_PRIORITIES] = { "Ưu tiên", "Priorities" },
+	[REPORT_SECTION_METHODS] = { "Phương pháp", "Methods" },
+};
+
+/* One of two texts by the report's language. */
+const char *
+report_lang_pick(const struct report *r, const char *vi, const char *en)
+{
+	return r->lang == REPORT_LANG_EN ? en : vi;
+}
+
+/* The section's title in the report's language. */
+const char *
+report_section_title(const struct report *r, enum report_section s)
+{
+	ASSERT(s < REPORT_SECTION_COUNT);
+	return report_section_titles[s][r->lang == REPORT_LANG_EN];
+}
+
+/* A rank flag as shown: above, within, below the parent. */
+const char *
+report_flag_text(const struct report *r, enum rank_flag flag)
+{
+	switch (flag) {
+	case RANK_ABOVE:
+		return report_lang_pick(r, "Cao hơn", "Above");
+	case RANK_WITHIN:
+		return report_lang_pick(r, "Tương đương", "Within");
+	case RANK_BELOW:
+		return report_lang_pick(r, "Thấp hơn", "Below");
+	case RANK_NONE:
+		break;
+	}
+	return "–";
+}
+
+/* v with decimals; a decimal comma in Vietnamese; a dash for NAN; no "-0,00". */
+char *
+report_number_format(enum report_lang lang, double v, int decimals, int sign, char *buf, size_t len)
+{
+	char *p;
+
+	ASSERT(len >= 32 && decimals >= 0 && decimals <= 6);
+	if (!isfinite(v)) {
+		snprintf(buf, len, "–");
+		return buf;
+	}
+	snprintf(buf, len, sign ? "%+.*f" : "%.*f", decimals, v);
+	/* A value that rounds to zero is shown without a sign. */
+	if ((buf[0] == '-' || buf[0] == '+') && strspn(buf + 1, "0.") == strlen(buf + 1))
+		memmove(buf, buf + 1, strlen(buf));
+	if (lang == REPORT_LANG_VI && (p = strchr(buf, '.')) != NULL)
+		*p = ',';
+	return buf;
+}
+
+/* A count with thousands separators: "." in Vietnamese, "," in English. */
+char *
+report_count_format(enum report_lang lang, long n, char *buf, size_t len)
+{
+	char digits[32];
+	size_t nd, i, o = 0;
+	int neg = n < 0;
+
+	ASSERT(len >= 32);
+	snprintf(digits, sizeof digits, "%lu", neg ? -(unsigned long)n : (unsigned long)n);
+	nd = strlen(digits);
+	if (neg)
+		buf[o++] = '-';
+	for (i = 0; i < nd; i++) {
+		if (i > 0 && (nd - i) % 3 == 0)
+			buf[o++] = lang == REPORT_LANG_VI ? '.' : ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* A cell's display text. */
+const char *
+report_cell_format(const struct report *r, const struct report_cell *c, char *buf, size_t len)
+{
+	switch (c->kind) {
+	case REPORT_CELL_TEXT:
+		return c->text;
+	case REPORT_CELL_NUMBER:
+		return report_number_format(r->lang, c->number, c->decimals, c->sign, buf, len);
+	case REPORT_CELL_INTEGER:
+		return report_count_format(r->lang, (long)c->number, buf, len);
+	case REPORT_CELL_EMPTY:
+		break;
+	}
+	return "";
+}
+
+/* The temporary path of path. */
+char *
+report_path_tmp(const char *path)
+{
+	char *tmp;
+
+	xasprintf(&tmp, "%s.tmp", path);
+	return tmp;
+}
+
+/* Rename tmp over path, or remove tmp. */
+int
+report_path_commit(const char *tmp, const char *path, char **cause)
+{
+	if (rename(tmp, path) != 0) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* Write by format name. */
+int
+report_write(const struct report *r, const char *format, const char *path, char **cause)
+{
+	if (strcmp(format, "xlsx") == 0)
+		return report_write_xlsx(r, path, cause);
+	if (strcmp(format, "pdf") == 0)
+		return report_write_pdf(r, path, cause);
+	if (strcmp(format, "csv") == 0)
+		return report_write_csv(r, path, cause);
+	if (strcmp(format, "html") == 0)
+		return report_write_html(r, path, cause);
+	xasprintf(cause, "unknown report format '%s' (xlsx, pdf, csv, html)", format);
+	return -1;
+}

@@ -1,0 +1,239 @@
+/*
+ * xlsx.c: the report as an XLSX workbook through libxlsxwriter: one sheet per
+ * table of the model, in section order.
+ *
+ * Each sheet: row 1 the table's title (with the unit and the period), row 2
+ * the column headers, both frozen; then the rows; the table's note two rows
+ * below. Numbers are real numeric cells at full precision with a number
+ * format (0.00, +0.00 for changes, 0.000 for p-values, #,##0 for counts), so
+ * a spreadsheet in a Vietnamese locale shows its own decimal comma. A value
+ * that does not exist is an empty cell, never text.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <xlsxwriter.h>
+
+#include "sipas/report.h"
+#include "sipas/util.h"
+
+/* Number styles of cells. */
+enum xlsx_style {
+	XLSX_TEXT,
+	XLSX_D0,
+	XLSX_D2,
+	XLSX_D2_SIGN,
+	XLSX_D3,
+	XLSX_COUNT,
+	XLSX_NSTYLES,
+};
+
+#define XLSX_INDENTS 4
+
+struct xlsx {
+	const struct report *r;
+	lxw_workbook *wb;
+	lxw_format *title;
+	lxw_format *header;
+	lxw_format *note;
+	lxw_format *cells[XLSX_NSTYLES][2][2][XLSX_INDENTS]; /* style, strong, wrap, indent */
+};
+
+/* The number format of a style, or NULL for text. */
+static const char *
+report_xlsx_num_format(enum xlsx_style st)
+{
+	switch (st) {
+	case XLSX_D0:
+		return "0";
+	case XLSX_D2:
+		return "0.00";
+	case XLSX_D2_SIGN:
+		return "+0.00;-0.00;0.00";
+	case XLSX_D3:
+		return "0.000";
+	case XLSX_COUNT:
+		return "#,##0";
+	case XLSX_TEXT:
+	case XLSX_NSTYLES:
+		break;
+	}
+	return NULL;
+}
+
+/* The format of a body cell, made once. */
+static lxw_format *
+report_xlsx_format(struct xlsx *x, enum xlsx_style st, int strong, int wrap, int indent)
+{
+	lxw_format **f;
+	const char *num;
+
+	if (indent >= XLSX_INDENTS)
+		indent = XLSX_INDENTS - 1;
+	f = &x->cells[st][strong != 0][wrap != 0][indent];
+	if (*f != NULL)
+		return *f;
+	*f = workbook_add_format(x->wb);
+	format_set_align(*f, LXW_ALIGN_VERTICAL_TOP);
+	format_set_border(*f, LXW_BORDER_HAIR);
+	format_set_border_color(*f, 0xBFBFBF);
+	if ((num = report_xlsx_num_format(st)) != NULL)
+		format_set_num_format(*f, num);
+	if (strong)
+		format_set_bold(*f);
+	if (wrap)
+		format_set_text_wrap(*f);
+	if (indent > 0)
+		format_set_indent(*f, (uint8_t)indent);
+	return *f;
+}
+
+/* The style of a number cell. */
+static enum xlsx_style
+report_xlsx_style(const struct report_cell *c)
+{
+	if (c->kind == REPORT_CELL_INTEGER)
+		return XLSX_COUNT;
+	if (c->kind != REPORT_CELL_NUMBER)
+		return XLSX_TEXT;
+	if (c->decimals == 0)
+		return XLSX_D0;
+	if (c->decimals >= 3)
+		return XLSX_D3;
+	return c->sign ? XLSX_D2_SIGN : XLSX_D2;
+}
+
+/* One sheet. */
+static int
+report_xlsx_sheet(struct xlsx *x, const struct report_table *t, char **cause)
+{
+	const struct report *r = x->r;
+	lxw_worksheet *ws;
+	char *title, *period;
+	size_t i;
+	int j;
+
+	if ((ws = workbook_add_worksheet(x->wb, t->sheet)) == NULL) {
+		xasprintf(cause, "xlsx: cannot add sheet '%s'", t->sheet);
+		return -1;
+	}
+	worksheet_set_paper(ws, 9); /* A4 */
+	if (t->ncolumns > 5)
+		worksheet_set_landscape(ws);
+	worksheet_fit_to_pages(ws, 1, 0);
+	worksheet_repeat_rows(ws, 0, 1);
+	period = report_period_text(r, 0);
+	xasprintf(&title, "%s – %s, %s", t->title, r->unit_name, period);
+	worksheet_set_row(ws, 0, 20, NULL);
+	worksheet_write_string(ws, 0, 0, title, x->title);
+	free(title);
+	free(period);
+	for (j = 0; j < t->ncolumns; j++) {
+		worksheet_set_column(ws, j, j, t->columns[j].width, NULL);
+		worksheet_write_string(ws, 1, j, t->columns[j].title, x->header);
+	}
+	for (i = 0; i < t->nrows; i++) {
+		for (j = 0; j < t->ncolumns; j++) {
+			const struct report_cell *c = report_cell_get(t, i, j);
+			lxw_row_t row = (lxw_row_t)(i + 2);
+			lxw_format *f = report_xlsx_format(x, report_xlsx_style(c), c->strong, t->columns[j].wrap,
+			    c->indent);
+
+			switch (c->kind) {
+			case REPORT_CELL_TEXT:
+				worksheet_write_string(ws, row, j, c->text, f);
+				break;
+			case REPORT_CELL_NUMBER:
+			case REPORT_CELL_INTEGER:
+				if (isfinite(c->number))
+					worksheet_write_number(ws, row, j, c->number, f);
+				else
+					worksheet_write_blank(ws, row, j, f);
+				break;
+			case REPORT_CELL_EMPTY:
+				worksheet_write_blank(ws, row, j, f);
+				break;
+			}
+		}
+	}
+	worksheet_freeze_panes(ws, 2, 0);
+	if (!t->keyvalue && t->nrows > 0)
+		worksheet_autofilter(ws, 1, 0, (lxw_row_t)(t->nrows + 1), (lxw_col_t)(t->ncolumns - 1));
+	if (t->note != NULL)
+		worksheet_write_string(ws, (lxw_row_t)(t->nrows + 3), 0, t->note, x->note);
+	return 0;
+}
+
+/* Write the XLSX. */
+int
+report_write_xlsx(const struct report *r, const char *path, char **cause)
+{
+	struct xlsx x;
+	lxw_doc_properties props;
+	lxw_error err;
+	char *tmp = report_path_tmp(path), *title;
+	size_t i;
+	int error = -1;
+	FILE *probe;
+
+	/* libxlsxwriter reports a file it cannot create only at close, without errno. */
+	if ((probe = fopen(tmp, "w")) == NULL) {
+		xasprintf(cause, "%s: %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	fclose(probe);
+	memset(&x, 0, sizeof x);
+	x.r = r;
+	if ((x.wb = workbook_new(tmp)) == NULL) {
+		xasprintf(cause, "%s: cannot create workbook", tmp);
+		goto out;
+	}
+	x.title = workbook_add_format(x.wb);
+	format_set_bold(x.title);
+	format_set_font_size(x.title, 13);
+	x.header = workbook_add_format(x.wb);
+	format_set_bold(x.header);
+	format_set_text_wrap(x.header);
+	format_set_align(x.header, LXW_ALIGN_VERTICAL_TOP);
+	format_set_bg_color(x.header, 0xDDE6F0);
+	format_set_border(x.header, LXW_BORDER_THIN);
+	x.note = workbook_add_format(x.wb);
+	format_set_italic(x.note);
+	format_set_font_color(x.note, 0x595959);
+
+	xasprintf(&title, "%s – %s", report_lang_pick(r, "Báo cáo chỉ số hài lòng", "Satisfaction index report"),
+	    r->unit_name);
+	memset(&props, 0, sizeof props);
+	props.title = title;
+	props.subject = r->survey->code;
+	props.author = "sipas";
+	props.comments = r->survey->basis;
+	workbook_set_properties(x.wb, &props);
+	for (i = 0; i < r->ntables; i++) {
+		if (report_xlsx_sheet(&x, &r->tables[i], cause) != 0) {
+			free(title);
+			workbook_close(x.wb);
+			goto out;
+		}
+	}
+	err = workbook_close(x.wb);
+	free(title);
+	if (err != LXW_NO_ERROR) {
+		xasprintf(cause, "%s: %s", tmp, lxw_strerror(err));
+		goto out;
+	}
+	error = report_path_commit(tmp, path, cause);
+	free(tmp);
+	return error;
+
+out:
+	unlink(tmp);
+	free(tmp);
+	return error;
+}
