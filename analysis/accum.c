@@ -381,3 +381,120 @@ accum_unit_add(const struct survey *s, struct unit_acc *u, const struct analysis
 	}
 	accum_stratum_fold(s, st, nz, nnz, val);
 }
+
+/* Add n longs. */
+static void
+accum_add_longs(long *to, const long *from, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		to[i] += from[i];
+}
+
+/* Add n doubles. */
+static void
+accum_add_doubles(double *to, const double *from, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		to[i] += from[i];
+}
+
+/* Add n long doubles. */
+static void
+accum_add_accs(acc_t *to, const acc_t *from, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		to[i] += from[i];
+}
+
+/* Merge from's weight table into to's; past the cap, to overflows. */
+static void
+accum_weights_merge(const struct survey *s, struct weights_acc *to, const struct weights_acc *from)
+{
+	size_t ni = 2 * (size_t)s->nitems;
+	int j, k;
+
+	if (from->overflow) {
+		to->overflow = 1;
+		return;
+	}
+	for (j = 0; j < from->n && !to->overflow; j++) {
+		if ((k = accum_weight_slot(s, to, from->w[j])) < 0)
+			return;
+		for (size_t c = 0; c < ni; c++)
+			to->cnt[(size_t)k * ni + c] += from->cnt[(size_t)j * ni + c];
+	}
+}
+
+/*
+ * Fold every statistic of from into to, exactly as if from's rows had been
+ * added to to: strata are matched by name and PSUs by (stratum, psu), so a
+ * parent unit can be computed from its children without re-reading rows.
+ */
+void
+accum_unit_merge(const struct survey *s, struct unit_acc *to, const struct unit_acc *from)
+{
+	size_t K = 2 * (size_t)s->nitems, Ks = 2 * (size_t)s->nsat, pos = 0;
+	const char *key;
+	void *v;
+	int i, h;
+
+	to->rows += from->rows;
+	to->any_weight |= from->any_weight;
+	to->any_stratum |= from->any_stratum;
+	to->any_psu |= from->any_psu;
+	accum_add_longs(to->n, from->n, s->nitems);
+	accum_add_longs(to->x, from->x, s->nitems);
+	accum_add_doubles(to->Y, from->Y, s->nitems);
+	accum_add_doubles(to->X, from->X, s->nitems);
+	accum_add_doubles(to->W2, from->W2, s->nitems);
+	for (i = 0; i < s->nitems; i++)
+		accum_add_doubles(to->dist[i], from->dist[i], s->items[i].scale->nvalues);
+	accum_weights_merge(s, &to->weights, &from->weights);
+	accum_add_longs(to->gn, from->gn, s->ngroups);
+	accum_add_longs(to->an, from->an, s->ngroups);
+	for (i = 0; i < s->ngroups; i++) {
+		if (to->asx[i] != NULL) {
+			accum_add_doubles(to->asx[i], from->asx[i], s->groups[i]->nitems);
+			accum_add_doubles(to->asx2[i], from->asx2[i], s->groups[i]->nitems);
+		}
+	}
+	accum_add_doubles(to->ast, from->ast, s->ngroups);
+	accum_add_doubles(to->ast2, from->ast2, s->ngroups);
+	accum_add_longs(to->cn, from->cn, s->nsat);
+	accum_add_doubles(to->cx, from->cx, s->nsat);
+	accum_add_doubles(to->cm, from->cm, s->nsat);
+	accum_add_doubles(to->cxx, from->cxx, s->nsat);
+	accum_add_doubles(to->cmm, from->cmm, s->nsat);
+	accum_add_doubles(to->cxm, from->cxm, s->nsat);
+
+	for (h = 0; h < from->nstrata; h++) {
+		const struct stratum_acc *fs = from->strata[h];
+		int th = accum_stratum_get(s, to, fs->name); /* may grow to->strata */
+		struct stratum_acc *ts = to->strata[th];
+
+		ts->nsingle += fs->nsingle;
+		accum_add_longs(ts->nsingle_item, fs->nsingle_item, s->nitems);
+		accum_add_accs(ts->s, fs->s, K);
+		accum_add_accs(ts->diag, fs->diag, 3 * (size_t)s->nitems);
+		accum_add_accs(ts->m, fs->m, Ks * (Ks + 1) / 2);
+	}
+	while (strmap_next(from->psu_map, &pos, &key, &v)) {
+		const struct psu_acc *fp = v;
+		struct psu_acc *tp = strmap_get(to->psu_map, key);
+
+		if (tp == NULL) {
+			tp = xcalloc(1, sizeof *tp);
+			tp->stratum = accum_stratum_get(s, to, from->strata[fp->stratum]->name);
+			tp->u = xcalloc(K, sizeof *tp->u);
+			strmap_put(to->psu_map, key, tp);
+			to->strata[tp->stratum]->npsu_named++;
+		}
+		accum_add_doubles(tp->u, fp->u, K);
+	}
+}

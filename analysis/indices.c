@@ -85,6 +85,24 @@ analysis_add(struct analysis *a, const char *unit, const struct analysis_row *r)
 	accum_unit_add(a->s, u, r);
 }
 
+/* Fold unit from's statistics into unit into (created if new), as if its rows had been added. */
+void
+analysis_merge(struct analysis *a, const char *into, const struct analysis *src, const char *from)
+{
+	const struct unit_acc *f = strmap_get(src->units, from);
+	struct unit_acc *u;
+
+	ASSERT(src->s == a->s);
+	if (f == NULL)
+		return;
+	if ((u = strmap_get(a->units, into)) == NULL) {
+		u = accum_unit_create(a->s, into);
+		strmap_put(a->units, into, u);
+	}
+	ASSERT(u != f);
+	accum_unit_merge(a->s, u, f);
+}
+
 /* Number of units seen. */
 size_t
 analysis_unit_count(const struct analysis *a)

@@ -73,6 +73,12 @@ struct analysis *analysis_create(const struct survey *, double level);
 void analysis_free(struct analysis *);
 /* Fold one row into the accumulator of unit key (copied). */
 void analysis_add(struct analysis *, const char *unit, const struct analysis_row *);
+/*
+ * Fold the statistics of unit from of src (same survey; may be a itself, but
+ * from != into) into unit into of a, exactly as if from's rows had been added
+ * to into: a parent's indices from its children's, without re-reading rows.
+ */
+void analysis_merge(struct analysis *a, const char *into, const struct analysis *src, const char *from);
 /* Number of distinct units seen. */
 size_t analysis_unit_count(const struct analysis *);
 /* Compute every unit's indices; the analysis stays usable. */

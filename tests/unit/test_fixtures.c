@@ -24,6 +24,7 @@ struct load {
 	const struct survey *s;
 	struct analysis *a;
 	int errors;
+	int pooled; /* add every row under "ALL" instead of its unit */
 };
 
 /* Row callback: fold the response into the analysis. */
@@ -33,7 +34,7 @@ row_cb(const struct response *r, long row, void *arg)
 	struct load *l = arg;
 	struct analysis_row ar = { r->weight, r->stratum, r->psu, r->answers };
 
-	analysis_add(l->a, r->unit, &ar);
+	analysis_add(l->a, l->pooled ? "ALL" : r->unit, &ar);
 	return 0;
 }
 
@@ -50,9 +51,9 @@ error_cb(const struct csvin_error *e, void *arg)
 
 /* Read a CSV file through csvin in chunks of size chunk into an analysis. */
 static struct analysis *
-load_csv(const struct survey *s, const char *path, size_t chunk, int *errors)
+load_csv(const struct survey *s, const char *path, size_t chunk, int pooled, int *errors)
 {
-	struct load l = { s, analysis_create(s, 0.95), 0 };
+	struct load l = { s, analysis_create(s, 0.95), 0, pooled };
 	struct csvin *in = csvin_create(s, row_cb, error_cb, &l);
 	char *cause = NULL, *text;
 	size_t len, off;
@@ -195,8 +196,9 @@ run_case(const char *dir, json_t *c)
 	const char *expected = json_string_value(json_object_get(c, "expected"));
 	char *path, *cause = NULL, *text, *json;
 	struct survey *s;
-	struct analysis *a, *b;
-	struct result *r, *rb;
+	struct analysis *a, *b, *pooled, *merged;
+	struct result *r, *rb, *rm, *rp;
+	size_t i;
 	json_t *exp, *round;
 	json_error_t err;
 	double maxdiff = 0;
@@ -215,13 +217,29 @@ run_case(const char *dir, json_t *c)
 		return;
 	}
 	xasprintf(&path, "%s/%s", dir, input);
-	a = load_csv(s, path, 65536, &errors);
+	a = load_csv(s, path, 65536, 0, &errors);
 	tap_ok(errors == 0, "%s: read with no error", input);
-	b = load_csv(s, path, 7, &errors);
+	b = load_csv(s, path, 7, 0, &errors);
+	pooled = load_csv(s, path, 65536, 1, &errors);
 	free(path);
 	r = analysis_result(a);
 	rb = analysis_result(b);
 	tap_ok(same_result(s, r, rb, 0), "%s: 7-byte chunks give the same result", input);
+
+	/* A parent from its children's statistics equals one from all the rows. */
+	merged = analysis_create(s, 0.95);
+	for (i = 0; i < r->nunits; i++)
+		analysis_merge(merged, "ALL", a, r->units[i].unit);
+	rm = analysis_result(merged);
+	rp = analysis_result(pooled);
+	tap_ok(rm->nunits == 1 && same_result(s, rm, rp, 1e-9) && rm->units[0].respondents == rp->units[0].respondents &&
+	    rm->units[0].complex == rp->units[0].complex,
+	    "%s: merging the units equals pooling their rows (overall %.10f)", input,
+	    rm->units[0].groups[s->ngroups - 1].value);
+	result_free(rm);
+	result_free(rp);
+	analysis_free(merged);
+	analysis_free(pooled);
 
 	xasprintf(&path, "%s/%s", dir, expected);
 	exp = json_load_file(path, 0, &err);
