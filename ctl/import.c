@@ -1,0 +1,594 @@
+/*
+ * import.c: sipasctl import --survey CODE FILE.csv: the bulk load of
+ * POST /api/v1/uploads from a file (or standard input), with the same
+ * semantics and the same report (docs/uploads.md).
+ *
+ * The file is read in slices through the streaming CSV reader (csvin.c), so
+ * memory is bounded by one slice and one chunk of rows whatever the file's
+ * size. Good rows are inserted CTL_IMPORT_CHUNK at a time, one transaction per
+ * chunk, with the statement of daemon/store.c: stored, duplicate (same id and
+ * content hash) or conflict (same id, other content). The content hash is the
+ * one sipasd computes for a response (daemon/ingest.c), so a file uploaded
+ * through the daemon and imported here is a duplicate, not a conflict. If a
+ * chunk fails on one row, its rows are retried one per transaction and the
+ * failing row is rejected. Owns its SQL (blocking libpq, parameters only).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "ctl.h"
+#include "db.h"
+#include "sipas/csvin.h"
+#include "sipas/response.h"
+#include "sipas/strmap.h"
+#include "sipas/survey.h"
+#include "sipas/token.h"
+#include "sipas/util.h"
+
+/* Rows per transaction. */
+#define CTL_IMPORT_CHUNK 500
+/* Problems listed in the report; the rest are counted. */
+#define CTL_IMPORT_PROBLEMS_MAX 1000
+/* Longest id, stratum and psu (as sipasd). */
+#define CTL_IMPORT_TEXT_MAX 200
+/* A progress line on stderr every this many rows. */
+#define CTL_IMPORT_PROGRESS 100000
+
+/* The insert of daemon/store.c: says inserted, duplicate or conflict. */
+static const char ctl_import_sql[] =
+    "WITH ins AS ("
+    " INSERT INTO responses (survey, unit, source_id, submitted_at, channel,"
+    "  weight, stratum, psu, answers, respondent, content_hash)"
+    " VALUES ($1, $2, $3, to_timestamp($4::double precision), $5,"
+    "  $6::double precision, $7, $8, $9::jsonb, $10::jsonb, $11)"
+    " ON CONFLICT (survey, source_id) DO NOTHING RETURNING id)"
+    " SELECT 'inserted', id FROM ins"
+    " UNION ALL"
+    " SELECT CASE WHEN r.content_hash = $11 THEN 'duplicate' ELSE 'conflict'"
+    "  END, r.id FROM responses r"
+    " WHERE $3::text IS NOT NULL AND r.survey = $1 AND r.source_id = $3"
+    "  AND NOT EXISTS (SELECT 1 FROM ins)";
+
+/* One good row ready to insert; every string owned. */
+struct ctl_import_row {
+	long row;
+	char *p[11]; /* the statement's parameters */
+};
+
+struct ctl_import {
+	PGconn *conn;
+	const char *path;
+	const struct survey *survey;
+	struct strmap *units;
+	struct csvin *csv;
+	struct ctl_import_row chunk[CTL_IMPORT_CHUNK];
+	int nchunk;
+	int dbfail;	 /* a connection or transaction failure: stop */
+	long stored, duplicates, conflicts, rejected, last_rejected_row;
+	json_t *problems;
+	long problems_omitted;
+	char *fatal;
+	long progress_next;
+};
+
+/* Record a problem: on stderr as FILE:ROW:COLUMN: NAME: reason, and in the report. */
+static void
+ctl_import_problem(struct ctl_import *im, long row, const char *status,
+    const char *column, int colno, const char *reason)
+{
+	json_t *p;
+
+	fprintf(stderr, "%s:%ld:%d: %s: %s%s\n", im->path, row, colno,
+	    column != NULL ? column : "-", strcmp(status, "conflict") == 0 ?
+	    "conflict: " : "", reason);
+	if (json_array_size(im->problems) >= CTL_IMPORT_PROBLEMS_MAX) {
+		im->problems_omitted++;
+		return;
+	}
+	p = json_pack("{s:I,s:s,s:s?,s:s}", "row", (json_int_t)row, "status",
+	    status, "column", column, "reason", reason);
+	json_object_set_new(p, "column_number", colno > 0 ?
+	    json_integer(colno) : json_null());
+	json_array_append_new(im->problems, p);
+}
+
+/* Count a rejected row once. */
+static void
+ctl_import_reject_row(struct ctl_import *im, long row)
+{
+	if (row > 0 && row != im->last_rejected_row) {
+		im->rejected++;
+		im->last_rejected_row = row;
+	}
+}
+
+/* csvin: a bad field, row or header. */
+static int
+ctl_import_csv_error(const struct csvin_error *e, void *arg)
+{
+	struct ctl_import *im = arg;
+
+	ctl_import_problem(im, e->row, "rejected", e->column_name, e->column,
+	    e->reason);
+	ctl_import_reject_row(im, e->row);
+	if (e->row == 0 && im->fatal == NULL)
+		im->fatal = xstrdup(e->reason);
+	return 0;
+}
+
+/* Free a row's strings. */
+static void
+ctl_import_row_clear(struct ctl_import_row *ir)
+{
+	int i;
+
+	for (i = 0; i < 11; i++) {
+		free(ir->p[i]);
+		ir->p[i] = NULL;
+	}
+}
+
+/* SQL state of a failed result, or "". */
+static const char *
+ctl_import_sqlstate(const PGresult *res)
+{
+	const char *s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return s != NULL ? s : "";
+}
+
+/* Run a statement without result; 0 or -1 (printed). */
+static int
+ctl_import_do(PGconn *conn, const char *sql)
+{
+	PGresult *res = PQexec(conn, sql);
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	if (!ok)
+		fprintf(stderr, "sipasctl: %s", PQresultErrorMessage(res));
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Insert one row inside the open transaction: 0 and *what (0 inserted, 1
+ * duplicate, 2 conflict), or -1 and the failed result's SQLSTATE in state.
+ */
+static int
+ctl_import_insert(struct ctl_import *im, const struct ctl_import_row *ir,
+    int *what, char *state, char *msg, size_t msglen)
+{
+	PGresult *res;
+	const char *w;
+
+	res = PQexecPrepared(im->conn, "import_row", 11,
+	    (const char *const *)ir->p, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		snprintf(state, 6, "%s", PQresultStatus(res) == PGRES_TUPLES_OK ?
+		    "40001" : ctl_import_sqlstate(res));
+		snprintf(msg, msglen, "%s", PQresultStatus(res) ==
+		    PGRES_TUPLES_OK ? "concurrent insert of the same id" :
+		    PQresultErrorMessage(res));
+		msg[strcspn(msg, "\n")] = '\0';
+		PQclear(res);
+		return -1;
+	}
+	w = PQgetvalue(res, 0, 0);
+	*what = strcmp(w, "inserted") == 0 ? 0 : strcmp(w, "duplicate") == 0 ?
+	    1 : 2;
+	PQclear(res);
+	return 0;
+}
+
+/* Count one row's outcome. */
+static void
+ctl_import_outcome(struct ctl_import *im, const struct ctl_import_row *ir,
+    int what)
+{
+	char *reason;
+
+	if (what == 0)
+		im->stored++;
+	else if (what == 1)
+		im->duplicates++;
+	else {
+		im->conflicts++;
+		xasprintf(&reason, "another response with id '%s' and other "
+		    "content is already stored for survey %s", ir->p[2],
+		    im->survey->code);
+		ctl_import_problem(im, ir->row, "conflict", "id",
+		    csvin_column_index(im->csv, "id"), reason);
+		free(reason);
+	}
+}
+
+/* 1 if a SQLSTATE says the connection, not the row, failed. */
+static int
+ctl_import_state_is_connection(const char *s)
+{
+	return *s == '\0' || strncmp(s, "08", 2) == 0 ||
+	    strncmp(s, "57", 2) == 0 || strncmp(s, "53", 2) == 0;
+}
+
+/* Insert the chunk: one transaction, or one per row after a failure. */
+static void
+ctl_import_flush(struct ctl_import *im)
+{
+	char state[6], msg[256], *reason;
+	int i, what[CTL_IMPORT_CHUNK], failed = 0;
+
+	if (im->nchunk == 0 || im->dbfail)
+		goto out;
+	if (ctl_import_do(im->conn, "BEGIN") != 0) {
+		im->dbfail = 1;
+		goto out;
+	}
+	for (i = 0; i < im->nchunk && !failed; i++) {
+		if (ctl_import_insert(im, &im->chunk[i], &what[i], state, msg,
+		    sizeof msg) != 0)
+			failed = 1;
+	}
+	if (!failed) {
+		if (ctl_import_do(im->conn, "COMMIT") != 0) {
+			im->dbfail = 1;
+			goto out;
+		}
+		for (i = 0; i < im->nchunk; i++)
+			ctl_import_outcome(im, &im->chunk[i], what[i]);
+		goto out;
+	}
+	ctl_import_do(im->conn, "ROLLBACK");
+	if (ctl_import_state_is_connection(state)) {
+		fprintf(stderr, "sipasctl: %s\n", msg);
+		im->dbfail = 1;
+		goto out;
+	}
+	/* One row spoilt the transaction: each row alone. */
+	for (i = 0; i < im->nchunk && !im->dbfail; i++) {
+		if (ctl_import_do(im->conn, "BEGIN") != 0) {
+			im->dbfail = 1;
+			break;
+		}
+		if (ctl_import_insert(im, &im->chunk[i], &what[i], state, msg,
+		    sizeof msg) == 0) {
+			if (ctl_import_do(im->conn, "COMMIT") != 0) {
+				im->dbfail = 1;
+				break;
+			}
+			ctl_import_outcome(im, &im->chunk[i], what[i]);
+			continue;
+		}
+		ctl_import_do(im->conn, "ROLLBACK");
+		if (ctl_import_state_is_connection(state)) {
+			fprintf(stderr, "sipasctl: %s\n", msg);
+			im->dbfail = 1;
+			break;
+		}
+		xasprintf(&reason, "the database rejected the row (SQLSTATE "
+		    "%s): %s", state, msg);
+		ctl_import_problem(im, im->chunk[i].row, "rejected", NULL, 0,
+		    reason);
+		ctl_import_reject_row(im, im->chunk[i].row);
+		free(reason);
+	}
+out:
+	for (i = 0; i < im->nchunk; i++)
+		ctl_import_row_clear(&im->chunk[i]);
+	im->nchunk = 0;
+}
+
+/* A text field longer than sipasd accepts: reject the row; 1 if so. */
+static int
+ctl_import_too_long(struct ctl_import *im, long row, const char *name,
+    const char *v)
+{
+	char *reason;
+
+	if (v == NULL || strlen(v) <= CTL_IMPORT_TEXT_MAX)
+		return 0;
+	xasprintf(&reason, "%s must be a string of at most %d bytes", name,
+	    CTL_IMPORT_TEXT_MAX);
+	ctl_import_problem(im, row, "rejected", name, csvin_column_index(im->csv,
+	    name), reason);
+	ctl_import_reject_row(im, row);
+	free(reason);
+	return 1;
+}
+
+/*
+ * The content hash of sipasd (ingest.c): SHA-256 of the canonical JSON of
+ * everything but the id: answers as numbers, the time as an instant (or null
+ * when not given), keys sorted.
+ */
+static void
+ctl_import_hash(const struct ctl_import *im, const struct response *resp,
+    json_t *norm, json_t *rd, char *hash)
+{
+	json_t *canon;
+	char *text;
+
+	canon = json_pack("{s:s,s:s,s:s,s:o,s:O,s:O,s:f,s:s?,s:s?}",
+	    "survey", im->survey->code, "unit", resp->unit, "channel",
+	    channel_name(resp->channel), "t", resp->has_time ?
+	    json_integer(resp->submitted_at) : json_null(), "answers", norm,
+	    "respondent", rd != NULL ? rd : json_null(), "weight", resp->weight,
+	    "stratum", resp->stratum, "psu", resp->psu);
+	ASSERT(canon != NULL);
+	text = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_REAL_PRECISION(17));
+	token_hash(text, strlen(text), hash);
+	free(text);
+	json_decref(canon);
+}
+
+/* csvin: a good row; check its unit and texts, then queue it. */
+static int
+ctl_import_csv_row(const struct response *resp, long row, void *arg)
+{
+	struct ctl_import *im = arg;
+	struct ctl_import_row *ir;
+	const struct survey *s = im->survey;
+	json_t *answers, *rd = NULL;
+	char hash[TOKEN_HASH_LEN + 1], buf[64], *reason;
+	int i;
+
+	if (strmap_get(im->units, resp->unit) == NULL) {
+		xasprintf(&reason, "unknown unit '%s'", resp->unit);
+		ctl_import_problem(im, row, "rejected", "unit",
+		    csvin_column_index(im->csv, "unit"), reason);
+		ctl_import_reject_row(im, row);
+		free(reason);
+		return 0;
+	}
+	if (ctl_import_too_long(im, row, "id", resp->id) ||
+	    ctl_import_too_long(im, row, "stratum", resp->stratum) ||
+	    ctl_import_too_long(im, row, "psu", resp->psu))
+		return 0;
+	answers = json_object();
+	for (i = 0; i < s->nitems && i < resp->nanswers; i++) {
+		if (resp->answers[i] != ANSWER_NONE)
+			json_object_set_new(answers, s->items[i].code,
+			    json_integer(resp->answers[i]));
+	}
+	if (resp->nresp > 0) {
+		rd = json_object();
+		for (i = 0; i < resp->nresp; i++)
+			json_object_set_new(rd, resp->resp_keys[i],
+			    json_string(resp->resp_values[i]));
+	}
+	ctl_import_hash(im, resp, answers, rd, hash);
+
+	ir = &im->chunk[im->nchunk++];
+	ir->row = row;
+	ir->p[0] = xstrdup(s->code);
+	ir->p[1] = xstrdup(resp->unit);
+	ir->p[2] = resp->id != NULL ? xstrdup(resp->id) : NULL;
+	xasprintf(&ir->p[3], "%" PRId64, resp->has_time ? resp->submitted_at :
+	    (int64_t)time(NULL));
+	ir->p[4] = xstrdup(channel_name(resp->channel));
+	snprintf(buf, sizeof buf, "%.17g", resp->weight);
+	ir->p[5] = xstrdup(buf);
+	ir->p[6] = resp->stratum != NULL ? xstrdup(resp->stratum) : NULL;
+	ir->p[7] = resp->psu != NULL ? xstrdup(resp->psu) : NULL;
+	ir->p[8] = json_dumps(answers, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	ir->p[9] = rd != NULL ? json_dumps(rd, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER) : NULL;
+	ir->p[10] = xstrdup(hash);
+	json_decref(answers);
+	json_decref(rd);
+	if (im->nchunk == CTL_IMPORT_CHUNK)
+		ctl_import_flush(im);
+	return im->dbfail ? -1 : 0;
+}
+
+/* Load the survey definition and the unit codes; exit status or -1 to go on. */
+static int
+ctl_import_catalog(struct ctl_import *im, const char *code, struct survey **sp)
+{
+	const char *params[1] = { code };
+	PGresult *res;
+	char *cause = NULL;
+	int i;
+
+	res = PQexecParams(im->conn, "SELECT definition::text FROM surveys "
+	    "WHERE code = $1", 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "sipasctl: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		return CTL_EXIT_FAIL;
+	}
+	if (PQntuples(res) != 1) {
+		fprintf(stderr, "sipasctl: unknown survey '%s'\n", code);
+		PQclear(res);
+		return CTL_EXIT_USAGE;
+	}
+	*sp = survey_create(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0,
+	    0), &cause);
+	PQclear(res);
+	if (*sp == NULL) {
+		fprintf(stderr, "sipasctl: stored survey %s: %s\n", code, cause);
+		free(cause);
+		return CTL_EXIT_FAIL;
+	}
+	res = PQexec(im->conn, "SELECT code FROM units");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "sipasctl: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		return CTL_EXIT_FAIL;
+	}
+	for (i = 0; i < PQntuples(res); i++)
+		strmap_put(im->units, PQgetvalue(res, i, 0), im);
+	PQclear(res);
+	res = PQprepare(im->conn, "import_row", ctl_import_sql, 11, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "sipasctl: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		return CTL_EXIT_FAIL;
+	}
+	PQclear(res);
+	return -1;
+}
+
+/* Read the file through csvin, flushing chunks as they fill. */
+static void
+ctl_import_read(struct ctl_import *im, FILE *f)
+{
+	char buf[65536];
+	size_t n;
+
+	while (!im->dbfail && im->fatal == NULL &&
+	    (n = fread(buf, 1, sizeof buf, f)) > 0) {
+		if (csvin_push(im->csv, buf, n) != 0 && im->fatal == NULL &&
+		    !im->dbfail)
+			im->fatal = xstrdup("the file cannot be read on "
+			    "(broken quoting or a row too long)");
+		if (csvin_rows(im->csv) >= im->progress_next) {
+			fprintf(stderr, "sipasctl: %s: %ld rows read, %ld "
+			    "stored, %ld duplicates, %ld rejected\n", im->path,
+			    csvin_rows(im->csv), im->stored, im->duplicates,
+			    im->rejected);
+			im->progress_next += CTL_IMPORT_PROGRESS;
+		}
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "sipasctl: %s: %s\n", im->path, strerror(errno));
+		im->dbfail = 1;
+		return;
+	}
+	if (!im->dbfail && im->fatal == NULL && csvin_finish(im->csv) != 0 &&
+	    im->fatal == NULL && !im->dbfail)
+		im->fatal = xstrdup(csvin_rows(im->csv) == 0 ?
+		    "empty file: no header row" :
+		    "the file ends inside a quoted field");
+	ctl_import_flush(im);
+}
+
+/* sipasctl import --survey CODE FILE.csv. */
+static int
+ctl_import(PGconn *conn, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "survey", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl_import im;
+	struct survey *s = NULL;
+	const char *code = NULL, *params[1];
+	json_t *rep;
+	char *text;
+	FILE *f = NULL;
+	int c, rc;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 's')
+			goto usage;
+		code = optarg;
+	}
+	if (optind != argc - 1 || code == NULL)
+		goto usage;
+	memset(&im, 0, sizeof im);
+	im.conn = conn;
+	im.path = argv[optind];
+	im.units = strmap_create();
+	im.problems = json_array();
+	im.progress_next = CTL_IMPORT_PROGRESS;
+	if ((rc = ctl_import_catalog(&im, code, &s)) >= 0)
+		goto out;
+	im.survey = s;
+	if (strcmp(im.path, "-") == 0)
+		f = stdin;
+	else if ((f = fopen(im.path, "r")) == NULL) {
+		fprintf(stderr, "sipasctl: %s: %s\n", im.path, strerror(errno));
+		rc = CTL_EXIT_USAGE;
+		goto out;
+	}
+	im.csv = csvin_create(s, ctl_import_csv_row, ctl_import_csv_error, &im);
+	ctl_import_read(&im, f);
+
+	rep = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:I}",
+	    "survey", s->code, "file", im.path,
+	    "rows", (json_int_t)csvin_rows(im.csv),
+	    "stored", (json_int_t)im.stored,
+	    "duplicates", (json_int_t)im.duplicates,
+	    "conflicts", (json_int_t)im.conflicts,
+	    "rejected", (json_int_t)im.rejected,
+	    "complete", im.fatal == NULL && !im.dbfail,
+	    "problems", im.problems,
+	    "problems_omitted", (json_int_t)im.problems_omitted);
+	if (im.fatal != NULL)
+		json_object_set_new(rep, "error", json_pack("{s:s,s:s}", "code",
+		    "bad_file", "message", im.fatal));
+	text = json_dumps(rep, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	printf("%s\n", text);
+	free(text);
+	/* The audit row: what was imported, not the problems. */
+	json_object_del(rep, "problems");
+	json_object_del(rep, "problems_omitted");
+	text = json_dumps(rep, JSON_COMPACT);
+	params[0] = text;
+	if (!im.dbfail) {
+		PGresult *res = PQexecParams(conn, "INSERT INTO audit_log (actor, "
+		    "action, detail) VALUES ('sipasctl', 'import', $1::jsonb)", 1,
+		    NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			fprintf(stderr, "sipasctl: audit log: %s",
+			    PQresultErrorMessage(res));
+		PQclear(res);
+	}
+	free(text);
+	json_decref(rep);
+	fprintf(stderr, "sipasctl: %s: %ld rows, %ld stored, %ld duplicates, "
+	    "%ld conflicts, %ld rejected%s\n", im.path, csvin_rows(im.csv),
+	    im.stored, im.duplicates, im.conflicts, im.rejected, im.dbfail ?
+	    " (stopped: database failure)" : im.fatal != NULL ?
+	    " (stopped: bad file)" : "");
+	if (im.dbfail)
+		rc = CTL_EXIT_FAIL;
+	else if (im.fatal != NULL || im.rejected > 0)
+		rc = CTL_EXIT_USAGE;
+	else
+		rc = CTL_EXIT_OK;
+out:
+	if (f != NULL && f != stdin)
+		fclose(f);
+	csvin_free(im.csv);
+	survey_free(s);
+	strmap_free(im.units);
+	json_decref(im.problems);
+	free(im.fatal);
+	return rc;
+usage:
+	fprintf(stderr, "usage: sipasctl import --survey CODE FILE.csv\n");
+	return CTL_EXIT_USAGE;
+}
+
+/* sipasctl import. */
+int
+ctl_import_run(struct ctl *ctl, int argc, char **argv)
+{
+	PGconn *conn;
+	int r;
+
+	conn = PQconnectdb(ctl->db != NULL ? ctl->db : "");
+	if (PQstatus(conn) != CONNECTION_OK) {
+		fprintf(stderr, "sipasctl: cannot connect to the database: %s",
+		    PQerrorMessage(conn));
+		PQfinish(conn);
+		return CTL_EXIT_FAIL;
+	}
+	PQsetClientEncoding(conn, "UTF8");
+	r = ctl_import(conn, argc, argv);
+	PQfinish(conn);
+	return r;
+}
