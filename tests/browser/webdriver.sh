@@ -1,0 +1,79 @@
+# webdriver.sh: a tiny W3C WebDriver client in shell (curl and jq) for the
+# browser tests: chromedriver drives a headless Debian chromium. Sourced.
+#
+#	wd_driver_start DIR	start chromedriver on a free port (WD=base URL)
+#	wd_session JSON_OPTS	new session with goog:chromeOptions extras; WDS=session URL
+#	wd_go URL, wd_find CSS (prints the element id), wd_click ID, wd_text ID,
+#	wd_exec SCRIPT (prints the JSON value), wd_shot FILE, wd_quit
+
+WD=
+WDS=
+WD_PID=
+
+# wd_call METHOD URL [JSON]: the JSON reply on stdout.
+wd_call() {
+	curl -s --max-time 20 -X "$1" -H 'Content-Type: application/json' ${3:+--data-binary "$3"} "$2"
+}
+
+# wd_driver_start DIR: chromedriver on a free localhost port.
+wd_driver_start() {
+	local port i
+	for i in 1 2 3 4 5; do
+		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		chromedriver --port="$port" --allowed-ips=127.0.0.1 >"$1/chromedriver.log" 2>&1 &
+		WD_PID=$!
+		for _ in $(seq 1 50); do
+			if curl -s "http://127.0.0.1:$port/status" | jq -e '.value.ready' >/dev/null 2>&1; then
+				WD=http://127.0.0.1:$port
+				return 0
+			fi
+			kill -0 "$WD_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill "$WD_PID" 2>/dev/null
+		wait "$WD_PID" 2>/dev/null
+	done
+	return 1
+}
+
+wd_driver_stop() {
+	[ -n "$WD_PID" ] && kill "$WD_PID" 2>/dev/null && wait "$WD_PID" 2>/dev/null
+	WD_PID=
+}
+
+# wd_session PROFILE_DIR EXTRA_OPTIONS_JSON: headless chromium; EXTRA is merged
+# into goog:chromeOptions (e.g. mobileEmulation, prefs, more args).
+wd_session() {
+	local dir=$1 extra=${2:-'{}'} caps id
+	caps=$(jq -n --arg dir "$dir" --argjson extra "$extra" '{capabilities: {alwaysMatch: {
+		browserName: "chrome",
+		"goog:chromeOptions": ({binary: "/usr/bin/chromium",
+			args: (["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+				"--no-first-run", "--disable-background-networking",
+				"--disable-component-update", "--disable-sync",
+				"--disable-dev-shm-usage", "--hide-scrollbars",
+				"--user-data-dir=" + $dir] + ($extra.args // []))}
+			+ ($extra | del(.args)))}}}')
+	id=$(wd_call POST "$WD/session" "$caps" | jq -r '.value.sessionId // empty')
+	[ -n "$id" ] || return 1
+	WDS=$WD/session/$id
+}
+
+wd_go() { wd_call POST "$WDS/url" "$(jq -n --arg u "$1" '{url: $u}')" >/dev/null; }
+wd_url() { wd_call GET "$WDS/url" | jq -r .value; }
+wd_find() {
+	wd_call POST "$WDS/element" "$(jq -n --arg c "$1" '{using: "css selector", value: $c}')" |
+		jq -r '.value["element-6066-11e4-a52e-4f735466cecf"] // empty'
+}
+wd_count() {
+	wd_call POST "$WDS/elements" "$(jq -n --arg c "$1" '{using: "css selector", value: $c}')" |
+		jq -r '.value | length'
+}
+wd_click() { wd_call POST "$WDS/element/$1/click" '{}' | jq -r '.value.error // "ok"'; }
+wd_type() { wd_call POST "$WDS/element/$1/value" "$(jq -n --arg t "$2" '{text: $t}')" >/dev/null; }
+wd_text() { wd_call GET "$WDS/element/$1/text" | jq -r .value; }
+wd_attr() { wd_call GET "$WDS/element/$1/property/$2" | jq -r .value; }
+wd_exec() { wd_call POST "$WDS/execute/sync" "$(jq -n --arg s "$1" '{script: $s, args: []}')" | jq -c .value; }
+wd_rect() { wd_call POST "$WDS/window/rect" "{\"width\": $1, \"height\": $2}" >/dev/null; }
+wd_shot() { wd_call GET "$WDS/screenshot" | jq -r .value | base64 -d >"$1"; }
+wd_quit() { [ -n "$WDS" ] && wd_call DELETE "$WDS" >/dev/null; WDS=; }
