@@ -1,0 +1,102 @@
+/*
+ * report_run.h: what `sipasctl report` and sipasd's reports share between
+ * the stored rows and report_create (report.h): the period arithmetic, the
+ * decoding of a stored answers object, the fold of each row under the child
+ * unit it belongs to, and the parent computed from its children with
+ * analysis_merge (each row is folded once, never twice).
+ *
+ * No I/O, no libpq, no libevent: callers fetch the rows their own way (a
+ * cursor in sipasctl, single-row mode on the event loop in sipasd) and hand
+ * them over one by one.
+ */
+#ifndef SIPAS_REPORT_RUN_H
+#define SIPAS_REPORT_RUN_H
+
+#include <stddef.h>
+
+#include "sipas/report.h"
+
+/* A day as YYYY-MM-DD plus its NUL. */
+#define REPORT_DAY_LEN 11
+
+/* Scheduled report periods. */
+enum report_period {
+	REPORT_PERIOD_MONTH,
+	REPORT_PERIOD_QUARTER,
+	REPORT_PERIOD_YEAR,
+};
+
+/* 1 if s is a valid YYYY-MM-DD day. */
+int report_day_valid(const char *s);
+/*
+ * The previous period of equal length: when from..to is whole calendar months
+ * (from the 1st to a month's last day) the same number of months just before,
+ * else the same number of days just before. 0, or -1 on bad days or to < from.
+ */
+int report_period_previous(const char *from, const char *to, char *pfrom, char *pto);
+/*
+ * The last period of kind that closed before day today (the period holding
+ * today's day is still open): e.g. month, 2025-03-10 -> 2025-02-01..2025-02-28.
+ * label gets "2025-02", "2025-Q1" or "2025" (at least 16 bytes). 0 or -1.
+ */
+int report_period_closed(enum report_period kind, const char *today, char *from, char *to,
+    char *label, size_t len);
+/* Today in Vietnam time (+07:00) as YYYY-MM-DD. */
+void report_day_today(char *day);
+
+struct report_run;
+
+/* Start the two analyses (period and previous period) of unit; survey borrowed. */
+struct report_run *report_run_create(const struct survey *, double level, const char *unit);
+void report_run_free(struct report_run *);
+/*
+ * Fold one stored row of the period (previous = 0) or of the previous period:
+ * child is the direct child of the report's unit whose subtree holds the row's
+ * unit, or NULL/"" for a row of the unit itself; answers the stored JSON
+ * object. -1 if the answers cannot be read (the row is skipped).
+ */
+int report_run_add(struct report_run *, int previous, const char *child, double weight,
+    const char *stratum, const char *psu, const char *answers, size_t len);
+/* Rows folded and rows skipped (unreadable answers). */
+long report_run_rows(const struct report_run *, long *skipped);
+/* The child codes seen in either period, sorted (array owned by the caller, codes borrowed). */
+const char **report_run_children(const struct report_run *, size_t *n);
+/*
+ * Merge the children into the unit in both periods, compute, and build the
+ * report. p->unit must be the run's unit; p->from/to/prev_from/prev_to the
+ * periods. The two periods become the trend's points when p has none. NULL
+ * and *cause on failure.
+ */
+struct report *report_run_finish(struct report_run *, const struct report_params *, char **cause);
+
+/*
+ * Decode a stored answers object into answers[survey->nitems] (ANSWER_NONE
+ * for no answer; off-scale values and unknown codes are ignored). index maps
+ * item codes to index + 1 (report_run_item_index). 0 or -1.
+ */
+struct strmap;
+struct strmap *report_run_item_index(const struct survey *);
+int report_run_answers_decode(const struct survey *, const struct strmap *index,
+    const char *text, size_t len, int *answers);
+
+/*
+ * A report schedule of sipasd's config (report_monthly, report_quarterly,
+ * report_yearly): "survey=CODE units=CODE,CODE formats=pdf,xlsx dir=PATH",
+ * words in any order. "" is no schedule.
+ */
+struct report_schedule {
+	char *survey;
+	char **units;
+	size_t nunits;
+	char **formats;
+	size_t nformats;
+	char *dir;
+};
+/* 0 with *out (NULL for ""), or -1 and *cause. */
+int report_schedule_parse(const char *text, struct report_schedule **out, char **cause);
+void report_schedule_free(struct report_schedule *);
+
+/* MIME type and file extension of a format (xlsx, pdf, csv, html), or NULL. */
+const char *report_format_mime(const char *format);
+
+#endif

@@ -1,0 +1,608 @@
+/*
+ * run.c: from stored rows to a report (report_run.h): periods, the decoding
+ * of stored answers, one analysis per period keyed by child unit, and the
+ * parent from its children by analysis_merge.
+ *
+ * Owns the two analyses of one report. Must not do I/O or talk to a
+ * database: sipasctl and sipasd fetch the rows.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "sipas/analysis.h"
+#include "sipas/report_run.h"
+#include "sipas/strmap.h"
+#include "sipas/survey.h"
+#include "sipas/util.h"
+
+struct report_run {
+	const struct survey *survey;
+	double level;
+	char *unit;
+	struct analysis *a[2];	 /* [0] the period, [1] the previous one */
+	struct strmap *kids[2];	 /* child codes seen in each period */
+	struct strmap *index;	 /* item code -> index + 1 */
+	int *answers;
+	long rows, skipped;
+};
+
+/* --- days --- */
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+static long
+report_day_number(int y, int m, int d)
+{
+	long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* The civil date of a day number. */
+static void
+report_day_civil(long z, int *y, int *m, int *d)
+{
+	long era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* Days in a month. */
+static int
+report_month_days(int y, int m)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+		return 29;
+	return mdays[m - 1];
+}
+
+/* 1 if s is YYYY-MM-DD. */
+int
+report_day_valid(const char *s)
+{
+	int i, y, m, d;
+
+	if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (i = 0; i < 10; i++) {
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	}
+	y = atoi(s);
+	m = atoi(s + 5);
+	d = atoi(s + 8);
+	return y >= 1900 && m >= 1 && m <= 12 && d >= 1 && d <= report_month_days(y, m);
+}
+
+/* Write a day. */
+static void
+report_day_write(char *out, int y, int m, int d)
+{
+	char buf[48];
+
+	snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+	memcpy(out, buf, REPORT_DAY_LEN - 1);
+	out[REPORT_DAY_LEN - 1] = '\0';
+}
+
+/* The previous period of equal length (months when whole months, else days). */
+int
+report_period_previous(const char *from, const char *to, char *pfrom, char *pto)
+{
+	int fy, fm, fd, ty, tm, td, months, y, m;
+	long a, b;
+
+	if (!report_day_valid(from) || !report_day_valid(to) || strcmp(from, to) > 0)
+		return -1;
+	fy = atoi(from), fm = atoi(from + 5), fd = atoi(from + 8);
+	ty = atoi(to), tm = atoi(to + 5), td = atoi(to + 8);
+	if (fd == 1 && td == report_month_days(ty, tm)) {
+		months = (ty * 12 + tm - 1) - (fy * 12 + fm - 1) + 1;
+		m = fy * 12 + fm - 1 - months;
+		y = m / 12;
+		report_day_write(pfrom, y, m % 12 + 1, 1);
+		m = fy * 12 + fm - 1 - 1;
+		report_day_write(pto, m / 12, m % 12 + 1, report_month_days(m / 12, m % 12 + 1));
+		return 0;
+	}
+	a = report_day_number(fy, fm, fd);
+	b = report_day_number(ty, tm, td);
+	report_day_civil(a - (b - a + 1), &y, &m, &fd);
+	report_day_write(pfrom, y, m, fd);
+	report_day_civil(a - 1, &y, &m, &fd);
+	report_day_write(pto, y, m, fd);
+	return 0;
+}
+
+/* The last closed period of kind before today. */
+int
+report_period_closed(enum report_period kind, const char *today, char *from, char *to,
+    char *label, size_t len)
+{
+	int y, m, first, months;
+
+	if (!report_day_valid(today))
+		return -1;
+	y = atoi(today);
+	m = atoi(today + 5);
+	switch (kind) {
+	case REPORT_PERIOD_MONTH:
+		first = y * 12 + m - 1 - 1;
+		months = 1;
+		snprintf(label, len, "%04d-%02d", first / 12, first % 12 + 1);
+		break;
+	case REPORT_PERIOD_QUARTER:
+		first = y * 12 + (m - 1) / 3 * 3 - 3;
+		months = 3;
+		snprintf(label, len, "%04d-Q%d", first / 12, first % 12 / 3 + 1);
+		break;
+	case REPORT_PERIOD_YEAR:
+		first = (y - 1) * 12;
+		months = 12;
+		snprintf(label, len, "%04d", y - 1);
+		break;
+	default:
+		return -1;
+	}
+	report_day_write(from, first / 12, first % 12 + 1, 1);
+	first += months - 1;
+	report_day_write(to, first / 12, first % 12 + 1,
+	    report_month_days(first / 12, first % 12 + 1));
+	return 0;
+}
+
+/* Today in Vietnam time. */
+void
+report_day_today(char *day)
+{
+	time_t t = time(NULL) + 7 * 3600;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	report_day_write(day, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+/* --- answers --- */
+
+/* Item code -> index + 1. */
+struct strmap *
+report_run_item_index(const struct survey *s)
+{
+	struct strmap *m = strmap_create();
+	int i;
+
+	for (i = 0; i < s->nitems; i++)
+		strmap_put(m, s->items[i].code, (void *)(intptr_t)(i + 1));
+	return m;
+}
+
+/* Store value v for item code (ignored when unknown or off the scale). */
+static void
+report_run_answer_set(const struct survey *s, const struct strmap *index, const char *code,
+    int v, int *answers)
+{
+	intptr_t idx = (intptr_t)strmap_get(index, code);
+
+	if (idx > 0 && scale_has(s->items[idx - 1].scale, v))
+		answers[idx - 1] = v;
+}
+
+/* The slow, general path: any JSON. */
+static int
+report_run_answers_json(const struct survey *s, const struct strmap *index, const char *text,
+    size_t len, int *answers)
+{
+	json_t *obj, *v;
+	json_error_t jerr;
+	const char *key;
+	double d;
+
+	if ((obj = json_loadb(text, len, 0, &jerr)) == NULL || !json_is_object(obj)) {
+		json_decref(obj);
+		return -1;
+	}
+	json_object_foreach(obj, key, v) {
+		d = json_is_real(v) ? json_real_value(v) : NAN;
+		if (json_is_integer(v))
+			report_run_answer_set(s, index, key, (int)json_integer_value(v), answers);
+		else if (json_is_real(v) && d == floor(d) && fabs(d) < 1e6)
+			report_run_answer_set(s, index, key, (int)d, answers);
+		else if (json_is_string(v) && json_string_length(v) > 0)
+			report_run_answer_set(s, index, key, atoi(json_string_value(v)), answers);
+	}
+	json_decref(obj);
+	return 0;
+}
+
+/*
+ * Decode a flat object of short keys and integer, numeric-string or null
+ * values (what the stores write) without building a JSON tree: a million rows
+ * are read per report. Anything else (escapes, reals, nesting) goes to
+ * jansson, so the result is the same either way.
+ */
+int
+report_run_answers_decode(const struct survey *s, const struct strmap *index, const char *text,
+    size_t len, int *answers)
+{
+	const char *p = text, *end = text + len, *k;
+	char key[64];
+	size_t klen;
+	int i, v, neg, digits, quoted;
+
+	for (i = 0; i < s->nitems; i++)
+		answers[i] = ANSWER_NONE;
+#define SKIP_WS() while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++
+	SKIP_WS();
+	if (p == end || *p++ != '{')
+		goto slow;
+	SKIP_WS();
+	if (p < end && *p == '}')
+		return 0;
+	for (;;) {
+		SKIP_WS();
+		if (p == end || *p++ != '"')
+			goto slow;
+		for (k = p; p < end && *p != '"' && *p != '\\'; p++)
+			;
+		if (p == end || *p == '\\' || (klen = (size_t)(p - k)) >= sizeof key)
+			goto slow;
+		memcpy(key, k, klen);
+		key[klen] = '\0';
+		p++;
+		SKIP_WS();
+		if (p == end || *p++ != ':')
+			goto slow;
+		SKIP_WS();
+		if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
+			p += 4;
+		} else {
+			quoted = p < end && *p == '"';
+			if (quoted)
+				p++;
+			neg = p < end && *p == '-';
+			if (neg)
+				p++;
+			for (v = 0, digits = 0; p < end && *p >= '0' && *p <= '9' && digits < 7; p++, digits++)
+				v = v * 10 + (*p - '0');
+			if (quoted && digits == 0 && p < end && *p == '"') {
+				p++; /* "": no answer */
+			} else {
+				if (digits == 0 || digits == 7)
+					goto slow;
+				if (quoted) {
+					if (p == end || *p++ != '"')
+						goto slow;
+				} else if (p < end && (*p == '.' || *p == 'e' || *p == 'E'))
+					goto slow;
+				report_run_answer_set(s, index, key, neg ? -v : v, answers);
+			}
+		}
+		SKIP_WS();
+		if (p == end)
+			goto slow;
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		if (*p++ != '}')
+			goto slow;
+		SKIP_WS();
+		if (p != end)
+			goto slow;
+		return 0;
+	}
+#undef SKIP_WS
+slow:
+	for (i = 0; i < s->nitems; i++)
+		answers[i] = ANSWER_NONE;
+	return report_run_answers_json(s, index, text, len, answers);
+}
+
+/* --- the run --- */
+
+/* Start a run. */
+struct report_run *
+report_run_create(const struct survey *s, double level, const char *unit)
+{
+	struct report_run *rr = xcalloc(1, sizeof *rr);
+
+	rr->survey = s;
+	rr->level = level;
+	rr->unit = xstrdup(unit);
+	rr->a[0] = analysis_create(s, level);
+	rr->a[1] = analysis_create(s, level);
+	rr->kids[0] = strmap_create();
+	rr->kids[1] = strmap_create();
+	rr->index = report_run_item_index(s);
+	rr->answers = xcalloc((size_t)s->nitems + 1, sizeof *rr->answers);
+	return rr;
+}
+
+/* Free a run; NULL-safe. */
+void
+report_run_free(struct report_run *rr)
+{
+	if (rr == NULL)
+		return;
+	analysis_free(rr->a[0]);
+	analysis_free(rr->a[1]);
+	strmap_free(rr->kids[0]);
+	strmap_free(rr->kids[1]);
+	strmap_free(rr->index);
+	free(rr->answers);
+	free(rr->unit);
+	free(rr);
+}
+
+/* Fold one row under its child (or the unit itself). */
+int
+report_run_add(struct report_run *rr, int previous, const char *child, double weight,
+    const char *stratum, const char *psu, const char *answers, size_t len)
+{
+	struct analysis_row ar;
+	int p = previous ? 1 : 0;
+	const char *key = child != NULL && *child != '\0' ? child : rr->unit;
+
+	if (report_run_answers_decode(rr->survey, rr->index, answers, len, rr->answers) != 0) {
+		rr->skipped++;
+		return -1;
+	}
+	rr->rows++;
+	ar.weight = weight > 0 ? weight : 1;
+	ar.stratum = stratum;
+	ar.psu = psu;
+	ar.answers = rr->answers;
+	if (key != rr->unit && strmap_get(rr->kids[p], key) == NULL)
+		strmap_put(rr->kids[p], key, (void *)1);
+	analysis_add(rr->a[p], key, &ar);
+	return 0;
+}
+
+/* Rows folded and skipped. */
+long
+report_run_rows(const struct report_run *rr, long *skipped)
+{
+	if (skipped != NULL)
+		*skipped = rr->skipped;
+	return rr->rows;
+}
+
+/* bsearch/qsort on strings. */
+static int
+report_run_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The children seen in either period, sorted. */
+const char **
+report_run_children(const struct report_run *rr, size_t *n)
+{
+	const char **v, *code;
+	size_t pos, cap = strmap_count(rr->kids[0]) + strmap_count(rr->kids[1]), k = 0;
+	void *x;
+	int p;
+
+	v = xcalloc(cap + 1, sizeof *v);
+	for (p = 0; p < 2; p++) {
+		pos = 0;
+		while (strmap_next(rr->kids[p], &pos, &code, &x)) {
+			if (p == 1 && strmap_get(rr->kids[0], code) != NULL)
+				continue;
+			v[k++] = code;
+		}
+	}
+	qsort(v, k, sizeof *v, report_run_strcmp);
+	*n = k;
+	return v;
+}
+
+/* Merge the children seen in period p into the unit. */
+static void
+report_run_merge(struct report_run *rr, int p)
+{
+	const char *code;
+	void *v;
+	size_t pos = 0;
+
+	while (strmap_next(rr->kids[p], &pos, &code, &v)) {
+		if (strcmp(code, rr->unit) != 0)
+			analysis_merge(rr->a[p], rr->unit, rr->a[p], code);
+	}
+}
+
+/* A trend label of a period: "2025", "Q1/2025", "03/2025" or "01/01–15/02/2025" (caller frees). */
+static char *
+report_period_text_short(const char *from, const char *to)
+{
+	int fy = atoi(from), fm = atoi(from + 5), fd = atoi(from + 8);
+	int ty = atoi(to), tm = atoi(to + 5), td = atoi(to + 8);
+	char *s;
+
+	if (fd == 1 && td == report_month_days(ty, tm) && fy == ty) {
+		if (fm == 1 && tm == 12)
+			xasprintf(&s, "%04d", fy);
+		else if (tm - fm == 2 && (fm - 1) % 3 == 0)
+			xasprintf(&s, "Q%d/%04d", (fm - 1) / 3 + 1, fy);
+		else if (tm == fm)
+			xasprintf(&s, "%02d/%04d", fm, fy);
+		else
+			xasprintf(&s, "%02d–%02d/%04d", fm, tm, fy);
+		return s;
+	}
+	xasprintf(&s, "%02d/%02d/%04d–%02d/%02d/%04d", fd, fm, fy, td, tm, ty);
+	return s;
+}
+
+/* Compute both periods and build the report. */
+struct report *
+report_run_finish(struct report_run *rr, const struct report_params *params, char **cause)
+{
+	struct report_params p = *params;
+	struct report_point pts[2];
+	struct result *cur, *prev;
+	const struct unit_result *u;
+	struct report *r;
+	size_t n = 0;
+
+	ASSERT(strcmp(p.unit, rr->unit) == 0);
+	report_run_merge(rr, 0);
+	report_run_merge(rr, 1);
+	cur = analysis_result(rr->a[0]);
+	prev = analysis_result(rr->a[1]);
+	if (p.ntrend == 0) {
+		if (p.prev_from != NULL && (u = result_unit_find(prev, rr->unit)) != NULL &&
+		    u->respondents > 0) {
+			pts[n].label = report_period_text_short(p.prev_from, p.prev_to);
+			pts[n++].estimate = u->groups[rr->survey->ngroups - 1];
+		}
+		if ((u = result_unit_find(cur, rr->unit)) != NULL && u->respondents > 0) {
+			pts[n].label = report_period_text_short(p.from, p.to);
+			pts[n++].estimate = u->groups[rr->survey->ngroups - 1];
+		}
+		p.trend = pts;
+		p.ntrend = n;
+	}
+	r = report_create(cur, p.prev_from != NULL ? prev : NULL, &p, cause);
+	while (n > 0)
+		free(pts[--n].label);
+	result_free(cur);
+	result_free(prev);
+	return r;
+}
+
+/* MIME type of a format. */
+const char *
+report_format_mime(const char *format)
+{
+	if (format == NULL)
+		return NULL;
+	if (strcmp(format, "xlsx") == 0)
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+	if (strcmp(format, "pdf") == 0)
+		return "application/pdf";
+	if (strcmp(format, "csv") == 0)
+		return "text/csv; charset=utf-8";
+	if (strcmp(format, "html") == 0)
+		return "text/html; charset=utf-8";
+	return NULL;
+}
+
+/* --- schedules --- */
+
+/* Free a schedule; NULL-safe. */
+void
+report_schedule_free(struct report_schedule *sc)
+{
+	size_t i;
+
+	if (sc == NULL)
+		return;
+	for (i = 0; i < sc->nunits; i++)
+		free(sc->units[i]);
+	for (i = 0; i < sc->nformats; i++)
+		free(sc->formats[i]);
+	free(sc->units);
+	free(sc->formats);
+	free(sc->survey);
+	free(sc->dir);
+	free(sc);
+}
+
+/* Split a comma list into *v. */
+static size_t
+report_schedule_list(const char *s, char ***v)
+{
+	const char *p = s, *c;
+	size_t n = 0;
+
+	*v = NULL;
+	while (*p != '\0') {
+		c = strchr(p, ',');
+		if (c == NULL)
+			c = p + strlen(p);
+		if (c > p) {
+			*v = xreallocarray(*v, n + 1, sizeof **v);
+			(*v)[n++] = xstrndup(p, (size_t)(c - p));
+		}
+		p = *c == ',' ? c + 1 : c;
+	}
+	return n;
+}
+
+/* Parse "survey=... units=... formats=... dir=...". */
+int
+report_schedule_parse(const char *text, struct report_schedule **out, char **cause)
+{
+	struct report_schedule *sc;
+	char *copy, *word, *save = NULL, *eq;
+	size_t i;
+
+	*out = NULL;
+	if (text == NULL || text[strspn(text, " \t")] == '\0')
+		return 0;
+	sc = xcalloc(1, sizeof *sc);
+	copy = xstrdup(text);
+	for (word = strtok_r(copy, " \t", &save); word != NULL; word = strtok_r(NULL, " \t", &save)) {
+		if ((eq = strchr(word, '=')) == NULL || eq[1] == '\0') {
+			xasprintf(cause, "'%s' is not NAME=VALUE", word);
+			goto fail;
+		}
+		*eq++ = '\0';
+		if (strcmp(word, "survey") == 0 && sc->survey == NULL)
+			sc->survey = xstrdup(eq);
+		else if (strcmp(word, "units") == 0 && sc->units == NULL)
+			sc->nunits = report_schedule_list(eq, &sc->units);
+		else if (strcmp(word, "formats") == 0 && sc->formats == NULL)
+			sc->nformats = report_schedule_list(eq, &sc->formats);
+		else if (strcmp(word, "dir") == 0 && sc->dir == NULL)
+			sc->dir = xstrdup(eq);
+		else {
+			xasprintf(cause, "unknown or repeated '%s' (survey, units, formats, dir)", word);
+			goto fail;
+		}
+	}
+	if (sc->survey == NULL || sc->nunits == 0 || sc->nformats == 0 || sc->dir == NULL) {
+		xasprintf(cause, "survey=, units=, formats= and dir= are all required");
+		goto fail;
+	}
+	if (sc->dir[0] != '/') {
+		xasprintf(cause, "dir must be an absolute path");
+		goto fail;
+	}
+	for (i = 0; i < sc->nformats; i++) {
+		if (report_format_mime(sc->formats[i]) == NULL) {
+			xasprintf(cause, "unknown format '%s' (xlsx, pdf, csv, html)", sc->formats[i]);
+			goto fail;
+		}
+	}
+	free(copy);
+	*out = sc;
+	return 0;
+fail:
+	free(copy);
+	report_schedule_free(sc);
+	return -1;
+}

@@ -1,0 +1,186 @@
+#!/bin/bash
+# report.sh: periodic reports (issue 8; docs/reports.md) against a real
+# PostgreSQL and sipasd: sipasctl report in every format read back (CSV
+# figures against R's reference to 1e-6, PDF text, XLSX sheets, HTML), an
+# empty period, GET /api/v1/reports (same CSV bytes, headers, roles, scope),
+# and the schedule producing a closed period's reports once.
+. "$(dirname "$0")/daemon_lib.sh"
+
+pg_setup
+"$SIPASCTL" --db "$DSN" init >/dev/null || bail "sipasctl init failed"
+units_setup || bail "unit import failed"
+"$SIPASCTL" --db "$DSN" import --survey sipas-2017 "$FIXTURES/sipas2017-simple.csv" \
+	>/dev/null 2>"$tmp/import.err" || bail "import failed: $(cat "$tmp/import.err")"
+is "$(sql "SELECT count(*) FROM responses")" 600 "600 fixture rows stored"
+
+# report FORMAT FILE [ARGS]: sipasctl report of P01 for 2025.
+report() {
+	local fmt=$1 out=$2
+	shift 2
+	"$SIPASCTL" --db "$DSN" report --survey sipas-2017 --unit P01 \
+		--from 2025-01-01 --to 2025-12-31 --format "$fmt" -o "$out" "$@" 2>"$tmp/report.err"
+}
+
+# --- CSV: every figure of U001..U004 equals R's reference ---
+report csv "$tmp/r.csv"
+is $? 0 "report --format csv exits 0"
+jq -r '.units[] | .unit as $u |
+	([.overall] + .groups + .items + .expectations)[] |
+	[$u, .code, (.value // "NA"), (.ci_low // "NA"), (.ci_high // "NA"), .n] | @csv' \
+	"$FIXTURES/sipas2017-simple.expected.json" | tr -d '"' >"$tmp/expected.csv"
+awk -F, '
+	NR == FNR { want[$1 "," $2] = $0; nwant++; next }
+	FNR == 1 { next }
+	($1 "," $3) in want {
+		split(want[$1 "," $3], w, ",")
+		seen++
+		for (i = 4; i <= 6; i++) {
+			if (w[i - 1] == "NA") { if ($i != "") bad++; continue }
+			d = $i - w[i - 1]; if (d < 0) d = -d
+			if ($i == "" || d > 1e-6) { bad++; print "mismatch " $0 " want " want[$1 "," $3] > "/dev/stderr" }
+		}
+		if ($7 != w[6]) bad++
+	}
+	END { printf "%d %d %d\n", nwant, seen, bad }' "$tmp/expected.csv" "$tmp/r.csv" >"$tmp/cmp"
+read -r nwant seen bad <"$tmp/cmp"
+tap $([ "$nwant" -gt 100 ] && [ "$seen" = "$nwant" ] && [ "$bad" = 0 ]; echo $?) \
+	"CSV: all $nwant figures of U001..U004 agree with R to 1e-6 (seen $seen, bad $bad)"
+is "$(grep -c '^P01,overall,' "$tmp/r.csv")" 1 "CSV has the parent's overall row"
+is "$(awk -F, '$1 == "P01" && $2 == "overall" { print $7 }' "$tmp/r.csv")" 600 \
+	"the parent's overall n is the 600 respondents of its children (merged)"
+
+# The parent's figures equal an analysis of all its rows as one unit.
+sed -e '1!s/^\("[^"]*"\),"U00[0-9]"/\1,"P01"/' "$FIXTURES/sipas2017-simple.csv" >"$tmp/pooled.csv"
+"$SIPASCTL" analyze --survey sipas-2017 --input "$tmp/pooled.csv" --format csv >"$tmp/pooled.out" 2>/dev/null
+awk -F, '{ gsub(/"/, "") }
+	NR == FNR { if ($1 == "P01") v[$3] = $4; next }
+	$1 == "P01" && ($3 in v) { d = $4 - v[$3]; if (d < 0) d = -d; if (d > 1e-9) bad++; n++ }
+	END { print n + 0, bad + 0 }' "$tmp/pooled.out" "$tmp/r.csv" >"$tmp/cmp"
+read -r n bad <"$tmp/cmp"
+tap $([ "$n" -gt 20 ] && [ "$bad" = 0 ]; echo $?) \
+	"the parent by analysis_merge equals the pooled analysis ($n indices, $bad off)"
+
+# --- PDF ---
+report pdf "$tmp/r.pdf"
+is $? 0 "report --format pdf exits 0"
+pdftotext -layout "$tmp/r.pdf" "$tmp/r.txt" 2>/dev/null
+overall=$(jq -r '.units[0].overall.value' "$FIXTURES/sipas2017-simple.expected.json")
+for name in "Tỉnh Thử Nghiệm" "Huyện Một" "Huyện Hai" "Huyện Ba" "Huyện Bốn"; do
+	tap $(grep -q "$name" "$tmp/r.txt"; echo $?) "PDF names unit $name"
+done
+u001=$(printf '%.2f' "$overall" | tr . ,)
+tap $(grep -q "$u001" "$tmp/r.txt"; echo $?) "PDF shows U001's overall as $u001 (decimal comma)"
+tap $(pdftoppm -r 30 -png -f 1 -l 1 "$tmp/r.pdf" "$tmp/page" 2>/dev/null && ls "$tmp"/page*.png >/dev/null 2>&1; echo $?) \
+	"PDF renders (pdftoppm)"
+
+# --- XLSX ---
+report xlsx "$tmp/r.xlsx"
+is $? 0 "report --format xlsx exits 0"
+sheets=$(unzip -Z1 "$tmp/r.xlsx" 2>/dev/null | grep -c '^xl/worksheets/sheet[0-9]*\.xml$')
+tap $([ "$sheets" -ge 8 ]; echo $?) "XLSX has one sheet per table ($sheets sheets)"
+tap $(unzip -p "$tmp/r.xlsx" xl/sharedStrings.xml 2>/dev/null | grep -q "Huyện Một"; echo $?) \
+	"XLSX names the child units"
+
+# --- HTML, English ---
+report html "$tmp/r.html" --lang en
+is $? 0 "report --format html --lang en exits 0"
+tap $(grep -q '<html' "$tmp/r.html" && grep -q "Huyện Bốn" "$tmp/r.html" &&
+	grep -q "$(printf '%.2f' "$overall")" "$tmp/r.html"; echo $?) \
+	"HTML has the units and U001's overall with a decimal point"
+
+# --- an empty period, bad usage ---
+"$SIPASCTL" --db "$DSN" report --survey sipas-2017 --unit P01 --from 2019-01-01 \
+	--to 2019-12-31 --format pdf -o "$tmp/empty.pdf" 2>"$tmp/report.err"
+is $? 0 "a period with no data still gives a report (exit 0)"
+pdftotext "$tmp/empty.pdf" - 2>/dev/null | grep -q "Không có dữ liệu"
+tap $? "the empty report says \"Không có dữ liệu\""
+"$SIPASCTL" --db "$DSN" report --survey sipas-2017 --unit NOPE --from 2025-01-01 \
+	--to 2025-12-31 --format csv -o "$tmp/x.csv" 2>/dev/null
+is $? 2 "unknown unit: exit 2"
+"$SIPASCTL" --db "$DSN" report --survey sipas-2017 --unit P01 --from 2025-13-01 \
+	--to 2025-12-31 --format csv -o "$tmp/x.csv" 2>/dev/null
+is $? 2 "bad date: exit 2"
+"$SIPASCTL" --db "$DSN" report --survey sipas-2017 --unit P01 --from 2025-01-01 \
+	--to 2025-12-31 --format docx -o "$tmp/x.docx" 2>/dev/null
+is $? 2 "unknown format: exit 2"
+"$SIPASCTL" --db "host=/nonexistent dbname=x" report --survey sipas-2017 --unit P01 \
+	--from 2025-01-01 --to 2025-12-31 --format csv -o "$tmp/x.csv" 2>/dev/null
+is $? 1 "database unreachable: exit 1"
+
+# --- sipasd: GET /api/v1/reports, the schedule, the list ---
+VIEWER=$(token viewer)
+SCOPED=$(token viewer U001)
+COLLECTOR=$(token collector)
+mkdir -p "$tmp/out"
+sipasd_start \
+	"report_yearly = \"survey=sipas-2017 units=P01,U001 formats=csv,pdf dir=$tmp/out\"" \
+	"report_quarterly = \"survey=sipas-2017 units=P01 formats=xlsx dir=$tmp/out\"" \
+	"report_today = 2026-01-15" "report_check = 1"
+
+Q="survey=sipas-2017&unit=P01&from=2025-01-01&to=2025-12-31"
+is "$(get "$VIEWER" "/api/v1/reports?$Q&format=csv")" 200 "GET /api/v1/reports csv: 200"
+cmp -s "$tmp/body" "$tmp/r.csv"
+tap $? "the endpoint's CSV has the same bytes as sipasctl report's"
+tap $(grep -qi '^Content-Type: text/csv' "$tmp/headers"; echo $?) "Content-Type text/csv"
+tap $(grep -qi '^Content-Disposition: attachment; filename="sipas-2017_P01_2025-01-01.csv"' \
+	"$tmp/headers"; echo $?) "Content-Disposition names the file"
+is "$(get "$VIEWER" "/api/v1/reports?$Q&format=pdf&lang=en")" 200 "GET /api/v1/reports pdf: 200"
+tap $(grep -qi '^Content-Type: application/pdf' "$tmp/headers" && head -c 5 "$tmp/body" | grep -q '%PDF'; echo $?) \
+	"a PDF with Content-Type application/pdf"
+is "$(get "$VIEWER" "/api/v1/reports?$Q&format=xlsx")" 200 "GET /api/v1/reports xlsx: 200"
+tap $(grep -qi '^Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' \
+	"$tmp/headers"; echo $?) "XLSX Content-Type"
+is "$(get "$VIEWER" "/api/v1/reports?survey=sipas-2017&unit=P01&from=2019-01-01&to=2019-12-31&format=html")" 200 \
+	"an empty period: 200"
+tap $(grep -q "Không có dữ liệu" "$tmp/body"; echo $?) "the empty period's HTML says \"Không có dữ liệu\""
+is "$(get "$SCOPED" "/api/v1/reports?$Q&format=csv")" 403 "a token scoped to U001 may not see P01: 403"
+is "$(get "$SCOPED" "/api/v1/reports?survey=sipas-2017&unit=U001&from=2025-01-01&to=2025-12-31&format=csv")" 200 \
+	"but may see U001: 200"
+is "$(get "$COLLECTOR" "/api/v1/reports?$Q&format=csv")" 403 "role collector: 403"
+is "$(get "" "/api/v1/reports?$Q&format=csv")" 401 "no token: 401"
+is "$(get "$VIEWER" "/api/v1/reports?$Q")" 400 "no format: 400"
+is "$(get "$VIEWER" "/api/v1/reports?$Q&format=docx")" 422 "unknown format: 422"
+is "$(get "$VIEWER" "/api/v1/reports?survey=sipas-2017&unit=P01&from=2025-02-30&to=2025-12-31&format=csv")" 422 \
+	"bad date: 422"
+
+# The schedule: 2025 (yearly) and 2025-Q4 (quarterly) have closed on 2026-01-15.
+for i in $(seq 1 100); do
+	[ -f "$tmp/out/reports.tsv" ] && [ "$(wc -l <"$tmp/out/reports.tsv")" -ge 5 ] && break
+	sleep 0.2
+done
+is "$(wc -l <"$tmp/out/reports.tsv" 2>/dev/null)" 5 "the schedule produced 5 reports (2 units x 2 yearly formats, 1 quarterly)"
+tap $([ -s "$tmp/out/sipas-2017_P01_2025.pdf" ] && [ -s "$tmp/out/sipas-2017_U001_2025.csv" ] &&
+	[ -s "$tmp/out/sipas-2017_P01_2025-Q4.xlsx" ]; echo $?) "the files are in the output directory"
+cmp -s "$tmp/out/sipas-2017_P01_2025.csv" "$tmp/r.csv"
+tap $? "the scheduled yearly CSV equals sipasctl report's"
+tap $(pdftotext "$tmp/out/sipas-2017_P01_2025.pdf" - 2>/dev/null | grep -q "Huyện Một"; echo $?) \
+	"the scheduled PDF reads back"
+sleep 3
+is "$(wc -l <"$tmp/out/reports.tsv")" 5 "three more checks produce nothing twice"
+is "$(get "$VIEWER" /api/v1/reports/list)" 200 "GET /api/v1/reports/list: 200"
+is "$(jq '.reports | length' "$tmp/body")" 5 "the list has the 5 reports"
+url=$(jq -r '.reports[] | select(.file == "sipas-2017_P01_2025.csv") | .url' "$tmp/body")
+is "$(get "$VIEWER" "$url")" 200 "GET $url: 200"
+cmp -s "$tmp/body" "$tmp/out/sipas-2017_P01_2025.csv"
+tap $? "the listed file is served as stored"
+is "$(get "$SCOPED" /api/v1/reports/list)" 200 "the U001 token's list: 200"
+is "$(jq -r '[.reports[].unit] | unique | join(",")' "$tmp/body")" U001 "it lists U001's reports only"
+is "$(get "$SCOPED" "$url")" 403 "and may not fetch P01's file: 403"
+is "$(get "$VIEWER" /api/v1/reports/files/..%2Fsipasd.conf)" 404 "no path escapes: 404"
+
+# A restart with the same list: still nothing twice.
+sipasd_stop
+is $? 0 "sipasd drains and exits 0"
+sipasd_start \
+	"report_yearly = \"survey=sipas-2017 units=P01,U001 formats=csv,pdf dir=$tmp/out\"" \
+	"report_quarterly = \"survey=sipas-2017 units=P01 formats=xlsx dir=$tmp/out\"" \
+	"report_today = 2026-01-15" "report_check = 1"
+sleep 2.5
+is "$(wc -l <"$tmp/out/reports.tsv")" 5 "after a restart nothing is produced twice"
+sipasd_stop
+printf 'report_yearly = "survey=sipas-2017 units=P01 formats=docx dir=/x"\n' >"$tmp/bad.conf"
+"$SIPASD" --check-config -c "$tmp/bad.conf" >/dev/null 2>&1
+is $? 1 "--check-config refuses an unknown report format"
+log_clean
+
+finish
