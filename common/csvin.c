@@ -608,3 +608,18 @@ csvin_finish(struct csvin *c)
 	}
 	return 0;
 }
+
+/* The 1-based column whose header names field (a reserved name in any case, an item code exactly, respondent.X), or 0. */
+int
+csvin_column_index(const struct csvin *c, const char *field)
+{
+	int i;
+
+	for (i = 0; i < c->ncols; i++) {
+		if (c->cols[i].kind == CSVIN_ITEM ?
+		    strcmp(c->cols[i].name, field) == 0 :
+		    strcasecmp(c->cols[i].name, field) == 0)
+			return i + 1;
+	}
+	return 0;
+}

@@ -1169,6 +1169,42 @@ sms_reply_thanks(enum sms_coding coding, const char *unit_name,
 	    ". Ý kiến của bạn đã được ghi nhận.");
 }
 
+/* The sender already answered for this unit in this period (see sms.h). */
+void
+sms_reply_limit(enum sms_coding coding, const char *unit_name,
+    const char *period, char out[SMS_REPLY_SIZE])
+{
+	static const char *const names[][2] = {
+		{ "day", "hôm nay" }, { "week", "tuần này" },
+		{ "month", "tháng này" }, { "quarter", "quý này" },
+		{ "year", "năm nay" },
+	};
+	const char *when = "kỳ này";
+	char tail[SMS_REPLY_SIZE];
+	struct sms_reply r;
+	size_t i;
+
+	for (i = 0; period != NULL && i < sizeof names / sizeof names[0]; i++) {
+		if (strcmp(names[i][0], period) == 0)
+			when = names[i][1];
+	}
+	sms_reply_init(&r, coding, out);
+	if (coding == SMS_CODING_UCS2) {
+		sms_reply_add(&r, "Số này đã đánh giá ");
+		snprintf(tail, sizeof tail, " %s. Cảm ơn!", when);
+	} else {
+		sms_reply_add(&r, "So dien thoai nay da danh gia ");
+		snprintf(tail, sizeof tail, " trong %s. Moi so chi gui 1 danh gia cho "
+		    "moi don vi moi %s. Cam on ban!", when,
+		    period != NULL && strcmp(period, "day") == 0 ? "ngay" :
+		    period != NULL && strcmp(period, "week") == 0 ? "tuan" :
+		    period != NULL && strcmp(period, "quarter") == 0 ? "quy" :
+		    period != NULL && strcmp(period, "year") == 0 ? "nam" :
+		    "thang");
+	}
+	sms_reply_fit_tail(&r, unit_name != NULL ? unit_name : "", tail);
+}
+
 /* The question of SMS item i: "Câu 2/5: text. Trả lời ..." */
 static void
 sms_reply_question_add(struct sms_reply *r, const struct survey *sv, int i)

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 
 #include "ctl.h"
 #include "db.h"
+#include "sipas/strmap.h"
 #include "sipas/survey.h"
 #include "sipas/token.h"
 #include "sipas/util.h"
@@ -295,6 +297,7 @@ struct ctl_db_units {
 	long changed;
 	long total;
 	int failed;
+	struct strmap *lines; /* code -> its line in the file (issue 4) */
 };
 
 static const char *const ctl_db_unit_cols[4] = { "code", "name", "level",
@@ -390,6 +393,7 @@ ctl_db_units_row(int c, void *arg)
 	} else {
 		u->changed += atol(PQcmdTuples(res));
 		u->total++;
+		strmap_put(u->lines, u->field[0], (void *)(intptr_t)(u->row + 1));
 	}
 	PQclear(res);
 next:
@@ -401,22 +405,41 @@ next:
 	u->row++;
 }
 
-/* Report a parent cycle or an unknown parent after an import; 0 if none. */
+/* "line N: " of a unit of the imported file, or "" for one already stored. */
+static const char *
+ctl_db_units_line(const struct ctl_db_units *u, const char *code, char *buf,
+    size_t len)
+{
+	intptr_t line = (intptr_t)strmap_get(u->lines, code);
+
+	if (line <= 0)
+		return "";
+	snprintf(buf, len, "line %ld: ", (long)line);
+	return buf;
+}
+
+/*
+ * Report every unknown parent and every unit on a parent cycle after an
+ * import, with its line in the file (the header is line 1); 0 if none.
+ */
 static int
-ctl_db_units_check(PGconn *conn)
+ctl_db_units_check(PGconn *conn, const struct ctl_db_units *u)
 {
 	PGresult *res;
-	int r = 0;
+	char buf[48];
+	int i, r = 0;
 
 	res = ctl_db_exec(conn,
 	    "SELECT u.code, u.parent FROM units u "
 	    "WHERE u.parent IS NOT NULL AND NOT EXISTS "
-	    "(SELECT 1 FROM units p WHERE p.code = u.parent) LIMIT 1", 0, NULL);
+	    "(SELECT 1 FROM units p WHERE p.code = u.parent) "
+	    "ORDER BY u.code LIMIT 50", 0, NULL);
 	if (res == NULL)
 		return -1;
-	if (PQntuples(res) > 0) {
-		fprintf(stderr, "sipasctl: unit %s: unknown parent %s\n",
-		    PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+	for (i = 0; i < PQntuples(res); i++) {
+		fprintf(stderr, "sipasctl: %s: %sunit %s: unknown parent %s\n",
+		    u->path, ctl_db_units_line(u, PQgetvalue(res, i, 0), buf,
+		    sizeof buf), PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
 		r = -1;
 	}
 	PQclear(res);
@@ -427,12 +450,15 @@ ctl_db_units_check(PGconn *conn)
 	    " SELECT code, parent, 0 FROM units"
 	    " UNION ALL SELECT w.code, u.parent, w.depth + 1"
 	    " FROM walk w JOIN units u ON u.code = w.parent WHERE w.depth < 64)"
-	    " SELECT code FROM walk WHERE depth >= 64 LIMIT 1", 0, NULL);
+	    " SELECT DISTINCT code FROM walk WHERE depth >= 64 ORDER BY code"
+	    " LIMIT 50", 0, NULL);
 	if (res == NULL)
 		return -1;
-	if (PQntuples(res) > 0) {
-		fprintf(stderr, "sipasctl: unit %s: its parents form a cycle "
-		    "(or the tree is deeper than 64)\n", PQgetvalue(res, 0, 0));
+	for (i = 0; i < PQntuples(res); i++) {
+		fprintf(stderr, "sipasctl: %s: %sunit %s: its parents form a "
+		    "cycle (or the tree is deeper than 64)\n", u->path,
+		    ctl_db_units_line(u, PQgetvalue(res, i, 0), buf, sizeof buf),
+		    PQgetvalue(res, i, 0));
 		r = -1;
 	}
 	PQclear(res);
@@ -457,13 +483,16 @@ ctl_db_unit(PGconn *conn, int argc, char **argv)
 	memset(&u, 0, sizeof u);
 	u.conn = conn;
 	u.path = argv[2];
+	u.lines = strmap_create();
 	for (i = 0; i < 4; i++)
 		u.col[i] = -1;
 	if ((f = fopen(u.path, "r")) == NULL) {
 		fprintf(stderr, "sipasctl: %s: %s\n", u.path, strerror(errno));
+		strmap_free(u.lines);
 		return 1;
 	}
 	if (csv_init(&p, CSV_APPEND_NULL) != 0) {
+		strmap_free(u.lines);
 		fclose(f);
 		return 1;
 	}
@@ -491,7 +520,7 @@ ctl_db_unit(PGconn *conn, int argc, char **argv)
 		fprintf(stderr, "sipasctl: %s: empty file\n", u.path);
 		u.failed = 1;
 	}
-	if (!u.failed && ctl_db_units_check(conn) != 0)
+	if (!u.failed && ctl_db_units_check(conn, &u) != 0)
 		u.failed = 1;
 	if (!u.failed) {
 		snprintf(detail, sizeof detail, "{\"changed\": %ld}", u.changed);
@@ -510,6 +539,7 @@ ctl_db_unit(PGconn *conn, int argc, char **argv)
 out:
 	for (i = 0; i < 4; i++)
 		free(u.field[i]);
+	strmap_free(u.lines);
 	csv_free(&p);
 	fclose(f);
 	return r;
@@ -711,6 +741,15 @@ ctl_db_json_text(json_t *v, char *buf, size_t len)
 	return "";
 }
 
+/* A weight as the shortest of %.15g and %.17g that reads back exactly (lossless export). */
+static void
+ctl_db_weight_format(double w, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.15g", w);
+	if (strtod(buf, NULL) != w)
+		snprintf(buf, len, "%.17g", w);
+}
+
 /* Format Unix seconds as ISO 8601 in Vietnam time (+07:00). */
 static void
 ctl_db_time_format(int64_t t, char *buf, size_t len)
@@ -745,6 +784,7 @@ ctl_db_export(PGconn *conn, int argc, char **argv)
 	json_t *answers, *resp;
 	json_error_t jerr;
 	int c, i, j, nrkeys = 0, r = 1, nrows;
+	long exported = 0;
 	FILE *out = stdout;
 
 	optind = 0;
@@ -835,6 +875,7 @@ ctl_db_export(PGconn *conn, int argc, char **argv)
 			goto out;
 		if ((nrows = PQntuples(res)) == 0)
 			break;
+		exported += nrows;
 		for (j = 0; j < nrows; j++) {
 			ctl_db_csv_field(out, PQgetisnull(res, j, 0) ? NULL :
 			    PQgetvalue(res, j, 0), 1);
@@ -843,8 +884,8 @@ ctl_db_export(PGconn *conn, int argc, char **argv)
 			    10), tbuf, sizeof tbuf);
 			ctl_db_csv_field(out, tbuf, 0);
 			ctl_db_csv_field(out, PQgetvalue(res, j, 3), 0);
-			snprintf(nbuf, sizeof nbuf, "%.15g",
-			    strtod(PQgetvalue(res, j, 4), NULL));
+			ctl_db_weight_format(strtod(PQgetvalue(res, j, 4),
+			    NULL), nbuf, sizeof nbuf);
 			ctl_db_csv_field(out, nbuf, 0);
 			ctl_db_csv_field(out, PQgetvalue(res, j, 5), 0);
 			ctl_db_csv_field(out, PQgetvalue(res, j, 6), 0);
@@ -875,6 +916,16 @@ out:
 	if (res != NULL)
 		PQclear(res);
 	ctl_db_do(conn, "ROLLBACK", 0, NULL);
+	if (r == 0) {
+		json_t *detail = json_pack("{s:s,s:s?,s:s?,s:s?,s:I}", "survey",
+		    params[0], "unit", params[1], "from", params[2], "to",
+		    params[3], "rows", (json_int_t)exported);
+		char *text = json_dumps(detail, JSON_COMPACT);
+
+		ctl_db_audit(conn, "export", text);
+		free(text);
+		json_decref(detail);
+	}
 	for (i = 0; i < nrkeys; i++)
 		free(rkeys[i]);
 	free(rkeys);

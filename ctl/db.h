@@ -13,6 +13,8 @@ int ctl_unit_run(struct ctl *, int argc, char **argv);
 int ctl_survey_run(struct ctl *, int argc, char **argv);
 int ctl_token_run(struct ctl *, int argc, char **argv);
 int ctl_export_run(struct ctl *, int argc, char **argv);
+/* sipasctl import (ctl/import.c). */
+int ctl_import_run(struct ctl *, int argc, char **argv);
 
 /* The embedded migrations (sql/NNNN_*.sql, generated), ending with NULLs. */
 struct sql_migration {

@@ -17,6 +17,7 @@
 
 #include "ctl.h"
 #include "db.h"
+#include "report.h"
 
 /* The verbs, in the order sipasctl --help lists them. */
 const struct ctl_verb ctl_verbs[] = {
@@ -34,6 +35,14 @@ const struct ctl_verb ctl_verbs[] = {
 	    "manage API tokens", 1, ctl_token_run },
 	{ "export", "--survey CODE [--unit CODE] [--from DATE] [--to DATE]",
 	    "stream stored responses as a responses CSV", 1, ctl_export_run },
+	{ "poster", "--survey CODE --unit CODE [--name TEXT] [--url BASE] -o FILE.pdf|.svg|.png",
+	    "print an A4 poster with the form's QR code and the SMS syntax", 0,
+	    ctl_poster_run },
+	{ "import", "--survey CODE FILE.csv",
+	    "store a responses CSV (as POST /api/v1/uploads); exit 2 if a row was rejected",
+	    1, ctl_import_run },
+	{ "report", "--survey CODE --unit CODE --from DATE --to DATE --format xlsx|pdf|csv|html -o FILE [--lang vi|en] [--min-n N]",
+	    "the periodic statistical report of a unit and its children", 1, ctl_report_run },
 	{ NULL, NULL, NULL, 0, NULL },
 };
 

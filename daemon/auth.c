@@ -156,35 +156,51 @@ out:
 	free(w);
 }
 
-/* Check the bearer token of r for one of roles, then call next. */
-void
-auth_check(struct request *r, unsigned roles, auth_next_cb next)
+/*
+ * The SHA-256 of the request's bearer token into hash: 0; -1 when there is no
+ * Authorization: Bearer header, -2 when the token is empty or too long.
+ */
+int
+auth_token_hash(const struct request *r, char *hash)
 {
-	struct sipasd *sd = r->sd;
 	const char *h;
-	struct auth_entry *e;
-	struct auth_wait *w;
-	char hash[TOKEN_HASH_LEN + 1];
 	size_t len;
 
 	h = evhttp_find_header(evhttp_request_get_input_headers(r->req),
 	    "Authorization");
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
-		auth_unauthorized(r, "an Authorization: Bearer token is "
-		    "required");
-		return;
-	}
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return -1;
 	h += 7;
 	while (*h == ' ')
 		h++;
 	len = strlen(h);
 	while (len > 0 && (h[len - 1] == ' ' || h[len - 1] == '\t'))
 		len--;
-	if (len == 0 || len > 512) {
+	if (len == 0 || len > 512)
+		return -2;
+	token_hash(h, len, hash);
+	return 0;
+}
+
+/* Check the bearer token of r for one of roles, then call next. */
+void
+auth_check(struct request *r, unsigned roles, auth_next_cb next)
+{
+	struct sipasd *sd = r->sd;
+	struct auth_entry *e;
+	struct auth_wait *w;
+	char hash[TOKEN_HASH_LEN + 1];
+	int rc;
+
+	if ((rc = auth_token_hash(r, hash)) == -1) {
+		auth_unauthorized(r, "an Authorization: Bearer token is "
+		    "required");
+		return;
+	}
+	if (rc != 0) {
 		auth_unauthorized(r, "unknown token");
 		return;
 	}
-	token_hash(h, len, hash);
 	e = strmap_get(sd->auth->tokens, hash);
 	if (e != NULL && time(NULL) - e->checked < sd->config->token_ttl) {
 		auth_decide(r, e, roles, next);

@@ -12,6 +12,7 @@
 
 #include "sipas/cache.h"
 #include "sipas/log.h"
+#include "sipas/sms.h"
 #include "sipas/store.h"
 #include "sipas/strmap.h"
 #include "sipas/survey.h"
@@ -22,6 +23,7 @@ struct cache {
 	struct cache_unit *units;
 	size_t nunits;
 	struct strmap *unit_map;
+	struct strmap *unit_folded; /* SMS: folded code to unit (sms.h) */
 	struct survey **surveys;
 	size_t nsurveys;
 	struct strmap *survey_map;
@@ -47,6 +49,16 @@ cache_create(const struct store_catalog *cat)
 		c->units[i].name = xstrdup(su->name != NULL ? su->name : "");
 		c->units[i].level = xstrdup(su->level != NULL ? su->level : "");
 		strmap_put(c->unit_map, su->code, &c->units[i]);
+	}
+	/* SMS: codes folded as the grammar folds them; the first code wins. */
+	c->unit_folded = strmap_create();
+	for (i = 0; i < cat->nunits; i++) {
+		char folded[SMS_UNIT_SIZE];
+
+		if (sms_text_fold(cat->units[i].code, strlen(cat->units[i].code), folded,
+		    sizeof folded, SMS_FOLD_UPPER) < sizeof folded &&
+		    strmap_get(c->unit_folded, folded) == NULL)
+			strmap_put(c->unit_folded, folded, &c->units[i]);
 	}
 	c->nunits = cat->nunits;
 	for (i = 0; i < cat->nunits; i++) {
@@ -97,6 +109,7 @@ cache_unref(struct cache *c)
 	free(c->units);
 	free(c->surveys);
 	strmap_free(c->unit_map);
+	strmap_free(c->unit_folded);
 	strmap_free(c->survey_map);
 	free(c);
 }
@@ -141,4 +154,19 @@ size_t
 cache_survey_count(const struct cache *c)
 {
 	return c->nsurveys;
+}
+
+/* A unit by its code folded for SMS (sms_text_fold, upper-case), or NULL. */
+const struct cache_unit *
+cache_unit_folded_get(const struct cache *c, const char *folded)
+{
+	return strmap_get(c->unit_folded, folded);
+}
+
+/* Every survey, in catalog order; *n is set to their number. */
+const struct survey *const *
+cache_surveys(const struct cache *c, size_t *n)
+{
+	*n = c->nsurveys;
+	return (const struct survey *const *)c->surveys;
 }

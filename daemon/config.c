@@ -17,6 +17,7 @@
 
 #include "sipas/config.h"
 #include "sipas/log.h"
+#include "sipas/reports.h"
 #include "sipas/util.h"
 
 enum config_type {
@@ -24,7 +25,12 @@ enum config_type {
 	CONFIG_INT,
 	CONFIG_DOUBLE,
 	CONFIG_LEVEL,
+	CONFIG_PERIOD, /* none, day, week, month, quarter, year (enum config_period) */
 };
+
+/* The names of CONFIG_PERIOD values, in the order of enum config_period. */
+static const char *const config_periods[] = { "none", "day", "week", "month",
+	"quarter", "year", NULL };
 
 struct config_key {
 	const char *name;
@@ -75,6 +81,61 @@ static const struct config_key config_keys[] = {
 	    "debug, info, warn or error" },
 	{ "confidence", CONFIG_DOUBLE, CONFIG_OFF(confidence), "0.95", 0.5,
 	    0.999, 1, 0, "confidence level of the intervals the API reports" },
+	{ "upload_max", CONFIG_INT, CONFIG_OFF(upload_max), "33554432", 1024,
+	    1024.0 * 1024 * 1024, 1, 0,
+	    "largest CSV body of POST /api/v1/uploads in bytes (held in memory)" },
+	/* The citizen web form and the kiosk (docs/form.md). */
+	{ "form_secret", CONFIG_STRING, CONFIG_OFF(form_secret), "", 0, 0, 1, 1,
+	    "HMAC key of the form tokens (CSRF); empty: random at each start" },
+	{ "public_url", CONFIG_STRING, CONFIG_OFF(public_url), "", 0, 0, 1, 0,
+	    "public base URL of the forms; when set, a form post's Origin must match" },
+	{ "form_token_ttl", CONFIG_INT, CONFIG_OFF(form_token_ttl), "86400", 60,
+	    604800, 1, 0, "seconds a served form (its token) stays valid" },
+	{ "form_honeypot", CONFIG_INT, CONFIG_OFF(form_honeypot), "1", 0, 1, 1,
+	    0, "1: refuse form posts that fill the hidden honeypot field" },
+	{ "form_rate_limit", CONFIG_INT, CONFIG_OFF(form_rate_limit), "20", 0,
+	    1000000, 1, 0, "form posts per client address per window; 0: no limit" },
+	{ "kiosk_rate_limit", CONFIG_INT, CONFIG_OFF(kiosk_rate_limit), "600", 0,
+	    1000000, 1, 0, "kiosk posts per client address per window; 0: no limit" },
+	{ "form_rate_window", CONFIG_INT, CONFIG_OFF(form_rate_window), "600", 1,
+	    86400, 1, 0, "seconds of the rate limit window" },
+	{ "form_one_per_day", CONFIG_INT, CONFIG_OFF(form_one_per_day), "0", 0,
+	    1, 1, 0, "1: a cookie allows one form response per device, unit and day" },
+	{ "form_require_all", CONFIG_INT, CONFIG_OFF(form_require_all), "1", 0,
+	    1, 1, 0, "1: every satisfaction item of the form must be answered" },
+	{ "kiosk_reset", CONFIG_INT, CONFIG_OFF(kiosk_reset), "5", 1, 300, 1, 0,
+	    "seconds the kiosk shows its thanks before the next person" },
+	/* The SMS channel (daemon/sms.c; docs/sms.md). */
+	{ "sms_phone_secret", CONFIG_STRING, CONFIG_OFF(sms_phone_secret), "", 0,
+	    0, 0, 1, "HMAC key of the stored sender hashes; empty: SMS disabled" },
+	{ "sms_kannel_key", CONFIG_STRING, CONFIG_OFF(sms_kannel_key), "", 0, 0,
+	    1, 1, "key=... that Kannel's get-url must carry; empty: /sms/kannel off" },
+	{ "sms_external_key", CONFIG_STRING, CONFIG_OFF(sms_external_key), "", 0,
+	    0, 1, 1, "key=... of /sms/external; empty: /sms/external off" },
+	{ "sms_twilio_token", CONFIG_STRING, CONFIG_OFF(sms_twilio_token), "", 0,
+	    0, 1, 1, "Twilio auth token (signature key); empty: /sms/twilio off" },
+	{ "sms_twilio_url", CONFIG_STRING, CONFIG_OFF(sms_twilio_url), "", 0, 0,
+	    1, 0, "the exact public URL Twilio posts to (signed by Twilio)" },
+	{ "sms_dialogue_ttl", CONFIG_INT, CONFIG_OFF(sms_dialogue_ttl), "3600",
+	    60, 604800, 1, 0, "seconds an SMS dialogue waits for the next answer" },
+	{ "sms_limit_period", CONFIG_PERIOD, CONFIG_OFF(sms_limit_period),
+	    "month", 0, 0, 1, 0, "one SMS response per number, survey and unit per "
+	    "none, day, week, month, quarter or year (Vietnam time)" },
+	{ "sms_diacritics", CONFIG_INT, CONFIG_OFF(sms_diacritics), "0", 0, 1, 1,
+	    0, "1: Kannel replies in Vietnamese with diacritics (UCS-2, 70 chars)" },
+	/* Periodic reports (daemon/reports.c; docs/reports.md). */
+	{ "report_monthly", CONFIG_STRING, CONFIG_OFF(report_monthly), "", 0, 0, 1, 0,
+	    "monthly reports: \"survey=CODE units=A,B formats=pdf,xlsx dir=/PATH\"; empty: none" },
+	{ "report_quarterly", CONFIG_STRING, CONFIG_OFF(report_quarterly), "", 0, 0, 1,
+	    0, "quarterly reports, as report_monthly" },
+	{ "report_yearly", CONFIG_STRING, CONFIG_OFF(report_yearly), "", 0, 0, 1, 0,
+	    "yearly reports, as report_monthly" },
+	{ "report_check", CONFIG_INT, CONFIG_OFF(report_check), "600", 1, 86400, 1,
+	    0, "seconds between checks for a closed period to report" },
+	{ "report_today", CONFIG_STRING, CONFIG_OFF(report_today), "", 0, 0, 1, 0,
+	    "YYYY-MM-DD the schedule takes as today (tests); empty: the clock" },
+	{ "report_min_n", CONFIG_INT, CONFIG_OFF(report_min_n), "30", 0, 1000000,
+	    1, 0, "respondents a child unit needs to be ranked in a report" },
 };
 
 #define CONFIG_NKEYS (sizeof config_keys / sizeof config_keys[0])
@@ -144,6 +205,16 @@ config_key_set(struct config *c, const struct config_key *k, const char *v,
 		}
 		*(long *)config_field(c, k) = level;
 		return 0;
+	case CONFIG_PERIOD:
+		for (level = 0; config_periods[level] != NULL; level++) {
+			if (strcmp(config_periods[level], v) == 0) {
+				*(long *)config_field(c, k) = level;
+				return 0;
+			}
+		}
+		xasprintf(cause, "%s: '%s' is not none, day, week, month, quarter "
+		    "or year", k->name, v);
+		return -1;
 	}
 	ASSERT(0);
 	return -1;
@@ -213,6 +284,8 @@ config_validate(const struct config *c, char **cause)
 		xasprintf(cause, "batch_max is above queue_max");
 		return -1;
 	}
+	if (reports_config_check(c, cause) != 0)
+		return -1;
 	return 0;
 }
 
@@ -353,6 +426,10 @@ config_print(const struct config *c, FILE *f)
 		case CONFIG_LEVEL:
 			fprintf(f, "%s\n", (const char *[]){ "debug", "info",
 			    "warn", "error" }[*(long *)config_field(cc, k)]);
+			break;
+		case CONFIG_PERIOD:
+			fprintf(f, "%s\n",
+			    config_periods[*(long *)config_field(cc, k)]);
 			break;
 		}
 	}

@@ -20,10 +20,14 @@
 
 #include "sipas/config.h"
 #include "sipas/db.h"
+#include "sipas/form.h"
 #include "sipas/log.h"
+#include "sipas/reports.h"
 #include "sipas/sipasd.h"
+#include "sipas/sms_http.h"
 #include "sipas/store.h"
 #include "sipas/token.h"
+#include "sipas/upload.h"
 #include "sipas/util.h"
 
 /* Milliseconds since the request arrived. */
@@ -60,7 +64,9 @@ http_reply(struct request *r, int status, const char *content_type,
 	snprintf(id, sizeof id, "r%lu", r->id);
 	evhttp_add_header(out, "Content-Type", content_type);
 	evhttp_add_header(out, "X-Request-Id", id);
-	evhttp_add_header(out, "Cache-Control", "no-store");
+	/* Static assets (static.c) set their own caching. */
+	if (evhttp_find_header(out, "Cache-Control") == NULL)
+		evhttp_add_header(out, "Cache-Control", "no-store");
 	if (body != NULL)
 		evbuffer_add(buf, body, len);
 	/* Count replies still being written, so that a drain waits for them. */
@@ -164,6 +170,24 @@ static const struct http_route {
 	    AUTH_ROLE(ROLE_COLLECTOR) | AUTH_ROLE(ROLE_ADMIN), ingest_handle },
 	{ EVHTTP_REQ_GET, "/api/v1/indices",
 	    AUTH_ROLE(ROLE_VIEWER) | AUTH_ROLE(ROLE_ADMIN), indices_handle },
+	{ EVHTTP_REQ_GET, "/f/", 0, form_handle },
+	{ EVHTTP_REQ_POST, "/f/", 0, form_handle },
+	{ EVHTTP_REQ_GET, "/kiosk/", 0, kiosk_handle },
+	{ EVHTTP_REQ_POST, "/kiosk/", 0, kiosk_handle },
+	{ EVHTTP_REQ_GET, "/static/", 0, static_handle },
+	{ EVHTTP_REQ_POST, "/api/v1/uploads",
+	    AUTH_ROLE(ROLE_UPLOADER) | AUTH_ROLE(ROLE_ADMIN), upload_handle },
+	/* SMS gateways authenticate by key or signature (sms_http.c). */
+	{ EVHTTP_REQ_GET, "/sms/kannel", 0, sms_kannel_handle },
+	{ EVHTTP_REQ_POST, "/sms/kannel", 0, sms_kannel_handle },
+	{ EVHTTP_REQ_POST, "/sms/twilio", 0, sms_twilio_handle },
+	{ EVHTTP_REQ_POST, "/sms/external", 0, sms_external_handle },
+	{ EVHTTP_REQ_GET, "/api/v1/reports",
+	    AUTH_ROLE(ROLE_VIEWER) | AUTH_ROLE(ROLE_ADMIN), reports_handle },
+	{ EVHTTP_REQ_GET, "/api/v1/reports/list",
+	    AUTH_ROLE(ROLE_VIEWER) | AUTH_ROLE(ROLE_ADMIN), reports_list_handle },
+	{ EVHTTP_REQ_GET, "/api/v1/reports/files/",
+	    AUTH_ROLE(ROLE_VIEWER) | AUTH_ROLE(ROLE_ADMIN), reports_file_handle },
 };
 
 /* The name of a method, for logs. */
@@ -229,6 +253,13 @@ http_request(struct evhttp_request *req, void *arg)
 		path_known = 1;
 		if (rt->method != method)
 			continue;
+		if (rt->handler != upload_handle &&
+		    (long)evbuffer_get_length(evhttp_request_get_input_buffer(
+		    req)) > sd->config->max_body) {
+			http_reply_error(r, 413, "too_large", NULL,
+			    "the body is larger than %ld bytes", sd->config->max_body);
+			return;
+		}
 		if (rt->roles == 0)
 			rt->handler(r);
 		else
@@ -268,7 +299,9 @@ void
 http_configure(struct sipasd *sd)
 {
 	/* Bodies larger than this get 413 from evhttp before we read them. */
-	evhttp_set_max_body_size(sd->http, (ev_ssize_t)sd->config->max_body);
+	/* Uploads may be larger (upload_max); http_request holds the others to max_body. */
+	evhttp_set_max_body_size(sd->http, (ev_ssize_t)(sd->config->upload_max >
+	    sd->config->max_body ? sd->config->upload_max : sd->config->max_body));
 	evhttp_set_max_headers_size(sd->http, 16384);
 	evhttp_set_timeout(sd->http, (int)sd->config->http_timeout);
 }

@@ -59,6 +59,8 @@ struct ingest_item {
 	char *respondent;
 	char hash[TOKEN_HASH_LEN + 1];
 	int solo; /* retry alone after a failed batch */
+	ingest_done_cb done; /* ingest_submit: who answers, or NULL for JSON */
+	void *done_arg;
 };
 
 TAILQ_HEAD(ingest_items, ingest_item);
@@ -152,6 +154,17 @@ ingest_idle(const struct ingest *ing)
 	return ing->nqueued == 0 && ing->nbatch == 0;
 }
 
+/* An ingest_submit item: hand the outcome to its module; 0 for a JSON one. */
+static int
+ingest_item_done(struct ingest_item *it, int status, const char *field,
+    const char *message)
+{
+	if (it->done == NULL)
+		return 0;
+	it->done(it->r, status, field, message, it->done_arg);
+	return 1;
+}
+
 /* Answer every queued response with 503. */
 void
 ingest_fail_queued(struct ingest *ing, const char *why)
@@ -161,7 +174,8 @@ ingest_fail_queued(struct ingest *ing, const char *why)
 	while ((it = TAILQ_FIRST(&ing->queue)) != NULL) {
 		TAILQ_REMOVE(&ing->queue, it, entry);
 		ing->nqueued--;
-		http_reply_unavailable(it->r, why);
+		if (!ingest_item_done(it, 503, NULL, why))
+			http_reply_unavailable(it->r, why);
 		ingest_item_free(it);
 	}
 }
@@ -484,9 +498,13 @@ static void
 ingest_item_reply(struct ingest_item *it)
 {
 	struct request *r = it->r;
-	json_t *id = it->source_id != NULL ? json_string(it->source_id) :
-	    json_null();
+	json_t *id;
 
+	if (ingest_item_done(it, it->row.outcome == STORE_INSERTED ? 201 :
+	    it->row.outcome == STORE_DUPLICATE ? 200 : 409,
+	    it->row.outcome == STORE_CONFLICT ? "id" : NULL, "committed"))
+		return;
+	id = it->source_id != NULL ? json_string(it->source_id) : json_null();
 	switch (it->row.outcome) {
 	case STORE_INSERTED:
 		http_reply_json(r, 201, json_pack("{s:o,s:s,s:I}", "id", id,
@@ -529,8 +547,10 @@ ingest_batch_done(int ok, const char *sqlstate, const char *message,
 		log_warn("batch of %d not stored (%s): %s", n,
 		    sqlstate != NULL ? sqlstate : "?", message);
 		for (i = 0; i < n; i++) {
-			http_reply_unavailable(ing->batch[i]->r,
-			    "the response could not be stored now");
+			if (!ingest_item_done(ing->batch[i], 503, NULL,
+			    "the response could not be stored now"))
+				http_reply_unavailable(ing->batch[i]->r,
+				    "the response could not be stored now");
 			ingest_item_free(ing->batch[i]);
 		}
 	} else if (n > 1) {
@@ -547,7 +567,12 @@ ingest_batch_done(int ok, const char *sqlstate, const char *message,
 		it = ing->batch[0];
 		log_msg(LOG_LEVEL_WARN, it->r->id, "not stored (%s): %s",
 		    sqlstate != NULL ? sqlstate : "?", message);
-		if (sqlstate != NULL && (strncmp(sqlstate, "22", 2) == 0 ||
+		if (ingest_item_done(it, sqlstate != NULL &&
+		    (strncmp(sqlstate, "22", 2) == 0 ||
+		    strncmp(sqlstate, "23", 2) == 0) ? 422 : 500, NULL,
+		    "the database rejected the response"))
+			;
+		else if (sqlstate != NULL && (strncmp(sqlstate, "22", 2) == 0 ||
 		    strncmp(sqlstate, "23", 2) == 0))
 			http_reply_error(it->r, 422, "rejected", NULL,
 			    "the database rejected the response (SQLSTATE %.5s)",
@@ -632,6 +657,39 @@ ingest_handle(struct request *r)
 		return;
 	}
 	it->r = r;
+	TAILQ_INSERT_TAIL(&ing->queue, it, entry);
+	ing->nqueued++;
+	ingest_kick(ing);
+}
+
+/* A response from the web form or the kiosk: see sipasd.h. */
+void
+ingest_submit(struct request *r, const char *body, size_t len,
+    ingest_done_cb done, void *arg)
+{
+	struct ingest *ing = r->sd->ingest;
+	struct ingest_item *it;
+	struct ingest_error err;
+
+	if (!sipasd_ready(r->sd)) {
+		done(r, 503, NULL, "the database is not available", arg);
+		return;
+	}
+	if (ing->nqueued >= r->sd->config->queue_max) {
+		done(r, 503, NULL, "too many responses are waiting", arg);
+		return;
+	}
+	it = xcalloc(1, sizeof *it);
+	memset(&err, 0, sizeof err);
+	if (ingest_parse(r, body, len, it, &err) != 0) {
+		ingest_item_free(it);
+		done(r, err.status, err.field[0] != '\0' ? err.field : NULL,
+		    err.message, arg);
+		return;
+	}
+	it->r = r;
+	it->done = done;
+	it->done_arg = arg;
 	TAILQ_INSERT_TAIL(&ing->queue, it, entry);
 	ing->nqueued++;
 	ingest_kick(ing);

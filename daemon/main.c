@@ -31,6 +31,7 @@
 #include "sipas/config.h"
 #include "sipas/db.h"
 #include "sipas/log.h"
+#include "sipas/reports.h"
 #include "sipas/sipasd.h"
 #include "sipas/store.h"
 #include "sipas/util.h"
@@ -370,6 +371,7 @@ main(int argc, char **argv)
 	db_backoff_set(sd->rdb, sd->config->reconnect_min_ms,
 	    sd->config->reconnect_max_ms);
 	sipasd_refresh_arm(sd);
+	reports_start(sd);
 	log_info("sipasd %s starting (pid %ld)", PACKAGE_VERSION,
 	    (long)getpid());
 	db_connect(sd->db);
@@ -386,6 +388,7 @@ main(int argc, char **argv)
 	sd->rdb = NULL;
 	db_free(sd->db);
 	sd->db = NULL;
+	reports_stop(sd);
 	ingest_free(sd->ingest);
 	http_free(sd);
 	auth_free(sd->auth);

@@ -49,7 +49,8 @@ make -C "$build" -j"$jobs" || give_up "the build failed"
 
 step "make -j$jobs check"
 rm -f "$build/test-suite.log"
-make -C "$build" -j"$jobs" check VERBOSE=1
+# A hard limit well inside CI's 90 minutes: a hung test fails the run.
+timeout "${SIPAS_CHECK_TIMEOUT:-2400}" make -C "$build" -j"$jobs" check VERBOSE=1
 check_rc=$?
 if [ -f "$build/test-suite.log" ]; then
 	# One number from the summary block of automake's test-suite.log.
@@ -73,7 +74,7 @@ else
 fi
 
 step "make distcheck"
-if make -C "$build" -j"$jobs" distcheck; then
+if timeout "${SIPAS_DISTCHECK_TIMEOUT:-1800}" make -C "$build" -j"$jobs" distcheck; then
 	echo "make distcheck: passed"
 	passed=$((passed + 1))
 else

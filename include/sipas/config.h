@@ -28,6 +28,44 @@ struct config {
 	long http_timeout;  /* seconds of client inactivity */
 	long log_level;	    /* enum log_level */
 	double confidence;  /* level of the intervals of the indices */
+	long upload_max;    /* bytes of a POST /api/v1/uploads body (upload.c) */
+	/* the citizen web form and the kiosk (form.c, kiosk.c; docs/form.md) */
+	char *form_secret;     /* HMAC key of the form tokens; "" = random per start */
+	char *public_url;      /* public base URL of the forms (posters, Origin check) */
+	long form_token_ttl;   /* seconds a served form stays valid */
+	long form_honeypot;    /* 1: refuse posts that fill the hidden field */
+	long form_rate_limit;  /* form posts per client address per window; 0 = off */
+	long kiosk_rate_limit; /* kiosk posts per client address per window; 0 = off */
+	long form_rate_window; /* seconds */
+	long form_one_per_day; /* 1: a cookie allows one response per device, unit and day */
+	long form_require_all; /* 1: every satisfaction item must be answered */
+	long kiosk_reset;      /* seconds the kiosk thanks before the next person */
+	/* the SMS channel (daemon/sms.c; docs/sms.md) */
+	char *sms_phone_secret; /* HMAC key of sender hashes; "" = SMS off */
+	char *sms_kannel_key;	/* key= of /sms/kannel; "" = off */
+	char *sms_external_key; /* key= of /sms/external; "" = off */
+	char *sms_twilio_token; /* Twilio auth token; "" = /sms/twilio off */
+	char *sms_twilio_url;	/* the public URL Twilio signs */
+	long sms_dialogue_ttl;	/* seconds a dialogue waits for an answer */
+	long sms_limit_period;	/* enum config_period: one response per period */
+	long sms_diacritics;	/* 1: Kannel replies in UCS-2 with diacritics */
+	/* periodic reports (daemon/reports.c; docs/reports.md) */
+	char *report_monthly;	/* a schedule (report_run.h), "" = none */
+	char *report_quarterly;
+	char *report_yearly;
+	long report_check;	/* seconds between checks for closed periods */
+	char *report_today;	/* YYYY-MM-DD taken as today (tests); "" = the clock */
+	long report_min_n;	/* respondents a child unit needs to be ranked */
+};
+
+/* Values of sms_limit_period. */
+enum config_period {
+	CONFIG_PERIOD_NONE,
+	CONFIG_PERIOD_DAY,
+	CONFIG_PERIOD_WEEK,
+	CONFIG_PERIOD_MONTH,
+	CONFIG_PERIOD_QUARTER,
+	CONFIG_PERIOD_YEAR,
 };
 
 /* A configuration with every default. */

@@ -57,5 +57,7 @@ int csvin_finish(struct csvin *);
 /* Data rows seen so far (good and bad), and bad ones. */
 long csvin_rows(const struct csvin *);
 long csvin_bad_rows(const struct csvin *);
+/* The 1-based column of the header named field ("unit", "Q9_1", "respondent.age"), or 0. */
+int csvin_column_index(const struct csvin *, const char *field);
 
 #endif

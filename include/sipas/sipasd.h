@@ -99,6 +99,8 @@ void auth_flush(struct auth *);
 void auth_check(struct request *, unsigned roles, auth_next_cb next);
 /* 1 if the request's token may see unit (its scope is an ancestor-or-self). */
 int auth_scope_allows(const struct request *, const char *unit);
+/* SHA-256 (hex) of the request's bearer token into hash (TOKEN_HASH_LEN + 1): 0, or -1 none, -2 bad. */
+int auth_token_hash(const struct request *, char *hash);
 
 /* ingest.c: POST /api/v1/responses, the queue and the batches. */
 struct ingest *ingest_create(struct sipasd *);
@@ -110,6 +112,16 @@ int ingest_idle(const struct ingest *);
 void ingest_fail_queued(struct ingest *, const char *why);
 /* Try to start a batch. */
 void ingest_kick(struct ingest *);
+/*
+ * A response from another channel module (the web form, the kiosk): body is
+ * the JSON of POST /api/v1/responses, validated and stored the same way, but
+ * done is called exactly once (after COMMIT for 201/200/409, or at once for
+ * 4xx/503) instead of a JSON reply, and done must reply to the request.
+ */
+typedef void (*ingest_done_cb)(struct request *, int status,
+    const char *field, const char *message, void *arg);
+void ingest_submit(struct request *, const char *body, size_t len,
+    ingest_done_cb done, void *arg);
 
 /* indices.c: GET /api/v1/indices. */
 void indices_handle(struct request *);

@@ -159,6 +159,12 @@ void sms_reply_error(enum sms_coding, const struct sms_parse *p,
 /* For callers that check the unit themselves: unit (as typed) is unknown. */
 void sms_reply_unit_unknown(enum sms_coding, const struct survey *,
     const char *unit, char out[SMS_REPLY_SIZE]);
+/*
+ * The number already answered for unit (its name or code) in this period
+ * (day, week, month, quarter, year) and may not answer again until the next.
+ */
+void sms_reply_limit(enum sms_coding, const char *unit_name,
+    const char *period, char out[SMS_REPLY_SIZE]);
 /* Dialogue: ask SMS item item (0-based) of nsms, its text and its scale. */
 void sms_reply_question(enum sms_coding, const struct survey *, int item,
     char out[SMS_REPLY_SIZE]);

@@ -13,8 +13,8 @@
 
 struct db;
 
-/* The schema version this sipasd works with (sql/0001_init.sql ...). */
-#define STORE_SCHEMA_VERSION 1
+/* The schema version this sipasd works with (sql/0001_init.sql ... 0002_sms.sql). */
+#define STORE_SCHEMA_VERSION 2
 
 /* Done: ok, or the SQLSTATE and message of the failure. */
 typedef void (*store_done_cb)(int ok, const char *sqlstate, const char *message, void *arg);
@@ -103,6 +103,14 @@ typedef void (*store_fetch_cb)(const struct store_fetch_row *, void *arg);
 void store_responses_fetch(struct db *, const char *survey, const char *unit,
     const char *from, const char *to, const char *level, store_fetch_cb,
     store_done_cb, void *arg);
+
+/*
+ * Append to audit_log: the actor is the name of the token whose hash is
+ * token_hash ("token #ID" when it has none; "unknown" when not found), action
+ * a verb ("upload"), detail a JSON object text.
+ */
+void store_audit_append(struct db *, const char *token_hash, const char *action,
+    const char *detail, store_done_cb, void *arg);
 
 /* SELECT 1: is the database answering? */
 void store_ping(struct db *, store_done_cb, void *arg);

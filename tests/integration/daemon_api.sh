@@ -13,7 +13,8 @@ pg_setup
 tap $? "sipasctl init on an empty database"
 "$SIPASCTL" --db "$DSN" init >"$tmp/init2" 2>&1
 tap $? "sipasctl init again is safe"
-is "$(sql 'SELECT max(version) FROM schema_version')" 1 "schema version 1 recorded"
+latest=$(ls "$top_srcdir"/sql/[0-9]*.sql | sed 's|.*/0*\([0-9]*\)_.*|\1|' | sort -n | tail -n 1)
+is "$(sql 'SELECT max(version) FROM schema_version')" "$latest" "schema version $latest (the newest migration) recorded"
 is "$(sql "SELECT count(*) FROM surveys WHERE builtin")" 3 "three built-in surveys loaded"
 units_setup
 tap $? "unit import"
