@@ -1,0 +1,321 @@
+/*
+ * metrics.c: the counters, gauges and histograms of sipasd and GET /metrics.
+ *
+ * Owns the process's metrics (static state: one daemon, one loop). Must not
+ * decide anything: the modules report what happened; this file only counts
+ * and formats. Label values are static strings or short bounded sets (SMS
+ * outcomes), so the output stays small.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <openssl/crypto.h>
+
+#include "sipas/config.h"
+#include "sipas/db.h"
+#include "sipas/limits.h"
+#include "sipas/metrics.h"
+#include "sipas/sipasd.h"
+#include "sipas/util.h"
+
+/* One counter of requests by route, method and status. */
+struct metrics_req {
+	const char *route;
+	const char *method;
+	int status;
+	unsigned long long n;
+};
+
+/* A histogram with fixed upper bounds (the last bucket is +Inf). */
+struct metrics_hist {
+	const double *le;
+	size_t nle;
+	unsigned long long *count; /* per bucket, not cumulative */
+	unsigned long long total;
+	double sum;
+};
+
+/* One labelled counter with an owned label (SMS outcomes). */
+struct metrics_named {
+	char *name;
+	unsigned long long n;
+};
+
+static const double metrics_latency_le[] = { 0.001, 0.0025, 0.005, 0.01,
+	0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+static const double metrics_batch_le[] = { 1, 2, 5, 10, 20, 50, 100, 200,
+	500, 1000, 2000, 5000, 10000 };
+#define METRICS_NLE(a) (sizeof a / sizeof a[0])
+
+static const char *const metrics_limit_names[METRICS_LIMIT_COUNT] = {
+	"body_size", "request_timeout", "connections", "rate_ip", "rate_token",
+	"queue",
+};
+
+static struct metrics_req *metrics_reqs;
+static size_t metrics_nreqs;
+static unsigned long long metrics_latency_count[METRICS_NLE(metrics_latency_le) + 1];
+static unsigned long long metrics_batch_count[METRICS_NLE(metrics_batch_le) + 1];
+static struct metrics_hist metrics_latency = { metrics_latency_le,
+	METRICS_NLE(metrics_latency_le), metrics_latency_count, 0, 0 };
+static struct metrics_hist metrics_batches = { metrics_batch_le,
+	METRICS_NLE(metrics_batch_le), metrics_batch_count, 0, 0 };
+static unsigned long long metrics_limits[METRICS_LIMIT_COUNT];
+/* [0] write, [1] read. */
+static unsigned long long metrics_db_up[2], metrics_db_down[2];
+static struct metrics_named *metrics_sms_outcomes;
+static size_t metrics_nsms;
+
+/* Forget everything. */
+void
+metrics_reset(void)
+{
+	size_t i;
+
+	free(metrics_reqs);
+	metrics_reqs = NULL;
+	metrics_nreqs = 0;
+	for (i = 0; i < metrics_nsms; i++)
+		free(metrics_sms_outcomes[i].name);
+	free(metrics_sms_outcomes);
+	metrics_sms_outcomes = NULL;
+	metrics_nsms = 0;
+	memset(metrics_latency_count, 0, sizeof metrics_latency_count);
+	memset(metrics_batch_count, 0, sizeof metrics_batch_count);
+	metrics_latency.total = metrics_batches.total = 0;
+	metrics_latency.sum = metrics_batches.sum = 0;
+	memset(metrics_limits, 0, sizeof metrics_limits);
+	memset(metrics_db_up, 0, sizeof metrics_db_up);
+	memset(metrics_db_down, 0, sizeof metrics_db_down);
+}
+
+/* Count a reply. */
+void
+metrics_request(const char *route, const char *method, int status)
+{
+	size_t i;
+
+	for (i = 0; i < metrics_nreqs; i++) {
+		if (metrics_reqs[i].status == status &&
+		    strcmp(metrics_reqs[i].route, route) == 0 &&
+		    strcmp(metrics_reqs[i].method, method) == 0) {
+			metrics_reqs[i].n++;
+			return;
+		}
+	}
+	metrics_reqs = xreallocarray(metrics_reqs, metrics_nreqs + 1,
+	    sizeof *metrics_reqs);
+	metrics_reqs[metrics_nreqs].route = route;
+	metrics_reqs[metrics_nreqs].method = method;
+	metrics_reqs[metrics_nreqs].status = status;
+	metrics_reqs[metrics_nreqs].n = 1;
+	metrics_nreqs++;
+}
+
+/* Add an observation to a histogram. */
+static void
+metrics_hist_observe(struct metrics_hist *h, double v)
+{
+	size_t i;
+
+	for (i = 0; i < h->nle && v > h->le[i]; i++)
+		;
+	h->count[i]++;
+	h->total++;
+	h->sum += v;
+}
+
+/* Seconds from arrival to the reply after COMMIT. */
+void
+metrics_ingest_latency(double seconds)
+{
+	metrics_hist_observe(&metrics_latency, seconds);
+}
+
+/* A batch of n responses. */
+void
+metrics_batch(int n)
+{
+	metrics_hist_observe(&metrics_batches, (double)n);
+}
+
+/* The index of a connection label. */
+static int
+metrics_db_index(const char *label)
+{
+	return strcmp(label, "read") == 0 ? 1 : 0;
+}
+
+/* A database connection came up. */
+void
+metrics_db_connected(const char *label)
+{
+	metrics_db_up[metrics_db_index(label)]++;
+}
+
+/* A database connection was lost (or could not be made). */
+void
+metrics_db_lost(const char *label)
+{
+	metrics_db_down[metrics_db_index(label)]++;
+}
+
+/* A limit refused something. */
+void
+metrics_limit(enum metrics_limit l)
+{
+	ASSERT(l >= 0 && l < METRICS_LIMIT_COUNT);
+	metrics_limits[l]++;
+}
+
+/* An SMS outcome. */
+void
+metrics_sms(const char *outcome)
+{
+	size_t i;
+
+	for (i = 0; i < metrics_nsms; i++) {
+		if (strcmp(metrics_sms_outcomes[i].name, outcome) == 0) {
+			metrics_sms_outcomes[i].n++;
+			return;
+		}
+	}
+	/* Outcomes are a short fixed set (sms_http.c); keep it bounded anyway. */
+	if (metrics_nsms >= 64)
+		return;
+	metrics_sms_outcomes = xreallocarray(metrics_sms_outcomes,
+	    metrics_nsms + 1, sizeof *metrics_sms_outcomes);
+	metrics_sms_outcomes[metrics_nsms].name = xstrdup(outcome);
+	metrics_sms_outcomes[metrics_nsms].n = 1;
+	metrics_nsms++;
+}
+
+/* Write a histogram's lines. */
+static void
+metrics_hist_print(struct evbuffer *b, const char *name, const char *help,
+    const struct metrics_hist *h)
+{
+	unsigned long long cum = 0;
+	size_t i;
+
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name,
+	    help, name);
+	for (i = 0; i < h->nle; i++) {
+		cum += h->count[i];
+		evbuffer_add_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name,
+		    h->le[i], cum);
+	}
+	cum += h->count[h->nle];
+	evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n"
+	    "%s_count %llu\n", name, cum, name, h->sum, name, h->total);
+}
+
+/* Write everything in the Prometheus text format. */
+static void
+metrics_print(struct evbuffer *b, struct sipasd *sd)
+{
+	static const char *const dbs[2] = { "write", "read" };
+	size_t i;
+
+	evbuffer_add_printf(b, "# HELP sipas_http_requests_total HTTP replies "
+	    "by route, method and status.\n"
+	    "# TYPE sipas_http_requests_total counter\n");
+	for (i = 0; i < metrics_nreqs; i++)
+		evbuffer_add_printf(b, "sipas_http_requests_total{route=\"%s\","
+		    "method=\"%s\",status=\"%d\"} %llu\n", metrics_reqs[i].route,
+		    metrics_reqs[i].method, metrics_reqs[i].status,
+		    metrics_reqs[i].n);
+	metrics_hist_print(b, "sipas_ingest_latency_seconds", "Seconds from "
+	    "the arrival of a response to its reply after COMMIT.",
+	    &metrics_latency);
+	metrics_hist_print(b, "sipas_ingest_batch_size", "Responses per "
+	    "database transaction.", &metrics_batches);
+	evbuffer_add_printf(b, "# HELP sipas_ingest_queue_depth Validated "
+	    "responses waiting for a batch.\n# TYPE sipas_ingest_queue_depth "
+	    "gauge\nsipas_ingest_queue_depth %ld\n", ingest_queued(sd->ingest));
+	evbuffer_add_printf(b, "# HELP sipas_http_inflight Requests not yet "
+	    "answered.\n# TYPE sipas_http_inflight gauge\n"
+	    "sipas_http_inflight %ld\n", sd->inflight);
+	evbuffer_add_printf(b, "# HELP sipas_http_connections Open client "
+	    "connections.\n# TYPE sipas_http_connections gauge\n"
+	    "sipas_http_connections %ld\n", limits_connections());
+	evbuffer_add_printf(b, "# HELP sipas_limit_rejections_total Requests "
+	    "or connections refused by a limit.\n"
+	    "# TYPE sipas_limit_rejections_total counter\n");
+	for (i = 0; i < METRICS_LIMIT_COUNT; i++)
+		evbuffer_add_printf(b, "sipas_limit_rejections_total{limit=\"%s\"}"
+		    " %llu\n", metrics_limit_names[i], metrics_limits[i]);
+	evbuffer_add_printf(b, "# HELP sipas_db_connections_total Database "
+	    "connections established.\n"
+	    "# TYPE sipas_db_connections_total counter\n");
+	for (i = 0; i < 2; i++)
+		evbuffer_add_printf(b, "sipas_db_connections_total{db=\"%s\"} "
+		    "%llu\n", dbs[i], metrics_db_up[i]);
+	evbuffer_add_printf(b, "# HELP sipas_db_reconnects_total Database "
+	    "connections established after the first.\n"
+	    "# TYPE sipas_db_reconnects_total counter\n");
+	for (i = 0; i < 2; i++)
+		evbuffer_add_printf(b, "sipas_db_reconnects_total{db=\"%s\"} "
+		    "%llu\n", dbs[i], metrics_db_up[i] > 0 ? metrics_db_up[i] - 1 :
+		    0);
+	evbuffer_add_printf(b, "# HELP sipas_db_failures_total Database "
+	    "connections lost or failed.\n"
+	    "# TYPE sipas_db_failures_total counter\n");
+	for (i = 0; i < 2; i++)
+		evbuffer_add_printf(b, "sipas_db_failures_total{db=\"%s\"} "
+		    "%llu\n", dbs[i], metrics_db_down[i]);
+	evbuffer_add_printf(b, "# HELP sipas_db_up 1 when the connection is "
+	    "up.\n# TYPE sipas_db_up gauge\nsipas_db_up{db=\"write\"} %d\n"
+	    "sipas_db_up{db=\"read\"} %d\n", sd->db != NULL &&
+	    db_state(sd->db) == DB_UP, sd->rdb != NULL &&
+	    db_state(sd->rdb) == DB_UP);
+	evbuffer_add_printf(b, "# HELP sipas_sms_total SMS answered, by "
+	    "outcome.\n# TYPE sipas_sms_total counter\n");
+	for (i = 0; i < metrics_nsms; i++)
+		evbuffer_add_printf(b, "sipas_sms_total{outcome=\"%s\"} %llu\n",
+		    metrics_sms_outcomes[i].name, metrics_sms_outcomes[i].n);
+}
+
+/* 1 if the request carries "Authorization: Bearer <metrics_token>". */
+static int
+metrics_token_ok(struct request *r, const char *want)
+{
+	const char *h = evhttp_find_header(evhttp_request_get_input_headers(
+	    r->req), "Authorization");
+	size_t wlen = strlen(want);
+
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+		return 0;
+	h += 7;
+	if (strlen(h) != wlen)
+		return 0;
+	return CRYPTO_memcmp(h, want, wlen) == 0;
+}
+
+/* GET /metrics. */
+void
+metrics_handle(struct request *r)
+{
+	const char *want = r->sd->config->metrics_token;
+	struct evbuffer *b;
+	size_t len;
+
+	if (want != NULL && *want != '\0' && !metrics_token_ok(r, want)) {
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "WWW-Authenticate", "Bearer");
+		http_reply_error(r, 401, "unauthorized", NULL,
+		    "GET /metrics needs the metrics token");
+		return;
+	}
+	b = evbuffer_new();
+	metrics_print(b, r->sd);
+	len = evbuffer_get_length(b);
+	http_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    (const char *)evbuffer_pullup(b, -1), len);
+	evbuffer_free(b);
+}

@@ -1,0 +1,44 @@
+/*
+ * metrics.h: sipasd's counters, gauges and histograms, and GET /metrics in
+ * the Prometheus text format (version 0.0.4).
+ *
+ * One set of metrics per process (the daemon runs one event loop: no locks).
+ * The modules call the metrics_* verbs where a thing happens; only metrics.c
+ * formats them. Labels are bounded: routes come from the route table, never
+ * from a raw path, and nothing personal (token, phone, address) is a label.
+ */
+#ifndef SIPAS_METRICS_H
+#define SIPAS_METRICS_H
+
+struct request;
+
+/* The limits that refuse a request or a connection (docs/operations.md). */
+enum metrics_limit {
+	METRICS_LIMIT_BODY,	   /* 413: body over max_body/upload_max */
+	METRICS_LIMIT_TIMEOUT,	   /* 408: a request not whole within request_timeout */
+	METRICS_LIMIT_CONNECTIONS, /* 503: more than max_connections open */
+	METRICS_LIMIT_RATE_IP,	   /* 429: rate_ip exceeded */
+	METRICS_LIMIT_RATE_TOKEN,  /* 429: rate_token exceeded */
+	METRICS_LIMIT_QUEUE,	   /* 503: queue_max responses waiting */
+	METRICS_LIMIT_COUNT
+};
+
+/* A reply: route is a route pattern of http.c (static) or "unmatched". */
+void metrics_request(const char *route, const char *method, int status);
+/* Seconds from the arrival of a response to its reply after COMMIT. */
+void metrics_ingest_latency(double seconds);
+/* A batch of n responses went to the database. */
+void metrics_batch(int n);
+/* A database connection (label "write" or "read") came up / was lost. */
+void metrics_db_connected(const char *label);
+void metrics_db_lost(const char *label);
+/* A limit refused something. */
+void metrics_limit(enum metrics_limit);
+/* An SMS was answered with this outcome ("stored", "limit", ...). */
+void metrics_sms(const char *outcome);
+/* GET /metrics: no token, or Bearer metrics_token when that is set. */
+void metrics_handle(struct request *);
+/* Forget everything (tests). */
+void metrics_reset(void);
+
+#endif
