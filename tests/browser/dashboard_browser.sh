@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# dashboard_browser.sh: the leadership dashboard in a real headless Chromium
+# (chromedriver through tests/browser/webdriver.sh), against sipasd and
+# PostgreSQL with two years of generated responses:
+#  - logged out, every dashboard address shows the login form and nothing else;
+#  - a viewer scoped to the district U001 signs in through the form and sees
+#    U001 with only its communes ranked; the province and a sibling district
+#    give the 403 page;
+#  - the numbers on the page equal GET /api/v1/indices (two decimals, decimal
+#    comma): the overall index, each ranked commune, after the drill-down;
+#  - clicking a commune drills down, the breadcrumb leads back up;
+#  - a national viewer sees the province with its five districts.
+# SIPAS_SCREENSHOTS=DIR saves dashboard-*.png there (docs/img for the docs).
+set -u
+. "$(dirname "$0")/../integration/daemon_lib.sh"
+. "$(dirname "$0")/webdriver.sh"
+
+command -v chromedriver >/dev/null && command -v chromium >/dev/null ||
+	bail "chromium and chromium-driver are needed (scripts/deps.sh)"
+
+pg_setup
+"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "sipasctl init"
+units_setup || bail "unit import"
+"$PSQL" -X -q -d "$DSN" >/dev/null <<'EOF' || bail "data"
+SELECT setseed(0.25);
+INSERT INTO responses (survey, unit, source_id, submitted_at, channel, answers, content_hash)
+SELECT 'sipas-2023', u.unit, 'g-' || u.unit || '-' || g,
+	timestamptz '2023-04-01 08:00+07' + floor(random() * 730) * interval '1 day',
+	'web',
+	(SELECT jsonb_object_agg('Q9_' || i, least(5, greatest(1, floor(random() * 5 + u.bias + 0 * g)::int)))
+	 FROM generate_series(1, 39) i),
+	md5(u.unit || g)
+FROM (VALUES ('C011', 1.5, 400), ('C012', 0.6, 400), ('U002', 0.3, 600),
+	('U003', 1.2, 600), ('U004', 0.8, 600), ('U005', 0.9, 40)) u(unit, bias, cnt),
+	generate_series(1, u.cnt) g;
+EOF
+VIEWER_U001=$(token viewer U001)
+VIEWER=$(token viewer)
+sipasd_start "report_today = 2025-04-10" "dashboard_min_n = 10"
+wd_driver_start "$tmp" || bail "chromedriver did not start"
+# A watchdog: a browser that stops answering fails the test instead of
+# hanging the suite (the EXIT trap then stops chromedriver and sipasd).
+( sleep "${SIPAS_BROWSER_TIMEOUT:-300}"; kill -TERM $$ ) >/dev/null 2>&1 &
+watchdog=$!
+trap 'kill $watchdog 2>/dev/null; wd_quit; wd_driver_stop; cleanup' EXIT
+SHOTS=${SIPAS_SCREENSHOTS:-$tmp}
+Q1='from=2025-01-01&to=2025-03-31'
+
+# The API's value as the page shows it: 87,53 %.
+vi_pct() { LC_ALL=C printf '%.2f %%' "$1" | tr . ,; }
+api_value() {
+	curl -s --max-time 30 -H "Authorization: Bearer $VIEWER" \
+		"$URL/api/v1/indices?survey=sipas-2023&unit=$1&$Q1&children=1" |
+		jq -r --arg u "$2" '.units[] | select(.unit == $u) | .overall.value'
+}
+text() { wd_text "$(wd_find "$1")"; }
+unit_shown() { wd_exec 'var h = document.querySelector("h1#unit"); return h ? h.dataset.unit : null' | tr -d '"'; }
+
+wd_session "$tmp/chrome-desk" '{"args": ["--window-size=1280,900"]}' ||
+	bail "no WebDriver session (see $tmp/chromedriver.log)"
+
+# --- logged out -------------------------------------------------------------
+for path in "/dashboard" "/dashboard?unit=P01&$Q1" "/dashboard?unit=U001"; do
+	wd_go "$URL$path"
+	ok=$(wd_exec 'return location.pathname === "/login" && document.querySelectorAll("input[name=token]").length === 1 && document.querySelectorAll("#summary, #ranking, table").length === 0 && !/Huyện|Xã/.test(document.body.innerText)')
+	is "$ok" true "logged out, $path shows only the login form"
+done
+wd_go "$URL/login"
+wd_shot "$SHOTS/dashboard-login.png"
+
+# --- a district viewer --------------------------------------------------------
+wd_go "$URL/dashboard?unit=U001&$Q1"
+wd_type "$(wd_find '#token')" "$VIEWER_U001"
+wd_click "$(wd_find '#login')" >/dev/null
+is "$(unit_shown)" U001 "signed in, back at the page asked for: U001"
+is "$(text '#overall-value')" "$(vi_pct "$(api_value U001 U001)")" "U001's overall index equals the API's"
+is "$(wd_exec 'return Array.from(document.querySelectorAll("table.ranking tr[data-unit]")).map(t => t.dataset.unit).sort().join(" ")' | tr -d '"')" \
+	"C011 C012" "only U001's communes are ranked"
+bad=0
+for c in C011 C012; do
+	got=$(wd_exec "return document.querySelector('table.ranking tr[data-unit=$c] td.value').textContent" | tr -d '"')
+	want=$(vi_pct "$(api_value U001 $c)")
+	[ "$got" = "$want" ] || { echo "# $c: got $got, want $want" >&2; bad=$((bad + 1)); }
+done
+tap $bad "each commune's index in the ranking equals the API's"
+is "$(wd_count 'svg.chart.ranking rect.bar')" 2 "the bar chart has a bar per ranked commune"
+is "$(wd_count 'svg.chart.ranking path.whisker')" 2 "each with its interval whisker"
+is "$(wd_exec 'return document.documentElement.scrollWidth <= document.documentElement.clientWidth')" true "no horizontal scroll at 1280 px"
+wd_rect 1280 1500
+wd_shot "$SHOTS/dashboard-district.png"
+wd_exec 'document.querySelector("#items").scrollIntoView(); return 0' >/dev/null
+wd_shot "$SHOTS/dashboard-items.png"
+wd_rect 1280 900
+
+# Outside the scope.
+wd_go "$URL/dashboard?unit=P01&$Q1"
+is "$(wd_exec 'return document.querySelector("h1").textContent + "|" + document.querySelectorAll("#summary").length' | tr -d '"')" \
+	"Không có quyền xem|0" "the province: the 403 page, no numbers"
+wd_go "$URL/dashboard?unit=U002&$Q1"
+is "$(text 'h1')" "Không có quyền xem" "a sibling district: the 403 page"
+
+# Drill down and back.
+wd_go "$URL/dashboard?unit=U001&$Q1"
+wd_click "$(wd_find 'table.ranking tr[data-unit=C011] a')" >/dev/null
+is "$(unit_shown)" C011 "clicking C011 in the ranking drills down"
+is "$(text '#overall-value')" "$(vi_pct "$(api_value C011 C011)")" "C011's overall index equals the API's"
+is "$(wd_exec 'return Array.from(document.querySelectorAll("nav.breadcrumb li")).map(l => l.textContent).join(" > ")' | tr -d '"')" \
+	"Huyện Một > Xã Một" "the breadcrumb: Huyện Một > Xã Một"
+wd_click "$(wd_find 'nav.breadcrumb a[data-unit=U001]')" >/dev/null
+is "$(unit_shown)" U001 "the breadcrumb leads back to U001"
+wd_click "$(wd_find 'svg.chart.ranking a')" >/dev/null
+case "$(unit_shown)" in C011 | C012) tap 0 "a bar label of the chart drills down too" ;; *) tap 1 "a bar label of the chart drills down too" ;; esac
+wd_click "$(wd_find '#lang')" >/dev/null
+is "$(wd_exec 'return document.documentElement.lang')" '"en"' "the English switch"
+wd_click "$(wd_find '#logout')" >/dev/null
+is "$(wd_exec 'return location.pathname')" '"/login"' "sign out: back at the login"
+wd_go "$URL/dashboard?unit=U001&$Q1"
+is "$(wd_exec 'return location.pathname')" '"/login"' "after signing out the dashboard is closed again"
+wd_quit
+
+# --- a national viewer at the province ----------------------------------------
+wd_session "$tmp/chrome-nat" '{"args": ["--window-size=1280,1500"]}' || bail "no WebDriver session"
+wd_go "$URL/dashboard?unit=P01&$Q1"
+wd_type "$(wd_find '#token')" "$VIEWER"
+wd_click "$(wd_find '#login')" >/dev/null
+is "$(unit_shown)" P01 "a national viewer sees the province"
+is "$(wd_count 'table.ranking tr[data-unit]')" 5 "with its five districts"
+is "$(wd_count 'table.ranking tr.few')" 1 "U005 greyed (too few respondents)"
+is "$(text '#overall-value')" "$(vi_pct "$(api_value P01 P01)")" "the province's overall index equals the API's"
+wd_shot "$SHOTS/dashboard-province.png"
+wd_go "$URL/dashboard?unit=P01&$Q1&lang=en"
+wd_shot "$SHOTS/dashboard-province-en.png"
+wd_rect 360 780
+wd_go "$URL/dashboard?unit=P01&$Q1"
+is "$(wd_exec 'return document.documentElement.scrollWidth <= 360')" true "360 px: no horizontal scroll of the page"
+wd_shot "$SHOTS/dashboard-phone.png"
+wd_quit
+
+log_clean
+finish

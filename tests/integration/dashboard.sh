@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# dashboard.sh: the leadership dashboard over HTTP with curl (docs/dashboard.md):
+# the login and its cookie, redirects without a session, the unit scope of a
+# district viewer (403 outside it), and the numbers of the page against
+# GET /api/v1/indices (two decimals, decimal comma in Vietnamese): the
+# overall index, its interval and n, the change from the previous quarter,
+# each ranked child, a group, and the greyed child below dashboard_min_n.
+set -u
+. "$(dirname "$0")/daemon_lib.sh"
+
+pg_setup
+"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "sipasctl init"
+units_setup || bail "unit import"
+
+# 2 years of sipas-2023 responses (2023-04-01 .. 2025-03-31); each unit has
+# its own bias, U005 has too few to be ranked.
+"$PSQL" -X -q -d "$DSN" >/dev/null <<'EOF' || bail "data"
+SELECT setseed(0.25);
+INSERT INTO responses (survey, unit, source_id, submitted_at, channel, answers, content_hash)
+SELECT 'sipas-2023', u.unit, 'g-' || u.unit || '-' || g,
+	timestamptz '2023-04-01 08:00+07' + floor(random() * 730) * interval '1 day',
+	CASE WHEN g % 3 = 0 THEN 'paper' ELSE 'web' END,
+	(SELECT jsonb_object_agg('Q9_' || i, least(5, greatest(1, floor(random() * 5 + u.bias + 0 * g)::int)))
+	 FROM generate_series(1, 39) i),
+	md5(u.unit || g)
+FROM (VALUES ('C011', 1.5, 400), ('C012', 0.6, 400), ('U002', 0.3, 600),
+	('U003', 1.2, 600), ('U004', 0.8, 600), ('U005', 0.9, 40)) u(unit, bias, cnt),
+	generate_series(1, u.cnt) g;
+EOF
+is "$(sql "SELECT count(*) FROM responses")" 2640 "2640 responses stored"
+
+VIEWER_U001=$(token viewer U001)
+VIEWER=$(token viewer)
+COLLECTOR=$(token collector)
+sipasd_start "report_today = 2025-04-10" "dashboard_min_n = 10" "token_ttl = 0"
+C=$tmp/cookies
+
+# page PATH: GET with the cookie jar; status out, body in $tmp/body.
+page() {
+	curl -s -b "$C" -c "$C" -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' "$URL$1"
+}
+login() {
+	curl -s -b "$C" -c "$C" -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' \
+		--data-urlencode "token=$1" ${2:+--data-urlencode "next=$2"} "$URL/login"
+}
+header() { tr -d '\r' <"$tmp/headers" | sed -n "s/^$1: //Ip" | head -n 1; }
+# The API's value as the page shows it: 87,53 % (vi) or 87.53% (en).
+vi_pct() { LC_ALL=C printf '%.2f %%' "$1" | tr . ,; }
+vi_num() { LC_ALL=C printf "%${2:-}.2f" "$1" | tr . ,; }
+api() {
+	curl -s -H "Authorization: Bearer $VIEWER" "$URL/api/v1/indices?survey=sipas-2023&$1" >"$tmp/api.json"
+}
+text_of() { sed -n "s/.*id=\"$1\">\([^<]*\)<.*/\1/p" "$tmp/body" | head -n 1; }
+row_value() { grep -o "data-unit=\"$1\">.*" "$tmp/body" | sed -n 's/.*class="value">\([^<]*\)<.*/\1/p' | head -n 1; }
+
+# --- without a session --------------------------------------------------
+is "$(page /dashboard)" 303 "GET /dashboard without a session: 303"
+case "$(header Location)" in /login\?next=*) tap 0 "to /login with next=" ;; *) tap 1 "to /login (got $(header Location))" ;; esac
+is "$(page '/dashboard?unit=P01')" 303 "a deep link without a session: 303 too"
+is "$(page /login)" 200 "GET /login: 200"
+grep -q 'name="token"' "$tmp/body"
+tap $? "the login page has a token field"
+grep -q "Content-Security-Policy: default-src 'none'" "$tmp/headers"
+tap $? "the login page has the CSP header"
+is "$(login nonsense)" 401 "an unknown token: 401 and the form again"
+is "$(login "$COLLECTOR")" 401 "a collector token cannot sign in"
+[ ! -s "$C" ] || ! grep -q sipas_session "$C"
+tap $? "no session cookie after the refusals"
+is "$(curl -s -o /dev/null -w '%{http_code}' -H 'Origin: http://evil.example' --data-urlencode "token=$VIEWER_U001" "$URL/login")" 403 \
+	"a login posted from another origin: 403"
+
+# --- a viewer scoped to the district U001 ---------------------------------
+is "$(login "$VIEWER_U001")" 303 "a district viewer signs in: 303"
+is "$(header Location)" /dashboard "to /dashboard"
+cookie=$(tr -d '\r' <"$tmp/headers" | sed -n 's/^Set-Cookie: //Ip')
+case "$cookie" in sipas_session=sip_*"; Path=/; Max-Age=28800; HttpOnly; SameSite=Strict") tap 0 "the cookie: HttpOnly, SameSite=Strict, Max-Age" ;;
+*) tap 1 "the cookie (got '$cookie')" ;; esac
+is "$(page /dashboard)" 200 "GET /dashboard: 200"
+is "$(sed -n 's/.*<h1 id="unit" data-unit="\([^"]*\)".*/\1/p' "$tmp/body")" U001 "defaults to the viewer's top unit"
+grep -q 'name="from" value="2025-01-01".*' "$tmp/body" && grep -q 'name="to" value="2025-03-31"' "$tmp/body"
+tap $? "defaults to the latest closed quarter (2025-Q1, report_today 2025-04-10)"
+grep -q "Content-Security-Policy: default-src 'none'" "$tmp/headers"
+tap $? "the dashboard has the CSP header"
+cp "$tmp/body" "$tmp/u001.html"
+
+api "unit=U001&from=2025-01-01&to=2025-03-31&children=1"
+cp "$tmp/api.json" "$tmp/u001.json"
+v=$(jq -r '.units[] | select(.unit == "U001") | .overall.value' "$tmp/api.json")
+is "$(text_of overall-value)" "$(vi_pct "$v")" "the overall index equals the API's ($v)"
+lo=$(jq -r '.units[] | select(.unit == "U001") | .overall.ci_low' "$tmp/api.json")
+hi=$(jq -r '.units[] | select(.unit == "U001") | .overall.ci_high' "$tmp/api.json")
+n=$(jq -r '.units[] | select(.unit == "U001") | .overall.n' "$tmp/api.json")
+is "$(text_of overall-ci)" "Khoảng tin cậy 95 %: $(vi_num "$lo") – $(vi_num "$hi")" "its interval equals the API's"
+is "$(text_of overall-n)" "n = $n" "its n equals the API's ($n)"
+for c in C011 C012; do
+	v=$(jq -r --arg u $c '.units[] | select(.unit == $u) | .overall.value' "$tmp/api.json")
+	is "$(row_value $c)" "$(vi_pct "$v")" "the ranked child $c equals the API's ($v)"
+done
+g=$(jq -r '.units[] | select(.unit == "U001") | .groups[] | select(.code == "POL") | .value' "$tmp/api.json")
+is "$(grep -o 'data-code="POL">.*' "$tmp/body" | sed -n 's/.*class="value">\([^<]*\)<.*/\1/p' | head -n 1)" "$(vi_pct "$g")" \
+	"the aspect POL equals the API's"
+first=$(grep -o '<tr class="[a-z]*" data-unit="C01[12]"' "$tmp/body" | head -n 1 | sed 's/.*data-unit="\(....\)"/\1/')
+best=$(jq -r '[.units[] | select(.unit != "U001")] | max_by(.overall.value) | .unit' "$tmp/api.json")
+is "$first" "$best" "the ranking is sorted (the best child first)"
+api "unit=U001&from=2024-10-01&to=2024-12-31"
+pv=$(jq -r '.units[0].overall.value' "$tmp/api.json")
+cv=$(jq -r '.units[] | select(.unit == "U001") | .overall.value' "$tmp/u001.json")
+diff=$(awk -v a="$cv" -v b="$pv" 'BEGIN { printf "%+.2f", a - b }' | tr . ,)
+grep -q "id=\"overall-change\">So với kỳ trước (2024-10-01 – 2024-12-31): <strong class=\"[a-z]*\">$diff điểm %</strong>" "$tmp/body"
+tap $? "the change from the previous quarter is the difference of the API values ($diff)"
+grep -q '<svg class="chart ranking"' "$tmp/body" && grep -q '<svg class="chart trend"' "$tmp/body" &&
+	[ "$(grep -c '<svg class="dist"' "$tmp/body")" = 39 ]
+tap $? "the ranking, the trend and 39 distribution bars are drawn as SVG"
+grep -q 'id="trend-slope"' "$tmp/body"
+tap $? "the trend has its weighted slope"
+
+# Scope: the district viewer sees its subtree and nothing else.
+is "$(page '/dashboard?unit=C011')" 200 "drill-down to the commune C011: 200"
+grep -q '<li><a href="[^"]*unit=U001[^"]*" data-unit="U001">Huyện Một</a></li>' "$tmp/body"
+tap $? "the breadcrumb leads back to U001"
+! grep -q 'data-unit="P01"' "$tmp/body"
+tap $? "the breadcrumb stops at the viewer's top unit"
+is "$(page '/dashboard?unit=P01')" 403 "the province: 403"
+is "$(page '/dashboard?unit=U002')" 403 "a sibling district: 403"
+is "$(page '/dashboard?unit=NOPE')" 404 "an unknown unit: 404"
+is "$(page '/dashboard?from=2025-02-01')" 400 "from without to: 400"
+
+# English.
+page '/dashboard?unit=U001&from=2025-01-01&to=2025-03-31&lang=en' >/dev/null
+v=$(jq -r '.units[] | select(.unit == "U001") | .overall.value' "$tmp/u001.json")
+is "$(text_of overall-value)" "$(LC_ALL=C printf '%.2f%%' "$v")" "lang=en: 87.53% style"
+grep -q '<html lang="en">' "$tmp/body"
+tap $? "lang=en: the page is in English"
+
+# Logout ends the session.
+old=$(grep sipas_session "$C" | awk '{ print $7 }')
+is "$(curl -s -b "$C" -c "$C" -o /dev/null -D "$tmp/headers" -w '%{http_code}' -X POST "$URL/logout")" 303 "POST /logout: 303"
+is "$(header Location)" /login "to /login"
+is "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: sipas_session=$old" "$URL/dashboard")" 303 \
+	"the old session id no longer opens the dashboard"
+
+# --- a national viewer at the province ------------------------------------
+rm -f "$C"
+is "$(login "$VIEWER" "/dashboard?unit=P01&from=2025-01-01&to=2025-03-31")" 303 "a national viewer signs in with next="
+is "$(header Location)" "/dashboard?unit=P01&from=2025-01-01&to=2025-03-31" "back to the page asked for"
+is "$(login "$VIEWER" "https://evil.example/")" 303 "next= to another site ..."
+is "$(header Location)" "/dashboard" "... is ignored"
+is "$(page '/dashboard?unit=P01&from=2025-01-01&to=2025-03-31')" 200 "the province page: 200"
+api "unit=P01&from=2025-01-01&to=2025-03-31&children=1"
+for c in U001 U002 U003 U004; do
+	v=$(jq -r --arg u $c '.units[] | select(.unit == $u) | .overall.value' "$tmp/api.json")
+	is "$(row_value $c)" "$(vi_pct "$v")" "province ranking: $c equals the API's"
+done
+n5=$(jq -r '.units[] | select(.unit == "U005") | .overall.n' "$tmp/api.json")
+grep -q "<tr class=\"few\" data-unit=\"U005\"><td></td><td><a [^>]*>Huyện Năm</a></td><td class=\"value\">–</td><td class=\"ci\">–</td><td class=\"n\">$n5</td>" "$tmp/body"
+tap $? "U005 (n = $n5 < 10) is greyed with its n and no number"
+flags=$(grep -o '<tr class="\(above\|within\|below\)" data-unit="U00[1-4]"' "$tmp/body" | wc -l)
+is "$flags" 4 "the four ranked districts are flagged above/within/below"
+
+# A revoked token ends its sessions at the next check (token_ttl = 0).
+sql "UPDATE tokens SET revoked_at = now() WHERE name = 't-viewer'" >/dev/null
+is "$(page '/dashboard?unit=P01')" 303 "after the token is revoked the session ends"
+
+log_clean
+finish
