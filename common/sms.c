@@ -407,13 +407,19 @@ sms_scan_word(struct sms_scan *s, int keep_dots, struct sms_word *w)
 	w->text[w->len < sizeof w->text - 1 ? w->len : sizeof w->text - 1] = '\0';
 }
 
-/* The value of a word of digits; -1 if it has more than nine. */
+/*
+ * The value of a word of digits; -1 if it has more than nine, or if it is
+ * longer than w->text holds (its digits past the buffer are unknown).
+ */
 static int
 sms_word_value(const struct sms_word *w)
 {
 	const char *t = w->text;
 	size_t n = w->len;
 	int v = 0;
+
+	if (n > sizeof w->text - 1)
+		return -1;
 
 	while (n > 1 && *t == '0') { /* leading zeros */
 		t++;

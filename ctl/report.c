@@ -1,15 +1,16 @@
 /*
  * report.c: sipasctl report --survey CODE --unit CODE --from DATE --to DATE
  * --format xlsx|pdf|csv|html -o FILE [--lang vi|en] [--min-n N]
- * [--level 0.95]: the periodic statistical report of a unit and its children
+ * [--level 0.95] [--trend N]: the periodic statistical report of a unit and its children
  * (issue 8; docs/reports.md).
  *
  * One read-only transaction: the survey, the unit and its direct children
  * with their names, then the responses of the unit's subtree from the start
- * of the previous period to the end of the period through a cursor, each
- * row tagged with its period and the direct child it lies under. The rows
- * are folded by report/run.c (one analysis per period keyed by child; the
- * unit from its children by analysis_merge) and rendered by report/.
+ * of the oldest trend period to the end of the period through one cursor,
+ * each row tagged with its Vietnam day and the direct child it lies under.
+ * The rows are folded by report/run.c (into their period by day; the period
+ * and the previous one keyed by child, the unit from its children by
+ * analysis_merge; older periods by the unit alone) and rendered by report/.
  * Memory does not grow with rows. Must not compute statistics itself.
  */
 #include "config.h"
@@ -55,6 +56,7 @@ struct ctl_report_opts {
 	enum report_lang lang;
 	long min_n;
 	double level;
+	int trend;
 };
 
 /* Parse argv; 0 or -1 (usage printed). */
@@ -71,16 +73,19 @@ ctl_report_args(int argc, char **argv, struct ctl_report_opts *o)
 		{ "lang", required_argument, NULL, 'L' },
 		{ "min-n", required_argument, NULL, 'n' },
 		{ "level", required_argument, NULL, 'l' },
+		{ "trend", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dot;
 	char *end;
+	long n;
 	int c;
 
 	memset(o, 0, sizeof *o);
 	o->lang = REPORT_LANG_VI;
 	o->min_n = CTL_REPORT_MIN_N;
 	o->level = 0.95;
+	o->trend = REPORT_TREND_DEFAULT;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -126,6 +131,14 @@ ctl_report_args(int argc, char **argv, struct ctl_report_opts *o)
 				return -1;
 			}
 			break;
+		case 'T':
+			n = strtol(optarg, &end, 10);
+			if (*end != '\0' || end == optarg || n < 1 || n > REPORT_TREND_MAX) {
+				ctl_warnx("--trend must be an integer from 1 to %d", REPORT_TREND_MAX);
+				return -1;
+			}
+			o->trend = (int)n;
+			break;
 		default:
 			return -1;
 		}
@@ -151,12 +164,11 @@ ctl_report_args(int argc, char **argv, struct ctl_report_opts *o)
 	return 0;
 }
 
-/* The responses of the subtree over both periods, through a cursor. */
+/* The responses of the subtree over every period, through one cursor. */
 static int
-ctl_report_fetch(PGconn *conn, const struct ctl_report_opts *o, const char *pfrom,
-    struct report_run *rr)
+ctl_report_fetch(PGconn *conn, const struct ctl_report_opts *o, struct report_run *rr)
 {
-	const char *params[5] = { o->survey, o->unit, o->from, o->to, pfrom };
+	const char *params[4] = { o->survey, o->unit, report_run_start(rr), o->to };
 	PGresult *res;
 	int i, n;
 
@@ -167,13 +179,13 @@ ctl_report_fetch(PGconn *conn, const struct ctl_report_opts *o, const char *pfro
 	    " UNION ALL"
 	    " SELECT u.code, coalesce(sub.child, u.code)"
 	    " FROM units u JOIN sub ON u.parent = sub.code)"
-	    " SELECT r.submitted_at < ($3::date::text || ' 00:00:00+07')::timestamptz,"
+	    " SELECT ((r.submitted_at AT TIME ZONE 'UTC') + interval '7 hours')::date::text,"
 	    "  sub.child, r.weight, r.stratum, r.psu, r.answers::text"
 	    " FROM responses r JOIN sub ON r.unit = sub.code"
 	    " WHERE r.survey = $1"
-	    " AND r.submitted_at >= ($5::date::text || ' 00:00:00+07')::timestamptz"
+	    " AND r.submitted_at >= ($3::date::text || ' 00:00:00+07')::timestamptz"
 	    " AND r.submitted_at < (($4::date + 1)::text || ' 00:00:00+07')::timestamptz",
-	    5, params)) == NULL)
+	    4, params)) == NULL)
 		return -1;
 	PQclear(res);
 	for (;;) {
@@ -182,7 +194,7 @@ ctl_report_fetch(PGconn *conn, const struct ctl_report_opts *o, const char *pfro
 		if ((n = PQntuples(res)) == 0)
 			break;
 		for (i = 0; i < n; i++)
-			report_run_add(rr, PQgetvalue(res, i, 0)[0] == 't',
+			report_run_add(rr, PQgetvalue(res, i, 0),
 			    PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1),
 			    strtod(PQgetvalue(res, i, 2), NULL),
 			    PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3),
@@ -255,8 +267,8 @@ ctl_report_make(PGconn *conn, const struct ctl_report_opts *o)
 		kids[i].name = PQgetvalue(kres, i, 1);
 	}
 
-	rr = report_run_create(s, o->level, o->unit);
-	if (ctl_report_fetch(conn, o, pfrom, rr) != 0)
+	rr = report_run_create(s, o->level, o->unit, o->from, o->to, o->trend);
+	if (ctl_report_fetch(conn, o, rr) != 0)
 		goto out;
 	rows = report_run_rows(rr, &skipped);
 	if (skipped > 0)
@@ -283,8 +295,8 @@ ctl_report_make(PGconn *conn, const struct ctl_report_opts *o)
 		ctl_warnx("%s: %s", o->output, cause);
 		goto out;
 	}
-	fprintf(stderr, "%s: %s report of %s, %s to %s: %ld response(s) over both periods%s\n",
-	    o->output, o->format, o->unit, o->from, o->to, rows,
+	fprintf(stderr, "%s: %s report of %s, %s to %s: %ld response(s) over %d period(s)%s\n",
+	    o->output, o->format, o->unit, o->from, o->to, rows, o->trend < 2 ? 2 : o->trend,
 	    r->nodata ? " (no data in the period)" : "");
 	st = CTL_EXIT_OK;
 out:
@@ -314,7 +326,7 @@ ctl_report_run(struct ctl *ctl, int argc, char **argv)
 	if (ctl_report_args(argc, argv, &o) != 0) {
 		fprintf(stderr, "usage: sipasctl report --survey CODE --unit CODE --from DATE "
 		    "--to DATE [--format xlsx|pdf|csv|html] -o FILE [--lang vi|en] [--min-n N] "
-		    "[--level 0.95]\n");
+		    "[--level 0.95] [--trend N]\n");
 		return CTL_EXIT_USAGE;
 	}
 	conn = PQconnectdb(ctl->db != NULL ? ctl->db : "");

@@ -149,6 +149,31 @@ cache_unit_count(const struct cache *c)
 	return c->nunits;
 }
 
+/* qsort: units by code. */
+static int
+cache_unit_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct cache_unit *const *)a)->code,
+	    (*(const struct cache_unit *const *)b)->code);
+}
+
+/* The direct children of a unit, sorted by code. */
+const struct cache_unit **
+cache_unit_children(const struct cache *c, const char *unit, size_t *n)
+{
+	const struct cache_unit *u = strmap_get(c->unit_map, unit), **v;
+	size_t i, k = 0;
+
+	v = xcalloc(c->nunits + 1, sizeof *v);
+	for (i = 0; i < c->nunits && u != NULL; i++) {
+		if (c->units[i].parent == u)
+			v[k++] = &c->units[i];
+	}
+	qsort(v, k, sizeof *v, cache_unit_cmp);
+	*n = k;
+	return v;
+}
+
 /* Number of surveys. */
 size_t
 cache_survey_count(const struct cache *c)

@@ -136,6 +136,31 @@ static const struct config_key config_keys[] = {
 	    "YYYY-MM-DD the schedule takes as today (tests); empty: the clock" },
 	{ "report_min_n", CONFIG_INT, CONFIG_OFF(report_min_n), "30", 0, 1000000,
 	    1, 0, "respondents a child unit needs to be ranked in a report" },
+	{ "report_trend", CONFIG_INT, CONFIG_OFF(report_trend), "6", 1, 60, 1, 0,
+	    "periods in a report's trend of the overall index, the report's own included" },
+	/* The leadership dashboard (daemon/dashboard.c, session.c; docs/dashboard.md). */
+	{ "session_lifetime", CONFIG_INT, CONFIG_OFF(session_lifetime), "28800", 60,
+	    30.0 * 86400, 1, 0, "seconds a dashboard login stays valid" },
+	{ "session_cookie_secure", CONFIG_INT, CONFIG_OFF(session_cookie_secure), "0",
+	    0, 1, 1, 0, "1: the session cookie is Secure (set behind HTTPS)" },
+	{ "dashboard_min_n", CONFIG_INT, CONFIG_OFF(dashboard_min_n), "30", 0,
+	    1000000, 1, 0, "respondents a child unit needs to be ranked on the dashboard" },
+	/* Limits and /metrics (daemon/limits.c, metrics.c; docs/operations.md). */
+	{ "metrics_token", CONFIG_STRING, CONFIG_OFF(metrics_token), "", 0, 0, 1,
+	    1, "Bearer token GET /metrics requires; empty: /metrics is open" },
+	{ "max_connections", CONFIG_INT, CONFIG_OFF(max_connections), "1024", 0,
+	    1000000, 1, 0, "open client connections; beyond it 503 (0: no limit)" },
+	{ "request_timeout", CONFIG_INT, CONFIG_OFF(request_timeout), "120", 1,
+	    3600, 1, 0, "seconds a client may take to send one whole request; "
+	    "then 408 and the connection is closed (slowloris)" },
+	{ "rate_ip", CONFIG_DOUBLE, CONFIG_OFF(rate_ip), "0", 0, 1000000, 1, 0,
+	    "requests per second per client address; beyond it 429 (0: no limit)" },
+	{ "rate_ip_burst", CONFIG_INT, CONFIG_OFF(rate_ip_burst), "50", 1,
+	    1000000, 1, 0, "requests a client address may send at once" },
+	{ "rate_token", CONFIG_DOUBLE, CONFIG_OFF(rate_token), "0", 0, 1000000,
+	    1, 0, "requests per second per bearer token; beyond it 429 (0: no limit)" },
+	{ "rate_token_burst", CONFIG_INT, CONFIG_OFF(rate_token_burst), "200", 1,
+	    1000000, 1, 0, "requests a bearer token may send at once" },
 };
 
 #define CONFIG_NKEYS (sizeof config_keys / sizeof config_keys[0])

@@ -25,6 +25,7 @@
 
 #include "sipas/db.h"
 #include "sipas/log.h"
+#include "sipas/metrics.h"
 #include "sipas/util.h"
 
 #define DB_SQLSTATE_LOST "08006"
@@ -330,6 +331,7 @@ db_up(struct db *db)
 	db->backoff = db->backoff_min;
 	log_info("database (%s): connected (server %d)", db->label,
 	    PQserverVersion(db->conn));
+	metrics_db_connected(db->label);
 	db_state_set(db, DB_UP);
 	db_kick_arm(db);
 }
@@ -387,6 +389,7 @@ db_lost(struct db *db, const char *why)
 	    "connection lost");
 
 	log_warn("database (%s): %s", db->label, msg);
+	metrics_db_lost(db->label);
 	db_events_clear(db);
 	if (db->conn != NULL) {
 		PQfinish(db->conn);

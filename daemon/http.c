@@ -19,9 +19,12 @@
 #include <jansson.h>
 
 #include "sipas/config.h"
+#include "sipas/dashboard.h"
 #include "sipas/db.h"
 #include "sipas/form.h"
+#include "sipas/limits.h"
 #include "sipas/log.h"
+#include "sipas/metrics.h"
 #include "sipas/reports.h"
 #include "sipas/sipasd.h"
 #include "sipas/sms_http.h"
@@ -40,6 +43,8 @@ http_elapsed_ms(const struct request *r)
 	return (double)(now.tv_sec - r->start.tv_sec) * 1e3 +
 	    (double)(now.tv_usec - r->start.tv_usec) / 1e3;
 }
+
+static const char *http_route_label(const char *);
 
 /* A reply was written out completely. */
 static void
@@ -67,6 +72,21 @@ http_reply(struct request *r, int status, const char *content_type,
 	/* Static assets (static.c) set their own caching. */
 	if (evhttp_find_header(out, "Cache-Control") == NULL)
 		evhttp_add_header(out, "Cache-Control", "no-store");
+	/* Security headers; HTML pages set a fuller policy (html.c). */
+	if (evhttp_find_header(out, "Content-Security-Policy") == NULL)
+		evhttp_add_header(out, "Content-Security-Policy",
+		    strncmp(content_type, "text/html", 9) == 0 ?
+		    "frame-ancestors 'none'" :
+		    "default-src 'none'; frame-ancestors 'none'");
+	if (evhttp_find_header(out, "X-Content-Type-Options") == NULL)
+		evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+	if (evhttp_find_header(out, "Referrer-Policy") == NULL)
+		evhttp_add_header(out, "Referrer-Policy", "no-referrer");
+	evhttp_add_header(out, "X-Frame-Options", "DENY");
+	metrics_request(http_route_label(r->path), r->method, status);
+	/* limits.c counted the requests it cut off. */
+	if (status == 413 && limits_conn_status(r) != 413)
+		metrics_limit(METRICS_LIMIT_BODY);
 	if (body != NULL)
 		evbuffer_add(buf, body, len);
 	/* Count replies still being written, so that a drain waits for them. */
@@ -166,6 +186,7 @@ static const struct http_route {
 	auth_next_cb handler;
 } http_routes[] = {
 	{ EVHTTP_REQ_GET, "/healthz", 0, http_health },
+	{ EVHTTP_REQ_GET, "/metrics", 0, metrics_handle },
 	{ EVHTTP_REQ_POST, "/api/v1/responses",
 	    AUTH_ROLE(ROLE_COLLECTOR) | AUTH_ROLE(ROLE_ADMIN), ingest_handle },
 	{ EVHTTP_REQ_GET, "/api/v1/indices",
@@ -188,7 +209,29 @@ static const struct http_route {
 	    AUTH_ROLE(ROLE_VIEWER) | AUTH_ROLE(ROLE_ADMIN), reports_list_handle },
 	{ EVHTTP_REQ_GET, "/api/v1/reports/files/",
 	    AUTH_ROLE(ROLE_VIEWER) | AUTH_ROLE(ROLE_ADMIN), reports_file_handle },
+	/* The leadership dashboard: cookie sessions (session.c, dashboard.c). */
+	{ EVHTTP_REQ_GET, "/login", 0, session_login_handle },
+	{ EVHTTP_REQ_POST, "/login", 0, session_login_handle },
+	{ EVHTTP_REQ_GET, "/logout", 0, session_logout_handle },
+	{ EVHTTP_REQ_POST, "/logout", 0, session_logout_handle },
+	{ EVHTTP_REQ_GET, "/dashboard", 0, dashboard_handle },
 };
+
+/* The route pattern that path falls under, for /metrics: never the raw path. */
+static const char *
+http_route_label(const char *path)
+{
+	size_t i, plen;
+
+	for (i = 0; i < sizeof http_routes / sizeof http_routes[0]; i++) {
+		plen = strlen(http_routes[i].path);
+		if (http_routes[i].path[plen - 1] == '/' ?
+		    strncmp(http_routes[i].path, path, plen) == 0 :
+		    strcmp(http_routes[i].path, path) == 0)
+			return http_routes[i].path;
+	}
+	return "unmatched";
+}
 
 /* The name of a method, for logs. */
 static const char *
@@ -221,7 +264,7 @@ http_request(struct evhttp_request *req, void *arg)
 	struct request *r;
 	const char *path, *query;
 	size_t i;
-	int path_known = 0;
+	int path_known = 0, refused;
 
 	r = xcalloc(1, sizeof *r);
 	r->sd = sd;
@@ -235,6 +278,7 @@ http_request(struct evhttp_request *req, void *arg)
 	r->path = xstrdup(path != NULL && *path != '\0' ? path : "/");
 	r->query = query != NULL ? xstrdup(query) : NULL;
 	sd->inflight++;
+	limits_request_seen(r);
 
 	if (sd->draining) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -242,6 +286,20 @@ http_request(struct evhttp_request *req, void *arg)
 		http_reply_unavailable(r, "shutting down");
 		return;
 	}
+	if ((refused = limits_conn_status(r)) != 0) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		if (refused == 503)
+			http_reply_unavailable(r, "too many connections");
+		else
+			http_reply_error(r, 413, "too_large", NULL,
+			    "the request is too large");
+		return;
+	}
+	/* Probes are not rate limited. */
+	if (strcmp(r->path, "/healthz") != 0 && strcmp(r->path, "/metrics") != 0 &&
+	    limits_rate_check(r) != 0)
+		return;
 	for (i = 0; i < sizeof http_routes / sizeof http_routes[0]; i++) {
 		size_t plen;
 
@@ -298,11 +356,14 @@ http_listen_split(const char *listen, char **addr, int *port, char **cause)
 void
 http_configure(struct sipasd *sd)
 {
-	/* Bodies larger than this get 413 from evhttp before we read them. */
-	/* Uploads may be larger (upload_max); http_request holds the others to max_body. */
-	evhttp_set_max_body_size(sd->http, (ev_ssize_t)(sd->config->upload_max >
-	    sd->config->max_body ? sd->config->upload_max : sd->config->max_body));
-	evhttp_set_max_headers_size(sd->http, 16384);
+	/*
+	 * No body limit in evhttp: its 413 is an HTML page sent before the
+	 * body is read (on Content-Length). limits.c cuts off a request over
+	 * the largest body of any route with a JSON 413 as the bytes arrive;
+	 * http_request holds the routes to max_body, upload.c to upload_max.
+	 */
+	evhttp_set_max_body_size(sd->http, EV_SSIZE_MAX);
+	evhttp_set_max_headers_size(sd->http, LIMITS_HEADERS_MAX);
 	evhttp_set_timeout(sd->http, (int)sd->config->http_timeout);
 }
 
@@ -322,6 +383,7 @@ http_start(struct sipasd *sd, char **cause)
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(sd->http, http_request, sd);
 	http_configure(sd);
+	limits_start(sd);
 	sd->bound = evhttp_bind_socket_with_handle(sd->http, addr,
 	    (ev_uint16_t)port);
 	if (sd->bound == NULL) {
@@ -351,4 +413,5 @@ http_free(struct sipasd *sd)
 	if (sd->http != NULL)
 		evhttp_free(sd->http);
 	sd->http = NULL;
+	limits_free();
 }

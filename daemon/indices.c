@@ -44,6 +44,9 @@ struct indices_ctx {
 	int *answers;
 	long rows;
 	long bad_rows;
+	indices_result_cb done; /* indices_compute: hand the result over */
+	void *done_arg;
+	unsigned long reqid;
 };
 
 /* 1 if s is a valid YYYY-MM-DD date. */
@@ -152,6 +155,15 @@ indices_done(int ok, const char *sqlstate, const char *message, void *arg)
 	struct result *res;
 	char *text;
 
+	if (ctx->done != NULL) {
+		if (!ok)
+			log_msg(LOG_LEVEL_WARN, ctx->reqid, "fetch failed (%s): %s",
+			    sqlstate != NULL ? sqlstate : "?", message);
+		res = ok ? analysis_result(ctx->a) : NULL;
+		ctx->done(res, sqlstate, message, ctx->done_arg);
+		indices_ctx_free(ctx);
+		return;
+	}
 	if (!ok) {
 		log_msg(LOG_LEVEL_WARN, r->id, "fetch failed (%s): %s",
 		    sqlstate != NULL ? sqlstate : "?", message);
@@ -176,6 +188,32 @@ indices_done(int ok, const char *sqlstate, const char *message, void *arg)
 	free(text);
 out:
 	indices_ctx_free(ctx);
+}
+
+/*
+ * The result of survey s for unit (pooled over its subtree) and, with
+ * children, each direct child, over from..to (NULL: open); done gets the
+ * result (its own) or NULL with the SQLSTATE and message. The caller checked
+ * sipasd_read_ready; cache is held until done.
+ */
+void
+indices_compute(struct sipasd *sd, unsigned long reqid, const struct survey *s,
+    const char *unit, const char *from, const char *to, int children,
+    double confidence, indices_result_cb done, void *arg)
+{
+	struct indices_ctx *ctx = xcalloc(1, sizeof *ctx);
+
+	ctx->cache = cache_ref(sd->cache);
+	ctx->survey = s;
+	ctx->unit = xstrdup(unit);
+	ctx->children = children;
+	ctx->answers = xcalloc((size_t)s->nitems + 1, sizeof *ctx->answers);
+	ctx->a = analysis_create(s, confidence);
+	ctx->done = done;
+	ctx->done_arg = arg;
+	ctx->reqid = reqid;
+	store_responses_fetch(sd->rdb, s->code, unit, from, to, NULL,
+	    indices_row, indices_done, ctx);
 }
 
 /* A query parameter, or NULL. */

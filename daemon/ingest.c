@@ -35,6 +35,7 @@
 #include "sipas/config.h"
 #include "sipas/db.h"
 #include "sipas/log.h"
+#include "sipas/metrics.h"
 #include "sipas/response.h"
 #include "sipas/sipasd.h"
 #include "sipas/store.h"
@@ -163,6 +164,13 @@ ingest_item_done(struct ingest_item *it, int status, const char *field,
 		return 0;
 	it->done(it->r, status, field, message, it->done_arg);
 	return 1;
+}
+
+/* Responses waiting for a batch (the /metrics gauge). */
+long
+ingest_queued(const struct ingest *ing)
+{
+	return ing != NULL ? ing->nqueued : 0;
 }
 
 /* Answer every queued response with 503. */
@@ -498,7 +506,12 @@ static void
 ingest_item_reply(struct ingest_item *it)
 {
 	struct request *r = it->r;
+	struct timeval now;
 	json_t *id;
+
+	gettimeofday(&now, NULL);
+	metrics_ingest_latency((double)(now.tv_sec - r->start.tv_sec) +
+	    (double)(now.tv_usec - r->start.tv_usec) / 1e6);
 
 	if (ingest_item_done(it, it->row.outcome == STORE_INSERTED ? 201 :
 	    it->row.outcome == STORE_DUPLICATE ? 200 : 409,
@@ -619,6 +632,7 @@ ingest_flush(evutil_socket_t fd, short what, void *arg)
 		n++;
 	}
 	ing->nbatch = n;
+	metrics_batch(n);
 	store_batch_insert(ing->sd->db, ing->rows, n, ingest_batch_done, ing);
 }
 
@@ -644,6 +658,7 @@ ingest_handle(struct request *r)
 		return;
 	}
 	if (ing->nqueued >= sd->config->queue_max) {
+		metrics_limit(METRICS_LIMIT_QUEUE);
 		http_reply_unavailable(r, "too many responses are waiting");
 		return;
 	}
@@ -676,6 +691,7 @@ ingest_submit(struct request *r, const char *body, size_t len,
 		return;
 	}
 	if (ing->nqueued >= r->sd->config->queue_max) {
+		metrics_limit(METRICS_LIMIT_QUEUE);
 		done(r, 503, NULL, "too many responses are waiting", arg);
 		return;
 	}

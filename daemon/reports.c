@@ -7,12 +7,15 @@
  * lists what was produced; GET /api/v1/reports/list and
  * /api/v1/reports/files/NAME serve that list and the files.
  *
- * The rows come from the read connection in single-row mode
- * (store_responses_fetch: previous period, then the period), folded by
- * report/run.c as they arrive, so the event loop never waits for the
+ * The rows come from the read connection in single-row mode, in one fetch
+ * (store_responses_fetch) from the start of the oldest trend period to the
+ * end of the period, folded by report/run.c into their period (by the day
+ * they were submitted) as they arrive, so the event loop never waits for the
  * database and memory does not grow with rows; only the model and the
  * rendering (tens of milliseconds) run in one go on the loop. Scheduled
- * reports run one at a time. Must not contain SQL (store.c) or statistics.
+ * reports run one at a time. The child units listed are every direct child
+ * in the unit cache (and any other child a row names, should the cache lag).
+ * Must not contain SQL (store.c) or statistics.
  */
 #include "config.h"
 
@@ -55,7 +58,7 @@ struct reports_job {
 	char *unit;
 	char from[REPORT_DAY_LEN], to[REPORT_DAY_LEN];
 	char pfrom[REPORT_DAY_LEN], pto[REPORT_DAY_LEN];
-	int stage; /* 0: fetching the previous period, 1: the period */
+	int ntrend; /* periods in the trend */
 	enum report_lang lang;
 	long min_n;
 	char *format;	    /* on demand */
@@ -109,7 +112,7 @@ reports_job_row(const struct store_fetch_row *row, void *arg)
 {
 	struct reports_job *job = arg;
 
-	report_run_add(job->rr, job->stage == 0, row->child, row->weight, row->stratum,
+	report_run_add(job->rr, row->day, row->child, row->weight, row->stratum,
 	    row->psu, row->answers, strlen(row->answers));
 }
 
@@ -118,21 +121,31 @@ static struct report *
 reports_job_model(struct reports_job *job, char **cause)
 {
 	const struct cache_unit *cu = cache_unit_get(job->cache, job->unit);
+	const struct cache_unit **units;
 	const char **codes;
 	struct report_unit *kids;
 	struct report_params p;
 	struct report *rep;
 	char today[REPORT_DAY_LEN];
-	size_t n, i;
+	size_t n, nunits, i, j;
 
+	/* Every child in the cache, then any other child the rows named. */
+	units = cache_unit_children(job->cache, job->unit, &nunits);
 	codes = report_run_children(job->rr, &n);
-	kids = xcalloc(n + 1, sizeof *kids);
-	for (i = 0; i < n; i++) {
-		const struct cache_unit *k = cache_unit_get(job->cache, codes[i]);
-
-		kids[i].code = codes[i];
-		kids[i].name = k != NULL ? k->name : NULL;
+	kids = xcalloc(nunits + n + 1, sizeof *kids);
+	for (i = 0; i < nunits; i++) {
+		kids[i].code = units[i]->code;
+		kids[i].name = units[i]->name;
 	}
+	for (j = 0; j < n; j++) {
+		const struct cache_unit *k = cache_unit_get(job->cache, codes[j]);
+
+		if (k != NULL && k->parent == cu)
+			continue;
+		kids[i].code = codes[j];
+		kids[i++].name = k != NULL ? k->name : NULL;
+	}
+	n = i;
 	report_day_today(today);
 	memset(&p, 0, sizeof p);
 	p.unit = job->unit;
@@ -149,6 +162,7 @@ reports_job_model(struct reports_job *job, char **cause)
 	rep = report_run_finish(job->rr, &p, cause);
 	free(kids);
 	free(codes);
+	free(units);
 	return rep;
 }
 
@@ -245,12 +259,11 @@ reports_job_write(struct reports_job *job, struct report *rep)
 	free(list);
 }
 
-/* A fetch finished: the next period, or the report. */
+/* The fetch finished: the report. */
 static void
 reports_job_done(int ok, const char *sqlstate, const char *message, void *arg)
 {
 	struct reports_job *job = arg;
-	struct sipasd *sd = job->sd;
 	struct report *rep;
 	char *cause = NULL;
 	long skipped;
@@ -264,12 +277,6 @@ reports_job_done(int ok, const char *sqlstate, const char *message, void *arg)
 			http_reply_error(job->r, 500, "internal", NULL, "the responses could not "
 			    "be read (SQLSTATE %s)", sqlstate != NULL ? sqlstate : "?");
 		goto out;
-	}
-	if (job->stage == 0) {
-		job->stage = 1;
-		store_responses_fetch(sd->rdb, job->survey->code, job->unit, job->from, job->to,
-		    NULL, reports_job_row, reports_job_done, job);
-		return;
 	}
 	report_run_rows(job->rr, &skipped);
 	if (skipped > 0)
@@ -298,15 +305,15 @@ out:
 	reports_job_free(job);
 }
 
-/* Start a job's first fetch (the previous period). */
+/* Start a job's fetch: every period, oldest first day to the period's last. */
 static void
 reports_job_start(struct reports_job *job, const struct survey *s, double level)
 {
 	job->survey = s;
-	job->rr = report_run_create(s, level, job->unit);
+	job->rr = report_run_create(s, level, job->unit, job->from, job->to, job->ntrend);
 	report_period_previous(job->from, job->to, job->pfrom, job->pto);
-	store_responses_fetch(job->sd->rdb, s->code, job->unit, job->pfrom, job->pto, NULL,
-	    reports_job_row, reports_job_done, job);
+	store_responses_fetch(job->sd->rdb, s->code, job->unit, report_run_start(job->rr),
+	    job->to, NULL, reports_job_row, reports_job_done, job);
 }
 
 /* --- on demand --- */
@@ -327,9 +334,9 @@ reports_handle(struct request *r)
 	struct sipasd *sd = r->sd;
 	struct evkeyvalq q;
 	struct reports_job *job;
-	const char *survey, *unit, *from, *to, *format, *lang, *min_n;
+	const char *survey, *unit, *from, *to, *format, *lang, *min_n, *trend;
 	const struct survey *s;
-	long n = sd->config->report_min_n;
+	long n = sd->config->report_min_n, nt = sd->config->report_trend;
 	char *end;
 
 	TAILQ_INIT(&q);
@@ -348,6 +355,7 @@ reports_handle(struct request *r)
 	format = reports_param(&q, "format");
 	lang = reports_param(&q, "lang");
 	min_n = reports_param(&q, "min_n");
+	trend = reports_param(&q, "trend");
 	if (survey == NULL || unit == NULL || from == NULL || to == NULL || format == NULL) {
 		http_reply_error(r, 400, "missing_parameter", survey == NULL ? "survey" :
 		    unit == NULL ? "unit" : from == NULL ? "from" : to == NULL ? "to" : "format",
@@ -388,6 +396,12 @@ reports_handle(struct request *r)
 		http_reply_error(r, 422, "invalid", "min_n", "min_n must be an integer >= 0");
 		goto out;
 	}
+	if (trend != NULL && ((nt = strtol(trend, &end, 10)) < 1 || nt > REPORT_TREND_MAX ||
+	    *end != '\0')) {
+		http_reply_error(r, 422, "invalid", "trend", "trend must be an integer from 1 to %d",
+		    REPORT_TREND_MAX);
+		goto out;
+	}
 	job = xcalloc(1, sizeof *job);
 	job->sd = sd;
 	job->r = r;
@@ -398,6 +412,7 @@ reports_handle(struct request *r)
 	job->format = xstrdup(format);
 	job->lang = lang != NULL && strcmp(lang, "en") == 0 ? REPORT_LANG_EN : REPORT_LANG_VI;
 	job->min_n = n;
+	job->ntrend = (int)nt;
 	reports_job_start(job, s, sd->config->confidence);
 out:
 	evhttp_clear_headers(&q);
@@ -639,6 +654,7 @@ reports_schedule_check(struct sipasd *sd, const char *kind, enum report_period p
 					job->kind = xstrdup(kind);
 					job->lang = REPORT_LANG_VI;
 					job->min_n = sd->config->report_min_n;
+					job->ntrend = (int)sd->config->report_trend;
 				}
 				job->formats = xreallocarray(job->formats, job->nformats + 1,
 				    sizeof *job->formats);

@@ -45,6 +45,7 @@
 #include "sipas/config.h"
 #include "sipas/hmac.h"
 #include "sipas/log.h"
+#include "sipas/metrics.h"
 #include "sipas/response.h"
 #include "sipas/sipasd.h"
 #include "sipas/sms.h"
@@ -436,6 +437,7 @@ sms_finish_done(int ok, const char *sqlstate, const char *message, void *arg)
 	    sms_gateway_names[m->gw], m->id, m->mask, m->outcome,
 	    m->survey != NULL ? " " : "", m->survey != NULL ? m->survey->code :
 	    "");
+	metrics_sms(m->outcome);
 	sms_reply_send(m->r, m->gw, m->reply);
 	sms_msg_free(m);
 }

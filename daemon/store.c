@@ -388,6 +388,7 @@ store_fetch_result(const PGresult *res, int stmt, void *arg)
 		row.stratum = store_value(res, i, 4);
 		row.psu = store_value(res, i, 5);
 		row.answers = PQgetvalue(res, i, 6);
+		row.day = PQgetvalue(res, i, 7);
 		ctx->row_cb(&row, ctx->arg);
 	}
 }
@@ -426,7 +427,8 @@ store_responses_fetch(struct db *db, const char *survey, const char *unit,
 	    "  coalesce(sub.at_level, CASE WHEN u.level = $5 THEN u.code END)"
 	    " FROM units u JOIN sub ON u.parent = sub.code)"
 	    " SELECT r.unit, sub.child, sub.at_level, r.weight, r.stratum,"
-	    "  r.psu, r.answers::text"
+	    "  r.psu, r.answers::text,"
+	    "  ((r.submitted_at AT TIME ZONE 'UTC') + interval '7 hours')::date::text"
 	    " FROM responses r JOIN sub ON r.unit = sub.code"
 	    " WHERE r.survey = $1"
 	    " AND ($3::date IS NULL OR r.submitted_at >="

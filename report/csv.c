@@ -1,11 +1,13 @@
 /*
  * csv.c: the report as one tidy CSV table for further analysis:
  * unit,index_kind,code,value,ci_low,ci_high,n, one row per unit and index
- * (the report's unit first, then its children in ranking order).
+ * (the report's unit first, then its children in ranking order), then the
+ * trend of the unit's overall index as rows "unit,trend,LABEL,..." oldest
+ * first (a period without data inside the trend with empty cells).
  *
  * Full precision with a "." decimal point whatever the report's language;
  * an index without a value has empty cells. A period without data gives
- * the header alone.
+ * the header and the trend alone.
  */
 #include "config.h"
 
@@ -96,6 +98,8 @@ report_write_csv(const struct report *r, const char *path, char **cause)
 		if (r->children[i].ur != NULL)
 			report_csv_unit(f, r->survey, r->children[i].code, r->children[i].ur);
 	}
+	for (i = 0; i < r->ntrend; i++)
+		report_csv_row(f, r->unit, "trend", r->trend[i].label, &r->trend[i].estimate);
 	error = ferror(f);
 	if (fclose(f) != 0 || error) {
 		xasprintf(cause, "%s: %s", tmp, strerror(errno != 0 ? errno : EIO));

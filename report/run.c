@@ -1,9 +1,11 @@
 /*
  * run.c: from stored rows to a report (report_run.h): periods, the decoding
- * of stored answers, one analysis per period keyed by child unit, and the
+ * of stored answers, one analysis per period keyed by child unit (the period
+ * and the previous one) or by the unit alone (older trend periods), and the
  * parent from its children by analysis_merge.
  *
- * Owns the two analyses of one report. Must not do I/O or talk to a
+ * Owns the analyses of one report: memory grows with periods and child
+ * units, never with rows. Must not do I/O or talk to a
  * database: sipasctl and sipasd fetch the rows.
  */
 #include "config.h"
@@ -27,8 +29,11 @@ struct report_run {
 	const struct survey *survey;
 	double level;
 	char *unit;
-	struct analysis *a[2];	 /* [0] the period, [1] the previous one */
-	struct strmap *kids[2];	 /* child codes seen in each period */
+	int nper;		 /* periods: [0] the period, [1] the previous, then older */
+	int ntrend;		 /* of which the trend shows the last ntrend */
+	char (*pfrom)[REPORT_DAY_LEN], (*pto)[REPORT_DAY_LEN];
+	struct analysis **a;	 /* [nper]: [0], [1] keyed by child, older by unit */
+	struct strmap *kids[2];	 /* child codes seen in the period and the previous */
 	struct strmap *index;	 /* item code -> index + 1 */
 	int *answers;
 	long rows, skipped;
@@ -322,17 +327,34 @@ slow:
 
 /* --- the run --- */
 
-/* Start a run. */
+/* Start a run: the periods, newest first, and their analyses. */
 struct report_run *
-report_run_create(const struct survey *s, double level, const char *unit)
+report_run_create(const struct survey *s, double level, const char *unit, const char *from,
+    const char *to, int ntrend)
 {
 	struct report_run *rr = xcalloc(1, sizeof *rr);
+	int i;
 
+	ASSERT(report_day_valid(from) && report_day_valid(to) && strcmp(from, to) <= 0);
 	rr->survey = s;
 	rr->level = level;
 	rr->unit = xstrdup(unit);
-	rr->a[0] = analysis_create(s, level);
-	rr->a[1] = analysis_create(s, level);
+	rr->ntrend = ntrend < 1 ? 1 : ntrend > REPORT_TREND_MAX ? REPORT_TREND_MAX : ntrend;
+	rr->nper = rr->ntrend < 2 ? 2 : rr->ntrend;
+	rr->pfrom = xcalloc((size_t)rr->nper, sizeof *rr->pfrom);
+	rr->pto = xcalloc((size_t)rr->nper, sizeof *rr->pto);
+	rr->a = xcalloc((size_t)rr->nper, sizeof *rr->a);
+	snprintf(rr->pfrom[0], REPORT_DAY_LEN, "%s", from);
+	snprintf(rr->pto[0], REPORT_DAY_LEN, "%s", to);
+	for (i = 1; i < rr->nper; i++) {
+		if (report_period_previous(rr->pfrom[i - 1], rr->pto[i - 1], rr->pfrom[i],
+		    rr->pto[i]) != 0 || atoi(rr->pfrom[i]) < 1900) {
+			rr->nper = i < 2 ? 2 : i; /* no earlier days to step to */
+			break;
+		}
+	}
+	for (i = 0; i < rr->nper; i++)
+		rr->a[i] = analysis_create(s, level);
 	rr->kids[0] = strmap_create();
 	rr->kids[1] = strmap_create();
 	rr->index = report_run_item_index(s);
@@ -344,10 +366,15 @@ report_run_create(const struct survey *s, double level, const char *unit)
 void
 report_run_free(struct report_run *rr)
 {
+	int i;
+
 	if (rr == NULL)
 		return;
-	analysis_free(rr->a[0]);
-	analysis_free(rr->a[1]);
+	for (i = 0; i < rr->nper; i++)
+		analysis_free(rr->a[i]);
+	free(rr->a);
+	free(rr->pfrom);
+	free(rr->pto);
 	strmap_free(rr->kids[0]);
 	strmap_free(rr->kids[1]);
 	strmap_free(rr->index);
@@ -356,15 +383,39 @@ report_run_free(struct report_run *rr)
 	free(rr);
 }
 
-/* Fold one row under its child (or the unit itself). */
+/* The first day of the oldest period. */
+const char *
+report_run_start(const struct report_run *rr)
+{
+	return rr->pfrom[rr->nper - 1];
+}
+
+/* The period holding day (0 the newest), or -1. */
+static int
+report_run_period(const struct report_run *rr, const char *day)
+{
+	int i;
+
+	if (day == NULL || strncmp(day, rr->pto[0], 10) > 0)
+		return -1;
+	for (i = 0; i < rr->nper; i++) {
+		if (strncmp(day, rr->pfrom[i], 10) >= 0)
+			return i;
+	}
+	return -1;
+}
+
+/* Fold one row into its period, under its child (or the unit itself). */
 int
-report_run_add(struct report_run *rr, int previous, const char *child, double weight,
+report_run_add(struct report_run *rr, const char *day, const char *child, double weight,
     const char *stratum, const char *psu, const char *answers, size_t len)
 {
 	struct analysis_row ar;
-	int p = previous ? 1 : 0;
+	int p = report_run_period(rr, day);
 	const char *key = child != NULL && *child != '\0' ? child : rr->unit;
 
+	if (p < 0)
+		return 0;
 	if (report_run_answers_decode(rr->survey, rr->index, answers, len, rr->answers) != 0) {
 		rr->skipped++;
 		return -1;
@@ -374,7 +425,9 @@ report_run_add(struct report_run *rr, int previous, const char *child, double we
 	ar.stratum = stratum;
 	ar.psu = psu;
 	ar.answers = rr->answers;
-	if (key != rr->unit && strmap_get(rr->kids[p], key) == NULL)
+	if (p >= 2)
+		key = rr->unit; /* an older period: the unit's overall only */
+	else if (key != rr->unit && strmap_get(rr->kids[p], key) == NULL)
 		strmap_put(rr->kids[p], key, (void *)1);
 	analysis_add(rr->a[p], key, &ar);
 	return 0;
@@ -456,40 +509,51 @@ report_period_text_short(const char *from, const char *to)
 	return s;
 }
 
-/* Compute both periods and build the report. */
+/* Compute the periods and build the report. */
 struct report *
 report_run_finish(struct report_run *rr, const struct report_params *params, char **cause)
 {
 	struct report_params p = *params;
-	struct report_point pts[2];
-	struct result *cur, *prev;
+	struct report_point *pts;
+	struct result **res;
 	const struct unit_result *u;
 	struct report *r;
 	size_t n = 0;
+	int i, oldest = -1;
 
 	ASSERT(strcmp(p.unit, rr->unit) == 0);
 	report_run_merge(rr, 0);
 	report_run_merge(rr, 1);
-	cur = analysis_result(rr->a[0]);
-	prev = analysis_result(rr->a[1]);
+	res = xcalloc((size_t)rr->nper, sizeof *res);
+	for (i = 0; i < rr->nper; i++)
+		res[i] = analysis_result(rr->a[i]);
+	pts = xcalloc((size_t)rr->ntrend + 1, sizeof *pts);
 	if (p.ntrend == 0) {
-		if (p.prev_from != NULL && (u = result_unit_find(prev, rr->unit)) != NULL &&
-		    u->respondents > 0) {
-			pts[n].label = report_period_text_short(p.prev_from, p.prev_to);
-			pts[n++].estimate = u->groups[rr->survey->ngroups - 1];
+		/* From the oldest period with data to the period; the gaps as NAN. */
+		for (i = 0; i < rr->ntrend; i++) {
+			if ((u = result_unit_find(res[i], rr->unit)) != NULL && u->respondents > 0)
+				oldest = i;
 		}
-		if ((u = result_unit_find(cur, rr->unit)) != NULL && u->respondents > 0) {
-			pts[n].label = report_period_text_short(p.from, p.to);
-			pts[n++].estimate = u->groups[rr->survey->ngroups - 1];
+		for (i = oldest; i >= 0; i--) {
+			pts[n].label = report_period_text_short(rr->pfrom[i], rr->pto[i]);
+			if ((u = result_unit_find(res[i], rr->unit)) != NULL && u->respondents > 0)
+				pts[n].estimate = u->groups[rr->survey->ngroups - 1];
+			else {
+				pts[n].estimate.value = pts[n].estimate.se = NAN;
+				pts[n].estimate.ci_low = pts[n].estimate.ci_high = NAN;
+			}
+			n++;
 		}
 		p.trend = pts;
 		p.ntrend = n;
 	}
-	r = report_create(cur, p.prev_from != NULL ? prev : NULL, &p, cause);
+	r = report_create(res[0], p.prev_from != NULL ? res[1] : NULL, &p, cause);
 	while (n > 0)
 		free(pts[--n].label);
-	result_free(cur);
-	result_free(prev);
+	free(pts);
+	for (i = 0; i < rr->nper; i++)
+		result_free(res[i]);
+	free(res);
 	return r;
 }
 

@@ -1,6 +1,7 @@
 /*
  * xlsx.c: the report as an XLSX workbook through libxlsxwriter: one sheet per
- * table of the model, in section order.
+ * table of the model, in section order, and after the overview a sheet of
+ * the trend's points (the chart's data in the PDF and HTML).
  *
  * Each sheet: row 1 the table's title (with the unit and the period), row 2
  * the column headers, both frozen; then the rows; the table's note two rows
@@ -169,6 +170,58 @@ report_xlsx_sheet(struct xlsx *x, const struct report_table *t, char **cause)
 	return 0;
 }
 
+/* The trend sheet: one row per period, oldest first (a gap's cells empty). */
+static int
+report_xlsx_trend(struct xlsx *x, char **cause)
+{
+	const struct report *r = x->r;
+	struct report_column cols[6];
+	struct report_table t;
+	size_t i;
+	int j, error;
+
+	memset(&t, 0, sizeof t);
+	memset(cols, 0, sizeof cols);
+	t.section = REPORT_SECTION_OVERVIEW;
+	t.title = (char *)report_lang_pick(r, "Xu hướng chỉ số chung", "Trend of the overall index");
+	t.sheet = (char *)report_lang_pick(r, "Xu hướng", "Trend");
+	cols[0].title = (char *)report_lang_pick(r, "Kỳ", "Period");
+	cols[1].title = (char *)report_lang_pick(r, "Chỉ số chung (%)", "Overall index (%)");
+	cols[2].title = (char *)report_lang_pick(r, "Cận dưới", "CI low");
+	cols[3].title = (char *)report_lang_pick(r, "Cận trên", "CI high");
+	cols[4].title = (char *)report_lang_pick(r, "Sai số chuẩn", "SE");
+	cols[5].title = "n";
+	cols[0].width = 24;
+	for (j = 1; j < 6; j++) {
+		cols[j].width = 14;
+		cols[j].numeric = 1;
+	}
+	t.columns = cols;
+	t.ncolumns = 6;
+	t.nrows = r->ntrend;
+	t.cells = xcalloc(r->ntrend * 6 + 1, sizeof *t.cells);
+	for (i = 0; i < r->ntrend; i++) {
+		const struct estimate *e = &r->trend[i].estimate;
+		struct report_cell *c = &t.cells[i * 6];
+
+		c[0].kind = REPORT_CELL_TEXT;
+		c[0].text = r->trend[i].label;
+		c[1].number = e->value;
+		c[2].number = e->ci_low;
+		c[3].number = e->ci_high;
+		c[4].number = e->se;
+		for (j = 1; j < 5; j++) {
+			c[j].kind = REPORT_CELL_NUMBER;
+			c[j].decimals = 2;
+		}
+		c[5].kind = REPORT_CELL_INTEGER;
+		c[5].number = isfinite(e->value) ? (double)e->n : NAN;
+	}
+	error = report_xlsx_sheet(x, &t, cause);
+	free(t.cells);
+	return error;
+}
+
 /* Write the XLSX. */
 int
 report_write_xlsx(const struct report *r, const char *path, char **cause)
@@ -216,7 +269,10 @@ report_write_xlsx(const struct report *r, const char *path, char **cause)
 	props.comments = r->survey->basis;
 	workbook_set_properties(x.wb, &props);
 	for (i = 0; i < r->ntables; i++) {
-		if (report_xlsx_sheet(&x, &r->tables[i], cause) != 0) {
+		if (report_xlsx_sheet(&x, &r->tables[i], cause) != 0 ||
+		    (r->tables[i].section == REPORT_SECTION_OVERVIEW && r->ntrend > 0 &&
+		    (i + 1 == r->ntables || r->tables[i + 1].section != REPORT_SECTION_OVERVIEW) &&
+		    report_xlsx_trend(&x, cause) != 0)) {
 			free(title);
 			workbook_close(x.wb);
 			goto out;

@@ -29,6 +29,8 @@ SIPAS_DEB_PACKAGES=(
 	# reports (issue 8): PDF via cairo + fontconfig with DejaVu, XLSX via
 	# libxlsxwriter; the report test reads them back with poppler-utils, unzip
 	libcairo2-dev libfontconfig-dev libxlsxwriter-dev fonts-dejavu-core poppler-utils unzip
+	# the fuzzers (issue 10; tests/fuzz/run.sh): clang with libFuzzer and the sanitizers
+	clang libclang-rt-14-dev
 )
 # ---------------------------------------------------------------------------
 

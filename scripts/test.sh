@@ -8,7 +8,8 @@
 # (failing tests print their logs), then make distcheck (a plain build from the
 # release tarball, its own make check included). Ends with one line
 # "N passed, N failed": the TAP results of make check (XFAIL counts as passed,
-# FAIL, ERROR and XPASS as failed) plus one for distcheck. Exit status 0 only
+# FAIL, ERROR and XPASS as failed) plus one for the fuzz run (tests/fuzz/run.sh,
+# SIPAS_FUZZ_SECONDS per target, default 20) and one for distcheck. Exit status 0 only
 # if nothing failed. Environment: JOBS (make -j, default 2).
 set -uo pipefail
 
@@ -70,6 +71,15 @@ if [ -f "$build/test-suite.log" ]; then
 	fi
 else
 	echo "make check produced no test-suite.log (exit $check_rc): counted as a failure"
+	failed=$((failed + 1))
+fi
+
+step "fuzzing (tests/fuzz/run.sh, ${SIPAS_FUZZ_SECONDS:-20} s per target)"
+if timeout 600 bash "$root/tests/fuzz/run.sh" "${SIPAS_FUZZ_SECONDS:-20}"; then
+	echo "fuzzing: passed"
+	passed=$((passed + 1))
+else
+	echo "fuzzing: FAILED"
 	failed=$((failed + 1))
 fi
 

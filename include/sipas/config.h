@@ -56,6 +56,19 @@ struct config {
 	long report_check;	/* seconds between checks for closed periods */
 	char *report_today;	/* YYYY-MM-DD taken as today (tests); "" = the clock */
 	long report_min_n;	/* respondents a child unit needs to be ranked */
+	long report_trend;	/* periods in a report's trend, its own included */
+	/* the leadership dashboard (daemon/dashboard.c, session.c) */
+	long session_lifetime;	    /* seconds a login stays valid */
+	long session_cookie_secure; /* 1: Secure cookie */
+	long dashboard_min_n;	    /* respondents a child unit needs to be ranked */
+	/* limits and /metrics (daemon/limits.c, metrics.c; docs/operations.md) */
+	char *metrics_token;   /* Bearer token of GET /metrics; "" = open */
+	long max_connections;  /* open client connections; 0 = no limit */
+	long request_timeout;  /* seconds to send one whole request */
+	double rate_ip;	       /* requests per second per address; 0 = off */
+	long rate_ip_burst;
+	double rate_token;     /* requests per second per bearer token; 0 = off */
+	long rate_token_burst;
 };
 
 /* Values of sms_limit_period. */

@@ -46,26 +46,42 @@ void report_day_today(char *day);
 
 struct report_run;
 
-/* Start the two analyses (period and previous period) of unit; survey borrowed. */
-struct report_run *report_run_create(const struct survey *, double level, const char *unit);
-void report_run_free(struct report_run *);
+/* Periods in the trend by default, and at most (sipasctl --trend, report_trend). */
+#define REPORT_TREND_DEFAULT 6
+#define REPORT_TREND_MAX 60
+
 /*
- * Fold one stored row of the period (previous = 0) or of the previous period:
- * child is the direct child of the report's unit whose subtree holds the row's
- * unit, or NULL/"" for a row of the unit itself; answers the stored JSON
- * object. -1 if the answers cannot be read (the row is skipped).
+ * Start the analyses of unit for the period from..to, its previous period
+ * and the periods before them: ntrend periods of equal length ending with
+ * from..to (at least the two), stepped as report_period_previous steps. The
+ * period and the previous one keep an analysis keyed by child unit; an older
+ * period one analysis keyed by unit alone (the trend needs only its overall
+ * index). survey borrowed; from/to valid days (report_day_valid), to >= from.
  */
-int report_run_add(struct report_run *, int previous, const char *child, double weight,
+struct report_run *report_run_create(const struct survey *, double level, const char *unit,
+    const char *from, const char *to, int ntrend);
+void report_run_free(struct report_run *);
+/* The first day of the oldest period: fetch rows from it to the period's end. */
+const char *report_run_start(const struct report_run *);
+/*
+ * Fold one stored row given on day (YYYY-MM-DD, Vietnam time) into its
+ * period: child is the direct child of the report's unit whose subtree holds
+ * the row's unit, or NULL/"" for a row of the unit itself; answers the stored
+ * JSON object. A row outside every period is ignored (0). -1 if the answers
+ * cannot be read (the row is skipped).
+ */
+int report_run_add(struct report_run *, const char *day, const char *child, double weight,
     const char *stratum, const char *psu, const char *answers, size_t len);
 /* Rows folded and rows skipped (unreadable answers). */
 long report_run_rows(const struct report_run *, long *skipped);
-/* The child codes seen in either period, sorted (array owned by the caller, codes borrowed). */
+/* The child codes seen in the period or the previous one, sorted (array owned by the caller, codes borrowed). */
 const char **report_run_children(const struct report_run *, size_t *n);
 /*
  * Merge the children into the unit in both periods, compute, and build the
  * report. p->unit must be the run's unit; p->from/to/prev_from/prev_to the
- * periods. The two periods become the trend's points when p has none. NULL
- * and *cause on failure.
+ * periods. When p has no trend, the run's periods become its points, oldest
+ * first: from the oldest period with data to the period, a period without
+ * data inside that span a gap (NAN estimate). NULL and *cause on failure.
  */
 struct report *report_run_finish(struct report_run *, const struct report_params *, char **cause);
 

@@ -108,6 +108,8 @@ void ingest_free(struct ingest *);
 void ingest_handle(struct request *);
 /* 1 when nothing is queued or committing. */
 int ingest_idle(const struct ingest *);
+/* Responses waiting for a batch (metrics.c). */
+long ingest_queued(const struct ingest *);
 /* The database went away: queued responses get 503. */
 void ingest_fail_queued(struct ingest *, const char *why);
 /* Try to start a batch. */
@@ -125,5 +127,18 @@ void ingest_submit(struct request *, const char *body, size_t len,
 
 /* indices.c: GET /api/v1/indices. */
 void indices_handle(struct request *);
+/*
+ * indices.c, for other presenters (dashboard.c): the result of a survey for
+ * unit's subtree (and each direct child with children) over from..to (NULL:
+ * open). done gets the result (the callee's to free) or NULL, sqlstate and
+ * message when the read failed. The caller checks sipasd_read_ready first.
+ */
+struct result;
+struct survey;
+typedef void (*indices_result_cb)(struct result *, const char *sqlstate,
+    const char *message, void *arg);
+void indices_compute(struct sipasd *, unsigned long reqid, const struct survey *,
+    const char *unit, const char *from, const char *to, int children,
+    double confidence, indices_result_cb done, void *arg);
 
 #endif

@@ -93,6 +93,7 @@ struct store_fetch_row {
 	const char *stratum; /* NULL: none */
 	const char *psu;
 	const char *answers; /* JSON object text */
+	const char *day;     /* the Vietnam day it was submitted, YYYY-MM-DD */
 };
 typedef void (*store_fetch_cb)(const struct store_fetch_row *, void *arg);
 /*

@@ -60,6 +60,45 @@ read -r n bad <"$tmp/cmp"
 tap $([ "$n" -gt 20 ] && [ "$bad" = 0 ]; echo $?) \
 	"the parent by analysis_merge equals the pooled analysis ($n indices, $bad off)"
 
+# --- trend: Q4 2025 with --trend 4 gives Q1..Q4, each the pooled quarter ---
+"$SIPASCTL" --db "$DSN" report --survey sipas-2017 --unit P01 --from 2025-10-01 \
+	--to 2025-12-31 --trend 4 --format csv -o "$tmp/q4.csv" 2>"$tmp/report.err"
+is $? 0 "report of Q4 2025 with --trend 4 exits 0"
+is "$(awk -F, '$1 == "P01" && $2 == "trend" { printf "%s ", $3 }' "$tmp/q4.csv")" \
+	"Q1/2025 Q2/2025 Q3/2025 Q4/2025 " "CSV: four trend points Q1/2025..Q4/2025, oldest first"
+bad=0
+for q in 1 2 3 4; do
+	# The quarter's rows by the month of submitted_at (all +07:00 in the fixture).
+	awk -F, -v q=$q 'NR == 1 || int((substr($3, 7, 2) - 1) / 3) + 1 == q' "$tmp/pooled.csv" \
+		>"$tmp/pooled-q$q.csv"
+	"$SIPASCTL" analyze --survey sipas-2017 --input "$tmp/pooled-q$q.csv" --format csv \
+		>"$tmp/pooled-q$q.out" 2>/dev/null
+	awk -F, -v q="Q$q/2025" '{ gsub(/"/, "") }
+		NR == FNR { if ($1 == "P01" && $2 == "overall") { v = $4; lo = $5; hi = $6; n = $7 }; next }
+		$1 == "P01" && $2 == "trend" && $3 == q {
+			seen = 1
+			if (v == "" || $4 - v > 1e-9 || v - $4 > 1e-9 || $5 - lo > 1e-9 || lo - $5 > 1e-9 ||
+			    $6 - hi > 1e-9 || hi - $6 > 1e-9 || $7 != n) {
+				print "trend " q ": " $4 " " $5 " " $6 " n " $7 ", analyze " v " " lo " " hi " n " n > "/dev/stderr"
+				exit 1
+			}
+		}
+		END { exit !seen }' "$tmp/pooled-q$q.out" "$tmp/q4.csv" || bad=$((bad + 1))
+done
+is "$bad" 0 "each trend point equals sipasctl analyze of that quarter's pooled rows (1e-9, n)"
+is "$(awk -F, '$1 == "P01" && $2 == "overall" { print $7 }' "$tmp/q4.csv")" \
+	"$(awk -F, '{ gsub(/"/, "") } $1 == "P01" && $2 == "overall" { print $7 }' "$tmp/pooled-q4.out")" \
+	"the Q4 report's own overall n is Q4's"
+"$SIPASCTL" --db "$DSN" report --survey sipas-2017 --unit P01 --from 2025-10-01 \
+	--to 2025-12-31 --trend 4 --format xlsx -o "$tmp/q4.xlsx" 2>"$tmp/report.err"
+is $? 0 "the same as XLSX exits 0"
+tap $(unzip -p "$tmp/q4.xlsx" xl/workbook.xml 2>/dev/null | grep -q 'name="Xu hướng"' &&
+	unzip -p "$tmp/q4.xlsx" xl/sharedStrings.xml 2>/dev/null | grep -q 'Q1/2025'; echo $?) \
+	"XLSX has a Xu hướng sheet naming Q1/2025"
+"$SIPASCTL" --db "$DSN" report --survey sipas-2017 --unit P01 --from 2025-10-01 \
+	--to 2025-12-31 --trend 0 --format csv -o "$tmp/x.csv" 2>/dev/null
+is $? 2 "--trend 0: exit 2"
+
 # --- PDF ---
 report pdf "$tmp/r.pdf"
 is $? 0 "report --format pdf exits 0"
@@ -140,6 +179,13 @@ is "$(get "$COLLECTOR" "/api/v1/reports?$Q&format=csv")" 403 "role collector: 40
 is "$(get "" "/api/v1/reports?$Q&format=csv")" 401 "no token: 401"
 is "$(get "$VIEWER" "/api/v1/reports?$Q")" 400 "no format: 400"
 is "$(get "$VIEWER" "/api/v1/reports?$Q&format=docx")" 422 "unknown format: 422"
+is "$(get "$VIEWER" "/api/v1/reports?$Q&format=csv&trend=61")" 422 "trend=61: 422"
+QQ="survey=sipas-2017&unit=P01&from=2025-10-01&to=2025-12-31"
+is "$(get "$VIEWER" "/api/v1/reports?$QQ&format=csv&trend=4")" 200 "GET /api/v1/reports Q4 trend=4: 200"
+cmp -s "$tmp/body" "$tmp/q4.csv"
+tap $? "the endpoint's Q4 CSV with its trend has the same bytes as sipasctl report --trend 4"
+is "$(get "$VIEWER" "/api/v1/reports?$Q&format=html&lang=en")" 200 "GET /api/v1/reports html: 200"
+tap $(grep -q "Huyện Năm" "$tmp/body"; echo $?) "sipasd lists the child U005 that has no responses"
 is "$(get "$VIEWER" "/api/v1/reports?survey=sipas-2017&unit=P01&from=2025-02-30&to=2025-12-31&format=csv")" 422 \
 	"bad date: 422"
 

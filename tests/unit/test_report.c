@@ -565,12 +565,13 @@ check_sheet_estimates(const struct report *r, struct sheet *sh, enum report_sect
  * has, the analysis result for the others. Returns mismatches; *rows counted.
  */
 static int
-check_csv(const char *path, const struct survey *s, json_t *exp, const struct result *res, size_t *rows)
+check_csv(const char *path, const struct survey *s, json_t *exp, const struct result *res,
+    const struct report *r, size_t *rows, size_t *trows)
 {
 	char *text = util_file_read(path, NULL, NULL), *line, *save = NULL, *f[8], *p;
 	int bad = 0, k;
 
-	*rows = 0;
+	*rows = *trows = 0;
 	if (text == NULL)
 		return 1;
 	line = strtok_r(text, "\n", &save);
@@ -597,9 +598,25 @@ check_csv(const char *path, const struct survey *s, json_t *exp, const struct re
 			bad++;
 			continue;
 		}
-		(*rows)++;
 		for (k = 0; k < 3; k++)
 			got[k] = *f[3 + k] != '\0' ? strtod(f[3 + k], NULL) : NAN;
+		/* A trend row: the report's point of that label, in order. */
+		if (strcmp(f[1], "trend") == 0) {
+			if (*trows >= r->ntrend || strcmp(r->trend[*trows].label, f[2]) != 0 ||
+			    strcmp(f[0], r->unit) != 0) {
+				tap_diag("CSV trend row %s %s: not the report's point %zu", f[0], f[2], *trows);
+				bad++;
+				continue;
+			}
+			e = &r->trend[(*trows)++].estimate;
+			if (!tap_close(got[0], e->value, TOL) || !tap_close(got[1], e->ci_low, TOL) ||
+			    !tap_close(got[2], e->ci_high, TOL) || atol(f[6]) != e->n) {
+				tap_diag("CSV trend %s: %.12g, expected %.12g", f[2], got[0], e->value);
+				bad++;
+			}
+			continue;
+		}
+		(*rows)++;
 		if ((x = exp != NULL ? expected_find(exp, f[0], f[2]) : NULL) != NULL) {
 			want[0] = expected_number(x, "value");
 			want[1] = expected_number(x, "ci_low");
@@ -756,7 +773,7 @@ test_parent(void)
 	struct change ch;
 	struct xlsx x;
 	char *cause = NULL, *path, *text, buf[32];
-	size_t i, n, rows;
+	size_t i, n, rows, trows;
 	int bad, ok, checked, sorted, flags;
 
 	tap_ok(load_csv(s, a, "fixtures/sipas2017-simple.csv", "P") == 0 &&
@@ -852,9 +869,11 @@ test_parent(void)
 
 	/* CSV: every figure against R (U001-U004) or the analysis (P, U005). */
 	path = out_path("parent.csv");
-	bad = check_csv(path, s, exp, cur, &rows);
+	bad = check_csv(path, s, exp, cur, r, &rows, &trows);
 	tap_ok(bad == 0 && rows == 6 * (size_t)(s->ngroups + s->nitems),
 	    "CSV: %zu rows (P, U001-U005), every figure equals the reference to 1e-6", rows);
+	tap_ok(bad == 0 && trows == r->ntrend, "CSV: %zu trend rows, the report's points in order",
+	    trows);
 	free(path);
 
 	/* XLSX. */
@@ -863,10 +882,10 @@ test_parent(void)
 		struct sheet *sh;
 		int col;
 
-		ok = x.nsheets == 9;
+		ok = x.nsheets == 10 && xlsx_sheet(&x, "Xu hướng") != NULL;
 		for (i = 0; i < REPORT_SECTION_COUNT; i++)
 			ok &= xlsx_sheet(&x, report_section_title(r, (enum report_section)i)) != NULL;
-		tap_ok(ok, "XLSX: 9 sheets named as the sections (Tổng quan ... Phương pháp)");
+		tap_ok(ok, "XLSX: 9 sheets named as the sections (Tổng quan ... Phương pháp) and Xu hướng");
 		sh = xlsx_sheet(&x, "Xếp hạng");
 		checked = 0;
 		bad = sh == NULL || check_sheet_estimates(r, sh, REPORT_SECTION_RANKING, 1, NULL, exp, NULL, &checked);
@@ -977,7 +996,7 @@ test_single(void)
 	struct report *r;
 	struct xlsx x;
 	char *cause = NULL, *path, *text, buf[32];
-	size_t rows;
+	size_t rows, trows;
 	int bad, checked;
 
 	tap_ok(load_csv(s, a, "fixtures/sipas2023-weighted.csv", NULL) == 0, "sipas2023-weighted read");
@@ -1000,7 +1019,7 @@ test_single(void)
 	    "no children, no previous period, no change");
 	tap_ok(write_all(r, "single") == 4, "xlsx, pdf, csv, html written");
 	path = out_path("single.csv");
-	bad = check_csv(path, s, exp, cur, &rows);
+	bad = check_csv(path, s, exp, cur, r, &rows, &trows);
 	tap_ok(bad == 0 && rows == (size_t)(s->ngroups + s->nitems), "CSV: %zu rows equal R's to 1e-6", rows);
 	free(path);
 	path = out_path("single.xlsx");
