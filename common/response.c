@@ -86,8 +86,8 @@ response_quote(const char *s, size_t len)
 /* --- time --- */
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t
-time_days_from_civil(int64_t y, int m, int d)
+int64_t
+time_day_number(int64_t y, int m, int d)
 {
 	int64_t era, yoe, doy, doe;
 
@@ -100,8 +100,8 @@ time_days_from_civil(int64_t y, int m, int d)
 }
 
 /* The date of a day number since 1970-01-01 (inverse of the above). */
-static void
-time_civil_from_days(int64_t z, int64_t *yp, int *mp, int *dp)
+void
+time_day_civil(int64_t z, int64_t *yp, int *mp, int *dp)
 {
 	int64_t era, doe, yoe, y, doy, mp0;
 
@@ -212,7 +212,7 @@ time_parse_iso8601(const char *text, int64_t *utc, int *tz_minutes, char **cause
 		xasprintf(cause, "no such time of day: %02d:%02d:%02d", h, mi, sec);
 		goto fail;
 	}
-	*utc = time_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	*utc = time_day_number(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
 	    (int64_t)tz * 60;
 	*tz_minutes = tz;
 	free(copy);
@@ -243,7 +243,7 @@ time_format_iso8601(int64_t utc, int tz_minutes, char *buf)
 		secs += 86400;
 		days--;
 	}
-	time_civil_from_days(days, &y, &m, &d);
+	time_day_civil(days, &y, &m, &d);
 	off = tz_minutes < 0 ? -tz_minutes : tz_minutes;
 	if (tz_minutes == 0)
 		strcpy(zone, "Z");

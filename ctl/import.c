@@ -30,6 +30,7 @@
 #include "db.h"
 #include "sipas/csvin.h"
 #include "sipas/response.h"
+#include "sipas/sql_insert.h"
 #include "sipas/strmap.h"
 #include "sipas/survey.h"
 #include "sipas/token.h"
@@ -45,19 +46,7 @@
 #define CTL_IMPORT_PROGRESS 100000
 
 /* The insert of daemon/store.c: says inserted, duplicate or conflict. */
-static const char ctl_import_sql[] =
-    "WITH ins AS ("
-    " INSERT INTO responses (survey, unit, source_id, submitted_at, channel,"
-    "  weight, stratum, psu, answers, respondent, content_hash)"
-    " VALUES ($1, $2, $3, to_timestamp($4::double precision), $5,"
-    "  $6::double precision, $7, $8, $9::jsonb, $10::jsonb, $11)"
-    " ON CONFLICT (survey, source_id) DO NOTHING RETURNING id)"
-    " SELECT 'inserted', id FROM ins"
-    " UNION ALL"
-    " SELECT CASE WHEN r.content_hash = $11 THEN 'duplicate' ELSE 'conflict'"
-    "  END, r.id FROM responses r"
-    " WHERE $3::text IS NOT NULL AND r.survey = $1 AND r.source_id = $3"
-    "  AND NOT EXISTS (SELECT 1 FROM ins)";
+static const char ctl_import_sql[] = SQL_RESPONSE_INSERT;
 
 /* One good row ready to insert; every string owned. */
 struct ctl_import_row {

@@ -15,6 +15,7 @@
 #include <libpq-fe.h>
 
 #include "sipas/db.h"
+#include "sipas/sql_insert.h"
 #include "sipas/store.h"
 #include "sipas/util.h"
 
@@ -250,19 +251,7 @@ store_token_find(struct db *db, const char *hash, store_token_cb cb, void *arg)
  * what happened. A row inserted earlier in the same transaction is visible to
  * the later statement, so two copies in one batch are told apart too.
  */
-static const char store_insert_sql[] =
-    "WITH ins AS ("
-    " INSERT INTO responses (survey, unit, source_id, submitted_at, channel,"
-    "  weight, stratum, psu, answers, respondent, content_hash)"
-    " VALUES ($1, $2, $3, to_timestamp($4::double precision), $5,"
-    "  $6::double precision, $7, $8, $9::jsonb, $10::jsonb, $11)"
-    " ON CONFLICT (survey, source_id) DO NOTHING RETURNING id)"
-    " SELECT 'inserted', id FROM ins"
-    " UNION ALL"
-    " SELECT CASE WHEN r.content_hash = $11 THEN 'duplicate' ELSE 'conflict'"
-    "  END, r.id FROM responses r"
-    " WHERE $3::text IS NOT NULL AND r.survey = $1 AND r.source_id = $3"
-    "  AND NOT EXISTS (SELECT 1 FROM ins)";
+static const char store_insert_sql[] = SQL_RESPONSE_INSERT;
 
 struct store_batch_ctx {
 	struct store_row **rows;

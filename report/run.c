@@ -21,6 +21,7 @@
 
 #include "sipas/analysis.h"
 #include "sipas/report_run.h"
+#include "sipas/response.h"
 #include "sipas/strmap.h"
 #include "sipas/survey.h"
 #include "sipas/util.h"
@@ -41,35 +42,21 @@ struct report_run {
 
 /* --- days --- */
 
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+/* The day number of a date (common/response.c's arithmetic). */
 static long
 report_day_number(int y, int m, int d)
 {
-	long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
+	return (long)time_day_number(y, m, d);
 }
 
 /* The civil date of a day number. */
 static void
 report_day_civil(long z, int *y, int *m, int *d)
 {
-	long era, doe, yoe, doy, mp;
+	int64_t yy;
 
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
+	time_day_civil(z, &yy, m, d);
+	*y = (int)yy;
 }
 
 /* Days in a month. */

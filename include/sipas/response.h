@@ -48,6 +48,10 @@ const char *channel_name(enum channel);
 /* Channel by name (case-insensitive); -1 if unknown. */
 int channel_parse(const char *);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
+int64_t time_day_number(int64_t y, int m, int d);
+void time_day_civil(int64_t days, int64_t *y, int *m, int *d);
+
 /*
  * ISO 8601: a date alone (midnight), or a date-time (T or a space between)
  * with optional seconds and fraction (truncated), then Z, +HH:MM, +HHMM, +HH
