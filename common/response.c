@@ -11,12 +11,16 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "sipas/response.h"
+#include "sipas/strmap.h"
 #include "sipas/util.h"
 
 /* How much of a bad value a message quotes. */
@@ -434,4 +438,138 @@ response_respondent_add(struct response *r, const char *key, const char *value)
 	r->resp_keys[r->nresp] = xstrdup(key);
 	r->resp_values[r->nresp] = xstrdup(value);
 	r->nresp++;
+}
+
+/* Item code -> index + 1. */
+struct strmap *
+response_item_index(const struct survey *s)
+{
+	struct strmap *m = strmap_create();
+	int i;
+
+	for (i = 0; i < s->nitems; i++)
+		strmap_put(m, s->items[i].code, (void *)(intptr_t)(i + 1));
+	return m;
+}
+
+/* Store value v for item code (ignored when unknown or off the scale). */
+static void
+response_answer_set(const struct survey *s, const struct strmap *index, const char *code,
+    int v, int *answers)
+{
+	intptr_t idx = (intptr_t)strmap_get(index, code);
+
+	if (idx > 0 && scale_has(s->items[idx - 1].scale, v))
+		answers[idx - 1] = v;
+}
+
+/* The slow, general path: any JSON. */
+static int
+response_answers_json(const struct survey *s, const struct strmap *index, const char *text,
+    size_t len, int *answers)
+{
+	json_t *obj, *v;
+	json_error_t jerr;
+	const char *key;
+	double d;
+
+	if ((obj = json_loadb(text, len, 0, &jerr)) == NULL || !json_is_object(obj)) {
+		json_decref(obj);
+		return -1;
+	}
+	json_object_foreach(obj, key, v) {
+		d = json_is_real(v) ? json_real_value(v) : NAN;
+		if (json_is_integer(v))
+			response_answer_set(s, index, key, (int)json_integer_value(v), answers);
+		else if (json_is_real(v) && d == floor(d) && fabs(d) < 1e6)
+			response_answer_set(s, index, key, (int)d, answers);
+		else if (json_is_string(v) && json_string_length(v) > 0)
+			response_answer_set(s, index, key, atoi(json_string_value(v)), answers);
+	}
+	json_decref(obj);
+	return 0;
+}
+
+/*
+ * Decode a flat object of short keys and integer, numeric-string or null
+ * values (what the stores write) without building a JSON tree: a million rows
+ * are read per report. Anything else (escapes, reals, nesting) goes to
+ * jansson, so the result is the same either way.
+ */
+int
+response_answers_decode(const struct survey *s, const struct strmap *index, const char *text,
+    size_t len, int *answers)
+{
+	const char *p = text, *end = text + len, *k;
+	char key[64];
+	size_t klen;
+	int i, v, neg, digits, quoted;
+
+	for (i = 0; i < s->nitems; i++)
+		answers[i] = ANSWER_NONE;
+#define SKIP_WS() while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++
+	SKIP_WS();
+	if (p == end || *p++ != '{')
+		goto slow;
+	SKIP_WS();
+	if (p < end && *p == '}')
+		return 0;
+	for (;;) {
+		SKIP_WS();
+		if (p == end || *p++ != '"')
+			goto slow;
+		for (k = p; p < end && *p != '"' && *p != '\\'; p++)
+			;
+		if (p == end || *p == '\\' || (klen = (size_t)(p - k)) >= sizeof key)
+			goto slow;
+		memcpy(key, k, klen);
+		key[klen] = '\0';
+		p++;
+		SKIP_WS();
+		if (p == end || *p++ != ':')
+			goto slow;
+		SKIP_WS();
+		if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
+			p += 4;
+		} else {
+			quoted = p < end && *p == '"';
+			if (quoted)
+				p++;
+			neg = p < end && *p == '-';
+			if (neg)
+				p++;
+			for (v = 0, digits = 0; p < end && *p >= '0' && *p <= '9' && digits < 7; p++, digits++)
+				v = v * 10 + (*p - '0');
+			if (quoted && digits == 0 && p < end && *p == '"') {
+				p++; /* "": no answer */
+			} else {
+				if (digits == 0 || digits == 7)
+					goto slow;
+				if (quoted) {
+					if (p == end || *p++ != '"')
+						goto slow;
+				} else if (p < end && (*p == '.' || *p == 'e' || *p == 'E'))
+					goto slow;
+				response_answer_set(s, index, key, neg ? -v : v, answers);
+			}
+		}
+		SKIP_WS();
+		if (p == end)
+			goto slow;
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		if (*p++ != '}')
+			goto slow;
+		SKIP_WS();
+		if (p != end)
+			goto slow;
+		return 0;
+	}
+#undef SKIP_WS
+slow:
+	for (i = 0; i < s->nitems; i++)
+		answers[i] = ANSWER_NONE;
+	return response_answers_json(s, index, text, len, answers);
 }

@@ -28,8 +28,10 @@
 #include "sipas/config.h"
 #include "sipas/db.h"
 #include "sipas/log.h"
+#include "sipas/response.h"
 #include "sipas/sipasd.h"
 #include "sipas/store.h"
+#include "sipas/strmap.h"
 #include "sipas/survey.h"
 #include "sipas/util.h"
 
@@ -42,6 +44,7 @@ struct indices_ctx {
 	int children;
 	int level; /* a level was asked */
 	int *answers;
+	struct strmap *index; /* item code -> index + 1 */
 	long rows;
 	long bad_rows;
 	indices_result_cb done; /* indices_compute: hand the result over */
@@ -74,41 +77,6 @@ indices_date_valid(const char *s)
 	return 1;
 }
 
-/* Parse one stored answers object into ctx->answers; 0 or -1. */
-static int
-indices_answers(struct indices_ctx *ctx, const char *text)
-{
-	const struct survey *s = ctx->survey;
-	json_t *obj, *v;
-	json_error_t jerr;
-	const char *key;
-	int i, idx, val;
-	double d;
-
-	for (i = 0; i < s->nitems; i++)
-		ctx->answers[i] = ANSWER_NONE;
-	if ((obj = json_loads(text, 0, &jerr)) == NULL)
-		return -1;
-	json_object_foreach(obj, key, v) {
-		if ((idx = survey_item_find(s, key)) < 0)
-			continue;
-		d = json_is_real(v) ? json_real_value(v) : NAN;
-		if (json_is_integer(v))
-			val = (int)json_integer_value(v);
-		else if (json_is_real(v) && d == floor(d) && fabs(d) < 1e6)
-			val = (int)d;
-		else if (json_is_string(v) && json_string_length(v) > 0)
-			val = atoi(json_string_value(v));
-		else
-			continue;
-		/* Stored answers were validated; re-check cheaply anyway. */
-		if (scale_has(s->items[idx].scale, val))
-			ctx->answers[idx] = val;
-	}
-	json_decref(obj);
-	return 0;
-}
-
 /* One stored response: fold it into every unit it counts for. */
 static void
 indices_row(const struct store_fetch_row *row, void *arg)
@@ -117,7 +85,8 @@ indices_row(const struct store_fetch_row *row, void *arg)
 	struct analysis_row ar;
 
 	ctx->rows++;
-	if (indices_answers(ctx, row->answers) != 0) {
+	if (response_answers_decode(ctx->survey, ctx->index, row->answers,
+	    strlen(row->answers), ctx->answers) != 0) {
 		ctx->bad_rows++;
 		return;
 	}
@@ -142,6 +111,7 @@ indices_ctx_free(struct indices_ctx *ctx)
 	analysis_free(ctx->a);
 	cache_unref(ctx->cache);
 	free(ctx->answers);
+	strmap_free(ctx->index);
 	free(ctx->unit);
 	free(ctx);
 }
@@ -208,6 +178,7 @@ indices_compute(struct sipasd *sd, unsigned long reqid, const struct survey *s,
 	ctx->unit = xstrdup(unit);
 	ctx->children = children;
 	ctx->answers = xcalloc((size_t)s->nitems + 1, sizeof *ctx->answers);
+	ctx->index = response_item_index(s);
 	ctx->a = analysis_create(s, confidence);
 	ctx->done = done;
 	ctx->done_arg = arg;
@@ -313,6 +284,7 @@ indices_handle(struct request *r)
 	ctx->children = children != NULL && strcmp(children, "1") == 0;
 	ctx->level = level != NULL;
 	ctx->answers = xcalloc((size_t)s->nitems + 1, sizeof *ctx->answers);
+	ctx->index = response_item_index(s);
 	ctx->a = analysis_create(s, confidence);
 	store_responses_fetch(sd->rdb, s->code, unit, from, to, level,
 	    indices_row, indices_done, ctx);

@@ -178,140 +178,6 @@ report_day_today(char *day)
 
 /* --- answers --- */
 
-/* Item code -> index + 1. */
-struct strmap *
-report_run_item_index(const struct survey *s)
-{
-	struct strmap *m = strmap_create();
-	int i;
-
-	for (i = 0; i < s->nitems; i++)
-		strmap_put(m, s->items[i].code, (void *)(intptr_t)(i + 1));
-	return m;
-}
-
-/* Store value v for item code (ignored when unknown or off the scale). */
-static void
-report_run_answer_set(const struct survey *s, const struct strmap *index, const char *code,
-    int v, int *answers)
-{
-	intptr_t idx = (intptr_t)strmap_get(index, code);
-
-	if (idx > 0 && scale_has(s->items[idx - 1].scale, v))
-		answers[idx - 1] = v;
-}
-
-/* The slow, general path: any JSON. */
-static int
-report_run_answers_json(const struct survey *s, const struct strmap *index, const char *text,
-    size_t len, int *answers)
-{
-	json_t *obj, *v;
-	json_error_t jerr;
-	const char *key;
-	double d;
-
-	if ((obj = json_loadb(text, len, 0, &jerr)) == NULL || !json_is_object(obj)) {
-		json_decref(obj);
-		return -1;
-	}
-	json_object_foreach(obj, key, v) {
-		d = json_is_real(v) ? json_real_value(v) : NAN;
-		if (json_is_integer(v))
-			report_run_answer_set(s, index, key, (int)json_integer_value(v), answers);
-		else if (json_is_real(v) && d == floor(d) && fabs(d) < 1e6)
-			report_run_answer_set(s, index, key, (int)d, answers);
-		else if (json_is_string(v) && json_string_length(v) > 0)
-			report_run_answer_set(s, index, key, atoi(json_string_value(v)), answers);
-	}
-	json_decref(obj);
-	return 0;
-}
-
-/*
- * Decode a flat object of short keys and integer, numeric-string or null
- * values (what the stores write) without building a JSON tree: a million rows
- * are read per report. Anything else (escapes, reals, nesting) goes to
- * jansson, so the result is the same either way.
- */
-int
-report_run_answers_decode(const struct survey *s, const struct strmap *index, const char *text,
-    size_t len, int *answers)
-{
-	const char *p = text, *end = text + len, *k;
-	char key[64];
-	size_t klen;
-	int i, v, neg, digits, quoted;
-
-	for (i = 0; i < s->nitems; i++)
-		answers[i] = ANSWER_NONE;
-#define SKIP_WS() while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++
-	SKIP_WS();
-	if (p == end || *p++ != '{')
-		goto slow;
-	SKIP_WS();
-	if (p < end && *p == '}')
-		return 0;
-	for (;;) {
-		SKIP_WS();
-		if (p == end || *p++ != '"')
-			goto slow;
-		for (k = p; p < end && *p != '"' && *p != '\\'; p++)
-			;
-		if (p == end || *p == '\\' || (klen = (size_t)(p - k)) >= sizeof key)
-			goto slow;
-		memcpy(key, k, klen);
-		key[klen] = '\0';
-		p++;
-		SKIP_WS();
-		if (p == end || *p++ != ':')
-			goto slow;
-		SKIP_WS();
-		if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
-			p += 4;
-		} else {
-			quoted = p < end && *p == '"';
-			if (quoted)
-				p++;
-			neg = p < end && *p == '-';
-			if (neg)
-				p++;
-			for (v = 0, digits = 0; p < end && *p >= '0' && *p <= '9' && digits < 7; p++, digits++)
-				v = v * 10 + (*p - '0');
-			if (quoted && digits == 0 && p < end && *p == '"') {
-				p++; /* "": no answer */
-			} else {
-				if (digits == 0 || digits == 7)
-					goto slow;
-				if (quoted) {
-					if (p == end || *p++ != '"')
-						goto slow;
-				} else if (p < end && (*p == '.' || *p == 'e' || *p == 'E'))
-					goto slow;
-				report_run_answer_set(s, index, key, neg ? -v : v, answers);
-			}
-		}
-		SKIP_WS();
-		if (p == end)
-			goto slow;
-		if (*p == ',') {
-			p++;
-			continue;
-		}
-		if (*p++ != '}')
-			goto slow;
-		SKIP_WS();
-		if (p != end)
-			goto slow;
-		return 0;
-	}
-#undef SKIP_WS
-slow:
-	for (i = 0; i < s->nitems; i++)
-		answers[i] = ANSWER_NONE;
-	return report_run_answers_json(s, index, text, len, answers);
-}
-
 /* --- the run --- */
 
 /* Start a run: the periods, newest first, and their analyses. */
@@ -344,7 +210,7 @@ report_run_create(const struct survey *s, double level, const char *unit, const 
 		rr->a[i] = analysis_create(s, level);
 	rr->kids[0] = strmap_create();
 	rr->kids[1] = strmap_create();
-	rr->index = report_run_item_index(s);
+	rr->index = response_item_index(s);
 	rr->answers = xcalloc((size_t)s->nitems + 1, sizeof *rr->answers);
 	return rr;
 }
@@ -403,7 +269,7 @@ report_run_add(struct report_run *rr, const char *day, const char *child, double
 
 	if (p < 0)
 		return 0;
-	if (report_run_answers_decode(rr->survey, rr->index, answers, len, rr->answers) != 0) {
+	if (response_answers_decode(rr->survey, rr->index, answers, len, rr->answers) != 0) {
 		rr->skipped++;
 		return -1;
 	}

@@ -86,16 +86,6 @@ const char **report_run_children(const struct report_run *, size_t *n);
 struct report *report_run_finish(struct report_run *, const struct report_params *, char **cause);
 
 /*
- * Decode a stored answers object into answers[survey->nitems] (ANSWER_NONE
- * for no answer; off-scale values and unknown codes are ignored). index maps
- * item codes to index + 1 (report_run_item_index). 0 or -1.
- */
-struct strmap;
-struct strmap *report_run_item_index(const struct survey *);
-int report_run_answers_decode(const struct survey *, const struct strmap *index,
-    const char *text, size_t len, int *answers);
-
-/*
  * A report schedule of sipasd's config (report_monthly, report_quarterly,
  * report_yearly): "survey=CODE units=CODE,CODE formats=pdf,xlsx dir=PATH",
  * words in any order. "" is no schedule.

@@ -67,6 +67,16 @@ int response_answer_parse(const struct item *, const char *text, int *v, char **
 int response_weight_parse(const char *text, double *w, char **cause);
 
 /* A new empty response for survey: every answer ANSWER_NONE, weight 1. */
+/*
+ * Decode a stored answers object into answers[survey->nitems] (ANSWER_NONE
+ * for no answer; off-scale values and unknown codes are ignored). index maps
+ * item codes to index + 1 (response_item_index). 0 or -1.
+ */
+struct strmap;
+struct strmap *response_item_index(const struct survey *);
+int response_answers_decode(const struct survey *, const struct strmap *index,
+    const char *text, size_t len, int *answers);
+
 struct response *response_create(const struct survey *);
 /* Free a response and everything it owns; NULL-safe. */
 void response_free(struct response *);
