@@ -233,6 +233,15 @@ http_route_label(const char *path)
 	return "unmatched";
 }
 
+/* A query parameter of a parsed query, or NULL when absent or empty. */
+const char *
+http_query_get(struct evkeyvalq *q, const char *name)
+{
+	const char *v = evhttp_find_header(q, name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
 /* The name of a method, for logs. */
 static const char *
 http_method_name(enum evhttp_cmd_type m)

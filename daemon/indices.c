@@ -187,15 +187,6 @@ indices_compute(struct sipasd *sd, unsigned long reqid, const struct survey *s,
 	    indices_row, indices_done, ctx);
 }
 
-/* A query parameter, or NULL. */
-static const char *
-indices_param(struct evkeyvalq *q, const char *name)
-{
-	const char *v = evhttp_find_header(q, name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
 /* GET /api/v1/indices, after authentication. */
 void
 indices_handle(struct request *r)
@@ -219,13 +210,13 @@ indices_handle(struct request *r)
 		http_reply_unavailable(r, "the database is not available");
 		return;
 	}
-	survey = indices_param(&q, "survey");
-	unit = indices_param(&q, "unit");
-	from = indices_param(&q, "from");
-	to = indices_param(&q, "to");
-	children = indices_param(&q, "children");
-	level = indices_param(&q, "level");
-	conf = indices_param(&q, "confidence");
+	survey = http_query_get(&q, "survey");
+	unit = http_query_get(&q, "unit");
+	from = http_query_get(&q, "from");
+	to = http_query_get(&q, "to");
+	children = http_query_get(&q, "children");
+	level = http_query_get(&q, "level");
+	conf = http_query_get(&q, "confidence");
 	if (survey == NULL || unit == NULL) {
 		http_reply_error(r, 400, "missing_parameter", survey == NULL ?
 		    "survey" : "unit", "survey and unit are required");

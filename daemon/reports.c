@@ -318,15 +318,6 @@ reports_job_start(struct reports_job *job, const struct survey *s, double level)
 
 /* --- on demand --- */
 
-/* A query parameter, or NULL. */
-static const char *
-reports_param(struct evkeyvalq *q, const char *name)
-{
-	const char *v = evhttp_find_header(q, name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
 /* GET /api/v1/reports, after authentication. */
 void
 reports_handle(struct request *r)
@@ -348,14 +339,14 @@ reports_handle(struct request *r)
 		http_reply_unavailable(r, "the database is not available");
 		goto out;
 	}
-	survey = reports_param(&q, "survey");
-	unit = reports_param(&q, "unit");
-	from = reports_param(&q, "from");
-	to = reports_param(&q, "to");
-	format = reports_param(&q, "format");
-	lang = reports_param(&q, "lang");
-	min_n = reports_param(&q, "min_n");
-	trend = reports_param(&q, "trend");
+	survey = http_query_get(&q, "survey");
+	unit = http_query_get(&q, "unit");
+	from = http_query_get(&q, "from");
+	to = http_query_get(&q, "to");
+	format = http_query_get(&q, "format");
+	lang = http_query_get(&q, "lang");
+	min_n = http_query_get(&q, "min_n");
+	trend = http_query_get(&q, "trend");
 	if (survey == NULL || unit == NULL || from == NULL || to == NULL || format == NULL) {
 		http_reply_error(r, 400, "missing_parameter", survey == NULL ? "survey" :
 		    unit == NULL ? "unit" : from == NULL ? "from" : to == NULL ? "to" : "format",
@@ -515,8 +506,8 @@ reports_list_handle(struct request *r)
 	}
 	memset(&ctx, 0, sizeof ctx);
 	ctx.r = r;
-	ctx.survey = reports_param(&q, "survey");
-	ctx.unit = reports_param(&q, "unit");
+	ctx.survey = http_query_get(&q, "survey");
+	ctx.unit = http_query_get(&q, "unit");
 	ctx.arr = json_array();
 	reports_list_each(r->sd->config, reports_list_one, &ctx);
 	http_reply_json(r, 200, json_pack("{s:o}", "reports", ctx.arr));

@@ -462,15 +462,6 @@ upload_pump(struct upload *u)
 		upload_finish(u);
 }
 
-/* A query parameter, or NULL. */
-static const char *
-upload_query_get(struct evkeyvalq *q, const char *name)
-{
-	const char *v = evhttp_find_header(q, name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
-}
-
 /* POST /api/v1/uploads?survey=CODE, after authentication. */
 void
 upload_handle(struct request *r)
@@ -489,7 +480,7 @@ upload_handle(struct request *r)
 		    "the query string is malformed");
 		return;
 	}
-	code = upload_query_get(&q, "survey");
+	code = http_query_get(&q, "survey");
 	if (code == NULL) {
 		evhttp_clear_headers(&q);
 		http_reply_error(r, 400, "missing", "survey",

@@ -81,6 +81,9 @@ void http_reply_error(struct request *, int status, const char *code,
 /* 503 with Retry-After. */
 void http_reply_unavailable(struct request *, const char *why);
 /* Start listening on config listen (or --listen); -1 and *cause. */
+/* A query parameter of a parsed query, or NULL when absent or empty. */
+struct evkeyvalq;
+const char *http_query_get(struct evkeyvalq *, const char *name);
 int http_start(struct sipasd *, char **cause);
 /* Stop accepting new connections (drain). */
 void http_stop_accepting(struct sipasd *);
