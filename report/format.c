@@ -156,3 +156,35 @@ report_write(const struct report *r, const char *format, const char *path, char 
 	xasprintf(cause, "unknown report format '%s' (xlsx, pdf, csv, html)", format);
 	return -1;
 }
+
+/*
+ * The value axis of a trend chart: the points and their intervals, widened to
+ * multiples of 5 with room for the labels, at least 10 points tall, within
+ * [0, 100]. -1 when no point has a value.
+ */
+int
+report_trend_range(const struct report *r, double *lop, double *hip)
+{
+	double lo = 100, hi = 0;
+	size_t i;
+
+	for (i = 0; i < r->ntrend; i++) {
+		const struct estimate *e = &r->trend[i].estimate;
+
+		if (isfinite(e->value)) {
+			lo = fmin(lo, isfinite(e->ci_low) ? e->ci_low : e->value);
+			hi = fmax(hi, isfinite(e->ci_high) ? e->ci_high : e->value);
+		}
+	}
+	if (lo > hi)
+		return -1;
+	lo = fmax(0, floor((lo - 2) / 5) * 5);
+	hi = fmin(100, ceil((hi + 4) / 5) * 5); /* room for the labels */
+	if (hi - lo < 10) {
+		hi = fmin(100, lo + 10);
+		lo = hi - 10;
+	}
+	*lop = lo;
+	*hip = hi;
+	return 0;
+}

@@ -234,26 +234,12 @@ static void
 report_html_trend_chart(FILE *f, const struct report *r)
 {
 	const double W = 720, H = 240, X0 = 50, X1 = 700, Y0 = 20, Y1 = 200;
-	double lo = 100, hi = 0, step, x, y;
+	double lo, hi, step, x, y;
 	size_t i;
 	int tick;
 
-	for (i = 0; i < r->ntrend; i++) {
-		const struct estimate *e = &r->trend[i].estimate;
-
-		if (isfinite(e->value)) {
-			lo = fmin(lo, isfinite(e->ci_low) ? e->ci_low : e->value);
-			hi = fmax(hi, isfinite(e->ci_high) ? e->ci_high : e->value);
-		}
-	}
-	if (lo > hi)
+	if (report_trend_range(r, &lo, &hi) != 0)
 		return;
-	lo = fmax(0, floor((lo - 2) / 5) * 5);
-	hi = fmin(100, ceil((hi + 4) / 5) * 5); /* room for the labels */
-	if (hi - lo < 10) {
-		hi = fmin(100, lo + 10);
-		lo = hi - 10;
-	}
 	step = (X1 - X0) / (double)r->ntrend;
 #define TY(v) (Y1 - (Y1 - Y0) * ((v) - lo) / (hi - lo))
 	fprintf(f, "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\">\n<title>", W, H, W, H);

@@ -614,27 +614,13 @@ report_pdf_trend_chart(struct pdf *p)
 {
 	const struct report *r = p->r;
 	const double h = 112;
-	double lo = 100, hi = 0, x0 = PDF_LEFT + 28, x1 = PDF_RIGHT, y0, y1, step, x, y;
+	double lo, hi, x0 = PDF_LEFT + 28, x1 = PDF_RIGHT, y0, y1, step, x, y;
 	char buf[32], *label;
 	size_t i;
 	int tick, started = 0, every;
 
-	for (i = 0; i < r->ntrend; i++) {
-		const struct estimate *e = &r->trend[i].estimate;
-
-		if (isfinite(e->value)) {
-			lo = fmin(lo, isfinite(e->ci_low) ? e->ci_low : e->value);
-			hi = fmax(hi, isfinite(e->ci_high) ? e->ci_high : e->value);
-		}
-	}
-	if (lo > hi)
+	if (report_trend_range(r, &lo, &hi) != 0)
 		return;
-	lo = fmax(0, floor((lo - 2) / 5) * 5);
-	hi = fmin(100, ceil((hi + 4) / 5) * 5); /* room for the labels */
-	if (hi - lo < 10) {
-		hi = fmin(100, lo + 10);
-		lo = hi - 10;
-	}
 	report_pdf_need(p, h + 26);
 	y0 = p->y + 6;
 	y1 = y0 + h;

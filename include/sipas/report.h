@@ -196,6 +196,8 @@ int report_write(const struct report *, const char *format, const char *path, ch
  * At exit, after the last PDF: free the font caches cairo and fontconfig keep
  * for the whole process, which leak checkers would otherwise report.
  */
+/* The value axis [lo, hi] of the trend chart; -1 when no point has a value. */
+int report_trend_range(const struct report *, double *lo, double *hi);
 void report_fonts_free(void);
 
 /* --- display formatting, shared by the renderers --- */
