@@ -17,6 +17,8 @@ SIPAS_DEB_PACKAGES=(
 	libevent-dev libpq-dev libjansson-dev libgsl-dev libcsv-dev libssl-dev
 	# integration tests: a real PostgreSQL (initdb, pg_ctl), HTTP and JSON checks
 	postgresql curl jq
+	# free-port and listening checks in the integration tests (ss)
+	iproute2
 	# the statistical reference: tests/tools/oracle.R, gen_responses.R
 	r-base-core r-cran-survey r-cran-jsonlite
 	# bench/analyze.sh: GNU time for the maximum resident set size

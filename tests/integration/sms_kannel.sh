@@ -44,12 +44,31 @@ sed -e "s|@DIR@|$K|g" -e "s|@ADMIN_PORT@|$base|" -e "s|@SMSBOX_PORT@|$((base + 1
 	"$SIPAS_TEST_DATA/kannel/kannel.conf.in" >"$K/kannel.conf"
 "$BEARERBOX" "$K/kannel.conf" >"$K/bearerbox.out" 2>&1 &
 KPIDS+=($!)
-sleep 1
-"$SMSBOX" "$K/kannel.conf" >"$K/smsbox.out" 2>&1 &
-KPIDS+=($!)
-for i in $(seq 1 50); do
-	grep -q 'Connected to bearerbox' "$K/smsbox.log" 2>/dev/null && break
+# smsbox panics if bearerbox is not yet listening on its smsbox port (a slow,
+# loaded CI machine): wait for the port rather than a fixed second.
+for i in $(seq 1 150); do
+	ss -ltn 2>/dev/null | grep -qE ":$((base + 1))\b" && break
 	sleep 0.2
+done
+ss -ltn 2>/dev/null | grep -qE ":$((base + 1))\b" || { cat "$K"/*.log "$K/bearerbox.out" >&2; bail "bearerbox did not listen on its smsbox port"; }
+# Should smsbox still give up (it panics when its first connect fails), start
+# it again: up to three tries.
+for try in 1 2 3; do
+	"$SMSBOX" "$K/kannel.conf" >"$K/smsbox.out" 2>&1 &
+	spid=$!
+	for i in $(seq 1 100); do
+		grep -q 'Connected to bearerbox' "$K/smsbox.log" 2>/dev/null && break
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.2
+	done
+	if kill -0 "$spid" 2>/dev/null; then
+		KPIDS+=("$spid")
+		break
+	fi
+	wait "$spid" 2>/dev/null
+	echo "# smsbox exited (try $try); starting it again" >&2
+	mv "$K/smsbox.log" "$K/smsbox.try$try" 2>/dev/null
+	sleep 1
 done
 grep -q 'Connected to bearerbox' "$K/smsbox.log" 2>/dev/null || { cat "$K"/*.log >&2; bail "smsbox did not connect to bearerbox"; }
 
