@@ -16,6 +16,17 @@ tap $? "sipasctl init again is safe"
 latest=$(ls "$top_srcdir"/sql/[0-9]*.sql | sed 's|.*/0*\([0-9]*\)_.*|\1|' | sort -n | tail -n 1)
 is "$(sql 'SELECT max(version) FROM schema_version')" "$latest" "schema version $latest (the newest migration) recorded"
 is "$(sql "SELECT count(*) FROM surveys WHERE builtin")" 3 "three built-in surveys loaded"
+# The audit log is append-only (sql/0003_audit.sql).
+na=$(sql 'SELECT count(*) FROM audit_log')
+[ "$na" -gt 0 ]
+tap $? "init recorded itself in the audit log ($na rows)"
+for stmt in "UPDATE audit_log SET actor = 'x'" "DELETE FROM audit_log" "TRUNCATE audit_log"; do
+	"$PSQL" -X -q -tA -d "$DSN" -c "$stmt" >"$tmp/audit.out" 2>&1
+	r=$?
+	grep -q 'append-only' "$tmp/audit.out"
+	is "$r:$?" "1:0" "audit_log refuses: $stmt"
+done
+is "$(sql 'SELECT count(*) FROM audit_log')" "$na" "and keeps every row"
 units_setup
 tap $? "unit import"
 units_setup
