@@ -112,7 +112,7 @@ accum_unit_free(const struct survey *s, struct unit_acc *u)
 }
 
 /* The index of stratum name in u, created on first sight. */
-static int
+int
 accum_stratum_get(const struct survey *s, struct unit_acc *u, const char *name)
 {
 	struct stratum_acc *st;
@@ -413,7 +413,7 @@ accum_add_accs(acc_t *to, const acc_t *from, size_t n)
 }
 
 /* Merge from's weight table into to's; past the cap, to overflows. */
-static void
+void
 accum_weights_merge(const struct survey *s, struct weights_acc *to, const struct weights_acc *from)
 {
 	size_t ni = 2 * (size_t)s->nitems;

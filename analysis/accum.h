@@ -102,5 +102,11 @@ void accum_unit_free(const struct survey *, struct unit_acc *);
 void accum_stratum_fold(const struct survey *, struct stratum_acc *, const int *nz, int nnz, const double *val);
 void accum_unit_merge(const struct survey *, struct unit_acc *to, const struct unit_acc *from);
 void accum_unit_add(const struct survey *, struct unit_acc *, const struct analysis_row *);
+int accum_stratum_get(const struct survey *, struct unit_acc *, const char *name);
+void accum_weights_merge(const struct survey *, struct weights_acc *to, const struct weights_acc *from);
+
+/* indices.c: an analysis's units, for state.c. */
+const struct unit_acc *analysis_unit_acc(const struct analysis *, const char *unit);
+struct unit_acc *analysis_unit_acc_get(struct analysis *, const char *unit);
 
 #endif

@@ -85,6 +85,53 @@ analysis_add(struct analysis *a, const char *unit, const struct analysis_row *r)
 	accum_unit_add(a->s, u, r);
 }
 
+const struct survey *
+analysis_survey(const struct analysis *a)
+{
+	return a->s;
+}
+
+/* Unit's accumulator, or NULL. */
+const struct unit_acc *
+analysis_unit_acc(const struct analysis *a, const char *unit)
+{
+	return strmap_get(a->units, unit);
+}
+
+/* Unit's accumulator, created if new. */
+struct unit_acc *
+analysis_unit_acc_get(struct analysis *a, const char *unit)
+{
+	struct unit_acc *u = strmap_get(a->units, unit);
+
+	if (u == NULL) {
+		u = accum_unit_create(a->s, unit);
+		strmap_put(a->units, unit, u);
+	}
+	return u;
+}
+
+/* Rows added to unit (directly or through merges). */
+long
+analysis_unit_rows(const struct analysis *a, const char *unit)
+{
+	const struct unit_acc *u = strmap_get(a->units, unit);
+
+	return u != NULL ? u->rows : 0;
+}
+
+/* Call fn with every unit's code. */
+void
+analysis_each_unit(const struct analysis *a, void (*fn)(const char *, void *), void *arg)
+{
+	size_t pos = 0;
+	const char *key;
+	void *v;
+
+	while (strmap_next(a->units, &pos, &key, &v))
+		fn(key, arg);
+}
+
 /* Fold unit from's statistics into unit into (created if new), as if its rows had been added. */
 void
 analysis_merge(struct analysis *a, const char *into, const struct analysis *src, const char *from)

@@ -2,7 +2,8 @@
 # bench/dashboard.sh: page load of GET /dashboard for a province with 100
 # child units and N stored responses (default 1,000,000, sipas-2023, spread
 # over the 8 quarters 2023-Q2 .. 2025-Q1). A measurement, not a test: prints
-# the time of each load (curl time_total) and of GET /api/v1/indices.
+# the time of each load (curl time_total) and of GET /api/v1/indices, after
+# the responses were folded into the aggregates (sipasctl aggregate, timed).
 #
 #	top_builddir=BUILD bench/dashboard.sh [N] [RUNS]
 set -u
@@ -32,6 +33,10 @@ ANALYZE responses;
 EOSQL
 t1=$(date +%s.%N)
 echo "# loaded $(sql 'SELECT count(*) FROM responses') responses in $(echo "$t1 - $t0" | bc) s"
+t0=$(date +%s.%N)
+"$SIPASCTL" --db "$DSN" aggregate >"$tmp/agg.out" 2>/dev/null || bail "sipasctl aggregate"
+t1=$(date +%s.%N)
+echo "# sipasctl aggregate: $(cat "$tmp/agg.out") in $(echo "$t1 - $t0" | bc) s; $(sql 'SELECT count(*) FROM agg_states') states, $(sql "SELECT pg_size_pretty(sum(pg_column_size(state))) FROM agg_states")"
 VIEWER=$(token viewer P)
 sipasd_start "report_today = 2025-04-10" "http_timeout = 600"
 C=$tmp/cookies

@@ -573,3 +573,26 @@ slow:
 		answers[i] = ANSWER_NONE;
 	return response_answers_json(s, index, text, len, answers);
 }
+
+/* 1 if s is a date YYYY-MM-DD that exists (1900 or later). */
+int
+response_date_valid(const char *s)
+{
+	int64_t y, yy;
+	int m, d, mm, dd, i;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (i = 0; i < 10; i++) {
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	}
+	y = atoi(s);
+	m = atoi(s + 5);
+	d = atoi(s + 8);
+	if (y < 1900 || m < 1 || m > 12 || d < 1 || d > 31)
+		return 0;
+	/* A day that does not exist comes back as another one. */
+	time_day_civil(time_day_number(y, m, d), &yy, &mm, &dd);
+	return yy == y && mm == m && dd == d;
+}

@@ -24,16 +24,19 @@
 
 #include "ctl.h"
 #include "db.h"
+#include "sipas/csvout.h"
+#include "sipas/response.h"
 #include "sipas/strmap.h"
 #include "sipas/survey.h"
 #include "sipas/token.h"
+#include "sipas/sql_export.h"
 #include "sipas/util.h"
 
 /* Rows fetched per round trip by export. */
 #define CTL_DB_FETCH 1000
 
 /* Connect or print why not; NULL on failure. */
-static PGconn *
+PGconn *
 ctl_db_connect(const char *dsn)
 {
 	PGconn *conn;
@@ -66,7 +69,7 @@ ctl_db_exec(PGconn *conn, const char *sql, int n, const char *const *params)
 }
 
 /* Run a statement whose result is not needed; 0 or -1 (printed). */
-static int
+int
 ctl_db_do(PGconn *conn, const char *sql, int n, const char *const *params)
 {
 	PGresult *res;
@@ -178,7 +181,7 @@ out:
 }
 
 /* Append a row to the audit log. */
-static int
+int
 ctl_db_audit(PGconn *conn, const char *action, const char *detail)
 {
 	const char *params[2] = { action, detail };
@@ -694,78 +697,12 @@ ctl_db_token(PGconn *conn, int argc, char **argv)
 	return 2;
 }
 
-/* Write one CSV field (RFC 4180), quoting when needed. */
-static void
-ctl_db_csv_field(FILE *f, const char *s, int first)
-{
-	const char *p;
-
-	if (!first)
-		fputc(',', f);
-	if (s == NULL || *s == '\0')
-		return;
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '"')
-			fputc('"', f);
-		fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
-/* A JSON scalar as CSV text into buf ("" for null). */
-static const char *
-ctl_db_json_text(json_t *v, char *buf, size_t len)
-{
-	if (v == NULL || json_is_null(v))
-		return "";
-	if (json_is_string(v))
-		return json_string_value(v);
-	if (json_is_integer(v)) {
-		snprintf(buf, len, "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
-		return buf;
-	}
-	if (json_is_real(v)) {
-		snprintf(buf, len, "%.15g", json_real_value(v));
-		return buf;
-	}
-	if (json_is_true(v))
-		return "true";
-	if (json_is_false(v))
-		return "false";
-	return "";
-}
-
-/* A weight as the shortest of %.15g and %.17g that reads back exactly (lossless export). */
-static void
-ctl_db_weight_format(double w, char *buf, size_t len)
-{
-	snprintf(buf, len, "%.15g", w);
-	if (strtod(buf, NULL) != w)
-		snprintf(buf, len, "%.17g", w);
-}
-
-/* Format Unix seconds as ISO 8601 in Vietnam time (+07:00). */
-static void
-ctl_db_time_format(int64_t t, char *buf, size_t len)
-{
-	time_t local = (time_t)(t + 7 * 3600);
-	struct tm tm;
-
-	gmtime_r(&local, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%S+07:00", &tm);
-}
-
 /*
- * sipasctl export --survey CODE [--unit CODE] [--from DATE] [--to DATE]:
- * stream the responses CSV (interfaces.md section 3) through a cursor, so
- * memory does not grow with the number of rows. Dates are days in Vietnam
- * time, both inclusive.
+ * sipasctl export --survey CODE [--unit CODE] [--from DATE] [--to DATE]
+ * [--channel CHANNEL]: stream the responses CSV (interfaces.md section 3)
+ * through a cursor, so memory does not grow with the number of rows. Dates
+ * are days in Vietnam time, both inclusive. The rows are written by
+ * common/csvout.c, as GET /api/v1/export writes them.
  */
 static int
 ctl_db_export(PGconn *conn, int argc, char **argv)
@@ -775,18 +712,20 @@ ctl_db_export(PGconn *conn, int argc, char **argv)
 		{ "unit", required_argument, NULL, 'u' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
+		{ "channel", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *params[4] = { NULL, NULL, NULL, NULL };
+	const char *params[5] = { NULL, NULL, NULL, NULL, NULL };
 	struct survey *s = NULL;
-	char **rkeys = NULL, *cause = NULL, tbuf[40], nbuf[64];
+	struct csvout o;
+	struct csvout_response row;
+	char **rkeys = NULL, *cause = NULL;
 	PGresult *res = NULL;
-	json_t *answers, *resp;
-	json_error_t jerr;
 	int c, i, j, nrkeys = 0, r = 1, nrows;
 	long exported = 0;
 	FILE *out = stdout;
 
+	csvout_init(&o, "\r\n");
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -802,12 +741,22 @@ ctl_db_export(PGconn *conn, int argc, char **argv)
 		case 't':
 			params[3] = optarg;
 			break;
+		case 'c':
+			params[4] = optarg;
+			break;
 		default:
 			goto usage;
 		}
 	}
 	if (optind != argc || params[0] == NULL)
 		goto usage;
+	if (params[4] != NULL && channel_parse(params[4]) < 0) {
+		fprintf(stderr, "sipasctl: unknown channel '%s' (paper, web, "
+		    "sms, kiosk)\n", params[4]);
+		return 2;
+	}
+	if (params[4] != NULL)
+		params[4] = channel_name((enum channel)channel_parse(params[4]));
 	if (ctl_db_do(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 	    0, NULL) != 0)
 		return 1;
@@ -829,21 +778,14 @@ ctl_db_export(PGconn *conn, int argc, char **argv)
 	PQclear(res);
 	res = NULL;
 
-	/* The selection, shared by the demographics query and the cursor. */
-#define CTL_DB_EXPORT_WHERE \
-	" FROM responses r WHERE r.survey = $1" \
-	" AND ($2::text IS NULL OR r.unit IN (WITH RECURSIVE sub (code) AS (" \
-	"  SELECT code FROM units WHERE code = $2" \
-	"  UNION SELECT u.code FROM units u JOIN sub ON u.parent = sub.code)" \
-	"  SELECT code FROM sub))" \
-	" AND ($3::date IS NULL OR r.submitted_at >=" \
-	"  ($3::date::text || ' 00:00:00+07')::timestamptz)" \
-	" AND ($4::date IS NULL OR r.submitted_at <" \
-	"  (($4::date + 1)::text || ' 00:00:00+07')::timestamptz)"
+	/*
+	 * The selection, shared by the demographics query and the cursor
+	 * (daemon/store.c has the same for GET /api/v1/export).
+	 */
 
 	res = ctl_db_exec(conn, "SELECT DISTINCT k FROM (SELECT "
-	    "jsonb_object_keys(r.respondent) AS k" CTL_DB_EXPORT_WHERE
-	    " AND jsonb_typeof(r.respondent) = 'object') x ORDER BY k", 4,
+	    "jsonb_object_keys(r.respondent) AS k" SQL_EXPORT_WHERE
+	    " AND jsonb_typeof(r.respondent) = 'object') x ORDER BY k", 5,
 	    params);
 	if (res == NULL)
 		goto out;
@@ -856,19 +798,13 @@ ctl_db_export(PGconn *conn, int argc, char **argv)
 	if (ctl_db_do(conn, "DECLARE export NO SCROLL CURSOR FOR SELECT "
 	    "r.source_id, r.unit, extract(epoch FROM r.submitted_at)::bigint, "
 	    "r.channel, r.weight, r.stratum, r.psu, r.answers::text, "
-	    "r.respondent::text" CTL_DB_EXPORT_WHERE " ORDER BY r.id", 4,
+	    "r.respondent::text" SQL_EXPORT_WHERE " ORDER BY r.id", 5,
 	    params) != 0)
 		goto out;
-#undef CTL_DB_EXPORT_WHERE
 
-	fputs("id,unit,submitted_at,channel,weight,stratum,psu", out);
-	for (i = 0; i < s->nitems; i++)
-		ctl_db_csv_field(out, s->items[i].code, 0);
-	for (i = 0; i < nrkeys; i++) {
-		fputs(",respondent.", out);
-		fputs(rkeys[i], out);
-	}
-	fputs("\r\n", out);
+	csvout_responses_header(&o, s, rkeys, (size_t)nrkeys);
+	if (csvout_write(&o, out) != 0)
+		goto write_error;
 	for (;;) {
 		res = ctl_db_exec(conn, "FETCH 1000 FROM export", 0, NULL);
 		if (res == NULL)
@@ -877,49 +813,40 @@ ctl_db_export(PGconn *conn, int argc, char **argv)
 			break;
 		exported += nrows;
 		for (j = 0; j < nrows; j++) {
-			ctl_db_csv_field(out, PQgetisnull(res, j, 0) ? NULL :
-			    PQgetvalue(res, j, 0), 1);
-			ctl_db_csv_field(out, PQgetvalue(res, j, 1), 0);
-			ctl_db_time_format(strtoll(PQgetvalue(res, j, 2), NULL,
-			    10), tbuf, sizeof tbuf);
-			ctl_db_csv_field(out, tbuf, 0);
-			ctl_db_csv_field(out, PQgetvalue(res, j, 3), 0);
-			ctl_db_weight_format(strtod(PQgetvalue(res, j, 4),
-			    NULL), nbuf, sizeof nbuf);
-			ctl_db_csv_field(out, nbuf, 0);
-			ctl_db_csv_field(out, PQgetvalue(res, j, 5), 0);
-			ctl_db_csv_field(out, PQgetvalue(res, j, 6), 0);
-			answers = json_loads(PQgetvalue(res, j, 7), 0, &jerr);
-			for (i = 0; i < s->nitems; i++)
-				ctl_db_csv_field(out, ctl_db_json_text(
-				    json_object_get(answers, s->items[i].code),
-				    nbuf, sizeof nbuf), 0);
-			json_decref(answers);
-			resp = PQgetisnull(res, j, 8) ? NULL :
-			    json_loads(PQgetvalue(res, j, 8), 0, &jerr);
-			for (i = 0; i < nrkeys; i++)
-				ctl_db_csv_field(out, ctl_db_json_text(
-				    json_object_get(resp, rkeys[i]), nbuf,
-				    sizeof nbuf), 0);
-			json_decref(resp);
-			fputs("\r\n", out);
+			row.id = PQgetisnull(res, j, 0) ? NULL :
+			    PQgetvalue(res, j, 0);
+			row.unit = PQgetvalue(res, j, 1);
+			row.submitted_at = strtoll(PQgetvalue(res, j, 2), NULL,
+			    10);
+			row.channel = PQgetvalue(res, j, 3);
+			row.weight = strtod(PQgetvalue(res, j, 4), NULL);
+			row.stratum = PQgetvalue(res, j, 5);
+			row.psu = PQgetvalue(res, j, 6);
+			row.answers = PQgetvalue(res, j, 7);
+			row.respondent = PQgetisnull(res, j, 8) ? NULL :
+			    PQgetvalue(res, j, 8);
+			csvout_responses_row(&o, s, rkeys, (size_t)nrkeys, &row);
+			if (csvout_write(&o, out) != 0)
+				goto write_error;
 		}
 		PQclear(res);
 		res = NULL;
 	}
-	if (fflush(out) != 0 || ferror(out)) {
-		fprintf(stderr, "sipasctl: write error: %s\n", strerror(errno));
-		goto out;
-	}
+	if (fflush(out) != 0 || ferror(out))
+		goto write_error;
 	r = 0;
+	goto out;
+write_error:
+	fprintf(stderr, "sipasctl: write error: %s\n", strerror(errno));
 out:
 	if (res != NULL)
 		PQclear(res);
 	ctl_db_do(conn, "ROLLBACK", 0, NULL);
 	if (r == 0) {
-		json_t *detail = json_pack("{s:s,s:s?,s:s?,s:s?,s:I}", "survey",
-		    params[0], "unit", params[1], "from", params[2], "to",
-		    params[3], "rows", (json_int_t)exported);
+		json_t *detail = json_pack("{s:s,s:s?,s:s?,s:s?,s:s?,s:I}",
+		    "survey", params[0], "unit", params[1], "from", params[2],
+		    "to", params[3], "channel", params[4], "rows",
+		    (json_int_t)exported);
 		char *text = json_dumps(detail, JSON_COMPACT);
 
 		ctl_db_audit(conn, "export", text);
@@ -930,11 +857,12 @@ out:
 		free(rkeys[i]);
 	free(rkeys);
 	free(cause);
+	csvout_free(&o);
 	survey_free(s);
 	return r;
 usage:
 	fprintf(stderr, "usage: sipasctl export --survey CODE [--unit CODE] "
-	    "[--from DATE] [--to DATE]\n");
+	    "[--from DATE] [--to DATE] [--channel CHANNEL]\n");
 	return 2;
 }
 

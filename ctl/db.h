@@ -7,6 +7,15 @@
 #define SIPAS_CTL_DB_H
 
 struct ctl;
+struct pg_conn;
+
+/* Shared by the verbs that talk to PostgreSQL (ctl/db.c). */
+/* Connect (UTF8) or print why not; NULL on failure. */
+struct pg_conn *ctl_db_connect(const char *dsn);
+/* Run a statement whose result is not needed; 0 or -1 (printed). */
+int ctl_db_do(struct pg_conn *, const char *sql, int n, const char *const *params);
+/* Append an audit_log row by actor sipasctl; 0 or -1 (printed). */
+int ctl_db_audit(struct pg_conn *, const char *action, const char *detail);
 
 int ctl_init_run(struct ctl *, int argc, char **argv);
 int ctl_unit_run(struct ctl *, int argc, char **argv);

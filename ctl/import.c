@@ -569,14 +569,8 @@ ctl_import_run(struct ctl *ctl, int argc, char **argv)
 	PGconn *conn;
 	int r;
 
-	conn = PQconnectdb(ctl->db != NULL ? ctl->db : "");
-	if (PQstatus(conn) != CONNECTION_OK) {
-		fprintf(stderr, "sipasctl: cannot connect to the database: %s",
-		    PQerrorMessage(conn));
-		PQfinish(conn);
+	if ((conn = ctl_db_connect(ctl->db)) == NULL)
 		return CTL_EXIT_FAIL;
-	}
-	PQsetClientEncoding(conn, "UTF8");
 	r = ctl_import(conn, argc, argv);
 	PQfinish(conn);
 	return r;

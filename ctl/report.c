@@ -329,14 +329,8 @@ ctl_report_run(struct ctl *ctl, int argc, char **argv)
 		    "[--level 0.95] [--trend N]\n");
 		return CTL_EXIT_USAGE;
 	}
-	conn = PQconnectdb(ctl->db != NULL ? ctl->db : "");
-	if (PQstatus(conn) != CONNECTION_OK) {
-		fprintf(stderr, "sipasctl: cannot connect to the database: %s",
-		    PQerrorMessage(conn));
-		PQfinish(conn);
+	if ((conn = ctl_db_connect(ctl->db)) == NULL)
 		return CTL_EXIT_FAIL;
-	}
-	PQsetClientEncoding(conn, "UTF8");
 	st = ctl_report_make(conn, &o);
 	PQfinish(conn);
 	if (strcmp(o.format, "pdf") == 0)

@@ -62,6 +62,13 @@ static const struct config_key config_keys[] = {
 	{ "batch_delay_ms", CONFIG_INT, CONFIG_OFF(batch_delay_ms), "0", 0,
 	    1000, 1, 0,
 	    "wait this long for more responses before a commit (0: none)" },
+	{ "aggregate_interval_ms", CONFIG_INT,
+	    CONFIG_OFF(aggregate_interval_ms), "1000", 0, 3600000, 1, 0,
+	    "fold new responses into the aggregates this often (0: never; "
+	    "sipasctl aggregate does it)" },
+	{ "aggregate_batch", CONFIG_INT, CONFIG_OFF(aggregate_batch), "20000",
+	    100, 10000000, 1, 0,
+	    "most pending responses folded in one transaction" },
 	{ "reconnect_min_ms", CONFIG_INT, CONFIG_OFF(reconnect_min_ms), "200",
 	    10, 60000, 1, 0, "first delay before reconnecting to PostgreSQL" },
 	{ "reconnect_max_ms", CONFIG_INT, CONFIG_OFF(reconnect_max_ms), "5000",
@@ -161,6 +168,12 @@ static const struct config_key config_keys[] = {
 	    1, 0, "requests per second per bearer token; beyond it 429 (0: no limit)" },
 	{ "rate_token_burst", CONFIG_INT, CONFIG_OFF(rate_token_burst), "200", 1,
 	    1000000, 1, 0, "requests a bearer token may send at once" },
+	/* The spool (daemon/spool.c; docs/daemon.md). */
+	{ "spool_dir", CONFIG_STRING, CONFIG_OFF(spool_dir), "", 0, 0, 0, 0,
+	    "directory of responses accepted while PostgreSQL is away (202, "
+	    "replayed later); empty: off (503)" },
+	{ "spool_max_mb", CONFIG_INT, CONFIG_OFF(spool_max_mb), "256", 1,
+	    1048576, 1, 0, "most MiB of spool files; beyond it 503" },
 };
 
 #define CONFIG_NKEYS (sizeof config_keys / sizeof config_keys[0])

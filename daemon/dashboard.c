@@ -1,13 +1,15 @@
 /*
  * dashboard.c: GET /dashboard, the leadership page (docs/dashboard.md).
  *
- * For one survey, unit and period: the unit's overall index with its interval
- * and n, each aspect and element, the change from the previous period of
- * equal length with its significance (methodology section 5), the ranking of
- * the child units flagged against the parent (a table and an SVG bar chart
- * with interval whiskers), the trend per quarter with an interval band, and
- * each item's distribution and improvement priority. Everything is rendered
- * on the server: tables plus inline SVG, no script, no external asset.
+ * For one survey, unit, period and channel (or all channels): the unit's
+ * overall index with its interval and n, each aspect and element, the change
+ * from the previous period of equal length with its significance
+ * (methodology section 5), the ranking of the child units flagged against
+ * the parent (a table and an SVG bar chart with interval whiskers; every
+ * child of the catalog is listed, also one without responses), the trend per
+ * quarter with an interval band, and each item's distribution and
+ * improvement priority. Everything is rendered on the server: tables plus
+ * inline SVG, no script, no external asset.
  *
  * The numbers come from indices_compute, the code behind GET /api/v1/indices,
  * run one after another on the read connection: the period with its
@@ -33,6 +35,7 @@
 #include "sipas/html.h"
 #include "sipas/log.h"
 #include "sipas/report_run.h"
+#include "sipas/response.h"
 #include "sipas/survey.h"
 #include "sipas/token.h"
 #include "sipas/util.h"
@@ -48,6 +51,7 @@ struct dash {
 	struct cache *cache; /* held until the reply */
 	const struct survey *s;
 	const char *lang; /* "vi" or "en" */
+	const char *channel; /* channel_name(): only that channel; NULL: all */
 	char *unit;
 	char from[REPORT_DAY_LEN], to[REPORT_DAY_LEN];
 	char pfrom[REPORT_DAY_LEN], pto[REPORT_DAY_LEN];
@@ -126,7 +130,24 @@ dash_overall(const struct dash *d, const struct unit_result *ur)
 	return ur != NULL ? &ur->groups[d->s->overall->index] : NULL;
 }
 
-/* A link to the dashboard with the page's survey, period and language. */
+/* A channel's name for display. */
+static const char *
+dash_channel_label(const struct dash *d, const char *channel)
+{
+	if (channel == NULL)
+		return DTR(d, "Tất cả các kênh", "All channels");
+	if (strcmp(channel, "paper") == 0)
+		return DTR(d, "Phiếu giấy", "Paper");
+	if (strcmp(channel, "web") == 0)
+		return DTR(d, "Trực tuyến (web)", "Web");
+	if (strcmp(channel, "sms") == 0)
+		return DTR(d, "Tin nhắn (SMS)", "SMS");
+	if (strcmp(channel, "kiosk") == 0)
+		return DTR(d, "Ki-ốt", "Kiosk");
+	return channel;
+}
+
+/* A link to the dashboard with the page's survey, period, channel and language. */
 static void
 dash_href(struct evbuffer *b, const struct dash *d, const char *unit,
     const char *lang)
@@ -135,6 +156,8 @@ dash_href(struct evbuffer *b, const struct dash *d, const char *unit,
 
 	html_raw(b, "/dashboard?survey=%s&amp;unit=%s&amp;from=%s&amp;to=%s", es,
 	    eu, d->from, d->to);
+	if (d->channel != NULL)
+		html_raw(b, "&amp;channel=%s", d->channel);
 	if (strcmp(lang, "en") == 0)
 		html_raw(b, "&amp;lang=en");
 	free(eu);
@@ -158,7 +181,7 @@ dash_head(struct evbuffer *b, const struct dash *d)
 	const struct cache_unit *u, *chain[64];
 	const struct survey *const *all;
 	size_t nall, i;
-	int n = 0, k;
+	int n = 0, k, ch;
 
 	html_raw(b, "<!doctype html>\n<html lang=\"%s\">\n<head>\n"
 	    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
@@ -221,9 +244,21 @@ dash_head(struct evbuffer *b, const struct dash *d)
 	}
 	html_raw(b, "</select></label>\n<label>%s <input type=\"date\" "
 	    "name=\"from\" value=\"%s\"></label>\n<label>%s <input type=\"date\" "
-	    "name=\"to\" value=\"%s\"></label>\n<button type=\"submit\">%s"
-	    "</button>\n</form>\n", DTR(d, "Từ ngày", "From"), d->from,
-	    DTR(d, "Đến ngày", "To"), d->to, DTR(d, "Xem", "Show"));
+	    "name=\"to\" value=\"%s\"></label>\n<label>%s <select "
+	    "name=\"channel\">\n<option value=\"\"%s>%s</option>\n",
+	    DTR(d, "Từ ngày", "From"), d->from, DTR(d, "Đến ngày", "To"), d->to,
+	    DTR(d, "Kênh", "Channel"), d->channel == NULL ? " selected" : "",
+	    dash_channel_label(d, NULL));
+	/* Every enum channel (response.h), in its order. */
+	for (ch = CHANNEL_PAPER; ch <= CHANNEL_KIOSK; ch++) {
+		const char *name = channel_name(ch);
+
+		html_raw(b, "<option value=\"%s\"%s>%s</option>\n", name,
+		    d->channel != NULL && strcmp(d->channel, name) == 0 ?
+		    " selected" : "", dash_channel_label(d, name));
+	}
+	html_raw(b, "</select></label>\n<button type=\"submit\">%s</button>\n"
+	    "</form>\n", DTR(d, "Xem", "Show"));
 }
 
 /* Value, interval and n of an estimate as table cells. */
@@ -281,8 +316,12 @@ dash_summary(struct evbuffer *b, const struct dash *d)
 	html_raw(b, "</h1>\n<p class=\"survey\">");
 	html_text(b, strcmp(d->lang, "en") == 0 && d->s->title_en != NULL ?
 	    d->s->title_en : d->s->title_vi);
-	html_raw(b, " · %s %s – %s</p>\n", DTR(d, "kỳ", "period"), d->from,
-	    d->to);
+	html_raw(b, " · %s %s – %s", DTR(d, "kỳ", "period"), d->from, d->to);
+	if (d->channel != NULL)
+		html_raw(b, " · <span id=\"channel\" data-channel=\"%s\">%s: %s"
+		    "</span>", d->channel, DTR(d, "kênh", "channel"),
+		    dash_channel_label(d, d->channel));
+	html_raw(b, "</p>\n");
 	snprintf(conf, sizeof conf, "%.0f", d->cur->level * 100);
 	if (e == NULL || !isfinite(e->value)) {
 		html_raw(b, "<p class=\"big\" id=\"overall-value\">–</p>\n"
@@ -358,25 +397,79 @@ dash_groups(struct evbuffer *b, const struct dash *d)
 
 /* A child of the ranking. */
 struct dash_rank {
-	const struct unit_result *ur;
-	const struct estimate *e;
-	int ranked; /* enough respondents and a value */
+	const char *unit;
+	const struct estimate *e; /* NULL: no response in the period */
+	int tier; /* 2 ranked, 1 too few respondents, 0 no response */
 };
 
-/* Ranked first by value (descending), then the others by code. */
+/* Ranked first by value (descending), then too few, then none, by code. */
 static int
 dash_rank_cmp(const void *pa, const void *pb)
 {
 	const struct dash_rank *a = pa, *b = pb;
 
-	if (a->ranked != b->ranked)
-		return b->ranked - a->ranked;
-	if (a->ranked && a->e->value != b->e->value)
+	if (a->tier != b->tier)
+		return b->tier - a->tier;
+	if (a->tier == 2 && a->e->value != b->e->value)
 		return a->e->value < b->e->value ? 1 : -1;
-	return strcmp(a->ur->unit, b->ur->unit);
+	return strcmp(a->unit, b->unit);
 }
 
-/* The ranking of the child units: a bar chart with whiskers and a table. */
+/* bsearch over the children (sorted by code) by a unit code. */
+static int
+dash_child_cmp(const void *key, const void *elt)
+{
+	const struct cache_unit *const *u = elt;
+
+	return strcmp(key, (*u)->code);
+}
+
+/*
+ * The children to rank: every direct child of the catalog (also those without
+ * a response in the period) and any other unit of the result but the parent
+ * (a unit added after the cache was loaded). *n gets the count.
+ */
+static struct dash_rank *
+dash_rank_children(const struct dash *d, size_t *n)
+{
+	const struct cache_unit **kids;
+	struct dash_rank *rk;
+	long min_n = d->r->sd->config->dashboard_min_n;
+	size_t nkids, i;
+
+	kids = cache_unit_children(d->cache, d->unit, &nkids);
+	rk = xcalloc(nkids + d->cur->nunits + 1, sizeof *rk);
+	*n = 0;
+	for (i = 0; i < nkids; i++)
+		rk[(*n)++].unit = kids[i]->code;
+	for (i = 0; i < d->cur->nunits; i++) {
+		const char *u = d->cur->units[i].unit;
+
+		if (strcmp(u, d->unit) != 0 && (nkids == 0 ||
+		    bsearch(u, kids, nkids, sizeof *kids, dash_child_cmp) == NULL))
+			rk[(*n)++].unit = u;
+	}
+	for (i = 0; i < *n; i++) {
+		const struct estimate *e = dash_overall(d, dash_unit(d->cur,
+		    rk[i].unit));
+
+		if (e == NULL || e->n <= 0)
+			rk[i].tier = 0;
+		else if (e->n >= min_n && isfinite(e->value))
+			rk[i].tier = 2;
+		else
+			rk[i].tier = 1;
+		rk[i].e = rk[i].tier > 0 ? e : NULL;
+	}
+	free(kids);
+	return rk;
+}
+
+/*
+ * The ranking of the child units: a bar chart with whiskers and a table.
+ * Children without a response in the period are listed in the table (greyed,
+ * n = 0) but left out of the chart.
+ */
 static void
 dash_ranking(struct evbuffer *b, const struct dash *d)
 {
@@ -385,41 +478,41 @@ dash_ranking(struct evbuffer *b, const struct dash *d)
 	double parent = pe != NULL ? pe->value : NAN;
 	long min_n = d->r->sd->config->dashboard_min_n;
 	struct dash_rank *rk;
-	size_t i, n = 0;
-	int rank = 0, h, y;
+	size_t i, n, nbars = 0;
+	int rank = 0, h, y, row;
 	char v[64], lo[64], hi[64];
 	const double x0 = 220, w = 400;
 
-	rk = xcalloc(d->cur->nunits + 1, sizeof *rk);
-	for (i = 0; i < d->cur->nunits; i++) {
-		const struct unit_result *c = &d->cur->units[i];
-
-		if (strcmp(c->unit, d->unit) == 0)
-			continue;
-		rk[n].ur = c;
-		rk[n].e = dash_overall(d, c);
-		rk[n].ranked = rk[n].e->n >= min_n && isfinite(rk[n].e->value);
-		n++;
-	}
+	rk = dash_rank_children(d, &n);
 	html_raw(b, "<section id=\"ranking\">\n<h2>%s</h2>\n",
 	    DTR(d, "Xếp hạng các đơn vị trực thuộc",
 	    "Ranking of the units below"));
 	if (n == 0) {
 		html_raw(b, "<p class=\"note\">%s</p>\n</section>\n",
-		    DTR(d, "Không có đơn vị trực thuộc nào có phiếu trong kỳ này.",
-		    "No unit below has responses in this period."));
+		    DTR(d, "Đơn vị này không có đơn vị trực thuộc.",
+		    "This unit has no units below."));
 		free(rk);
 		return;
 	}
 	qsort(rk, n, sizeof *rk, dash_rank_cmp);
+	for (i = 0; i < n; i++) {
+		if (rk[i].tier > 0)
+			nbars++;
+	}
 	html_raw(b, "<p class=\"note\">%s %ld %s</p>\n",
 	    DTR(d, "So với chỉ số của đơn vị cấp trên (vạch đứt). Đơn vị có dưới",
 	    "Against the parent's index (dashed line). Units with fewer than"),
 	    min_n, DTR(d, "người trả lời không được xếp hạng.",
 	    "respondents are not ranked."));
 
-	/* The chart: one row per child, 0-100 % over w pixels. */
-	h = 30 + 26 * (int)n;
+	/* The chart: one row per child with responses, 0-100 % over w pixels. */
+	if (nbars == 0) {
+		html_raw(b, "<p class=\"note\" id=\"ranking-empty\">%s</p>\n",
+		    DTR(d, "Không có đơn vị trực thuộc nào có phiếu trong kỳ này.",
+		    "No unit below has responses in this period."));
+		goto table;
+	}
+	h = 30 + 26 * (int)nbars;
 	html_raw(b, "<svg class=\"chart ranking\" viewBox=\"0 0 680 %d\" "
 	    "role=\"img\" aria-label=\"%s\">\n", h,
 	    DTR(d, "Biểu đồ xếp hạng", "Ranking chart"));
@@ -428,19 +521,21 @@ dash_ranking(struct evbuffer *b, const struct dash *d)
 		    "y2=\"%d\"/><text class=\"axis\" x=\"%.1f\" y=\"%d\">%d</text>\n",
 		    x0 + w * (double)i / 4, x0 + w * (double)i / 4, h - 16,
 		    x0 + w * (double)i / 4, h - 2, (int)i * 25);
-	for (i = 0; i < n; i++) {
+	for (i = 0, row = 0; i < n; i++) {
 		const struct estimate *e = rk[i].e;
-		enum rank_flag f = rk[i].ranked ? stats_rank_flag(e, parent) :
-		    RANK_NONE;
+		enum rank_flag f;
 
-		y = 8 + 26 * (int)i;
+		if (rk[i].tier == 0)
+			continue;
+		f = rk[i].tier == 2 ? stats_rank_flag(e, parent) : RANK_NONE;
+		y = 8 + 26 * row++;
 		html_raw(b, "<a href=\"");
-		dash_href(b, d, rk[i].ur->unit, d->lang);
+		dash_href(b, d, rk[i].unit, d->lang);
 		html_raw(b, "\"><text class=\"label%s\" x=\"%.1f\" y=\"%d\">",
-		    rk[i].ranked ? "" : " few", x0 - 8, y + 14);
-		html_text(b, dash_unit_name(d, rk[i].ur->unit));
+		    rk[i].tier == 2 ? "" : " few", x0 - 8, y + 14);
+		html_text(b, dash_unit_name(d, rk[i].unit));
 		html_raw(b, "</text></a>\n");
-		if (!rk[i].ranked) {
+		if (rk[i].tier != 2) {
 			html_raw(b, "<text class=\"few\" x=\"%.1f\" y=\"%d\">n = %ld"
 			    "</text>\n", x0 + 4, y + 14, e->n);
 			continue;
@@ -464,7 +559,7 @@ dash_ranking(struct evbuffer *b, const struct dash *d)
 		    x0 + w * parent / 100, h - 16);
 	html_raw(b, "</svg>\n");
 
-	/* The table. */
+table:
 	html_raw(b, "<div class=\"scroll\"><table class=\"ranking\">\n<thead><tr>"
 	    "<th>#</th><th>%s</th><th>%s</th><th>%s</th><th>n</th><th>%s</th>"
 	    "</tr></thead>\n<tbody>\n", DTR(d, "Đơn vị", "Unit"),
@@ -472,26 +567,28 @@ dash_ranking(struct evbuffer *b, const struct dash *d)
 	    DTR(d, "So với cấp trên", "Against the parent"));
 	for (i = 0; i < n; i++) {
 		const struct estimate *e = rk[i].e;
-		enum rank_flag f = rk[i].ranked ? stats_rank_flag(e, parent) :
+		enum rank_flag f = rk[i].tier == 2 ? stats_rank_flag(e, parent) :
 		    RANK_NONE;
-		const char *flag = f == RANK_ABOVE ? DTR(d, "Cao hơn", "Above") :
+		const char *flag = rk[i].tier == 0 ? DTR(d, "Chưa có phiếu",
+		    "No responses") : f == RANK_ABOVE ? DTR(d, "Cao hơn", "Above") :
 		    f == RANK_BELOW ? DTR(d, "Thấp hơn", "Below") :
 		    f == RANK_WITHIN ? DTR(d, "Tương đương", "Within") :
 		    DTR(d, "Quá ít phiếu", "Too few responses");
 
-		html_raw(b, "<tr class=\"%s\" data-unit=\"", rk[i].ranked ?
-		    stats_rank_flag_name(f) : "few");
-		html_text(b, rk[i].ur->unit);
-		if (rk[i].ranked)
+		html_raw(b, "<tr class=\"%s\" data-unit=\"", rk[i].tier == 2 ?
+		    stats_rank_flag_name(f) : rk[i].tier == 1 ? "few" :
+		    "few empty");
+		html_text(b, rk[i].unit);
+		if (rk[i].tier == 2)
 			html_raw(b, "\"><td>%d</td>", ++rank);
 		else
 			html_raw(b, "\"><td></td>");
 		html_raw(b, "<td><a href=\"");
-		dash_href(b, d, rk[i].ur->unit, d->lang);
+		dash_href(b, d, rk[i].unit, d->lang);
 		html_raw(b, "\">");
-		html_text(b, dash_unit_name(d, rk[i].ur->unit));
+		html_text(b, dash_unit_name(d, rk[i].unit));
 		html_raw(b, "</a></td>");
-		if (rk[i].ranked)
+		if (rk[i].tier == 2)
 			html_raw(b, "<td class=\"value\">%s</td><td class=\"ci\">"
 			    "%s – %s</td>", dash_pct(v, sizeof v, d->lang, e->value),
 			    dash_num(lo, sizeof lo, d->lang, e->ci_low, 2, 0),
@@ -500,7 +597,7 @@ dash_ranking(struct evbuffer *b, const struct dash *d)
 			html_raw(b, "<td class=\"value\">–</td><td class=\"ci\">–"
 			    "</td>");
 		html_raw(b, "<td class=\"n\">%ld</td><td class=\"flag\">%s</td>"
-		    "</tr>\n", e->n, flag);
+		    "</tr>\n", e != NULL ? e->n : 0L, flag);
 	}
 	html_raw(b, "</tbody></table></div>\n</section>\n");
 	free(rk);
@@ -761,14 +858,14 @@ dash_next(struct dash *d)
 		return;
 	}
 	if (d->step == 0)
-		indices_compute(sd, d->r->id, d->s, d->unit, d->from, d->to, 1,
-		    conf, dash_fetched, d);
+		indices_compute(sd, d->r->id, d->s, d->unit, d->from, d->to,
+		    d->channel, 1, conf, dash_fetched, d);
 	else if (d->step == 1)
-		indices_compute(sd, d->r->id, d->s, d->unit, d->pfrom, d->pto, 0,
-		    conf, dash_fetched, d);
+		indices_compute(sd, d->r->id, d->s, d->unit, d->pfrom, d->pto,
+		    d->channel, 0, conf, dash_fetched, d);
 	else
 		indices_compute(sd, d->r->id, d->s, d->unit, d->tfrom[t],
-		    d->tto[t], 0, conf, dash_fetched, d);
+		    d->tto[t], d->channel, 0, conf, dash_fetched, d);
 }
 
 /* The last day of month m of year y. */
@@ -838,7 +935,7 @@ dash_start(struct request *r)
 	struct sipasd *sd = r->sd;
 	struct form_fields *q = NULL;
 	const char *lang = form_lang(r, NULL), *survey = NULL, *unit = NULL;
-	const char *from = NULL, *to = NULL;
+	const char *from = NULL, *to = NULL, *channel = NULL;
 	const struct survey *s;
 	struct dash *d;
 	char today[REPORT_DAY_LEN], label[16];
@@ -855,6 +952,7 @@ dash_start(struct request *r)
 		unit = form_fields_get(q, "unit");
 		from = form_fields_get(q, "from");
 		to = form_fields_get(q, "to");
+		channel = form_fields_get(q, "channel");
 	}
 	if (survey != NULL && *survey == '\0')
 		survey = NULL;
@@ -864,6 +962,8 @@ dash_start(struct request *r)
 		from = NULL;
 	if (to != NULL && *to == '\0')
 		to = NULL;
+	if (channel != NULL && *channel == '\0')
+		channel = NULL;
 	if (sd->cache == NULL || !sipasd_read_ready(sd)) {
 		html_reply_message(r, 503, lang, "503", en ?
 		    "The database is not available." :
@@ -909,8 +1009,17 @@ dash_start(struct request *r)
 		    "sau ngày cuối.");
 		goto out;
 	}
+	if (channel != NULL && channel_parse(channel) < 0) {
+		dash_message(r, 422, lang, "422", en ? "Unknown channel: choose "
+		    "paper, web, sms or kiosk (or all channels)." : "Kênh không "
+		    "hợp lệ: chọn paper, web, sms hoặc kiosk (hoặc tất cả các "
+		    "kênh).");
+		goto out;
+	}
 	d = xcalloc(1, sizeof *d);
 	d->r = r;
+	d->channel = channel != NULL ? channel_name(channel_parse(channel)) :
+	    NULL;
 	d->cache = cache_ref(sd->cache);
 	d->s = s;
 	d->lang = lang;

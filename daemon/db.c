@@ -12,7 +12,10 @@
  *
  * A job that fails inside an explicit transaction leaves it aborted (a
  * pipeline sync does not end a BEGIN block): the next job is preceded by a
- * ROLLBACK so the connection is clean again.
+ * ROLLBACK so the connection is clean again; so is a job that finds a
+ * transaction left open, unless it was made to continue it
+ * (db_job_continue: a transaction across jobs, on a connection whose jobs
+ * all come from one owner).
  */
 #include "config.h"
 
@@ -40,6 +43,8 @@ struct db_job {
 	TAILQ_ENTRY(db_job) entry;
 	int pipeline;
 	int single_row;
+	int binary;	/* results in binary format */
+	int cont;	/* continues the open transaction of the previous job */
 	struct db_stmt *stmts;
 	int nstmts;
 	int cur;	/* statement whose results are arriving */
@@ -126,6 +131,20 @@ db_job_add(struct db_job *job, const char *sql, int nparams,
 	st->params = xcalloc((size_t)nparams + 1, sizeof *st->params);
 	for (i = 0; i < nparams; i++)
 		st->params[i] = params[i] != NULL ? xstrdup(params[i]) : NULL;
+}
+
+/* The job runs inside the transaction the previous job left open. */
+void
+db_job_continue(struct db_job *job)
+{
+	job->cont = 1;
+}
+
+/* Results in binary format (bytea as raw bytes; text columns unchanged). */
+void
+db_job_binary(struct db_job *job)
+{
+	job->binary = 1;
 }
 
 /* Rows of the only statement one by one. */
@@ -458,7 +477,7 @@ db_job_send(struct db *db, struct db_job *job)
 	for (i = 0; i < job->nstmts; i++) {
 		st = &job->stmts[i];
 		if (PQsendQueryParams(db->conn, st->sql, st->nparams, NULL,
-		    (const char *const *)st->params, NULL, NULL, 0) != 1)
+		    (const char *const *)st->params, NULL, NULL, job->binary) != 1)
 			goto lost;
 	}
 	if (job->single_row && PQsetSingleRowMode(db->conn) != 1)
@@ -479,9 +498,23 @@ db_next(struct db *db)
 
 	while (db->current == NULL && db->state == DB_UP &&
 	    (job = TAILQ_FIRST(&db->queue)) != NULL) {
-		/* Leave an aborted or open transaction before the next job. */
+		/* A job that continues a transaction that is gone: fail it. */
+		if (job->cont &&
+		    PQtransactionStatus(db->conn) != PQTRANS_INTRANS) {
+			TAILQ_REMOVE(&db->queue, job, entry);
+			db_job_fail(job, "25P01", "the transaction this job "
+			    "continues is no longer open");
+			db_job_finish(job);
+			continue;
+		}
+		/*
+		 * Leave an aborted or open transaction before the next job,
+		 * unless the job continues an open one.
+		 */
 		if (!job->internal &&
-		    PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+		    PQtransactionStatus(db->conn) != PQTRANS_IDLE &&
+		    !(job->cont &&
+		    PQtransactionStatus(db->conn) == PQTRANS_INTRANS)) {
 			job = db_job_create(0, NULL, NULL, NULL);
 			job->internal = 1;
 			db_job_add(job, "ROLLBACK", 0, NULL);

@@ -21,11 +21,13 @@
 #include "sipas/config.h"
 #include "sipas/dashboard.h"
 #include "sipas/db.h"
+#include "sipas/export.h"
 #include "sipas/form.h"
 #include "sipas/limits.h"
 #include "sipas/log.h"
 #include "sipas/metrics.h"
 #include "sipas/reports.h"
+#include "sipas/response.h"
 #include "sipas/sipasd.h"
 #include "sipas/sms_http.h"
 #include "sipas/store.h"
@@ -56,14 +58,11 @@ http_reply_flushed(struct evhttp_request *req, void *arg)
 	sipasd_drain_check(sd);
 }
 
-/* Send the reply, log it and free the request. */
-void
-http_reply(struct request *r, int status, const char *content_type,
-    const char *body, size_t len)
+/* The headers every reply has; counted in the metrics. */
+static void
+http_reply_headers(struct request *r, int status, const char *content_type)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
-	struct evbuffer *buf = evbuffer_new();
-	struct sipasd *sd = r->sd;
 	char id[32];
 
 	snprintf(id, sizeof id, "r%lu", r->id);
@@ -87,16 +86,25 @@ http_reply(struct request *r, int status, const char *content_type,
 	/* limits.c counted the requests it cut off. */
 	if (status == 413 && limits_conn_status(r) != 413)
 		metrics_limit(METRICS_LIMIT_BODY);
-	if (body != NULL)
-		evbuffer_add(buf, body, len);
-	/* Count replies still being written, so that a drain waits for them. */
+}
+
+/* Count a reply still being written, so that a drain waits for it. */
+static void
+http_reply_track(struct request *r)
+{
 	if (evhttp_request_get_connection(r->req) != NULL) {
-		sd->unflushed++;
+		r->sd->unflushed++;
 		evhttp_request_set_on_complete_cb(r->req, http_reply_flushed,
-		    sd);
+		    r->sd);
 	}
-	evhttp_send_reply(r->req, status, NULL, buf);
-	evbuffer_free(buf);
+}
+
+/* The reply is sent: log it and free the request. */
+static void
+http_reply_release(struct request *r, int status)
+{
+	struct sipasd *sd = r->sd;
+
 	log_msg(status >= 500 ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, r->id,
 	    "%s %s %d %.1f ms", r->method, r->path, status, http_elapsed_ms(r));
 	free(r->path);
@@ -105,6 +113,65 @@ http_reply(struct request *r, int status, const char *content_type,
 	free(r);
 	sd->inflight--;
 	sipasd_drain_check(sd);
+}
+
+/* Send the reply, log it and free the request. */
+void
+http_reply(struct request *r, int status, const char *content_type,
+    const char *body, size_t len)
+{
+	struct evbuffer *buf = evbuffer_new();
+
+	http_reply_headers(r, status, content_type);
+	if (body != NULL)
+		evbuffer_add(buf, body, len);
+	http_reply_track(r);
+	evhttp_send_reply(r->req, status, NULL, buf);
+	evbuffer_free(buf);
+	http_reply_release(r, status);
+}
+
+/*
+ * Start a streamed reply (chunked with HTTP/1.1): the headers of http_reply.
+ * The caller sends the body with evhttp_send_reply_chunk* on r->req and ends
+ * with http_reply_stream_end, also when the client left. 0, or -1 when the
+ * client has already left (nothing was sent; end it all the same).
+ */
+int
+http_reply_stream_start(struct request *r, int status, const char *content_type)
+{
+	http_reply_headers(r, status, content_type);
+	/* libevent 2.1's evhttp_send_reply_start needs the connection. */
+	if (evhttp_request_get_connection(r->req) == NULL)
+		return -1;
+	evhttp_send_reply_start(r->req, status, NULL);
+	return 0;
+}
+
+/*
+ * Break off a streamed reply: close the connection without the last chunk, so
+ * that the client sees an incomplete transfer rather than a short body that
+ * looks whole; log it and free the request.
+ */
+void
+http_reply_stream_abort(struct request *r, int status)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(r->req);
+
+	if (evcon != NULL)
+		evhttp_connection_free(evcon); /* and the request with it */
+	else
+		evhttp_send_reply_end(r->req); /* the client left: frees it */
+	http_reply_release(r, status);
+}
+
+/* End a streamed reply (status as started), log it and free the request. */
+void
+http_reply_stream_end(struct request *r, int status)
+{
+	http_reply_track(r);
+	evhttp_send_reply_end(r->req);
+	http_reply_release(r, status);
 }
 
 /* Reply with a JSON value (reference stolen). */
@@ -198,6 +265,8 @@ static const struct http_route {
 	{ EVHTTP_REQ_GET, "/static/", 0, static_handle },
 	{ EVHTTP_REQ_POST, "/api/v1/uploads",
 	    AUTH_ROLE(ROLE_UPLOADER) | AUTH_ROLE(ROLE_ADMIN), upload_handle },
+	{ EVHTTP_REQ_GET, "/api/v1/export",
+	    AUTH_ROLE(ROLE_UPLOADER) | AUTH_ROLE(ROLE_ADMIN), export_handle },
 	/* SMS gateways authenticate by key or signature (sms_http.c). */
 	{ EVHTTP_REQ_GET, "/sms/kannel", 0, sms_kannel_handle },
 	{ EVHTTP_REQ_POST, "/sms/kannel", 0, sms_kannel_handle },
@@ -423,4 +492,29 @@ http_free(struct sipasd *sd)
 		evhttp_free(sd->http);
 	sd->http = NULL;
 	limits_free();
+}
+
+/*
+ * The from/to query parameters of a period: 0 if each is absent or a real
+ * date and from <= to; else a 422 naming the field was sent and -1.
+ */
+int
+http_check_dates(struct request *r, const char *from, const char *to)
+{
+	if (from != NULL && !response_date_valid(from)) {
+		http_reply_error(r, 422, "invalid_date", "from",
+		    "from must be a date YYYY-MM-DD");
+		return -1;
+	}
+	if (to != NULL && !response_date_valid(to)) {
+		http_reply_error(r, 422, "invalid_date", "to",
+		    "to must be a date YYYY-MM-DD");
+		return -1;
+	}
+	if (from != NULL && to != NULL && strcmp(from, to) > 0) {
+		http_reply_error(r, 422, "invalid_date", "to",
+		    "to is before from");
+		return -1;
+	}
+	return 0;
 }

@@ -8,9 +8,14 @@
  * direct child too, pooled over its own subtree; with level=L each unit of
  * level L in the subtree. Days are Vietnam days (+07:00), both inclusive.
  *
- * Rows stream in from the database one by one (single-row mode) and are
- * folded into the analysis as they come: memory does not grow with rows.
- * Owns nothing between requests; must not contain SQL (store.c).
+ * channel=NAME counts only that channel's responses.
+ *
+ * The statistics come from the incremental aggregates (store_agg.h,
+ * sql/0004_aggregates.sql): one state per unit, whole month and channel,
+ * merged, plus the raw responses of the days outside whole months and those
+ * not folded yet, all read in one snapshot. Rows stream in one by one
+ * (single-row mode) and are folded as they come: memory grows with units,
+ * never with rows. Owns nothing between requests; must not contain SQL.
  */
 #include "config.h"
 
@@ -31,6 +36,7 @@
 #include "sipas/response.h"
 #include "sipas/sipasd.h"
 #include "sipas/store.h"
+#include "sipas/store_agg.h"
 #include "sipas/strmap.h"
 #include "sipas/survey.h"
 #include "sipas/util.h"
@@ -46,47 +52,55 @@ struct indices_ctx {
 	int *answers;
 	struct strmap *index; /* item code -> index + 1 */
 	long rows;
+	long states;
 	long bad_rows;
+	long bad_states; /* states that could not be read */
 	indices_result_cb done; /* indices_compute: hand the result over */
 	void *done_arg;
 	unsigned long reqid;
 };
 
-/* 1 if s is a valid YYYY-MM-DD date. */
+/* Every unit a row or state of unit counts for: the selected, its child, its level's unit. */
 static int
-indices_date_valid(const char *s)
+indices_targets(struct indices_ctx *ctx, const struct store_agg_row *row,
+    const char *t[3])
 {
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-		30, 31 };
-	int y, m, d, i;
+	int n = 0;
 
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (i = 0; i < 10; i++) {
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return 0;
-	}
-	y = atoi(s);
-	m = atoi(s + 5);
-	d = atoi(s + 8);
-	if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-		return 0;
-	if (m == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 ||
-	    y % 400 == 0)))
-		return 0;
-	return 1;
+	t[n++] = ctx->unit;
+	if (ctx->children && row->child != NULL)
+		t[n++] = row->child;
+	if (ctx->level && row->at_level != NULL &&
+	    strcmp(row->at_level, ctx->unit) != 0 &&
+	    !(ctx->children && row->child != NULL &&
+	    strcmp(row->child, row->at_level) == 0))
+		t[n++] = row->at_level;
+	return n;
 }
 
-/* One stored response: fold it into every unit it counts for. */
+/* One state or stored response: fold it into every unit it counts for. */
 static void
-indices_row(const struct store_fetch_row *row, void *arg)
+indices_row(const struct store_agg_row *row, void *arg)
 {
 	struct indices_ctx *ctx = arg;
 	struct analysis_row ar;
+	const char *t[3];
+	int i, n = indices_targets(ctx, row, t);
 
+	if (row->kind == 'S') {
+		ctx->states++;
+		for (i = 0; i < n; i++) {
+			if (analysis_state_merge(ctx->a, t[i], row->state,
+			    row->state_len) != 0) {
+				ctx->bad_states++;
+				return;
+			}
+		}
+		return;
+	}
 	ctx->rows++;
-	if (response_answers_decode(ctx->survey, ctx->index, row->answers,
-	    strlen(row->answers), ctx->answers) != 0) {
+	if (row->answers == NULL || response_answers_decode(ctx->survey,
+	    ctx->index, row->answers, strlen(row->answers), ctx->answers) != 0) {
 		ctx->bad_rows++;
 		return;
 	}
@@ -94,14 +108,8 @@ indices_row(const struct store_fetch_row *row, void *arg)
 	ar.stratum = row->stratum;
 	ar.psu = row->psu;
 	ar.answers = ctx->answers;
-	analysis_add(ctx->a, ctx->unit, &ar);
-	if (ctx->children && row->child != NULL)
-		analysis_add(ctx->a, row->child, &ar);
-	if (ctx->level && row->at_level != NULL &&
-	    strcmp(row->at_level, ctx->unit) != 0 &&
-	    !(ctx->children && row->child != NULL &&
-	    strcmp(row->child, row->at_level) == 0))
-		analysis_add(ctx->a, row->at_level, &ar);
+	for (i = 0; i < n; i++)
+		analysis_add(ctx->a, t[i], &ar);
 }
 
 /* Free the context. */
@@ -125,6 +133,16 @@ indices_done(int ok, const char *sqlstate, const char *message, void *arg)
 	struct result *res;
 	char *text;
 
+	if (ok && ctx->bad_states > 0) {
+		/* A state of another survey shape or machine: never guess. */
+		log_msg(LOG_LEVEL_WARN, ctx->reqid, "%ld aggregate states could "
+		    "not be read; run sipasctl aggregate --rebuild",
+		    ctx->bad_states);
+		ok = 0;
+		sqlstate = "XX001";
+		message = "aggregate states could not be read (sipasctl "
+		    "aggregate --rebuild rebuilds them)";
+	}
 	if (ctx->done != NULL) {
 		if (!ok)
 			log_msg(LOG_LEVEL_WARN, ctx->reqid, "fetch failed (%s): %s",
@@ -140,6 +158,9 @@ indices_done(int ok, const char *sqlstate, const char *message, void *arg)
 		if (db_sqlstate_is_connection(sqlstate))
 			http_reply_unavailable(r, "the database is not "
 			    "available");
+		else if (ctx->bad_states > 0)
+			http_reply_error(r, 500, "stale_aggregates", NULL,
+			    "%s", message);
 		else
 			http_reply_error(r, 500, "internal", NULL,
 			    "the responses could not be read (SQLSTATE %s)",
@@ -149,8 +170,8 @@ indices_done(int ok, const char *sqlstate, const char *message, void *arg)
 	if (ctx->bad_rows > 0)
 		log_msg(LOG_LEVEL_WARN, r->id, "%ld stored rows with unreadable "
 		    "answers skipped", ctx->bad_rows);
-	log_msg(LOG_LEVEL_DEBUG, r->id, "%ld rows for %s", ctx->rows,
-	    ctx->unit);
+	log_msg(LOG_LEVEL_DEBUG, r->id, "%ld states and %ld rows for %s",
+	    ctx->states, ctx->rows, ctx->unit);
 	res = analysis_result(ctx->a);
 	text = result_to_json(res, 0);
 	result_free(res);
@@ -168,8 +189,8 @@ out:
  */
 void
 indices_compute(struct sipasd *sd, unsigned long reqid, const struct survey *s,
-    const char *unit, const char *from, const char *to, int children,
-    double confidence, indices_result_cb done, void *arg)
+    const char *unit, const char *from, const char *to, const char *channel,
+    int children, double confidence, indices_result_cb done, void *arg)
 {
 	struct indices_ctx *ctx = xcalloc(1, sizeof *ctx);
 
@@ -183,7 +204,7 @@ indices_compute(struct sipasd *sd, unsigned long reqid, const struct survey *s,
 	ctx->done = done;
 	ctx->done_arg = arg;
 	ctx->reqid = reqid;
-	store_responses_fetch(sd->rdb, s->code, unit, from, to, NULL,
+	store_agg_fetch(sd->rdb, s->code, unit, from, to, NULL, channel,
 	    indices_row, indices_done, ctx);
 }
 
@@ -195,6 +216,7 @@ indices_handle(struct request *r)
 	struct evkeyvalq q;
 	struct indices_ctx *ctx;
 	const char *survey, *unit, *from, *to, *children, *level, *conf;
+	const char *channel;
 	const struct survey *s;
 	double confidence = sd->config->confidence;
 	char *end;
@@ -217,6 +239,7 @@ indices_handle(struct request *r)
 	children = http_query_get(&q, "children");
 	level = http_query_get(&q, "level");
 	conf = http_query_get(&q, "confidence");
+	channel = http_query_get(&q, "channel");
 	if (survey == NULL || unit == NULL) {
 		http_reply_error(r, 400, "missing_parameter", survey == NULL ?
 		    "survey" : "unit", "survey and unit are required");
@@ -237,27 +260,21 @@ indices_handle(struct request *r)
 		    "this token may not see unit '%s'", unit);
 		goto out;
 	}
-	if (from != NULL && !indices_date_valid(from)) {
-		http_reply_error(r, 422, "invalid_date", "from",
-		    "from must be a date YYYY-MM-DD");
+	if (http_check_dates(r, from, to) != 0)
 		goto out;
-	}
-	if (to != NULL && !indices_date_valid(to)) {
-		http_reply_error(r, 422, "invalid_date", "to",
-		    "to must be a date YYYY-MM-DD");
-		goto out;
-	}
-	if (from != NULL && to != NULL && strcmp(from, to) > 0) {
-		http_reply_error(r, 422, "invalid_date", "to",
-		    "to is before from");
-		goto out;
-	}
 	if (children != NULL && strcmp(children, "0") != 0 &&
 	    strcmp(children, "1") != 0) {
 		http_reply_error(r, 422, "invalid", "children",
 		    "children must be 0 or 1");
 		goto out;
 	}
+	if (channel != NULL && channel_parse(channel) < 0) {
+		http_reply_error(r, 422, "invalid", "channel",
+		    "channel must be paper, web, sms or kiosk");
+		goto out;
+	}
+	if (channel != NULL)
+		channel = channel_name(channel_parse(channel));
 	if (conf != NULL) {
 		confidence = strtod(conf, &end);
 		if (*end != '\0' || !(confidence >= 0.5 &&
@@ -277,7 +294,7 @@ indices_handle(struct request *r)
 	ctx->answers = xcalloc((size_t)s->nitems + 1, sizeof *ctx->answers);
 	ctx->index = response_item_index(s);
 	ctx->a = analysis_create(s, confidence);
-	store_responses_fetch(sd->rdb, s->code, unit, from, to, level,
+	store_agg_fetch(sd->rdb, s->code, unit, from, to, level, channel,
 	    indices_row, indices_done, ctx);
 out:
 	evhttp_clear_headers(&q);

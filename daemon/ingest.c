@@ -12,6 +12,13 @@
  * if the connection fails, every response of the batch and the queue gets
  * 503 (a client retry with the same id is then safe: 200 or 201).
  *
+ * With a spool (spool_dir, spool.h), what the connection failure or an absent
+ * database would answer 503 is appended to the spool instead and answered
+ * 202 once fsync()ed; the spool replays it later. Every API response then has
+ * a source id (a generated "spool-..." when it came without one), so that a
+ * replay of a response whose COMMIT was in doubt cannot store it twice.
+ * Responses of the web form and the kiosk (ingest_submit) are never spooled.
+ *
  * Must not contain SQL (store.c) or compute statistics.
  */
 #include "config.h"
@@ -38,6 +45,7 @@
 #include "sipas/metrics.h"
 #include "sipas/response.h"
 #include "sipas/sipasd.h"
+#include "sipas/spool.h"
 #include "sipas/store.h"
 #include "sipas/survey.h"
 #include "sipas/token.h"
@@ -173,19 +181,95 @@ ingest_queued(const struct ingest *ing)
 	return ing != NULL ? ing->nqueued : 0;
 }
 
-/* Answer every queued response with 503. */
+/* 202: the response is in the spool, to be stored when the database is back. */
+static void
+ingest_item_spooled(struct ingest_item *it)
+{
+	http_reply_json(it->r, 202, json_pack("{s:s,s:s,s:s}", "id",
+	    it->source_id, "status", "spooled", "message", "the database is "
+	    "not available; the response is kept on disk and will be stored "
+	    "when it is back"));
+}
+
+/* 1 if the item goes to the spool rather than to a 503. */
+static int
+ingest_item_spoolable(const struct ingest *ing, const struct ingest_item *it)
+{
+	return ing->sd->spool != NULL && it->done == NULL &&
+	    it->source_id != NULL;
+}
+
+/*
+ * Answer items that cannot be committed now (the database is away): 202 for
+ * those the spool takes (one fsync for all), 503 for the others. Each item's
+ * request is answered and forgotten (it->r = NULL); the items stay the
+ * caller's to free.
+ */
+static void
+ingest_unavailable(struct ingest *ing, struct ingest_item **items, int n,
+    const char *why)
+{
+	struct store_row **rows = xcalloc((size_t)n + 1, sizeof *rows);
+	char *cause = NULL;
+	int i, nrows = 0, spooled = 0;
+
+	for (i = 0; i < n; i++) {
+		if (items[i]->r != NULL && ingest_item_spoolable(ing, items[i]))
+			rows[nrows++] = &items[i]->row;
+	}
+	if (nrows > 0) {
+		if (spool_append(ing->sd->spool, rows, nrows, &cause) == 0) {
+			log_info("spooled %d response(s): %s", nrows, why);
+			spooled = 1;
+		} else {
+			log_error("cannot spool %d response(s), answering "
+			    "503: %s", nrows, cause);
+			free(cause);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (items[i]->r == NULL)
+			continue;
+		if (spooled && ingest_item_spoolable(ing, items[i]))
+			ingest_item_spooled(items[i]);
+		else if (!ingest_item_done(items[i], 503, NULL, why))
+			http_reply_unavailable(items[i]->r, why);
+		items[i]->r = NULL;
+	}
+	free(rows);
+}
+
+/* The database is away: answer every queued response (spool or 503). */
 void
 ingest_fail_queued(struct ingest *ing, const char *why)
 {
-	struct ingest_item *it;
+	struct ingest_item *it, **items;
+	int i, n = 0;
 
+	if (ing->nqueued == 0)
+		return;
+	items = xcalloc((size_t)ing->nqueued, sizeof *items);
 	while ((it = TAILQ_FIRST(&ing->queue)) != NULL) {
 		TAILQ_REMOVE(&ing->queue, it, entry);
 		ing->nqueued--;
-		if (!ingest_item_done(it, 503, NULL, why))
-			http_reply_unavailable(it->r, why);
-		ingest_item_free(it);
+		items[n++] = it;
 	}
+	ingest_unavailable(ing, items, n, why);
+	for (i = 0; i < n; i++)
+		ingest_item_free(items[i]);
+	free(items);
+}
+
+/*
+ * The drain deadline: answer the queue and the batch waiting for a hung
+ * database (spool or 503). The batch's items stay until its callback.
+ */
+void
+ingest_abandon(struct ingest *ing, const char *why)
+{
+	ingest_fail_queued(ing, why);
+	if (ing->nbatch > 0)
+		ingest_unavailable(ing, ing->batch, ing->nbatch, why);
 }
 
 /* A JSON string or integer as a new string; NULL if another type. */
@@ -547,18 +631,33 @@ ingest_batch_done(int ok, const char *sqlstate, const char *message,
 {
 	struct ingest *ing = arg;
 	struct ingest_item *it;
-	int i, n = ing->nbatch;
+	int i, n = 0;
 
-	if (ok) {
+	/* Items answered at the drain deadline (ingest_abandon) are done. */
+	for (i = 0; i < ing->nbatch; i++) {
+		if (ing->batch[i]->r == NULL)
+			ingest_item_free(ing->batch[i]);
+		else
+			ing->batch[n++] = ing->batch[i];
+	}
+	if (n == 0)
+		; /* every item was answered at the drain deadline */
+	else if (ok) {
 		log_debug("batch of %d committed", n);
 		for (i = 0; i < n; i++) {
 			ingest_item_reply(ing->batch[i]);
 			ingest_item_free(ing->batch[i]);
 		}
-	} else if (db_sqlstate_is_connection(sqlstate) ||
-	    (sqlstate != NULL && strncmp(sqlstate, "40", 2) == 0)) {
+	} else if (db_sqlstate_is_connection(sqlstate)) {
 		log_warn("batch of %d not stored (%s): %s", n,
 		    sqlstate != NULL ? sqlstate : "?", message);
+		ingest_unavailable(ing, ing->batch, n,
+		    "the response could not be stored now");
+		for (i = 0; i < n; i++)
+			ingest_item_free(ing->batch[i]);
+	} else if (sqlstate != NULL && strncmp(sqlstate, "40", 2) == 0) {
+		log_warn("batch of %d not stored (%s): %s", n, sqlstate,
+		    message);
 		for (i = 0; i < n; i++) {
 			if (!ingest_item_done(ing->batch[i], 503, NULL,
 			    "the response could not be stored now"))
@@ -653,7 +752,8 @@ ingest_handle(struct request *r)
 		    "the body is larger than %ld bytes", sd->config->max_body);
 		return;
 	}
-	if (!sipasd_ready(sd)) {
+	/* Without the database, only the spool can take it (once validated). */
+	if (!sipasd_ready(sd) && (sd->spool == NULL || sd->cache == NULL)) {
 		http_reply_unavailable(r, "the database is not available");
 		return;
 	}
@@ -672,6 +772,22 @@ ingest_handle(struct request *r)
 		return;
 	}
 	it->r = r;
+	if (sd->spool != NULL && it->source_id == NULL) {
+		/* A replay must be able to tell it was stored: give it an id. */
+		it->source_id = xmalloc(SPOOL_ID_LEN + 1);
+		if (spool_id_generate(it->source_id) != 0) {
+			ingest_item_free(it);
+			http_reply_error(r, 500, "internal", NULL,
+			    "no random source id");
+			return;
+		}
+		it->row.source_id = it->source_id;
+	}
+	if (!sipasd_ready(sd)) {
+		ingest_unavailable(ing, &it, 1, "the database is not available");
+		ingest_item_free(it);
+		return;
+	}
 	TAILQ_INSERT_TAIL(&ing->queue, it, entry);
 	ing->nqueued++;
 	ingest_kick(ing);

@@ -11,8 +11,12 @@
  *
  * Signals: SIGHUP reloads the config file all or nothing (and refreshes the
  * cache); SIGTERM or SIGINT stop accepting, let queued responses commit and
- * open requests finish, and exit when all is done or after drain_timeout; a
- * second one exits at once.
+ * open requests finish, and exit when all is done or after drain_timeout
+ * (what is still waiting for the database then goes to the spool when there
+ * is one); a second one exits at once.
+ *
+ * The spool (spool_dir) is opened at start; its replay starts whenever the
+ * units and surveys were (re)loaded, i.e. the database is ready.
  */
 #include "config.h"
 
@@ -33,6 +37,8 @@
 #include "sipas/log.h"
 #include "sipas/reports.h"
 #include "sipas/sipasd.h"
+#include "sipas/spool.h"
+#include "sipas/aggregator.h"
 #include "sipas/store.h"
 #include "sipas/util.h"
 
@@ -63,11 +69,13 @@ static void
 sipasd_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct sipasd *sd = arg;
+	struct timeval flush = { 0, 200000 };
 
 	log_warn("drain: deadline reached with %ld request(s) open; exiting",
 	    sd->inflight);
-	ingest_fail_queued(sd->ingest, "shutting down");
-	event_base_loopbreak(sd->base);
+	ingest_abandon(sd->ingest, "shutting down");
+	/* A moment to write the replies just given, then stop. */
+	event_base_loopexit(sd->base, &flush);
 }
 
 /* If draining and nothing is left, stop the loop. */
@@ -75,7 +83,7 @@ void
 sipasd_drain_check(struct sipasd *sd)
 {
 	if (!sd->draining || sd->inflight > 0 || !ingest_idle(sd->ingest) ||
-	    sd->unflushed > 0)
+	    !spool_idle(sd->spool) || sd->unflushed > 0)
 		return;
 	log_info("drain: all work done");
 	event_base_loopexit(sd->base, NULL);
@@ -104,6 +112,7 @@ sipasd_catalog(struct store_catalog *cat, const char *message, void *arg)
 	cache_unref(sd->cache);
 	sd->cache = c;
 	ingest_kick(sd->ingest);
+	spool_kick(sd->spool);
 }
 
 /* Reload units and surveys now. */
@@ -356,6 +365,8 @@ main(int argc, char **argv)
 		fatal("cannot create the event loop");
 	sd->auth = auth_create(sd);
 	sd->ingest = ingest_create(sd);
+	if ((sd->spool = spool_open(sd, &cause)) == NULL && cause != NULL)
+		fatal("%s", cause);
 	if (http_start(sd, &cause) != 0)
 		fatal("%s", cause);
 	for (i = 0; signums[i] != 0; i++) {
@@ -376,6 +387,7 @@ main(int argc, char **argv)
 	    (long)getpid());
 	db_connect(sd->db);
 	db_connect(sd->rdb);
+	sd->aggregator = aggregator_create(sd);
 
 	event_base_dispatch(sd->base);
 
@@ -384,12 +396,16 @@ main(int argc, char **argv)
 	 * The database first: its pending jobs fail and their callbacks answer
 	 * their requests (503) while ingest and evhttp still exist.
 	 */
+	aggregator_free(sd->aggregator);
+	sd->aggregator = NULL;
 	db_free(sd->rdb);
 	sd->rdb = NULL;
 	db_free(sd->db);
 	sd->db = NULL;
 	reports_stop(sd);
 	ingest_free(sd->ingest);
+	spool_free(sd->spool);
+	sd->spool = NULL;
 	http_free(sd);
 	auth_free(sd->auth);
 	cache_unref(sd->cache);

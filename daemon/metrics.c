@@ -21,6 +21,7 @@
 #include "sipas/limits.h"
 #include "sipas/metrics.h"
 #include "sipas/sipasd.h"
+#include "sipas/spool.h"
 #include "sipas/util.h"
 
 /* One counter of requests by route, method and status. */
@@ -67,9 +68,16 @@ static struct metrics_hist metrics_batches = { metrics_batch_le,
 	METRICS_NLE(metrics_batch_le), metrics_batch_count, 0, 0 };
 static unsigned long long metrics_limits[METRICS_LIMIT_COUNT];
 /* [0] write, [1] read. */
-static unsigned long long metrics_db_up[2], metrics_db_down[2];
+static unsigned long long metrics_db_up[3], metrics_db_down[3];
 static struct metrics_named *metrics_sms_outcomes;
 static size_t metrics_nsms;
+/* The spool: appended, full, and replayed by outcome. */
+static const char *const metrics_spool_outcomes[] = { "stored",
+	"already_stored", "conflict", "rejected" };
+#define METRICS_NSPOOL METRICS_NLE(metrics_spool_outcomes)
+static unsigned long long metrics_spooled, metrics_spool_fulls;
+static unsigned long long metrics_agg_folds, metrics_agg_rows, metrics_agg_failures;
+static unsigned long long metrics_spool_replays[METRICS_NSPOOL];
 
 /* Forget everything. */
 void
@@ -92,6 +100,9 @@ metrics_reset(void)
 	memset(metrics_limits, 0, sizeof metrics_limits);
 	memset(metrics_db_up, 0, sizeof metrics_db_up);
 	memset(metrics_db_down, 0, sizeof metrics_db_down);
+	metrics_spooled = metrics_spool_fulls = 0;
+	metrics_agg_folds = metrics_agg_rows = metrics_agg_failures = 0;
+	memset(metrics_spool_replays, 0, sizeof metrics_spool_replays);
 }
 
 /* Count a reply. */
@@ -148,7 +159,7 @@ metrics_batch(int n)
 static int
 metrics_db_index(const char *label)
 {
-	return strcmp(label, "read") == 0 ? 1 : 0;
+	return strcmp(label, "read") == 0 ? 1 : strcmp(label, "aggregate") == 0 ? 2 : 0;
 }
 
 /* A database connection came up. */
@@ -195,6 +206,47 @@ metrics_sms(const char *outcome)
 	metrics_nsms++;
 }
 
+/* Responses appended to the spool. */
+void
+metrics_spool_appended(int n)
+{
+	metrics_spooled += (unsigned long long)n;
+}
+
+/* A fold of the aggregates committed rows responses (or failed: rows < 0). */
+void
+metrics_aggregate(long rows)
+{
+	if (rows < 0) {
+		metrics_agg_failures++;
+		return;
+	}
+	metrics_agg_folds++;
+	metrics_agg_rows += (unsigned long long)rows;
+}
+
+/* Spooled responses replayed, by outcome (a fixed set). */
+void
+metrics_spool_replayed(const char *outcome, int n)
+{
+	size_t i;
+
+	for (i = 0; i < METRICS_NSPOOL; i++) {
+		if (strcmp(metrics_spool_outcomes[i], outcome) == 0) {
+			metrics_spool_replays[i] += (unsigned long long)n;
+			return;
+		}
+	}
+	ASSERT(0);
+}
+
+/* An append refused: the spool is full. */
+void
+metrics_spool_full(void)
+{
+	metrics_spool_fulls++;
+}
+
 /* Write a histogram's lines. */
 static void
 metrics_hist_print(struct evbuffer *b, const char *name, const char *help,
@@ -219,7 +271,7 @@ metrics_hist_print(struct evbuffer *b, const char *name, const char *help,
 static void
 metrics_print(struct evbuffer *b, struct sipasd *sd)
 {
-	static const char *const dbs[2] = { "write", "read" };
+	static const char *const dbs[3] = { "write", "read", "aggregate" };
 	size_t i;
 
 	evbuffer_add_printf(b, "# HELP sipas_http_requests_total HTTP replies "
@@ -253,20 +305,20 @@ metrics_print(struct evbuffer *b, struct sipasd *sd)
 	evbuffer_add_printf(b, "# HELP sipas_db_connections_total Database "
 	    "connections established.\n"
 	    "# TYPE sipas_db_connections_total counter\n");
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 3; i++)
 		evbuffer_add_printf(b, "sipas_db_connections_total{db=\"%s\"} "
 		    "%llu\n", dbs[i], metrics_db_up[i]);
 	evbuffer_add_printf(b, "# HELP sipas_db_reconnects_total Database "
 	    "connections established after the first.\n"
 	    "# TYPE sipas_db_reconnects_total counter\n");
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 3; i++)
 		evbuffer_add_printf(b, "sipas_db_reconnects_total{db=\"%s\"} "
 		    "%llu\n", dbs[i], metrics_db_up[i] > 0 ? metrics_db_up[i] - 1 :
 		    0);
 	evbuffer_add_printf(b, "# HELP sipas_db_failures_total Database "
 	    "connections lost or failed.\n"
 	    "# TYPE sipas_db_failures_total counter\n");
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 3; i++)
 		evbuffer_add_printf(b, "sipas_db_failures_total{db=\"%s\"} "
 		    "%llu\n", dbs[i], metrics_db_down[i]);
 	evbuffer_add_printf(b, "# HELP sipas_db_up 1 when the connection is "
@@ -274,6 +326,36 @@ metrics_print(struct evbuffer *b, struct sipasd *sd)
 	    "sipas_db_up{db=\"read\"} %d\n", sd->db != NULL &&
 	    db_state(sd->db) == DB_UP, sd->rdb != NULL &&
 	    db_state(sd->rdb) == DB_UP);
+	evbuffer_add_printf(b, "# HELP sipas_spool_depth Spooled responses "
+	    "not yet replayed.\n# TYPE sipas_spool_depth gauge\n"
+	    "sipas_spool_depth %ld\n", spool_depth(sd->spool));
+	evbuffer_add_printf(b, "# HELP sipas_spool_spooled_total Responses "
+	    "appended to the spool (answered 202).\n"
+	    "# TYPE sipas_spool_spooled_total counter\n"
+	    "sipas_spool_spooled_total %llu\n", metrics_spooled);
+	evbuffer_add_printf(b, "# HELP sipas_spool_replayed_total Spooled "
+	    "responses replayed, by outcome.\n"
+	    "# TYPE sipas_spool_replayed_total counter\n");
+	for (i = 0; i < METRICS_NSPOOL; i++)
+		evbuffer_add_printf(b, "sipas_spool_replayed_total{outcome=\"%s\"}"
+		    " %llu\n", metrics_spool_outcomes[i],
+		    metrics_spool_replays[i]);
+	evbuffer_add_printf(b, "# HELP sipas_aggregate_folds_total Folds of "
+	    "the incremental aggregates committed (docs/scale.md).\n"
+	    "# TYPE sipas_aggregate_folds_total counter\n"
+	    "sipas_aggregate_folds_total %llu\n"
+	    "# HELP sipas_aggregate_folded_total Responses folded into the "
+	    "aggregates.\n"
+	    "# TYPE sipas_aggregate_folded_total counter\n"
+	    "sipas_aggregate_folded_total %llu\n"
+	    "# HELP sipas_aggregate_failures_total Folds rolled back.\n"
+	    "# TYPE sipas_aggregate_failures_total counter\n"
+	    "sipas_aggregate_failures_total %llu\n", metrics_agg_folds,
+	    metrics_agg_rows, metrics_agg_failures);
+	evbuffer_add_printf(b, "# HELP sipas_spool_full_total Responses "
+	    "answered 503 because the spool was full.\n"
+	    "# TYPE sipas_spool_full_total counter\n"
+	    "sipas_spool_full_total %llu\n", metrics_spool_fulls);
 	evbuffer_add_printf(b, "# HELP sipas_sms_total SMS answered, by "
 	    "outcome.\n# TYPE sipas_sms_total counter\n");
 	for (i = 0; i < metrics_nsms; i++)

@@ -15,6 +15,7 @@
 #include <libpq-fe.h>
 
 #include "sipas/db.h"
+#include "sipas/sql_export.h"
 #include "sipas/sql_insert.h"
 #include "sipas/store.h"
 #include "sipas/util.h"
@@ -493,5 +494,163 @@ store_ping(struct db *db, store_done_cb cb, void *arg)
 	ctx->arg = arg;
 	job = db_job_create(0, NULL, store_ping_done, ctx);
 	db_job_add(job, "SELECT 1", 0, NULL);
+	db_submit(db, job);
+}
+
+/* --- the responses CSV export (GET /api/v1/export) --- */
+
+/*
+ * The selection of an export, as sipasctl export has it (ctl/db.c): survey
+ * $1, unit $2's subtree, Vietnam days $3..$4 inclusive, channel $5 (NULL:
+ * any). Each statement bounds the ids as well.
+ */
+
+struct store_export_head_ctx {
+	store_export_head_cb cb;
+	void *arg;
+	char **keys;
+	size_t nkeys;
+	long long last_id;
+};
+
+/* Rows (highest id, key): one per key, or one with a NULL key when none. */
+static void
+store_export_head_result(const PGresult *res, int stmt, void *arg)
+{
+	struct store_export_head_ctx *ctx = arg;
+	int i, n = PQntuples(res);
+
+	ctx->keys = xreallocarray(ctx->keys, ctx->nkeys + (size_t)n + 1,
+	    sizeof *ctx->keys);
+	for (i = 0; i < n; i++) {
+		ctx->last_id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		if (!PQgetisnull(res, i, 1))
+			ctx->keys[ctx->nkeys++] = xstrdup(PQgetvalue(res, i, 1));
+	}
+}
+
+/* Hand the head over, or the failure. */
+static void
+store_export_head_done(int ok, const char *sqlstate, const char *message,
+    void *arg)
+{
+	struct store_export_head_ctx *ctx = arg;
+	size_t i;
+
+	if (ok) {
+		if (ctx->keys == NULL)
+			ctx->keys = xcalloc(1, sizeof *ctx->keys);
+		ctx->cb(ctx->keys, ctx->nkeys, ctx->last_id, NULL, NULL,
+		    ctx->arg);
+	}
+	else
+		ctx->cb(NULL, 0, 0, sqlstate, message, ctx->arg);
+	for (i = 0; i < ctx->nkeys; i++)
+		free(ctx->keys[i]);
+	free(ctx->keys);
+	free(ctx);
+}
+
+/*
+ * The highest response id now, and the demographic keys of the selection up
+ * to it, sorted: one statement, so one snapshot.
+ */
+void
+store_export_head(struct db *db, const struct store_export_filter *f,
+    store_export_head_cb cb, void *arg)
+{
+	struct store_export_head_ctx *ctx = xcalloc(1, sizeof *ctx);
+	const char *params[5] = { f->survey, f->unit, f->from, f->to,
+		f->channel };
+	struct db_job *job;
+
+	ctx->cb = cb;
+	ctx->arg = arg;
+	job = db_job_create(0, store_export_head_result, store_export_head_done,
+	    ctx);
+	db_job_add(job,
+	    "WITH last AS (SELECT coalesce(max(id), 0) AS id FROM responses)"
+	    " SELECT last.id, x.k FROM last LEFT JOIN (SELECT DISTINCT"
+	    "  jsonb_object_keys(r.respondent) AS k" SQL_EXPORT_WHERE
+	    "  AND jsonb_typeof(r.respondent) = 'object'"
+	    "  AND r.id <= (SELECT id FROM last)) x ON true ORDER BY x.k",
+	    5, params);
+	db_submit(db, job);
+}
+
+struct store_export_page_ctx {
+	store_export_row_cb row_cb;
+	store_done_cb cb;
+	void *arg;
+};
+
+/* One row (single-row mode) or the empty final result. */
+static void
+store_export_page_result(const PGresult *res, int stmt, void *arg)
+{
+	struct store_export_page_ctx *ctx = arg;
+	struct store_export_row row;
+	int i;
+
+	for (i = 0; i < PQntuples(res); i++) {
+		row.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+		row.source_id = store_value(res, i, 1);
+		row.unit = PQgetvalue(res, i, 2);
+		row.submitted_at = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+		row.channel = PQgetvalue(res, i, 4);
+		row.weight = strtod(PQgetvalue(res, i, 5), NULL);
+		row.stratum = store_value(res, i, 6);
+		row.psu = store_value(res, i, 7);
+		row.answers = PQgetvalue(res, i, 8);
+		row.respondent = store_value(res, i, 9);
+		ctx->row_cb(&row, ctx->arg);
+	}
+}
+
+/* The page was delivered (or the fetch failed). */
+static void
+store_export_page_done(int ok, const char *sqlstate, const char *message,
+    void *arg)
+{
+	struct store_export_page_ctx *ctx = arg;
+
+	ctx->cb(ok, sqlstate, message, ctx->arg);
+	free(ctx);
+}
+
+/* Stream the next at most limit rows of the selection after id after, by id. */
+void
+store_export_page(struct db *db, const struct store_export_filter *f,
+    long long last_id, long long after, long limit, store_export_row_cb row_cb,
+    store_done_cb cb, void *arg)
+{
+	struct store_export_page_ctx *ctx = xcalloc(1, sizeof *ctx);
+	char last[24], from[24], lim[24];
+	const char *params[8] = { f->survey, f->unit, f->from, f->to,
+		f->channel, last, from, lim };
+	struct db_job *job;
+
+	snprintf(last, sizeof last, "%lld", last_id);
+	snprintf(from, sizeof from, "%lld", after);
+	snprintf(lim, sizeof lim, "%ld", limit);
+	ctx->row_cb = row_cb;
+	ctx->cb = cb;
+	ctx->arg = arg;
+	job = db_job_create(0, store_export_page_result, store_export_page_done,
+	    ctx);
+	/*
+	 * The page's ids first, then their columns: whatever the plan, only
+	 * the rows of the page are converted to text. By the primary key, a
+	 * page starts where the last one ended, so the pages read the
+	 * selection once.
+	 */
+	db_job_add(job, "SELECT r.id, r.source_id, r.unit,"
+	    " extract(epoch FROM r.submitted_at)::bigint, r.channel, r.weight,"
+	    " r.stratum, r.psu, r.answers::text, r.respondent::text"
+	    " FROM responses r JOIN (SELECT r.id" SQL_EXPORT_WHERE
+	    "  AND r.id <= $6::bigint AND r.id > $7::bigint"
+	    "  ORDER BY r.id LIMIT $8) page ON page.id = r.id ORDER BY r.id",
+	    8, params);
+	db_job_single_row(job);
 	db_submit(db, job);
 }

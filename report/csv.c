@@ -17,62 +17,51 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sipas/csvout.h"
 #include "sipas/report.h"
 #include "sipas/util.h"
 
-/* One field, quoted when it holds a comma, a quote or a line break. */
+/* A number at full precision, or an empty field for NAN. */
 static void
-report_csv_field(FILE *f, const char *s)
+report_csv_number(struct csvout *o, double v)
 {
-	const char *p;
+	char buf[32];
 
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '"')
-			fputc('"', f);
-		fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
-/* A number at full precision, or nothing for NAN. */
-static void
-report_csv_number(FILE *f, double v)
-{
-	if (isfinite(v))
-		fprintf(f, ",%.17g", v);
-	else
-		fputc(',', f);
+	if (isfinite(v)) {
+		snprintf(buf, sizeof buf, "%.17g", v);
+		csvout_field(o, buf);
+	} else
+		csvout_field(o, NULL);
 }
 
 /* One row. */
 static void
-report_csv_row(FILE *f, const char *unit, const char *kind, const char *code, const struct estimate *e)
+report_csv_row(struct csvout *o, const char *unit, const char *kind, const char *code, const struct estimate *e)
 {
-	report_csv_field(f, unit);
-	fprintf(f, ",%s,", kind);
-	report_csv_field(f, code);
-	report_csv_number(f, e->value);
-	report_csv_number(f, e->ci_low);
-	report_csv_number(f, e->ci_high);
-	fprintf(f, ",%ld\n", e->n);
+	char n[24];
+
+	csvout_field(o, unit);
+	csvout_field(o, kind);
+	csvout_field(o, code);
+	report_csv_number(o, e->value);
+	report_csv_number(o, e->ci_low);
+	report_csv_number(o, e->ci_high);
+	snprintf(n, sizeof n, "%ld", e->n);
+	csvout_field(o, n);
+	csvout_row_end(o);
 }
 
 /* Every index of one unit. */
 static void
-report_csv_unit(FILE *f, const struct survey *s, const char *unit, const struct unit_result *ur)
+report_csv_unit(struct csvout *o, const struct survey *s, const char *unit, const struct unit_result *ur)
 {
 	int i;
 
-	report_csv_row(f, unit, "overall", s->overall->code, &ur->groups[s->ngroups - 1]);
+	report_csv_row(o, unit, "overall", s->overall->code, &ur->groups[s->ngroups - 1]);
 	for (i = 0; i < s->ngroups - 1; i++)
-		report_csv_row(f, unit, "group", s->groups[i]->code, &ur->groups[i]);
+		report_csv_row(o, unit, "group", s->groups[i]->code, &ur->groups[i]);
 	for (i = 0; i < s->nitems; i++)
-		report_csv_row(f, unit, s->items[i].expectation ? "expectation" : "item", s->items[i].code,
+		report_csv_row(o, unit, s->items[i].expectation ? "expectation" : "item", s->items[i].code,
 		    &ur->items[i]);
 }
 
@@ -81,6 +70,7 @@ int
 report_write_csv(const struct report *r, const char *path, char **cause)
 {
 	char *tmp = report_path_tmp(path);
+	struct csvout o;
 	FILE *f;
 	size_t i;
 	int error;
@@ -91,16 +81,18 @@ report_write_csv(const struct report *r, const char *path, char **cause)
 		return -1;
 	}
 	errno = 0;
+	csvout_init(&o, "\n");
 	fputs("unit,index_kind,code,value,ci_low,ci_high,n\n", f);
 	if (r->ur != NULL)
-		report_csv_unit(f, r->survey, r->unit, r->ur);
+		report_csv_unit(&o, r->survey, r->unit, r->ur);
 	for (i = 0; i < r->nchildren; i++) {
 		if (r->children[i].ur != NULL)
-			report_csv_unit(f, r->survey, r->children[i].code, r->children[i].ur);
+			report_csv_unit(&o, r->survey, r->children[i].code, r->children[i].ur);
 	}
 	for (i = 0; i < r->ntrend; i++)
-		report_csv_row(f, r->unit, "trend", r->trend[i].label, &r->trend[i].estimate);
-	error = ferror(f);
+		report_csv_row(&o, r->unit, "trend", r->trend[i].label, &r->trend[i].estimate);
+	error = csvout_write(&o, f) != 0 || ferror(f);
+	csvout_free(&o);
 	if (fclose(f) != 0 || error) {
 		xasprintf(cause, "%s: %s", tmp, strerror(errno != 0 ? errno : EIO));
 		unlink(tmp);

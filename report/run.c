@@ -70,22 +70,11 @@ report_month_days(int y, int m)
 	return mdays[m - 1];
 }
 
-/* 1 if s is YYYY-MM-DD. */
+/* 1 if s is YYYY-MM-DD (a day that exists, 1900 or later). */
 int
 report_day_valid(const char *s)
 {
-	int i, y, m, d;
-
-	if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (i = 0; i < 10; i++) {
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return 0;
-	}
-	y = atoi(s);
-	m = atoi(s + 5);
-	d = atoi(s + 8);
-	return y >= 1900 && m >= 1 && m <= 12 && d >= 1 && d <= report_month_days(y, m);
+	return s != NULL && response_date_valid(s);
 }
 
 /* Write a day. */

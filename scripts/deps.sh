@@ -23,6 +23,8 @@ SIPAS_DEB_PACKAGES=(
 	r-base-core r-cran-survey r-cran-jsonlite
 	# bench/analyze.sh: GNU time for the maximum resident set size
 	time
+	# bench/ingest.sh (issue 9): the HTTP load generator (Debian 12: wrk 4.1.0)
+	wrk
 	# web form posters (ctl/poster.c): QR codes, cairo, the embedded font;
 	# pdftotext/pdftoppm for tests and docs; the browser test: headless chromium
 	libqrencode-dev libcairo2-dev fonts-dejavu-core poppler-utils chromium chromium-driver

@@ -79,6 +79,21 @@ void analysis_add(struct analysis *, const char *unit, const struct analysis_row
  * to into: a parent's indices from its children's, without re-reading rows.
  */
 void analysis_merge(struct analysis *a, const char *into, const struct analysis *src, const char *from);
+/*
+ * States (state.c): unit's sufficient statistics as bytes (a new buffer,
+ * *len bytes; NULL if a has no such unit), to keep and merge later; and the
+ * merge of such bytes into unit into (created if new), exactly as if the
+ * rows behind them had been added. -1 (nothing merged) for bytes that are
+ * not a whole state of this survey's shape made on a machine like this one.
+ */
+void *analysis_state_save(const struct analysis *, const char *unit, size_t *len);
+int analysis_state_merge(struct analysis *, const char *into, const void *data, size_t len);
+/* The survey a was created for. */
+const struct survey *analysis_survey(const struct analysis *);
+/* Rows folded into unit, directly or through merges (0 if unknown). */
+long analysis_unit_rows(const struct analysis *, const char *unit);
+/* Call fn with the code of every unit seen. */
+void analysis_each_unit(const struct analysis *, void (*fn)(const char *, void *), void *);
 /* Number of distinct units seen. */
 size_t analysis_unit_count(const struct analysis *);
 /* Compute every unit's indices; the analysis stays usable. */

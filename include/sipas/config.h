@@ -19,6 +19,8 @@ struct config {
 	long queue_max;	    /* validated responses waiting for a commit */
 	long batch_max;	    /* responses in one transaction */
 	long batch_delay_ms; /* wait this long for more before a commit */
+	long aggregate_interval_ms; /* fold pending responses this often; 0 off */
+	long aggregate_batch;	    /* most responses in one fold */
 	long reconnect_min_ms;
 	long reconnect_max_ms;
 	long retry_after;   /* seconds, in 503 replies */
@@ -69,6 +71,9 @@ struct config {
 	long rate_ip_burst;
 	double rate_token;     /* requests per second per bearer token; 0 = off */
 	long rate_token_burst;
+	/* the spool (daemon/spool.c; docs/daemon.md) */
+	char *spool_dir;   /* responses that cannot be committed now; "" = off */
+	long spool_max_mb; /* most MiB of spool files */
 };
 
 /* Values of sms_limit_period. */

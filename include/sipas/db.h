@@ -54,6 +54,18 @@ int db_busy(const struct db *);
 struct db_job *db_job_create(int pipeline, db_result_cb, db_done_cb, void *arg);
 /* Add a statement; sql is borrowed (a literal), params are copied (NULL = SQL NULL). */
 void db_job_add(struct db_job *, const char *sql, int nparams, const char *const *params);
+/*
+ * Run inside the transaction the previous job left open (BEGIN without
+ * COMMIT). Only for a connection whose jobs all come from one owner, which
+ * chains them from its callbacks; without it an open transaction is rolled
+ * back before the next job.
+ */
+void db_job_continue(struct db_job *);
+/*
+ * Ask for results in binary format: bytea arrives as raw bytes, text as its
+ * bytes (so select only text and bytea columns, casting the rest to text).
+ */
+void db_job_binary(struct db_job *);
 /* Deliver the rows of the (only) statement one by one. */
 void db_job_single_row(struct db_job *);
 /*

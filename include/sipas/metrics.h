@@ -36,6 +36,14 @@ void metrics_db_lost(const char *label);
 void metrics_limit(enum metrics_limit);
 /* An SMS was answered with this outcome ("stored", "limit", ...). */
 void metrics_sms(const char *outcome);
+/* The spool (spool.c): n responses appended; n replayed with an outcome
+ * ("stored", "already_stored", "conflict", "rejected"); an append refused
+ * because the spool is full. */
+void metrics_spool_appended(int n);
+void metrics_spool_replayed(const char *outcome, int n);
+void metrics_spool_full(void);
+/* A fold of the aggregates committed rows responses; -1: it failed. */
+void metrics_aggregate(long rows);
 /* GET /metrics: no token, or Bearer metrics_token when that is set. */
 void metrics_handle(struct request *);
 /* Forget everything (tests). */

@@ -51,6 +51,8 @@ int channel_parse(const char *);
 /* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
 int64_t time_day_number(int64_t y, int m, int d);
 void time_day_civil(int64_t days, int64_t *y, int *m, int *d);
+/* 1 if s is a date YYYY-MM-DD that exists (1900 or later). */
+int response_date_valid(const char *s);
 
 /*
  * ISO 8601: a date alone (midnight), or a date-time (T or a space between)

@@ -23,6 +23,7 @@ struct evhttp_bound_socket;
 struct evhttp_request;
 struct ingest;
 struct auth;
+struct spool;
 struct json_t;
 
 struct sipasd {
@@ -47,6 +48,8 @@ struct sipasd {
 	long unflushed;		/* replies sent but not yet written out */
 	struct ingest *ingest;
 	struct auth *auth;
+	struct spool *spool;	/* spool_dir (spool.h), or NULL: off */
+	struct aggregator *aggregator; /* the aggregates' folder (aggregator.h) */
 };
 
 /* 1 when requests that need the database can be served. */
@@ -80,10 +83,23 @@ void http_reply_error(struct request *, int status, const char *code,
     const char *field, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* 503 with Retry-After. */
 void http_reply_unavailable(struct request *, const char *why);
+/*
+ * A streamed reply: the headers of http_reply, then the caller sends the body
+ * with evhttp_send_reply_chunk* on r->req; http_reply_stream_end (also when
+ * the client left) ends it, logs it and frees the request. Start returns -1
+ * when the client has already left.
+ */
+int http_reply_stream_start(struct request *, int status, const char *content_type);
+void http_reply_stream_end(struct request *, int status);
+/* Break a streamed reply off (a failure in the middle): the connection is
+ * closed without the last chunk; frees the request. */
+void http_reply_stream_abort(struct request *, int status);
 /* Start listening on config listen (or --listen); -1 and *cause. */
 /* A query parameter of a parsed query, or NULL when absent or empty. */
 struct evkeyvalq;
 const char *http_query_get(struct evkeyvalq *, const char *name);
+/* from/to of a period checked: 0, or -1 after a 422 naming the field. */
+int http_check_dates(struct request *, const char *from, const char *to);
 int http_start(struct sipasd *, char **cause);
 /* Stop accepting new connections (drain). */
 void http_stop_accepting(struct sipasd *);
@@ -113,8 +129,10 @@ void ingest_handle(struct request *);
 int ingest_idle(const struct ingest *);
 /* Responses waiting for a batch (metrics.c). */
 long ingest_queued(const struct ingest *);
-/* The database went away: queued responses get 503. */
+/* The database went away: queued responses are spooled (202) or get 503. */
 void ingest_fail_queued(struct ingest *, const char *why);
+/* The drain deadline: the queue and the batch out are spooled or get 503. */
+void ingest_abandon(struct ingest *, const char *why);
 /* Try to start a batch. */
 void ingest_kick(struct ingest *);
 /*
@@ -133,7 +151,8 @@ void indices_handle(struct request *);
 /*
  * indices.c, for other presenters (dashboard.c): the result of a survey for
  * unit's subtree (and each direct child with children) over from..to (NULL:
- * open). done gets the result (the callee's to free) or NULL, sqlstate and
+ * open), only channel's responses unless channel is NULL. done gets the
+ * result (the callee's to free) or NULL, sqlstate and
  * message when the read failed. The caller checks sipasd_read_ready first.
  */
 struct result;
@@ -141,7 +160,7 @@ struct survey;
 typedef void (*indices_result_cb)(struct result *, const char *sqlstate,
     const char *message, void *arg);
 void indices_compute(struct sipasd *, unsigned long reqid, const struct survey *,
-    const char *unit, const char *from, const char *to, int children,
-    double confidence, indices_result_cb done, void *arg);
+    const char *unit, const char *from, const char *to, const char *channel,
+    int children, double confidence, indices_result_cb done, void *arg);
 
 #endif

@@ -14,7 +14,7 @@
 struct db;
 
 /* The schema version this sipasd works with (sql/0001_init.sql ... 0002_sms.sql). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* Done: ok, or the SQLSTATE and message of the failure. */
 typedef void (*store_done_cb)(int ok, const char *sqlstate, const char *message, void *arg);
@@ -115,5 +115,47 @@ void store_audit_append(struct db *, const char *token_hash, const char *action,
 
 /* SELECT 1: is the database answering? */
 void store_ping(struct db *, store_done_cb, void *arg);
+
+/* --- GET /api/v1/export: the responses CSV, page by page --- */
+
+/* The selection of an export; every string borrowed, NULL = no filter but survey. */
+struct store_export_filter {
+	const char *survey;
+	const char *unit;    /* its subtree */
+	const char *from;    /* YYYY-MM-DD, Vietnam days, inclusive */
+	const char *to;
+	const char *channel;
+};
+/*
+ * The head of an export: keys (sorted, borrowed for the call) are the
+ * demographic fields of the selected rows with ids up to last_id, the highest
+ * response id when it ran; keys NULL and sqlstate, message on failure.
+ */
+typedef void (*store_export_head_cb)(char *const *keys, size_t nkeys,
+    long long last_id, const char *sqlstate, const char *message, void *arg);
+void store_export_head(struct db *, const struct store_export_filter *,
+    store_export_head_cb, void *arg);
+/* One stored response of an export (strings borrowed for the call). */
+struct store_export_row {
+	long long id;	       /* the row's id, the key of the pages */
+	const char *source_id; /* or NULL */
+	const char *unit;
+	int64_t submitted_at;  /* Unix seconds */
+	const char *channel;
+	double weight;
+	const char *stratum;   /* or NULL */
+	const char *psu;       /* or NULL */
+	const char *answers;   /* JSON object text */
+	const char *respondent; /* JSON object text, or NULL */
+};
+typedef void (*store_export_row_cb)(const struct store_export_row *, void *arg);
+/*
+ * Stream, row by row (single-row mode), at most limit selected rows with ids
+ * in (after, last_id], in id order; then done. Each page is its own statement,
+ * so the connection serves other jobs between pages.
+ */
+void store_export_page(struct db *, const struct store_export_filter *,
+    long long last_id, long long after, long limit, store_export_row_cb,
+    store_done_cb, void *arg);
 
 #endif

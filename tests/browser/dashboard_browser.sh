@@ -9,6 +9,10 @@
 #  - the numbers on the page equal GET /api/v1/indices (two decimals, decimal
 #    comma): the overall index, each ranked commune, after the drill-down;
 #  - clicking a commune drills down, the breadcrumb leads back up;
+#  - a commune without responses (C013) is listed greyed without a bar;
+#  - choosing the channel in the filter form gives that channel's numbers
+#    (equal to the API's with channel=), kept by the drill-down, the
+#    breadcrumb and the language switch;
 #  - a national viewer sees the province with its five districts.
 # SIPAS_SCREENSHOTS=DIR saves dashboard-*.png there (docs/img for the docs).
 set -u
@@ -21,6 +25,8 @@ command -v chromedriver >/dev/null && command -v chromium >/dev/null ||
 pg_setup
 "$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "sipasctl init"
 units_setup || bail "unit import"
+printf 'code,name,level,parent\nC013,Xã Ba,commune,U001\n' >"$tmp/units2.csv"
+"$SIPASCTL" --db "$DSN" unit import "$tmp/units2.csv" >/dev/null || bail "unit import C013"
 "$PSQL" -X -q -d "$DSN" >/dev/null <<'EOF' || bail "data"
 SELECT setseed(0.25);
 INSERT INTO responses (survey, unit, source_id, submitted_at, channel, answers, content_hash)
@@ -33,6 +39,12 @@ SELECT 'sipas-2023', u.unit, 'g-' || u.unit || '-' || g,
 FROM (VALUES ('C011', 1.5, 400), ('C012', 0.6, 400), ('U002', 0.3, 600),
 	('U003', 1.2, 600), ('U004', 0.8, 600), ('U005', 0.9, 40)) u(unit, bias, cnt),
 	generate_series(1, u.cnt) g;
+-- 15 kiosk responses for C011 in 2025-Q1 (the channel filter).
+INSERT INTO responses (survey, unit, source_id, submitted_at, channel, answers, content_hash)
+SELECT 'sipas-2023', 'C011', 'k-' || g, timestamptz '2025-02-01 08:00+07' + g * interval '1 day', 'kiosk',
+	(SELECT jsonb_object_agg('Q9_' || i, (g + i) % 5 + 1) FROM generate_series(1, 39) i),
+	md5('k' || g)
+FROM generate_series(1, 15) g;
 EOF
 VIEWER_U001=$(token viewer U001)
 VIEWER=$(token viewer)
@@ -48,9 +60,10 @@ Q1='from=2025-01-01&to=2025-03-31'
 
 # The API's value as the page shows it: 87,53 %.
 vi_pct() { LC_ALL=C printf '%.2f %%' "$1" | tr . ,; }
+# api_value UNIT CHILD [&channel=CH]
 api_value() {
 	curl -s --max-time 30 -H "Authorization: Bearer $VIEWER" \
-		"$URL/api/v1/indices?survey=sipas-2023&unit=$1&$Q1&children=1" |
+		"$URL/api/v1/indices?survey=sipas-2023&unit=$1&$Q1&children=1${3:-}" |
 		jq -r --arg u "$2" '.units[] | select(.unit == $u) | .overall.value'
 }
 text() { wd_text "$(wd_find "$1")"; }
@@ -75,7 +88,9 @@ wd_click "$(wd_find '#login')" >/dev/null
 is "$(unit_shown)" U001 "signed in, back at the page asked for: U001"
 is "$(text '#overall-value')" "$(vi_pct "$(api_value U001 U001)")" "U001's overall index equals the API's"
 is "$(wd_exec 'return Array.from(document.querySelectorAll("table.ranking tr[data-unit]")).map(t => t.dataset.unit).sort().join(" ")' | tr -d '"')" \
-	"C011 C012" "only U001's communes are ranked"
+	"C011 C012 C013" "only U001's communes are listed"
+is "$(wd_exec 'return Array.from(document.querySelectorAll("table.ranking tr.empty")).map(t => t.dataset.unit + ": " + t.querySelector("td.n").textContent + ", " + t.querySelector("td.flag").textContent + ", " + getComputedStyle(t).color).join(" ")' | tr -d '"')" \
+	"C013: 0, Chưa có phiếu, rgb(107, 116, 128)" "C013 without responses: greyed, n = 0, 'Chưa có phiếu'"
 bad=0
 for c in C011 C012; do
 	got=$(wd_exec "return document.querySelector('table.ranking tr[data-unit=$c] td.value').textContent" | tr -d '"')
@@ -84,6 +99,7 @@ for c in C011 C012; do
 done
 tap $bad "each commune's index in the ranking equals the API's"
 is "$(wd_count 'svg.chart.ranking rect.bar')" 2 "the bar chart has a bar per ranked commune"
+is "$(wd_count 'svg.chart.ranking a[href*="unit=C013"]')" 0 "C013 is not in the chart"
 is "$(wd_count 'svg.chart.ranking path.whisker')" 2 "each with its interval whisker"
 is "$(wd_exec 'return document.documentElement.scrollWidth <= document.documentElement.clientWidth')" true "no horizontal scroll at 1280 px"
 wd_rect 1280 1500
@@ -110,8 +126,25 @@ wd_click "$(wd_find 'nav.breadcrumb a[data-unit=U001]')" >/dev/null
 is "$(unit_shown)" U001 "the breadcrumb leads back to U001"
 wd_click "$(wd_find 'svg.chart.ranking a')" >/dev/null
 case "$(unit_shown)" in C011 | C012) tap 0 "a bar label of the chart drills down too" ;; *) tap 1 "a bar label of the chart drills down too" ;; esac
+
+# The channel filter, through the form.
+wd_go "$URL/dashboard?unit=U001&$Q1"
+wd_click "$(wd_find 'select[name=channel] option[value=kiosk]')" >/dev/null
+wd_click "$(wd_find 'form.filters button[type=submit]')" >/dev/null
+is "$(wd_exec 'return new URLSearchParams(location.search).get("channel") + " " + document.querySelector("h1#unit").dataset.unit' | tr -d '"')" \
+	"kiosk U001" "choosing Ki-ốt in the form: channel=kiosk in the address"
+is "$(text '#overall-value')" "$(vi_pct "$(api_value U001 U001 '&channel=kiosk')")" "U001's kiosk index equals the API's with channel=kiosk"
+is "$(wd_count 'svg.chart.ranking rect.bar') $(wd_count 'table.ranking tr.empty')" "1 2" \
+	"kiosk: one bar (C011), C012 and C013 listed without responses"
+wd_click "$(wd_find 'table.ranking tr[data-unit=C011] a')" >/dev/null
+is "$(wd_exec 'return new URLSearchParams(location.search).get("channel") + " " + document.querySelector("h1#unit").dataset.unit' | tr -d '"')" \
+	"kiosk C011" "the drill-down keeps the channel"
+is "$(text '#overall-value')" "$(vi_pct "$(api_value C011 C011 '&channel=kiosk')")" "C011's kiosk index equals the API's"
+wd_click "$(wd_find 'nav.breadcrumb a[data-unit=U001]')" >/dev/null
+is "$(wd_exec 'return new URLSearchParams(location.search).get("channel") + " " + document.querySelector("select[name=channel]").value' | tr -d '"')" \
+	"kiosk kiosk" "the breadcrumb keeps the channel, the form shows it"
 wd_click "$(wd_find '#lang')" >/dev/null
-is "$(wd_exec 'return document.documentElement.lang')" '"en"' "the English switch"
+is "$(wd_exec 'return document.documentElement.lang + " " + new URLSearchParams(location.search).get("channel")')" '"en kiosk"' "the English switch (keeps the channel)"
 wd_click "$(wd_find '#logout')" >/dev/null
 is "$(wd_exec 'return location.pathname')" '"/login"' "sign out: back at the login"
 wd_go "$URL/dashboard?unit=U001&$Q1"

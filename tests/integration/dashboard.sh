@@ -4,13 +4,19 @@
 # district viewer (403 outside it), and the numbers of the page against
 # GET /api/v1/indices (two decimals, decimal comma in Vietnamese): the
 # overall index, its interval and n, the change from the previous quarter,
-# each ranked child, a group, and the greyed child below dashboard_min_n.
+# each ranked child, a group, and the greyed child below dashboard_min_n;
+# a child without responses listed (n = 0) but not drawn; the channel filter
+# (channel=paper|web|kiosk) against GET /api/v1/indices?channel=, kept by
+# every link of the page.
 set -u
 . "$(dirname "$0")/daemon_lib.sh"
 
 pg_setup
 "$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "sipasctl init"
 units_setup || bail "unit import"
+# A third commune of U001 that never gets a response.
+printf 'code,name,level,parent\nC013,Xã Ba,commune,U001\n' >"$tmp/units2.csv"
+"$SIPASCTL" --db "$DSN" unit import "$tmp/units2.csv" >/dev/null || bail "unit import C013"
 
 # 2 years of sipas-2023 responses (2023-04-01 .. 2025-03-31); each unit has
 # its own bias, U005 has too few to be ranked.
@@ -34,6 +40,15 @@ VIEWER=$(token viewer)
 COLLECTOR=$(token collector)
 sipasd_start "report_today = 2025-04-10" "dashboard_min_n = 10" "token_ttl = 0"
 C=$tmp/cookies
+
+# A third channel through the API: 12 kiosk responses for C011 in 2025-02.
+bad=0
+for i in $(seq 1 12); do
+	answers=$(for q in $(seq 1 39); do printf '"Q9_%d": %d,' "$q" $(((i + q) % 5 + 1)); done)
+	st=$(post "$COLLECTOR" "{\"id\": \"kiosk-$i\", \"survey\": \"sipas-2023\", \"unit\": \"C011\", \"channel\": \"kiosk\", \"submitted_at\": \"2025-02-$((i + 10))T09:00:00+07:00\", \"answers\": {${answers%,}}}")
+	[ "$st" = 201 ] || { echo "# kiosk-$i: $st $(cat "$tmp/body")" >&2; bad=$((bad + 1)); }
+done
+tap $bad "12 kiosk responses for C011 posted through the API"
 
 # page PATH: GET with the cookie jar; status out, body in $tmp/body.
 page() {
@@ -113,6 +128,62 @@ grep -q '<svg class="chart ranking"' "$tmp/body" && grep -q '<svg class="chart t
 tap $? "the ranking, the trend and 39 distribution bars are drawn as SVG"
 grep -q 'id="trend-slope"' "$tmp/body"
 tap $? "the trend has its weighted slope"
+
+# A child without any response (C013): in the table, greyed, n = 0; no bar.
+grep -q '<tr class="few empty" data-unit="C013"><td></td><td><a [^>]*>Xã Ba</a></td><td class="value">–</td><td class="ci">–</td><td class="n">0</td><td class="flag">Chưa có phiếu</td></tr>' "$tmp/body"
+tap $? "C013 without responses is listed, greyed, n = 0, 'Chưa có phiếu'"
+grep -o 'data-unit="C01[123]"' "$tmp/body" | grep -n . | tail -n 1 | grep -q '^3:data-unit="C013"$'
+tap $? "... after the ranked communes"
+chart() { sed -n '/<svg class="chart ranking"/,/<\/svg>/p' "$tmp/body"; }
+[ "$(chart | grep -c 'unit=C013')" = 0 ] && [ "$(chart | grep -c '<rect class="bar')" = 2 ]
+tap $? "C013 is not in the bar chart (2 bars: C011, C012)"
+
+# The channel filter: every number from the channel's responses only.
+for ch in paper web kiosk; do
+	Q="unit=U001&from=2025-01-01&to=2025-03-31&channel=$ch"
+	is "$(page "/dashboard?$Q")" 200 "channel=$ch: 200"
+	api "$Q&children=1"
+	v=$(jq -r '.units[] | select(.unit == "U001") | .overall.value' "$tmp/api.json")
+	n=$(jq -r '.units[] | select(.unit == "U001") | .overall.n' "$tmp/api.json")
+	is "$(text_of overall-value) $(text_of overall-n)" "$(vi_pct "$v") n = $n" \
+		"channel=$ch: the overall index and n equal the API's with channel=$ch ($v, $n)"
+	v=$(jq -r '.units[] | select(.unit == "C011") | .overall.value' "$tmp/api.json")
+	is "$(row_value C011)" "$(vi_pct "$v")" "channel=$ch: C011 in the ranking equals the API's"
+	grep -q "<option value=\"$ch\" selected>" "$tmp/body"
+	tap $? "channel=$ch: selected in the filter form"
+	cp "$tmp/body" "$tmp/u001-$ch.html"
+done
+is "$(grep -o 'href="/dashboard?[^"]*"' "$tmp/u001-kiosk.html" | grep -vc 'channel=kiosk')" 0 \
+	"channel=kiosk: every link of the page keeps channel=kiosk (drill-down, language)"
+grep -q '<a href="/dashboard?[^"]*unit=C011[^"]*channel=kiosk[^"]*">Xã Một</a></td>' "$tmp/u001-kiosk.html"
+tap $? "channel=kiosk: the drill-down to C011 keeps the channel"
+is "$(grep -c '<tr class="few empty" data-unit="C01[23]">' "$tmp/u001-kiosk.html") $(grep -c '<rect class="bar' "$tmp/u001-kiosk.html")" "2 1" \
+	"channel=kiosk: C012 and C013 have no kiosk response (listed, greyed), one bar"
+api "unit=U001&from=2024-10-01&to=2024-12-31&channel=web"
+pv=$(jq -r '.units[0].overall.value' "$tmp/api.json")
+api "unit=U001&from=2025-01-01&to=2025-03-31&channel=web"
+cv=$(jq -r '.units[0].overall.value' "$tmp/api.json")
+diff=$(awk -v a="$cv" -v b="$pv" 'BEGIN { printf "%+.2f", a - b }' | tr . ,)
+grep -q "id=\"overall-change\">So với kỳ trước (2024-10-01 – 2024-12-31): <strong class=\"[a-z]*\">$diff điểm %</strong>" "$tmp/u001-web.html"
+tap $? "channel=web: the change is against the previous quarter's web responses ($diff)"
+api "unit=U001&from=2024-07-01&to=2024-09-30&channel=paper"
+n=$(jq -r '.units[0].overall.n' "$tmp/api.json")
+grep -q "<tr><th scope=\"row\">2024-Q3</th>.*<td class=\"n\">$n</td></tr>" "$tmp/u001-paper.html"
+tap $? "channel=paper: the trend's 2024-Q3 has the paper n ($n)"
+grep -q '<tr><th scope="row">2024-Q3</th><td class="value">–</td><td class="ci">–</td><td class="n">0</td></tr>' "$tmp/u001-kiosk.html"
+tap $? "channel=kiosk: the trend before the kiosk responses is empty (n = 0)"
+is "$(page '/dashboard?unit=C011&from=2025-01-01&to=2025-03-31&channel=kiosk')" 200 "drill-down to C011 with channel=kiosk: 200"
+grep -q '<li><a href="[^"]*unit=U001[^"]*channel=kiosk[^"]*" data-unit="U001">Huyện Một</a></li>' "$tmp/body"
+tap $? "the breadcrumb keeps channel=kiosk"
+grep -q '<a id="lang" href="[^"]*channel=kiosk&amp;lang=en"' "$tmp/body"
+tap $? "the English switch keeps channel=kiosk"
+is "$(text_of overall-n)" "n = 12" "C011 with channel=kiosk: n = 12"
+is "$(page '/dashboard?unit=U001&channel=fax')" 422 "an unknown channel: 422"
+grep -q 'Kênh không hợp lệ' "$tmp/body"
+tap $? "... with the reason"
+is "$(page '/dashboard?unit=U001&from=2025-01-01&to=2025-03-31&channel=')" 200 "channel= (all channels, as the form sends it): 200"
+grep -q '<option value="" selected>Tất cả các kênh</option>' "$tmp/body" && ! grep -q 'channel=' <(grep -o 'href="/dashboard?[^"]*"' "$tmp/body")
+tap $? "... all channels selected, the links without channel"
 
 # Scope: the district viewer sees its subtree and nothing else.
 is "$(page '/dashboard?unit=C011')" 200 "drill-down to the commune C011: 200"

@@ -15,6 +15,7 @@
 
 #include "sipas/analysis.h"
 #include "sipas/csvin.h"
+#include "sipas/response.h"
 #include "sipas/util.h"
 #include "tap.h"
 
@@ -25,6 +26,7 @@ struct load {
 	struct analysis *a;
 	int errors;
 	int pooled; /* add every row under "ALL" instead of its unit */
+	int split;  /* add every row under "unit|month|channel" (the states of sql/0004) */
 };
 
 /* Row callback: fold the response into the analysis. */
@@ -34,6 +36,17 @@ row_cb(const struct response *r, long row, void *arg)
 	struct load *l = arg;
 	struct analysis_row ar = { r->weight, r->stratum, r->psu, r->answers };
 
+	char key[256];
+	int64_t y;
+	int m, d;
+
+	if (l->split) {
+		/* Vietnam's month of the response, as the aggregates key it. */
+		time_day_civil((r->submitted_at + 7 * 3600) / 86400, &y, &m, &d);
+		snprintf(key, sizeof key, "%s|%04d-%02d|%s", r->unit, (int)y, m, channel_name(r->channel));
+		analysis_add(l->a, key, &ar);
+		return 0;
+	}
 	analysis_add(l->a, l->pooled ? "ALL" : r->unit, &ar);
 	return 0;
 }
@@ -53,7 +66,7 @@ error_cb(const struct csvin_error *e, void *arg)
 static struct analysis *
 load_csv(const struct survey *s, const char *path, size_t chunk, int pooled, int *errors)
 {
-	struct load l = { s, analysis_create(s, 0.95), 0, pooled };
+	struct load l = { s, analysis_create(s, 0.95), 0, pooled == 1, pooled == 2 };
 	struct csvin *in = csvin_create(s, row_cb, error_cb, &l);
 	char *cause = NULL, *text;
 	size_t len, off;
@@ -187,6 +200,40 @@ same_result(const struct survey *s, const struct result *a, const struct result 
 	return 1;
 }
 
+struct state_ctx {
+	struct analysis *from, *into;
+	int bad, nstates;
+	size_t bytes;
+};
+
+/*
+ * Save unit key ("unit|month|channel") of from as bytes and merge them into
+ * its unit in into; also check that damaged bytes are refused.
+ */
+static void
+state_roundtrip(const char *key, void *arg)
+{
+	struct state_ctx *c = arg;
+	char unit[128];
+	size_t len, n = strcspn(key, "|");
+	unsigned char *st = analysis_state_save(c->from, key, &len);
+	struct analysis *scratch = analysis_create(analysis_survey(c->from), 0.95);
+
+	snprintf(unit, sizeof unit, "%.*s", (int)n, key);
+	if (st == NULL || analysis_state_merge(c->into, unit, st, len) != 0)
+		c->bad++;
+	/* Truncated, extended or with a flipped magic: refused, nothing merged. */
+	if (analysis_state_merge(scratch, "X", st, len - 1) != -1 || analysis_unit_count(scratch) != 0)
+		c->bad++;
+	st[0] ^= 1;
+	if (analysis_state_merge(scratch, "X", st, len) != -1 || analysis_unit_count(scratch) != 0)
+		c->bad++;
+	analysis_free(scratch);
+	c->nstates++;
+	c->bytes += len;
+	free(st);
+}
+
 /* Run one fixture case. */
 static void
 run_case(const char *dir, json_t *c)
@@ -196,7 +243,8 @@ run_case(const char *dir, json_t *c)
 	const char *expected = json_string_value(json_object_get(c, "expected"));
 	char *path, *cause = NULL, *text, *json;
 	struct survey *s;
-	struct analysis *a, *b, *pooled, *merged;
+	struct analysis *a, *b, *pooled, *merged, *split;
+	struct state_ctx sc;
 	struct result *r, *rb, *rm, *rp;
 	size_t i;
 	json_t *exp, *round;
@@ -240,6 +288,28 @@ run_case(const char *dir, json_t *c)
 	result_free(rp);
 	analysis_free(merged);
 	analysis_free(pooled);
+
+	/*
+	 * States (analysis/state.c): rows split by unit, month and channel, each
+	 * part saved as bytes and merged back per unit, equal the direct result.
+	 */
+	xasprintf(&path, "%s/%s", dir, input);
+	split = load_csv(s, path, 65536, 2, &errors);
+	free(path);
+	merged = analysis_create(s, 0.95);
+	sc.from = split;
+	sc.into = merged;
+	sc.bad = 0;
+	sc.nstates = 0;
+	sc.bytes = 0;
+	analysis_each_unit(split, state_roundtrip, &sc);
+	rm = analysis_result(merged);
+	tap_ok(sc.bad == 0 && sc.nstates > (int)r->nunits && same_result(s, r, rm, 1e-9) &&
+	    rm->nunits == r->nunits && rm->units[0].respondents == r->units[0].respondents,
+	    "%s: %d saved states (%zu bytes) merged per unit give the direct result", input, sc.nstates, sc.bytes);
+	result_free(rm);
+	analysis_free(merged);
+	analysis_free(split);
 
 	xasprintf(&path, "%s/%s", dir, expected);
 	exp = json_load_file(path, 0, &err);

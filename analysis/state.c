@@ -1,0 +1,403 @@
+/*
+ * state.c: a unit's sufficient statistics as bytes, and back.
+ *
+ * sipas keeps one such state per (survey, unit, month, channel) in
+ * PostgreSQL (sql/0004_aggregates.sql), so that indices for any range of
+ * whole months are merges of states, not re-reads of rows. Merging a decoded
+ * state is accum_unit_merge: exactly what adding the rows would have given,
+ * up to the order of floating-point additions.
+ *
+ * The encoding is native (host byte order, host long double), tagged with a
+ * magic, the size of long double and a hash of everything in the survey that
+ * the statistics depend on (items, scales, satisfied thresholds, groups).
+ * A state of another shape, another machine or a damaged one is refused
+ * (-1): states are a cache of the rows, which are always kept, so the caller
+ * recomputes rather than guesses.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accum.h"
+#include "sipas/analysis.h"
+#include "sipas/util.h"
+
+#define STATE_MAGIC "SIPASST1"
+
+/* --- writing --- */
+
+struct wbuf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static void
+wput(struct wbuf *b, const void *v, size_t n)
+{
+	if (b->len + n > b->cap) {
+		while (b->len + n > b->cap)
+			b->cap = b->cap ? b->cap * 2 : 4096;
+		b->p = xreallocarray(b->p, b->cap, 1);
+	}
+	if (n > 0)
+		memcpy(b->p + b->len, v, n);
+	b->len += n;
+}
+
+static void
+wi64(struct wbuf *b, int64_t v)
+{
+	wput(b, &v, sizeof v);
+}
+
+static void
+wlongs(struct wbuf *b, const long *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		wi64(b, v[i]);
+}
+
+static void
+wstr(struct wbuf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	wi64(b, (int64_t)n);
+	wput(b, s, n);
+}
+
+/* --- reading --- */
+
+struct rbuf {
+	const unsigned char *p;
+	size_t len, off;
+	int bad;
+};
+
+static void
+rget(struct rbuf *b, void *v, size_t n)
+{
+	if (b->bad || n > b->len - b->off) {
+		b->bad = 1;
+		memset(v, 0, n);
+		return;
+	}
+	memcpy(v, b->p + b->off, n);
+	b->off += n;
+}
+
+static int64_t
+ri64(struct rbuf *b)
+{
+	int64_t v;
+
+	rget(b, &v, sizeof v);
+	return v;
+}
+
+static void
+rlongs(struct rbuf *b, long *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v[i] = (long)ri64(b);
+}
+
+/* A new string of at most max bytes, or NULL (and b->bad). */
+static char *
+rstr(struct rbuf *b, size_t max)
+{
+	int64_t n = ri64(b);
+	char *s;
+
+	if (b->bad || n < 0 || (uint64_t)n > max || (size_t)n > b->len - b->off) {
+		b->bad = 1;
+		return NULL;
+	}
+	s = xmalloc((size_t)n + 1);
+	memcpy(s, b->p + b->off, (size_t)n);
+	s[n] = '\0';
+	b->off += (size_t)n;
+	return s;
+}
+
+/* --- the survey's shape --- */
+
+static uint64_t
+fnv(uint64_t h, const void *v, size_t n)
+{
+	const unsigned char *p = v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static uint64_t
+fnv_int(uint64_t h, int64_t v)
+{
+	return fnv(h, &v, sizeof v);
+}
+
+/* A hash of everything in s that a state's layout and meaning depend on. */
+static uint64_t
+state_shape(const struct survey *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	int i, j;
+
+	h = fnv_int(h, s->nitems);
+	h = fnv_int(h, s->nsat);
+	h = fnv_int(h, s->ngroups);
+	for (i = 0; i < s->nitems; i++) {
+		const struct item *it = &s->items[i];
+
+		h = fnv(h, it->code, strlen(it->code) + 1);
+		h = fnv_int(h, it->scale->satisfied_min);
+		h = fnv_int(h, it->scale->nvalues);
+		for (j = 0; j < it->scale->nvalues; j++)
+			h = fnv_int(h, it->scale->values[j]);
+	}
+	for (i = 0; i < s->ngroups; i++) {
+		const struct group *g = s->groups[i];
+
+		h = fnv(h, g->code, strlen(g->code) + 1);
+		h = fnv_int(h, g->leaf);
+		h = fnv_int(h, g->nitems);
+		h = fnv_int(h, g->ndesc);
+		for (j = 0; j < g->ndesc; j++)
+			h = fnv_int(h, g->desc[j]);
+	}
+	return h;
+}
+
+/* --- encode / decode --- */
+
+/* The bytes of unit u (see the top of this file). */
+static void
+state_encode(const struct survey *s, const struct unit_acc *u, struct wbuf *b)
+{
+	size_t ni = (size_t)s->nitems, K = 2 * ni, Ks = 2 * (size_t)s->nsat;
+	size_t pos = 0;
+	const char *key;
+	void *v;
+	int i, h;
+
+	wput(b, STATE_MAGIC, 8);
+	wi64(b, (int64_t)sizeof(acc_t));
+	wi64(b, (int64_t)state_shape(s));
+	wi64(b, u->rows);
+	wi64(b, u->any_weight | u->any_stratum << 1 | u->any_psu << 2);
+	wlongs(b, u->n, ni);
+	wlongs(b, u->x, ni);
+	wput(b, u->Y, ni * sizeof *u->Y);
+	wput(b, u->X, ni * sizeof *u->X);
+	wput(b, u->W2, ni * sizeof *u->W2);
+	for (i = 0; i < s->nitems; i++)
+		wput(b, u->dist[i], (size_t)s->items[i].scale->nvalues * sizeof **u->dist);
+	/* Distinct weights: an overflowed table is kept as just the flag. */
+	wi64(b, u->weights.overflow);
+	wi64(b, u->weights.overflow ? 0 : u->weights.n);
+	if (!u->weights.overflow) {
+		wput(b, u->weights.w, (size_t)u->weights.n * sizeof *u->weights.w);
+		wput(b, u->weights.cnt, (size_t)u->weights.n * K * sizeof *u->weights.cnt);
+	}
+	wlongs(b, u->gn, (size_t)s->ngroups);
+	wlongs(b, u->an, (size_t)s->ngroups);
+	for (i = 0; i < s->ngroups; i++) {
+		if (u->asx[i] != NULL) {
+			wput(b, u->asx[i], (size_t)s->groups[i]->nitems * sizeof **u->asx);
+			wput(b, u->asx2[i], (size_t)s->groups[i]->nitems * sizeof **u->asx2);
+		}
+	}
+	wput(b, u->ast, (size_t)s->ngroups * sizeof *u->ast);
+	wput(b, u->ast2, (size_t)s->ngroups * sizeof *u->ast2);
+	wlongs(b, u->cn, (size_t)s->nsat);
+	wput(b, u->cx, (size_t)s->nsat * sizeof *u->cx);
+	wput(b, u->cm, (size_t)s->nsat * sizeof *u->cm);
+	wput(b, u->cxx, (size_t)s->nsat * sizeof *u->cxx);
+	wput(b, u->cmm, (size_t)s->nsat * sizeof *u->cmm);
+	wput(b, u->cxm, (size_t)s->nsat * sizeof *u->cxm);
+	wi64(b, u->nstrata);
+	for (h = 0; h < u->nstrata; h++) {
+		const struct stratum_acc *st = u->strata[h];
+
+		wstr(b, st->name);
+		wi64(b, st->nsingle);
+		wlongs(b, st->nsingle_item, ni);
+		wput(b, st->s, K * sizeof *st->s);
+		wput(b, st->diag, 3 * ni * sizeof *st->diag);
+		wput(b, st->m, Ks * (Ks + 1) / 2 * sizeof *st->m);
+	}
+	wi64(b, (int64_t)strmap_count(u->psu_map));
+	while (strmap_next(u->psu_map, &pos, &key, &v)) {
+		const struct psu_acc *p = v;
+
+		wstr(b, key);
+		wi64(b, p->stratum);
+		wput(b, p->u, K * sizeof *p->u);
+	}
+}
+
+/*
+ * Decode a state into a new accumulator, or NULL if the bytes are not a
+ * whole, undamaged state of this survey's shape on this machine.
+ */
+static struct unit_acc *
+state_decode(const struct survey *s, const void *data, size_t len)
+{
+	size_t ni = (size_t)s->nitems, K = 2 * ni, Ks = 2 * (size_t)s->nsat;
+	struct rbuf b = { data, len, 0, 0 };
+	struct unit_acc *u;
+	char magic[8];
+	int64_t flags, n, i, h;
+
+	rget(&b, magic, 8);
+	if (b.bad || memcmp(magic, STATE_MAGIC, 8) != 0 ||
+	    ri64(&b) != (int64_t)sizeof(acc_t) ||
+	    ri64(&b) != (int64_t)state_shape(s) || b.bad)
+		return NULL;
+	u = accum_unit_create(s, "");
+	u->rows = (long)ri64(&b);
+	flags = ri64(&b);
+	u->any_weight = (flags & 1) != 0;
+	u->any_stratum = (flags & 2) != 0;
+	u->any_psu = (flags & 4) != 0;
+	rlongs(&b, u->n, ni);
+	rlongs(&b, u->x, ni);
+	rget(&b, u->Y, ni * sizeof *u->Y);
+	rget(&b, u->X, ni * sizeof *u->X);
+	rget(&b, u->W2, ni * sizeof *u->W2);
+	for (i = 0; i < s->nitems; i++)
+		rget(&b, u->dist[i], (size_t)s->items[i].scale->nvalues * sizeof **u->dist);
+	u->weights.overflow = ri64(&b) != 0;
+	n = ri64(&b);
+	if (b.bad || n < 0 || n > ACCUM_WEIGHTS_MAX || (u->weights.overflow && n != 0))
+		goto bad;
+	if (n > 0) {
+		/* Build the same table as accumulation would, weight by weight. */
+		double *w = xcalloc((size_t)n, sizeof *w);
+		int *cnt = xcalloc((size_t)n * K, sizeof *cnt);
+		struct unit_acc *tmp = accum_unit_create(s, "");
+
+		rget(&b, w, (size_t)n * sizeof *w);
+		rget(&b, cnt, (size_t)n * K * sizeof *cnt);
+		for (i = 0; i < n && !b.bad; i++) {
+			if (!(w[i] > 0))
+				b.bad = 1;
+		}
+		if (!b.bad) {
+			tmp->weights.n = (int)n;
+			tmp->weights.w = w;
+			tmp->weights.cnt = cnt;
+			accum_weights_merge(s, &u->weights, &tmp->weights);
+		} else {
+			free(w);
+			free(cnt);
+		}
+		accum_unit_free(s, tmp);
+	}
+	rlongs(&b, u->gn, (size_t)s->ngroups);
+	rlongs(&b, u->an, (size_t)s->ngroups);
+	for (i = 0; i < s->ngroups; i++) {
+		if (u->asx[i] != NULL) {
+			rget(&b, u->asx[i], (size_t)s->groups[i]->nitems * sizeof **u->asx);
+			rget(&b, u->asx2[i], (size_t)s->groups[i]->nitems * sizeof **u->asx2);
+		}
+	}
+	rget(&b, u->ast, (size_t)s->ngroups * sizeof *u->ast);
+	rget(&b, u->ast2, (size_t)s->ngroups * sizeof *u->ast2);
+	rlongs(&b, u->cn, (size_t)s->nsat);
+	rget(&b, u->cx, (size_t)s->nsat * sizeof *u->cx);
+	rget(&b, u->cm, (size_t)s->nsat * sizeof *u->cm);
+	rget(&b, u->cxx, (size_t)s->nsat * sizeof *u->cxx);
+	rget(&b, u->cmm, (size_t)s->nsat * sizeof *u->cmm);
+	rget(&b, u->cxm, (size_t)s->nsat * sizeof *u->cxm);
+	n = ri64(&b);
+	if (b.bad || n < 0 || n > 1000000)
+		goto bad;
+	for (h = 0; h < n; h++) {
+		char *name = rstr(&b, 1 << 20);
+		struct stratum_acc *st;
+		int k;
+
+		if (name == NULL)
+			goto bad;
+		k = accum_stratum_get(s, u, name);
+		free(name);
+		if (k != h)
+			goto bad; /* a stratum twice */
+		st = u->strata[k];
+		st->nsingle = (long)ri64(&b);
+		rlongs(&b, st->nsingle_item, ni);
+		rget(&b, st->s, K * sizeof *st->s);
+		rget(&b, st->diag, 3 * ni * sizeof *st->diag);
+		rget(&b, st->m, Ks * (Ks + 1) / 2 * sizeof *st->m);
+		if (b.bad)
+			goto bad;
+	}
+	n = ri64(&b);
+	if (b.bad || n < 0)
+		goto bad;
+	for (i = 0; i < n; i++) {
+		char *key = rstr(&b, 1 << 20);
+		int64_t sh = ri64(&b);
+		struct psu_acc *p;
+
+		if (key == NULL || b.bad || sh < 0 || sh >= u->nstrata ||
+		    strmap_get(u->psu_map, key) != NULL) {
+			free(key);
+			goto bad;
+		}
+		p = xcalloc(1, sizeof *p);
+		p->stratum = (int)sh;
+		p->u = xcalloc(K, sizeof *p->u);
+		rget(&b, p->u, K * sizeof *p->u);
+		strmap_put(u->psu_map, key, p);
+		free(key);
+		u->strata[sh]->npsu_named++;
+	}
+	if (b.bad || b.off != b.len)
+		goto bad;
+	return u;
+bad:
+	accum_unit_free(s, u);
+	return NULL;
+}
+
+/* The state of unit in a (a new buffer and its length), or NULL if unknown. */
+void *
+analysis_state_save(const struct analysis *a, const char *unit, size_t *len)
+{
+	const struct unit_acc *u = analysis_unit_acc(a, unit);
+	struct wbuf b = { NULL, 0, 0 };
+
+	*len = 0;
+	if (u == NULL)
+		return NULL;
+	state_encode(analysis_survey(a), u, &b);
+	*len = b.len;
+	return b.p;
+}
+
+/* Merge a state into unit into of a (created if new); -1 if refused. */
+int
+analysis_state_merge(struct analysis *a, const char *into, const void *data, size_t len)
+{
+	const struct survey *s = analysis_survey(a);
+	struct unit_acc *u = state_decode(s, data, len);
+
+	if (u == NULL)
+		return -1;
+	accum_unit_merge(s, analysis_unit_acc_get(a, into), u);
+	accum_unit_free(s, u);
+	return 0;
+}

@@ -1,0 +1,307 @@
+#!/usr/bin/env bash
+# bench/ingest.sh: durable ingest throughput of sipasd against its ceiling
+# (issue 9). Starts a private PostgreSQL (scripts/pg.sh, fsync on), the schema,
+# a province with 10 districts, a collector token, sipasd, and bench/echo (a
+# bare evhttp + Jansson server that parses the body and answers 201 without
+# validating or storing anything), each on a free 127.0.0.1 port. wrk posts
+# valid sipas-2023 responses (bench/ingest.lua: 49 answers, a unique id per
+# request) to each at 16 and 64 connections. Prints requests/s, p50/p90/p99
+# latency, the statuses, sipasd's maximum RSS (ps every 0.5 s), then checks
+# that every 201 is a row in responses (exit 1 if not) and prints a Markdown
+# table with the targets of issue 9: durable ingest >= 1/2 of echo's
+# throughput, p99 < 50 ms at 64 connections, RSS < 100 MiB.
+# A measurement, not part of make check.
+#
+#	SIPAS_BUILD=/path/to/build bench/ingest.sh
+#
+# Environment: SIPAS_BUILD (a configured build directory holding sipasd,
+# sipasctl and bench/echo; default: the -O2 build under bench/out/build that
+# bench/analyze.sh and bench/report.sh use, made when missing), DURATION
+# (seconds per run, default 30), CONNECTIONS (default "16 64"), THREADS (wrk
+# threads, default 2), WARMUP (seconds of unmeasured load on each target
+# first, default 3), LOG_LEVEL (sipasd's, default info), KEEP=1 keeps the
+# temporary directory (logs, wrk outputs, the cluster).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+duration=${DURATION:-30}
+connections=${CONNECTIONS:-16 64}
+threads=${THREADS:-2}
+warmup=${WARMUP:-3}
+PGSH=$root/scripts/pg.sh
+
+die() {
+	echo "ingest: $*" >&2
+	exit 1
+}
+command -v wrk >/dev/null || die "wrk is needed: apt-get install wrk (scripts/deps.sh)"
+
+# The programs under test: an -O2 build without sanitizers.
+if [ -n "${SIPAS_BUILD:-}" ]; then
+	build=$(cd "$SIPAS_BUILD" && pwd)
+	[ -x "$build/bench/echo" ] || make -C "$build" -s bench/echo >/dev/null ||
+		die "cannot build bench/echo in $build"
+else
+	build=$root/bench/out/build
+	if [ ! -x "$root/configure" ]; then
+		(cd "$root" && autoreconf -fi >/dev/null 2>&1)
+	fi
+	mkdir -p "$build"
+	if [ ! -f "$build/Makefile" ]; then
+		echo "ingest: configuring an optimised build in $build" >&2
+		(cd "$build" && "$root/configure" CFLAGS="-O2 -g" >configure.log 2>&1) ||
+			{ tail -n 20 "$build/configure.log" >&2; exit 1; }
+	fi
+	make -C "$build" -j"$(nproc)" sipasd sipasctl bench/echo >"$build/make.log" 2>&1 ||
+		{ tail -n 30 "$build/make.log" >&2; exit 1; }
+fi
+SIPASD=$build/sipasd
+SIPASCTL=$build/sipasctl
+ECHO=$build/bench/echo
+for p in "$SIPASD" "$SIPASCTL" "$ECHO"; do
+	[ -x "$p" ] || die "$p is missing (build it, or set SIPAS_BUILD)"
+done
+cflags=$(sed -n 's/^CFLAGS = //p' "$build/Makefile" | head -n 1)
+san=$(sed -n 's/^SAN_CFLAGS = //p' "$build/Makefile" | head -n 1)
+[ -z "$san" ] || echo "ingest: WARNING: $build is a sanitizer build ($san); the figures mean little" >&2
+
+tmp=$(mktemp -d /tmp/sipas-bench.XXXXXX)
+chmod 755 "$tmp"
+PGDIR=$tmp/pg
+pids=()
+cleanup() {
+	local st=$? p
+	trap '' INT TERM
+	for p in "${pids[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	"$PGSH" stop "$PGDIR" >/dev/null 2>&1 || true
+	if [ "$st" -ne 0 ] && [ -s "$tmp/sipasd.log" ]; then
+		echo "ingest: the end of sipasd's log:" >&2
+		tail -n 20 "$tmp/sipasd.log" >&2
+	fi
+	if [ -n "${KEEP:-}" ]; then
+		echo "ingest: kept $tmp" >&2
+	else
+		rm -rf "$tmp"
+	fi
+	exit "$st"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		[ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
+	done
+}
+
+# wait_http URL PID [STATUS]: until URL answers (with STATUS, default any),
+# or PID died.
+wait_http() {
+	local i st
+	for i in $(seq 1 100); do
+		kill -0 "$2" 2>/dev/null || return 1
+		st=$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)
+		if [ -n "${3:-}" ]; then [ "$st" = "$3" ] && return 0; else [ "$st" != 000 ] && return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# cpu_ticks PID: user + system clock ticks PID has used so far.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# pg_ticks: the same for the private PostgreSQL: the postmaster, its live
+# children and the children that have exited.
+pg_ticks() {
+	local pm p t
+	pm=$(head -n 1 "$PGDIR/data/postmaster.pid")
+	t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat")
+	for p in $(ps -o pid= --ppid "$pm"); do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}
+
+# batch_stat: "SUM COUNT" of sipasd's sipas_ingest_batch_size histogram.
+batch_stat() {
+	curl -s "http://127.0.0.1:$sport/metrics" | awk '$1 == "sipas_ingest_batch_size_sum" { s = $2 }
+		$1 == "sipas_ingest_batch_size_count" { c = $2 } END { print s + 0, c + 0 }'
+}
+
+load() { cut -d, -f3- /proc/loadavg 2>/dev/null | awk '{ print $1 " " $2 " " $3 }'; }
+
+# 1. PostgreSQL, schema, units, token.
+"$PGSH" init "$PGDIR" >/dev/null
+"$PGSH" start "$PGDIR" >/dev/null
+"$PGSH" createdb "$PGDIR" sipas >/dev/null
+DSN=$("$PGSH" dsn "$PGDIR" sipas)
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+PSQL=${PGBIN:+$PGBIN/}psql
+[ -x "$PSQL" ] || PSQL=psql
+sql() { "$PSQL" -X -q -tA -d "$DSN" -c "$1"; }
+"$SIPASCTL" --db "$DSN" init >/dev/null || die "sipasctl init failed"
+units=
+{
+	echo "code,name,level,parent"
+	echo "BP,Tỉnh Benchmark,province,"
+	for i in $(seq -w 1 10); do
+		echo "BP-$i,Huyện số $i,district,BP"
+		units=${units:+$units,}BP-$i
+	done
+} >"$tmp/units.csv"
+"$SIPASCTL" --db "$DSN" unit import "$tmp/units.csv" >/dev/null || die "unit import failed"
+TOKEN=$("$SIPASCTL" --db "$DSN" token create --role collector --name bench-ingest 2>/dev/null) ||
+	die "token create failed"
+
+# 2. sipasd and echo.
+sport=$(free_port)
+cat >"$tmp/sipasd.conf" <<EOF
+listen = 127.0.0.1:$sport
+db = "$DSN"
+log_level = ${LOG_LEVEL:-info}
+EOF
+"$SIPASD" -c "$tmp/sipasd.conf" </dev/null >/dev/null 2>"$tmp/sipasd.log" &
+SIPASD_PID=$!
+pids+=("$SIPASD_PID")
+wait_http "http://127.0.0.1:$sport/healthz" "$SIPASD_PID" 200 || die "sipasd did not start"
+eport=$(free_port)
+while [ "$eport" = "$sport" ]; do eport=$(free_port); done
+"$ECHO" 127.0.0.1 "$eport" </dev/null >/dev/null 2>"$tmp/echo.log" &
+ECHO_PID=$!
+pids+=("$ECHO_PID")
+wait_http "http://127.0.0.1:$eport/" "$ECHO_PID" || die "bench/echo did not start"
+
+# run NAME PORT PID CONNS SECONDS: one wrk run; its BENCH line (ingest.lua)
+# and the maximum RSS of PID in KiB are left in $tmp/NAME.{out,rss}.
+run() {
+	local name=$1 port=$2 pid=$3 conns=$4 secs=$5 sampler t0 t1 b0 b1 p0 p1
+	t0=$(cpu_ticks "$pid")
+	p0=$(pg_ticks)
+	b0=$(batch_stat)
+	(
+		while kill -0 "$pid" 2>/dev/null; do
+			ps -o rss= -p "$pid" || true
+			sleep 0.5
+		done
+	) >"$tmp/$name.rsslog" 2>/dev/null &
+	sampler=$!
+	BENCH_TOKEN=$TOKEN BENCH_PREFIX="bench-$name" BENCH_UNITS=$units \
+		wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 10s --latency \
+		-s "$root/bench/ingest.lua" "http://127.0.0.1:$port" \
+		>"$tmp/$name.out" 2>"$tmp/$name.err" || {
+		kill "$sampler" 2>/dev/null
+		cat "$tmp/$name.err" >&2
+		die "wrk failed on $name"
+	}
+	kill "$sampler" 2>/dev/null || true
+	wait "$sampler" 2>/dev/null || true
+	sort -n "$tmp/$name.rsslog" | tail -n 1 >"$tmp/$name.rss"
+	t1=$(cpu_ticks "$pid")
+	p1=$(pg_ticks)
+	b1=$(batch_stat)
+	# The CPU share of the server (100 = one core) and sipasd's mean batch.
+	awk -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" -v d="$secs" -v b0="$b0" -v b1="$b1" \
+		-v p0="$p0" -v p1="$p1" 'BEGIN {
+		split(b0, x, " "); split(b1, y, " ")
+		printf "CPU (100 %% = one core): server %.0f %%, PostgreSQL %.0f %%", 100 * (t1 - t0) / hz / d, 100 * (p1 - p0) / hz / d
+		if (y[2] > x[2]) printf "; sipasd: %d batches, mean %.1f responses a batch", y[2] - x[2], (y[1] - x[1]) / (y[2] - x[2])
+		printf "\n"
+	}' >"$tmp/$name.cpu"
+	grep -q '^BENCH ' "$tmp/$name.out" || { cat "$tmp/$name.out" "$tmp/$name.err" >&2; die "no BENCH line from $name"; }
+}
+
+# field NAME KEY: a value of the BENCH line of run NAME.
+field() { sed -n "s/^BENCH.* $2=\([^ ]*\).*/\1/p" "$tmp/$1.out"; }
+
+cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
+pgver=$(sql 'SHOW server_version')
+echo "machine: $(nproc) CPUs ($cpu), $(free -g | awk '/^Mem:/ { print $2 }') GiB; $(uname -sr); wrk, clients and servers on the same CPUs"
+echo "PostgreSQL $pgver (fsync $(sql 'SHOW fsync'), synchronous_commit $(sql 'SHOW synchronous_commit'), shared_buffers $(sql 'SHOW shared_buffers'))"
+echo "build: $build (CFLAGS $cflags${san:+, sanitizers $san})"
+echo "wrk $(wrk -v 2>&1 | head -n 1 | awk '{ print $2 }'): -t$threads, ${duration} s per run, $warmup s warm-up per target; body: sipas-2023, 49 answers, $(echo "$units" | tr ',' '\n' | wc -l) units"
+echo
+
+if [ "$warmup" -gt 0 ]; then
+	run warm-echo "$eport" "$ECHO_PID" 16 "$warmup"
+	run warm-sipasd "$sport" "$SIPASD_PID" 16 "$warmup"
+fi
+declare -A loadavg
+for c in $connections; do
+	for t in echo sipasd; do
+		if [ "$t" = echo ]; then port=$eport pid=$ECHO_PID; else port=$sport pid=$SIPASD_PID; fi
+		loadavg[$t-c$c]=$(load)
+		run "$t-c$c" "$port" "$pid" "$c" "$duration"
+		echo "$t, $c connections (load before: ${loadavg[$t-c$c]}): $(grep '^BENCH ' "$tmp/$t-c$c.out")"
+		sed -n 's/^ *Requests\/sec: */  wrk Requests\/sec: /p' "$tmp/$t-c$c.out"
+		sed 's/^/  /' "$tmp/$t-c$c.cpu"
+		kill -0 "$pid" 2>/dev/null || die "$t died during the run"
+	done
+done
+
+# 3. Every 201 must be a row: count the rows of each sipasd run's ids.
+sleep 1
+echo
+fail=0
+for c in $connections; do
+	n="sipasd-c$c"
+	p="bench-$n-"
+	rows=$(sql "SELECT count(*) FROM responses WHERE left(source_id, ${#p}) = '$p'")
+	acked=$(field "$n" s201)
+	sent=$(field "$n" sent)
+	echo "sipasd, $c connections: $rows rows for $acked 201s, $(field "$n" s200) 200s, $(field "$n" s503) 503s, $(field "$n" other) other, of $sent requests sent ($(field "$n" completed) completed)"
+	if [ "$rows" -lt "$acked" ]; then
+		echo "ingest: FAIL: $rows rows in responses but $acked responses acknowledged with 201 at $c connections" >&2
+		fail=1
+	fi
+done
+echo "rows in responses: $(sql 'SELECT count(*) FROM responses') in all (warm-up included)"
+warn=$(grep -c -E ' (warn|error|WARN|ERROR)[ :]' "$tmp/sipasd.log" || true)
+echo "sipasd log: $(wc -l <"$tmp/sipasd.log") lines, $warn at warn or error level"
+grep -E ' (warn|error|WARN|ERROR)[ :]' "$tmp/sipasd.log" | head -n 5 | sed 's/^/  /' || true
+curl -s "http://127.0.0.1:$sport/metrics" | grep -E '^sipas_(limit_rejections_total|ingest_[a-z_]*(_sum|_count|_depth|_total))[ {]' | sed 's/^/  metrics: /' || true
+
+# 4. The table and the targets.
+mib() { awk -v k="${1:-0}" 'BEGIN { printf "%.1f", k / 1024 }'; }
+ms() { awk -v u="${1:-0}" 'BEGIN { printf "%.2f", u / 1000 }'; }
+echo
+echo "| target | connections | req/s | p50 ms | p90 ms | p99 ms | max RSS MiB | 201 | 503 | other | sipasd/echo | load 1/5/15 before |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+ratio_ok=1 p99_ok=1 rss_max=0
+for c in $connections; do
+	for t in echo sipasd; do
+		n=$t-c$c
+		rss=$(cat "$tmp/$n.rss")
+		ratio=-
+		if [ "$t" = sipasd ]; then
+			ratio=$(awk -v s="$(field "$n" rps)" -v e="$(field "echo-c$c" rps)" 'BEGIN { printf "%.3f", s / e }')
+			awk -v r="$ratio" 'BEGIN { exit !(r >= 0.5) }' || ratio_ok=0
+			[ "${rss:-0}" -gt "$rss_max" ] && rss_max=$rss
+			if [ "$c" = 64 ]; then
+				p99_64=$(field "$n" p99_us)
+				[ "$p99_64" -lt 50000 ] || p99_ok=0
+			fi
+		fi
+		echo "| $t | $c | $(field "$n" rps) | $(ms "$(field "$n" p50_us)") | $(ms "$(field "$n" p90_us)") | $(ms "$(field "$n" p99_us)") | $(mib "$rss") | $(field "$n" s201) | $(field "$n" s503) | $(field "$n" other) | $ratio | ${loadavg[$n]} |"
+	done
+done
+verdict() { [ "$1" = 1 ] && echo met || echo "not met"; }
+echo
+echo "| target of issue 9 | measured | |"
+echo "|---|---|---|"
+echo "| durable ingest >= 1/2 of echo's throughput | sipasd/echo $(for c in $connections; do printf '%s at %s, ' "$(awk -v s="$(field "sipasd-c$c" rps)" -v e="$(field "echo-c$c" rps)" 'BEGIN { printf "%.3f", s / e }')" "$c"; done | sed 's/, $//') | $(verdict $ratio_ok) |"
+if [ -n "${p99_64:-}" ]; then
+	echo "| p99 < 50 ms at 64 connections | $(ms "$p99_64") ms | $(verdict $p99_ok) |"
+else
+	echo "| p99 < 50 ms at 64 connections | not run (CONNECTIONS=$connections) | |"
+fi
+echo "| sipasd RSS < 100 MiB | max $(mib "$rss_max") MiB | $( [ "$rss_max" -lt 102400 ] && echo met || echo 'not met') |"
+[ "$fail" = 0 ] || die "FAIL: fewer rows than acknowledged 201s (see above)"

@@ -1,0 +1,160 @@
+/*
+ * aggfold.c: merges stored states and pending responses per (unit, month,
+ * channel) into the states to write back (aggfold.h). Pure computation.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sipas/aggfold.h"
+#include "sipas/analysis.h"
+#include "sipas/response.h"
+#include "sipas/strmap.h"
+#include "sipas/survey.h"
+#include "sipas/util.h"
+
+struct aggfold {
+	const struct survey *s;
+	struct analysis *a;	/* key "unit\x1fmonth\x1fchannel" */
+	struct strmap *stale;	/* keys whose stored state was unreadable */
+	struct strmap *index;	/* item code -> index + 1 */
+	int *answers;
+	long rows;
+};
+
+struct aggfold *
+aggfold_create(const struct survey *s)
+{
+	struct aggfold *f = xcalloc(1, sizeof *f);
+
+	f->s = s;
+	f->a = analysis_create(s, 0.95);
+	f->stale = strmap_create();
+	f->index = response_item_index(s);
+	f->answers = xcalloc((size_t)s->nitems + 1, sizeof *f->answers);
+	return f;
+}
+
+void
+aggfold_free(struct aggfold *f)
+{
+	if (f == NULL)
+		return;
+	analysis_free(f->a);
+	strmap_free(f->stale);
+	strmap_free(f->index);
+	free(f->answers);
+	free(f);
+}
+
+/* The analysis key of (unit, month, channel); caller frees. */
+static char *
+aggfold_key(const char *unit, const char *month, const char *channel)
+{
+	char *key;
+
+	xasprintf(&key, "%s\x1f%s\x1f%s", unit, month, channel);
+	return key;
+}
+
+void
+aggfold_state(struct aggfold *f, const char *unit, const char *month,
+    const char *channel, const void *state, size_t len)
+{
+	char *key = aggfold_key(unit, month, channel);
+
+	if (analysis_state_merge(f->a, key, state, len) != 0)
+		strmap_put(f->stale, key, (void *)1);
+	free(key);
+}
+
+int
+aggfold_row(struct aggfold *f, const char *unit, const char *month,
+    const char *channel, double weight, const char *stratum, const char *psu,
+    const char *answers)
+{
+	struct analysis_row ar;
+	char *key;
+
+	f->rows++;
+	if (response_answers_decode(f->s, f->index, answers, strlen(answers),
+	    f->answers) != 0)
+		return -1;
+	ar.weight = weight > 0 ? weight : 1;
+	ar.stratum = stratum;
+	ar.psu = psu;
+	ar.answers = f->answers;
+	key = aggfold_key(unit, month, channel);
+	analysis_add(f->a, key, &ar);
+	free(key);
+	return 0;
+}
+
+size_t
+aggfold_count(const struct aggfold *f)
+{
+	return analysis_unit_count(f->a) + strmap_count(f->stale);
+}
+
+long
+aggfold_rows(const struct aggfold *f)
+{
+	return f->rows;
+}
+
+struct aggfold_each_ctx {
+	struct aggfold *f;
+	aggfold_cb cb;
+	void *arg;
+	int stale_pass;
+};
+
+/* Split key into its three parts and report it. */
+static void
+aggfold_each_key(const char *key, void *arg)
+{
+	struct aggfold_each_ctx *c = arg;
+	char *k = xstrdup(key), *month, *channel;
+	void *state = NULL;
+	size_t len = 0;
+
+	month = strchr(k, '\x1f');
+	ASSERT(month != NULL);
+	channel = strchr(month + 1, '\x1f');
+	ASSERT(channel != NULL);
+	*month++ = '\0';
+	*channel++ = '\0';
+	if (c->stale_pass)
+		c->cb(k, month, channel, 0, NULL, 0, c->arg);
+	else if (strmap_get(c->f->stale, key) == NULL) {
+		state = analysis_state_save(c->f->a, key, &len);
+		c->cb(k, month, channel, analysis_unit_rows(c->f->a, key), state,
+		    len, c->arg);
+		free(state);
+	}
+	free(k);
+}
+
+/* Report the keys of the stale map. */
+static void
+aggfold_each_stale(struct aggfold_each_ctx *c)
+{
+	size_t pos = 0;
+	const char *key;
+	void *v;
+
+	while (strmap_next(c->f->stale, &pos, &key, &v))
+		aggfold_each_key(key, c);
+}
+
+void
+aggfold_each(struct aggfold *f, aggfold_cb cb, void *arg)
+{
+	struct aggfold_each_ctx c = { f, cb, arg, 0 };
+
+	analysis_each_unit(f->a, aggfold_each_key, &c);
+	c.stale_pass = 1;
+	aggfold_each_stale(&c);
+}

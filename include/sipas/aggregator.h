@@ -1,0 +1,18 @@
+/*
+ * aggregate.h: sipasd's folder of the incremental aggregates
+ * (daemon/aggregator.c).
+ */
+#ifndef SIPAS_AGGREGATOR_H
+#define SIPAS_AGGREGATOR_H
+
+struct sipasd;
+struct aggregator;
+
+/* Starts its own connection and timer (none when aggregate_interval_ms is 0). */
+struct aggregator *aggregator_create(struct sipasd *);
+void aggregator_free(struct aggregator *);
+int aggregator_busy(const struct aggregator *);
+/* Responses folded since start (/metrics). */
+long aggregator_folded(const struct aggregator *);
+
+#endif

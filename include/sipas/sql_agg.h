@@ -1,0 +1,65 @@
+/*
+ * sql_agg.h: the statements of the incremental aggregates
+ * (sql/0004_aggregates.sql), shared by sipasd's folder (daemon/aggregator.c,
+ * daemon/store_agg.c) and `sipasctl aggregate` (ctl/aggregate.c) so both fold
+ * the same way.
+ *
+ * A fold is one transaction: SQL_AGG_LOCK (one folder per survey at a time:
+ * the states are read, merged and written back), SQL_AGG_TAKE, then one
+ * SQL_AGG_UPSERT per state it touched, then COMMIT. Every column of TAKE is
+ * text or bytea, so it may be read in binary format.
+ */
+#ifndef SIPAS_SQL_AGG_H
+#define SIPAS_SQL_AGG_H
+
+/* $1 survey. */
+#define SQL_AGG_LOCK \
+    "SELECT pg_advisory_xact_lock(hashtext('sipas-aggregate:' || $1))"
+
+/*
+ * $1 survey, $2 at most this many pending responses. Rows: kind 'S' (a
+ * stored state: unit, month, channel, state) or 'R' (a response to fold:
+ * unit, month, channel, weight, stratum, psu, answers).
+ */
+#define SQL_AGG_TAKE \
+    "WITH d AS (" \
+    " DELETE FROM agg_pending WHERE id IN (SELECT id FROM agg_pending" \
+    "  WHERE survey = $1 ORDER BY id LIMIT $2::bigint)" \
+    " RETURNING id)," \
+    " rows AS (" \
+    " SELECT r.unit, sipas_vn_month(r.submitted_at) AS month, r.channel," \
+    "  r.weight, r.stratum, r.psu, r.answers" \
+    " FROM responses r JOIN d ON r.id = d.id WHERE r.survey = $1)," \
+    " keys AS (SELECT DISTINCT unit, month, channel FROM rows)" \
+    " SELECT 'S', s.unit, s.month::text, s.channel, NULL, NULL, NULL, NULL," \
+    "  s.state" \
+    " FROM agg_states s JOIN keys k ON s.survey = $1 AND s.unit = k.unit" \
+    "  AND s.month = k.month AND s.channel = k.channel" \
+    " UNION ALL" \
+    " SELECT 'R', unit, month::text, channel, weight::text, stratum, psu," \
+    "  answers::text, NULL FROM rows"
+
+/* $1 survey, $2 unit, $3 month (YYYY-MM-01), $4 channel, $5 rows, $6 state (bytea). */
+#define SQL_AGG_UPSERT \
+    "INSERT INTO agg_states (survey, unit, month, channel, rows, state)" \
+    " VALUES ($1, $2, $3::date, $4, $5::bigint, $6::bytea)" \
+    " ON CONFLICT (survey, month, unit, channel) DO UPDATE" \
+    " SET rows = EXCLUDED.rows, state = EXCLUDED.state," \
+    "  stamp = nextval('agg_stamp_seq'), updated_at = now()"
+
+/*
+ * $1 survey, $2 unit, $3 month, $4 channel: a state that could not be read
+ * (another survey shape or machine): drop it and queue its month again.
+ */
+#define SQL_AGG_REQUEUE \
+    "WITH gone AS (DELETE FROM agg_states WHERE survey = $1 AND unit = $2" \
+    "  AND month = $3::date AND channel = $4)" \
+    " INSERT INTO agg_pending (id, survey)" \
+    " SELECT id, survey FROM responses WHERE survey = $1 AND unit = $2" \
+    "  AND channel = $4" \
+    "  AND submitted_at >= ($3::date::text || ' 00:00:00+07')::timestamptz" \
+    "  AND submitted_at < (($3::date + interval '1 month')::date::text" \
+    "   || ' 00:00:00+07')::timestamptz" \
+    " ON CONFLICT (id) DO NOTHING"
+
+#endif

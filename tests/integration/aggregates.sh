@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# aggregates.sh: the incremental aggregates (sql/0004_aggregates.sql,
+# docs/scale.md) against a real PostgreSQL and sipasd: the indices served
+# from states equal those computed from the raw rows (1e-9) for whole and
+# partial months, channels, levels and children; responses posted after a
+# fold, deleted responses, a changed survey definition and damaged states;
+# sipasd's own folder; `sipasctl aggregate [--rebuild]`.
+set -u
+. "$(dirname "$0")/daemon_lib.sh"
+
+RESULTCMP=${RESULTCMP:-$top_builddir/tests/tools/resultcmp}
+[ -x "$RESULTCMP" ] || bail "$RESULTCMP is missing (make check builds it)"
+FIX=$SIPAS_TEST_DATA/fixtures
+
+pg_setup
+"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
+units_setup || bail "unit import failed"
+VIEWER=$(token viewer)
+COLLECTOR=$(token collector)
+for f in sipas2017-cluster:sipas-2017 sipas2023-weighted:sipas-2023 onestop-simple:onestop-tt01; do
+	"$SIPASCTL" --db "$DSN" import --survey "${f#*:}" "$FIX/${f%%:*}.csv" >/dev/null 2>&1 ||
+		bail "import of ${f%%:*} failed"
+done
+total=$(sql 'SELECT count(*) FROM responses')
+is "$total" 3650 "fixtures imported"
+is "$(sql 'SELECT count(*) FROM agg_pending')" "$total" "every imported response is pending (the insert trigger)"
+
+# The queries: whole ranges, partial months at either end, a single day,
+# a channel, a level; sipas-2017 has weights, strata and PSUs.
+Q=(
+	"survey=sipas-2017&unit=P01&children=1"
+	"survey=sipas-2017&unit=P01&from=2025-02-10&to=2025-10-20&children=1"
+	"survey=sipas-2017&unit=P01&from=2025-03-01&to=2025-05-31&children=1&channel=paper"
+	"survey=sipas-2023&unit=P01&from=2025-01-15&to=2025-12-31&children=1"
+	"survey=onestop-tt01&unit=P01&level=district&from=2025-06-01&to=2025-06-30"
+	"survey=sipas-2017&unit=U001&from=2025-04-23&to=2025-04-23"
+	"survey=onestop-tt01&unit=P01&from=2025-02-01&to=2025-11-30&channel=web"
+)
+
+# fetch_all TAG: every query's result into $tmp/TAG.N.json.
+fetch_all() {
+	local i st bad=0
+	for i in "${!Q[@]}"; do
+		st=$(get "$VIEWER" "/api/v1/indices?${Q[$i]}")
+		[ "$st" = 200 ] || { echo "# ${Q[$i]}: $st $(cat "$tmp/body")" >&2; bad=1; }
+		cp "$tmp/body" "$tmp/$1.$i.json"
+	done
+	return $bad
+}
+# same A B: every query's result of A equals B's within 1e-9.
+same() {
+	local i bad=0
+	for i in "${!Q[@]}"; do
+		"$RESULTCMP" -m 5 "$tmp/$1.$i.json" "$tmp/$2.$i.json" 1e-9 >"$tmp/cmp.out" 2>&1 ||
+			{ echo "# ${Q[$i]}:" >&2; cat "$tmp/cmp.out" >&2; bad=1; }
+	done
+	return $bad
+}
+respondents() {
+	jq -r '.units[] | select(.unit == "P01") | .respondents' "$tmp/$1.0.json"
+}
+
+sipasd_start "aggregate_interval_ms = 0" || bail "sipasd did not start"
+fetch_all raw
+tap $? "all ${#Q[@]} queries answered from the raw rows (nothing folded yet)"
+is "$(sql 'SELECT count(*) FROM agg_states')" 0 "no state yet (the folder is off)"
+
+"$SIPASCTL" --db "$DSN" aggregate >"$tmp/agg.out" 2>"$tmp/agg.err"
+tap $? "sipasctl aggregate"
+is "$(cat "$tmp/agg.out")" "$total responses folded" "it folds every pending response"
+is "$(sql 'SELECT count(*) FROM agg_pending')" 0 "nothing pending"
+is "$(sql 'SELECT sum(rows) FROM agg_states')" "$total" "the states hold every response once"
+is "$(sql "SELECT count(*) FROM agg_states WHERE survey = 'sipas-2017' AND channel = 'paper'")" \
+	"$(sql "SELECT count(DISTINCT (unit, sipas_vn_month(submitted_at))) FROM responses WHERE survey = 'sipas-2017' AND channel = 'paper'")" \
+	"one state per unit, month and channel"
+: >"$SIPASD_LOG.mark"
+fetch_all agg
+tap $? "all queries answered with the aggregates"
+same raw agg
+tap $? "states give the raw rows' results (1e-9) for every query"
+grep -q 'states and 0 rows for P01' "$SIPASD_LOG"
+tap $? "a whole-year query reads states and no raw row"
+
+# Against R: the children of the first query are the fixture's units.
+jq '.units |= map(select(.unit != "P01"))' "$tmp/agg.0.json" >"$tmp/children.json"
+"$RESULTCMP" -N "$FIX/sipas2017-cluster.expected.json" "$tmp/children.json" >"$tmp/cmp.out" 2>&1
+tap $? "the children from states agree with R's survey package (1e-6)"
+
+# Responses after a fold: states plus pending rows.
+before=$(respondents agg)
+for i in 1 2 3; do
+	st=$(post "$COLLECTOR" "{\"id\": \"late-$i\", \"survey\": \"sipas-2017\", \"unit\": \"U00$i\", \"submitted_at\": \"2025-0$((i + 3))-1${i}T10:00:00+07:00\", \"channel\": \"paper\", \"answers\": {\"A1\": 5, \"A2\": 4, \"B1\": 2, \"C1\": 3, \"E4\": 1}}")
+	[ "$st" = 201 ] || echo "# post late-$i: $st $(cat "$tmp/body")" >&2
+done
+is "$(sql 'SELECT count(*) FROM agg_pending')" 3 "three new responses pending"
+fetch_all mixed
+tap $? "queries over states and pending rows"
+is "$(respondents mixed)" $((before + 3)) "the pending responses count"
+"$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
+fetch_all mixed2
+same mixed mixed2
+tap $? "folding them changes no result"
+
+# A deleted response: its month's state is dropped and rebuilt.
+sql "DELETE FROM responses WHERE survey = 'sipas-2017' AND source_id = 'U001-00001'" >/dev/null
+tap $? "a response deleted by hand"
+is "$(sql "SELECT count(*) FROM agg_states WHERE survey = 'sipas-2017' AND unit = 'U001' AND month = '2025-04-01' AND channel = 'web'")" 0 \
+	"its month's state is dropped"
+[ "$(sql 'SELECT count(*) FROM agg_pending')" -gt 0 ]
+tap $? "and the month's other responses are pending again"
+fetch_all deleted
+is "$(respondents deleted)" $((before + 2)) "the deleted response no longer counts"
+"$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
+fetch_all deleted2
+same deleted deleted2
+tap $? "rebuilt states give the same results"
+
+# Updates: one that leaves the statistics' columns alone (a purged comment)
+# keeps every state; one that changes a weight rebuilds its month.
+nstates=$(sql 'SELECT count(*) FROM agg_states')
+stamps=$(sql 'SELECT sum(stamp) FROM agg_states')
+sql "UPDATE responses SET respondent = '{}'::jsonb WHERE survey = 'sipas-2017'" >/dev/null
+is "$(sql 'SELECT count(*) FROM agg_states'):$(sql 'SELECT sum(stamp) FROM agg_states'):$(sql 'SELECT count(*) FROM agg_pending')" \
+	"$nstates:$stamps:0" "an update of respondent only leaves every state as it was"
+sql "UPDATE responses SET weight = weight * 2 WHERE survey = 'sipas-2017' AND source_id = 'U002-00001'" >/dev/null
+[ "$(sql 'SELECT count(*) FROM agg_pending')" -gt 0 ]
+tap $? "an update of a weight queues its month again"
+fetch_all reweighted
+"$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
+fetch_all reweighted2
+same reweighted reweighted2
+tap $? "and the rebuilt state gives the raw rows' result"
+"$RESULTCMP" "$tmp/deleted2.0.json" "$tmp/reweighted2.0.json" 1e-9 >/dev/null 2>&1
+is $? 1 "which differs from before the new weight"
+sql "UPDATE responses SET weight = weight / 2 WHERE survey = 'sipas-2017' AND source_id = 'U002-00001'" >/dev/null
+"$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
+
+# A changed survey definition drops its states and queues its responses.
+n23=$(sql "SELECT count(*) FROM responses WHERE survey = 'onestop-tt01'")
+sql "UPDATE surveys SET definition = definition || '{\"note\": \"x\"}'::jsonb WHERE code = 'onestop-tt01'" >/dev/null
+is "$(sql "SELECT count(*) FROM agg_states WHERE survey = 'onestop-tt01'"):$(sql "SELECT count(*) FROM agg_pending WHERE survey = 'onestop-tt01'")" \
+	"0:$n23" "a changed definition drops the survey's states and queues its responses"
+sql "UPDATE surveys SET definition = definition - 'note' WHERE code = 'onestop-tt01'" >/dev/null
+"$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
+fetch_all resurveyed
+same deleted2 resurveyed
+tap $? "refolded, the results are unchanged"
+
+# sipasd's own folder.
+sipasd_stop
+sipasd_start "aggregate_interval_ms = 200" || bail "sipasd did not restart"
+for i in 4 5; do
+	post "$COLLECTOR" "{\"id\": \"late-$i\", \"survey\": \"sipas-2017\", \"unit\": \"C011\", \"submitted_at\": \"2025-07-0${i}T09:00:00+07:00\", \"answers\": {\"A1\": 4, \"B2\": 5}}" >/dev/null
+done
+for i in $(seq 1 100); do
+	[ "$(sql 'SELECT count(*) FROM agg_pending')" = 0 ] && break
+	sleep 0.1
+done
+is "$(sql 'SELECT count(*) FROM agg_pending')" 0 "sipasd folded the new responses by itself"
+fetch_all daemon
+is "$(respondents daemon)" $((before + 4)) "and they count"
+grep -q 'aggregate: sipas-2017: 2 responses folded' "$SIPASD_LOG"
+tap $? "its log says so"
+"$SIPASCTL" --db "$DSN" aggregate --rebuild >/dev/null 2>&1
+fetch_all rebuilt
+same daemon rebuilt
+tap $? "a full rebuild (sipasctl aggregate --rebuild) gives the same results"
+is "$(sql "SELECT count(*) FROM audit_log WHERE action = 'aggregate rebuild'")" 1 "the rebuild is in the audit log"
+
+# Damaged states are refused, never guessed from.
+sql "UPDATE agg_states SET state = '\\x00' WHERE survey = 'sipas-2017' AND unit = 'U002'" >/dev/null
+is "$(get "$VIEWER" "/api/v1/indices?${Q[0]}")" 500 "a damaged state: 500"
+is "$(jq -r .error.code "$tmp/body")" stale_aggregates "naming the problem"
+"$SIPASCTL" --db "$DSN" aggregate --rebuild --survey sipas-2017 >/dev/null 2>&1
+tap $? "sipasctl aggregate --rebuild --survey sipas-2017"
+fetch_all repaired
+same rebuilt repaired
+tap $? "repaired: the same results again"
+is "$(get "$VIEWER" "/api/v1/indices?survey=sipas-2017&unit=P01&channel=fax")" 422 "an unknown channel: 422"
+is "$(error_field)" channel "naming the field"
+"$SIPASCTL" --db "$DSN" aggregate --survey nope >/dev/null 2>&1
+is $? 2 "sipasctl aggregate --survey with an unknown survey: exit 2"
+
+sipasd_stop
+tap $? "sipasd stops cleanly"
+log_clean
+finish
