@@ -192,6 +192,13 @@ else
 	rm -f "$dir/responses.$load"
 	echo "$rows $load" >"$stamp"
 fi
+# Fold what the load left pending into the incremental aggregates (sipasd
+# would do it in the background), so that the measurements see a steady state.
+if "$SIPASCTL" help aggregate >/dev/null 2>&1; then
+	t0=$(now)
+	"$SIPASCTL" --db "$DSN" aggregate >"$dir/aggregate.out" 2>&1 || { cat "$dir/aggregate.out" >&2; die "sipasctl aggregate failed"; }
+	echo "sipasctl aggregate: $(elapsed "$t0" "$(now)") s ($(tail -n 1 "$dir/aggregate.out"))"
+fi
 echo "database: $(sql "SELECT pg_size_pretty(pg_database_size('sipas'))"), PostgreSQL $(sql 'SHOW server_version') (shared_buffers $(sql 'SHOW shared_buffers'))"
 VIEWER=$("$SIPASCTL" --db "$DSN" token create --role viewer --name "bench-indices-$$" 2>/dev/null) ||
 	die "token create failed"
@@ -202,7 +209,7 @@ sipasd_start() {
 	local i
 	if [ -z "$port" ]; then
 		while :; do
-			port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+			port=$((20000 + RANDOM % 12000))
 			[ -z "$(ss -Htln "sport = :$port" 2>/dev/null)" ] && break
 		done
 		cat >"$dir/sipasd.conf" <<-EOF

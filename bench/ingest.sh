@@ -94,11 +94,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# A TCP port on 127.0.0.1 that nothing listens on.
+# A TCP port on 127.0.0.1 that nothing listens on, below the ephemeral range.
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		p=$((20000 + RANDOM % 12000))
 		[ -z "$(ss -Htln "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
 	done
 }
@@ -162,23 +162,31 @@ units=
 TOKEN=$("$SIPASCTL" --db "$DSN" token create --role collector --name bench-ingest 2>/dev/null) ||
 	die "token create failed"
 
-# 2. sipasd and echo.
-sport=$(free_port)
-cat >"$tmp/sipasd.conf" <<EOF
-listen = 127.0.0.1:$sport
-db = "$DSN"
-log_level = ${LOG_LEVEL:-info}
-EOF
-"$SIPASD" -c "$tmp/sipasd.conf" </dev/null >/dev/null 2>"$tmp/sipasd.log" &
-SIPASD_PID=$!
+# 2. sipasd and echo, each on a free port (a few tries: another program may
+# take the port between the check and the bind).
+for try in 1 2 3 4 5; do
+	sport=$(free_port)
+	printf 'listen = 127.0.0.1:%s\ndb = "%s"\nlog_level = %s\n' "$sport" "$DSN" "${LOG_LEVEL:-info}" \
+		>"$tmp/sipasd.conf"
+	"$SIPASD" -c "$tmp/sipasd.conf" </dev/null >/dev/null 2>>"$tmp/sipasd.log" &
+	SIPASD_PID=$!
+	wait_http "http://127.0.0.1:$sport/healthz" "$SIPASD_PID" 200 && break
+	kill -KILL "$SIPASD_PID" 2>/dev/null || true
+	wait "$SIPASD_PID" 2>/dev/null || true
+	[ "$try" -lt 5 ] || die "sipasd did not start"
+done
 pids+=("$SIPASD_PID")
-wait_http "http://127.0.0.1:$sport/healthz" "$SIPASD_PID" 200 || die "sipasd did not start"
-eport=$(free_port)
-while [ "$eport" = "$sport" ]; do eport=$(free_port); done
-"$ECHO" 127.0.0.1 "$eport" </dev/null >/dev/null 2>"$tmp/echo.log" &
-ECHO_PID=$!
+for try in 1 2 3 4 5; do
+	eport=$(free_port)
+	[ "$eport" != "$sport" ] || continue
+	"$ECHO" 127.0.0.1 "$eport" </dev/null >/dev/null 2>>"$tmp/echo.log" &
+	ECHO_PID=$!
+	wait_http "http://127.0.0.1:$eport/" "$ECHO_PID" && break
+	kill -KILL "$ECHO_PID" 2>/dev/null || true
+	wait "$ECHO_PID" 2>/dev/null || true
+	[ "$try" -lt 5 ] || die "bench/echo did not start"
+done
 pids+=("$ECHO_PID")
-wait_http "http://127.0.0.1:$eport/" "$ECHO_PID" || die "bench/echo did not start"
 
 # run NAME PORT PID CONNS SECONDS: one wrk run; its BENCH line (ingest.lua)
 # and the maximum RSS of PID in KiB are left in $tmp/NAME.{out,rss}.
@@ -267,7 +275,7 @@ echo "rows in responses: $(sql 'SELECT count(*) FROM responses') in all (warm-up
 warn=$(grep -c -E ' (warn|error|WARN|ERROR)[ :]' "$tmp/sipasd.log" || true)
 echo "sipasd log: $(wc -l <"$tmp/sipasd.log") lines, $warn at warn or error level"
 grep -E ' (warn|error|WARN|ERROR)[ :]' "$tmp/sipasd.log" | head -n 5 | sed 's/^/  /' || true
-curl -s "http://127.0.0.1:$sport/metrics" | grep -E '^sipas_(limit_rejections_total|ingest_[a-z_]*(_sum|_count|_depth|_total))[ {]' | sed 's/^/  metrics: /' || true
+curl -s "http://127.0.0.1:$sport/metrics" | grep -E '^sipas_(limit_rejections_total|ingest_[a-z_]*(_sum|_count|_depth|_total)|aggregat[a-z_]*)[ {]' | sed 's/^/  metrics: /' || true
 
 # 4. The table and the targets.
 mib() { awk -v k="${1:-0}" 'BEGIN { printf "%.1f", k / 1024 }'; }

@@ -45,6 +45,8 @@ void ctl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The verbs of analyze.c; the database verbs are declared in db.h. */
 int ctl_analyze_run(struct ctl *, int argc, char **argv);
+/* purge.c: blank old free text or delete responses, audited. */
+int ctl_purge_run(struct ctl *, int argc, char **argv);
 /* aggregate.c: fold pending responses into the incremental aggregates. */
 int ctl_aggregate_run(struct ctl *, int argc, char **argv);
 /* poster.c: the A4 QR poster of a unit's web form. */
