@@ -5,14 +5,16 @@
 # items, ~10 % missing answers, each district its own satisfaction level,
 # 10,000 responses each over 2025) and loads it through `sipasctl import`
 # (the path of POST /api/v1/uploads; LOAD=copy uses psql's \copy instead),
-# timing the load. Then, for the year and children=1:
+# timing the load, and folds it (`sipasctl aggregate`, then VACUUM ANALYZE)
+# when sipasctl has that verb. Then, for the year and children=1:
 #   cold: the first request after stopping sipasd and PostgreSQL, dropping the
 #         page cache when permitted (sync; echo 3 > /proc/sys/vm/drop_caches)
 #         and starting both again; COLD runs of that, each printed;
 #   warm: the median of WARM requests right after a cold run.
 # Only sipasctl and the HTTP API are used, never the tables behind the
-# indices (psql only counts the rows of the load), so the script measures
-# whatever the indices computation is. A measurement, not part of make check.
+# indices (psql only counts the rows of the load and runs VACUUM ANALYZE), so
+# the script measures whatever the indices computation is. A measurement, not
+# part of make check.
 #
 #	SIPAS_BUILD=/path/to/build bench/indices.sh
 #
@@ -193,11 +195,15 @@ else
 	echo "$rows $load" >"$stamp"
 fi
 # Fold what the load left pending into the incremental aggregates (sipasd
-# would do it in the background), so that the measurements see a steady state.
+# would do it in the background), then VACUUM ANALYZE, so that the
+# measurements see a steady state with the planner's statistics up to date
+# (as autovacuum would leave them).
 if "$SIPASCTL" help aggregate >/dev/null 2>&1; then
 	t0=$(now)
 	"$SIPASCTL" --db "$DSN" aggregate >"$dir/aggregate.out" 2>&1 || { cat "$dir/aggregate.out" >&2; die "sipasctl aggregate failed"; }
-	echo "sipasctl aggregate: $(elapsed "$t0" "$(now)") s ($(tail -n 1 "$dir/aggregate.out"))"
+	t1=$(now)
+	"$PSQL" -X -q -d "$DSN" -c "VACUUM ANALYZE" >/dev/null
+	echo "sipasctl aggregate: $(elapsed "$t0" "$t1") s ($(tail -n 1 "$dir/aggregate.out")), then VACUUM ANALYZE $(elapsed "$t1" "$(now)") s"
 fi
 echo "database: $(sql "SELECT pg_size_pretty(pg_database_size('sipas'))"), PostgreSQL $(sql 'SHOW server_version') (shared_buffers $(sql 'SHOW shared_buffers'))"
 VIEWER=$("$SIPASCTL" --db "$DSN" token create --role viewer --name "bench-indices-$$" 2>/dev/null) ||
@@ -256,7 +262,7 @@ ticks() {
 pg_pids() {
 	local pm
 	pm=$(head -n 1 "$PGDIR/data/postmaster.pid")
-	echo "$pm" $(ps -o pid= --ppid "$pm")
+	{ echo "$pm"; ps -o pid= --ppid "$pm"; } | xargs
 }
 hz=$(getconf CLK_TCK)
 
@@ -264,6 +270,7 @@ query="survey=sipas-2023&unit=BP&from=2025-01-01&to=2025-12-31&children=1"
 # indices: one request; prints "STATUS SECONDS CPU": curl's time_total and
 # the CPU seconds sipasd and PostgreSQL spent meanwhile (useful when other
 # work shares the CPUs); the body in $dir/indices.json.
+# shellcheck disable=SC2046 # pg_pids is a list of PIDs, split on purpose
 indices() {
 	local a0 b0 out
 	a0=$(ticks "$SIPASD_PID")

@@ -3,7 +3,9 @@
  *
  * Owns a small cache of checked tokens (hash -> role, scope), each trusted
  * for token_ttl seconds, so that a busy collector costs one look-up per TTL
- * and a revocation takes effect within it. Never logs a token or its hash.
+ * and a revocation takes effect within it. With a spool (spool_dir), a token
+ * checked before stays trusted while the database is away, so that its
+ * responses can be spooled. Never logs a token or its hash.
  */
 #include "config.h"
 
@@ -132,6 +134,12 @@ auth_found(const struct store_token *t, const char *message, void *arg)
 	if (t == NULL) {
 		log_msg(LOG_LEVEL_WARN, r->id, "token look-up failed: %s",
 		    message);
+		if (r->sd->spool != NULL &&
+		    (e = strmap_get(a->tokens, w->hash)) != NULL) {
+			/* Checked before: trusted while the database is away. */
+			auth_decide(r, e, w->roles, w->next);
+			goto out;
+		}
 		http_reply_unavailable(r, "cannot check the token now");
 		goto out;
 	}
@@ -207,6 +215,16 @@ auth_check(struct request *r, unsigned roles, auth_next_cb next)
 		return;
 	}
 	if (!sipasd_ready(sd)) {
+		/*
+		 * With a spool, responses are still accepted while the
+		 * database is away: a token checked before stays trusted
+		 * until it can be checked again (a revocation then waits for
+		 * the database too). A token never seen cannot be checked.
+		 */
+		if (e != NULL && sd->spool != NULL) {
+			auth_decide(r, e, roles, next);
+			return;
+		}
 		http_reply_unavailable(r, "the database is not available");
 		return;
 	}

@@ -169,6 +169,22 @@ wait_depth 0
 tap $? "the big responses are replayed"
 is "$(sql "SELECT count(*) FROM responses WHERE source_id LIKE 'big-%'")" 3 "three big rows"
 
+# --- tokens while the database is away -------------------------------------------
+# token_ttl = 0: every request checks its token, which cannot be done while
+# PostgreSQL is stopped; a token checked before is trusted then, a new one not.
+sipasd_stop
+sipasd_start "spool_dir = $SPOOL" "token_ttl = 0"
+is "$(post "$COLLECTOR" "$(body t-1)")" 201 "token_ttl = 0: a response while PostgreSQL runs"
+NEWTOKEN=$(token collector)
+"$PGSH" stop "$PGDIR" || bail "cannot stop PostgreSQL"
+wait_health 503
+is "$(post "$COLLECTOR" "$(body t-2)")" 202 "database away: a token checked before is trusted, the response spooled"
+is "$(post "$NEWTOKEN" "$(body t-3)")" 503 "a token never checked cannot be: 503"
+"$PGSH" start "$PGDIR" || bail "cannot restart PostgreSQL"
+wait_depth 0
+tap $? "t-2 is replayed"
+is "$(rows t-2):$(rows t-3)" "1:0" "t-2 stored once, t-3 not"
+
 sipasd_stop
 tap $? "sipasd exits 0"
 log_clean
