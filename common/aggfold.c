@@ -89,6 +89,10 @@ aggfold_row(struct aggfold *f, const char *unit, const char *month,
 	key = aggfold_key(unit, month, channel);
 	analysis_add(f->a, key, &ar);
 	free(key);
+	/* And the month's roll-up over every channel. */
+	key = aggfold_key(unit, month, AGGFOLD_ALL_CHANNELS);
+	analysis_add(f->a, key, &ar);
+	free(key);
 	return 0;
 }
 

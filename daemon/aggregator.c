@@ -180,6 +180,8 @@ aggregator_taken(int ok, const char *sqlstate, const char *message, void *arg)
 		return;
 	}
 	w = store_agg_write_create(ag->s->code);
+	if (aggfold_rows(ag->fold) >= 50000)
+		store_agg_write_analyze(w);
 	aggfold_each(ag->fold, aggregator_write_one, w);
 	store_agg_write_commit(ag->db, w, aggregator_committed, ag);
 }

@@ -208,7 +208,7 @@ store_agg_fetch(struct db *db, const char *survey, const char *unit,
 	    " WHERE $7::boolean AND s.survey = $1"
 	    " AND ($5::date IS NULL OR s.month >= $5::date)"
 	    " AND ($6::date IS NULL OR s.month <= $6::date)"
-	    " AND ($4::text IS NULL OR s.channel = $4)"
+	    " AND s.channel = coalesce($4::text, '*')"
 	    " UNION ALL"
 	    /* raw range A (or the whole range without whole months) */
 	    " SELECT 'R', r.unit, sub.child, sub.at_level, NULL, r.channel,"
@@ -295,6 +295,7 @@ struct store_agg_entry {
 
 struct store_agg_write {
 	char *survey;
+	int analyze;
 	struct store_agg_entry *e;
 	size_t n, cap;
 };
@@ -325,6 +326,12 @@ store_agg_hex(const void *data, size_t len)
 	}
 	*o = '\0';
 	return s;
+}
+
+void
+store_agg_write_analyze(struct store_agg_write *w)
+{
+	w->analyze = 1;
 }
 
 void
@@ -374,6 +381,12 @@ store_agg_write_commit(struct db *db, struct store_agg_write *w,
 		free(e->channel);
 		free(e->hex);
 	}
+	/*
+	 * After a large fold the planner would still count the responses it
+	 * took as pending, and plan the indices' reads for them.
+	 */
+	if (w->analyze)
+		db_job_add(job, "ANALYZE agg_pending", 0, NULL);
 	db_job_add(job, "COMMIT", 0, NULL);
 	db_job_continue(job);
 	free(w->e);

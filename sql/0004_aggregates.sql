@@ -1,7 +1,8 @@
 -- 0004_aggregates.sql: incremental aggregates (issue 9, docs/scale.md).
 --
 -- agg_states holds, per (survey, unit, Vietnam month, channel), the
--- sufficient statistics of every response folded so far: a state of
+-- sufficient statistics of every response folded so far, and per (survey,
+-- unit, month) a roll-up of every channel (channel '*'): a state of
 -- analysis/state.c (the per-stratum sums and cross products, the named
 -- PSUs' totals, distributions, distinct weights). Indices for a range of
 -- whole months merge states; the days at either end of a range and the
@@ -99,18 +100,17 @@ BEGIN
 	END IF;
 	PERFORM agg_lock_surveys(ARRAY(SELECT survey FROM old_rows
 		WHERE id = ANY (changed)));
+	-- Every state of the months concerned goes (the roll-up '*' holds all
+	-- channels), and every response left in them is queued again.
 	WITH k AS (
-		SELECT DISTINCT survey, unit, sipas_vn_month(submitted_at) AS month,
-			channel FROM old_rows WHERE id = ANY (changed)),
+		SELECT DISTINCT survey, unit, sipas_vn_month(submitted_at) AS month
+			FROM old_rows WHERE id = ANY (changed)),
 	gone AS (
 		DELETE FROM agg_states s USING k
-		WHERE s.survey = k.survey AND s.unit = k.unit
-			AND s.month = k.month AND s.channel = k.channel
-		RETURNING s.survey, s.unit, s.month, s.channel)
+		WHERE s.survey = k.survey AND s.unit = k.unit AND s.month = k.month)
 	INSERT INTO agg_pending (id, survey)
-		SELECT r.id, r.survey FROM responses r JOIN gone g
+		SELECT r.id, r.survey FROM responses r JOIN k g
 			ON r.survey = g.survey AND r.unit = g.unit
-			AND r.channel = g.channel
 			AND r.submitted_at >= ((g.month::text || ' 00:00:00+07')::timestamptz)
 			AND r.submitted_at < (((g.month + interval '1 month')::date::text
 				|| ' 00:00:00+07')::timestamptz)

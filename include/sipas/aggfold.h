@@ -13,6 +13,13 @@
 struct survey;
 struct aggfold;
 
+/*
+ * The channel of a month's roll-up state: every response of the unit and
+ * month whatever its channel, kept beside the per-channel states so that a
+ * query without a channel filter reads one state per unit and month.
+ */
+#define AGGFOLD_ALL_CHANNELS "*"
+
 struct aggfold *aggfold_create(const struct survey *);
 void aggfold_free(struct aggfold *);
 /*
@@ -23,7 +30,8 @@ void aggfold_free(struct aggfold *);
  */
 void aggfold_state(struct aggfold *, const char *unit, const char *month,
     const char *channel, const void *state, size_t len);
-/* A pending response (answers: the stored JSON text); -1 if unreadable (skipped). */
+/* A pending response (answers: the stored JSON text), folded into its channel's
+ * state and the roll-up's; -1 if unreadable (skipped). */
 int aggfold_row(struct aggfold *, const char *unit, const char *month,
     const char *channel, double weight, const char *stratum, const char *psu,
     const char *answers);

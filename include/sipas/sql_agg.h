@@ -4,7 +4,8 @@
  * daemon/store_agg.c) and `sipasctl aggregate` (ctl/aggregate.c) so both fold
  * the same way.
  *
- * A fold is one transaction: SQL_AGG_LOCK (one folder per survey at a time:
+ * Each (unit, month) has a state per channel and a roll-up state of channel
+ * '*' (aggfold.h). A fold is one transaction: SQL_AGG_LOCK (one folder per survey at a time:
  * the states are read, merged and written back), SQL_AGG_TAKE, then one
  * SQL_AGG_UPSERT per state it touched, then COMMIT. Every column of TAKE is
  * text or bytea, so it may be read in binary format.
@@ -30,7 +31,8 @@
     " SELECT r.unit, sipas_vn_month(r.submitted_at) AS month, r.channel," \
     "  r.weight, r.stratum, r.psu, r.answers" \
     " FROM responses r JOIN d ON r.id = d.id WHERE r.survey = $1)," \
-    " keys AS (SELECT DISTINCT unit, month, channel FROM rows)" \
+    " keys AS (SELECT DISTINCT unit, month, channel FROM rows" \
+    "  UNION SELECT DISTINCT unit, month, '*' FROM rows)" \
     " SELECT 'S', s.unit, s.month::text, s.channel, NULL, NULL, NULL, NULL," \
     "  s.state" \
     " FROM agg_states s JOIN keys k ON s.survey = $1 AND s.unit = k.unit" \
@@ -49,14 +51,14 @@
 
 /*
  * $1 survey, $2 unit, $3 month, $4 channel: a state that could not be read
- * (another survey shape or machine): drop it and queue its month again.
+ * (another survey shape or machine): drop every state of its unit and month
+ * (the roll-up holds every channel) and queue the month again.
  */
 #define SQL_AGG_REQUEUE \
     "WITH gone AS (DELETE FROM agg_states WHERE survey = $1 AND unit = $2" \
-    "  AND month = $3::date AND channel = $4)" \
+    "  AND month = $3::date AND $4::text IS NOT NULL)" \
     " INSERT INTO agg_pending (id, survey)" \
     " SELECT id, survey FROM responses WHERE survey = $1 AND unit = $2" \
-    "  AND channel = $4" \
     "  AND submitted_at >= ($3::date::text || ' 00:00:00+07')::timestamptz" \
     "  AND submitted_at < (($3::date + interval '1 month')::date::text" \
     "   || ' 00:00:00+07')::timestamptz" \

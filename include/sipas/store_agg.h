@@ -49,6 +49,8 @@ struct store_agg_write *store_agg_write_create(const char *survey);
 void store_agg_write_add(struct store_agg_write *, const char *unit,
     const char *month, const char *channel, long rows, const void *state,
     size_t len);
+/* Also refresh the planner's statistics of agg_pending (after a large fold). */
+void store_agg_write_analyze(struct store_agg_write *);
 /* Write everything added and COMMIT; frees w. */
 void store_agg_write_commit(struct db *, struct store_agg_write *,
     store_done_cb, void *arg);

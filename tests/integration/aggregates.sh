@@ -69,7 +69,11 @@ is "$(sql 'SELECT count(*) FROM agg_states')" 0 "no state yet (the folder is off
 tap $? "sipasctl aggregate"
 is "$(cat "$tmp/agg.out")" "$total responses folded" "it folds every pending response"
 is "$(sql 'SELECT count(*) FROM agg_pending')" 0 "nothing pending"
-is "$(sql 'SELECT sum(rows) FROM agg_states')" "$total" "the states hold every response once"
+is "$(sql "SELECT sum(rows) FROM agg_states WHERE channel <> '*'")" "$total" "the channels' states hold every response once"
+is "$(sql "SELECT sum(rows) FROM agg_states WHERE channel = '*'")" "$total" "and so do the months' roll-ups"
+is "$(sql "SELECT count(*) FROM agg_states WHERE channel = '*'")" \
+	"$(sql "SELECT count(DISTINCT (survey, unit, sipas_vn_month(submitted_at))) FROM responses")" \
+	"one roll-up per survey, unit and month"
 is "$(sql "SELECT count(*) FROM agg_states WHERE survey = 'sipas-2017' AND channel = 'paper'")" \
 	"$(sql "SELECT count(DISTINCT (unit, sipas_vn_month(submitted_at))) FROM responses WHERE survey = 'sipas-2017' AND channel = 'paper'")" \
 	"one state per unit, month and channel"
@@ -104,8 +108,8 @@ tap $? "folding them changes no result"
 # A deleted response: its month's state is dropped and rebuilt.
 sql "DELETE FROM responses WHERE survey = 'sipas-2017' AND source_id = 'U001-00001'" >/dev/null
 tap $? "a response deleted by hand"
-is "$(sql "SELECT count(*) FROM agg_states WHERE survey = 'sipas-2017' AND unit = 'U001' AND month = '2025-04-01' AND channel = 'web'")" 0 \
-	"its month's state is dropped"
+is "$(sql "SELECT count(*) FROM agg_states WHERE survey = 'sipas-2017' AND unit = 'U001' AND month = '2025-04-01'")" 0 \
+	"its month's states (every channel and the roll-up) are dropped"
 [ "$(sql 'SELECT count(*) FROM agg_pending')" -gt 0 ]
 tap $? "and the month's other responses are pending again"
 fetch_all deleted
