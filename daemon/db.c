@@ -35,9 +35,19 @@
 
 struct db_stmt {
 	const char *sql;
+	const char *name; /* a prepared statement's name, or NULL */
 	int nparams;
 	char **params;
 };
+
+/* What the server answers, in order, for one sent job (pipeline mode). */
+struct db_sent {
+	int stmt;    /* the job's statement */
+	int prepare; /* the PQsendPrepare of its name, not the statement */
+};
+
+/* Most distinct prepared statements per connection. */
+#define DB_PREPARED_MAX 16
 
 struct db_job {
 	TAILQ_ENTRY(db_job) entry;
@@ -47,7 +57,9 @@ struct db_job {
 	int cont;	/* continues the open transaction of the previous job */
 	struct db_stmt *stmts;
 	int nstmts;
-	int cur;	/* statement whose results are arriving */
+	struct db_sent *sent; /* pipeline: each query sent, prepares included */
+	int nsent;
+	int cur;	/* statement (pipeline: sent query) whose results are arriving */
 	int failed;
 	char sqlstate[6];
 	char *message;
@@ -72,6 +84,8 @@ struct db {
 	struct event *ev_kick;	/* run or fail queued jobs on the next turn */
 	struct db_jobs queue;
 	struct db_job *current;
+	const char *prepared[DB_PREPARED_MAX]; /* names prepared on this connection */
+	int nprepared;
 	long backoff_min;
 	long backoff_max;
 	long backoff;
@@ -96,6 +110,7 @@ db_job_free(struct db_job *job)
 		free(job->stmts[i].params);
 	}
 	free(job->stmts);
+	free(job->sent);
 	free(job->message);
 	free(job);
 }
@@ -127,6 +142,7 @@ db_job_add(struct db_job *job, const char *sql, int nparams,
 	    sizeof *job->stmts);
 	st = &job->stmts[job->nstmts++];
 	st->sql = sql;
+	st->name = NULL;
 	st->nparams = nparams;
 	st->params = xcalloc((size_t)nparams + 1, sizeof *st->params);
 	for (i = 0; i < nparams; i++)
@@ -145,6 +161,33 @@ void
 db_job_binary(struct db_job *job)
 {
 	job->binary = 1;
+}
+
+/*
+ * Add a statement that is prepared once per connection under name (a
+ * literal, like sql) and then only executed: no parse and plan per row for
+ * the statement a batch repeats. Pipeline jobs only.
+ */
+void
+db_job_add_prepared(struct db_job *job, const char *name, const char *sql,
+    int nparams, const char *const *params)
+{
+	ASSERT(job->pipeline);
+	db_job_add(job, sql, nparams, params);
+	job->stmts[job->nstmts - 1].name = name;
+}
+
+/* 1 if name is prepared on the connection. */
+static int
+db_prepared(const struct db *db, const char *name)
+{
+	int i;
+
+	for (i = 0; i < db->nprepared; i++) {
+		if (strcmp(db->prepared[i], name) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* Rows of the only statement one by one. */
@@ -414,6 +457,7 @@ db_lost(struct db *db, const char *why)
 		PQfinish(db->conn);
 		db->conn = NULL;
 	}
+	db->nprepared = 0; /* a new connection has none */
 	if ((job = db->current) != NULL) {
 		db->current = NULL;
 		db_job_fail(job, DB_SQLSTATE_LOST, msg);
@@ -474,11 +518,44 @@ db_job_send(struct db *db, struct db_job *job)
 
 	if (job->pipeline && PQenterPipelineMode(db->conn) != 1)
 		goto lost;
+	if (job->pipeline) {
+		free(job->sent);
+		job->sent = xcalloc(2 * (size_t)job->nstmts, sizeof *job->sent);
+		job->nsent = 0;
+	}
 	for (i = 0; i < job->nstmts; i++) {
 		st = &job->stmts[i];
-		if (PQsendQueryParams(db->conn, st->sql, st->nparams, NULL,
-		    (const char *const *)st->params, NULL, NULL, job->binary) != 1)
+		if (st->name != NULL) {
+			/*
+			 * Prepared on first use on this connection (once per
+			 * job: it is marked prepared when the server says so).
+			 */
+			int j, earlier = 0;
+
+			for (j = 0; j < i; j++) {
+				if (job->stmts[j].name != NULL &&
+				    strcmp(job->stmts[j].name, st->name) == 0)
+					earlier = 1;
+			}
+			if (!earlier && !db_prepared(db, st->name)) {
+				if (PQsendPrepare(db->conn, st->name, st->sql,
+				    st->nparams, NULL) != 1)
+					goto lost;
+				job->sent[job->nsent].stmt = i;
+				job->sent[job->nsent++].prepare = 1;
+			}
+			if (PQsendQueryPrepared(db->conn, st->name, st->nparams,
+			    (const char *const *)st->params, NULL, NULL,
+			    job->binary) != 1)
+				goto lost;
+		} else if (PQsendQueryParams(db->conn, st->sql, st->nparams,
+		    NULL, (const char *const *)st->params, NULL, NULL,
+		    job->binary) != 1)
 			goto lost;
+		if (job->pipeline) {
+			job->sent[job->nsent].stmt = i;
+			job->sent[job->nsent++].prepare = 0;
+		}
 	}
 	if (job->single_row && PQsetSingleRowMode(db->conn) != 1)
 		log_warn("database: single-row mode refused");
@@ -552,12 +629,24 @@ db_result(struct db *db, PGresult *res)
 {
 	struct db_job *job = db->current;
 
+	const struct db_sent *sent = job->pipeline && job->cur < job->nsent ?
+	    &job->sent[job->cur] : NULL;
+	int stmt = sent != NULL ? sent->stmt : job->cur;
+
 	switch (PQresultStatus(res)) {
 	case PGRES_COMMAND_OK:
 	case PGRES_TUPLES_OK:
 	case PGRES_SINGLE_TUPLE:
+		if (sent != NULL && sent->prepare) {
+			/* The statement is prepared on this connection now. */
+			if (db->nprepared < DB_PREPARED_MAX &&
+			    !db_prepared(db, job->stmts[stmt].name))
+				db->prepared[db->nprepared++] =
+				    job->stmts[stmt].name;
+			break;
+		}
 		if (job->on_result != NULL && !job->failed)
-			job->on_result(res, job->cur, job->arg);
+			job->on_result(res, stmt, job->arg);
 		break;
 	case PGRES_PIPELINE_SYNC:
 		break;
@@ -592,7 +681,7 @@ db_read(struct db *db)
 	while ((job = db->current) != NULL && PQisBusy(db->conn) == 0) {
 		res = PQgetResult(db->conn);
 		if (res == NULL) {
-			if (!job->pipeline || ++job->cur > job->nstmts) {
+			if (!job->pipeline || ++job->cur > job->nsent) {
 				db_job_end(db);
 				break;
 			}

@@ -348,7 +348,8 @@ store_batch_insert(struct db *db, struct store_row **rows, int n,
 		params[8] = r->answers;
 		params[9] = r->respondent;
 		params[10] = r->hash;
-		db_job_add(job, store_insert_sql, 11, params);
+		db_job_add_prepared(job, "sipas_response_insert",
+		    store_insert_sql, 11, params);
 	}
 	db_job_add(job, "COMMIT", 0, NULL);
 	db_submit(db, job);

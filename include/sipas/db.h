@@ -66,6 +66,12 @@ void db_job_continue(struct db_job *);
  * bytes (so select only text and bytea columns, casting the rest to text).
  */
 void db_job_binary(struct db_job *);
+/*
+ * Add a statement prepared once per connection under name (a literal) and
+ * then only executed; pipeline jobs only. For statements a batch repeats.
+ */
+void db_job_add_prepared(struct db_job *, const char *name, const char *sql,
+    int nparams, const char *const *params);
 /* Deliver the rows of the (only) statement one by one. */
 void db_job_single_row(struct db_job *);
 /*
