@@ -1,7 +1,8 @@
 /*
  * dashboard.c: GET /dashboard, the leadership page (docs/dashboard.md).
  *
- * For one survey, unit, period and channel (or all channels): the unit's
+ * For one survey, unit, period, channel (or all channels) and respondent
+ * group (respondent.FIELD=VALUE, e.g. gender and age band; or everybody): the unit's
  * overall index with its interval and n, each aspect and element, the change
  * from the previous period of equal length with its significance
  * (methodology section 5), the ranking of the child units flagged against
@@ -13,8 +14,11 @@
  *
  * The numbers come from indices_compute, the code behind GET /api/v1/indices,
  * run one after another on the read connection: the period with its
- * children, the previous period, then each quarter of the trend. Owns the
- * struct dash of one page until its reply; must not contain SQL.
+ * children, the previous period, then each quarter of the trend. With a
+ * respondent filter every fetch reads raw rows (no aggregate holds a
+ * subgroup) and a unit with fewer than dashboard_min_n respondents in the
+ * group shows no number. Owns the struct dash of one page until its reply;
+ * must not contain SQL.
  */
 #include "config.h"
 
@@ -36,6 +40,7 @@
 #include "sipas/log.h"
 #include "sipas/report_run.h"
 #include "sipas/response.h"
+#include "sipas/store_agg.h"
 #include "sipas/survey.h"
 #include "sipas/token.h"
 #include "sipas/util.h"
@@ -45,6 +50,35 @@
 /* Fetches of one page: the period, the previous period, the trend. */
 #define DASH_STEPS (2 + DASH_TREND)
 
+/*
+ * The respondent fields the filter form offers, with the values the web form
+ * stores (daemon/form.c, docs/form.md); any other respondent.FIELD=VALUE of
+ * a deep link is kept as a hidden field.
+ */
+static const struct dash_choice {
+	const char *value, *vi, *en;
+} dash_genders[] = {
+	{ "f", "Nữ", "Female" },
+	{ "m", "Nam", "Male" },
+	{ "o", "Khác", "Other" },
+	{ NULL, NULL, NULL },
+}, dash_ages[] = {
+	{ "18-24", "18–24 tuổi", "18–24" },
+	{ "25-34", "25–34 tuổi", "25–34" },
+	{ "35-49", "35–49 tuổi", "35–49" },
+	{ "50-64", "50–64 tuổi", "50–64" },
+	{ "65+", "Từ 65 tuổi", "65 or older" },
+	{ NULL, NULL, NULL },
+};
+static const struct dash_field {
+	const char *key, *vi, *en;
+	const struct dash_choice *choices;
+} dash_fields[] = {
+	{ "gender", "Giới tính", "Gender", dash_genders },
+	{ "age_band", "Tuổi", "Age", dash_ages },
+};
+#define DASH_NFIELDS (sizeof dash_fields / sizeof dash_fields[0])
+
 /* One page being computed. */
 struct dash {
 	struct request *r;
@@ -52,6 +86,8 @@ struct dash {
 	const struct survey *s;
 	const char *lang; /* "vi" or "en" */
 	const char *channel; /* channel_name(): only that channel; NULL: all */
+	struct store_agg_filter filter; /* its strings are fkey, fvalue */
+	char *fkey[STORE_AGG_FILTER_MAX], *fvalue[STORE_AGG_FILTER_MAX];
 	char *unit;
 	char from[REPORT_DAY_LEN], to[REPORT_DAY_LEN];
 	char pfrom[REPORT_DAY_LEN], pto[REPORT_DAY_LEN];
@@ -111,6 +147,10 @@ dash_free(struct dash *d)
 	result_free(d->prev);
 	for (i = 0; i < DASH_TREND; i++)
 		result_free(d->trend[i]);
+	for (i = 0; i < STORE_AGG_FILTER_MAX; i++) {
+		free(d->fkey[i]);
+		free(d->fvalue[i]);
+	}
 	cache_unref(d->cache);
 	free(d->unit);
 	free(d);
@@ -130,6 +170,48 @@ dash_overall(const struct dash *d, const struct unit_result *ur)
 	return ur != NULL ? &ur->groups[d->s->overall->index] : NULL;
 }
 
+/*
+ * With a respondent filter, a unit result under dashboard_min_n respondents
+ * (its overall n) shows no number: a small group is not revealed.
+ */
+static int
+dash_hidden(const struct dash *d, const struct unit_result *ur)
+{
+	return d->filter.n > 0 && ur != NULL && dash_overall(d, ur)->n <
+	    d->r->sd->config->dashboard_min_n;
+}
+
+/* The value of respondent filter key, or NULL. */
+static const char *
+dash_filter_get(const struct dash *d, const char *key)
+{
+	int i;
+
+	for (i = 0; i < d->filter.n; i++) {
+		if (strcmp(d->filter.key[i], key) == 0)
+			return d->filter.value[i];
+	}
+	return NULL;
+}
+
+/* The label of value of a field of the form, or the value itself. */
+static const char *
+dash_choice_label(const struct dash *d, const char *key, const char *value)
+{
+	const struct dash_choice *c;
+	size_t i;
+
+	for (i = 0; i < DASH_NFIELDS; i++) {
+		if (strcmp(dash_fields[i].key, key) != 0)
+			continue;
+		for (c = dash_fields[i].choices; c->value != NULL; c++) {
+			if (strcmp(c->value, value) == 0)
+				return DTR(d, c->vi, c->en);
+		}
+	}
+	return value;
+}
+
 /* A channel's name for display. */
 static const char *
 dash_channel_label(const struct dash *d, const char *channel)
@@ -147,17 +229,28 @@ dash_channel_label(const struct dash *d, const char *channel)
 	return channel;
 }
 
-/* A link to the dashboard with the page's survey, period, channel and language. */
+/*
+ * A link to the dashboard with the page's survey, period, channel,
+ * respondent filter and language.
+ */
 static void
 dash_href(struct evbuffer *b, const struct dash *d, const char *unit,
     const char *lang)
 {
 	char *eu = evhttp_encode_uri(unit), *es = evhttp_encode_uri(d->s->code);
+	char *ev;
+	int i;
 
 	html_raw(b, "/dashboard?survey=%s&amp;unit=%s&amp;from=%s&amp;to=%s", es,
 	    eu, d->from, d->to);
 	if (d->channel != NULL)
 		html_raw(b, "&amp;channel=%s", d->channel);
+	/* Keys are [a-z0-9_]; a value is percent-encoded (safe in HTML). */
+	for (i = 0; i < d->filter.n; i++) {
+		ev = evhttp_encode_uri(d->filter.value[i]);
+		html_raw(b, "&amp;respondent.%s=%s", d->filter.key[i], ev);
+		free(ev);
+	}
 	if (strcmp(lang, "en") == 0)
 		html_raw(b, "&amp;lang=en");
 	free(eu);
@@ -180,8 +273,10 @@ dash_head(struct evbuffer *b, const struct dash *d)
 	const struct request *r = d->r;
 	const struct cache_unit *u, *chain[64];
 	const struct survey *const *all;
-	size_t nall, i;
-	int n = 0, k, ch;
+	const struct dash_choice *c;
+	const char *sel;
+	size_t nall, i, j;
+	int n = 0, k, ch, known;
 
 	html_raw(b, "<!doctype html>\n<html lang=\"%s\">\n<head>\n"
 	    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
@@ -257,8 +352,52 @@ dash_head(struct evbuffer *b, const struct dash *d)
 		    d->channel != NULL && strcmp(d->channel, name) == 0 ?
 		    " selected" : "", dash_channel_label(d, name));
 	}
-	html_raw(b, "</select></label>\n<button type=\"submit\">%s</button>\n"
-	    "</form>\n", DTR(d, "Xem", "Show"));
+	html_raw(b, "</select></label>\n");
+	/* The respondent fields: a select each (a deep link's value kept). */
+	for (i = 0; i < DASH_NFIELDS; i++) {
+		sel = dash_filter_get(d, dash_fields[i].key);
+		html_raw(b, "<label>%s <select name=\"respondent.%s\">\n"
+		    "<option value=\"\"%s>%s</option>\n",
+		    DTR(d, dash_fields[i].vi, dash_fields[i].en),
+		    dash_fields[i].key, sel == NULL ? " selected" : "",
+		    DTR(d, "Tất cả", "All"));
+		known = 0;
+		for (c = dash_fields[i].choices; c->value != NULL; c++) {
+			known |= sel != NULL && strcmp(sel, c->value) == 0;
+			html_raw(b, "<option value=\"");
+			html_text(b, c->value);
+			html_raw(b, "\"%s>%s</option>\n", sel != NULL &&
+			    strcmp(sel, c->value) == 0 ? " selected" : "",
+			    DTR(d, c->vi, c->en));
+		}
+		if (sel != NULL && !known) {
+			html_raw(b, "<option value=\"");
+			html_text(b, sel);
+			html_raw(b, "\" selected>");
+			html_text(b, sel);
+			html_raw(b, "</option>\n");
+		}
+		html_raw(b, "</select></label>\n");
+	}
+	/* Other fields of a deep link. */
+	for (k = 0; k < d->filter.n; k++) {
+		for (j = 0; j < DASH_NFIELDS; j++) {
+			if (strcmp(d->filter.key[k], dash_fields[j].key) == 0)
+				break;
+		}
+		if (j < DASH_NFIELDS)
+			continue;
+		html_raw(b, "<input type=\"hidden\" name=\"respondent.%s\" "
+		    "value=\"", d->filter.key[k]);
+		html_text(b, d->filter.value[k]);
+		html_raw(b, "\">\n");
+	}
+	html_raw(b, "<button type=\"submit\">%s</button>\n<p class=\"note\" "
+	    "id=\"respondent-note\">%s</p>\n</form>\n", DTR(d, "Xem", "Show"),
+	    DTR(d, "Lọc theo giới tính hoặc tuổi đọc từng phiếu gốc, không dùng "
+	    "số liệu tổng hợp sẵn, nên chậm hơn.", "A gender or age filter reads "
+	    "every raw response instead of the precomputed aggregates, so it is "
+	    "slower."));
 }
 
 /* Value, interval and n of an estimate as table cells. */
@@ -307,6 +446,7 @@ dash_summary(struct evbuffer *b, const struct dash *d)
 	const struct estimate *e = dash_overall(d, ur), *pe = dash_overall(d, pr);
 	char v[64], lo[64], hi[64], diff[64], p[64], conf[16];
 	struct change c;
+	int i;
 
 	html_raw(b, "<section class=\"summary\" id=\"summary\">\n<h1 id=\"unit\" "
 	    "data-unit=\"");
@@ -321,9 +461,32 @@ dash_summary(struct evbuffer *b, const struct dash *d)
 		html_raw(b, " · <span id=\"channel\" data-channel=\"%s\">%s: %s"
 		    "</span>", d->channel, DTR(d, "kênh", "channel"),
 		    dash_channel_label(d, d->channel));
+	if (d->filter.n > 0) {
+		html_raw(b, " · <span id=\"respondent\">%s: ",
+		    DTR(d, "người trả lời", "respondents"));
+		for (i = 0; i < d->filter.n; i++) {
+			html_raw(b, "%s<span data-field=\"%s\">", i > 0 ? ", " : "",
+			    d->filter.key[i]);
+			html_text(b, dash_choice_label(d, d->filter.key[i],
+			    d->filter.value[i]));
+			html_raw(b, "</span>");
+		}
+		html_raw(b, "</span>");
+	}
 	html_raw(b, "</p>\n");
 	snprintf(conf, sizeof conf, "%.0f", d->cur->level * 100);
-	if (e == NULL || !isfinite(e->value)) {
+	if (dash_hidden(d, pr))
+		pe = NULL;
+	if (dash_hidden(d, ur)) {
+		html_raw(b, "<p class=\"big\" id=\"overall-value\">–</p>\n"
+		    "<p class=\"note\" id=\"overall-few\">%s %ld %s "
+		    "<span id=\"overall-n\">n = %ld</span></p>\n",
+		    DTR(d, "Nhóm này có dưới", "Fewer than"),
+		    d->r->sd->config->dashboard_min_n,
+		    DTR(d, "người trả lời: không hiển thị số liệu.",
+		    "respondents in this group: no numbers are shown."), e->n);
+		e = NULL;
+	} else if (e == NULL || !isfinite(e->value)) {
 		html_raw(b, "<p class=\"big\" id=\"overall-value\">–</p>\n"
 		    "<p class=\"note\" id=\"overall-n\">%s n = %ld</p>\n",
 		    DTR(d, "Chưa có phiếu trong kỳ này.",
@@ -384,6 +547,15 @@ dash_groups(struct evbuffer *b, const struct dash *d)
 	const struct unit_result *ur = dash_unit(d->cur, d->unit);
 	const struct unit_result *pr = dash_unit(d->prev, d->unit);
 
+	if (dash_hidden(d, pr))
+		pr = NULL;
+	if (dash_hidden(d, ur)) {
+		html_raw(b, "<section id=\"groups\">\n<h2>%s</h2>\n<p class=\"note\">"
+		    "%s</p>\n</section>\n", DTR(d, "Các lĩnh vực và tiêu chí",
+		    "Aspects and elements"), DTR(d, "Quá ít người trả lời.",
+		    "Too few respondents."));
+		return;
+	}
 	html_raw(b, "<section id=\"groups\">\n<h2>%s</h2>\n<div class=\"scroll\">"
 	    "<table class=\"groups\">\n<thead><tr><th>%s</th><th>%s</th><th>%s"
 	    "</th><th>n</th><th>%s</th></tr></thead>\n<tbody>\n",
@@ -475,7 +647,7 @@ dash_ranking(struct evbuffer *b, const struct dash *d)
 {
 	const struct unit_result *ur = dash_unit(d->cur, d->unit);
 	const struct estimate *pe = dash_overall(d, ur);
-	double parent = pe != NULL ? pe->value : NAN;
+	double parent = pe != NULL && !dash_hidden(d, ur) ? pe->value : NAN;
 	long min_n = d->r->sd->config->dashboard_min_n;
 	struct dash_rank *rk;
 	size_t i, n, nbars = 0;
@@ -573,7 +745,8 @@ table:
 		    "No responses") : f == RANK_ABOVE ? DTR(d, "Cao hơn", "Above") :
 		    f == RANK_BELOW ? DTR(d, "Thấp hơn", "Below") :
 		    f == RANK_WITHIN ? DTR(d, "Tương đương", "Within") :
-		    DTR(d, "Quá ít phiếu", "Too few responses");
+		    rk[i].tier == 2 ? "–" : DTR(d, "Quá ít phiếu",
+		    "Too few responses");
 
 		html_raw(b, "<tr class=\"%s\" data-unit=\"", rk[i].tier == 2 ?
 		    stats_rank_flag_name(f) : rk[i].tier == 1 ? "few" :
@@ -617,7 +790,8 @@ dash_trend(struct evbuffer *b, const struct dash *d)
 
 	for (i = 0; i < DASH_TREND; i++) {
 		e[i] = dash_overall(d, dash_unit(d->trend[i], d->unit));
-		if (e[i] == NULL || !isfinite(e[i]->value)) {
+		if (e[i] == NULL || !isfinite(e[i]->value) ||
+		    dash_hidden(d, dash_unit(d->trend[i], d->unit))) {
 			e[i] = NULL;
 			continue;
 		}
@@ -636,10 +810,17 @@ dash_trend(struct evbuffer *b, const struct dash *d)
 	}
 	html_raw(b, "<section id=\"trend\">\n<h2>%s</h2>\n",
 	    DTR(d, "Xu hướng theo quý", "Trend by quarter"));
-	if (n == 0) {
+	if (n == 0 && d->filter.n == 0) {
 		html_raw(b, "<p class=\"note\">%s</p>\n</section>\n",
 		    DTR(d, "Chưa có số liệu.", "No data yet."));
 		return;
+	}
+	if (n == 0) {
+		/* A filtered group: the quarters' n still, without numbers. */
+		html_raw(b, "<p class=\"note\">%s</p>\n", DTR(d, "Không có quý "
+		    "nào đủ người trả lời để hiển thị.", "No quarter has enough "
+		    "respondents to be shown."));
+		goto table;
 	}
 	lo = floor(lo / 5) * 5;
 	hi = ceil(hi / 5) * 5;
@@ -704,14 +885,23 @@ dash_trend(struct evbuffer *b, const struct dash *d)
 		    dash_num(s1, sizeof s1, d->lang, slope, 2, 1),
 		    DTR(d, "điểm % mỗi quý", "points per quarter"),
 		    dash_num(s2, sizeof s2, d->lang, slope_se, 2, 0));
+table:
 	html_raw(b, "<table class=\"trend\"><thead><tr><th>%s</th><th>%s</th>"
 	    "<th>%s</th><th>n</th></tr></thead><tbody>\n",
 	    DTR(d, "Quý", "Quarter"), DTR(d, "Chỉ số", "Index"),
 	    DTR(d, "Khoảng tin cậy", "Interval"));
 	for (i = 0; i < DASH_TREND; i++) {
+		const struct unit_result *tr = dash_unit(d->trend[i], d->unit);
+		struct estimate few;
+
 		html_raw(b, "<tr><th scope=\"row\">%s</th>", d->tlabel[i]);
-		dash_cells(b, d, dash_overall(d, dash_unit(d->trend[i],
-		    d->unit)));
+		if (dash_hidden(d, tr)) {
+			/* Its n only, as a ranked child's. */
+			few = *dash_overall(d, tr);
+			few.value = NAN;
+			dash_cells(b, d, &few);
+		} else
+			dash_cells(b, d, dash_overall(d, tr));
 		html_raw(b, "</tr>\n");
 	}
 	html_raw(b, "</tbody></table>\n</section>\n");
@@ -732,9 +922,10 @@ dash_items(struct evbuffer *b, const struct dash *d)
 	    "Ưu tiên cải thiện: tầm quan trọng trên trung vị và chỉ số dưới "
 	    "trung vị.", "Bars: the share of each answer (low to high). "
 	    "Priority: importance above the median and index below the median."));
-	if (ur == NULL) {
-		html_raw(b, "<p class=\"note\">%s</p>\n</section>\n",
-		    DTR(d, "Chưa có số liệu.", "No data yet."));
+	if (ur == NULL || dash_hidden(d, ur)) {
+		html_raw(b, "<p class=\"note\">%s</p>\n</section>\n", ur == NULL ?
+		    DTR(d, "Chưa có số liệu.", "No data yet.") :
+		    DTR(d, "Quá ít người trả lời.", "Too few respondents."));
 		return;
 	}
 	html_raw(b, "<div class=\"scroll\"><table class=\"items\">\n<thead><tr>"
@@ -859,13 +1050,13 @@ dash_next(struct dash *d)
 	}
 	if (d->step == 0)
 		indices_compute(sd, d->r->id, d->s, d->unit, d->from, d->to,
-		    d->channel, 1, conf, dash_fetched, d);
+		    d->channel, &d->filter, 1, conf, dash_fetched, d);
 	else if (d->step == 1)
 		indices_compute(sd, d->r->id, d->s, d->unit, d->pfrom, d->pto,
-		    d->channel, 0, conf, dash_fetched, d);
+		    d->channel, &d->filter, 0, conf, dash_fetched, d);
 	else
 		indices_compute(sd, d->r->id, d->s, d->unit, d->tfrom[t],
-		    d->tto[t], d->channel, 0, conf, dash_fetched, d);
+		    d->tto[t], d->channel, &d->filter, 0, conf, dash_fetched, d);
 }
 
 /* The last day of month m of year y. */
@@ -935,11 +1126,12 @@ dash_start(struct request *r)
 	struct sipasd *sd = r->sd;
 	struct form_fields *q = NULL;
 	const char *lang = form_lang(r, NULL), *survey = NULL, *unit = NULL;
-	const char *from = NULL, *to = NULL, *channel = NULL;
+	const char *from = NULL, *to = NULL, *channel = NULL, *why;
+	struct store_agg_filter filter = { 0 };
 	const struct survey *s;
 	struct dash *d;
 	char today[REPORT_DAY_LEN], label[16];
-	int en = strcmp(lang, "en") == 0;
+	int en = strcmp(lang, "en") == 0, i;
 
 	if (r->query != NULL && (q = form_fields_parse(r->query,
 	    strlen(r->query))) == NULL) {
@@ -964,6 +1156,23 @@ dash_start(struct request *r)
 		to = NULL;
 	if (channel != NULL && *channel == '\0')
 		channel = NULL;
+	/* respondent.FIELD=VALUE (an empty value, "all" in the form: none). */
+	for (i = 0; q != NULL && i < q->n; i++) {
+		if (strncmp(q->keys[i], "respondent.", 11) != 0 ||
+		    *q->values[i] == '\0')
+			continue;
+		if (store_agg_filter_add(&filter, q->keys[i] + 11, q->values[i],
+		    &why) != 0) {
+			log_msg(LOG_LEVEL_INFO, r->id, "dashboard: %s: %s",
+			    q->keys[i], why);
+			dash_message(r, 422, lang, "422", en ? "Bad respondent "
+			    "filter: at most 3 fields (a-z, 0-9, _), each with "
+			    "a value of at most 100 bytes." : "Bộ lọc người trả "
+			    "lời không hợp lệ: tối đa 3 trường (a-z, 0-9, _), mỗi "
+			    "giá trị tối đa 100 byte.");
+			goto out;
+		}
+	}
 	if (sd->cache == NULL || !sipasd_read_ready(sd)) {
 		html_reply_message(r, 503, lang, "503", en ?
 		    "The database is not available." :
@@ -1024,6 +1233,13 @@ dash_start(struct request *r)
 	d->s = s;
 	d->lang = lang;
 	d->unit = xstrdup(unit);
+	for (i = 0; i < filter.n; i++) {
+		d->fkey[i] = xstrdup(filter.key[i]);
+		d->fvalue[i] = xstrdup(filter.value[i]);
+		d->filter.key[i] = d->fkey[i];
+		d->filter.value[i] = d->fvalue[i];
+	}
+	d->filter.n = filter.n;
 	if (from != NULL) {
 		snprintf(d->from, sizeof d->from, "%s", from);
 		snprintf(d->to, sizeof d->to, "%s", to);

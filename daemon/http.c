@@ -186,17 +186,71 @@ http_reply_json(struct request *r, int status, json_t *v)
 	free(text);
 }
 
+/*
+ * Make s valid UTF-8 in place: every byte that does not start a well-formed
+ * sequence (overlong forms, surrogates and code points past U+10FFFF
+ * included, as Jansson checks) becomes '?'. Error messages repeat what the
+ * client sent, decoded from the query string, and may be cut mid-character.
+ */
+static void
+http_utf8_clean(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	unsigned int cp, min;
+	int n, i;
+
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0) {
+			n = 1;
+			cp = *p & 0x1f;
+			min = 0x80;
+		} else if ((*p & 0xf0) == 0xe0) {
+			n = 2;
+			cp = *p & 0x0f;
+			min = 0x800;
+		} else if ((*p & 0xf8) == 0xf0) {
+			n = 3;
+			cp = *p & 0x07;
+			min = 0x10000;
+		} else {
+			*p++ = '?';
+			continue;
+		}
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				break;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if (i <= n || cp < min || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff)) {
+			*p++ = '?';
+			continue;
+		}
+		p += n + 1;
+	}
+}
+
 /* {"error": {"code", "message", "field"}}. */
 void
 http_reply_error(struct request *r, int status, const char *code,
     const char *field, const char *fmt, ...)
 {
 	va_list ap;
-	char msg[512];
+	char msg[512], fbuf[256];
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	http_utf8_clean(msg);
+	if (field != NULL) {
+		snprintf(fbuf, sizeof fbuf, "%s", field);
+		http_utf8_clean(fbuf);
+		field = fbuf;
+	}
 	log_msg(LOG_LEVEL_DEBUG, r->id, "%d %s%s%s: %s", status, code,
 	    field != NULL ? " " : "", field != NULL ? field : "", msg);
 	http_reply_json(r, status, json_pack("{s:{s:s,s:s,s:s?}}", "error",

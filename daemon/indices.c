@@ -1,19 +1,21 @@
 /*
  * indices.c: GET /api/v1/indices?survey=&unit=&from=&to=[&children=1]
- * [&level=LEVEL][&confidence=0.95]: the analysis result (interfaces.md
- * section 4) over the stored responses.
+ * [&level=LEVEL][&channel=][&respondent.FIELD=VALUE ...][&confidence=0.95]:
+ * the analysis result (interfaces.md section 4) over the stored responses.
  *
  * The selected unit is computed from the pooled responses of its whole
  * subtree (methodology section 2, "parent units"); with children=1 each
  * direct child too, pooled over its own subtree; with level=L each unit of
  * level L in the subtree. Days are Vietnam days (+07:00), both inclusive.
  *
- * channel=NAME counts only that channel's responses.
+ * channel=NAME counts only that channel's responses; respondent.FIELD=VALUE
+ * (up to 3) only the responses whose respondent object has FIELD = VALUE.
  *
  * The statistics come from the incremental aggregates (store_agg.h,
  * sql/0004_aggregates.sql): one state per unit, whole month and channel,
  * merged, plus the raw responses of the days outside whole months and those
- * not folded yet, all read in one snapshot. Rows stream in one by one
+ * not folded yet, all read in one snapshot; with a respondent filter only
+ * raw rows (no state holds a subgroup). Rows stream in one by one
  * (single-row mode) and are folded as they come: memory grows with units,
  * never with rows. Owns nothing between requests; must not contain SQL.
  */
@@ -190,7 +192,8 @@ out:
 void
 indices_compute(struct sipasd *sd, unsigned long reqid, const struct survey *s,
     const char *unit, const char *from, const char *to, const char *channel,
-    int children, double confidence, indices_result_cb done, void *arg)
+    const struct store_agg_filter *filter, int children, double confidence,
+    indices_result_cb done, void *arg)
 {
 	struct indices_ctx *ctx = xcalloc(1, sizeof *ctx);
 
@@ -205,7 +208,18 @@ indices_compute(struct sipasd *sd, unsigned long reqid, const struct survey *s,
 	ctx->done_arg = arg;
 	ctx->reqid = reqid;
 	store_agg_fetch(sd->rdb, s->code, unit, from, to, NULL, channel,
-	    indices_row, indices_done, ctx);
+	    filter, indices_row, indices_done, ctx);
+}
+
+/* s is printable ASCII (safe to echo in a JSON error, which must be UTF-8). */
+static int
+indices_printable(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	}
+	return 1;
 }
 
 /* GET /api/v1/indices, after authentication. */
@@ -214,9 +228,11 @@ indices_handle(struct request *r)
 {
 	struct sipasd *sd = r->sd;
 	struct evkeyvalq q;
+	struct evkeyval *kv;
+	struct store_agg_filter filter = { 0 };
 	struct indices_ctx *ctx;
 	const char *survey, *unit, *from, *to, *children, *level, *conf;
-	const char *channel;
+	const char *channel, *why;
 	const struct survey *s;
 	double confidence = sd->config->confidence;
 	char *end;
@@ -275,6 +291,21 @@ indices_handle(struct request *r)
 	}
 	if (channel != NULL)
 		channel = channel_name(channel_parse(channel));
+	/* respondent.FIELD=VALUE: borrowed from q until the fetch is submitted. */
+	TAILQ_FOREACH(kv, &q, next) {
+		if (strncmp(kv->key, "respondent.", 11) != 0)
+			continue;
+		if (store_agg_filter_add(&filter, kv->key + 11, kv->value,
+		    &why) != 0) {
+			if (!indices_printable(kv->key))
+				http_reply_error(r, 422, "invalid", "respondent",
+				    "a respondent filter: %s", why);
+			else
+				http_reply_error(r, 422, "invalid", kv->key,
+				    "%s: %s", kv->key, why);
+			goto out;
+		}
+	}
 	if (conf != NULL) {
 		confidence = strtod(conf, &end);
 		if (*end != '\0' || !(confidence >= 0.5 &&
@@ -295,7 +326,7 @@ indices_handle(struct request *r)
 	ctx->index = response_item_index(s);
 	ctx->a = analysis_create(s, confidence);
 	store_agg_fetch(sd->rdb, s->code, unit, from, to, level, channel,
-	    indices_row, indices_done, ctx);
+	    &filter, indices_row, indices_done, ctx);
 out:
 	evhttp_clear_headers(&q);
 }

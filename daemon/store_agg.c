@@ -129,6 +129,130 @@ store_agg_midnight(const char *d, int add, char out[32])
 	snprintf(out, 32, "%04d-%02d-%02d 00:00:00+07", (int)y, m, day);
 }
 
+/* s is well-formed UTF-8 (no overlong form, no surrogate, at most U+10FFFF). */
+static int
+store_agg_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned int c;
+	int k, i;
+
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if (*p >= 0xc2 && *p <= 0xdf) {
+			k = 1;
+			c = *p & 0x1f;
+		} else if (*p >= 0xe0 && *p <= 0xef) {
+			k = 2;
+			c = *p & 0x0f;
+		} else if (*p >= 0xf0 && *p <= 0xf4) {
+			k = 3;
+			c = *p & 0x07;
+		} else
+			return 0;
+		for (i = 1; i <= k; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			c = (c << 6) | (p[i] & 0x3f);
+		}
+		if ((k == 2 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+		    (k == 3 && (c < 0x10000 || c > 0x10ffff)))
+			return 0;
+		p += k + 1;
+	}
+	return 1;
+}
+
+int
+store_agg_filter_add(struct store_agg_filter *f, const char *key,
+    const char *value, const char **why)
+{
+	size_t len = strlen(key);
+	int i;
+
+	if (len == 0 || len > STORE_AGG_FILTER_KEY_MAX ||
+	    strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_") != len) {
+		*why = "the field must match ^[a-z0-9_]{1,40}$";
+		return -1;
+	}
+	if (*value == '\0' || strlen(value) > STORE_AGG_FILTER_VALUE_MAX ||
+	    !store_agg_utf8(value)) {
+		*why = "the value must be 1 to 100 bytes of UTF-8";
+		return -1;
+	}
+	for (i = 0; i < f->n; i++) {
+		if (strcmp(f->key[i], key) == 0) {
+			*why = "the field is given twice";
+			return -1;
+		}
+	}
+	if (f->n >= STORE_AGG_FILTER_MAX) {
+		*why = "at most 3 respondent filters";
+		return -1;
+	}
+	f->key[f->n] = key;
+	f->value[f->n] = value;
+	f->n++;
+	return 0;
+}
+
+/*
+ * The raw responses of a subtree and period whose respondent matches every
+ * pair of f: no state holds a subgroup, so every row of [from, to] is read
+ * (the channel filter too). Fixed text; the pairs are parameters only.
+ */
+static void
+store_agg_fetch_filtered(struct db *db, const char *survey, const char *unit,
+    const char *from, const char *to, const char *level, const char *channel,
+    const struct store_agg_filter *f, struct store_agg_ctx *ctx)
+{
+	char t0[32], t1[32];
+	const char *params[6 + 2 * STORE_AGG_FILTER_MAX];
+	struct db_job *job;
+	int i;
+
+	if (from != NULL)
+		store_agg_midnight(from, 0, t0);
+	if (to != NULL)
+		store_agg_midnight(to, 1, t1);
+	params[0] = survey;
+	params[1] = unit;
+	params[2] = level;
+	params[3] = channel;
+	params[4] = from != NULL ? t0 : NULL;
+	params[5] = to != NULL ? t1 : NULL;
+	for (i = 0; i < STORE_AGG_FILTER_MAX; i++) {
+		params[6 + 2 * i] = i < f->n ? f->key[i] : NULL;
+		params[7 + 2 * i] = i < f->n ? f->value[i] : NULL;
+	}
+	job = db_job_create(0, store_agg_fetch_result, store_agg_done, ctx);
+	db_job_add(job,
+	    "WITH RECURSIVE sub (code, child, at_level) AS ("
+	    " SELECT code, NULL::text, CASE WHEN level = $3 THEN code END"
+	    " FROM units WHERE code = $2"
+	    " UNION ALL"
+	    " SELECT u.code, coalesce(sub.child, u.code),"
+	    "  coalesce(sub.at_level, CASE WHEN u.level = $3 THEN u.code END)"
+	    " FROM units u JOIN sub ON u.parent = sub.code)"
+	    " SELECT 'R', r.unit, sub.child, sub.at_level, NULL, r.channel,"
+	    "  r.weight::text, r.stratum, r.psu, r.answers::text, NULL"
+	    " FROM responses r JOIN sub ON r.unit = sub.code"
+	    " WHERE r.survey = $1"
+	    " AND ($5::timestamptz IS NULL OR r.submitted_at >= $5::timestamptz)"
+	    " AND ($6::timestamptz IS NULL OR r.submitted_at < $6::timestamptz)"
+	    " AND ($4::text IS NULL OR r.channel = $4)"
+	    " AND ($7::text IS NULL OR r.respondent ->> $7::text = $8::text)"
+	    " AND ($9::text IS NULL OR r.respondent ->> $9::text = $10::text)"
+	    " AND ($11::text IS NULL OR r.respondent ->> $11::text = $12::text)",
+	    6 + 2 * STORE_AGG_FILTER_MAX, params);
+	db_job_single_row(job);
+	db_job_binary(job);
+	db_submit(db, job);
+}
+
 /*
  * Stream the states and raw rows of a subtree and period. The ranges are
  * computed here and passed as plain bounds on submitted_at, so that every
@@ -139,7 +263,8 @@ store_agg_midnight(const char *d, int add, char out[32])
 void
 store_agg_fetch(struct db *db, const char *survey, const char *unit,
     const char *from, const char *to, const char *level, const char *channel,
-    store_agg_row_cb row_cb, store_done_cb cb, void *arg)
+    const struct store_agg_filter *f, store_agg_row_cb row_cb,
+    store_done_cb cb, void *arg)
 {
 	struct store_agg_ctx *ctx = store_agg_ctx_create(row_cb, cb, arg);
 	char first[11], last[11], next[11];
@@ -147,6 +272,12 @@ store_agg_fetch(struct db *db, const char *survey, const char *unit,
 	const char *params[12];
 	struct db_job *job;
 	int states = 1;
+
+	if (f != NULL && f->n > 0) {
+		store_agg_fetch_filtered(db, survey, unit, from, to, level,
+		    channel, f, ctx);
+		return;
+	}
 
 	/* The whole months of from..to: first..last (month starts; NULL = open). */
 	params[4] = NULL;

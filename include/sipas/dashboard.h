@@ -31,7 +31,10 @@ void session_check(struct request *, unsigned roles, auth_next_cb next);
 /* Reply 303 See Other to location (a path made by the caller). */
 void session_redirect(struct request *, const char *location);
 
-/* GET /dashboard?survey=&unit=&from=&to=&channel=&lang= (checks the session itself). */
+/*
+ * GET /dashboard?survey=&unit=&from=&to=&channel=[&respondent.FIELD=VALUE]
+ * &lang= (checks the session itself).
+ */
 void dashboard_handle(struct request *);
 
 #endif

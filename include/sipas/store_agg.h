@@ -29,15 +29,42 @@ struct store_agg_row {
 };
 typedef void (*store_agg_row_cb)(const struct store_agg_row *, void *arg);
 
+/* Pairs of a respondent filter at most (respondent.FIELD=VALUE). */
+#define STORE_AGG_FILTER_MAX 3
+/* Longest FIELD and VALUE of a respondent filter, in bytes. */
+#define STORE_AGG_FILTER_KEY_MAX 40
+#define STORE_AGG_FILTER_VALUE_MAX 100
+
+/*
+ * A respondent (demographic) filter: responses whose respondent ->> key[i]
+ * equals value[i] for every i < n. The strings are borrowed.
+ */
+struct store_agg_filter {
+	int n;
+	const char *key[STORE_AGG_FILTER_MAX];
+	const char *value[STORE_AGG_FILTER_MAX];
+};
+
+/*
+ * Add key = value to f (borrowed). -1 with *why (static) when the key is not
+ * ^[a-z0-9_]{1,40}$, the value is empty, longer than 100 bytes or not UTF-8,
+ * the key is given twice, or f is full.
+ */
+int store_agg_filter_add(struct store_agg_filter *f, const char *key,
+    const char *value, const char **why);
+
 /*
  * What the indices of survey for unit's subtree from..to (YYYY-MM-DD, NULL
  * open; Vietnam days) need, in one snapshot: the states of the whole months
  * in the range and the raw responses of the days outside whole months plus
  * those not yet folded. channel (or NULL) filters; level fills at_level.
+ * With a respondent filter (f non-NULL, f->n > 0) the states cannot be used:
+ * only the raw responses of from..to matching f are read.
  */
 void store_agg_fetch(struct db *, const char *survey, const char *unit,
     const char *from, const char *to, const char *level, const char *channel,
-    store_agg_row_cb, store_done_cb, void *arg);
+    const struct store_agg_filter *f, store_agg_row_cb, store_done_cb,
+    void *arg);
 
 /* Fold steps, on a connection used for nothing else (the transaction spans jobs). */
 void store_agg_begin(struct db *, const char *survey, store_done_cb, void *arg);

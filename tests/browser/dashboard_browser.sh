@@ -13,6 +13,9 @@
 #  - choosing the channel in the filter form gives that channel's numbers
 #    (equal to the API's with channel=), kept by the drill-down, the
 #    breadcrumb and the language switch;
+#  - choosing a gender and an age band in the filter form gives that
+#    group's numbers (equal to the API's with respondent.gender= and
+#    respondent.age_band=), kept by the drill-down;
 #  - a national viewer sees the province with its five districts.
 # SIPAS_SCREENSHOTS=DIR saves dashboard-*.png there (docs/img for the docs).
 set -u
@@ -29,13 +32,15 @@ printf 'code,name,level,parent\nC013,Xã Ba,commune,U001\n' >"$tmp/units2.csv"
 "$SIPASCTL" --db "$DSN" unit import "$tmp/units2.csv" >/dev/null || bail "unit import C013"
 "$PSQL" -X -q -d "$DSN" >/dev/null <<'EOF' || bail "data"
 SELECT setseed(0.25);
-INSERT INTO responses (survey, unit, source_id, submitted_at, channel, answers, content_hash)
+INSERT INTO responses (survey, unit, source_id, submitted_at, channel, answers, content_hash, respondent)
 SELECT 'sipas-2023', u.unit, 'g-' || u.unit || '-' || g,
 	timestamptz '2023-04-01 08:00+07' + floor(random() * 730) * interval '1 day',
 	'web',
 	(SELECT jsonb_object_agg('Q9_' || i, least(5, greatest(1, floor(random() * 5 + u.bias + 0 * g)::int)))
 	 FROM generate_series(1, 39) i),
-	md5(u.unit || g)
+	md5(u.unit || g),
+	jsonb_build_object('gender', (ARRAY['f', 'm', 'o'])[1 + g % 3],
+		'age_band', (ARRAY['18-24', '25-34', '35-49', '50-64', '65+'])[1 + g % 2])
 FROM (VALUES ('C011', 1.5, 400), ('C012', 0.6, 400), ('U002', 0.3, 600),
 	('U003', 1.2, 600), ('U004', 0.8, 600), ('U005', 0.9, 40)) u(unit, bias, cnt),
 	generate_series(1, u.cnt) g;
@@ -145,6 +150,26 @@ is "$(wd_exec 'return new URLSearchParams(location.search).get("channel") + " " 
 	"kiosk kiosk" "the breadcrumb keeps the channel, the form shows it"
 wd_click "$(wd_find '#lang')" >/dev/null
 is "$(wd_exec 'return document.documentElement.lang + " " + new URLSearchParams(location.search).get("channel")')" '"en kiosk"' "the English switch (keeps the channel)"
+
+# The respondent filter, through the form.
+wd_go "$URL/dashboard?unit=U001&$Q1"
+wd_click "$(wd_find 'select[name="respondent.gender"] option[value=f]')" >/dev/null
+wd_click "$(wd_find 'select[name="respondent.age_band"] option[value="25-34"]')" >/dev/null
+wd_click "$(wd_find 'form.filters button[type=submit]')" >/dev/null
+RF='&respondent.gender=f&respondent.age_band=25-34'
+is "$(wd_exec 'var q = new URLSearchParams(location.search); return q.get("respondent.gender") + " " + q.get("respondent.age_band") + " " + document.querySelector("h1#unit").dataset.unit' | tr -d '"')" \
+	"f 25-34 U001" "choosing Nữ and 25–34 in the form: both in the address"
+is "$(text '#overall-value')" "$(vi_pct "$(api_value U001 U001 "$RF")")" "U001's index for women of 25-34 equals the API's with the same filter"
+is "$(wd_exec 'return document.querySelector("#respondent-note").offsetHeight > 0')" true "the note on raw responses is shown"
+wd_click "$(wd_find 'table.ranking tr[data-unit=C011] a')" >/dev/null
+is "$(wd_exec 'var q = new URLSearchParams(location.search); return q.get("respondent.gender") + " " + q.get("respondent.age_band") + " " + document.querySelector("select[name=\"respondent.gender\"]").value + " " + document.querySelector("h1#unit").dataset.unit' | tr -d '"')" \
+	"f 25-34 f C011" "the drill-down keeps the filter, the form shows it"
+n=$(curl -s --max-time 30 -H "Authorization: Bearer $VIEWER" "$URL/api/v1/indices?survey=sipas-2023&unit=C011&$Q1$RF" | jq -r '.units[0].overall.n // 0')
+if [ "$n" -ge 10 ]; then
+	is "$(text '#overall-value')" "$(vi_pct "$(api_value C011 C011 "$RF")")" "C011's index for women of 25-34 equals the API's"
+else
+	is "$(text '#overall-value')" "–" "C011 has $n women of 25-34 (< 10): no number shown"
+fi
 wd_click "$(wd_find '#logout')" >/dev/null
 is "$(wd_exec 'return location.pathname')" '"/login"' "sign out: back at the login"
 wd_go "$URL/dashboard?unit=U001&$Q1"

@@ -132,6 +132,15 @@ is "$(get "$SCOPED_VIEWER" '/api/v1/indices?survey=onestop-tt01&unit=P01')" 403 
 is "$(get "$SCOPED_VIEWER" '/api/v1/indices?survey=onestop-tt01&unit=C011')" 200 "but may read a commune under U001"
 is "$(get "$VIEWER" '/api/v1/indices?survey=onestop-tt01&unit=P01&from=2025-02-30')" 422 "an impossible date: 422"
 is "$(get "$VIEWER" '/api/v1/indices?survey=nope&unit=P01')" 422 "an unknown survey: 422"
+# Error messages repeat what the client sent: bytes that are not UTF-8, or a
+# character cut at the message's length, must still give a JSON error.
+is "$(get "$VIEWER" '/api/v1/indices?survey=%FF%FEx&unit=P01')" 422 "a survey code that is not UTF-8: 422"
+is "$(jq -r .error.message "$tmp/body")" "unknown survey '??x'" "the bytes replaced in the message"
+long=$(printf '%%C6%%AF%.0s' $(seq 1 400))
+is "$(get "$VIEWER" "/api/v1/indices?survey=$long&unit=P01")" 422 "a long survey code of two-byte characters: 422"
+jq -e '.error.message | startswith("unknown survey")' "$tmp/body" >/dev/null
+tap $? "its message is valid JSON"
+is "$(get '' /healthz)" 200 "and sipasd still serves"
 
 # --- the fixtures: post every row as JSON, compare the children with R -------
 RESULTCMP=${RESULTCMP:-$top_builddir/tests/tools/resultcmp}

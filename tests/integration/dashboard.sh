@@ -7,7 +7,10 @@
 # each ranked child, a group, and the greyed child below dashboard_min_n;
 # a child without responses listed (n = 0) but not drawn; the channel filter
 # (channel=paper|web|kiosk) against GET /api/v1/indices?channel=, kept by
-# every link of the page.
+# every link of the page; the respondent filter (respondent.gender=,
+# respondent.age_band=) against GET /api/v1/indices with the same filter,
+# kept by every link, and a filtered group below dashboard_min_n showing no
+# number.
 set -u
 . "$(dirname "$0")/daemon_lib.sh"
 
@@ -34,6 +37,11 @@ FROM (VALUES ('C011', 1.5, 400), ('C012', 0.6, 400), ('U002', 0.3, 600),
 	generate_series(1, u.cnt) g;
 EOF
 is "$(sql "SELECT count(*) FROM responses")" 2640 "2640 responses stored"
+# A gender and an age band for each, fixed by its id.
+sql "UPDATE responses SET respondent = jsonb_build_object(
+	'gender', (ARRAY['f', 'm', 'o'])[1 + abs(hashtext(source_id)) % 3],
+	'age_band', (ARRAY['18-24', '25-34', '35-49', '50-64', '65+'])[1 + abs(hashtext(source_id || 'a')) % 5])" >/dev/null
+is "$(sql "SELECT count(DISTINCT respondent ->> 'gender') FROM responses")" 3 "each with a gender and an age band"
 
 VIEWER_U001=$(token viewer U001)
 VIEWER=$(token viewer)
@@ -45,7 +53,8 @@ C=$tmp/cookies
 bad=0
 for i in $(seq 1 12); do
 	answers=$(for q in $(seq 1 39); do printf '"Q9_%d": %d,' "$q" $(((i + q) % 5 + 1)); done)
-	st=$(post "$COLLECTOR" "{\"id\": \"kiosk-$i\", \"survey\": \"sipas-2023\", \"unit\": \"C011\", \"channel\": \"kiosk\", \"submitted_at\": \"2025-02-$((i + 10))T09:00:00+07:00\", \"answers\": {${answers%,}}}")
+	g=$([ "$i" -le 5 ] && echo f || echo m)
+	st=$(post "$COLLECTOR" "{\"id\": \"kiosk-$i\", \"survey\": \"sipas-2023\", \"unit\": \"C011\", \"channel\": \"kiosk\", \"submitted_at\": \"2025-02-$((i + 10))T09:00:00+07:00\", \"answers\": {${answers%,}}, \"respondent\": {\"gender\": \"$g\", \"age_band\": \"65+\"}}")
 	[ "$st" = 201 ] || { echo "# kiosk-$i: $st $(cat "$tmp/body")" >&2; bad=$((bad + 1)); }
 done
 tap $bad "12 kiosk responses for C011 posted through the API"
@@ -184,6 +193,74 @@ tap $? "... with the reason"
 is "$(page '/dashboard?unit=U001&from=2025-01-01&to=2025-03-31&channel=')" 200 "channel= (all channels, as the form sends it): 200"
 grep -q '<option value="" selected>Tất cả các kênh</option>' "$tmp/body" && ! grep -q 'channel=' <(grep -o 'href="/dashboard?[^"]*"' "$tmp/body")
 tap $? "... all channels selected, the links without channel"
+
+# The respondent filter: every number from the matching respondents only.
+for f in "respondent.gender=f" "respondent.gender=m&respondent.age_band=35-49" "respondent.age_band=65%2B&channel=web"; do
+	Q="unit=U001&from=2025-01-01&to=2025-03-31&$f"
+	is "$(page "/dashboard?$Q")" 200 "$f: 200"
+	api "$Q&children=1"
+	v=$(jq -r '.units[] | select(.unit == "U001") | .overall.value' "$tmp/api.json")
+	n=$(jq -r '.units[] | select(.unit == "U001") | .overall.n' "$tmp/api.json")
+	if [ "$n" -ge 10 ]; then
+		is "$(text_of overall-value) $(text_of overall-n)" "$(vi_pct "$v") n = $n" \
+			"$f: the overall index and n equal the API's with the same filter ($v, $n)"
+	else
+		is "$(text_of overall-value) $(text_of overall-n)" "– n = $n" \
+			"$f: U001 (n = $n < 10, the API's n with the same filter) shows no number"
+	fi
+	for c in C011 C012; do
+		cn=$(jq -r --arg u $c '.units[] | select(.unit == $u) | .overall.n' "$tmp/api.json")
+		if [ "${cn:-0}" -ge 10 ]; then
+			v=$(jq -r --arg u $c '.units[] | select(.unit == $u) | .overall.value' "$tmp/api.json")
+			is "$(row_value $c)" "$(vi_pct "$v")" "$f: $c in the ranking equals the API's (n = $cn)"
+		else
+			is "$(row_value $c)" "–" "$f: $c (n = ${cn:-0} < 10) shows no number"
+		fi
+	done
+	api "unit=U001&from=2024-07-01&to=2024-09-30&$f"
+	n=$(jq -r '.units[0].overall.n // 0' "$tmp/api.json")
+	grep -q "<tr><th scope=\"row\">2024-Q3</th>.*<td class=\"n\">$n</td></tr>" "$tmp/body"
+	tap $? "$f: the trend's 2024-Q3 has the filtered n ($n)"
+	k=${f%%&*}
+	k=${k//+/%2B}
+	is "$(grep -o 'href="/dashboard?[^"]*"' "$tmp/body" | grep -vc "${k//./\\.}")" 0 "$f: every link of the page keeps $k"
+	grep -q 'id="respondent-note"' "$tmp/body" && grep -q 'id="respondent">' "$tmp/body"
+	tap $? "$f: the page names the filter and says it reads raw responses"
+done
+cp "$tmp/body" "$tmp/u001-65.html"
+grep -q '<option value="65+" selected>Từ 65 tuổi</option>' "$tmp/u001-65.html" &&
+	grep -q '<option value="" selected>Tất cả</option>' "$tmp/u001-65.html" &&
+	grep -q '<option value="web" selected>' "$tmp/u001-65.html"
+tap $? "the form selects the age band, all genders and the channel"
+grep -q '<a href="/dashboard?[^"]*unit=C011[^"]*channel=web&amp;respondent.age_band=65%2B[^"]*">Xã Một</a></td>' "$tmp/u001-65.html"
+tap $? "the drill-down to C011 keeps the channel and the age band"
+page "/dashboard?unit=U001&from=2025-01-01&to=2025-03-31&respondent.gender=f&lang=en" >/dev/null
+grep -q '<select name="respondent.gender">' "$tmp/body" && grep -q '<option value="f" selected>Female</option>' "$tmp/body" &&
+	grep -q '<option value="35-49">35–49</option>' "$tmp/body"
+tap $? "lang=en: the gender and age selects in English"
+# A group below dashboard_min_n: C011's 5 kiosk responses of women.
+is "$(page '/dashboard?unit=C011&from=2025-01-01&to=2025-03-31&channel=kiosk&respondent.gender=f')" 200 "C011, kiosk, women (n = 5): 200"
+is "$(text_of overall-value) $(text_of overall-n)" "– n = 5" "the overall shows no number, only n = 5 < dashboard_min_n"
+grep -q 'id="overall-few"' "$tmp/body"
+tap $? "... and says the group is too small"
+is "$(grep -c 'class="value">[0-9]' "$tmp/body") $(grep -c '<svg class="dist"' "$tmp/body")" "0 0" \
+	"no value anywhere on the page (groups, items, trend), no distribution"
+grep -q '<tr><th scope="row">2025-Q1</th><td class="value">–</td><td class="ci">–</td><td class="n">5</td></tr>' "$tmp/body"
+tap $? "the trend's 2025-Q1 shows n = 5 and no number"
+is "$(page '/dashboard?unit=C011&from=2025-01-01&to=2025-03-31&channel=kiosk')" 200 "without the filter ..."
+[ "$(grep -c 'class="value">[0-9]' "$tmp/body")" -gt 0 ]
+tap $? "... the same 12 kiosk responses show their numbers (the rule is for subgroups)"
+is "$(page '/dashboard?unit=U001&respondent.Gender=f')" 422 "a bad respondent field: 422"
+grep -q 'Bộ lọc người trả lời không hợp lệ' "$tmp/body"
+tap $? "... with the reason"
+is "$(page '/dashboard?unit=U001&from=2025-01-01&to=2025-03-31&respondent.gender=&respondent.age_band=')" 200 \
+	"respondent.gender= (all, as the form sends it): 200"
+! grep -q 'respondent\.' <(grep -o 'href="/dashboard?[^"]*"' "$tmp/body") && ! grep -q 'id="respondent">' "$tmp/body"
+tap $? "... no filter, the links without it"
+is "$(page '/dashboard?unit=U001&from=2025-01-01&to=2025-03-31&respondent.district_code=x%22%3E%3Cb%3E')" 200 "another respondent field of a deep link: 200"
+grep -q '<input type="hidden" name="respondent.district_code" value="x&quot;&gt;&lt;b&gt;">' "$tmp/body" &&
+	grep -q 'respondent.district_code=x%22%3E%3Cb%3E' "$tmp/body"
+tap $? "... kept as a hidden field and in the links, escaped"
 
 # Scope: the district viewer sees its subtree and nothing else.
 is "$(page '/dashboard?unit=C011')" 200 "drill-down to the commune C011: 200"

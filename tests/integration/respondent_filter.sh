@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# respondent_filter.sh: GET /api/v1/indices?...&respondent.FIELD=VALUE (issue
+# 7, docs/dashboard.md) against a real PostgreSQL and sipasd: the 900 rows of
+# the sipas-2017 cluster fixture (weights, strata, PSUs) get a gender and an
+# age band and are posted through POST /api/v1/responses; after a fold the
+# filtered indices (one field, two fields, with a channel, a partial period,
+# children and the pooled parent) equal `sipasctl analyze` of the same rows
+# filtered independently (awk over the CSV), read from raw rows only (no
+# state); the 422s of bad filters name the parameter; SQL-looking values and
+# keys are harmless.
+set -u
+. "$(dirname "$0")/daemon_lib.sh"
+
+RESULTCMP=${RESULTCMP:-$top_builddir/tests/tools/resultcmp}
+[ -x "$RESULTCMP" ] || bail "$RESULTCMP is missing (make check builds it)"
+[ -x "$RESPOST" ] || bail "$RESPOST is missing (make check builds it)"
+
+pg_setup
+"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
+units_setup || bail "unit import failed"
+VIEWER=$(token viewer)
+COLLECTOR=$(token collector)
+
+# The fixture with respondent.gender and respondent.age_band columns: every
+# 11th row has neither (no respondent object), the others a mix.
+awk -F, -v OFS=, 'NR == 1 { print $0, "\"respondent.gender\"", "\"respondent.age_band\""; next }
+	{
+		i = NR - 1
+		if (i % 11 == 0) { print $0, "", ""; next }
+		g = i % 5 < 2 ? "f" : i % 5 < 4 ? "m" : "o"
+		split("18-24 25-34 35-49 50-64 65+", a, " ")
+		print $0, "\"" g "\"", "\"" a[(i * 7) % 5 + 1] "\""
+	}' "$FIXTURES/sipas2017-cluster.csv" >"$tmp/resp.csv"
+is "$(wc -l <"$tmp/resp.csv")" 901 "900 fixture rows with respondent columns"
+
+sipasd_start "aggregate_interval_ms = 0" || bail "sipasd did not start"
+"$RESPOST" --url "$URL" --token "$COLLECTOR" --survey sipas-2017 "$tmp/resp.csv" >"$tmp/respost.out" 2>&1
+tap $? "the 900 rows posted through POST /api/v1/responses"
+is "$(sql "SELECT count(*) FROM responses WHERE respondent ->> 'gender' = 'f'")" \
+	"$(awk -F, '$30 == "\"f\""' "$tmp/resp.csv" | wc -l)" "their respondent objects are stored"
+"$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
+tap $? "sipasctl aggregate folds them"
+is "$(sql 'SELECT count(*) FROM agg_pending')" 0 "nothing pending: the unfiltered indices come from states"
+
+# expect GENDER AGE CHANNEL FROM TO UNIT: the CSV rows that match (empty =
+# any), their unit replaced by UNIT unless UNIT is empty.
+expect() {
+	awk -F, -v OFS=, -v g="$1" -v a="$2" -v c="$3" -v f="$4" -v t="$5" -v u="$6" '
+		NR == 1 { print; next }
+		g != "" && $30 != "\"" g "\"" { next }
+		a != "" && $31 != "\"" a "\"" { next }
+		c != "" && $4 != "\"" c "\"" { next }
+		f != "" && substr($3, 2, 10) < f { next }
+		t != "" && substr($3, 2, 10) > t { next }
+		{ if (u != "") $2 = "\"" u "\""; print }' "$tmp/resp.csv"
+}
+# check NAME QUERY GENDER AGE CHANNEL FROM TO: the API's children (P01
+# dropped) and the pooled P01 against sipasctl analyze of the rows filtered
+# by awk.
+check() {
+	local name=$1 q=$2 st
+	shift 2
+	st=$(get "$VIEWER" "/api/v1/indices?survey=sipas-2017&unit=P01&children=1&$q")
+	[ "$st" = 200 ] || { tap 1 "$name: 200 (got $st $(cat "$tmp/body"))"; return; }
+	"$RESPOST" --drop-unit P01 <"$tmp/body" >"$tmp/$name.api.json"
+	expect "$@" "" >"$tmp/$name.csv"
+	"$SIPASCTL" analyze --survey sipas-2017 --input "$tmp/$name.csv" >"$tmp/$name.exp.json" 2>"$tmp/$name.err" ||
+		{ tap 1 "$name: analyze failed: $(head -n 3 "$tmp/$name.err")"; return; }
+	"$RESULTCMP" -m 5 "$tmp/$name.exp.json" "$tmp/$name.api.json" 1e-9 >"$tmp/cmp.out" 2>&1
+	st=$?
+	tap $st "$name: each child equals sipasctl analyze of the filtered rows (1e-9)"
+	[ $st = 0 ] || sed 's/^/# /' "$tmp/cmp.out" | head -n 10 >&2
+	get "$VIEWER" "/api/v1/indices?survey=sipas-2017&unit=P01&$q" >/dev/null
+	cp "$tmp/body" "$tmp/$name.p01.json"
+	expect "$@" P01 >"$tmp/$name.p.csv"
+	"$SIPASCTL" analyze --survey sipas-2017 --input "$tmp/$name.p.csv" >"$tmp/$name.pexp.json" 2>/dev/null
+	"$RESULTCMP" -m 5 "$tmp/$name.pexp.json" "$tmp/$name.p01.json" 1e-9 >"$tmp/cmp.out" 2>&1
+	tap $? "$name: the pooled P01 equals sipasctl analyze of the filtered rows as one unit"
+}
+
+: >"$SIPASD_LOG.mark"
+lines=$(wc -l <"$SIPASD_LOG")
+check female "respondent.gender=f" f "" "" "" ""
+tail -n +"$((lines + 1))" "$SIPASD_LOG" | grep -q "0 states and $(($(wc -l <"$tmp/female.csv") - 1)) rows for P01"
+tap $? "a filtered query reads no state, only the matching raw rows"
+check m3549 "respondent.gender=m&respondent.age_band=35-49&from=2025-02-10&to=2025-10-20" m 35-49 "" 2025-02-10 2025-10-20
+check fpaper "respondent.gender=f&channel=paper&from=2025-03-01&to=2025-05-31" f "" paper 2025-03-01 2025-05-31
+check age65 "respondent.age_band=65%2B" "" 65+ "" "" ""
+is "$(jq -r '.units[] | select(.unit == "P01") | .respondents' "$tmp/female.p01.json")" \
+	"$(($(wc -l <"$tmp/female.csv") - 1))" "respondents of gender=f: the number of matching rows"
+get "$VIEWER" "/api/v1/indices?survey=sipas-2017&unit=P01" >/dev/null
+all=$(jq -r '.units[0].respondents' "$tmp/body")
+is "$all" 900 "without a filter: every respondent (from states)"
+get "$VIEWER" "/api/v1/indices?survey=sipas-2017&unit=P01&respondent.gender=" >/dev/null
+is "$(cat "$tmp/body" | jq -r .error.field)" respondent.gender "respondent.gender= (empty): 422 naming the parameter"
+sum=0
+for g in f m o; do
+	get "$VIEWER" "/api/v1/indices?survey=sipas-2017&unit=P01&respondent.gender=$g" >/dev/null
+	sum=$((sum + $(jq -r '.units[0].respondents // 0' "$tmp/body")))
+done
+none=$(awk -F, 'NR > 1 && $30 == ""' "$tmp/resp.csv" | wc -l)
+is "$sum" $((900 - none)) "f + m + o: every respondent with a gender ($none rows have none)"
+
+# Responses posted after the fold (pending) count too.
+st=$(post "$COLLECTOR" '{"id": "late-1", "survey": "sipas-2017", "unit": "U002", "submitted_at": "2025-06-01T10:00:00+07:00", "answers": {"A1": 5, "B1": 4}, "respondent": {"gender": "f", "age_band": "18-24"}}')
+is "$st" 201 "a response posted after the fold"
+before=$(jq -r '.units[] | select(.unit == "P01") | .respondents' "$tmp/female.p01.json")
+get "$VIEWER" "/api/v1/indices?survey=sipas-2017&unit=P01&respondent.gender=f" >/dev/null
+is "$(jq -r '.units[0].respondents' "$tmp/body")" $((before + 1)) "counts at once with gender=f"
+
+# Bad filters: 422 naming the parameter.
+bad() {
+	local st
+	st=$(get "$VIEWER" "/api/v1/indices?survey=sipas-2017&unit=P01&$1")
+	is "$st $(jq -r .error.field "$tmp/body")" "422 $2" "$3"
+}
+bad "respondent.Gender=f" respondent.Gender "an upper-case field: 422"
+bad "respondent.gen-der=f" respondent.gen-der "a field with '-': 422"
+bad "respondent.=f" respondent. "an empty field: 422"
+k41=$(printf 'k%.0s' $(seq 1 41))
+bad "respondent.$k41=f" "respondent.$k41" "a 41-byte field: 422"
+k40=$(printf 'k%.0s' $(seq 1 40))
+is "$(get "$VIEWER" "/api/v1/indices?survey=sipas-2017&unit=P01&respondent.$k40=f")" 200 "a 40-byte field: 200"
+v101=$(printf 'v%.0s' $(seq 1 101))
+bad "respondent.gender=$v101" respondent.gender "a 101-byte value: 422"
+v100=$(printf 'v%.0s' $(seq 1 100))
+is "$(get "$VIEWER" "/api/v1/indices?survey=sipas-2017&unit=P01&respondent.gender=$v100")" 200 "a 100-byte value: 200"
+is "$(jq -r '.units | length' "$tmp/body")" 0 "... that matches nobody (no unit in the result)"
+bad "respondent.a=1&respondent.b=2&respondent.c=3&respondent.d=4" respondent.d "a fourth pair: 422"
+is "$(get "$VIEWER" "/api/v1/indices?survey=sipas-2017&unit=P01&respondent.a=1&respondent.b=2&respondent.c=3")" 200 "three pairs: 200"
+bad "respondent.gender=f&respondent.gender=m" respondent.gender "a field given twice: 422"
+bad "respondent.gender=%FF" respondent.gender "a value that is not UTF-8: 422"
+is "$(get "$VIEWER" "/api/v1/indices?survey=sipas-2017&unit=P01&respondent.gender=n%C6%B0%CC%83")" 200 "a UTF-8 value: 200"
+
+# SQL in values and keys: parameters only, nothing happens.
+n0=$(sql 'SELECT count(*) FROM responses')
+for v in "f'%20OR%20'1'%3D'1" "f'%3B%20DROP%20TABLE%20responses%3B%20--" "%22gender%22" "f%5C" "'"; do
+	st=$(get "$VIEWER" "/api/v1/indices?survey=sipas-2017&unit=P01&respondent.gender=$v")
+	is "$st $(jq -r '.units | length' "$tmp/body")" "200 0" "respondent.gender=$v: 200 and nobody matches"
+done
+bad "respondent.gender%27%20OR%201%3D1%20--=f" "respondent.gender%27%20OR%201%3D1%20--" "SQL in a field: 422 (the key is checked as sent)"
+st=$(get "$VIEWER" "/api/v1/indices?survey=sipas-2017&unit=P01&respondent.$(printf '\377')=f")
+case "$st $(jq -r .error.field "$tmp/body" 2>/dev/null)" in
+"422 respondent" | 400*) tap 0 "a raw non-UTF-8 byte in a field: $st, never echoed" ;;
+*) tap 1 "a raw non-UTF-8 byte in a field (got $st $(head -c 200 "$tmp/body"))" ;;
+esac
+is "$(sql 'SELECT count(*) FROM responses')" "$n0" "the responses are all still there"
+st=$(post "$COLLECTOR" "{\"id\": \"sqli-1\", \"survey\": \"sipas-2017\", \"unit\": \"U003\", \"submitted_at\": \"2025-06-02T10:00:00+07:00\", \"answers\": {\"A1\": 4}, \"respondent\": {\"gender\": \"x' OR 1=1 --\"}}")
+is "$st" 201 "a response whose gender is SQL-looking"
+get "$VIEWER" "/api/v1/indices?survey=sipas-2017&unit=P01&respondent.gender=x'%20OR%201%3D1%20--" >/dev/null
+is "$(jq -r '.units[0].respondents' "$tmp/body")" 1 "it is found by its exact value, and only it"
+
+sipasd_stop
+tap $? "sipasd stops cleanly"
+log_clean
+finish
