@@ -183,40 +183,11 @@ static int
 csvin_utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-	unsigned int cp, min;
-	int n, i;
+	uint32_t cp;
 
 	while (p < end) {
-		if (*p == 0)
+		if ((cp = utf8_next(&p, end)) == UTF8_INVALID || cp == 0)
 			return 0;
-		if (*p < 0x80) {
-			p++;
-			continue;
-		}
-		if ((*p & 0xe0) == 0xc0) {
-			n = 1;
-			cp = *p & 0x1f;
-			min = 0x80;
-		} else if ((*p & 0xf0) == 0xe0) {
-			n = 2;
-			cp = *p & 0x0f;
-			min = 0x800;
-		} else if ((*p & 0xf8) == 0xf0) {
-			n = 3;
-			cp = *p & 0x07;
-			min = 0x10000;
-		} else
-			return 0;
-		if (end - p <= n)
-			return 0;
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		p += n + 1;
 	}
 	return 1;
 }

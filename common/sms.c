@@ -26,7 +26,7 @@
 #include "sipas/util.h"
 
 /* A byte that is not valid UTF-8 (one is consumed). */
-#define SMS_CP_INVALID 0xffffffffu
+#define SMS_CP_INVALID UTF8_INVALID
 
 /* What a character is to the grammar. */
 enum sms_class {
@@ -69,48 +69,6 @@ static const struct {
 static const char sms_gsm7_basic[] = "£¥èéùìòÇØøÅåΔΦΓΛΩΠΨΣΘΞÆæßÉ¤¡ÄÖÑÜ§¿äöñüà";
 static const char sms_gsm7_ascii_ext[] = "^{}\\[~]|\f";
 
-/* Decode one code point at *pp (< end) and advance; SMS_CP_INVALID for a bad byte. */
-static uint32_t
-sms_utf8_next(const unsigned char **pp, const unsigned char *end)
-{
-	const unsigned char *p = *pp;
-	uint32_t cp, min;
-	int n, i;
-
-	if (p[0] < 0x80) {
-		*pp = p + 1;
-		return p[0];
-	}
-	if ((p[0] & 0xe0) == 0xc0) {
-		n = 1;
-		cp = p[0] & 0x1f;
-		min = 0x80;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		n = 2;
-		cp = p[0] & 0x0f;
-		min = 0x800;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		n = 3;
-		cp = p[0] & 0x07;
-		min = 0x10000;
-	} else
-		goto bad;
-	if (end - p <= n)
-		goto bad;
-	for (i = 1; i <= n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			goto bad;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		goto bad;
-	*pp = p + n + 1;
-	return cp;
-bad:
-	*pp = p + 1;
-	return SMS_CP_INVALID;
-}
-
 /* Encode cp as UTF-8 into buf; returns the number of bytes (1 to 4). */
 static size_t
 sms_utf8_put(uint32_t cp, char *buf)
@@ -145,7 +103,7 @@ sms_utf8_member(uint32_t cp, const char *set)
 	const unsigned char *end = p + strlen(set);
 
 	while (p < end) {
-		if (sms_utf8_next(&p, end) == cp)
+		if (utf8_next(&p, end) == cp)
 			return 1;
 	}
 	return 0;
@@ -248,7 +206,7 @@ sms_text_fold(const char *text, size_t len, char *out, size_t size, int flags)
 	char c;
 
 	while (p < end) {
-		if (sms_char_class(sms_utf8_next(&p, end), &c) == SMS_C_IGNORE)
+		if (sms_char_class(utf8_next(&p, end), &c) == SMS_C_IGNORE)
 			continue;
 		if (flags & SMS_FOLD_UPPER)
 			c = (char)toupper((unsigned char)c);
@@ -301,7 +259,7 @@ sms_gsm7_length(const char *s)
 	int n = 0;
 
 	while (p < end) {
-		cp = sms_utf8_next(&p, end);
+		cp = utf8_next(&p, end);
 		if (cp == '\n' || cp == '\r')
 			n++;
 		else if (cp == '\f' || (cp < 0x80 && cp != 0 &&
@@ -330,7 +288,7 @@ sms_ucs2_length(const char *s)
 	int n = 0;
 
 	while (p < end) {
-		if ((cp = sms_utf8_next(&p, end)) == SMS_CP_INVALID)
+		if ((cp = utf8_next(&p, end)) == SMS_CP_INVALID)
 			return -1;
 		n += cp > 0xffff ? 2 : 1;
 	}
@@ -365,7 +323,7 @@ sms_scan_skip(struct sms_scan *s)
 
 	while (s->p < s->end) {
 		q = s->p;
-		if (sms_char_class(sms_utf8_next(&q, s->end), &c) == SMS_C_CHAR)
+		if (sms_char_class(utf8_next(&q, s->end), &c) == SMS_C_CHAR)
 			return;
 		s->p = q;
 	}
@@ -388,7 +346,7 @@ sms_scan_word(struct sms_scan *s, int keep_dots, struct sms_word *w)
 	w->digits = 1;
 	while (s->p < s->end) {
 		q = s->p;
-		k = sms_char_class(sms_utf8_next(&q, s->end), &c);
+		k = sms_char_class(utf8_next(&q, s->end), &c);
 		if (k == SMS_C_SPACE)
 			break;
 		if (k == SMS_C_PUNCT && (!keep_dots || c == ','))
@@ -460,7 +418,7 @@ sms_comment_set(struct sms_parse *out, const unsigned char *start,
 
 	while (p < end) {
 		q = p;
-		cp = sms_utf8_next(&q, end);
+		cp = utf8_next(&q, end);
 		cls = sms_char_class(cp, &c);
 		if (cp == SMS_CP_INVALID)
 			k = sms_utf8_put(0xfffd, buf);
@@ -861,7 +819,7 @@ sms_reply_cost(enum sms_coding coding, const char *s)
 	int cost = 0;
 
 	while (p < end)
-		cost += sms_reply_char(coding, sms_utf8_next(&p, end), buf, &n);
+		cost += sms_reply_char(coding, utf8_next(&p, end), buf, &n);
 	return cost;
 }
 
@@ -894,7 +852,7 @@ sms_reply_put(struct sms_reply *r, const char *s, int limit)
 	if (limit > r->max)
 		limit = r->max;
 	while (p < end) {
-		cp = sms_utf8_next(&p, end);
+		cp = utf8_next(&p, end);
 		cost = sms_reply_char(r->coding, cp, buf, &n);
 		if (r->used + cost > limit || r->len + n >= SMS_REPLY_SIZE) {
 			if (sms_is_combining(cp)) {

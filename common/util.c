@@ -147,3 +147,49 @@ util_file_read(const char *path, size_t *lenp, char **cause)
 		*lenp = len;
 	return buf;
 }
+
+/*
+ * Decode one UTF-8 code point at *pp (< end) and advance past it; for a byte
+ * that does not start a well-formed sequence (overlong forms, surrogates and
+ * code points past U+10FFFF included) UTF8_INVALID, advancing by one byte.
+ */
+uint32_t
+utf8_next(const unsigned char **pp, const unsigned char *end)
+{
+	const unsigned char *p = *pp;
+	uint32_t cp, min;
+	int n, i;
+
+	if (p[0] < 0x80) {
+		*pp = p + 1;
+		return p[0];
+	}
+	if ((p[0] & 0xe0) == 0xc0) {
+		n = 1;
+		cp = p[0] & 0x1f;
+		min = 0x80;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		n = 2;
+		cp = p[0] & 0x0f;
+		min = 0x800;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		n = 3;
+		cp = p[0] & 0x07;
+		min = 0x10000;
+	} else
+		goto bad;
+	if (end - p <= n)
+		goto bad;
+	for (i = 1; i <= n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			goto bad;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		goto bad;
+	*pp = p + n + 1;
+	return cp;
+bad:
+	*pp = p + 1;
+	return UTF8_INVALID;
+}

@@ -196,41 +196,13 @@ static void
 http_utf8_clean(char *s)
 {
 	unsigned char *p = (unsigned char *)s;
-	unsigned int cp, min;
-	int n, i;
+	const unsigned char *end = p + strlen(s), *next;
 
-	while (*p != '\0') {
-		if (*p < 0x80) {
-			p++;
-			continue;
-		}
-		if ((*p & 0xe0) == 0xc0) {
-			n = 1;
-			cp = *p & 0x1f;
-			min = 0x80;
-		} else if ((*p & 0xf0) == 0xe0) {
-			n = 2;
-			cp = *p & 0x0f;
-			min = 0x800;
-		} else if ((*p & 0xf8) == 0xf0) {
-			n = 3;
-			cp = *p & 0x07;
-			min = 0x10000;
-		} else {
-			*p++ = '?';
-			continue;
-		}
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				break;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if (i <= n || cp < min || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff)) {
-			*p++ = '?';
-			continue;
-		}
-		p += n + 1;
+	while (p < end) {
+		next = p;
+		if (utf8_next(&next, end) == UTF8_INVALID)
+			*p = '?'; /* next is p + 1 */
+		p += next - p;
 	}
 }
 

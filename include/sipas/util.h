@@ -8,6 +8,7 @@
 #define SIPAS_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -26,6 +27,13 @@ void *xreallocarray(void *, size_t, size_t);
 char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
 int xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * One UTF-8 code point at *pp (< end), advancing past it; UTF8_INVALID (and
+ * one byte) for anything not well formed, as Jansson judges it.
+ */
+#define UTF8_INVALID 0xffffffffu
+uint32_t utf8_next(const unsigned char **pp, const unsigned char *end);
 
 /* Route Jansson's allocations through xmalloc (call once at start). */
 void util_jansson_init(void);
