@@ -17,6 +17,7 @@
 #include "sipas/db.h"
 #include "sipas/sql_export.h"
 #include "sipas/sql_insert.h"
+#include "sipas/sql_subtree.h"
 #include "sipas/store.h"
 #include "sipas/util.h"
 
@@ -410,13 +411,7 @@ store_responses_fetch(struct db *db, const char *survey, const char *unit,
 	job = db_job_create(0, store_fetch_result, store_fetch_done, ctx);
 	/* Days are Vietnam days: [from 00:00+07, to + 1 day 00:00+07). */
 	db_job_add(job,
-	    "WITH RECURSIVE sub (code, child, at_level) AS ("
-	    " SELECT code, NULL::text, CASE WHEN level = $5 THEN code END"
-	    " FROM units WHERE code = $2"
-	    " UNION ALL"
-	    " SELECT u.code, coalesce(sub.child, u.code),"
-	    "  coalesce(sub.at_level, CASE WHEN u.level = $5 THEN u.code END)"
-	    " FROM units u JOIN sub ON u.parent = sub.code)"
+	    SQL_SUBTREE("$2", "$5")
 	    " SELECT r.unit, sub.child, sub.at_level, r.weight, r.stratum,"
 	    "  r.psu, r.answers::text,"
 	    "  ((r.submitted_at AT TIME ZONE 'UTC') + interval '7 hours')::date::text"

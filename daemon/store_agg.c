@@ -17,6 +17,7 @@
 #include "sipas/db.h"
 #include "sipas/response.h"
 #include "sipas/sql_agg.h"
+#include "sipas/sql_subtree.h"
 #include "sipas/store_agg.h"
 #include "sipas/util.h"
 
@@ -105,6 +106,11 @@ store_agg_fetch_result(const PGresult *res, int stmt, void *arg)
 
 	store_agg_rows(res, cols, arg);
 }
+
+/* The columns of a raw row of the fetch, the tables being r and sub. */
+#define STORE_AGG_RAW \
+    " SELECT 'R', r.unit, sub.child, sub.at_level, NULL, r.channel," \
+    "  r.weight::text, r.stratum, r.psu, r.answers::text, NULL"
 
 /* The first day of the month of date d (YYYY-MM-DD), shifted by add months. */
 static void
@@ -230,15 +236,8 @@ store_agg_fetch_filtered(struct db *db, const char *survey, const char *unit,
 	}
 	job = db_job_create(0, store_agg_fetch_result, store_agg_done, ctx);
 	db_job_add(job,
-	    "WITH RECURSIVE sub (code, child, at_level) AS ("
-	    " SELECT code, NULL::text, CASE WHEN level = $3 THEN code END"
-	    " FROM units WHERE code = $2"
-	    " UNION ALL"
-	    " SELECT u.code, coalesce(sub.child, u.code),"
-	    "  coalesce(sub.at_level, CASE WHEN u.level = $3 THEN u.code END)"
-	    " FROM units u JOIN sub ON u.parent = sub.code)"
-	    " SELECT 'R', r.unit, sub.child, sub.at_level, NULL, r.channel,"
-	    "  r.weight::text, r.stratum, r.psu, r.answers::text, NULL"
+	    SQL_SUBTREE("$2", "$3")
+	    STORE_AGG_RAW
 	    " FROM responses r JOIN sub ON r.unit = sub.code"
 	    " WHERE r.survey = $1"
 	    " AND ($5::timestamptz IS NULL OR r.submitted_at >= $5::timestamptz)"
@@ -325,13 +324,7 @@ store_agg_fetch(struct db *db, const char *survey, const char *unit,
 	}
 	job = db_job_create(0, store_agg_fetch_result, store_agg_done, ctx);
 	db_job_add(job,
-	    "WITH RECURSIVE sub (code, child, at_level) AS ("
-	    " SELECT code, NULL::text, CASE WHEN level = $3 THEN code END"
-	    " FROM units WHERE code = $2"
-	    " UNION ALL"
-	    " SELECT u.code, coalesce(sub.child, u.code),"
-	    "  coalesce(sub.at_level, CASE WHEN u.level = $3 THEN u.code END)"
-	    " FROM units u JOIN sub ON u.parent = sub.code)"
+	    SQL_SUBTREE("$2", "$3")
 	    /* the states of the whole months */
 	    " SELECT 'S', s.unit, sub.child, sub.at_level, s.month::text,"
 	    "  s.channel, NULL, NULL, NULL, NULL, s.state"
@@ -342,8 +335,7 @@ store_agg_fetch(struct db *db, const char *survey, const char *unit,
 	    " AND s.channel = coalesce($4::text, '*')"
 	    " UNION ALL"
 	    /* raw range A (or the whole range without whole months) */
-	    " SELECT 'R', r.unit, sub.child, sub.at_level, NULL, r.channel,"
-	    "  r.weight::text, r.stratum, r.psu, r.answers::text, NULL"
+	    STORE_AGG_RAW
 	    " FROM responses r JOIN sub ON r.unit = sub.code"
 	    " WHERE $10::boolean AND r.survey = $1"
 	    " AND ($8::timestamptz IS NULL OR r.submitted_at >= $8::timestamptz)"
@@ -351,8 +343,7 @@ store_agg_fetch(struct db *db, const char *survey, const char *unit,
 	    " AND ($4::text IS NULL OR r.channel = $4)"
 	    " UNION ALL"
 	    /* raw range B */
-	    " SELECT 'R', r.unit, sub.child, sub.at_level, NULL, r.channel,"
-	    "  r.weight::text, r.stratum, r.psu, r.answers::text, NULL"
+	    STORE_AGG_RAW
 	    " FROM responses r JOIN sub ON r.unit = sub.code"
 	    " WHERE $11::timestamptz IS NOT NULL AND r.survey = $1"
 	    " AND r.submitted_at >= $11::timestamptz"
@@ -360,8 +351,7 @@ store_agg_fetch(struct db *db, const char *survey, const char *unit,
 	    " AND ($4::text IS NULL OR r.channel = $4)"
 	    " UNION ALL"
 	    /* responses of the whole months not folded yet */
-	    " SELECT 'R', r.unit, sub.child, sub.at_level, NULL, r.channel,"
-	    "  r.weight::text, r.stratum, r.psu, r.answers::text, NULL"
+	    STORE_AGG_RAW
 	    " FROM agg_pending p JOIN responses r ON r.id = p.id"
 	    "  JOIN sub ON r.unit = sub.code"
 	    " WHERE $7::boolean AND p.survey = $1 AND r.survey = $1"
