@@ -428,33 +428,15 @@ store_responses_fetch(struct db *db, const char *survey, const char *unit,
 
 /* --- the audit log --- */
 
-struct store_audit_ctx {
-	store_done_cb cb;
-	void *arg;
-};
-
-/* The audit row was written (or not). */
-static void
-store_audit_done(int ok, const char *sqlstate, const char *message, void *arg)
-{
-	struct store_audit_ctx *ctx = arg;
-
-	ctx->cb(ok, sqlstate, message, ctx->arg);
-	free(ctx);
-}
-
 /* Append one row to the audit log, its actor the token's name. */
 void
 store_audit_append(struct db *db, const char *token_hash, const char *action,
     const char *detail, store_done_cb cb, void *arg)
 {
-	struct store_audit_ctx *ctx = xcalloc(1, sizeof *ctx);
 	const char *params[3] = { token_hash, action, detail };
 	struct db_job *job;
 
-	ctx->cb = cb;
-	ctx->arg = arg;
-	job = db_job_create(0, NULL, store_audit_done, ctx);
+	job = db_job_create(0, NULL, cb, arg);
 	db_job_add(job,
 	    "INSERT INTO audit_log (actor, action, detail) VALUES (coalesce("
 	    "(SELECT coalesce(nullif(name, ''), 'token #' || id) FROM tokens"
@@ -464,31 +446,13 @@ store_audit_append(struct db *db, const char *token_hash, const char *action,
 
 /* --- ping --- */
 
-struct store_ping_ctx {
-	store_done_cb cb;
-	void *arg;
-};
-
-/* The ping's answer. */
-static void
-store_ping_done(int ok, const char *sqlstate, const char *message, void *arg)
-{
-	struct store_ping_ctx *ctx = arg;
-
-	ctx->cb(ok, sqlstate, message, ctx->arg);
-	free(ctx);
-}
-
 /* SELECT 1. */
 void
 store_ping(struct db *db, store_done_cb cb, void *arg)
 {
-	struct store_ping_ctx *ctx = xcalloc(1, sizeof *ctx);
 	struct db_job *job;
 
-	ctx->cb = cb;
-	ctx->arg = arg;
-	job = db_job_create(0, NULL, store_ping_done, ctx);
+	job = db_job_create(0, NULL, cb, arg);
 	db_job_add(job, "SELECT 1", 0, NULL);
 	db_submit(db, job);
 }

@@ -370,11 +370,10 @@ store_agg_fetch(struct db *db, const char *survey, const char *unit,
 void
 store_agg_begin(struct db *db, const char *survey, store_done_cb cb, void *arg)
 {
-	struct store_agg_ctx *ctx = store_agg_ctx_create(NULL, cb, arg);
 	const char *params[1] = { survey };
 	struct db_job *job;
 
-	job = db_job_create(1, NULL, store_agg_done, ctx);
+	job = db_job_create(1, NULL, cb, arg);
 	db_job_add(job, "BEGIN", 0, NULL);
 	db_job_add(job, SQL_AGG_LOCK, 1, params);
 	db_submit(db, job);
@@ -479,8 +478,7 @@ void
 store_agg_write_commit(struct db *db, struct store_agg_write *w,
     store_done_cb cb, void *arg)
 {
-	struct store_agg_ctx *ctx = store_agg_ctx_create(NULL, cb, arg);
-	struct db_job *job = db_job_create(1, NULL, store_agg_done, ctx);
+	struct db_job *job = db_job_create(1, NULL, cb, arg);
 	const char *params[6];
 	size_t i;
 
@@ -519,8 +517,7 @@ store_agg_write_commit(struct db *db, struct store_agg_write *w,
 void
 store_agg_rollback(struct db *db, store_done_cb cb, void *arg)
 {
-	struct store_agg_ctx *ctx = store_agg_ctx_create(NULL, cb, arg);
-	struct db_job *job = db_job_create(0, NULL, store_agg_done, ctx);
+	struct db_job *job = db_job_create(0, NULL, cb, arg);
 
 	db_job_add(job, "ROLLBACK", 0, NULL);
 	db_job_continue(job);

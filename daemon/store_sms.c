@@ -199,36 +199,17 @@ store_sms_quota(struct db *db, int claim, const char *sender_hash,
 	db_submit(db, job);
 }
 
-struct store_sms_done_ctx {
-	store_done_cb cb;
-	void *arg;
-};
-
-/* Pass the outcome on. */
-static void
-store_sms_done(int ok, const char *sqlstate, const char *message, void *arg)
-{
-	struct store_sms_done_ctx *ctx = arg;
-
-	if (ctx->cb != NULL)
-		ctx->cb(ok, sqlstate, message, ctx->arg);
-	free(ctx);
-}
-
 /* Drop a message's claims. */
 void
 store_sms_quota_release(struct db *db, long long message_id, store_done_cb cb,
     void *arg)
 {
-	struct store_sms_done_ctx *ctx = xcalloc(1, sizeof *ctx);
 	struct db_job *job;
 	char id[32];
 	const char *params[1] = { id };
 
-	ctx->cb = cb;
-	ctx->arg = arg;
 	snprintf(id, sizeof id, "%lld", message_id);
-	job = db_job_create(0, NULL, store_sms_done, ctx);
+	job = db_job_create(0, NULL, cb, arg);
 	db_job_add(job, "DELETE FROM sms_quota WHERE message_id = $1::bigint", 1,
 	    params);
 	db_submit(db, job);
@@ -241,17 +222,14 @@ void
 store_sms_finish(struct db *db, const struct store_sms_finish *f,
     store_done_cb cb, void *arg)
 {
-	struct store_sms_done_ctx *ctx = xcalloc(1, sizeof *ctx);
 	struct db_job *job;
 	char id[32], ttl[32], answers[SMS_ANSWERS_MAX * 12 + 3];
 	const char *params[8];
 	size_t len;
 	int i;
 
-	ctx->cb = cb;
-	ctx->arg = arg;
 	snprintf(id, sizeof id, "%lld", f->id);
-	job = db_job_create(1, NULL, store_sms_done, ctx);
+	job = db_job_create(1, NULL, cb, arg);
 	db_job_add(job, "BEGIN", 0, NULL);
 	if (f->dialogue == STORE_SMS_DIALOGUE_SAVE) {
 		len = (size_t)snprintf(answers, sizeof answers, "{");
