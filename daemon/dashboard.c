@@ -55,27 +55,12 @@
  * stores (daemon/form.c, docs/form.md); any other respondent.FIELD=VALUE of
  * a deep link is kept as a hidden field.
  */
-static const struct dash_choice {
-	const char *value, *vi, *en;
-} dash_genders[] = {
-	{ "f", "Nữ", "Female" },
-	{ "m", "Nam", "Male" },
-	{ "o", "Khác", "Other" },
-	{ NULL, NULL, NULL },
-}, dash_ages[] = {
-	{ "18-24", "18–24 tuổi", "18–24" },
-	{ "25-34", "25–34 tuổi", "25–34" },
-	{ "35-49", "35–49 tuổi", "35–49" },
-	{ "50-64", "50–64 tuổi", "50–64" },
-	{ "65+", "Từ 65 tuổi", "65 or older" },
-	{ NULL, NULL, NULL },
-};
 static const struct dash_field {
 	const char *key, *vi, *en;
-	const struct dash_choice *choices;
+	const struct form_choice *choices;
 } dash_fields[] = {
-	{ "gender", "Giới tính", "Gender", dash_genders },
-	{ "age_band", "Tuổi", "Age", dash_ages },
+	{ "gender", "Giới tính", "Gender", form_genders },
+	{ "age_band", "Tuổi", "Age", form_ages },
 };
 #define DASH_NFIELDS (sizeof dash_fields / sizeof dash_fields[0])
 
@@ -198,7 +183,7 @@ dash_filter_get(const struct dash *d, const char *key)
 static const char *
 dash_choice_label(const struct dash *d, const char *key, const char *value)
 {
-	const struct dash_choice *c;
+	const struct form_choice *c;
 	size_t i;
 
 	for (i = 0; i < DASH_NFIELDS; i++) {
@@ -273,7 +258,7 @@ dash_head(struct evbuffer *b, const struct dash *d)
 	const struct request *r = d->r;
 	const struct cache_unit *u, *chain[64];
 	const struct survey *const *all;
-	const struct dash_choice *c;
+	const struct form_choice *c;
 	const char *sel;
 	size_t nall, i, j;
 	int n = 0, k, ch, known;

@@ -57,11 +57,8 @@ static struct form_rate form_rates[FORM_RATE_SLOTS];
 static char form_random_secret[65]; /* when form_secret is empty */
 
 /* The optional demographics: field, values, Vietnamese and English labels. */
-static const struct form_choice {
-	const char *value;
-	const char *vi;
-	const char *en;
-} form_genders[] = {
+/* The demographics the form asks (form.h): also the dashboard's filters. */
+const struct form_choice form_genders[] = {
 	{ "f", "Nữ", "Female" },
 	{ "m", "Nam", "Male" },
 	{ "o", "Khác", "Other" },

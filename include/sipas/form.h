@@ -16,6 +16,17 @@
 struct config;
 struct request;
 
+/*
+ * The optional demographics of the form, stored in respondent.gender and
+ * respondent.age_band; each list ends with a NULL value.
+ */
+struct form_choice {
+	const char *value;
+	const char *vi;
+	const char *en;
+};
+extern const struct form_choice form_genders[], form_ages[];
+
 /* GET and POST /f/{survey}/{unit}. */
 void form_handle(struct request *);
 /* GET and POST /kiosk/{unit}. */
