@@ -351,7 +351,7 @@ export_handle(struct request *r)
 	const char *survey, *unit, *from, *to, *channel;
 	const struct survey *s;
 	struct export *x;
-	int i, ch = -1;
+	int i;
 
 	TAILQ_INIT(&q);
 	if (r->query != NULL && evhttp_parse_query_str(r->query, &q) != 0) {
@@ -385,31 +385,13 @@ export_handle(struct request *r)
 		http_reply_unavailable(r, "the database is not available");
 		goto out;
 	}
-	if ((s = cache_survey_get(sd->cache, survey)) == NULL) {
-		http_reply_error(r, 422, "unknown_survey", "survey",
-		    "unknown survey '%s'", survey);
-		goto out;
-	}
 	/* A scoped token exports its own subtree unless it names a unit in it. */
 	if (unit == NULL)
 		unit = r->scope;
-	if (unit != NULL && cache_unit_get(sd->cache, unit) == NULL) {
-		http_reply_error(r, 422, "unknown_unit", "unit",
-		    "unknown unit '%s'", unit);
+	if ((s = http_check_survey_unit(r, survey, unit)) == NULL ||
+	    http_check_dates(r, from, to) != 0 ||
+	    http_check_channel(r, &channel) != 0)
 		goto out;
-	}
-	if (unit != NULL && !auth_scope_allows(r, unit)) {
-		http_reply_error(r, 403, "forbidden", "unit",
-		    "this token may not export unit '%s'", unit);
-		goto out;
-	}
-	if (http_check_dates(r, from, to) != 0)
-		goto out;
-	if (channel != NULL && (ch = channel_parse(channel)) < 0) {
-		http_reply_error(r, 422, "invalid", "channel",
-		    "unknown channel '%s' (paper, web, sms, kiosk)", channel);
-		goto out;
-	}
 
 	x = xcalloc(1, sizeof *x);
 	x->r = r;
@@ -420,7 +402,7 @@ export_handle(struct request *r)
 	x->unit = unit != NULL ? xstrdup(unit) : NULL;
 	x->from = from != NULL ? xstrdup(from) : NULL;
 	x->to = to != NULL ? xstrdup(to) : NULL;
-	x->channel = ch >= 0 ? xstrdup(channel_name((enum channel)ch)) : NULL;
+	x->channel = channel != NULL ? xstrdup(channel) : NULL;
 	x->filter.survey = s->code;
 	x->filter.unit = x->unit;
 	x->filter.from = x->from;

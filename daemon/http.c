@@ -18,6 +18,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "sipas/cache.h"
 #include "sipas/config.h"
 #include "sipas/dashboard.h"
 #include "sipas/db.h"
@@ -518,6 +519,54 @@ http_free(struct sipasd *sd)
 		evhttp_free(sd->http);
 	sd->http = NULL;
 	limits_free();
+}
+
+/*
+ * The survey and unit parameters of a read: the survey, or NULL after a 422
+ * (unknown survey or unit) or a 403 (the unit outside the token's scope) was
+ * sent. unit may be NULL (not asked).
+ */
+const struct survey *
+http_check_survey_unit(struct request *r, const char *survey, const char *unit)
+{
+	const struct survey *s;
+
+	if ((s = cache_survey_get(r->sd->cache, survey)) == NULL) {
+		http_reply_error(r, 422, "unknown_survey", "survey",
+		    "unknown survey '%s'", survey);
+		return NULL;
+	}
+	if (unit != NULL && cache_unit_get(r->sd->cache, unit) == NULL) {
+		http_reply_error(r, 422, "unknown_unit", "unit",
+		    "unknown unit '%s'", unit);
+		return NULL;
+	}
+	if (unit != NULL && !auth_scope_allows(r, unit)) {
+		http_reply_error(r, 403, "forbidden", "unit",
+		    "this token may not see unit '%s'", unit);
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * A channel parameter: *channel (NULL: any) becomes the channel's canonical
+ * name; -1 after a 422 naming the field.
+ */
+int
+http_check_channel(struct request *r, const char **channel)
+{
+	int ch;
+
+	if (*channel == NULL)
+		return 0;
+	if ((ch = channel_parse(*channel)) < 0) {
+		http_reply_error(r, 422, "invalid", "channel",
+		    "unknown channel '%s' (paper, web, sms, kiosk)", *channel);
+		return -1;
+	}
+	*channel = channel_name(ch);
+	return 0;
 }
 
 /*

@@ -261,22 +261,8 @@ indices_handle(struct request *r)
 		    "survey" : "unit", "survey and unit are required");
 		goto out;
 	}
-	if ((s = cache_survey_get(sd->cache, survey)) == NULL) {
-		http_reply_error(r, 422, "unknown_survey", "survey",
-		    "unknown survey '%s'", survey);
-		goto out;
-	}
-	if (cache_unit_get(sd->cache, unit) == NULL) {
-		http_reply_error(r, 422, "unknown_unit", "unit",
-		    "unknown unit '%s'", unit);
-		goto out;
-	}
-	if (!auth_scope_allows(r, unit)) {
-		http_reply_error(r, 403, "forbidden", "unit",
-		    "this token may not see unit '%s'", unit);
-		goto out;
-	}
-	if (http_check_dates(r, from, to) != 0)
+	if ((s = http_check_survey_unit(r, survey, unit)) == NULL ||
+	    http_check_dates(r, from, to) != 0)
 		goto out;
 	if (children != NULL && strcmp(children, "0") != 0 &&
 	    strcmp(children, "1") != 0) {
@@ -284,13 +270,8 @@ indices_handle(struct request *r)
 		    "children must be 0 or 1");
 		goto out;
 	}
-	if (channel != NULL && channel_parse(channel) < 0) {
-		http_reply_error(r, 422, "invalid", "channel",
-		    "channel must be paper, web, sms or kiosk");
+	if (http_check_channel(r, &channel) != 0)
 		goto out;
-	}
-	if (channel != NULL)
-		channel = channel_name(channel_parse(channel));
 	/* respondent.FIELD=VALUE: borrowed from q until the fetch is submitted. */
 	TAILQ_FOREACH(kv, &q, next) {
 		if (strncmp(kv->key, "respondent.", 11) != 0)

@@ -353,19 +353,8 @@ reports_handle(struct request *r)
 		    "survey, unit, from, to and format are required");
 		goto out;
 	}
-	if ((s = cache_survey_get(sd->cache, survey)) == NULL) {
-		http_reply_error(r, 422, "unknown_survey", "survey", "unknown survey '%s'", survey);
+	if ((s = http_check_survey_unit(r, survey, unit)) == NULL)
 		goto out;
-	}
-	if (cache_unit_get(sd->cache, unit) == NULL) {
-		http_reply_error(r, 422, "unknown_unit", "unit", "unknown unit '%s'", unit);
-		goto out;
-	}
-	if (!auth_scope_allows(r, unit)) {
-		http_reply_error(r, 403, "forbidden", "unit", "this token may not see unit '%s'",
-		    unit);
-		goto out;
-	}
 	if (!report_day_valid(from) || !report_day_valid(to)) {
 		http_reply_error(r, 422, "invalid_date", !report_day_valid(from) ? "from" : "to",
 		    "from and to must be dates YYYY-MM-DD");

@@ -98,6 +98,12 @@ void http_reply_stream_abort(struct request *, int status);
 /* A query parameter of a parsed query, or NULL when absent or empty. */
 struct evkeyvalq;
 const char *http_query_get(struct evkeyvalq *, const char *name);
+struct survey;
+/* survey and unit checked (known, within scope): the survey, or NULL after a reply. */
+const struct survey *http_check_survey_unit(struct request *, const char *survey,
+    const char *unit);
+/* channel checked and made canonical: 0, or -1 after a 422 naming the field. */
+int http_check_channel(struct request *, const char **channel);
 /* from/to of a period checked: 0, or -1 after a 422 naming the field. */
 int http_check_dates(struct request *, const char *from, const char *to);
 int http_start(struct sipasd *, char **cause);
