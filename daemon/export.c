@@ -208,23 +208,13 @@ static void
 export_row(const struct store_export_row *row, void *arg)
 {
 	struct export *x = arg;
-	struct csvout_response cr;
 
 	x->after = row->id;
 	x->page_rows++;
 	if (x->gone)
 		return;
 	x->rows++;
-	cr.id = row->source_id;
-	cr.unit = row->unit;
-	cr.submitted_at = row->submitted_at;
-	cr.channel = row->channel;
-	cr.weight = row->weight;
-	cr.stratum = row->stratum;
-	cr.psu = row->psu;
-	cr.answers = row->answers;
-	cr.respondent = row->respondent;
-	csvout_responses_row(&x->out, x->survey, x->keys, x->nkeys, &cr);
+	csvout_responses_row(&x->out, x->survey, x->keys, x->nkeys, &row->r);
 	if (x->out.len >= EXPORT_CHUNK_BYTES)
 		export_flush(x);
 }

@@ -554,15 +554,15 @@ store_export_page_result(const PGresult *res, int stmt, void *arg)
 
 	for (i = 0; i < PQntuples(res); i++) {
 		row.id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-		row.source_id = store_value(res, i, 1);
-		row.unit = PQgetvalue(res, i, 2);
-		row.submitted_at = strtoll(PQgetvalue(res, i, 3), NULL, 10);
-		row.channel = PQgetvalue(res, i, 4);
-		row.weight = strtod(PQgetvalue(res, i, 5), NULL);
-		row.stratum = store_value(res, i, 6);
-		row.psu = store_value(res, i, 7);
-		row.answers = PQgetvalue(res, i, 8);
-		row.respondent = store_value(res, i, 9);
+		row.r.id = store_value(res, i, 1);
+		row.r.unit = PQgetvalue(res, i, 2);
+		row.r.submitted_at = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+		row.r.channel = PQgetvalue(res, i, 4);
+		row.r.weight = strtod(PQgetvalue(res, i, 5), NULL);
+		row.r.stratum = store_value(res, i, 6);
+		row.r.psu = store_value(res, i, 7);
+		row.r.answers = PQgetvalue(res, i, 8);
+		row.r.respondent = store_value(res, i, 9);
 		ctx->row_cb(&row, ctx->arg);
 	}
 }

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sipas/csvout.h"
+
 struct db;
 
 /* The schema version this sipasd works with (sql/0001_init.sql ... 0002_sms.sql). */
@@ -137,16 +139,8 @@ void store_export_head(struct db *, const struct store_export_filter *,
     store_export_head_cb, void *arg);
 /* One stored response of an export (strings borrowed for the call). */
 struct store_export_row {
-	long long id;	       /* the row's id, the key of the pages */
-	const char *source_id; /* or NULL */
-	const char *unit;
-	int64_t submitted_at;  /* Unix seconds */
-	const char *channel;
-	double weight;
-	const char *stratum;   /* or NULL */
-	const char *psu;       /* or NULL */
-	const char *answers;   /* JSON object text */
-	const char *respondent; /* JSON object text, or NULL */
+	long long id;		   /* the row's id, the key of the pages */
+	struct csvout_response r; /* its columns, as the CSV writes them */
 };
 typedef void (*store_export_row_cb)(const struct store_export_row *, void *arg);
 /*
