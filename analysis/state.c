@@ -388,16 +388,26 @@ analysis_state_save(const struct analysis *a, const char *unit, size_t *len)
 	return b.p;
 }
 
+/* Merge a state into each of the n units into[] of a (created if new), decoding it once; -1 if refused. */
+int
+analysis_state_merge_units(struct analysis *a, const char *const *into, int n,
+    const void *data, size_t len)
+{
+	const struct survey *s = analysis_survey(a);
+	struct unit_acc *u = state_decode(s, data, len);
+	int i;
+
+	if (u == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		accum_unit_merge(s, analysis_unit_acc_get(a, into[i]), u);
+	accum_unit_free(s, u);
+	return 0;
+}
+
 /* Merge a state into unit into of a (created if new); -1 if refused. */
 int
 analysis_state_merge(struct analysis *a, const char *into, const void *data, size_t len)
 {
-	const struct survey *s = analysis_survey(a);
-	struct unit_acc *u = state_decode(s, data, len);
-
-	if (u == NULL)
-		return -1;
-	accum_unit_merge(s, analysis_unit_acc_get(a, into), u);
-	accum_unit_free(s, u);
-	return 0;
+	return analysis_state_merge_units(a, &into, 1, data, len);
 }

@@ -91,13 +91,9 @@ indices_row(const struct store_agg_row *row, void *arg)
 
 	if (row->kind == 'S') {
 		ctx->states++;
-		for (i = 0; i < n; i++) {
-			if (analysis_state_merge(ctx->a, t[i], row->state,
-			    row->state_len) != 0) {
-				ctx->bad_states++;
-				return;
-			}
-		}
+		if (analysis_state_merge_units(ctx->a, t, n, row->state,
+		    row->state_len) != 0)
+			ctx->bad_states++;
 		return;
 	}
 	ctx->rows++;

@@ -88,6 +88,9 @@ void analysis_merge(struct analysis *a, const char *into, const struct analysis 
  */
 void *analysis_state_save(const struct analysis *, const char *unit, size_t *len);
 int analysis_state_merge(struct analysis *, const char *into, const void *data, size_t len);
+/* The same into n units at once (the state is decoded once). */
+int analysis_state_merge_units(struct analysis *, const char *const *into, int n,
+    const void *data, size_t len);
 /* The survey a was created for. */
 const struct survey *analysis_survey(const struct analysis *);
 /* Rows folded into unit, directly or through merges (0 if unknown). */
