@@ -45,8 +45,6 @@ struct aggregator {
 	const struct survey *s;
 	long bad_rows;
 	long limit;		/* responses to take in the next fold */
-	long folded;		/* responses folded since start */
-	long folds;
 };
 
 static void aggregator_step(struct aggregator *);
@@ -117,8 +115,6 @@ aggregator_committed(int ok, const char *sqlstate, const char *message, void *ar
 		aggregator_fail(ag, "commit", sqlstate, message);
 		return;
 	}
-	ag->folded += rows;
-	ag->folds++;
 	metrics_aggregate(rows);
 	log_debug("aggregate: %s: %ld responses folded into %zu states",
 	    ag->s->code, rows, aggfold_count(ag->fold));
@@ -280,17 +276,4 @@ aggregator_free(struct aggregator *ag)
 	aggfold_free(ag->fold);
 	cache_unref(ag->cache);
 	free(ag);
-}
-
-/* 1 while a fold is in flight (SIGTERM waits for it). */
-int
-aggregator_busy(const struct aggregator *ag)
-{
-	return ag != NULL && ag->running;
-}
-
-long
-aggregator_folded(const struct aggregator *ag)
-{
-	return ag != NULL ? ag->folded : 0;
 }

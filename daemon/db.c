@@ -269,13 +269,6 @@ db_state(const struct db *db)
 	return db->state;
 }
 
-/* Jobs queued or running. */
-int
-db_busy(const struct db *db)
-{
-	return db->current != NULL || !TAILQ_EMPTY(&db->queue);
-}
-
 /* Remove the socket events. */
 static void
 db_events_clear(struct db *db)

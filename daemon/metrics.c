@@ -79,32 +79,6 @@ static unsigned long long metrics_spooled, metrics_spool_fulls;
 static unsigned long long metrics_agg_folds, metrics_agg_rows, metrics_agg_failures;
 static unsigned long long metrics_spool_replays[METRICS_NSPOOL];
 
-/* Forget everything. */
-void
-metrics_reset(void)
-{
-	size_t i;
-
-	free(metrics_reqs);
-	metrics_reqs = NULL;
-	metrics_nreqs = 0;
-	for (i = 0; i < metrics_nsms; i++)
-		free(metrics_sms_outcomes[i].name);
-	free(metrics_sms_outcomes);
-	metrics_sms_outcomes = NULL;
-	metrics_nsms = 0;
-	memset(metrics_latency_count, 0, sizeof metrics_latency_count);
-	memset(metrics_batch_count, 0, sizeof metrics_batch_count);
-	metrics_latency.total = metrics_batches.total = 0;
-	metrics_latency.sum = metrics_batches.sum = 0;
-	memset(metrics_limits, 0, sizeof metrics_limits);
-	memset(metrics_db_up, 0, sizeof metrics_db_up);
-	memset(metrics_db_down, 0, sizeof metrics_db_down);
-	metrics_spooled = metrics_spool_fulls = 0;
-	metrics_agg_folds = metrics_agg_rows = metrics_agg_failures = 0;
-	memset(metrics_spool_replays, 0, sizeof metrics_spool_replays);
-}
-
 /* Count a reply. */
 void
 metrics_request(const char *route, const char *method, int status)

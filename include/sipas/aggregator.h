@@ -11,8 +11,5 @@ struct aggregator;
 /* Starts its own connection and timer (none when aggregate_interval_ms is 0). */
 struct aggregator *aggregator_create(struct sipasd *);
 void aggregator_free(struct aggregator *);
-int aggregator_busy(const struct aggregator *);
-/* Responses folded since start (/metrics). */
-long aggregator_folded(const struct aggregator *);
 
 #endif

@@ -47,8 +47,6 @@ void db_reset(struct db *, const char *why);
 /* Backoff bounds in milliseconds. */
 void db_backoff_set(struct db *, long min_ms, long max_ms);
 enum db_state db_state(const struct db *);
-/* Jobs queued or running. */
-int db_busy(const struct db *);
 
 /* A new job; pipeline = send every statement at once in one pipeline. */
 struct db_job *db_job_create(int pipeline, db_result_cb, db_done_cb, void *arg);

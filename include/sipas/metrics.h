@@ -46,7 +46,5 @@ void metrics_spool_full(void);
 void metrics_aggregate(long rows);
 /* GET /metrics: no token, or Bearer metrics_token when that is set. */
 void metrics_handle(struct request *);
-/* Forget everything (tests). */
-void metrics_reset(void);
 
 #endif
