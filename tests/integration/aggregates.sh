@@ -82,7 +82,7 @@ fetch_all agg
 tap $? "all queries answered with the aggregates"
 same raw agg
 tap $? "states give the raw rows' results (1e-9) for every query"
-grep -q 'states and 0 rows for P01' "$SIPASD_LOG"
+grep -Eq '] [1-9][0-9]* states and 0 rows for P01' "$SIPASD_LOG"
 tap $? "a whole-year query reads states and no raw row"
 
 # Against R: the children of the first query are the fixture's units.

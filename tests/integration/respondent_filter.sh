@@ -81,7 +81,7 @@ check() {
 : >"$SIPASD_LOG.mark"
 lines=$(wc -l <"$SIPASD_LOG")
 check female "respondent.gender=f" f "" "" "" ""
-tail -n +"$((lines + 1))" "$SIPASD_LOG" | grep -q "0 states and $(($(wc -l <"$tmp/female.csv") - 1)) rows for P01"
+tail -n +"$((lines + 1))" "$SIPASD_LOG" | grep -q "] 0 states and $(($(wc -l <"$tmp/female.csv") - 1)) rows for P01"
 tap $? "a filtered query reads no state, only the matching raw rows"
 check m3549 "respondent.gender=m&respondent.age_band=35-49&from=2025-02-10&to=2025-10-20" m 35-49 "" 2025-02-10 2025-10-20
 check fpaper "respondent.gender=f&channel=paper&from=2025-03-01&to=2025-05-31" f "" paper 2025-03-01 2025-05-31
