@@ -204,50 +204,23 @@ sms_form_get(const struct sms_form *f, const char *name, size_t *len)
 static char *
 sms_utf8_clean(const char *s, size_t len, size_t *outlen)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	const unsigned char *p = (const unsigned char *)s, *end = p + len, *q;
 	char *out = xmalloc(len * 3 + 1);
-	size_t n = 0, k, need;
-	uint32_t cp, min;
+	size_t n = 0;
+	uint32_t cp;
 
 	while (p < end) {
-		if (*p < 0x80) {
-			if (*p == 0 || (*p < 0x20 && *p != '\t' && *p != '\n' &&
-			    *p != '\r') || *p == 0x7f)
-				goto bad1;
-			out[n++] = (char)*p++;
+		q = p;
+		cp = utf8_next(&p, end);
+		if (cp == UTF8_INVALID || cp == 0 || cp == 0x7f ||
+		    (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r')) {
+			memcpy(out + n, "\xef\xbf\xbd", 3);
+			n += 3;
+			p = q + 1;
 			continue;
 		}
-		if ((*p & 0xe0) == 0xc0) {
-			need = 1;
-			cp = *p & 0x1f;
-			min = 0x80;
-		} else if ((*p & 0xf0) == 0xe0) {
-			need = 2;
-			cp = *p & 0x0f;
-			min = 0x800;
-		} else if ((*p & 0xf8) == 0xf0) {
-			need = 3;
-			cp = *p & 0x07;
-			min = 0x10000;
-		} else
-			goto bad1;
-		if ((size_t)(end - p) <= need)
-			goto bad1;
-		for (k = 1; k <= need; k++) {
-			if ((p[k] & 0xc0) != 0x80)
-				goto bad1;
-			cp = (cp << 6) | (p[k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			goto bad1;
-		memcpy(out + n, p, need + 1);
-		n += need + 1;
-		p += need + 1;
-		continue;
-bad1:
-		memcpy(out + n, "\xef\xbf\xbd", 3);
-		n += 3;
-		p++;
+		memcpy(out + n, q, (size_t)(p - q));
+		n += (size_t)(p - q);
 	}
 	out[n] = '\0';
 	*outlen = n;

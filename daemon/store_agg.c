@@ -139,35 +139,11 @@ store_agg_midnight(const char *d, int add, char out[32])
 static int
 store_agg_utf8(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned int c;
-	int k, i;
+	const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
 
-	while (*p != '\0') {
-		if (*p < 0x80) {
-			p++;
-			continue;
-		}
-		if (*p >= 0xc2 && *p <= 0xdf) {
-			k = 1;
-			c = *p & 0x1f;
-		} else if (*p >= 0xe0 && *p <= 0xef) {
-			k = 2;
-			c = *p & 0x0f;
-		} else if (*p >= 0xf0 && *p <= 0xf4) {
-			k = 3;
-			c = *p & 0x07;
-		} else
+	while (p < end) {
+		if (utf8_next(&p, end) == UTF8_INVALID)
 			return 0;
-		for (i = 1; i <= k; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			c = (c << 6) | (p[i] & 0x3f);
-		}
-		if ((k == 2 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
-		    (k == 3 && (c < 0x10000 || c > 0x10ffff)))
-			return 0;
-		p += k + 1;
 	}
 	return 1;
 }
