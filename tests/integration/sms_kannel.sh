@@ -32,25 +32,45 @@ trap 'kannel_stop; cleanup' EXIT
 sms_setup
 SIPASD_PORT=${URL##*:}
 
-# Free ports for the admin interface, the smsbox link and the fake SMSC.
-base=$((21000 + (RANDOM * 32768 + RANDOM) % 30000))
-while ss -ltn 2>/dev/null | grep -qE ":($base|$((base + 1))|$((base + 2)))\b"; do
-	base=$((base + 3))
-done
+# Ports for the admin interface, the smsbox link and the fake SMSC: below
+# Linux's ephemeral range (32768-60999), so that no client connection of a
+# test running beside this one holds them, and in no socket state at all.
+# bearerbox panics if it cannot bind one; then it is started again on other
+# ports (a CI run once lost that race): up to five tries.
 K=$tmp/kannel
 mkdir -p "$K"
-sed -e "s|@DIR@|$K|g" -e "s|@ADMIN_PORT@|$base|" -e "s|@SMSBOX_PORT@|$((base + 1))|g" \
-	-e "s|@FAKE_PORT@|$((base + 2))|" -e "s|@SIPASD_PORT@|$SIPASD_PORT|" -e "s|@KEY@|$SMS_KEY|" \
-	"$SIPAS_TEST_DATA/kannel/kannel.conf.in" >"$K/kannel.conf"
-"$BEARERBOX" "$K/kannel.conf" >"$K/bearerbox.out" 2>&1 &
-KPIDS+=($!)
-# smsbox panics if bearerbox is not yet listening on its smsbox port (a slow,
-# loaded CI machine): wait for the port rather than a fixed second.
-for i in $(seq 1 150); do
-	ss -ltn 2>/dev/null | grep -qE ":$((base + 1))\b" && break
-	sleep 0.2
+port_used() {
+	ss -tan 2>/dev/null | awk '{print $4}' | grep -qE ":($1|$(($1 + 1))|$(($1 + 2)))\$"
+}
+for try in 1 2 3 4 5; do
+	base=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+	while port_used "$base"; do
+		base=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+	done
+	sed -e "s|@DIR@|$K|g" -e "s|@ADMIN_PORT@|$base|" -e "s|@SMSBOX_PORT@|$((base + 1))|g" \
+		-e "s|@FAKE_PORT@|$((base + 2))|" -e "s|@SIPASD_PORT@|$SIPASD_PORT|" -e "s|@KEY@|$SMS_KEY|" \
+		"$SIPAS_TEST_DATA/kannel/kannel.conf.in" >"$K/kannel.conf"
+	"$BEARERBOX" "$K/kannel.conf" >"$K/bearerbox.out" 2>&1 &
+	bpid=$!
+	# smsbox panics if bearerbox is not yet listening on its smsbox port (a
+	# slow, loaded CI machine): wait for the port rather than a fixed second.
+	for i in $(seq 1 150); do
+		ss -ltn 2>/dev/null | grep -qE ":$((base + 1))\b" && break
+		kill -0 "$bpid" 2>/dev/null || break
+		sleep 0.2
+	done
+	if kill -0 "$bpid" 2>/dev/null && ss -ltn 2>/dev/null | grep -qE ":$((base + 1))\b"; then
+		KPIDS+=("$bpid")
+		break
+	fi
+	kill "$bpid" 2>/dev/null
+	wait "$bpid" 2>/dev/null
+	echo "# bearerbox did not start on ports $base-$((base + 2)) (try $try):" >&2
+	grep -E 'ERROR|PANIC' "$K/bearerbox.log" "$K/bearerbox.out" 2>/dev/null | head -5 | sed 's/^/#   /' >&2
+	mkdir -p "$K/try$try"
+	mv "$K"/*.log "$K/bearerbox.out" "$K/try$try/" 2>/dev/null
 done
-ss -ltn 2>/dev/null | grep -qE ":$((base + 1))\b" || { cat "$K"/*.log "$K/bearerbox.out" >&2; bail "bearerbox did not listen on its smsbox port"; }
+[ ${#KPIDS[@]} -gt 0 ] || { cat "$K"/try*/* >&2; bail "bearerbox did not listen on its smsbox port"; }
 # Should smsbox still give up (it panics when its first connect fails), start
 # it again: up to three tries.
 for try in 1 2 3; do
