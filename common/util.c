@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include <jansson.h>
 
@@ -192,4 +193,14 @@ utf8_next(const unsigned char **pp, const unsigned char *end)
 bad:
 	*pp = p + 1;
 	return UTF8_INVALID;
+}
+
+/* The wall clock in seconds. */
+double
+util_now(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }

@@ -88,9 +88,9 @@ static const struct config_key config_keys[] = {
 	    "debug, info, warn or error" },
 	{ "confidence", CONFIG_DOUBLE, CONFIG_OFF(confidence), "0.95", 0.5,
 	    0.999, 1, 0, "confidence level of the intervals the API reports" },
-	{ "upload_max", CONFIG_INT, CONFIG_OFF(upload_max), "33554432", 1024,
-	    1024.0 * 1024 * 1024, 1, 0,
-	    "largest CSV body of POST /api/v1/uploads in bytes (held in memory)" },
+	{ "upload_max", CONFIG_INT, CONFIG_OFF(upload_max), "1073741824", 1024,
+	    64.0 * 1024 * 1024 * 1024, 1, 0,
+	    "largest CSV body of POST /api/v1/uploads in bytes (streamed)" },
 	/* The citizen web form and the kiosk (docs/form.md). */
 	{ "form_secret", CONFIG_STRING, CONFIG_OFF(form_secret), "", 0, 0, 1, 1,
 	    "HMAC key of the form tokens (CSRF); empty: random at each start" },

@@ -18,6 +18,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "sipas/bodystream.h"
 #include "sipas/cache.h"
 #include "sipas/config.h"
 #include "sipas/dashboard.h"
@@ -108,6 +109,8 @@ http_reply_release(struct request *r, int status)
 
 	log_msg(status >= 500 ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, r->id,
 	    "%s %s %d %.1f ms", r->method, r->path, status, http_elapsed_ms(r));
+	if (r->body != NULL)
+		bodystream_release(r->body);
 	free(r->path);
 	free(r->query);
 	free(r->scope);
@@ -383,7 +386,11 @@ http_request(struct evhttp_request *req, void *arg)
 	r->path = xstrdup(path != NULL && *path != '\0' ? path : "/");
 	r->query = query != NULL ? xstrdup(query) : NULL;
 	sd->inflight++;
-	limits_request_seen(r);
+	/* A streamed body: its connection closes after the reply, whatever
+	 * the handler read of it. */
+	if ((r->body = limits_request_seen(r)) != NULL)
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
 
 	if (sd->draining) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -416,11 +423,19 @@ http_request(struct evhttp_request *req, void *arg)
 		path_known = 1;
 		if (rt->method != method)
 			continue;
-		if (rt->handler != upload_handle &&
-		    (long)evbuffer_get_length(evhttp_request_get_input_buffer(
+		if ((long)evbuffer_get_length(evhttp_request_get_input_buffer(
 		    req)) > sd->config->max_body) {
-			http_reply_error(r, 413, "too_large", NULL,
-			    "the body is larger than %ld bytes", sd->config->max_body);
+			if (rt->handler == upload_handle)
+				http_reply_error(r, 413, "too_large", NULL,
+				    "this upload was not streamed (no "
+				    "Content-Length, or sent behind another "
+				    "request), so it is held to %ld bytes "
+				    "(max_body): send it with a Content-Length",
+				    sd->config->max_body);
+			else
+				http_reply_error(r, 413, "too_large", NULL,
+				    "the body is larger than %ld bytes",
+				    sd->config->max_body);
 			return;
 		}
 		if (rt->roles == 0)

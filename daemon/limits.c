@@ -20,6 +20,8 @@
  * connection itself. A request whose bytes pass the largest body of any route
  * plus the headers is cut off the same way with a 413 (evhttp's own body
  * limit would answer with an HTML page, before reading, on Content-Length).
+ * Every byte added to a connection's input passes bodystream.c first, which
+ * takes the bodies of uploads out of evhttp's hands; those are not counted.
  * A connection beyond max_connections is refused at its first request with
  * 503 (http.c asks limits_conn_status).
  *
@@ -44,6 +46,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "sipas/bodystream.h"
 #include "sipas/config.h"
 #include "sipas/limits.h"
 #include "sipas/log.h"
@@ -54,6 +57,7 @@
 struct limits_conn {
 	LIST_ENTRY(limits_conn) entry;
 	struct bufferevent *bev;	/* ours and evhttp's */
+	struct bodystream *bs;		/* its upload bodies */
 	double since;			/* when the request clock started */
 	int reading;			/* a request has started, not yet arrived */
 	size_t bytes;			/* of the request so far */
@@ -78,16 +82,6 @@ struct limits_bucket {
 
 static struct limits_bucket limits_ip[LIMITS_BUCKETS];
 static struct limits_bucket limits_token[LIMITS_BUCKETS];
-
-/* Now in seconds. */
-static double
-limits_now(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
 
 /* Write a JSON error to the socket and shut it down: evhttp reads EOF. */
 static void
@@ -124,20 +118,26 @@ limits_input(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 
 	if (info->n_added == 0 || c->cut)
 		return;
+	/* A streamed upload body is not a request's bytes: it has no
+	 * deadline but the idle timeout, and upload.c checks its length. */
+	if (c->bs != NULL && bodystream_input(c->bs, buf, info->n_added))
+		return;
 	if (!c->reading) {
 		c->reading = 1;
-		c->since = limits_now();
+		c->since = util_now();
 		c->bytes = 0;
 	}
 	c->bytes += info->n_added;
-	/* The largest body a route takes, plus evhttp's header limit. */
-	cap = (size_t)(cfg->upload_max > cfg->max_body ? cfg->upload_max :
-	    cfg->max_body) + LIMITS_HEADERS_MAX;
+	/* The largest body evhttp reads whole, plus its header limit. */
+	cap = (size_t)cfg->max_body + LIMITS_HEADERS_MAX;
 	if (c->bytes > cap) {
 		log_info("a request of more than %zu bytes: 413, connection "
 		    "closed", cap);
 		metrics_limit(METRICS_LIMIT_BODY);
 		limits_cut(c, "413 Payload Too Large", "too_large",
+		    c->bs != NULL && bodystream_unstreamed(c->bs) ?
+		    "an upload without a Content-Length is held to max_body; "
+		    "send it with a Content-Length to have it streamed" :
 		    "the request is too large");
 	}
 }
@@ -154,9 +154,16 @@ limits_reap(void)
 		next = LIST_NEXT(c, entry);
 		bufferevent_getcb(c->bev, &rd, &wr, &ev, NULL);
 		if (rd == NULL && wr == NULL && ev == NULL) {
+			/* A refused upload's body is still coming: read it a
+			 * little longer, so that closing does not reset the
+			 * reply away. */
+			if (c->bs != NULL && bodystream_linger(c->bs))
+				continue;
 			/* evhttp let go: ours was the last reference. */
 			LIST_REMOVE(c, entry);
 			limits_nconns--;
+			if (c->bs != NULL)
+				bodystream_conn_gone(c->bs);
 			bufferevent_decref(c->bev);
 			free(c);
 		}
@@ -168,7 +175,7 @@ static void
 limits_sweep(evutil_socket_t fd, short what, void *arg)
 {
 	struct limits_conn *c;
-	double now = limits_now(), max;
+	double now = util_now(), max;
 	struct timeval tv = { 0, LIMITS_SWEEP_MS * 1000 };
 
 	max = (double)limits_sd->config->request_timeout;
@@ -199,6 +206,7 @@ limits_bevcb(struct event_base *base, void *arg)
 	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	ASSERT(c->bev != NULL);
 	bufferevent_incref(c->bev);
+	c->bs = bodystream_create(c->bev);
 	evbuffer_add_cb(bufferevent_get_input(c->bev), limits_input, c);
 	LIST_INSERT_HEAD(&limits_conns, c, entry);
 	limits_nconns++;
@@ -264,16 +272,22 @@ limits_conn_status(struct request *r)
 	return 503;
 }
 
-/* A request arrived whole: stop the clock of its connection. */
-void
+/*
+ * A request arrived whole (or its head, if its body is streamed): stop the
+ * clock of its connection. Its body stream, or NULL.
+ */
+struct bodystream *
 limits_request_seen(struct request *r)
 {
 	struct limits_conn *c = limits_conn_of(r);
 
-	if (c != NULL) {
-		c->reading = 0;
-		c->bytes = 0;
-	}
+	if (c == NULL)
+		return NULL;
+	c->reading = 0;
+	c->bytes = 0;
+	if (c->bs != NULL && bodystream_dispatched(c->bs, r->req))
+		return c->bs;
+	return NULL;
 }
 
 /* FNV-1a, never 0. */
@@ -298,7 +312,7 @@ limits_take(struct limits_bucket *table, const char *keytext, double rate,
     double burst, double *wait)
 {
 	uint64_t key = limits_hash(keytext);
-	double now = limits_now();
+	double now = util_now();
 	struct limits_bucket *b = NULL, *oldest = NULL;
 	size_t i, slot;
 
@@ -383,6 +397,8 @@ limits_free(void)
 	limits_ev_sweep = NULL;
 	while ((c = LIST_FIRST(&limits_conns)) != NULL) {
 		LIST_REMOVE(c, entry);
+		if (c->bs != NULL)
+			bodystream_conn_gone(c->bs);
 		bufferevent_decref(c->bev);
 		free(c);
 	}

@@ -12,9 +12,10 @@
  * A bad row is never submitted, so nothing of it is stored. The answer goes
  * out once every submitted row has committed and the audit row is written.
  *
- * libevent 2.1's server hands the handler the whole body (it has no hook to
- * see a request before its body is read), so the body is in memory, at most
- * upload_max bytes; sipasctl import streams files of any size from disk.
+ * The body is streamed (bodystream.c) when it was sent with a Content-Length
+ * on its own: it is read as it arrives, up to upload_max bytes, and the
+ * client is held back while rows wait for their commit, so memory does not
+ * grow with the file. Otherwise evhttp has read it whole (max_body, http.c).
  *
  * Must not contain SQL (store.c) nor validate fields itself (csvin, ingest).
  */
@@ -30,6 +31,7 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "sipas/bodystream.h"
 #include "sipas/cache.h"
 #include "sipas/config.h"
 #include "sipas/csvin.h"
@@ -57,6 +59,9 @@ struct upload {
 	struct cache *cache; /* held: the survey lives in it */
 	const struct survey *survey;
 	struct csvin *csv;
+	struct bodystream *body; /* the request's, or NULL: evhttp read it */
+	int magic;		 /* leading bytes matching an XLSX (zip) */
+	int cut;		 /* the client stopped sending */
 	struct upload_row *pending;
 	size_t npending, pendalloc, next;
 	long outstanding; /* submitted, not yet answered */
@@ -82,6 +87,7 @@ struct upload_wait {
 };
 
 static void upload_pump(struct upload *);
+static void upload_unsupported(struct upload *);
 
 /* Free everything but the request. */
 static void
@@ -315,7 +321,7 @@ upload_report(struct upload *u)
 	    "duplicates", (json_int_t)u->duplicates,
 	    "conflicts", (json_int_t)u->conflicts,
 	    "rejected", (json_int_t)u->rejected,
-	    "complete", u->fatal == NULL && !u->unavailable,
+	    "complete", u->fatal == NULL && !u->unavailable && !u->cut,
 	    "problems", u->problems,
 	    "problems_omitted", (json_int_t)u->problems_omitted);
 	ASSERT(rep != NULL);
@@ -348,6 +354,15 @@ upload_audited(int ok, const char *sqlstate, const char *message, void *arg)
 		http_reply_json(r, 503, rep);
 		return;
 	}
+	if (u->cut) {
+		/* Seldom read: the client has usually gone. */
+		json_object_set_new(rep, "error", json_pack("{s:s,s:s}", "code",
+		    "incomplete", "message", "the body ended before its "
+		    "Content-Length; the rows before the break are stored"));
+		upload_free(u);
+		http_reply_json(r, 400, rep);
+		return;
+	}
 	if (u->fatal != NULL) {
 		json_object_set_new(rep, "error", json_pack("{s:s,s:s}", "code",
 		    "bad_file", "message", u->fatal));
@@ -370,6 +385,7 @@ upload_finish(struct upload *u)
 	    "%ld duplicates, %ld conflicts, %ld rejected%s", u->survey->code,
 	    csvin_rows(u->csv), u->stored, u->duplicates, u->conflicts,
 	    u->rejected, u->unavailable ? " (stopped: database unavailable)" :
+	    u->cut ? " (stopped: the body was cut off)" :
 	    u->fatal != NULL ? " (stopped: bad file)" : "");
 	if (!u->have_hash || !sipasd_ready(u->r->sd)) {
 		upload_audited(0, NULL, "database unavailable", u);
@@ -380,7 +396,7 @@ upload_finish(struct upload *u)
 	    (json_int_t)u->stored, "duplicates", (json_int_t)u->duplicates,
 	    "conflicts", (json_int_t)u->conflicts, "rejected",
 	    (json_int_t)u->rejected, "complete", u->fatal == NULL &&
-	    !u->unavailable);
+	    !u->unavailable && !u->cut);
 	text = json_dumps(detail, JSON_COMPACT);
 	json_decref(detail);
 	store_audit_append(u->r->sd->db, u->token_hash, "upload", text,
@@ -413,13 +429,47 @@ upload_submit_window(struct upload *u)
 		u->next = u->npending = 0;
 }
 
+/* A streamed body had more to read: go on. */
+static void
+upload_ready(void *arg)
+{
+	struct upload *u = arg;
+
+	if (!u->pumping && u->outstanding == 0)
+		upload_pump(u);
+}
+
+/*
+ * Does a streamed body start like an XLSX (a zip)? Checked as the first bytes
+ * come: no row can be whole within them, so nothing was submitted yet.
+ */
+static int
+upload_magic(struct upload *u, const char *buf, size_t n)
+{
+	static const char zip[4] = { 'P', 'K', '\003', '\004' };
+	size_t i;
+
+	for (i = 0; i < n && u->magic >= 0 && u->magic < 4; i++)
+		u->magic = buf[i] == zip[u->magic] ? u->magic + 1 : -1;
+	return u->magic == 4;
+}
+
+/* Up to n bytes of the body; BODYSTREAM_WAIT or _GONE when streamed. */
+static ssize_t
+upload_read(struct upload *u, char *buf, size_t n)
+{
+	if (u->body != NULL)
+		return bodystream_read(u->body, buf, n);
+	return evbuffer_remove(evhttp_request_get_input_buffer(u->r->req), buf,
+	    n);
+}
+
 /* Read, check and submit until rows are waiting for a commit or all is done. */
 static void
 upload_pump(struct upload *u)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(u->r->req);
 	char buf[UPLOAD_SLICE];
-	int n;
+	ssize_t n;
 
 	u->pumping = 1;
 	while (u->outstanding == 0) {
@@ -435,7 +485,25 @@ upload_pump(struct upload *u)
 			u->input_done = 1;
 			break;
 		}
-		n = evbuffer_remove(in, buf, sizeof buf);
+		n = upload_read(u, buf, sizeof buf);
+		if (n == BODYSTREAM_WAIT)
+			break; /* upload_ready goes on */
+		if (n == BODYSTREAM_GONE) {
+			log_msg(LOG_LEVEL_WARN, u->r->id, "upload %s: the "
+			    "client stopped sending after %llu of %llu bytes",
+			    u->survey->code, (unsigned long long)
+			    bodystream_received(u->body), (unsigned long long)
+			    bodystream_length(u->body));
+			u->cut = 1;
+			u->input_done = 1;
+			break;
+		}
+		if (n > 0 && u->body != NULL && u->magic >= 0 &&
+		    upload_magic(u, buf, (size_t)n)) {
+			u->pumping = 0;
+			upload_unsupported(u);
+			return;
+		}
 		if (n > 0) {
 			if (csvin_push(u->csv, buf, (size_t)n) != 0 &&
 			    u->fatal == NULL)
@@ -462,12 +530,32 @@ upload_pump(struct upload *u)
 		upload_finish(u);
 }
 
+/* 415: the sheet itself, not its CSV. */
+static void
+upload_reply_xlsx(struct request *r)
+{
+	http_reply_error(r, 415, "unsupported_media_type", NULL,
+	    "XLSX is not accepted: save the sheet as CSV UTF-8 "
+	    "(docs/uploads.md)");
+}
+
+/* A streamed body turned out to be an XLSX. */
+static void
+upload_unsupported(struct upload *u)
+{
+	struct request *r = u->r;
+
+	upload_free(u);
+	upload_reply_xlsx(r);
+}
+
 /* POST /api/v1/uploads?survey=CODE, after authentication. */
 void
 upload_handle(struct request *r)
 {
 	struct sipasd *sd = r->sd;
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	struct bodystream *body = r->body;
 	struct evkeyvalq q;
 	const struct survey *s;
 	const char *code, *ctype;
@@ -487,7 +575,8 @@ upload_handle(struct request *r)
 		    "survey=CODE is required");
 		return;
 	}
-	if ((long)evbuffer_get_length(in) > sd->config->upload_max) {
+	if (body != NULL && bodystream_length(body) >
+	    (uint64_t)sd->config->upload_max) {
 		evhttp_clear_headers(&q);
 		http_reply_error(r, 413, "too_large", NULL, "the upload is "
 		    "larger than %ld bytes (upload_max); split it or use "
@@ -500,9 +589,7 @@ upload_handle(struct request *r)
 	    4) == 0) || (ctype != NULL && (strstr(ctype, "spreadsheet") != NULL ||
 	    strstr(ctype, "excel") != NULL))) {
 		evhttp_clear_headers(&q);
-		http_reply_error(r, 415, "unsupported_media_type", NULL,
-		    "XLSX is not accepted: save the sheet as CSV UTF-8 "
-		    "(docs/uploads.md)");
+		upload_reply_xlsx(r);
 		return;
 	}
 	if (!sipasd_ready(sd) || sd->cache == NULL) {
@@ -526,7 +613,16 @@ upload_handle(struct request *r)
 	u->problems = json_array();
 	u->progress_next = UPLOAD_PROGRESS_ROWS;
 	u->have_hash = auth_token_hash(r, u->token_hash) == 0;
-	log_msg(LOG_LEVEL_INFO, r->id, "upload %s: %zu bytes", s->code,
-	    evbuffer_get_length(in));
+	u->body = body;
+	if (body != NULL) {
+		log_msg(LOG_LEVEL_INFO, r->id, "upload %s: %llu bytes, "
+		    "streamed", s->code, (unsigned long long)
+		    bodystream_length(body));
+		bodystream_start(body, upload_ready, u);
+	} else {
+		u->magic = -1; /* checked above */
+		log_msg(LOG_LEVEL_INFO, r->id, "upload %s: %zu bytes", s->code,
+		    evbuffer_get_length(in));
+	}
 	upload_pump(u);
 }

@@ -71,6 +71,7 @@ struct request {
 	char *query;  /* after '?', or NULL */
 	int role;     /* enum role, once authenticated */
 	char *scope;  /* the token's unit, or NULL */
+	struct bodystream *body; /* a streamed upload body, or NULL */
 };
 
 /* http.c: replies; each frees the request. */

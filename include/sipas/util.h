@@ -41,4 +41,7 @@ void util_jansson_init(void);
 /* Read a whole small file (survey definitions, configs); NULL and *cause on error. */
 char *util_file_read(const char *path, size_t *lenp, char **cause);
 
+/* The wall clock in seconds (deadlines and ages of a few seconds). */
+double util_now(void);
+
 #endif

@@ -18,7 +18,7 @@ root=$(cd "$here/../.." && pwd)
 secs=${1:-${FUZZ_SECONDS:-20}}
 shift $(($# > 0 ? 1 : 0))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_csvin fuzz_survey fuzz_sms fuzz_json_response fuzz_form)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_csvin fuzz_survey fuzz_sms fuzz_json_response fuzz_form fuzz_bodystream)
 cc=${CC:-clang}
 command -v "$cc" >/dev/null 2>&1 || { echo "run.sh: $cc not found (Debian: clang libclang-rt-14-dev)" >&2; exit 1; }
 
@@ -62,9 +62,12 @@ for src in common/util.c common/strmap.c common/response.c common/csvin.c \
 		{ echo "run.sh: cannot compile $src" >&2; exit 1; }
 	objs+=("$obj")
 done
-# The form decoder lives in a daemon module; only it is reached.
+# The form decoder and the upload body stream live in daemon modules; only
+# they are reached.
 "$cc" "${cflags[@]}" -fsanitize=fuzzer-no-link,$san -c "$root/daemon/form.c" \
     -o "$work/daemon_form.o" || { echo "run.sh: cannot compile daemon/form.c" >&2; exit 1; }
+"$cc" "${cflags[@]}" -fsanitize=fuzzer-no-link,$san -c "$root/daemon/bodystream.c" \
+    -o "$work/daemon_bodystream.o" || { echo "run.sh: cannot compile daemon/bodystream.c" >&2; exit 1; }
 
 export SIPAS_FUZZ_SURVEY=$root/tests/data/csv/mini.survey.json
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -74,6 +77,7 @@ for t in "${targets[@]}"; do
 	extra=()
 	case $t in
 	fuzz_form) extra=("$work/daemon_form.o") ;;
+	fuzz_bodystream) extra=("$work/daemon_bodystream.o") ;;
 	esac
 	# Functions a target reaches only on paths it never takes (HTTP
 	# replies, the store, the metrics) get stubs that abort.
