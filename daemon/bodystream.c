@@ -8,7 +8,8 @@
  * callback looks at the buffer:
  *
  *  HEAD  the bytes of a request line and headers are taken out of evhttp's
- *        buffer and held here until the blank line. A "POST /api/v1/uploads"
+ *        buffer and held here until the blank line (a head longer than
+ *        evhttp takes is cut off with a JSON 431). A "POST /api/v1/uploads"
  *        with exactly one Content-Length, no Transfer-Encoding and no folded
  *        header line goes back with that header changed to
  *        "Content-Length: 0", so that evhttp dispatches it at once; any other
@@ -43,6 +44,7 @@
 #include <event2/event.h>
 
 #include "sipas/bodystream.h"
+#include "sipas/limits.h"
 #include "sipas/util.h"
 
 /* Seconds a refused body is still read and thrown away after the reply. */
@@ -256,8 +258,12 @@ bodystream_take(struct bodystream *bs, struct evbuffer *src)
 		bodystream_wake(bs);
 }
 
-/* HEAD: is the head whole? Then give it back to evhttp (rewritten or not). */
-static void
+/*
+ * HEAD: is the head whole? Then give it back to evhttp (rewritten or not).
+ * BODYSTREAM_IN_TOO_LARGE if it is longer than evhttp takes: limits.c
+ * answers 431 (evhttp's own answer would be an HTML page).
+ */
+static int
 bodystream_head(struct bodystream *bs, struct evbuffer *in)
 {
 	size_t len = evbuffer_get_length(bs->hold), end, cs = 0, ce = 0;
@@ -265,24 +271,23 @@ bodystream_head(struct bodystream *bs, struct evbuffer *in)
 	uint64_t length;
 	int expect, kind;
 
-	if (len > BODYSTREAM_HEAD_MAX)
-		len = BODYSTREAM_HEAD_MAX;
+	if (len > LIMITS_HEADERS_MAX + 2)
+		len = LIMITS_HEADERS_MAX + 2; /* room for the blank line */
 	p = (const char *)evbuffer_pullup(bs->hold, (ev_ssize_t)len);
 	end = p != NULL ? bodystream_head_end(p, len) : 0;
-	if (end == 0) {
-		if (evbuffer_get_length(bs->hold) >= BODYSTREAM_HEAD_MAX) {
-			/* Too long to be ours: evhttp refuses it. */
-			evbuffer_add_buffer(in, bs->hold);
-			bs->state = BODYSTREAM_PASS;
-		}
-		return;
+	if (end > LIMITS_HEADERS_MAX || (end == 0 && len > LIMITS_HEADERS_MAX)) {
+		evbuffer_drain(bs->hold, evbuffer_get_length(bs->hold));
+		bs->state = BODYSTREAM_DONE;
+		return BODYSTREAM_IN_TOO_LARGE;
 	}
+	if (end == 0)
+		return BODYSTREAM_IN_REQUEST;
 	kind = bodystream_head_parse(p, end, &length, &expect, &cs, &ce);
 	bs->unstreamed = kind == 2;
 	if (kind != 1) {
 		evbuffer_add_buffer(in, bs->hold);
 		bs->state = BODYSTREAM_PASS;
-		return;
+		return BODYSTREAM_IN_REQUEST;
 	}
 	evbuffer_add(in, p, cs);
 	evbuffer_add(in, "Content-Length: 0", 17);
@@ -295,30 +300,31 @@ bodystream_head(struct bodystream *bs, struct evbuffer *in)
 	bs->dispatched = 0;
 	bodystream_take(bs, bs->hold);
 	evbuffer_drain(bs->hold, evbuffer_get_length(bs->hold));
+	return BODYSTREAM_IN_REQUEST;
 }
 
 /* n bytes were added to the connection's input (see the top). */
 int
 bodystream_input(struct bodystream *bs, struct evbuffer *in, size_t n)
 {
-	int ours = 1;
+	int said = BODYSTREAM_IN_BODY;
 
 	if (bs->adding)
-		return 1;
+		return BODYSTREAM_IN_BODY;
 	bs->adding = 1;
 	switch (bs->state) {
 	case BODYSTREAM_HEAD:
-		ours = 0;
+		said = BODYSTREAM_IN_REQUEST;
 		if (evbuffer_get_length(in) != n) {
 			/* Bytes evhttp has not read: not at a request's start. */
 			bs->state = BODYSTREAM_PASS;
 			break;
 		}
 		evbuffer_add_buffer(bs->hold, in);
-		bodystream_head(bs, in);
+		said = bodystream_head(bs, in);
 		break;
 	case BODYSTREAM_PASS:
-		ours = 0;
+		said = BODYSTREAM_IN_REQUEST;
 		break;
 	case BODYSTREAM_BODY:
 		bodystream_take(bs, in);
@@ -328,7 +334,7 @@ bodystream_input(struct bodystream *bs, struct evbuffer *in, size_t n)
 		break;
 	}
 	bs->adding = 0;
-	return ours;
+	return said;
 }
 
 /* evhttp dispatched a request on this connection. */

@@ -120,8 +120,19 @@ limits_input(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 		return;
 	/* A streamed upload body is not a request's bytes: it has no
 	 * deadline but the idle timeout, and upload.c checks its length. */
-	if (c->bs != NULL && bodystream_input(c->bs, buf, info->n_added))
+	switch (c->bs != NULL ? bodystream_input(c->bs, buf, info->n_added) :
+	    BODYSTREAM_IN_REQUEST) {
+	case BODYSTREAM_IN_BODY:
 		return;
+	case BODYSTREAM_IN_TOO_LARGE:
+		log_info("a request line and headers of more than %d bytes: "
+		    "431, connection closed", LIMITS_HEADERS_MAX);
+		metrics_limit(METRICS_LIMIT_HEADERS);
+		limits_cut(c, "431 Request Header Fields Too Large",
+		    "headers_too_large", "the request line and headers are "
+		    "larger than 16384 bytes");
+		return;
+	}
 	if (!c->reading) {
 		c->reading = 1;
 		c->since = util_now();

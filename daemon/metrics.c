@@ -55,7 +55,7 @@ static const double metrics_batch_le[] = { 1, 2, 5, 10, 20, 50, 100, 200,
 
 static const char *const metrics_limit_names[METRICS_LIMIT_COUNT] = {
 	"body_size", "request_timeout", "connections", "rate_ip", "rate_token",
-	"queue",
+	"queue", "headers",
 };
 
 static struct metrics_req *metrics_reqs;

@@ -28,8 +28,6 @@ struct bodystream;
 
 /* Most body bytes held for the handler; above it the socket is not read. */
 #define BODYSTREAM_HIGH (256 * 1024)
-/* Longest request head looked at; a longer one is left to evhttp. */
-#define BODYSTREAM_HEAD_MAX (32 * 1024)
 /* The one path whose bodies are streamed. */
 #define BODYSTREAM_PATH "/api/v1/uploads"
 /* bodystream_read: nothing yet (ready will be called), or the client left. */
@@ -38,10 +36,11 @@ struct bodystream;
 
 /* limits.c: a new connection's stream, on the bufferevent evhttp reads. */
 struct bodystream *bodystream_create(struct bufferevent *);
-/*
- * limits.c: n bytes were added to the connection's input. 1 if they are not
- * request bytes to count (a streamed body, or this module's own writes).
- */
+/* What bodystream_input says of the bytes. */
+#define BODYSTREAM_IN_REQUEST 0	/* request bytes: count them */
+#define BODYSTREAM_IN_BODY 1	/* a streamed body, or this module's writes */
+#define BODYSTREAM_IN_TOO_LARGE 2 /* a head over LIMITS_HEADERS_MAX: cut off */
+/* limits.c: n bytes were added to the connection's input. */
 int bodystream_input(struct bodystream *, struct evbuffer *, size_t n);
 /* limits.c: evhttp dispatched req. 1 if its body is streamed here. */
 int bodystream_dispatched(struct bodystream *, struct evhttp_request *);

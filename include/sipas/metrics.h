@@ -20,6 +20,7 @@ enum metrics_limit {
 	METRICS_LIMIT_RATE_IP,	   /* 429: rate_ip exceeded */
 	METRICS_LIMIT_RATE_TOKEN,  /* 429: rate_token exceeded */
 	METRICS_LIMIT_QUEUE,	   /* 503: queue_max responses waiting */
+	METRICS_LIMIT_HEADERS,	   /* 431: request line and headers over 16 KiB */
 	METRICS_LIMIT_COUNT
 };
 

@@ -3,7 +3,8 @@
 # GET /metrics (docs/operations.md): body size (413, JSON error), a request
 # sent too slowly (slowloris: 408 and the connection closed), too many
 # connections (503), per-address and per-token rate limits (429 with
-# Retry-After), a full queue (503); the metrics token; the security headers;
+# Retry-After), a full queue (503), headers over 16 KiB (431); the metrics
+# token; the security headers;
 # the ingest latency and batch size histograms.
 set -u
 . "$(dirname "$0")/daemon_lib.sh"
@@ -65,6 +66,16 @@ st=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $COLLECT
 is "$st" 413 "a body over upload_max and the headers: 413 before it is read"
 is "$(sed -n 's/.*"code":"\([^"]*\)".*/\1/p' "$tmp/body")" too_large "with the JSON error shape too"
 is "$(metric 'sipas_limit_rejections_total{limit="body_size"}')" 2 "and counted"
+
+# --- header size ---------------------------------------------------------------
+# A request line and headers over 16 KiB: sipasd's JSON 431, not libevent's page.
+long=$(head -c 17000 /dev/zero | tr '\0' 'h')
+st=$(curl -s -o "$tmp/body" -w '%{http_code}' -H "X-Long: $long" "$URL/healthz")
+is "$st" 431 "headers over 16 KiB: 431"
+is "$(sed -n 's/.*"code":"\([^"]*\)".*/\1/p' "$tmp/body")" headers_too_large "with the JSON error shape (code headers_too_large)"
+is "$(metric 'sipas_limit_rejections_total{limit="headers"}')" 1 "and counted"
+long=$(head -c 15000 /dev/zero | tr '\0' 'h')
+is "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Long: $long" "$URL/healthz")" 200 "headers of 15 KB are served"
 
 # --- slowloris -----------------------------------------------------------------
 # One byte every 0.4 s: never idle for http_timeout, but never done either.
