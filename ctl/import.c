@@ -6,7 +6,8 @@
  * The file is read in slices through the streaming CSV reader (csvin.c), so
  * memory is bounded by one slice and one chunk of rows whatever the file's
  * size. Good rows are inserted CTL_IMPORT_CHUNK at a time, one transaction per
- * chunk, with the statement of daemon/store.c: stored, duplicate (same id and
+ * chunk sent in one round trip (libpq pipeline mode), with the statement of
+ * daemon/store.c: stored, duplicate (same id and
  * content hash) or conflict (same id, other content). The content hash is the
  * one sipasd computes for a response (daemon/ingest.c), so a file uploaded
  * through the daemon and imported here is a duplicate, not a conflict. If a
@@ -179,6 +180,87 @@ ctl_import_insert(struct ctl_import *im, const struct ctl_import_row *ir,
 	return 0;
 }
 
+/*
+ * The chunk in one round trip (libpq pipeline mode): BEGIN, every row, COMMIT,
+ * then the results. 0 committed, with each row's outcome in what[]; 1 a row
+ * failed (its SQLSTATE in state, the transaction rolled back); -1 the
+ * connection failed. The results of CTL_IMPORT_CHUNK rows (a few dozen KB)
+ * fit the socket's buffer, so sending them all before reading cannot stall.
+ */
+static int
+ctl_import_pipeline(struct ctl_import *im, int *what, char *state, char *msg,
+    size_t msglen)
+{
+	PGconn *conn = im->conn;
+	PGresult *res;
+	ExecStatusType st;
+	int i, step, failed = 0, broken = 0;
+
+	if (PQenterPipelineMode(conn) != 1)
+		return -1;
+	broken = PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL,
+	    0) != 1;
+	for (i = 0; i < im->nchunk && !broken; i++)
+		broken = PQsendQueryPrepared(conn, "import_row", 11,
+		    (const char *const *)im->chunk[i].p, NULL, NULL, 0) != 1;
+	if (!broken)
+		broken = PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL,
+		    NULL, 0) != 1 || PQpipelineSync(conn) != 1;
+	if (broken) {
+		snprintf(msg, msglen, "%s", PQerrorMessage(conn));
+		msg[strcspn(msg, "\n")] = '\0';
+		fprintf(stderr, "sipasctl: %s\n", msg);
+		return -1;
+	}
+	/* Step 0 is BEGIN, 1..nchunk the rows, nchunk + 1 COMMIT. */
+	for (step = 0; step <= im->nchunk + 1; step++) {
+		if ((res = PQgetResult(conn)) == NULL) {
+			broken = 1;
+			break;
+		}
+		st = PQresultStatus(res);
+		if (st == PGRES_FATAL_ERROR && !failed) {
+			failed = 1;
+			snprintf(state, 6, "%s", ctl_import_sqlstate(res));
+			snprintf(msg, msglen, "%s", PQresultErrorMessage(res));
+			msg[strcspn(msg, "\n")] = '\0';
+		} else if (step >= 1 && step <= im->nchunk && st ==
+		    PGRES_TUPLES_OK && !failed) {
+			if (PQntuples(res) != 1) {
+				failed = 1;
+				snprintf(state, 6, "40001");
+				snprintf(msg, msglen, "concurrent insert of "
+				    "the same id");
+			} else
+				what[step - 1] = strcmp(PQgetvalue(res, 0, 0),
+				    "inserted") == 0 ? 0 : strcmp(PQgetvalue(
+				    res, 0, 0), "duplicate") == 0 ? 1 : 2;
+		}
+		PQclear(res);
+		/* Each query's results end with a NULL. */
+		if ((res = PQgetResult(conn)) != NULL) {
+			PQclear(res);
+			broken = 1;
+			break;
+		}
+	}
+	if (!broken) {
+		res = PQgetResult(conn);
+		broken = res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC;
+		PQclear(res);
+	}
+	if (broken || PQexitPipelineMode(conn) != 1) {
+		fprintf(stderr, "sipasctl: %s", PQerrorMessage(conn));
+		return -1;
+	}
+	if (failed) {
+		/* The block is open and aborted (the COMMIT was skipped). */
+		ctl_import_do(conn, "ROLLBACK");
+		return 1;
+	}
+	return 0;
+}
+
 /* Count one row's outcome. */
 static void
 ctl_import_outcome(struct ctl_import *im, const struct ctl_import_row *ir,
@@ -218,25 +300,16 @@ ctl_import_flush(struct ctl_import *im)
 
 	if (im->nchunk == 0 || im->dbfail)
 		goto out;
-	if (ctl_import_do(im->conn, "BEGIN") != 0) {
+	failed = ctl_import_pipeline(im, what, state, msg, sizeof msg);
+	if (failed < 0) {
 		im->dbfail = 1;
 		goto out;
 	}
-	for (i = 0; i < im->nchunk && !failed; i++) {
-		if (ctl_import_insert(im, &im->chunk[i], &what[i], state, msg,
-		    sizeof msg) != 0)
-			failed = 1;
-	}
 	if (!failed) {
-		if (ctl_import_do(im->conn, "COMMIT") != 0) {
-			im->dbfail = 1;
-			goto out;
-		}
 		for (i = 0; i < im->nchunk; i++)
 			ctl_import_outcome(im, &im->chunk[i], what[i]);
 		goto out;
 	}
-	ctl_import_do(im->conn, "ROLLBACK");
 	if (ctl_import_state_is_connection(state)) {
 		fprintf(stderr, "sipasctl: %s\n", msg);
 		im->dbfail = 1;

@@ -229,6 +229,22 @@ tap $? "and names row 2 column 6 on stderr"
 is "$? $(jq -r '"\(.stored) \(.duplicates) \(.rejected)"' "$tmp/imp.json")" "2 0 2 4" "again: the good rows are duplicates, still exit 2"
 "$SIPASCTL" --db "$DSN2" import --survey onestop-tt01 "$FIXTURES/onestop-simple.csv" >/dev/null 2>&1
 is $? 0 "import of a good file: exit 0"
+# A row the database refuses in the middle of a chunk (a trigger of this test
+# stands for a constraint): the chunk's pipelined transaction rolls back, its
+# rows are retried one by one, only that row is rejected, with its SQLSTATE.
+"$PSQL" -X -q -d "$DSN2" -c "CREATE FUNCTION t_refuse() RETURNS trigger LANGUAGE plpgsql AS
+	\$\$BEGIN IF NEW.source_id = 'refuse-0700' THEN RAISE EXCEPTION 'refused by the test'
+	USING ERRCODE = '23514'; END IF; RETURN NEW; END\$\$;
+	CREATE TRIGGER t_refuse BEFORE INSERT ON response_keys FOR EACH ROW EXECUTE FUNCTION t_refuse()" >/dev/null ||
+	bail "cannot create the refusing trigger"
+{ echo 'id,unit,submitted_at,channel,R1'
+  for i in $(seq -w 1 1200); do echo "refuse-$i,U001,2025-03-01T10:00:00+07:00,paper,2"; done; } >"$tmp/refuse.csv"
+"$SIPASCTL" --db "$DSN2" import --survey onestop-tt01 "$tmp/refuse.csv" >"$tmp/imp.json" 2>"$tmp/imp3.err"
+is "$? $(jq -r '"\(.rows) \(.stored) \(.rejected) \(.problems[0].row)"' "$tmp/imp.json")" "2 1200 1199 1 700" \
+	"a row refused by the database mid-chunk: exit 2, the other 1199 stored, row 700 rejected"
+jq -r '.problems[0].reason' "$tmp/imp.json" | grep -q 'SQLSTATE 23514'
+tap $? "with its SQLSTATE"
+"$PSQL" -X -q -d "$DSN2" -c "DROP TRIGGER t_refuse ON response_keys" >/dev/null
 "$SIPASCTL" --db "$DSN2" import --survey nope "$FIXTURES/onestop-simple.csv" >/dev/null 2>&1
 is $? 2 "import with an unknown survey: exit 2"
 "$SIPASCTL" --db "$DSN2" import --survey onestop-tt01 "$tmp/no-such-file.csv" >/dev/null 2>&1
