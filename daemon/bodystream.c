@@ -72,6 +72,7 @@ struct bodystream {
 	int paused;			/* reading stopped: ours is full */
 	int released;			/* the request is done with it */
 	int unstreamed;			/* the last head: an upload not streamed */
+	size_t scanned;			/* HEAD: lines of hold seen whole */
 	int conn_holds, req_holds;	/* its two owners */
 	double linger_until;
 	void (*ready)(void *);
@@ -128,18 +129,24 @@ bodystream_free(struct bodystream *bs)
 	free(bs);
 }
 
-/* The offset just past the blank line ending a head in p[0..len), or 0. */
+/*
+ * The offset just past the blank line ending a head in p[0..len), or 0.
+ * Scanning starts at *line, the start of a line not yet whole, and leaves
+ * it at the next such line (a head arriving in small pieces is read once).
+ */
 static size_t
-bodystream_head_end(const char *p, size_t len)
+bodystream_head_end(const char *p, size_t len, size_t *line)
 {
-	size_t i = 0, start;
+	size_t i = *line, start;
 
 	for (;;) {
 		start = i;
 		while (i < len && p[i] != '\n')
 			i++;
-		if (i == len)
+		if (i == len) {
+			*line = start;
 			return 0;
+		}
 		if (i == start || (i == start + 1 && p[start] == '\r'))
 			return i + 1;
 		i++;
@@ -274,14 +281,16 @@ bodystream_head(struct bodystream *bs, struct evbuffer *in)
 	if (len > LIMITS_HEADERS_MAX + 2)
 		len = LIMITS_HEADERS_MAX + 2; /* room for the blank line */
 	p = (const char *)evbuffer_pullup(bs->hold, (ev_ssize_t)len);
-	end = p != NULL ? bodystream_head_end(p, len) : 0;
+	end = p != NULL ? bodystream_head_end(p, len, &bs->scanned) : 0;
 	if (end > LIMITS_HEADERS_MAX || (end == 0 && len > LIMITS_HEADERS_MAX)) {
 		evbuffer_drain(bs->hold, evbuffer_get_length(bs->hold));
+		bs->scanned = 0;
 		bs->state = BODYSTREAM_DONE;
 		return BODYSTREAM_IN_TOO_LARGE;
 	}
 	if (end == 0)
 		return BODYSTREAM_IN_REQUEST;
+	bs->scanned = 0; /* for the next head */
 	kind = bodystream_head_parse(p, end, &length, &expect, &cs, &ce);
 	bs->unstreamed = kind == 2;
 	if (kind != 1) {
@@ -318,6 +327,11 @@ bodystream_input(struct bodystream *bs, struct evbuffer *in, size_t n)
 		if (evbuffer_get_length(in) != n) {
 			/* Bytes evhttp has not read: not at a request's start. */
 			bs->state = BODYSTREAM_PASS;
+			if (evbuffer_get_length(bs->hold) > 0) {
+				/* Cannot be: keep the order all the same. */
+				evbuffer_prepend_buffer(in, bs->hold);
+				bs->scanned = 0;
+			}
 			break;
 		}
 		evbuffer_add_buffer(bs->hold, in);
@@ -347,8 +361,10 @@ bodystream_dispatched(struct bodystream *bs, struct evhttp_request *req)
 		/* Nothing after it: the next byte starts a request. */
 		bs->unstreamed = 0;
 		if (bs->bev != NULL && evbuffer_get_length(
-		    bufferevent_get_input(bs->bev)) == 0)
+		    bufferevent_get_input(bs->bev)) == 0) {
 			bs->state = BODYSTREAM_HEAD;
+			bs->scanned = 0;
+		}
 		return 0;
 	case BODYSTREAM_BODY:
 	case BODYSTREAM_DONE:
