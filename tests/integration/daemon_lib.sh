@@ -153,6 +153,33 @@ sipasd_start() {
 	bail "sipasd did not start"
 }
 
+# wait_log PATTERN [COUNT [SECONDS]]: wait until sipasd's log has COUNT
+# (default 1) lines matching PATTERN (grep -E), at most SECONDS (default 10);
+# 0 if it did. For what sipasd does after a signal, instead of a fixed sleep
+# that a loaded machine can outlast.
+wait_log() {
+	local want=${2:-1} i
+	for i in $(seq 1 $((${3:-10} * 10))); do
+		[ "$(grep -cE "$1" "$SIPASD_LOG")" -ge "$want" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_metric NAME VALUE [SECONDS]: wait until GET /metrics shows NAME (with
+# its labels) at VALUE, at most SECONDS (default 10; $MTOKEN if set); 0 if
+# it did.
+wait_metric() {
+	local i auth=()
+	[ -n "${MTOKEN:-}" ] && auth=(-H "Authorization: Bearer $MTOKEN")
+	for i in $(seq 1 $((${3:-10} * 10))); do
+		[ "$(curl -s "${auth[@]}" "$URL/metrics" |
+			awk -v m="$1" '$1 == m { print $2; exit }')" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # sipasd_stop: SIGTERM, wait; the exit status of sipasd.
 sipasd_stop() {
 	local st

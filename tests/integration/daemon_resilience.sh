@@ -75,31 +75,29 @@ is "$(post "$COLLECTOR" "$(body r-10)")" 201 "and the next response is stored"
 cp "$SIPASD_CONF" "$tmp/good.conf"
 echo "max_body = 12" >>"$SIPASD_CONF"
 kill -HUP "$SIPASD_PID"
-sleep 0.3
-grep -q 'config not reloaded' "$SIPASD_LOG"
+wait_log 'config not reloaded'
 tap $? "SIGHUP with an invalid file: not reloaded, logged"
 is "$(post "$COLLECTOR" "$(body r-11)")" 201 "and the old config still serves"
 cp "$tmp/good.conf" "$SIPASD_CONF"
 sed -i 's/^listen = .*/listen = 127.0.0.1:1/' "$SIPASD_CONF"
 kill -HUP "$SIPASD_PID"
-sleep 0.3
-grep -q 'listen cannot change on reload' "$SIPASD_LOG"
+wait_log 'listen cannot change on reload'
 tap $? "SIGHUP refuses to change a key that needs a restart"
 cp "$tmp/good.conf" "$SIPASD_CONF"
 printf 'queue_max = 2\nbatch_max = 2\nbatch_delay_ms = 1000\n' >>"$SIPASD_CONF"
 before=$(grep -c 'config reloaded' "$SIPASD_LOG")
 kill -HUP "$SIPASD_PID"
-sleep 0.3
+wait_log 'config reloaded' $((before + 1))
 is "$(grep -c 'config reloaded' "$SIPASD_LOG")" $((before + 1)) "SIGHUP with a valid file reloads it"
 
 # --- a full queue: two responses wait for the delayed batch, a third is refused
 post "$COLLECTOR" "$(body q-1)" >"$tmp/q1" &
 q1=$!
-sleep 0.2
+wait_metric sipas_ingest_queue_depth 1 || echo "# q-1 not seen queued" >&2
 curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $COLLECTOR" \
 	--data-binary "$(body q-2)" "$URL/api/v1/responses" >"$tmp/q2" &
 q2=$!
-sleep 0.2
+wait_metric sipas_ingest_queue_depth 2 || echo "# q-2 not seen queued" >&2
 is "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $COLLECTOR" \
 	--data-binary "$(body q-3)" "$URL/api/v1/responses")" 503 "a full queue: 503"
 wait $q1 $q2
@@ -110,7 +108,7 @@ curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $COLLECTOR" \
 	--data-binary '{"id":"d-1","survey":"onestop-tt01","unit":"U001","answers":{"R1":3}}' \
 	"$URL/api/v1/responses" >"$tmp/d1" &
 d1=$!
-sleep 0.2
+wait_metric sipas_ingest_queue_depth 1 || echo "# d-1 not seen queued" >&2
 curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $COLLECTOR" \
 	--data-binary '{"id":"d-1","survey":"onestop-tt01","unit":"U001","answers":{"R1":1}}' \
 	"$URL/api/v1/responses" >"$tmp/d2" &

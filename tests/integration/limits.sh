@@ -148,22 +148,27 @@ is "$(metric 'sipas_limit_rejections_total{limit="rate_token"}')" 1 "the 429 is 
 sipasd_stop
 
 # --- bounded queue -------------------------------------------------------------
-# queue_max = 1, and the table locked for 3 s: the first response's batch
+# queue_max = 1, and the table locked for 8 s: the first response's batch
 # waits for the lock, the second waits in the queue, the third finds it full.
 sipasd_start "queue_max = 1" "batch_max = 1"
-"$PSQL" -X -q -d "$DSN" -c "BEGIN; LOCK TABLE responses IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;" >/dev/null 2>&1 &
+"$PSQL" -X -q -d "$DSN" -c "BEGIN; LOCK TABLE responses IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(8); COMMIT;" >/dev/null 2>&1 &
 locker=$!
-sleep 0.5
+MTOKEN=
+# Each step waits for the state it needs (a loaded machine is slow).
+for i in $(seq 1 100); do
+	[ "$(sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+		WHERE c.relname = 'responses' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ] && break
+	sleep 0.1
+done
 post "$COLLECTOR" "$(body q-1)" >"$tmp/q1" &
 first=$!
-sleep 0.3
+wait_metric sipas_ingest_batch_size_count 1 || echo "# q-1's batch not seen" >&2
 post "$COLLECTOR" "$(body q-2)" >"$tmp/q2" &
 second=$!
-sleep 0.3
+wait_metric sipas_ingest_queue_depth 1 || echo "# q-2 not seen queued" >&2
 is "$(post "$COLLECTOR" "$(body q-3)")" 503 "a response beyond queue_max: 503"
 grep -qi '^Retry-After:' "$tmp/headers"
 tap $? "with Retry-After"
-MTOKEN=
 is "$(metric sipas_ingest_queue_depth)" 1 "the queue depth gauge shows the waiting response"
 wait "$first" "$second" "$locker"
 is "$(cat "$tmp/q1") $(cat "$tmp/q2")" "201 201" "the two accepted ones are stored once the lock goes"
