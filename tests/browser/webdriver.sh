@@ -9,6 +9,7 @@
 WD=
 WDS=
 WD_PID=
+WD_LOG=
 
 # wd_call METHOD URL [JSON]: the JSON reply on stdout.
 wd_call() {
@@ -20,7 +21,8 @@ wd_driver_start() {
 	local port i
 	for i in 1 2 3 4 5; do
 		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		chromedriver --port="$port" --allowed-ips=127.0.0.1 >"$1/chromedriver.log" 2>&1 &
+		WD_LOG=$1/chromedriver.log
+		chromedriver --port="$port" --allowed-ips=127.0.0.1 >"$WD_LOG" 2>&1 &
 		WD_PID=$!
 		for _ in $(seq 1 50); do
 			if curl -s "http://127.0.0.1:$port/status" | jq -e '.value.ready' >/dev/null 2>&1; then
@@ -44,7 +46,7 @@ wd_driver_stop() {
 # wd_session PROFILE_DIR EXTRA_OPTIONS_JSON: headless chromium; EXTRA is merged
 # into goog:chromeOptions (e.g. mobileEmulation, prefs, more args).
 wd_session() {
-	local dir=$1 extra=${2:-'{}'} caps id
+	local dir=$1 extra=${2:-'{}'} caps id= try
 	caps=$(jq -n --arg dir "$dir" --argjson extra "$extra" '{capabilities: {alwaysMatch: {
 		browserName: "chrome",
 		"goog:chromeOptions": ({binary: "/usr/bin/chromium",
@@ -54,7 +56,17 @@ wd_session() {
 				"--disable-dev-shm-usage", "--hide-scrollbars",
 				"--user-data-dir=" + $dir] + ($extra.args // []))}
 			+ ($extra | del(.args)))}}}')
-	id=$(wd_call POST "$WD/session" "$caps" | jq -r '.value.sessionId // empty')
+	# Chromium can be slow to start on a loaded machine (CI runs the
+	# sanitizer suite two tests at a time): up to 90 s, three tries.
+	for try in 1 2 3; do
+		id=$(curl -s --max-time 90 -X POST -H 'Content-Type: application/json' \
+			--data-binary "$caps" "$WD/session" | jq -r '.value.sessionId // empty' 2>/dev/null)
+		[ -n "$id" ] && break
+		echo "# no WebDriver session (try $try); chromedriver says:" >&2
+		tail -n 5 "$WD_LOG" 2>/dev/null | sed 's/^/#   /' >&2
+		rm -rf "$dir"
+		sleep 2
+	done
 	[ -n "$id" ] || return 1
 	WDS=$WD/session/$id
 }
