@@ -75,7 +75,7 @@ text() { wd_text "$(wd_find "$1")"; }
 unit_shown() { wd_exec 'var h = document.querySelector("h1#unit"); return h ? h.dataset.unit : null' | tr -d '"'; }
 
 wd_session "$tmp/chrome-desk" '{"args": ["--window-size=1280,900"]}' ||
-	bail "no WebDriver session (see $tmp/chromedriver.log)"
+	bail "no WebDriver session ($WD_ERR)"
 
 # --- logged out -------------------------------------------------------------
 for path in "/dashboard" "/dashboard?unit=P01&$Q1" "/dashboard?unit=U001"; do
@@ -177,7 +177,7 @@ is "$(wd_exec 'return location.pathname')" '"/login"' "after signing out the das
 wd_quit
 
 # --- a national viewer at the province ----------------------------------------
-wd_session "$tmp/chrome-nat" '{"args": ["--window-size=1280,1500"]}' || bail "no WebDriver session"
+wd_session "$tmp/chrome-nat" '{"args": ["--window-size=1280,1500"]}' || bail "no WebDriver session ($WD_ERR)"
 wd_go "$URL/dashboard?unit=P01&$Q1"
 wd_type "$(wd_find '#token')" "$VIEWER"
 wd_click "$(wd_find '#login')" >/dev/null

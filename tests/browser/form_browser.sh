@@ -50,7 +50,7 @@ desk_rule() { [ $(($1 % 3)) -eq 0 ] && echo 3 || echo 5; }
 
 # --- a phone, JavaScript off ----------------------------------------------
 wd_session "$tmp/chrome-phone" "$(jq -n --argjson a "$PHONE" --argjson b "$NOJS" '$a + $b')" ||
-	bail "no WebDriver session (see $tmp/chromedriver.log)"
+	bail "no WebDriver session ($WD_ERR)"
 wd_go "$URL/f/sipas-2023/U004"
 is "$(wd_count 'html[lang="vi"] fieldset.item input[type=radio][name^="Q9_"]')" 195 "phone, JS off: the form shows 39 x 5 radio buttons"
 is "$(wd_text "$(wd_find '#progress')")" "" "JavaScript is really off (the progress line stays empty)"
@@ -64,7 +64,7 @@ tap $? "with the response's reference"
 wd_quit
 
 # --- 360 px with JavaScript on: layout probes -----------------------------
-wd_session "$tmp/chrome-probe" "$PHONE" || bail "no WebDriver session"
+wd_session "$tmp/chrome-probe" "$PHONE" || bail "no WebDriver session ($WD_ERR)"
 wd_go "$URL/f/sipas-2023/U001"
 is "$(wd_exec 'return document.documentElement.scrollWidth <= 360 && document.documentElement.clientWidth === 360')" true \
 	"360 px: no horizontal scroll on the form"
@@ -81,7 +81,7 @@ is "$(wd_exec 'return document.documentElement.scrollWidth <= 360')" true "360 p
 wd_quit
 
 # --- a desktop, JavaScript on ---------------------------------------------
-wd_session "$tmp/chrome-desk" '{"args": ["--window-size=1280,900"]}' || bail "no WebDriver session"
+wd_session "$tmp/chrome-desk" '{"args": ["--window-size=1280,900"]}' || bail "no WebDriver session ($WD_ERR)"
 wd_go "$URL/f/sipas-2023/U005"
 wd_click "$(wd_find 'button.submit')" >/dev/null
 is "$(wd_count '.summary li')" 39 "desktop: an empty form comes back with 39 problems listed"
@@ -102,7 +102,7 @@ wd_quit
 
 # --- the kiosk on a tablet, JavaScript off ---------------------------------
 wd_session "$tmp/chrome-kiosk" "$(jq -n --argjson b "$NOJS" '$b + {args: ["--window-size=1024,768"]}')" ||
-	bail "no WebDriver session"
+	bail "no WebDriver session ($WD_ERR)"
 wd_go "$URL/kiosk/C012"
 is "$(wd_count 'button.choice')" 3 "kiosk: three big buttons"
 wd_shot "$SHOTS/kiosk.png"

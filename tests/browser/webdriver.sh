@@ -10,6 +10,7 @@ WD=
 WDS=
 WD_PID=
 WD_LOG=
+WD_ERR=
 
 # wd_call METHOD URL [JSON]: the JSON reply on stdout.
 wd_call() {
@@ -46,7 +47,7 @@ wd_driver_stop() {
 # wd_session PROFILE_DIR EXTRA_OPTIONS_JSON: headless chromium; EXTRA is merged
 # into goog:chromeOptions (e.g. mobileEmulation, prefs, more args).
 wd_session() {
-	local dir=$1 extra=${2:-'{}'} caps id= try
+	local dir=$1 extra=${2:-'{}'} caps id= try reply
 	caps=$(jq -n --arg dir "$dir" --argjson extra "$extra" '{capabilities: {alwaysMatch: {
 		browserName: "chrome",
 		"goog:chromeOptions": ({binary: "/usr/bin/chromium",
@@ -56,16 +57,23 @@ wd_session() {
 				"--disable-dev-shm-usage", "--hide-scrollbars",
 				"--user-data-dir=" + $dir] + ($extra.args // []))}
 			+ ($extra | del(.args)))}}}')
-	# Chromium can be slow to start on a loaded machine (CI runs the
-	# sanitizer suite two tests at a time): up to 90 s, three tries.
+	# Chromium can be slow to start, or fail to, on a loaded machine (CI
+	# runs the suite two tests at a time): up to 90 s a try, and three
+	# tries, each after a fresh chromedriver. WD_ERR keeps what the last
+	# try answered, for the test's bail message.
 	for try in 1 2 3; do
-		id=$(curl -s --max-time 90 -X POST -H 'Content-Type: application/json' \
-			--data-binary "$caps" "$WD/session" | jq -r '.value.sessionId // empty' 2>/dev/null)
+		reply=$(curl -s --max-time 90 -X POST -H 'Content-Type: application/json' \
+			--data-binary "$caps" "$WD/session")
+		id=$(printf '%s' "$reply" | jq -r '.value.sessionId // empty' 2>/dev/null)
 		[ -n "$id" ] && break
-		echo "# no WebDriver session (try $try); chromedriver says:" >&2
-		tail -n 5 "$WD_LOG" 2>/dev/null | sed 's/^/#   /' >&2
+		WD_ERR="try $try: $(printf '%s' "$reply" | jq -r '.value.message // empty' 2>/dev/null |
+			head -c 300 | tr '\n' ' ') | chromedriver: $(tail -n 3 "$WD_LOG" 2>/dev/null |
+			head -c 300 | tr '\n' ' ')"
+		echo "# no WebDriver session, $WD_ERR" >&2
 		rm -rf "$dir"
+		wd_driver_stop
 		sleep 2
+		wd_driver_start "$(dirname "$WD_LOG")" || break
 	done
 	[ -n "$id" ] || return 1
 	WDS=$WD/session/$id

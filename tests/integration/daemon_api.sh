@@ -151,8 +151,9 @@ if [ ! -x "$RESULTCMP" ]; then
 fi
 "$SIPASCTL" --db "$DSN" survey load "$FIXTURES/custom-pooled.survey.json" >/dev/null
 tap $? "survey load of the custom survey"
+refreshes=$(grep -c 'cache refreshed' "$SIPASD_LOG")
 kill -HUP "$SIPASD_PID"   # the cache picks the new survey up at once
-sleep 0.5
+wait_log 'cache refreshed' $((refreshes + 1)) || echo "# no cache refresh logged" >&2
 sql "DELETE FROM responses" >/dev/null
 
 # One line per case of index.json: input survey expected.

@@ -153,8 +153,9 @@ is "$(curl -s -o /dev/null -w '%{http_code}' --data-urlencode "key=$SMS_EXT_KEY"
 
 # --- diacritics mode (SIGHUP) -----------------------------------------------
 echo "sms_diacritics = 1" >>"$SIPASD_CONF"
+reloads=$(grep -c 'config reloaded' "$SIPASD_LOG")
 kill -HUP "$SIPASD_PID"
-sleep 0.5
+wait_log 'config reloaded' $((reloads + 1)) || echo "# the reload was not logged" >&2
 kannel 0912000040 'MC U005 3' c1 >/dev/null
 is "$(reply)" "Cảm ơn bạn đã đánh giá Huyện Năm. Đã ghi nhận!" "diacritics mode: UTF-8 reply with accents"
 grep -qi '^X-Kannel-Coding: 2' "$tmp/headers"

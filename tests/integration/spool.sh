@@ -130,10 +130,12 @@ trap 'pg_thaw; cleanup' EXIT
 sipasd_stop
 sipasd_start "${CONF[@]}" "drain_timeout = 2"
 is "$(post "$COLLECTOR" "$(body s-5)")" 201 "token checked while the database answers"
+batches=$(metric sipas_ingest_batch_size_count)
 kill -STOP "$pm" $(children "$pm")
 post "$COLLECTOR" "$(body s-6)" >"$tmp/s6" &
 c1=$!
-sleep 0.5
+# SIGTERM once s-6's batch is on its way to the hung database.
+wait_metric sipas_ingest_batch_size_count $((batches + 1)) || echo "# s-6's batch not seen" >&2
 sipasd_stop
 st=$?
 wait $c1
