@@ -151,18 +151,15 @@ ctl_import_do(PGconn *conn, const char *sql)
 }
 
 /*
- * Insert one row inside the open transaction: 0 and *what (0 inserted, 1
- * duplicate, 2 conflict), or -1 and the failed result's SQLSTATE in state.
+ * One row's result of the insert: 0 and *what (0 inserted, 1 duplicate, 2
+ * conflict), or -1 with the SQLSTATE in state and the message in msg.
  */
 static int
-ctl_import_insert(struct ctl_import *im, const struct ctl_import_row *ir,
-    int *what, char *state, char *msg, size_t msglen)
+ctl_import_result(const PGresult *res, int *what, char *state, char *msg,
+    size_t msglen)
 {
-	PGresult *res;
 	const char *w;
 
-	res = PQexecPrepared(im->conn, "import_row", 11,
-	    (const char *const *)ir->p, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		snprintf(state, 6, "%s", PQresultStatus(res) == PGRES_TUPLES_OK ?
 		    "40001" : ctl_import_sqlstate(res));
@@ -170,14 +167,27 @@ ctl_import_insert(struct ctl_import *im, const struct ctl_import_row *ir,
 		    PGRES_TUPLES_OK ? "concurrent insert of the same id" :
 		    PQresultErrorMessage(res));
 		msg[strcspn(msg, "\n")] = '\0';
-		PQclear(res);
 		return -1;
 	}
 	w = PQgetvalue(res, 0, 0);
 	*what = strcmp(w, "inserted") == 0 ? 0 : strcmp(w, "duplicate") == 0 ?
 	    1 : 2;
-	PQclear(res);
 	return 0;
+}
+
+/* Insert one row inside the open transaction (ctl_import_result). */
+static int
+ctl_import_insert(struct ctl_import *im, const struct ctl_import_row *ir,
+    int *what, char *state, char *msg, size_t msglen)
+{
+	PGresult *res;
+	int rc;
+
+	res = PQexecPrepared(im->conn, "import_row", 11,
+	    (const char *const *)ir->p, NULL, NULL, 0);
+	rc = ctl_import_result(res, what, state, msg, msglen);
+	PQclear(res);
+	return rc;
 }
 
 /*
@@ -219,22 +229,16 @@ ctl_import_pipeline(struct ctl_import *im, int *what, char *state, char *msg,
 			break;
 		}
 		st = PQresultStatus(res);
-		if (st == PGRES_FATAL_ERROR && !failed) {
+		if (failed)
+			; /* the rest is PGRES_PIPELINE_ABORTED */
+		else if (step >= 1 && step <= im->nchunk)
+			failed = ctl_import_result(res, &what[step - 1], state,
+			    msg, msglen) != 0;
+		else if (st == PGRES_FATAL_ERROR) {
 			failed = 1;
 			snprintf(state, 6, "%s", ctl_import_sqlstate(res));
 			snprintf(msg, msglen, "%s", PQresultErrorMessage(res));
 			msg[strcspn(msg, "\n")] = '\0';
-		} else if (step >= 1 && step <= im->nchunk && st ==
-		    PGRES_TUPLES_OK && !failed) {
-			if (PQntuples(res) != 1) {
-				failed = 1;
-				snprintf(state, 6, "40001");
-				snprintf(msg, msglen, "concurrent insert of "
-				    "the same id");
-			} else
-				what[step - 1] = strcmp(PQgetvalue(res, 0, 0),
-				    "inserted") == 0 ? 0 : strcmp(PQgetvalue(
-				    res, 0, 0), "duplicate") == 0 ? 1 : 2;
 		}
 		PQclear(res);
 		/* Each query's results end with a NULL. */

@@ -299,14 +299,13 @@ bodystream_head(struct bodystream *bs, struct evbuffer *in)
 		return BODYSTREAM_IN_REQUEST;
 	}
 	evbuffer_add(in, p, cs);
-	evbuffer_add(in, "Content-Length: 0", 17);
+	evbuffer_add(in, "Content-Length: 0", sizeof "Content-Length: 0" - 1);
 	evbuffer_add(in, p + ce, end - ce);
 	evbuffer_drain(bs->hold, end);
 	bs->state = BODYSTREAM_BODY;
 	bs->length = length;
 	bs->received = 0;
 	bs->expect = expect;
-	bs->dispatched = 0;
 	bodystream_take(bs, bs->hold);
 	evbuffer_drain(bs->hold, evbuffer_get_length(bs->hold));
 	return BODYSTREAM_IN_REQUEST;

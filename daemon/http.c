@@ -293,7 +293,7 @@ static const struct http_route {
 	{ EVHTTP_REQ_GET, "/kiosk/", 0, kiosk_handle },
 	{ EVHTTP_REQ_POST, "/kiosk/", 0, kiosk_handle },
 	{ EVHTTP_REQ_GET, "/static/", 0, static_handle },
-	{ EVHTTP_REQ_POST, "/api/v1/uploads",
+	{ EVHTTP_REQ_POST, BODYSTREAM_PATH,
 	    AUTH_ROLE(ROLE_UPLOADER) | AUTH_ROLE(ROLE_ADMIN), upload_handle },
 	{ EVHTTP_REQ_GET, "/api/v1/export",
 	    AUTH_ROLE(ROLE_UPLOADER) | AUTH_ROLE(ROLE_ADMIN), export_handle },

@@ -440,18 +440,20 @@ upload_ready(void *arg)
 }
 
 /*
- * Does a streamed body start like an XLSX (a zip)? Checked as the first bytes
- * come: no row can be whole within them, so nothing was submitted yet.
+ * Does a body start like an XLSX (a zip)? *matched counts the leading bytes
+ * seen to match so far (-1: they do not), so a streamed body is checked as
+ * its first bytes come: no row can be whole within them, so nothing was
+ * submitted yet.
  */
 static int
-upload_magic(struct upload *u, const char *buf, size_t n)
+upload_magic(int *matched, const char *buf, size_t n)
 {
 	static const char zip[4] = { 'P', 'K', '\003', '\004' };
 	size_t i;
 
-	for (i = 0; i < n && u->magic >= 0 && u->magic < 4; i++)
-		u->magic = buf[i] == zip[u->magic] ? u->magic + 1 : -1;
-	return u->magic == 4;
+	for (i = 0; i < n && *matched >= 0 && *matched < 4; i++)
+		*matched = buf[i] == zip[*matched] ? *matched + 1 : -1;
+	return *matched == 4;
 }
 
 /* Up to n bytes of the body; BODYSTREAM_WAIT or _GONE when streamed. */
@@ -499,7 +501,7 @@ upload_pump(struct upload *u)
 			break;
 		}
 		if (n > 0 && u->body != NULL && u->magic >= 0 &&
-		    upload_magic(u, buf, (size_t)n)) {
+		    upload_magic(&u->magic, buf, (size_t)n)) {
 			u->pumping = 0;
 			upload_unsupported(u);
 			return;
@@ -559,7 +561,9 @@ upload_handle(struct request *r)
 	struct evkeyvalq q;
 	const struct survey *s;
 	const char *code, *ctype;
-	unsigned char head[4];
+	char head[4];
+	ev_ssize_t got;
+	int magic;
 	struct upload *u;
 
 	TAILQ_INIT(&q);
@@ -585,8 +589,10 @@ upload_handle(struct request *r)
 	}
 	ctype = evhttp_find_header(evhttp_request_get_input_headers(r->req),
 	    "Content-Type");
-	if ((evbuffer_copyout(in, head, 4) == 4 && memcmp(head, "PK\003\004",
-	    4) == 0) || (ctype != NULL && (strstr(ctype, "spreadsheet") != NULL ||
+	magic = 0;
+	got = evbuffer_copyout(in, head, sizeof head);
+	if (upload_magic(&magic, head, got > 0 ? (size_t)got : 0) ||
+	    (ctype != NULL && (strstr(ctype, "spreadsheet") != NULL ||
 	    strstr(ctype, "excel") != NULL))) {
 		evhttp_clear_headers(&q);
 		upload_reply_xlsx(r);
