@@ -76,13 +76,7 @@ analysis_free(struct analysis *a)
 void
 analysis_add(struct analysis *a, const char *unit, const struct analysis_row *r)
 {
-	struct unit_acc *u = strmap_get(a->units, unit);
-
-	if (u == NULL) {
-		u = accum_unit_create(a->s, unit);
-		strmap_put(a->units, unit, u);
-	}
-	accum_unit_add(a->s, u, r);
+	accum_unit_add(a->s, analysis_unit_acc_get(a, unit), r);
 }
 
 const struct survey *
@@ -142,10 +136,7 @@ analysis_merge(struct analysis *a, const char *into, const struct analysis *src,
 	ASSERT(src->s == a->s);
 	if (f == NULL)
 		return;
-	if ((u = strmap_get(a->units, into)) == NULL) {
-		u = accum_unit_create(a->s, into);
-		strmap_put(a->units, into, u);
-	}
+	u = analysis_unit_acc_get(a, into);
 	ASSERT(u != f);
 	accum_unit_merge(a->s, u, f);
 }

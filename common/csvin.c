@@ -178,20 +178,6 @@ csvin_error(struct csvin *c, long row, int column, const char *column_name,
 	return rc;
 }
 
-/* 1 if s[0..len) is valid UTF-8 with no NUL (overlongs and surrogates are not). */
-static int
-csvin_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-	uint32_t cp;
-
-	while (p < end) {
-		if ((cp = utf8_next(&p, end)) == UTF8_INVALID || cp == 0)
-			return 0;
-	}
-	return 1;
-}
-
 /* Field i of the current record, trimmed of ASCII blanks, NUL-terminated. */
 static char *
 csvin_field(struct csvin *c, int i)
@@ -252,7 +238,7 @@ csvin_header_column(struct csvin *c, int i, struct strmap *seen)
 	size_t k, plen = strlen(CSVIN_RESPONDENT_PREFIX);
 	intptr_t first;
 
-	if (!csvin_utf8_valid(c->buf + c->offs[i], c->lens[i])) {
+	if (!utf8_valid(c->buf + c->offs[i], c->lens[i])) {
 		col->name = xstrdup("?");
 		csvin_error(c, 0, i + 1, NULL, "invalid UTF-8 in the column name");
 		return -1;
@@ -353,7 +339,7 @@ csvin_row_field(struct csvin *c, int i)
 			return 0;
 		}
 	}
-	if (!csvin_utf8_valid(c->buf + c->offs[i], c->lens[i]))
+	if (!utf8_valid(c->buf + c->offs[i], c->lens[i]))
 		return csvin_error(c, row, i + 1, col->name, "invalid UTF-8");
 	s = csvin_field(c, i);
 

@@ -204,3 +204,17 @@ util_now(void)
 	gettimeofday(&tv, NULL);
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
+
+/* 1 if s[0..len) is well-formed UTF-8 without a NUL. */
+int
+utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	uint32_t cp;
+
+	while (p < end) {
+		if ((cp = utf8_next(&p, end)) == UTF8_INVALID || cp == 0)
+			return 0;
+	}
+	return 1;
+}

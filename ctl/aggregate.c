@@ -174,7 +174,13 @@ ctl_aggregate(PGconn *conn, int argc, char **argv)
 	if (rebuild) {
 		xasprintf(&detail, "{\"survey\": %s%s%s}", only ? "\"" : "",
 		    only ? only : "null", only ? "\"" : "");
+		/* The folders' lock first, as the triggers that drop states
+		 * take it: a fold running meanwhile would otherwise write back
+		 * states the DELETE did not see, of rows queued again below. */
 		if (ctl_db_do(conn, "BEGIN", 0, NULL) != 0 ||
+		    ctl_db_do(conn, "SELECT agg_lock_surveys(CASE WHEN $1::text IS"
+		    " NULL THEN ARRAY(SELECT code FROM surveys) ELSE ARRAY[$1]"
+		    " END)", 1, params) != 0 ||
 		    ctl_db_do(conn, "DELETE FROM agg_states WHERE $1::text IS NULL"
 		    " OR survey = $1", 1, params) != 0 ||
 		    ctl_db_do(conn, "INSERT INTO agg_pending (id, survey) SELECT id,"

@@ -135,19 +135,6 @@ store_agg_midnight(const char *d, int add, char out[32])
 	snprintf(out, 32, "%04d-%02d-%02d 00:00:00+07", (int)y, m, day);
 }
 
-/* s is well-formed UTF-8 (no overlong form, no surrogate, at most U+10FFFF). */
-static int
-store_agg_utf8(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
-
-	while (p < end) {
-		if (utf8_next(&p, end) == UTF8_INVALID)
-			return 0;
-	}
-	return 1;
-}
-
 int
 store_agg_filter_add(struct store_agg_filter *f, const char *key,
     const char *value, const char **why)
@@ -161,7 +148,7 @@ store_agg_filter_add(struct store_agg_filter *f, const char *key,
 		return -1;
 	}
 	if (*value == '\0' || strlen(value) > STORE_AGG_FILTER_VALUE_MAX ||
-	    !store_agg_utf8(value)) {
+	    !utf8_valid(value, strlen(value))) {
 		*why = "the value must be 1 to 100 bytes of UTF-8";
 		return -1;
 	}

@@ -34,6 +34,8 @@ int xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)));
  */
 #define UTF8_INVALID 0xffffffffu
 uint32_t utf8_next(const unsigned char **pp, const unsigned char *end);
+/* 1 if s[0..len) is well-formed UTF-8 (utf8_next) without a NUL. */
+int utf8_valid(const char *s, size_t len);
 
 /* Route Jansson's allocations through xmalloc (call once at start). */
 void util_jansson_init(void);
