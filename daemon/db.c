@@ -525,9 +525,11 @@ db_job_send(struct db *db, struct db_job *job)
 			 */
 			int j, earlier = 0;
 
-			for (j = 0; j < i; j++) {
-				if (job->stmts[j].name != NULL &&
-				    strcmp(job->stmts[j].name, st->name) == 0)
+			/* Only the few prepares sent so far, not every
+			 * earlier statement (a batch has hundreds). */
+			for (j = 0; j < job->nsent && !earlier; j++) {
+				if (job->sent[j].prepare && strcmp(job->stmts[
+				    job->sent[j].stmt].name, st->name) == 0)
 					earlier = 1;
 			}
 			if (!earlier && !db_prepared(db, st->name)) {
@@ -632,10 +634,13 @@ db_result(struct db *db, PGresult *res)
 	case PGRES_SINGLE_TUPLE:
 		if (sent != NULL && sent->prepare) {
 			/* The statement is prepared on this connection now. */
-			if (db->nprepared < DB_PREPARED_MAX &&
-			    !db_prepared(db, job->stmts[stmt].name))
+			if (!db_prepared(db, job->stmts[stmt].name)) {
+				/* Unrecorded, it would be prepared again
+				 * (42P05): more names is a bug here. */
+				ASSERT(db->nprepared < DB_PREPARED_MAX);
 				db->prepared[db->nprepared++] =
 				    job->stmts[stmt].name;
+			}
 			break;
 		}
 		if (job->on_result != NULL && !job->failed)

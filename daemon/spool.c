@@ -722,6 +722,7 @@ spool_replay_done(int ok, const char *sqlstate, const char *message,
 		spool_batch_clear(sp);
 		if (!db_sqlstate_is_connection(sqlstate))
 			spool_kick_after(sp, 1000);
+		sipasd_drain_check(sp->sd); /* a drain need not wait for it */
 		return;
 	} else if (n > 1) {
 		log_warn("spool: replay batch failed (%s), replaying one by "

@@ -106,8 +106,8 @@ same mixed mixed2
 tap $? "folding them changes no result"
 
 # A deleted response: its month's state is dropped and rebuilt.
-sql "DELETE FROM responses WHERE survey = 'sipas-2017' AND source_id = 'U001-00001'" >/dev/null
-tap $? "a response deleted by hand"
+is "$("$PSQL" -X -q -d "$DSN" -c "DELETE FROM responses WHERE survey = 'sipas-2017' AND source_id = 'U001-00001' RETURNING 1" -tA)" 1 \
+	"a response deleted by hand"
 is "$(sql "SELECT count(*) FROM agg_states WHERE survey = 'sipas-2017' AND unit = 'U001' AND month = '2025-04-01'")" 0 \
 	"its month's states (every channel and the roll-up) are dropped"
 [ "$(sql 'SELECT count(*) FROM agg_pending')" -gt 0 ]

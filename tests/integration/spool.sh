@@ -110,8 +110,9 @@ is "$(rows s-2) $(rows s-3) $(rows s-4)" "1 1 0" "s-2 and s-3 once; the torn s-4
 ls "$SPOOL" | grep -q '\.spool\.damaged$'
 tap $? "the segment with the torn record is kept as .damaged"
 sipasd_stop
+empty=$(grep -c 'spool: .*: 0 record(s) to replay' "$SIPASD_LOG")
 sipasd_start "${CONF[@]}"
-grep -q 'spool: .*: 0 record(s) to replay' "$SIPASD_LOG"
+wait_log 'spool: .*: 0 record\(s\) to replay' $((empty + 1)) 5
 tap $? "another restart: nothing left to replay"
 sleep 0.5
 is "$(sql "SELECT count(*) FROM responses")" 6 "and nothing stored twice"
