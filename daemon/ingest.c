@@ -783,11 +783,8 @@ ingest_handle(struct request *r)
 		}
 		it->row.source_id = it->source_id;
 	}
-	if (!sipasd_ready(sd)) {
-		ingest_unavailable(ing, &it, 1, "the database is not available");
-		ingest_item_free(it);
-		return;
-	}
+	/* Also while the database is away: the flush answers the whole queue
+	 * then, spooling it with one fsync (ingest_fail_queued). */
 	TAILQ_INSERT_TAIL(&ing->queue, it, entry);
 	ing->nqueued++;
 	ingest_kick(ing);
