@@ -13,11 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
 #include "sipas/csvout.h"
+#include "sipas/response.h"
 #include "sipas/survey.h"
 #include "sipas/util.h"
 
@@ -160,17 +160,14 @@ csvout_responses_row(struct csvout *o, const struct survey *s,
     char *const *keys, size_t nkeys, const struct csvout_response *row)
 {
 	char buf[64];
-	time_t local = (time_t)(row->submitted_at + 7 * 3600);
 	json_t *answers, *resp;
 	json_error_t jerr;
-	struct tm tm;
 	size_t i;
 	int j;
 
 	csvout_field(o, row->id);
 	csvout_field(o, row->unit);
-	gmtime_r(&local, &tm);
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S+07:00", &tm);
+	time_format_iso8601(row->submitted_at, 7 * 60, buf); /* Vietnam */
 	csvout_field(o, buf);
 	csvout_field(o, row->channel);
 	/* Lossless: the shortest form that reads back to the same double. */
