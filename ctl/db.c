@@ -721,7 +721,7 @@ ctl_db_export(PGconn *conn, int argc, char **argv)
 	struct csvout_response row;
 	char **rkeys = NULL, *cause = NULL;
 	PGresult *res = NULL;
-	int c, i, j, nrkeys = 0, r = 1, nrows;
+	int c, i, j, nrkeys = 0, r = 1, nrows, ch;
 	long exported = 0;
 	FILE *out = stdout;
 
@@ -750,13 +750,14 @@ ctl_db_export(PGconn *conn, int argc, char **argv)
 	}
 	if (optind != argc || params[0] == NULL)
 		goto usage;
-	if (params[4] != NULL && channel_parse(params[4]) < 0) {
-		fprintf(stderr, "sipasctl: unknown channel '%s' (paper, web, "
-		    "sms, kiosk)\n", params[4]);
-		return 2;
+	if (params[4] != NULL) {
+		if ((ch = channel_parse(params[4])) < 0) {
+			fprintf(stderr, "sipasctl: unknown channel '%s' (paper, "
+			    "web, sms, kiosk)\n", params[4]);
+			return 2;
+		}
+		params[4] = channel_name((enum channel)ch);
 	}
-	if (params[4] != NULL)
-		params[4] = channel_name((enum channel)channel_parse(params[4]));
 	if (ctl_db_do(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 	    0, NULL) != 0)
 		return 1;

@@ -67,7 +67,6 @@ struct export {
 	struct csvout out;	/* CSV not yet handed to the connection */
 	struct evbuffer *chunk;
 	struct evhttp_connection *evcon; /* its close callback is ours */
-	int fetching;		/* a page is being read */
 	int waiting;		/* output over the high water mark */
 	int gone;		/* the client left */
 	int failed;		/* the database failed in the middle */
@@ -227,7 +226,6 @@ export_page_done(int ok, const char *sqlstate, const char *message, void *arg)
 	struct evhttp_connection *evcon;
 	size_t unsent;
 
-	x->fetching = 0;
 	if (!ok) {
 		log_msg(LOG_LEVEL_WARN, x->reqid, "export: reading the rows "
 		    "failed (%s): %s", sqlstate != NULL ? sqlstate : "?",
@@ -269,7 +267,6 @@ export_next(struct export *x)
 		return;
 	}
 	x->page_rows = 0;
-	x->fetching = 1;
 	store_export_page(x->sd->rdb, &x->filter, x->last_id, x->after,
 	    EXPORT_PAGE_ROWS, export_row, export_page_done, x);
 }

@@ -279,20 +279,20 @@ metrics_print(struct evbuffer *b, struct sipasd *sd)
 	evbuffer_add_printf(b, "# HELP sipas_db_connections_total Database "
 	    "connections established.\n"
 	    "# TYPE sipas_db_connections_total counter\n");
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < METRICS_NLE(dbs); i++)
 		evbuffer_add_printf(b, "sipas_db_connections_total{db=\"%s\"} "
 		    "%llu\n", dbs[i], metrics_db_up[i]);
 	evbuffer_add_printf(b, "# HELP sipas_db_reconnects_total Database "
 	    "connections established after the first.\n"
 	    "# TYPE sipas_db_reconnects_total counter\n");
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < METRICS_NLE(dbs); i++)
 		evbuffer_add_printf(b, "sipas_db_reconnects_total{db=\"%s\"} "
 		    "%llu\n", dbs[i], metrics_db_up[i] > 0 ? metrics_db_up[i] - 1 :
 		    0);
 	evbuffer_add_printf(b, "# HELP sipas_db_failures_total Database "
 	    "connections lost or failed.\n"
 	    "# TYPE sipas_db_failures_total counter\n");
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < METRICS_NLE(dbs); i++)
 		evbuffer_add_printf(b, "sipas_db_failures_total{db=\"%s\"} "
 		    "%llu\n", dbs[i], metrics_db_down[i]);
 	evbuffer_add_printf(b, "# HELP sipas_db_up 1 when the connection is "

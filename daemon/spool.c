@@ -605,7 +605,6 @@ spool_record_parse(struct spool_record *rec, const char *payload, size_t len)
 	memset(rec, 0, sizeof *rec);
 	if ((o = json_loadb(payload, len, 0, NULL)) == NULL)
 		return -1;
-	memset(r, 0, sizeof *r);
 	if (json_unpack(o, "{s:s,s:s,s:s,s:I,s:s,s:F,s:s,s:s}", "survey",
 	    &r->survey, "unit", &r->unit, "id", &r->source_id, "submitted_at",
 	    &t, "channel", &r->channel, "weight", &r->weight, "answers",
