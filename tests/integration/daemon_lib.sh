@@ -180,6 +180,9 @@ wait_metric() {
 	return 1
 }
 
+# hwm: sipasd's peak resident memory (VmHWM) in KiB.
+hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SIPASD_PID/status"; }
+
 # sipasd_stop: SIGTERM, wait; the exit status of sipasd.
 sipasd_stop() {
 	local st

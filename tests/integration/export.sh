@@ -165,7 +165,6 @@ big=$(sql "SELECT count(*) FROM responses WHERE survey = 'sipas-2017'")
 ctl_export "$tmp/ctl-big.csv" --survey sipas-2017
 size=$(stat -c %s "$tmp/ctl-big.csv")
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SIPASD_PID/status"; }
-hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SIPASD_PID/status"; }
 # A client that sends the request, reads nothing for 4 s, then everything.
 cat >"$tmp/slow.py" <<'EOF'
 import socket, sys, time
