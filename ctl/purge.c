@@ -197,9 +197,16 @@ purge(PGconn *conn, int argc, char **argv)
 		    "code = $1", 1, NULL, p2, NULL, NULL, 0);
 		int ok_s = PQresultStatus(a) == PGRES_TUPLES_OK && PQntuples(a) == 1;
 		int ok_u = PQresultStatus(b) == PGRES_TUPLES_OK && PQntuples(b) == 1;
+		int failed = PQresultStatus(a) != PGRES_TUPLES_OK ||
+		    PQresultStatus(b) != PGRES_TUPLES_OK;
 
 		PQclear(a);
 		PQclear(b);
+		if (failed) {
+			/* Not an unknown code: say what the database said. */
+			ctl_warnx("%s", PQerrorMessage(conn));
+			return CTL_EXIT_FAIL;
+		}
 		if (!ok_s || !ok_u) {
 			ctl_warnx("unknown %s '%s'", !ok_s ? "survey" : "unit",
 			    !ok_s ? survey : unit);
