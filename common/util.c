@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/time.h>
 
 #include <jansson.h>
@@ -217,4 +218,24 @@ utf8_valid(const char *s, size_t len)
 			return 0;
 	}
 	return 1;
+}
+
+/* len bytes from getrandom, retried on EINTR and short reads. */
+int
+util_random_bytes(void *buf, size_t len)
+{
+	unsigned char *p = buf;
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = getrandom(p + got, len - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 0;
 }

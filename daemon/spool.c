@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -149,18 +148,10 @@ int
 spool_id_generate(char *buf)
 {
 	unsigned char raw[16];
-	size_t got = 0, i;
-	ssize_t n;
+	size_t i;
 
-	while (got < sizeof raw) {
-		n = getrandom(raw + got, sizeof raw - got, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		got += (size_t)n;
-	}
+	if (util_random_bytes(raw, sizeof raw) != 0)
+		return -1;
 	memcpy(buf, "spool-", 6);
 	for (i = 0; i < sizeof raw; i++)
 		snprintf(buf + 6 + 2 * i, 3, "%02x", raw[i]);

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <openssl/evp.h>
 
@@ -50,19 +49,12 @@ token_generate(char *buf, size_t len, char **cause)
 	static const char b64[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	unsigned char raw[33];
-	size_t got = 0, i, o;
-	ssize_t n;
+	size_t i, o;
 
 	ASSERT(len >= TOKEN_LEN + 1);
-	while (got < 32) {
-		n = getrandom(raw + got, 32 - got, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			xasprintf(cause, "getrandom: %s", strerror(errno));
-			return -1;
-		}
-		got += (size_t)n;
+	if (util_random_bytes(raw, 32) != 0) {
+		xasprintf(cause, "getrandom: %s", strerror(errno));
+		return -1;
 	}
 	raw[32] = 0;
 	memcpy(buf, "sip_", 4);

@@ -43,6 +43,10 @@ void util_jansson_init(void);
 /* Read a whole small file (survey definitions, configs); NULL and *cause on error. */
 char *util_file_read(const char *path, size_t *lenp, char **cause);
 
+/* Fill buf with len bytes from the kernel's CSPRNG (getrandom): 0, or -1 and
+ * errno. */
+int util_random_bytes(void *buf, size_t len);
+
 /* The wall clock in seconds (deadlines and ages of a few seconds). */
 double util_now(void);
 
