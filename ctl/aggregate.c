@@ -24,7 +24,7 @@
 #include "sipas/util.h"
 
 #include "ctl.h"
-#include "db.h"
+#include "ctl_db.h"
 
 struct ctl_agg_write {
 	PGconn *conn;

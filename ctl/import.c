@@ -28,7 +28,7 @@
 #include <libpq-fe.h>
 
 #include "ctl.h"
-#include "db.h"
+#include "ctl_db.h"
 #include "sipas/csvin.h"
 #include "sipas/response.h"
 #include "sipas/sql_insert.h"

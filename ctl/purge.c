@@ -33,7 +33,7 @@
 #include "sipas/util.h"
 
 #include "ctl.h"
-#include "db.h"
+#include "ctl_db.h"
 
 /* The subtree of $2 (or every unit), days $3..$4, survey $1. */
 #define PURGE_WHERE \

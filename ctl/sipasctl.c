@@ -16,8 +16,8 @@
 #include "sipas/util.h"
 
 #include "ctl.h"
-#include "db.h"
-#include "report.h"
+#include "ctl_db.h"
+#include "ctl_report.h"
 
 /* The verbs, in the order sipasctl --help lists them. */
 const struct ctl_verb ctl_verbs[] = {

@@ -13,7 +13,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "sipas/log.h"
+#include "daemon/log.h"
 
 static enum log_level log_level = LOG_LEVEL_INFO;
 

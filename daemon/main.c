@@ -31,15 +31,15 @@
 #include <event2/event.h>
 #include <gsl/gsl_errno.h>
 
-#include "sipas/cache.h"
-#include "sipas/config.h"
-#include "sipas/db.h"
-#include "sipas/log.h"
-#include "sipas/reports.h"
-#include "sipas/sipasd.h"
-#include "sipas/spool.h"
-#include "sipas/aggregator.h"
-#include "sipas/store.h"
+#include "daemon/store/cache.h"
+#include "daemon/conf.h"
+#include "daemon/store/db.h"
+#include "daemon/log.h"
+#include "daemon/present/reports.h"
+#include "daemon/sipasd.h"
+#include "daemon/store/spool.h"
+#include "daemon/store/aggregator.h"
+#include "daemon/store/store.h"
 #include "sipas/util.h"
 
 static struct sipasd sipasd;

@@ -16,12 +16,12 @@
 #include <event2/http.h>
 #include <openssl/crypto.h>
 
-#include "sipas/config.h"
-#include "sipas/db.h"
-#include "sipas/limits.h"
-#include "sipas/metrics.h"
-#include "sipas/sipasd.h"
-#include "sipas/spool.h"
+#include "daemon/conf.h"
+#include "daemon/store/db.h"
+#include "daemon/net/limits.h"
+#include "daemon/metrics.h"
+#include "daemon/sipasd.h"
+#include "daemon/store/spool.h"
 #include "sipas/util.h"
 
 /* One counter of requests by route, method and status. */

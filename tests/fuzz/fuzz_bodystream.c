@@ -20,7 +20,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#include "sipas/bodystream.h"
+#include "daemon/channels/bodystream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sipas/form.h"
+#include "daemon/channels/form.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

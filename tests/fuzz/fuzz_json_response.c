@@ -6,7 +6,7 @@
  * runs: run.sh links with unresolved symbols ignored (the HTTP replies, the
  * store and the metrics are never reached from ingest_parse).
  */
-#include "../../daemon/ingest.c"
+#include "../../daemon/channels/ingest.c"
 
 #include <stdint.h>
 

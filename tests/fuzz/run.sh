@@ -53,9 +53,9 @@ sh "$root/build-aux/embed.sh" "$work/builtin_surveys.c" \
 # The pure library (no libevent, no libpq) every target links.
 objs=()
 for src in common/util.c common/strmap.c common/response.c common/csvin.c \
-    common/sms.c common/hmac.c analysis/survey.c analysis/accum.c \
+    common/sms.c common/hmac.c common/survey.c analysis/accum.c \
     analysis/indices.c analysis/output.c analysis/compare.c \
-    analysis/intervals.c "$work/builtin_surveys.c" daemon/log.c daemon/token.c; do
+    analysis/intervals.c "$work/builtin_surveys.c" daemon/log.c common/token.c; do
 	case $src in /*) path=$src ;; *) path=$root/$src ;; esac
 	obj=$work/$(echo "$src" | tr '/' '_' | sed 's/\.c$/.o/')
 	"$cc" "${cflags[@]}" -fsanitize=fuzzer-no-link,$san -c "$path" -o "$obj" ||
@@ -64,10 +64,10 @@ for src in common/util.c common/strmap.c common/response.c common/csvin.c \
 done
 # The form decoder and the upload body stream live in daemon modules; only
 # they are reached.
-"$cc" "${cflags[@]}" -fsanitize=fuzzer-no-link,$san -c "$root/daemon/form.c" \
-    -o "$work/daemon_form.o" || { echo "run.sh: cannot compile daemon/form.c" >&2; exit 1; }
-"$cc" "${cflags[@]}" -fsanitize=fuzzer-no-link,$san -c "$root/daemon/bodystream.c" \
-    -o "$work/daemon_bodystream.o" || { echo "run.sh: cannot compile daemon/bodystream.c" >&2; exit 1; }
+"$cc" "${cflags[@]}" -fsanitize=fuzzer-no-link,$san -c "$root/daemon/channels/form.c" \
+    -o "$work/daemon_form.o" || { echo "run.sh: cannot compile daemon/channels/form.c" >&2; exit 1; }
+"$cc" "${cflags[@]}" -fsanitize=fuzzer-no-link,$san -c "$root/daemon/channels/bodystream.c" \
+    -o "$work/daemon_bodystream.o" || { echo "run.sh: cannot compile daemon/channels/bodystream.c" >&2; exit 1; }
 
 export SIPAS_FUZZ_SURVEY=$root/tests/data/csv/mini.survey.json
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sipas/config.h"
+#include "daemon/conf.h"
 #include "sipas/token.h"
 #include "sipas/util.h"
 

@@ -1,0 +1,1097 @@
+/*
+ * form.c: the citizen web form, GET and POST /f/{survey}/{unit}, and the
+ * abuse checks it shares with the kiosk (form tokens, honeypot, rate limit).
+ *
+ * A GET renders the survey from the cache as plain HTML (Vietnamese, English
+ * with ?lang=en) that works without JavaScript. A POST is checked (form.h
+ * form_guard), its answers are checked item by item so that every problem can
+ * be shown next to its item, and it is then turned into the JSON of POST
+ * /api/v1/responses and handed to ingest_submit: the same validation and the
+ * same batched, durable write path as the API. The thank-you page is sent
+ * only after COMMIT.
+ *
+ * Owns the process's random form secret (when form_secret is empty) and the
+ * rate-limit table. Must not contain SQL or build responses any other way.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/util.h>
+#include <jansson.h>
+
+#include "daemon/store/cache.h"
+#include "daemon/conf.h"
+#include "daemon/channels/form.h"
+#include "sipas/hmac.h"
+#include "daemon/net/html.h"
+#include "daemon/log.h"
+#include "sipas/response.h"
+#include "daemon/sipasd.h"
+#include "sipas/survey.h"
+#include "sipas/util.h"
+
+/* Vietnamese or English by the page's language. */
+#define TR(lang, vi, en) (strcmp((lang), "en") == 0 ? (en) : (vi))
+
+/* Longest comment kept, in bytes. */
+#define FORM_COMMENT_MAX 1000
+/* Slots of the rate-limit table; a collision only restarts a count. */
+#define FORM_RATE_SLOTS 4096
+
+/* One client address in the rate-limit table. */
+struct form_rate {
+	char key[64]; /* kind and address */
+	time_t start; /* of the window */
+	long count;
+};
+
+static struct form_rate form_rates[FORM_RATE_SLOTS];
+static char form_random_secret[65]; /* when form_secret is empty */
+
+/* The optional demographics: field, values, Vietnamese and English labels. */
+/* The demographics the form asks (form.h): also the dashboard's filters. */
+const struct form_choice form_genders[] = {
+	{ "f", "Nữ", "Female" },
+	{ "m", "Nam", "Male" },
+	{ "o", "Khác", "Other" },
+	{ NULL, NULL, NULL },
+}, form_ages[] = {
+	{ "18-24", "18–24 tuổi", "18–24" },
+	{ "25-34", "25–34 tuổi", "25–34" },
+	{ "35-49", "35–49 tuổi", "35–49" },
+	{ "50-64", "50–64 tuổi", "50–64" },
+	{ "65+", "Từ 65 tuổi", "65 or older" },
+	{ NULL, NULL, NULL },
+};
+
+/* A form being answered: what a GET shows or a POST re-shows. */
+struct form_ctx {
+	struct cache *cache; /* referenced while a post commits */
+	const struct survey *survey;
+	const struct cache_unit *unit;
+	const char *lang;
+	struct form_fields *fields; /* the post, or NULL */
+	char **errors;		    /* per item, or NULL */
+	char *err_gender, *err_age, *err_comment;
+	char *message;		    /* a problem of the whole form */
+	char token[FORM_TOKEN_SIZE];
+	char nonce[FORM_NONCE_SIZE];
+	int nerrors;
+};
+
+/* --- fields -------------------------------------------------------------- */
+
+/* Decode one urlencoded component (+ is a space); NULL if malformed. */
+static char *
+form_decode(const char *s, size_t len)
+{
+	char *out = xmalloc(len + 1), *o = out;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '+')
+			*o++ = ' ';
+		else if (s[i] == '%') {
+			char hex[3];
+
+			if (i + 2 >= len) {
+				free(out);
+				return NULL;
+			}
+			if (!isxdigit((unsigned char)s[i + 1]) ||
+			    !isxdigit((unsigned char)s[i + 2])) {
+				free(out);
+				return NULL;
+			}
+			hex[0] = s[i + 1];
+			hex[1] = s[i + 2];
+			hex[2] = '\0';
+			*o++ = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else
+			*o++ = s[i];
+	}
+	*o = '\0';
+	if (strlen(out) != (size_t)(o - out)) { /* an encoded NUL */
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* Parse a urlencoded body. */
+struct form_fields *
+form_fields_parse(const char *text, size_t len)
+{
+	struct form_fields *f = xcalloc(1, sizeof *f);
+	const char *p = text, *end = text + len, *amp, *eq;
+	char *k, *v;
+
+	while (p < end) {
+		amp = memchr(p, '&', (size_t)(end - p));
+		if (amp == NULL)
+			amp = end;
+		if (amp > p) {
+			eq = memchr(p, '=', (size_t)(amp - p));
+			k = form_decode(p, (size_t)((eq != NULL ? eq : amp) - p));
+			v = eq != NULL ? form_decode(eq + 1,
+			    (size_t)(amp - eq - 1)) : xstrdup("");
+			if (k == NULL || v == NULL || f->n >= 1000) {
+				free(k);
+				free(v);
+				form_fields_free(f);
+				return NULL;
+			}
+			f->keys = xreallocarray(f->keys, (size_t)f->n + 1,
+			    sizeof *f->keys);
+			f->values = xreallocarray(f->values, (size_t)f->n + 1,
+			    sizeof *f->values);
+			f->keys[f->n] = k;
+			f->values[f->n] = v;
+			f->n++;
+		}
+		p = amp + 1;
+	}
+	return f;
+}
+
+/* Free parsed fields; NULL-safe. */
+void
+form_fields_free(struct form_fields *f)
+{
+	int i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->n; i++) {
+		free(f->keys[i]);
+		free(f->values[i]);
+	}
+	free(f->keys);
+	free(f->values);
+	free(f);
+}
+
+/* The last value of key. */
+const char *
+form_fields_get(const struct form_fields *f, const char *key)
+{
+	int i;
+
+	if (f == NULL)
+		return NULL;
+	for (i = f->n - 1; i >= 0; i--) {
+		if (strcmp(f->keys[i], key) == 0)
+			return f->values[i];
+	}
+	return NULL;
+}
+
+/* "en" if the fields or the query say lang=en. */
+const char *
+form_lang(const struct request *r, const struct form_fields *f)
+{
+	const char *v = form_fields_get(f, "lang");
+	struct form_fields *q;
+	const char *lang = "vi";
+
+	if (v != NULL)
+		return strcmp(v, "en") == 0 ? "en" : "vi";
+	if (r->query != NULL && (q = form_fields_parse(r->query,
+	    strlen(r->query))) != NULL) {
+		v = form_fields_get(q, "lang");
+		if (v != NULL && strcmp(v, "en") == 0)
+			lang = "en";
+		form_fields_free(q);
+	}
+	return lang;
+}
+
+/* --- tokens, rate limit, guard ------------------------------------------ */
+
+/* The HMAC key: form_secret, or random bits made at the first use. */
+static const char *
+form_secret(const struct config *c)
+{
+	unsigned char raw[32];
+	int i;
+
+	if (c->form_secret != NULL && c->form_secret[0] != '\0')
+		return c->form_secret;
+	if (form_random_secret[0] == '\0') {
+		evutil_secure_rng_get_bytes(raw, sizeof raw);
+		for (i = 0; i < 32; i++)
+			snprintf(form_random_secret + 2 * i, 3, "%02x", raw[i]);
+	}
+	return form_random_secret;
+}
+
+/* The MAC of a token's time and nonce for scope. */
+static int
+form_token_mac(const struct config *c, const char *scope, long long ts,
+    const char *nonce, char mac[HMAC_SHA256_HEX_SIZE])
+{
+	const char *key = form_secret(c);
+	char data[512], *cause = NULL;
+	int n;
+
+	n = snprintf(data, sizeof data, "sipas-form-v1|%s|%lld|%s", scope, ts,
+	    nonce);
+	if (n < 0 || (size_t)n >= sizeof data ||
+	    hmac_sha256_hex(key, strlen(key), data, (size_t)n, mac, &cause) != 0) {
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+/* A new token for scope. */
+void
+form_token_create(const struct config *c, const char *scope,
+    char out[FORM_TOKEN_SIZE])
+{
+	unsigned char raw[8];
+	char nonce[FORM_NONCE_SIZE], mac[HMAC_SHA256_HEX_SIZE];
+	long long ts = (long long)time(NULL);
+	int i;
+
+	evutil_secure_rng_get_bytes(raw, sizeof raw);
+	for (i = 0; i < 8; i++)
+		snprintf(nonce + 2 * i, 3, "%02x", raw[i]);
+	if (form_token_mac(c, scope, ts, nonce, mac) != 0)
+		mac[0] = '\0';
+	snprintf(out, FORM_TOKEN_SIZE, "%lld.%s.%s", ts, nonce, mac);
+}
+
+/* Check a token for scope. */
+int
+form_token_check(const struct config *c, const char *scope, const char *token,
+    char nonce[FORM_NONCE_SIZE], const char **why)
+{
+	char mac[HMAC_SHA256_HEX_SIZE], *end;
+	const char *p;
+	long long ts, now = (long long)time(NULL);
+	int i;
+
+	*why = "invalid";
+	if (token == NULL || *token == '\0') {
+		*why = "missing";
+		return -1;
+	}
+	ts = strtoll(token, &end, 10);
+	if (end == token || *end != '.' || ts <= 0)
+		return -1;
+	p = end + 1;
+	for (i = 0; i < FORM_NONCE_SIZE - 1; i++) {
+		if (!isxdigit((unsigned char)p[i]))
+			return -1;
+		nonce[i] = p[i];
+	}
+	nonce[i] = '\0';
+	if (p[i] != '.')
+		return -1;
+	if (form_token_mac(c, scope, ts, nonce, mac) != 0 ||
+	    !hmac_equal(mac, p + i + 1))
+		return -1;
+	if (ts > now + 300 || now - ts > c->form_token_ttl) {
+		*why = "expired";
+		return -1;
+	}
+	return 0;
+}
+
+/* The client's address. */
+static const char *
+form_peer(struct request *r)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(r->req);
+	char *addr = NULL;
+	ev_uint16_t port;
+
+	if (conn == NULL)
+		return "?";
+	evhttp_connection_get_peer(conn, &addr, &port);
+	return addr != NULL ? addr : "?";
+}
+
+/* 1 if the address may post once more in this window (and count it). */
+static int
+form_rate_allow(struct request *r, char kind, long limit, long window)
+{
+	struct form_rate *slot;
+	char key[64];
+	unsigned long h = 5381;
+	time_t now = time(NULL);
+	const char *k;
+
+	if (limit <= 0)
+		return 1;
+	snprintf(key, sizeof key, "%c %s", kind, form_peer(r));
+	for (k = key; *k != '\0'; k++)
+		h = h * 33 + (unsigned char)*k;
+	slot = &form_rates[h % FORM_RATE_SLOTS];
+	if (strcmp(slot->key, key) != 0 || now - slot->start >= window) {
+		snprintf(slot->key, sizeof slot->key, "%s", key);
+		slot->start = now;
+		slot->count = 0;
+	}
+	if (slot->count >= limit)
+		return 0;
+	slot->count++;
+	return 1;
+}
+
+/* "scheme://host[:port]" of a URL is a prefix of origin and ends it. */
+static int
+form_origin_ok(const char *public_url, const char *origin)
+{
+	const char *p = strstr(public_url, "://");
+	size_t n;
+
+	if (p == NULL)
+		return 1; /* not a URL: nothing to compare with */
+	p = strchr(p + 3, '/');
+	n = p != NULL ? (size_t)(p - public_url) : strlen(public_url);
+	return strlen(origin) == n && strncmp(origin, public_url, n) == 0;
+}
+
+/* The checks of a post before validation. */
+enum form_guard
+form_guard(struct request *r, const struct form_fields *f, char kind,
+    const char *scope, const char *lang, char nonce[FORM_NONCE_SIZE])
+{
+	const struct config *c = r->sd->config;
+	const char *origin, *why, *hp;
+	char secs[16];
+
+	if (!form_rate_allow(r, kind, kind == 'k' ? c->kiosk_rate_limit :
+	    c->form_rate_limit, c->form_rate_window)) {
+		log_msg(LOG_LEVEL_INFO, r->id, "rate limit of %s reached",
+		    form_peer(r));
+		snprintf(secs, sizeof secs, "%ld", c->form_rate_window);
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Retry-After", secs);
+		html_reply_message(r, 429, lang,
+		    TR(lang, "Quá nhiều phiếu gửi", "Too many submissions"),
+		    TR(lang, "Thiết bị này đã gửi quá nhiều phiếu trong thời "
+		    "gian ngắn. Vui lòng thử lại sau ít phút.",
+		    "This device has sent too many responses in a short time. "
+		    "Please try again in a few minutes."), NULL, NULL);
+		return FORM_GUARD_REPLIED;
+	}
+	origin = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+	    "Origin");
+	if (c->public_url[0] != '\0' && origin != NULL &&
+	    !form_origin_ok(c->public_url, origin)) {
+		log_msg(LOG_LEVEL_INFO, r->id, "post from another origin");
+		html_reply_message(r, 403, lang,
+		    TR(lang, "Không thể nhận phiếu", "Response not accepted"),
+		    TR(lang, "Phiếu được gửi từ một trang khác. Vui lòng mở "
+		    "lại phiếu khảo sát từ địa chỉ chính thức.",
+		    "The response was sent from another site. Please open the "
+		    "survey again from its official address."), NULL, NULL);
+		return FORM_GUARD_REPLIED;
+	}
+	hp = form_fields_get(f, "website");
+	if (c->form_honeypot && hp != NULL && hp[0] != '\0') {
+		log_msg(LOG_LEVEL_INFO, r->id, "honeypot field filled");
+		html_reply_message(r, 400, lang,
+		    TR(lang, "Không thể nhận phiếu", "Response not accepted"),
+		    TR(lang, "Ô ẩn \"website\" phải để trống. Nếu ông/bà là "
+		    "người dùng, vui lòng quay lại và gửi lại phiếu.",
+		    "The hidden field \"website\" must be left empty. If you "
+		    "are a person, please go back and send the form again."),
+		    NULL, NULL);
+		return FORM_GUARD_REPLIED;
+	}
+	if (form_token_check(c, scope, form_fields_get(f, "token"), nonce,
+	    &why) != 0) {
+		log_msg(LOG_LEVEL_INFO, r->id, "form token %s", why);
+		return FORM_GUARD_TOKEN;
+	}
+	return FORM_GUARD_OK;
+}
+
+/* --- the page ------------------------------------------------------------ */
+
+/* Split /PREFIX/A/B[/] into decoded A and B; -1 if it is not that shape. */
+static int
+form_path_split(const char *path, size_t prefix, char **a, char **b)
+{
+	const char *p = path + prefix, *slash = strchr(p, '/');
+	char *sa, *sb;
+	size_t lb;
+
+	*a = *b = NULL;
+	if (slash == NULL || slash == p)
+		return -1;
+	lb = strcspn(slash + 1, "/");
+	if (lb == 0 || (slash[1 + lb] != '\0' && strcmp(slash + 1 + lb,
+	    "/") != 0))
+		return -1;
+	sa = xstrndup(p, (size_t)(slash - p));
+	sb = xstrndup(slash + 1, lb);
+	*a = evhttp_uridecode(sa, 0, NULL);
+	*b = evhttp_uridecode(sb, 0, NULL);
+	free(sa);
+	free(sb);
+	if (*a == NULL || *b == NULL) {
+		free(*a);
+		free(*b);
+		*a = *b = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Append s URL-encoded and HTML-escaped. */
+static void
+form_url_part(struct evbuffer *b, const char *s)
+{
+	char *enc = evhttp_uriencode(s, -1, 0);
+
+	html_text(b, enc);
+	free(enc);
+}
+
+/* The form's own path, escaped. */
+static void
+form_action(struct evbuffer *b, const struct form_ctx *ctx)
+{
+	html_raw(b, "/f/");
+	form_url_part(b, ctx->survey->code);
+	html_raw(b, "/");
+	form_url_part(b, ctx->unit->code);
+}
+
+/* A text by language, falling back to Vietnamese. */
+static const char *
+form_tr(const char *lang, const char *vi, const char *en)
+{
+	if (strcmp(lang, "en") == 0 && en != NULL && en[0] != '\0')
+		return en;
+	return vi != NULL ? vi : "";
+}
+
+/* One item: a fieldset of radio buttons named by the item code. */
+static void
+form_render_item(struct evbuffer *b, const struct form_ctx *ctx,
+    const struct item *it)
+{
+	const struct scale *sc = it->scale;
+	const char *sel = form_fields_get(ctx->fields, it->code);
+	const char *err = ctx->errors != NULL ? ctx->errors[it->index] : NULL;
+	int i;
+	char v[16];
+
+	html_raw(b, "<fieldset class=\"item%s%s\" id=\"q-", it->expectation ?
+	    " opt" : "", err != NULL ? " invalid" : "");
+	html_text(b, it->code);
+	html_raw(b, "\"");
+	if (err != NULL) {
+		html_raw(b, " aria-describedby=\"e-");
+		html_text(b, it->code);
+		html_raw(b, "\"");
+	}
+	html_raw(b, ">\n<legend>");
+	html_text(b, form_tr(ctx->lang, it->text_vi, it->text_en));
+	html_raw(b, "</legend>\n");
+	if (err != NULL) {
+		html_raw(b, "<p class=\"error\" id=\"e-");
+		html_text(b, it->code);
+		html_raw(b, "\">");
+		html_text(b, err);
+		html_raw(b, "</p>\n");
+	}
+	html_raw(b, "<div class=\"options n%d\">\n", sc->nvalues);
+	for (i = 0; i < sc->nvalues; i++) {
+		snprintf(v, sizeof v, "%d", sc->values[i]);
+		html_raw(b, "<label for=\"");
+		html_text(b, it->code);
+		html_raw(b, "-%s\"><input type=\"radio\" name=\"", v);
+		html_text(b, it->code);
+		html_raw(b, "\" id=\"");
+		html_text(b, it->code);
+		html_raw(b, "-%s\" value=\"%s\"%s> <span>", v, v,
+		    sel != NULL && strcmp(sel, v) == 0 ? " checked" : "");
+		html_text(b, form_tr(ctx->lang, sc->labels_vi[i],
+		    sc->labels_en[i]));
+		html_raw(b, "</span></label>\n");
+	}
+	html_raw(b, "</div>\n</fieldset>\n");
+}
+
+/* A group: a fieldset with its title as legend, its items and subgroups. */
+static void
+form_render_group(struct evbuffer *b, const struct form_ctx *ctx,
+    const struct group *g, int depth)
+{
+	int i;
+
+	if (depth > 0) {
+		html_raw(b, "<fieldset class=\"group depth%d\">\n<legend>",
+		    depth > 2 ? 2 : depth);
+		html_text(b, form_tr(ctx->lang, g->title_vi, g->title_en));
+		html_raw(b, "</legend>\n");
+	}
+	for (i = 0; i < g->nitems; i++)
+		form_render_item(b, ctx, &ctx->survey->items[g->items[i]]);
+	for (i = 0; i < g->ngroups; i++)
+		form_render_group(b, ctx, g->groups[i], depth + 1);
+	if (depth > 0)
+		html_raw(b, "</fieldset>\n");
+}
+
+/* Optional radio buttons of a demographic field. */
+static void
+form_render_choice(struct evbuffer *b, const struct form_ctx *ctx,
+    const char *name, const char *legend, const struct form_choice *ch,
+    const char *err)
+{
+	const char *sel = form_fields_get(ctx->fields, name);
+
+	html_raw(b, "<fieldset class=\"item%s\" id=\"q-%s\">\n<legend>",
+	    err != NULL ? " invalid" : "", name);
+	html_text(b, legend);
+	html_raw(b, "</legend>\n");
+	if (err != NULL) {
+		html_raw(b, "<p class=\"error\">");
+		html_text(b, err);
+		html_raw(b, "</p>\n");
+	}
+	html_raw(b, "<div class=\"options inline\">\n");
+	for (; ch->value != NULL; ch++) {
+		html_raw(b, "<label for=\"%s-%s\"><input type=\"radio\" "
+		    "name=\"%s\" id=\"%s-%s\" value=\"%s\"%s> <span>", name,
+		    ch->value, name, name, ch->value, ch->value,
+		    sel != NULL && strcmp(sel, ch->value) == 0 ? " checked" : "");
+		html_text(b, TR(ctx->lang, ch->vi, ch->en));
+		html_raw(b, "</span></label>\n");
+	}
+	html_raw(b, "</div>\n</fieldset>\n");
+}
+
+/* An error summary line linking to the item. */
+static void
+form_render_summary_line(struct evbuffer *b, const char *id, const char *label,
+    const char *err)
+{
+	html_raw(b, "<li><a href=\"#q-");
+	html_text(b, id);
+	html_raw(b, "\">");
+	html_text(b, label);
+	html_raw(b, "</a>: ");
+	html_text(b, err);
+	html_raw(b, "</li>\n");
+}
+
+/* The whole form page. */
+static void
+form_render(struct evbuffer *b, const struct form_ctx *ctx)
+{
+	const struct survey *s = ctx->survey;
+	const char *lang = ctx->lang, *other = TR(lang, "en", "vi");
+	const char *comment = form_fields_get(ctx->fields, "comment");
+	int i, nexp = s->nitems - s->nsat;
+
+	html_page_begin(b, lang, form_tr(lang, s->title_vi, s->title_en),
+	    "form", 0, NULL);
+	html_raw(b, "<p class=\"lang\"><a href=\"?lang=%s\" lang=\"%s\" "
+	    "hreflang=\"%s\">%s</a></p>\n", other, other, other,
+	    TR(lang, "English", "Tiếng Việt"));
+	html_raw(b, "<header>\n<p class=\"unit\">");
+	html_text(b, ctx->unit->name[0] != '\0' ? ctx->unit->name :
+	    ctx->unit->code);
+	html_raw(b, "</p>\n<h1>");
+	html_text(b, form_tr(lang, s->title_vi, s->title_en));
+	html_raw(b, "</h1>\n<p class=\"intro\">");
+	html_text(b, TR(lang, "Xin ông/bà cho biết mức độ hài lòng với dịch vụ "
+	    "vừa nhận. Phiếu không ghi tên; các câu hỏi về mức độ hài lòng "
+	    "là bắt buộc, các thông tin khác không bắt buộc.",
+	    "Please tell us how satisfied you are with the service you just "
+	    "received. The form is anonymous; the satisfaction questions are "
+	    "required, everything else is optional."));
+	html_raw(b, "</p>\n</header>\n");
+
+	if (ctx->message != NULL || ctx->nerrors > 0) {
+		html_raw(b, "<div class=\"summary\" role=\"alert\" "
+		    "tabindex=\"-1\" id=\"summary\">\n<h2>");
+		html_text(b, ctx->nerrors > 0 ? TR(lang,
+		    "Vui lòng kiểm tra lại phiếu", "Please check the form") :
+		    TR(lang, "Phiếu chưa được gửi", "The form was not sent"));
+		html_raw(b, "</h2>\n");
+		if (ctx->message != NULL) {
+			html_raw(b, "<p>");
+			html_text(b, ctx->message);
+			html_raw(b, "</p>\n");
+		}
+		if (ctx->nerrors > 0) {
+			html_raw(b, "<ul>\n");
+			for (i = 0; i < s->nitems; i++) {
+				if (ctx->errors[i] != NULL)
+					form_render_summary_line(b,
+					    s->items[i].code,
+					    form_tr(lang, s->items[i].text_vi,
+					    s->items[i].text_en),
+					    ctx->errors[i]);
+			}
+			if (ctx->err_gender != NULL)
+				form_render_summary_line(b, "gender",
+				    TR(lang, "Giới tính", "Gender"),
+				    ctx->err_gender);
+			if (ctx->err_age != NULL)
+				form_render_summary_line(b, "age_band",
+				    TR(lang, "Tuổi", "Age"), ctx->err_age);
+			if (ctx->err_comment != NULL)
+				form_render_summary_line(b, "comment",
+				    TR(lang, "Góp ý", "Comment"),
+				    ctx->err_comment);
+			html_raw(b, "</ul>\n");
+		}
+		html_raw(b, "</div>\n");
+	}
+
+	html_raw(b, "<form method=\"post\" action=\"");
+	form_action(b, ctx);
+	html_raw(b, "\" accept-charset=\"utf-8\">\n"
+	    "<input type=\"hidden\" name=\"token\" value=\"");
+	html_text(b, ctx->token);
+	html_raw(b, "\">\n<input type=\"hidden\" name=\"lang\" value=\"%s\">\n",
+	    lang);
+	/* The honeypot: hidden from people and screen readers, not from bots. */
+	html_raw(b, "<div class=\"hp\" aria-hidden=\"true\"><label "
+	    "for=\"website\">Website</label><input type=\"text\" "
+	    "name=\"website\" id=\"website\" tabindex=\"-1\" "
+	    "autocomplete=\"off\" value=\"\"></div>\n");
+
+	form_render_group(b, ctx, s->overall, 0);
+
+	if (nexp > 0) {
+		html_raw(b, "<fieldset class=\"group depth1\">\n<legend>");
+		html_text(b, TR(lang, "Mong muốn của ông/bà (không bắt buộc)",
+		    "What you would like improved (optional)"));
+		html_raw(b, "</legend>\n");
+		for (i = s->nsat; i < s->nitems; i++)
+			form_render_item(b, ctx, &s->items[i]);
+		html_raw(b, "</fieldset>\n");
+	}
+
+	html_raw(b, "<fieldset class=\"group depth1\">\n<legend>");
+	html_text(b, TR(lang, "Thông tin về ông/bà (không bắt buộc)",
+	    "About you (optional)"));
+	html_raw(b, "</legend>\n");
+	form_render_choice(b, ctx, "gender", TR(lang, "Giới tính", "Gender"),
+	    form_genders, ctx->err_gender);
+	form_render_choice(b, ctx, "age_band", TR(lang, "Tuổi", "Age"),
+	    form_ages, ctx->err_age);
+	html_raw(b, "<div class=\"item%s\" id=\"q-comment\">\n<label "
+	    "for=\"comment\" class=\"block\">", ctx->err_comment != NULL ?
+	    " invalid" : "");
+	html_text(b, TR(lang, "Góp ý khác", "Other comments"));
+	html_raw(b, "</label>\n");
+	if (ctx->err_comment != NULL) {
+		html_raw(b, "<p class=\"error\">");
+		html_text(b, ctx->err_comment);
+		html_raw(b, "</p>\n");
+	}
+	html_raw(b, "<textarea name=\"comment\" id=\"comment\" rows=\"4\" "
+	    "maxlength=\"%d\">", FORM_COMMENT_MAX);
+	html_text(b, comment);
+	html_raw(b, "</textarea>\n</div>\n</fieldset>\n");
+
+	html_raw(b, "<p class=\"progress\" id=\"progress\" aria-live=\"polite\">"
+	    "</p>\n<p><button type=\"submit\" class=\"submit\">");
+	html_text(b, TR(lang, "Gửi phiếu", "Send"));
+	html_raw(b, "</button></p>\n</form>\n");
+	html_page_end(b, 1);
+}
+
+/* --- handlers ------------------------------------------------------------ */
+
+/* Free a form context. */
+static void
+form_ctx_free(struct form_ctx *ctx)
+{
+	int i;
+
+	if (ctx == NULL)
+		return;
+	if (ctx->errors != NULL) {
+		for (i = 0; i < ctx->survey->nitems; i++)
+			free(ctx->errors[i]);
+		free(ctx->errors);
+	}
+	free(ctx->err_gender);
+	free(ctx->err_age);
+	free(ctx->err_comment);
+	free(ctx->message);
+	form_fields_free(ctx->fields);
+	cache_unref(ctx->cache);
+	free(ctx);
+}
+
+/* Render ctx with status and free it. */
+static void
+form_reply_form(struct request *r, int status, struct form_ctx *ctx)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	form_render(b, ctx);
+	html_reply(r, status, b);
+	evbuffer_free(b);
+	form_ctx_free(ctx);
+}
+
+/* The cookie name of the one-per-day rule for unit. */
+static void
+form_cookie_name(const char *unit, char *out, size_t len)
+{
+	size_t i, n;
+
+	n = (size_t)snprintf(out, len, "sipas_done_%s", unit);
+	for (i = strlen("sipas_done_"); i < n && i < len - 1; i++) {
+		if (!isalnum((unsigned char)out[i]) && out[i] != '-' &&
+		    out[i] != '_')
+			out[i] = '_';
+	}
+}
+
+/* Today in Vietnam time as YYYYMMDD. */
+static void
+form_today(char out[16])
+{
+	time_t t = time(NULL) + RESPONSE_TZ_DEFAULT * 60;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 16, "%Y%m%d", &tm);
+}
+
+/* 1 if this device already answered for unit today. */
+static int
+form_answered_today(struct request *r, const char *unit)
+{
+	const char *cookies = evhttp_find_header(
+	    evhttp_request_get_input_headers(r->req), "Cookie");
+	char name[128], want[160], today[16];
+	const char *p;
+	size_t n;
+
+	if (!r->sd->config->form_one_per_day || cookies == NULL)
+		return 0;
+	form_cookie_name(unit, name, sizeof name);
+	form_today(today);
+	n = (size_t)snprintf(want, sizeof want, "%s=%s", name, today);
+	for (p = cookies; (p = strstr(p, want)) != NULL; p++) {
+		if ((p == cookies || p[-1] == ' ' || p[-1] == ';') &&
+		    (p[n] == '\0' || p[n] == ';'))
+			return 1;
+	}
+	return 0;
+}
+
+/* The page for a device that already answered today. */
+static void
+form_reply_once(struct request *r, const char *lang)
+{
+	html_reply_message(r, 429, lang,
+	    TR(lang, "Ông/bà đã gửi phiếu hôm nay", "Already answered today"),
+	    TR(lang, "Thiết bị này đã gửi một phiếu cho đơn vị này hôm nay. "
+	    "Cảm ơn ông/bà; mỗi thiết bị chỉ gửi một phiếu mỗi ngày.",
+	    "This device has already sent a response for this office today. "
+	    "Thank you; each device may send one response a day."), NULL, NULL);
+}
+
+/* The committed (or failed) outcome of a post. */
+static void
+form_post_done(struct request *r, int status, const char *field,
+    const char *message, void *arg)
+{
+	struct form_ctx *ctx = arg;
+	const char *lang = ctx->lang;
+	struct evbuffer *b;
+	char name[128], today[16], cookie[256], secs[16];
+	int idx;
+
+	if (status == 201 || status == 200) {
+		if (r->sd->config->form_one_per_day) {
+			form_cookie_name(ctx->unit->code, name, sizeof name);
+			form_today(today);
+			snprintf(cookie, sizeof cookie, "%s=%s; Max-Age=86400; "
+			    "Path=/f/; HttpOnly; SameSite=Lax", name, today);
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    r->req), "Set-Cookie", cookie);
+		}
+		b = evbuffer_new();
+		html_page_begin(b, lang, TR(lang, "Cảm ơn ông/bà", "Thank you"),
+		    "message thanks", 0, NULL);
+		html_raw(b, "<h1>%s</h1>\n<p>%s</p>\n<p class=\"unit\">",
+		    TR(lang, "Cảm ơn ông/bà!", "Thank you!"),
+		    TR(lang, "Ý kiến của ông/bà đã được ghi nhận.",
+		    "Your response has been recorded."));
+		html_text(b, ctx->unit->name);
+		html_raw(b, "</p>\n<p class=\"ref\">%s <code id=\"ref\">web-%s"
+		    "</code></p>\n", TR(lang, "Mã phiếu:", "Reference:"),
+		    ctx->nonce);
+		html_page_end(b, 0);
+		html_reply(r, 200, b);
+		evbuffer_free(b);
+		form_ctx_free(ctx);
+		return;
+	}
+	if (status == 409) {
+		b = evbuffer_new();
+		html_page_begin(b, lang, TR(lang, "Phiếu đã được gửi",
+		    "Already sent"), "message", 0, NULL);
+		html_raw(b, "<h1>%s</h1>\n<p>%s</p>\n<p><a class=\"button\" "
+		    "href=\"", TR(lang, "Phiếu này đã được gửi",
+		    "This form was already sent"),
+		    TR(lang, "Phiếu này đã được ghi nhận trước đó với các câu "
+		    "trả lời khác, nên không thể thay đổi.",
+		    "This form was recorded before with other answers; it "
+		    "cannot be changed."));
+		form_action(b, ctx);
+		html_raw(b, "?lang=%s\">%s</a></p>\n", lang,
+		    TR(lang, "Mở phiếu mới", "Open a new form"));
+		html_page_end(b, 0);
+		html_reply(r, 409, b);
+		evbuffer_free(b);
+		form_ctx_free(ctx);
+		return;
+	}
+	/* Re-show the form with its answers and the problem. */
+	if (field != NULL && strncmp(field, "answers.", 8) == 0 &&
+	    (idx = survey_item_find(ctx->survey, field + 8)) >= 0) {
+		free(ctx->errors[idx]);
+		ctx->errors[idx] = xstrdup(TR(lang,
+		    "Câu trả lời không hợp lệ.", "Not a valid answer."));
+		ctx->nerrors++;
+	} else if (status == 503) {
+		ctx->message = xstrdup(TR(lang, "Hệ thống tạm thời chưa lưu được "
+		    "phiếu. Các câu trả lời vẫn được giữ: vui lòng bấm \"Gửi "
+		    "phiếu\" lại sau ít phút.", "The system cannot store the "
+		    "response right now. Your answers are kept: please press "
+		    "\"Send\" again in a few minutes."));
+		snprintf(secs, sizeof secs, "%ld", r->sd->config->retry_after);
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Retry-After", secs);
+	} else {
+		xasprintf(&ctx->message, "%s (%s)", TR(lang,
+		    "Không lưu được phiếu", "The response could not be stored"),
+		    message != NULL ? message : "?");
+	}
+	form_reply_form(r, status, ctx);
+}
+
+/* Check the post's answers one by one; the number of problems. */
+static int
+form_check(struct form_ctx *ctx, json_t *answers, json_t *resp)
+{
+	const struct survey *s = ctx->survey;
+	const char *lang = ctx->lang, *v;
+	const struct form_choice *ch;
+	char *cause = NULL;
+	int i, value, n = 0;
+
+	for (i = 0; i < s->nitems; i++) {
+		const struct item *it = &s->items[i];
+
+		v = form_fields_get(ctx->fields, it->code);
+		if (v == NULL || v[0] == '\0')
+			continue; /* required items: form_post */
+		if (response_answer_parse(it, v, &value, &cause) != 0) {
+			free(cause);
+			cause = NULL;
+			ctx->errors[i] = xstrdup(TR(lang,
+			    "Câu trả lời không hợp lệ.", "Not a valid answer."));
+			n++;
+			continue;
+		}
+		json_object_set_new(answers, it->code, json_integer(value));
+	}
+	v = form_fields_get(ctx->fields, "gender");
+	if (v != NULL && v[0] != '\0') {
+		for (ch = form_genders; ch->value != NULL; ch++)
+			if (strcmp(ch->value, v) == 0)
+				break;
+		if (ch->value == NULL) {
+			ctx->err_gender = xstrdup(TR(lang, "Giá trị không hợp lệ.",
+			    "Not a valid choice."));
+			n++;
+		} else
+			json_object_set_new(resp, "gender", json_string(v));
+	}
+	v = form_fields_get(ctx->fields, "age_band");
+	if (v != NULL && v[0] != '\0') {
+		for (ch = form_ages; ch->value != NULL; ch++)
+			if (strcmp(ch->value, v) == 0)
+				break;
+		if (ch->value == NULL) {
+			ctx->err_age = xstrdup(TR(lang, "Giá trị không hợp lệ.",
+			    "Not a valid choice."));
+			n++;
+		} else
+			json_object_set_new(resp, "age_band", json_string(v));
+	}
+	v = form_fields_get(ctx->fields, "comment");
+	if (v != NULL && v[0] != '\0') {
+		json_t *js = json_string(v);
+
+		if (js == NULL || strlen(v) > FORM_COMMENT_MAX) {
+			json_decref(js);
+			ctx->err_comment = xstrdup(TR(lang, "Góp ý quá dài hoặc "
+			    "có ký tự không hợp lệ (tối đa 1000 byte).",
+			    "The comment is too long or has invalid characters "
+			    "(at most 1000 bytes)."));
+			n++;
+		} else
+			json_object_set_new(resp, "comment", js);
+	}
+	return n;
+}
+
+/* POST /f/{survey}/{unit}. */
+static void
+form_post(struct request *r, struct form_ctx *ctx, const char *scope)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	size_t len = evbuffer_get_length(in);
+	const char *body = (const char *)evbuffer_pullup(in, -1);
+	const struct survey *s = ctx->survey;
+	json_t *answers, *resp, *doc;
+	char id[64], *text;
+	int i, n;
+
+	if ((ctx->fields = form_fields_parse(body != NULL ? body : "", len)) ==
+	    NULL) {
+		html_reply_message(r, 400, ctx->lang, TR(ctx->lang,
+		    "Không đọc được phiếu", "The form could not be read"),
+		    TR(ctx->lang, "Dữ liệu gửi lên không đúng định dạng.",
+		    "The data sent is malformed."), NULL, NULL);
+		form_ctx_free(ctx);
+		return;
+	}
+	ctx->lang = form_lang(r, ctx->fields);
+	switch (form_guard(r, ctx->fields, 'f', scope, ctx->lang, ctx->nonce)) {
+	case FORM_GUARD_REPLIED:
+		form_ctx_free(ctx);
+		return;
+	case FORM_GUARD_TOKEN:
+		/* Keep the answers; a fresh token lets the citizen send again. */
+		form_token_create(r->sd->config, scope, ctx->token);
+		ctx->message = xstrdup(TR(ctx->lang, "Phiếu đã hết hạn hoặc "
+		    "không hợp lệ. Các câu trả lời vẫn được giữ: vui lòng kiểm "
+		    "tra và bấm \"Gửi phiếu\" lại.", "The form expired or is "
+		    "not valid. Your answers are kept: please check them and "
+		    "press \"Send\" again."));
+		form_reply_form(r, 403, ctx);
+		return;
+	case FORM_GUARD_OK:
+		break;
+	}
+	if (form_answered_today(r, ctx->unit->code)) {
+		form_reply_once(r, ctx->lang);
+		form_ctx_free(ctx);
+		return;
+	}
+	snprintf(ctx->token, sizeof ctx->token, "%s",
+	    form_fields_get(ctx->fields, "token"));
+	ctx->errors = xcalloc((size_t)s->nitems, sizeof *ctx->errors);
+	answers = json_object();
+	resp = json_object();
+	n = form_check(ctx, answers, resp);
+	if (r->sd->config->form_require_all) {
+		for (i = 0; i < s->nsat; i++) {
+			if (ctx->errors[i] == NULL &&
+			    json_object_get(answers, s->items[i].code) == NULL) {
+				ctx->errors[i] = xstrdup(TR(ctx->lang,
+				    "Vui lòng chọn một câu trả lời.",
+				    "Please choose an answer."));
+				n++;
+			}
+		}
+	}
+	if (n == 0 && json_object_size(answers) == 0) {
+		ctx->message = xstrdup(TR(ctx->lang, "Vui lòng trả lời ít nhất "
+		    "một câu hỏi.", "Please answer at least one question."));
+		n = -1;
+	}
+	if (n != 0) {
+		json_decref(answers);
+		json_decref(resp);
+		ctx->nerrors = n > 0 ? n : 0;
+		form_reply_form(r, 422, ctx);
+		return;
+	}
+	/* The token's nonce is the id: sending the same form again is a replay. */
+	snprintf(id, sizeof id, "web-%s", ctx->nonce);
+	doc = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}", "id", id, "survey",
+	    s->code, "unit", ctx->unit->code, "channel", "web", "answers",
+	    answers, "respondent", resp);
+	ASSERT(doc != NULL);
+	text = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	ingest_submit(r, text, strlen(text), form_post_done, ctx);
+	free(text);
+}
+
+/* GET and POST /f/{survey}/{unit}. */
+void
+form_handle(struct request *r)
+{
+	enum evhttp_cmd_type method = evhttp_request_get_command(r->req);
+	const char *lang = form_lang(r, NULL);
+	struct form_ctx *ctx;
+	const struct survey *s = NULL;
+	const struct cache_unit *u = NULL;
+	char *scode = NULL, *ucode = NULL, *scope = NULL;
+
+	if (r->sd->cache == NULL) {
+		html_reply_message(r, 503, lang, TR(lang, "Tạm thời gián đoạn",
+		    "Temporarily unavailable"), TR(lang, "Hệ thống đang khởi "
+		    "động. Vui lòng thử lại sau ít phút.", "The system is "
+		    "starting. Please try again in a few minutes."), NULL, NULL);
+		return;
+	}
+	if (form_path_split(r->path, strlen("/f/"), &scode, &ucode) == 0) {
+		s = cache_survey_get(r->sd->cache, scode);
+		u = cache_unit_get(r->sd->cache, ucode);
+	}
+	if (s == NULL || u == NULL) {
+		html_reply_message(r, 404, lang, TR(lang, "Không tìm thấy phiếu",
+		    "Form not found"), TR(lang, "Không có phiếu khảo sát ở địa "
+		    "chỉ này. Vui lòng kiểm tra lại mã QR hoặc đường dẫn.",
+		    "There is no survey at this address. Please check the QR "
+		    "code or the link."), NULL, NULL);
+		goto out;
+	}
+	ctx = xcalloc(1, sizeof *ctx);
+	ctx->cache = cache_ref(r->sd->cache);
+	ctx->survey = s;
+	ctx->unit = u;
+	ctx->lang = lang;
+	xasprintf(&scope, "f/%s/%s", s->code, u->code);
+	if (method == EVHTTP_REQ_POST) {
+		form_post(r, ctx, scope);
+		goto out;
+	}
+	if (form_answered_today(r, u->code)) {
+		form_reply_once(r, lang);
+		form_ctx_free(ctx);
+		goto out;
+	}
+	form_token_create(r->sd->config, scope, ctx->token);
+	form_reply_form(r, 200, ctx);
+out:
+	free(scope);
+	free(scode);
+	free(ucode);
+}

@@ -1,0 +1,634 @@
+/*
+ * upload.c: POST /api/v1/uploads?survey=CODE (interfaces.md section 5): a
+ * responses CSV from a survey team, checked row by row.
+ *
+ * The body is read in slices through the streaming CSV reader (csvin.c). A
+ * good row becomes the JSON of POST /api/v1/responses and goes through
+ * ingest_submit, so it is validated again (unit known, unit inside the
+ * token's scope, id length) and stored by the same queue and batched
+ * transactions as every other response: 201 stored, 200 duplicate, 409
+ * conflict. At most batch_max rows are in the queue at a time; the next slice
+ * is read when they are all answered, so memory beyond the body is bounded.
+ * A bad row is never submitted, so nothing of it is stored. The answer goes
+ * out once every submitted row has committed and the audit row is written.
+ *
+ * The body is streamed (bodystream.c) when it was sent with a Content-Length
+ * on its own: it is read as it arrives, up to upload_max bytes, and the
+ * client is held back while rows wait for their commit, so memory does not
+ * grow with the file. Otherwise evhttp has read it whole (max_body, http.c).
+ *
+ * Must not contain SQL (store.c) nor validate fields itself (csvin, ingest).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "daemon/channels/bodystream.h"
+#include "daemon/store/cache.h"
+#include "daemon/conf.h"
+#include "sipas/csvin.h"
+#include "daemon/log.h"
+#include "sipas/response.h"
+#include "daemon/sipasd.h"
+#include "daemon/store/store.h"
+#include "sipas/survey.h"
+#include "sipas/token.h"
+#include "daemon/channels/upload.h"
+#include "sipas/util.h"
+
+/* Bytes of the body handed to the CSV reader at a time. */
+#define UPLOAD_SLICE 16384
+
+/* A good row waiting to be submitted. */
+struct upload_row {
+	long row;
+	char *id;
+	char *json;
+};
+
+struct upload {
+	struct request *r;
+	struct cache *cache; /* held: the survey lives in it */
+	const struct survey *survey;
+	struct csvin *csv;
+	struct bodystream *body; /* the request's, or NULL: evhttp read it */
+	int magic;		 /* leading bytes matching an XLSX (zip) */
+	int cut;		 /* the client stopped sending */
+	struct upload_row *pending;
+	size_t npending, pendalloc, next;
+	long outstanding; /* submitted, not yet answered */
+	int pumping;
+	int input_done;
+	int unavailable;  /* a row got 503: stop, answer 503 */
+	char *fatal;	  /* the file cannot be read on */
+	long rows_seen;
+	long stored, duplicates, conflicts, rejected;
+	long last_rejected_row;
+	long progress_next;
+	json_t *problems;
+	long problems_omitted;
+	char token_hash[TOKEN_HASH_LEN + 1];
+	int have_hash;
+};
+
+/* A row's answer from ingest_submit. */
+struct upload_wait {
+	struct upload *u;
+	long row;
+	char *id;
+};
+
+static void upload_pump(struct upload *);
+static void upload_unsupported(struct upload *);
+
+/* Free everything but the request. */
+static void
+upload_free(struct upload *u)
+{
+	size_t i;
+
+	for (i = u->next; i < u->npending; i++) {
+		free(u->pending[i].id);
+		free(u->pending[i].json);
+	}
+	free(u->pending);
+	csvin_free(u->csv);
+	cache_unref(u->cache);
+	json_decref(u->problems);
+	free(u->fatal);
+	free(u);
+}
+
+/* Add a problem to the list (or count it past the cap). */
+static void
+upload_problem(struct upload *u, long row, const char *status,
+    const char *column, int colno, const char *reason)
+{
+	json_t *p;
+
+	if (json_array_size(u->problems) >= UPLOAD_PROBLEMS_MAX) {
+		u->problems_omitted++;
+		return;
+	}
+	p = json_pack("{s:I,s:s,s:s?,s:s}", "row", (json_int_t)row, "status",
+	    status, "column", column, "reason", reason);
+	json_object_set_new(p, "column_number", colno > 0 ?
+	    json_integer(colno) : json_null());
+	json_array_append_new(u->problems, p);
+}
+
+/* Count a rejected row once, however many of its fields are bad. */
+static void
+upload_reject_row(struct upload *u, long row)
+{
+	if (row > 0 && row != u->last_rejected_row) {
+		u->rejected++;
+		u->last_rejected_row = row;
+	}
+}
+
+/* csvin: a bad field, row or header. */
+static int
+upload_csv_error(const struct csvin_error *e, void *arg)
+{
+	struct upload *u = arg;
+
+	upload_problem(u, e->row, "rejected", e->column_name, e->column,
+	    e->reason);
+	upload_reject_row(u, e->row);
+	if (e->row == 0 && u->fatal == NULL)
+		u->fatal = xstrdup(e->reason);
+	return 0;
+}
+
+/* The JSON of POST /api/v1/responses for a good CSV row. */
+static char *
+upload_row_json(const struct upload *u, const struct response *resp)
+{
+	const struct survey *s = u->survey;
+	json_t *o, *answers, *rd;
+	char when[32], *text;
+	int i;
+
+	o = json_pack("{s:s,s:s,s:s,s:f}", "survey", s->code, "unit",
+	    resp->unit, "channel", channel_name(resp->channel), "weight",
+	    resp->weight);
+	if (resp->id != NULL)
+		json_object_set_new(o, "id", json_string(resp->id));
+	if (resp->has_time) {
+		time_format_iso8601(resp->submitted_at, resp->tz_minutes, when);
+		json_object_set_new(o, "submitted_at", json_string(when));
+	}
+	if (resp->stratum != NULL)
+		json_object_set_new(o, "stratum", json_string(resp->stratum));
+	if (resp->psu != NULL)
+		json_object_set_new(o, "psu", json_string(resp->psu));
+	answers = json_object();
+	for (i = 0; i < s->nitems && i < resp->nanswers; i++) {
+		if (resp->answers[i] != ANSWER_NONE)
+			json_object_set_new(answers, s->items[i].code,
+			    json_integer(resp->answers[i]));
+	}
+	json_object_set_new(o, "answers", answers);
+	if (resp->nresp > 0) {
+		rd = json_object();
+		for (i = 0; i < resp->nresp; i++)
+			json_object_set_new(rd, resp->resp_keys[i],
+			    json_string(resp->resp_values[i]));
+		json_object_set_new(o, "respondent", rd);
+	}
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
+	    JSON_REAL_PRECISION(17));
+	json_decref(o);
+	ASSERT(text != NULL);
+	return text;
+}
+
+/* csvin: a good row; keep it for the next window. */
+static int
+upload_csv_row(const struct response *resp, long row, void *arg)
+{
+	struct upload *u = arg;
+	struct upload_row *p;
+
+	if (u->npending == u->pendalloc) {
+		u->pendalloc = u->pendalloc == 0 ? 256 : u->pendalloc * 2;
+		u->pending = xreallocarray(u->pending, u->pendalloc,
+		    sizeof *u->pending);
+	}
+	p = &u->pending[u->npending++];
+	p->row = row;
+	p->id = resp->id != NULL ? xstrdup(resp->id) : NULL;
+	p->json = upload_row_json(u, resp);
+	return 0;
+}
+
+/* The column number of an ingest field ("answers.Q9_1" -> Q9_1's column). */
+static int
+upload_field_column(const struct upload *u, const char *field, const char **name)
+{
+	*name = field;
+	if (field == NULL)
+		return 0;
+	if (strncmp(field, "answers.", 8) == 0)
+		*name = field + 8;
+	return csvin_column_index(u->csv, *name);
+}
+
+/* ingest_submit answered one row: count it; the pump goes on when all are in. */
+static void
+upload_row_done(struct request *r, int status, const char *field,
+    const char *message, void *arg)
+{
+	struct upload_wait *w = arg;
+	struct upload *u = w->u;
+	const char *name;
+	char *reason;
+	int colno;
+
+	switch (status) {
+	case 201:
+		u->stored++;
+		break;
+	case 200:
+		u->duplicates++;
+		break;
+	case 409:
+		u->conflicts++;
+		xasprintf(&reason, "another response with id '%s' and other "
+		    "content is already stored for survey %s", w->id != NULL ?
+		    w->id : "", u->survey->code);
+		colno = upload_field_column(u, "id", &name);
+		upload_problem(u, w->row, "conflict", "id", colno, reason);
+		free(reason);
+		break;
+	case 503:
+		if (!u->unavailable)
+			log_msg(LOG_LEVEL_WARN, r->id, "upload: row %ld not "
+			    "stored: %s", w->row, message);
+		u->unavailable = 1;
+		break;
+	default:
+		colno = upload_field_column(u, field, &name);
+		upload_problem(u, w->row, "rejected", name, colno,
+		    message != NULL ? message : "rejected");
+		upload_reject_row(u, w->row);
+		break;
+	}
+	free(w->id);
+	free(w);
+	u->outstanding--;
+	if (u->outstanding == 0 && !u->pumping)
+		upload_pump(u);
+}
+
+/* Order of problems: by row, then as reported. */
+static int
+upload_problem_cmp(const void *a, const void *b)
+{
+	json_t *const *x = a, *const *y = b;
+	json_int_t rx = json_integer_value(json_object_get(*x, "row"));
+	json_int_t ry = json_integer_value(json_object_get(*y, "row"));
+	json_int_t sx = json_integer_value(json_object_get(*x, "seq"));
+	json_int_t sy = json_integer_value(json_object_get(*y, "seq"));
+
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	return sx < sy ? -1 : sx > sy;
+}
+
+/* Sort the problems by row (rows checked by ingest come back later). */
+static void
+upload_problems_sort(struct upload *u)
+{
+	size_t i, n = json_array_size(u->problems);
+	json_t **v = xcalloc(n + 1, sizeof *v), *sorted = json_array();
+
+	for (i = 0; i < n; i++) {
+		v[i] = json_array_get(u->problems, i);
+		json_object_set_new(v[i], "seq", json_integer((json_int_t)i));
+	}
+	qsort(v, n, sizeof *v, upload_problem_cmp);
+	for (i = 0; i < n; i++) {
+		json_object_del(v[i], "seq");
+		json_array_append(sorted, v[i]);
+	}
+	free(v);
+	json_decref(u->problems);
+	u->problems = sorted;
+}
+
+/* The report of an upload (counts, problems). */
+static json_t *
+upload_report(struct upload *u)
+{
+	json_t *rep;
+
+	upload_problems_sort(u);
+
+	rep = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:I}",
+	    "survey", u->survey->code,
+	    "rows", (json_int_t)csvin_rows(u->csv),
+	    "stored", (json_int_t)u->stored,
+	    "duplicates", (json_int_t)u->duplicates,
+	    "conflicts", (json_int_t)u->conflicts,
+	    "rejected", (json_int_t)u->rejected,
+	    "complete", u->fatal == NULL && !u->unavailable && !u->cut,
+	    "problems", u->problems,
+	    "problems_omitted", (json_int_t)u->problems_omitted);
+	ASSERT(rep != NULL);
+	return rep;
+}
+
+/* The audit row is written (or could not be): answer. */
+static void
+upload_audited(int ok, const char *sqlstate, const char *message, void *arg)
+{
+	struct upload *u = arg;
+	struct request *r = u->r;
+	json_t *rep;
+
+	if (!ok)
+		log_msg(LOG_LEVEL_WARN, r->id, "upload: audit log not written: "
+		    "%s", message);
+	rep = upload_report(u);
+	if (u->unavailable) {
+		char secs[16];
+
+		snprintf(secs, sizeof secs, "%ld", r->sd->config->retry_after);
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Retry-After", secs);
+		json_object_set_new(rep, "error", json_pack("{s:s,s:s}", "code",
+		    "unavailable", "message", "some rows could not be stored "
+		    "now; upload the file again (rows with an id are not "
+		    "stored twice)"));
+		upload_free(u);
+		http_reply_json(r, 503, rep);
+		return;
+	}
+	if (u->cut) {
+		/* Seldom read: the client has usually gone. */
+		json_object_set_new(rep, "error", json_pack("{s:s,s:s}", "code",
+		    "incomplete", "message", "the body ended before its "
+		    "Content-Length; the rows before the break are stored"));
+		upload_free(u);
+		http_reply_json(r, 400, rep);
+		return;
+	}
+	if (u->fatal != NULL) {
+		json_object_set_new(rep, "error", json_pack("{s:s,s:s}", "code",
+		    "bad_file", "message", u->fatal));
+		upload_free(u);
+		http_reply_json(r, 422, rep);
+		return;
+	}
+	upload_free(u);
+	http_reply_json(r, 200, rep);
+}
+
+/* Everything read and answered: log, audit, then reply. */
+static void
+upload_finish(struct upload *u)
+{
+	json_t *detail;
+	char *text;
+
+	log_msg(LOG_LEVEL_INFO, u->r->id, "upload %s: %ld rows, %ld stored, "
+	    "%ld duplicates, %ld conflicts, %ld rejected%s", u->survey->code,
+	    csvin_rows(u->csv), u->stored, u->duplicates, u->conflicts,
+	    u->rejected, u->unavailable ? " (stopped: database unavailable)" :
+	    u->cut ? " (stopped: the body was cut off)" :
+	    u->fatal != NULL ? " (stopped: bad file)" : "");
+	if (!u->have_hash || !sipasd_ready(u->r->sd)) {
+		upload_audited(0, NULL, "database unavailable", u);
+		return;
+	}
+	detail = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:b}", "survey",
+	    u->survey->code, "rows", (json_int_t)csvin_rows(u->csv), "stored",
+	    (json_int_t)u->stored, "duplicates", (json_int_t)u->duplicates,
+	    "conflicts", (json_int_t)u->conflicts, "rejected",
+	    (json_int_t)u->rejected, "complete", u->fatal == NULL &&
+	    !u->unavailable && !u->cut);
+	text = json_dumps(detail, JSON_COMPACT);
+	json_decref(detail);
+	store_audit_append(u->r->sd->db, u->token_hash, "upload", text,
+	    upload_audited, u);
+	free(text);
+}
+
+/* Submit the next window of pending rows (at most batch_max). */
+static void
+upload_submit_window(struct upload *u)
+{
+	struct upload_row *p;
+	struct upload_wait *w;
+	long max = u->r->sd->config->batch_max, n = 0;
+
+	while (u->next < u->npending && n < max && !u->unavailable) {
+		p = &u->pending[u->next++];
+		w = xcalloc(1, sizeof *w);
+		w->u = u;
+		w->row = p->row;
+		w->id = p->id;
+		p->id = NULL;
+		u->outstanding++;
+		n++;
+		ingest_submit(u->r, p->json, strlen(p->json), upload_row_done, w);
+		free(p->json);
+		p->json = NULL;
+	}
+	if (u->next == u->npending)
+		u->next = u->npending = 0;
+}
+
+/* A streamed body had more to read: go on. */
+static void
+upload_ready(void *arg)
+{
+	struct upload *u = arg;
+
+	if (!u->pumping && u->outstanding == 0)
+		upload_pump(u);
+}
+
+/*
+ * Does a body start like an XLSX (a zip)? *matched counts the leading bytes
+ * seen to match so far (-1: they do not), so a streamed body is checked as
+ * its first bytes come: no row can be whole within them, so nothing was
+ * submitted yet.
+ */
+static int
+upload_magic(int *matched, const char *buf, size_t n)
+{
+	static const char zip[4] = { 'P', 'K', '\003', '\004' };
+	size_t i;
+
+	for (i = 0; i < n && *matched >= 0 && *matched < 4; i++)
+		*matched = buf[i] == zip[*matched] ? *matched + 1 : -1;
+	return *matched == 4;
+}
+
+/* Up to n bytes of the body; BODYSTREAM_WAIT or _GONE when streamed. */
+static ssize_t
+upload_read(struct upload *u, char *buf, size_t n)
+{
+	if (u->body != NULL)
+		return bodystream_read(u->body, buf, n);
+	return evbuffer_remove(evhttp_request_get_input_buffer(u->r->req), buf,
+	    n);
+}
+
+/* Read, check and submit until rows are waiting for a commit or all is done. */
+static void
+upload_pump(struct upload *u)
+{
+	char buf[UPLOAD_SLICE];
+	ssize_t n;
+
+	u->pumping = 1;
+	while (u->outstanding == 0) {
+		if (u->unavailable)
+			break;
+		if (u->next < u->npending) {
+			upload_submit_window(u);
+			continue;
+		}
+		if (u->input_done)
+			break;
+		if (u->fatal != NULL) {
+			u->input_done = 1;
+			break;
+		}
+		n = upload_read(u, buf, sizeof buf);
+		if (n == BODYSTREAM_WAIT)
+			break; /* upload_ready goes on */
+		if (n == BODYSTREAM_GONE) {
+			log_msg(LOG_LEVEL_WARN, u->r->id, "upload %s: the "
+			    "client stopped sending after %llu of %llu bytes",
+			    u->survey->code, (unsigned long long)
+			    bodystream_received(u->body), (unsigned long long)
+			    bodystream_length(u->body));
+			u->cut = 1;
+			u->input_done = 1;
+			break;
+		}
+		if (n > 0 && u->body != NULL && u->magic >= 0 &&
+		    upload_magic(&u->magic, buf, (size_t)n)) {
+			u->pumping = 0;
+			upload_unsupported(u);
+			return;
+		}
+		if (n > 0) {
+			if (csvin_push(u->csv, buf, (size_t)n) != 0 &&
+			    u->fatal == NULL)
+				u->fatal = xstrdup("the file cannot be read on "
+				    "(broken quoting or a row too long)");
+		} else {
+			if (csvin_finish(u->csv) != 0 && u->fatal == NULL)
+				u->fatal = xstrdup(csvin_rows(u->csv) == 0 &&
+				    u->rows_seen == 0 ? "empty file: no header "
+				    "row" : "the file ends inside a quoted field");
+			u->input_done = 1;
+		}
+		u->rows_seen = csvin_rows(u->csv);
+		if (u->rows_seen >= u->progress_next) {
+			log_msg(LOG_LEVEL_INFO, u->r->id, "upload %s: %ld rows "
+			    "read, %ld stored, %ld duplicates, %ld rejected",
+			    u->survey->code, u->rows_seen, u->stored,
+			    u->duplicates, u->rejected);
+			u->progress_next += UPLOAD_PROGRESS_ROWS;
+		}
+	}
+	u->pumping = 0;
+	if (u->outstanding == 0 && (u->input_done || u->unavailable))
+		upload_finish(u);
+}
+
+/* 415: the sheet itself, not its CSV. */
+static void
+upload_reply_xlsx(struct request *r)
+{
+	http_reply_error(r, 415, "unsupported_media_type", NULL,
+	    "XLSX is not accepted: save the sheet as CSV UTF-8 "
+	    "(docs/uploads.md)");
+}
+
+/* A streamed body turned out to be an XLSX. */
+static void
+upload_unsupported(struct upload *u)
+{
+	struct request *r = u->r;
+
+	upload_free(u);
+	upload_reply_xlsx(r);
+}
+
+/* POST /api/v1/uploads?survey=CODE, after authentication. */
+void
+upload_handle(struct request *r)
+{
+	struct sipasd *sd = r->sd;
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	struct bodystream *body = r->body;
+	struct evkeyvalq q;
+	const struct survey *s;
+	const char *code, *ctype;
+	char head[4];
+	ev_ssize_t got;
+	int magic;
+	struct upload *u;
+
+	TAILQ_INIT(&q);
+	if (r->query != NULL && evhttp_parse_query_str(r->query, &q) != 0) {
+		http_reply_error(r, 400, "bad_query", NULL,
+		    "the query string is malformed");
+		return;
+	}
+	code = http_query_get(&q, "survey");
+	if (code == NULL) {
+		evhttp_clear_headers(&q);
+		http_reply_error(r, 400, "missing", "survey",
+		    "survey=CODE is required");
+		return;
+	}
+	if (body != NULL && bodystream_length(body) >
+	    (uint64_t)sd->config->upload_max) {
+		evhttp_clear_headers(&q);
+		http_reply_error(r, 413, "too_large", NULL, "the upload is "
+		    "larger than %ld bytes (upload_max); split it or use "
+		    "sipasctl import", sd->config->upload_max);
+		return;
+	}
+	ctype = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+	    "Content-Type");
+	magic = 0;
+	got = evbuffer_copyout(in, head, sizeof head);
+	if (upload_magic(&magic, head, got > 0 ? (size_t)got : 0) ||
+	    (ctype != NULL && (strstr(ctype, "spreadsheet") != NULL ||
+	    strstr(ctype, "excel") != NULL))) {
+		evhttp_clear_headers(&q);
+		upload_reply_xlsx(r);
+		return;
+	}
+	if (!sipasd_ready(sd) || sd->cache == NULL) {
+		evhttp_clear_headers(&q);
+		http_reply_unavailable(r, "the database is not available");
+		return;
+	}
+	if ((s = cache_survey_get(sd->cache, code)) == NULL) {
+		http_reply_error(r, 422, "unknown_survey", "survey",
+		    "unknown survey '%s'", code);
+		evhttp_clear_headers(&q);
+		return;
+	}
+	evhttp_clear_headers(&q);
+
+	u = xcalloc(1, sizeof *u);
+	u->r = r;
+	u->cache = cache_ref(sd->cache);
+	u->survey = s;
+	u->csv = csvin_create(s, upload_csv_row, upload_csv_error, u);
+	u->problems = json_array();
+	u->progress_next = UPLOAD_PROGRESS_ROWS;
+	u->have_hash = auth_token_hash(r, u->token_hash) == 0;
+	u->body = body;
+	if (body != NULL) {
+		log_msg(LOG_LEVEL_INFO, r->id, "upload %s: %llu bytes, "
+		    "streamed", s->code, (unsigned long long)
+		    bodystream_length(body));
+		bodystream_start(body, upload_ready, u);
+	} else {
+		u->magic = -1; /* checked above */
+		log_msg(LOG_LEVEL_INFO, r->id, "upload %s: %zu bytes", s->code,
+		    evbuffer_get_length(in));
+	}
+	upload_pump(u);
+}

@@ -1,0 +1,237 @@
+/*
+ * auth.c: bearer tokens for the API: look-up by SHA-256, roles, unit scope.
+ *
+ * Owns a small cache of checked tokens (hash -> role, scope), each trusted
+ * for token_ttl seconds, so that a busy collector costs one look-up per TTL
+ * and a revocation takes effect within it. With a spool (spool_dir), a token
+ * checked before stays trusted while the database is away, so that its
+ * responses can be spooled. Never logs a token or its hash.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/http.h>
+
+#include "daemon/store/cache.h"
+#include "daemon/conf.h"
+#include "daemon/log.h"
+#include "daemon/sipasd.h"
+#include "daemon/store/store.h"
+#include "sipas/strmap.h"
+#include "sipas/token.h"
+#include "sipas/util.h"
+
+/* Forget everything when the cache grows past this many tokens. */
+#define AUTH_CACHE_MAX 10000
+
+struct auth_entry {
+	int role;
+	char *scope;
+	time_t checked;
+};
+
+struct auth {
+	struct sipasd *sd;
+	struct strmap *tokens;
+};
+
+/* A request waiting for its token's look-up. */
+struct auth_wait {
+	struct request *r;
+	unsigned roles;
+	auth_next_cb next;
+	char hash[TOKEN_HASH_LEN + 1];
+};
+
+/* A new, empty token cache. */
+struct auth *
+auth_create(struct sipasd *sd)
+{
+	struct auth *a = xcalloc(1, sizeof *a);
+
+	a->sd = sd;
+	a->tokens = strmap_create();
+	return a;
+}
+
+/* Forget every checked token. */
+void
+auth_flush(struct auth *a)
+{
+	const char *key;
+	void *value;
+	struct auth_entry *e;
+	size_t pos = 0;
+
+	while (strmap_next(a->tokens, &pos, &key, &value)) {
+		e = value;
+		free(e->scope);
+		free(e);
+	}
+	strmap_free(a->tokens);
+	a->tokens = strmap_create();
+}
+
+/* Free the cache. */
+void
+auth_free(struct auth *a)
+{
+	if (a == NULL)
+		return;
+	auth_flush(a);
+	strmap_free(a->tokens);
+	free(a);
+}
+
+/* 1 if the request's token may see unit. */
+int
+auth_scope_allows(const struct request *r, const char *unit)
+{
+	if (r->scope == NULL)
+		return 1;
+	if (r->sd->cache == NULL)
+		return 0;
+	return cache_unit_within(r->sd->cache, unit, r->scope);
+}
+
+/* Decide with a known token. */
+static void
+auth_decide(struct request *r, const struct auth_entry *e, unsigned roles,
+    auth_next_cb next)
+{
+	if (!(roles & AUTH_ROLE(e->role))) {
+		http_reply_error(r, 403, "forbidden", NULL,
+		    "a %s token may not do this", role_name(e->role));
+		return;
+	}
+	r->role = e->role;
+	r->scope = e->scope != NULL ? xstrdup(e->scope) : NULL;
+	next(r);
+}
+
+/* 401 with the challenge. */
+static void
+auth_unauthorized(struct request *r, const char *why)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->req),
+	    "WWW-Authenticate", "Bearer realm=\"sipas\"");
+	http_reply_error(r, 401, "unauthorized", NULL, "%s", why);
+}
+
+/* The database answered about a token. */
+static void
+auth_found(const struct store_token *t, const char *message, void *arg)
+{
+	struct auth_wait *w = arg;
+	struct request *r = w->r;
+	struct auth *a = r->sd->auth;
+	struct auth_entry *e;
+	int role;
+
+	if (t == NULL) {
+		log_msg(LOG_LEVEL_WARN, r->id, "token look-up failed: %s",
+		    message);
+		if (r->sd->spool != NULL &&
+		    (e = strmap_get(a->tokens, w->hash)) != NULL) {
+			/* Checked before: trusted while the database is away. */
+			auth_decide(r, e, w->roles, w->next);
+			goto out;
+		}
+		http_reply_unavailable(r, "cannot check the token now");
+		goto out;
+	}
+	if (!t->found || t->revoked ||
+	    (role = role_parse(t->role)) < 0) {
+		auth_unauthorized(r, t->found ? "the token was revoked" :
+		    "unknown token");
+		goto out;
+	}
+	if (strmap_count(a->tokens) >= AUTH_CACHE_MAX)
+		auth_flush(a);
+	if ((e = strmap_get(a->tokens, w->hash)) == NULL) {
+		e = xcalloc(1, sizeof *e);
+		strmap_put(a->tokens, w->hash, e);
+	}
+	free(e->scope);
+	e->role = role;
+	e->scope = t->unit != NULL ? xstrdup(t->unit) : NULL;
+	e->checked = time(NULL);
+	auth_decide(r, e, w->roles, w->next);
+out:
+	free(w);
+}
+
+/*
+ * The SHA-256 of the request's bearer token into hash: 0; -1 when there is no
+ * Authorization: Bearer header, -2 when the token is empty or too long.
+ */
+int
+auth_token_hash(const struct request *r, char *hash)
+{
+	const char *h;
+	size_t len;
+
+	h = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+	    "Authorization");
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return -1;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	len = strlen(h);
+	while (len > 0 && (h[len - 1] == ' ' || h[len - 1] == '\t'))
+		len--;
+	if (len == 0 || len > 512)
+		return -2;
+	token_hash(h, len, hash);
+	return 0;
+}
+
+/* Check the bearer token of r for one of roles, then call next. */
+void
+auth_check(struct request *r, unsigned roles, auth_next_cb next)
+{
+	struct sipasd *sd = r->sd;
+	struct auth_entry *e;
+	struct auth_wait *w;
+	char hash[TOKEN_HASH_LEN + 1];
+	int rc;
+
+	if ((rc = auth_token_hash(r, hash)) == -1) {
+		auth_unauthorized(r, "an Authorization: Bearer token is "
+		    "required");
+		return;
+	}
+	if (rc != 0) {
+		auth_unauthorized(r, "unknown token");
+		return;
+	}
+	e = strmap_get(sd->auth->tokens, hash);
+	if (e != NULL && time(NULL) - e->checked < sd->config->token_ttl) {
+		auth_decide(r, e, roles, next);
+		return;
+	}
+	if (!sipasd_ready(sd)) {
+		/*
+		 * With a spool, responses are still accepted while the
+		 * database is away: a token checked before stays trusted
+		 * until it can be checked again (a revocation then waits for
+		 * the database too). A token never seen cannot be checked.
+		 */
+		if (e != NULL && sd->spool != NULL) {
+			auth_decide(r, e, roles, next);
+			return;
+		}
+		http_reply_unavailable(r, "the database is not available");
+		return;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->r = r;
+	w->roles = roles;
+	w->next = next;
+	memcpy(w->hash, hash, sizeof hash);
+	store_token_find(sd->db, hash, auth_found, w);
+}

@@ -1,0 +1,462 @@
+/*
+ * session.c: the dashboard's login: GET/POST /login, /logout and the cookie
+ * sessions behind the leadership pages.
+ *
+ * A viewer or admin pastes an API token into the login form; when the token
+ * is valid, a session is opened under a random id (token_generate) that goes
+ * back as an HttpOnly, SameSite=Strict cookie with Max-Age session_lifetime
+ * (Secure with session_cookie_secure). The session keeps the token's SHA-256,
+ * role and unit scope in memory only, never the token itself, and looks the
+ * token up again every token_ttl seconds so that a revocation ends it.
+ * Must not render the dashboard (dashboard.c) nor touch the Bearer path
+ * (auth.c).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include "daemon/conf.h"
+#include "daemon/present/dashboard.h"
+#include "daemon/channels/form.h"
+#include "daemon/net/html.h"
+#include "daemon/log.h"
+#include "daemon/store/store.h"
+#include "sipas/strmap.h"
+#include "sipas/token.h"
+#include "sipas/util.h"
+
+/* Sweep expired sessions when the table grows past this many. */
+#define SESSION_SWEEP 1000
+/* Refuse new logins beyond this many live sessions. */
+#define SESSION_MAX 100000
+
+struct session {
+	char hash[TOKEN_HASH_LEN + 1]; /* the token's SHA-256 */
+	int role;
+	char *scope;	 /* NULL: every unit */
+	time_t expires;	 /* 0: logged out */
+	time_t checked;	 /* last look-up of the token */
+};
+
+/* id -> struct session; one loop, so no lock. Reachable until exit. */
+static struct strmap *session_table;
+
+/* A login or a re-check waiting for the token look-up. */
+struct session_wait {
+	struct request *r;
+	char id[TOKEN_LEN + 1]; /* re-check: the session's id */
+	char hash[TOKEN_HASH_LEN + 1];
+	char *next;		/* login: where to go after */
+	const char *lang;
+	unsigned roles;
+	auth_next_cb then;
+};
+
+/* Drop expired and logged-out sessions (rebuilds the table). */
+static void
+session_sweep(void)
+{
+	struct strmap *keep = strmap_create();
+	const char *key;
+	void *value;
+	struct session *s;
+	size_t pos = 0;
+	time_t now = time(NULL);
+
+	while (strmap_next(session_table, &pos, &key, &value)) {
+		s = value;
+		if (s->expires > now)
+			strmap_put(keep, key, s);
+		else {
+			free(s->scope);
+			free(s);
+		}
+	}
+	strmap_free(session_table);
+	session_table = keep;
+}
+
+/* The live session of id, or NULL. */
+static struct session *
+session_get(const char *id)
+{
+	struct session *s;
+
+	if (session_table == NULL || id == NULL)
+		return NULL;
+	s = strmap_get(session_table, id);
+	if (s == NULL || s->expires <= time(NULL))
+		return NULL;
+	return s;
+}
+
+/* The session id of the request's cookie into id, or -1. */
+static int
+session_cookie_id(const struct request *r, char id[TOKEN_LEN + 1])
+{
+	const char *h, *p, *end;
+	size_t name = strlen(SESSION_COOKIE), len;
+
+	h = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+	    "Cookie");
+	for (p = h; p != NULL && *p != '\0'; p = end) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		end = strchr(p, ';');
+		if (end == NULL)
+			end = p + strlen(p);
+		if ((size_t)(end - p) > name && strncmp(p, SESSION_COOKIE,
+		    name) == 0 && p[name] == '=') {
+			len = (size_t)(end - p) - name - 1;
+			if (len == 0 || len > TOKEN_LEN)
+				return -1;
+			memcpy(id, p + name + 1, len);
+			id[len] = '\0';
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Reply 303 See Other. */
+void
+session_redirect(struct request *r, const char *location)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Location",
+	    location);
+	http_reply(r, 303, "text/plain; charset=utf-8", NULL, 0);
+}
+
+/* Set (max_age > 0) or clear the cookie. */
+static void
+session_cookie_set(struct request *r, const char *id, long max_age)
+{
+	char *v;
+
+	xasprintf(&v, "%s=%s; Path=/; Max-Age=%ld; HttpOnly; SameSite=Strict%s",
+	    SESSION_COOKIE, id, max_age, r->sd->config->session_cookie_secure ?
+	    "; Secure" : "");
+	evhttp_add_header(evhttp_request_get_output_headers(r->req),
+	    "Set-Cookie", v);
+	free(v);
+}
+
+/* The login page, with an error line or none. */
+static void
+session_login_page(struct request *r, int status, const char *lang,
+    const char *next, const char *error)
+{
+	struct evbuffer *b = evbuffer_new();
+	int en = strcmp(lang, "en") == 0;
+
+	html_raw(b, "<!doctype html>\n<html lang=\"%s\">\n<head>\n"
+	    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
+	    "content=\"width=device-width, initial-scale=1\">\n<title>%s</title>\n"
+	    "<link rel=\"stylesheet\" href=\"/static/dashboard.css?v=%s\">\n"
+	    "</head>\n<body class=\"login\">\n<main>\n", lang,
+	    en ? "Sign in: SIPAS dashboard" : "Đăng nhập: bảng điều hành SIPAS",
+	    static_version("dashboard.css"));
+	html_raw(b, "<p class=\"lang\"><a href=\"/login?lang=%s\">%s</a></p>\n",
+	    en ? "vi" : "en", en ? "Tiếng Việt" : "English");
+	html_raw(b, "<h1>%s</h1>\n", en ? "SIPAS dashboard" :
+	    "Bảng điều hành SIPAS");
+	if (error != NULL) {
+		html_raw(b, "<p class=\"error\" id=\"login-error\" role=\"alert\">");
+		html_text(b, error);
+		html_raw(b, "</p>\n");
+	}
+	html_raw(b, "<form method=\"post\" action=\"/login\" class=\"login\">\n"
+	    "<label for=\"token\">%s</label>\n"
+	    "<input type=\"password\" id=\"token\" name=\"token\" "
+	    "autocomplete=\"current-password\" required>\n"
+	    "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n",
+	    en ? "Access token" : "Mã truy cập", lang);
+	if (next != NULL) {
+		html_raw(b, "<input type=\"hidden\" name=\"next\" value=\"");
+		html_text(b, next);
+		html_raw(b, "\">\n");
+	}
+	html_raw(b, "<button type=\"submit\" id=\"login\">%s</button>\n</form>\n"
+	    "</main>\n</body>\n</html>\n", en ? "Sign in" : "Đăng nhập");
+	html_reply(r, status, b);
+	evbuffer_free(b);
+}
+
+/* 1 if next is a dashboard path we may redirect to. */
+static int
+session_next_ok(const char *next)
+{
+	size_t i;
+
+	if (next == NULL || strncmp(next, "/dashboard", 10) != 0 ||
+	    (next[10] != '\0' && next[10] != '?'))
+		return 0;
+	for (i = 0; next[i] != '\0'; i++) {
+		if ((unsigned char)next[i] < 0x20 || next[i] == '\\')
+			return 0;
+	}
+	return 1;
+}
+
+/* The token look-up of a login answered. */
+static void
+session_login_found(const struct store_token *t, const char *message, void *arg)
+{
+	struct session_wait *w = arg;
+	struct request *r = w->r;
+	struct session *s;
+	char id[TOKEN_LEN + 1], *cause = NULL;
+	int role, en = strcmp(w->lang, "en") == 0;
+
+	if (t == NULL) {
+		log_msg(LOG_LEVEL_WARN, r->id, "token look-up failed: %s",
+		    message);
+		session_login_page(r, 503, w->lang, w->next, en ?
+		    "The database is not available; try again shortly." :
+		    "Cơ sở dữ liệu tạm thời không sẵn sàng; vui lòng thử lại.");
+		goto out;
+	}
+	if (!t->found || t->revoked || (role = role_parse(t->role)) < 0 ||
+	    (role != ROLE_VIEWER && role != ROLE_ADMIN)) {
+		log_msg(LOG_LEVEL_INFO, r->id, "login refused: %s", !t->found ?
+		    "unknown token" : t->revoked ? "revoked token" : "role");
+		session_login_page(r, 401, w->lang, w->next, en ?
+		    "This token is unknown, revoked, or not a viewer's." :
+		    "Mã truy cập không đúng, đã bị thu hồi hoặc không có quyền "
+		    "xem.");
+		goto out;
+	}
+	if (session_table == NULL)
+		session_table = strmap_create();
+	if (strmap_count(session_table) >= SESSION_SWEEP)
+		session_sweep();
+	if (strmap_count(session_table) >= SESSION_MAX ||
+	    token_generate(id, sizeof id, &cause) != 0) {
+		log_msg(LOG_LEVEL_WARN, r->id, "no session: %s", cause != NULL ?
+		    cause : "too many sessions");
+		free(cause);
+		session_login_page(r, 503, w->lang, w->next, en ?
+		    "Cannot sign in now; try again shortly." :
+		    "Không thể đăng nhập lúc này; vui lòng thử lại.");
+		goto out;
+	}
+	s = xcalloc(1, sizeof *s);
+	memcpy(s->hash, w->hash, sizeof s->hash);
+	s->role = role;
+	s->scope = t->unit != NULL ? xstrdup(t->unit) : NULL;
+	s->checked = time(NULL);
+	s->expires = s->checked + r->sd->config->session_lifetime;
+	strmap_put(session_table, id, s);
+	log_msg(LOG_LEVEL_INFO, r->id, "login: %s session%s%s", role_name(role),
+	    s->scope != NULL ? " for " : "", s->scope != NULL ? s->scope : "");
+	session_cookie_set(r, id, r->sd->config->session_lifetime);
+	session_redirect(r, session_next_ok(w->next) ? w->next : en ?
+	    "/dashboard?lang=en" : "/dashboard");
+out:
+	free(w->next);
+	free(w);
+}
+
+/*
+ * 1 unless the browser says the post came from another site: Sec-Fetch-Site
+ * cross-site or same-site, or an Origin (other than "null", which pages with
+ * Referrer-Policy no-referrer send) that is not this host.
+ */
+static int
+session_origin_ok(const struct request *r)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(r->req);
+	const char *origin = evhttp_find_header(in, "Origin");
+	const char *site = evhttp_find_header(in, "Sec-Fetch-Site");
+	const char *host = evhttp_find_header(in, "Host"), *p;
+
+	if (site != NULL && (strcmp(site, "cross-site") == 0 ||
+	    strcmp(site, "same-site") == 0))
+		return 0;
+	if (origin == NULL || strcmp(origin, "null") == 0)
+		return 1;
+	if (host == NULL || (p = strstr(origin, "://")) == NULL)
+		return 0;
+	return strcmp(p + 3, host) == 0;
+}
+
+/* GET and POST /login. */
+void
+session_login_handle(struct request *r)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	struct form_fields *f = NULL, *q = NULL;
+	struct session_wait *w;
+	const char *token, *next = NULL, *lang;
+	size_t len = evbuffer_get_length(in);
+
+	if (r->query != NULL)
+		q = form_fields_parse(r->query, strlen(r->query));
+	if (strcmp(r->method, "GET") == 0) {
+		lang = form_lang(r, NULL);
+		if (q != NULL)
+			next = form_fields_get(q, "next");
+		session_login_page(r, 200, lang, session_next_ok(next) ? next :
+		    NULL, NULL);
+		goto out;
+	}
+	f = form_fields_parse((const char *)evbuffer_pullup(in, -1), len);
+	lang = form_lang(r, f);
+	if (f != NULL)
+		next = form_fields_get(f, "next");
+	if (!session_next_ok(next))
+		next = NULL;
+	if (!session_origin_ok(r)) {
+		session_login_page(r, 403, lang, next, strcmp(lang, "en") == 0 ?
+		    "The sign-in came from another site." :
+		    "Yêu cầu đăng nhập đến từ một trang khác.");
+		goto out;
+	}
+	token = f != NULL ? form_fields_get(f, "token") : NULL;
+	if (token == NULL || *token == '\0' || strlen(token) > 512) {
+		session_login_page(r, 400, lang, next, strcmp(lang, "en") == 0 ?
+		    "Enter your access token." : "Vui lòng nhập mã truy cập.");
+		goto out;
+	}
+	if (!sipasd_ready(r->sd)) {
+		session_login_page(r, 503, lang, next, strcmp(lang, "en") == 0 ?
+		    "The database is not available; try again shortly." :
+		    "Cơ sở dữ liệu tạm thời không sẵn sàng; vui lòng thử lại.");
+		goto out;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->r = r;
+	w->lang = lang;
+	w->next = next != NULL ? xstrdup(next) : NULL;
+	token_hash(token, strlen(token), w->hash);
+	store_token_find(r->sd->db, w->hash, session_login_found, w);
+out:
+	form_fields_free(f);
+	form_fields_free(q);
+}
+
+/* GET and POST /logout. */
+void
+session_logout_handle(struct request *r)
+{
+	struct session *s;
+	char id[TOKEN_LEN + 1];
+
+	if (session_cookie_id(r, id) == 0 && (s = session_get(id)) != NULL)
+		s->expires = 0;
+	session_cookie_set(r, "", 0);
+	session_redirect(r, "/login");
+}
+
+/* To the login page, remembering the page asked for. */
+static void
+session_to_login(struct request *r)
+{
+	struct evbuffer *b = evbuffer_new();
+	char *path, *enc;
+
+	if (r->query != NULL)
+		xasprintf(&path, "%s?%s", r->path, r->query);
+	else
+		path = xstrdup(r->path);
+	enc = evhttp_encode_uri(path);
+	evbuffer_add_printf(b, "/login?next=%s", enc);
+	if (r->query != NULL && strstr(r->query, "lang=en") != NULL)
+		evbuffer_add_printf(b, "&lang=en");
+	evbuffer_add(b, "", 1);
+	session_redirect(r, (const char *)evbuffer_pullup(b, -1));
+	evbuffer_free(b);
+	free(enc);
+	free(path);
+}
+
+/* Let a checked session through, or refuse its role. */
+static void
+session_decide(struct request *r, const struct session *s, unsigned roles,
+    auth_next_cb then)
+{
+	if (!(roles & AUTH_ROLE(s->role))) {
+		html_reply_message(r, 403, form_lang(r, NULL), "403",
+		    strcmp(form_lang(r, NULL), "en") == 0 ?
+		    "This account may not see this page." :
+		    "Tài khoản này không được xem trang này.", "/logout",
+		    strcmp(form_lang(r, NULL), "en") == 0 ? "Sign out" :
+		    "Đăng xuất");
+		return;
+	}
+	r->role = s->role;
+	free(r->scope);
+	r->scope = s->scope != NULL ? xstrdup(s->scope) : NULL;
+	then(r);
+}
+
+/* The re-check of a session's token answered. */
+static void
+session_recheck_found(const struct store_token *t, const char *message,
+    void *arg)
+{
+	struct session_wait *w = arg;
+	struct request *r = w->r;
+	struct session *s = session_get(w->id);
+	int role;
+
+	if (t == NULL) {
+		log_msg(LOG_LEVEL_WARN, r->id, "token look-up failed: %s",
+		    message);
+		html_reply_message(r, 503, form_lang(r, NULL), "503",
+		    "The database is not available / Cơ sở dữ liệu tạm thời "
+		    "không sẵn sàng.", NULL, NULL);
+		goto out;
+	}
+	if (s == NULL || !t->found || t->revoked ||
+	    (role = role_parse(t->role)) < 0) {
+		if (s != NULL)
+			s->expires = 0;
+		session_cookie_set(r, "", 0);
+		session_to_login(r);
+		goto out;
+	}
+	s->role = role;
+	free(s->scope);
+	s->scope = t->unit != NULL ? xstrdup(t->unit) : NULL;
+	s->checked = time(NULL);
+	session_decide(r, s, w->roles, w->then);
+out:
+	free(w);
+}
+
+/* Check the session cookie, then call then. */
+void
+session_check(struct request *r, unsigned roles, auth_next_cb then)
+{
+	struct session_wait *w;
+	struct session *s;
+	char id[TOKEN_LEN + 1];
+
+	if (session_cookie_id(r, id) != 0 || (s = session_get(id)) == NULL) {
+		session_to_login(r);
+		return;
+	}
+	if (time(NULL) - s->checked < r->sd->config->token_ttl) {
+		session_decide(r, s, roles, then);
+		return;
+	}
+	if (!sipasd_ready(r->sd)) {
+		html_reply_message(r, 503, form_lang(r, NULL), "503",
+		    "The database is not available / Cơ sở dữ liệu tạm thời "
+		    "không sẵn sàng.", NULL, NULL);
+		return;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->r = r;
+	memcpy(w->id, id, sizeof w->id);
+	memcpy(w->hash, s->hash, sizeof w->hash);
+	w->roles = roles;
+	w->then = then;
+	store_token_find(r->sd->db, w->hash, session_recheck_found, w);
+}

@@ -1,0 +1,40 @@
+/*
+ * dashboard.h: the leadership pages of sipasd (docs/dashboard.md): a login
+ * with an API token that opens a cookie session (session.c), and the
+ * server-rendered dashboard (dashboard.c): a unit's indices with intervals,
+ * the change from the previous period, the ranking of its child units, the
+ * trend per quarter and the item detail, drawn as inline SVG.
+ *
+ * Sessions live in memory only (a restart logs everybody out). The pages
+ * read the same numbers as GET /api/v1/indices (indices_compute).
+ */
+#ifndef SIPAS_DASHBOARD_H
+#define SIPAS_DASHBOARD_H
+
+#include "daemon/sipasd.h"
+
+/* The session cookie's name. */
+#define SESSION_COOKIE "sipas_session"
+
+/* GET /login (the form) and POST /login (token=...: opens a session). */
+void session_login_handle(struct request *);
+/* GET or POST /logout: forgets the session and clears the cookie. */
+void session_logout_handle(struct request *);
+/*
+ * Check the request's session cookie for one of roles, then call next with
+ * r->role and r->scope set. Without a valid session: 303 to /login (with
+ * next= the page asked for); a session of another role: a 403 page. The
+ * token behind a session is looked up again every token_ttl seconds, so a
+ * revoked token ends its sessions.
+ */
+void session_check(struct request *, unsigned roles, auth_next_cb next);
+/* Reply 303 See Other to location (a path made by the caller). */
+void session_redirect(struct request *, const char *location);
+
+/*
+ * GET /dashboard?survey=&unit=&from=&to=&channel=[&respondent.FIELD=VALUE]
+ * &lang= (checks the session itself).
+ */
+void dashboard_handle(struct request *);
+
+#endif
