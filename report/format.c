@@ -1,8 +1,8 @@
 /*
  * format.c: what every report renderer shares: numbers as published (two
  * decimals, a decimal comma in Vietnamese, methodology section 6), the
- * language switch, section titles, write-then-rename of output files and the
- * dispatch by format name. No statistics and no file format here.
+ * language switch, section titles and write-then-rename of output files. No
+ * statistics, no file format and no dispatch by format here (writers.c).
  */
 #include "config.h"
 
@@ -139,22 +139,6 @@ report_path_commit(const char *tmp, const char *path, char **cause)
 		return -1;
 	}
 	return 0;
-}
-
-/* Write by format name. */
-int
-report_write(const struct report *r, const char *format, const char *path, char **cause)
-{
-	if (strcmp(format, "xlsx") == 0)
-		return report_write_xlsx(r, path, cause);
-	if (strcmp(format, "pdf") == 0)
-		return report_write_pdf(r, path, cause);
-	if (strcmp(format, "csv") == 0)
-		return report_write_csv(r, path, cause);
-	if (strcmp(format, "html") == 0)
-		return report_write_html(r, path, cause);
-	xasprintf(cause, "unknown report format '%s' (xlsx, pdf, csv, html)", format);
-	return -1;
 }
 
 /*

@@ -399,23 +399,6 @@ report_run_finish(struct report_run *rr, const struct report_params *params, cha
 	return r;
 }
 
-/* MIME type of a format. */
-const char *
-report_format_mime(const char *format)
-{
-	if (format == NULL)
-		return NULL;
-	if (strcmp(format, "xlsx") == 0)
-		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-	if (strcmp(format, "pdf") == 0)
-		return "application/pdf";
-	if (strcmp(format, "csv") == 0)
-		return "text/csv; charset=utf-8";
-	if (strcmp(format, "html") == 0)
-		return "text/html; charset=utf-8";
-	return NULL;
-}
-
 /* --- schedules --- */
 
 /* Free a schedule; NULL-safe. */

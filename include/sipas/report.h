@@ -192,6 +192,8 @@ int report_write_csv(const struct report *, const char *path, char **cause);
 int report_write_html(const struct report *, const char *path, char **cause);
 /* By format name (xlsx, pdf, csv, html); -1 and *cause for an unknown one. */
 int report_write(const struct report *, const char *format, const char *path, char **cause);
+/* The MIME type of a format (xlsx, pdf, csv, html), or NULL for an unknown one. */
+const char *report_format_mime(const char *format);
 /*
  * At exit, after the last PDF: free the font caches cairo and fontconfig keep
  * for the whole process, which leak checkers would otherwise report.

@@ -102,7 +102,5 @@ struct report_schedule {
 int report_schedule_parse(const char *text, struct report_schedule **out, char **cause);
 void report_schedule_free(struct report_schedule *);
 
-/* MIME type and file extension of a format (xlsx, pdf, csv, html), or NULL. */
-const char *report_format_mime(const char *format);
 
 #endif
