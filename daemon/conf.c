@@ -17,7 +17,6 @@
 
 #include "daemon/conf.h"
 #include "daemon/log.h"
-#include "daemon/present/reports.h"
 #include "sipas/util.h"
 
 enum config_type {

@@ -1,7 +1,7 @@
 /*
- * reports_config.c: the check of sipasd's report_* configuration keys, kept
- * apart from reports.c so that config.c needs nothing of the daemon's
- * request code (only report/run.c's schedule parser).
+ * conf_reports.c: the check of sipasd's report_* configuration keys, kept
+ * apart from present/reports.c so that the configuration needs nothing of
+ * the daemon's request code (only report/run.c's schedule parser).
  */
 #include "config.h"
 
@@ -9,7 +9,6 @@
 
 #include "daemon/conf.h"
 #include "sipas/report_run.h"
-#include "daemon/present/reports.h"
 #include "sipas/util.h"
 
 /* Every report_* key: the schedules parse, report_today is a day. */

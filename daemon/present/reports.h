@@ -11,8 +11,6 @@ struct config;
 struct request;
 struct sipasd;
 
-/* Cross-key check of the report_* keys for config_validate; 0 or -1 and *cause. */
-int reports_config_check(const struct config *, char **cause);
 
 /* GET /api/v1/reports?survey=&unit=&from=&to=&format=[&lang=vi|en][&min_n=N]. */
 void reports_handle(struct request *);

@@ -19,8 +19,6 @@
 
 #include "sipas/survey.h"
 
-#define ANSWER_NONE INT_MIN
-
 /* One response as the analysis sees it; everything borrowed. */
 struct analysis_row {
 	double weight;	     /* > 0 */

@@ -4,7 +4,7 @@
  * the parsers of its fields (channel, ISO 8601 time, answer, weight).
  *
  * A response owns every string and array it points to; response_free frees
- * them. Answers are indexed like survey->items; ANSWER_NONE (analysis.h) is
+ * them. Answers are indexed like survey->items; ANSWER_NONE (survey.h) is
  * "no answer", never 0.
  */
 #ifndef SIPAS_RESPONSE_H
@@ -12,7 +12,6 @@
 
 #include <stdint.h>
 
-#include "sipas/analysis.h"
 #include "sipas/survey.h"
 
 /* The offset assumed when a time has none: Vietnam, +07:00. */

@@ -9,7 +9,11 @@
 #ifndef SIPAS_SURVEY_H
 #define SIPAS_SURVEY_H
 
+#include <limits.h>
 #include <stddef.h>
+
+/* The answer slot of an item left unanswered. */
+#define ANSWER_NONE INT_MIN
 
 struct json_t;
 
