@@ -35,8 +35,13 @@
 #include "daemon/conf.h"
 #include "daemon/store/db.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
+#include "daemon/net/limits.h"
 #include "daemon/present/reports.h"
 #include "daemon/sipasd.h"
+#include "daemon/net/http.h"
+#include "daemon/net/auth.h"
+#include "daemon/channels/ingest.h"
 #include "daemon/store/spool.h"
 #include "daemon/store/aggregator.h"
 #include "daemon/store/store.h"
@@ -44,24 +49,13 @@
 
 static struct sipasd sipasd;
 
-/* 1 when requests that need the database can be served. */
-int
-sipasd_ready(const struct sipasd *sd)
-{
-	return db_state(sd->db) == DB_UP && sd->schema_ok && sd->cache != NULL;
-}
-
-/* 1 when the read connection can serve the indices. */
-int
-sipasd_read_ready(const struct sipasd *sd)
-{
-	return db_state(sd->rdb) == DB_UP && sd->started && sd->cache != NULL;
-}
-
-/* The read connection changed state: nothing to do but to know it. */
+/* The read connection changed state: only remember whether it is up. */
 static void
 sipasd_rdb_state(struct db *db, enum db_state state, void *arg)
 {
+	struct sipasd *sd = arg;
+
+	sd->rdb_up = state == DB_UP;
 }
 
 /* The drain deadline passed: give up on what is left. */
@@ -79,8 +73,8 @@ sipasd_deadline(evutil_socket_t fd, short what, void *arg)
 }
 
 /* If draining and nothing is left, stop the loop. */
-void
-sipasd_drain_check(struct sipasd *sd)
+static void
+sipasd_work_done(struct sipasd *sd)
 {
 	if (!sd->draining || sd->inflight > 0 || !ingest_idle(sd->ingest) ||
 	    !spool_idle(sd->spool) || sd->unflushed > 0)
@@ -116,7 +110,7 @@ sipasd_catalog(struct store_catalog *cat, const char *message, void *arg)
 }
 
 /* Reload units and surveys now. */
-void
+static void
 sipasd_refresh(struct sipasd *sd)
 {
 	if (sd->refreshing || !sd->schema_ok || db_state(sd->db) != DB_UP)
@@ -181,6 +175,7 @@ sipasd_db_state(struct db *db, enum db_state state, void *arg)
 {
 	struct sipasd *sd = arg;
 
+	sd->db_up = state == DB_UP;
 	switch (state) {
 	case DB_UP:
 		sd->schema_ok = 0;
@@ -194,6 +189,67 @@ sipasd_db_state(struct db *db, enum db_state state, void *arg)
 	case DB_CONNECTING:
 		break;
 	}
+}
+
+/* The gauges of GET /metrics, read from the modules that own them. */
+static long
+sipasd_gauge_queue(void *arg)
+{
+	struct sipasd *sd = arg;
+
+	return ingest_queued(sd->ingest);
+}
+
+static long
+sipasd_gauge_inflight(void *arg)
+{
+	struct sipasd *sd = arg;
+
+	return sd->inflight;
+}
+
+static long
+sipasd_gauge_connections(void *arg)
+{
+	return limits_connections();
+}
+
+static long
+sipasd_gauge_db_write(void *arg)
+{
+	struct sipasd *sd = arg;
+
+	return sd->db != NULL && db_state(sd->db) == DB_UP;
+}
+
+static long
+sipasd_gauge_db_read(void *arg)
+{
+	struct sipasd *sd = arg;
+
+	return sd->rdb != NULL && db_state(sd->rdb) == DB_UP;
+}
+
+static long
+sipasd_gauge_spool(void *arg)
+{
+	struct sipasd *sd = arg;
+
+	return spool_depth(sd->spool);
+}
+
+/* Register the gauges above. */
+static void
+sipasd_gauges_register(struct sipasd *sd)
+{
+	metrics_gauge_register(METRICS_GAUGE_QUEUE, sipasd_gauge_queue, sd);
+	metrics_gauge_register(METRICS_GAUGE_INFLIGHT, sipasd_gauge_inflight, sd);
+	metrics_gauge_register(METRICS_GAUGE_CONNECTIONS,
+	    sipasd_gauge_connections, sd);
+	metrics_gauge_register(METRICS_GAUGE_DB_WRITE_UP, sipasd_gauge_db_write,
+	    sd);
+	metrics_gauge_register(METRICS_GAUGE_DB_READ_UP, sipasd_gauge_db_read, sd);
+	metrics_gauge_register(METRICS_GAUGE_SPOOL_DEPTH, sipasd_gauge_spool, sd);
 }
 
 /* Read the config file and apply the command-line overrides' checks. */
@@ -363,6 +419,8 @@ main(int argc, char **argv)
 
 	if ((sd->base = event_base_new()) == NULL)
 		fatal("cannot create the event loop");
+	sd->work_done = sipasd_work_done;
+	sipasd_gauges_register(sd);
 	sd->auth = auth_create(sd);
 	sd->ingest = ingest_create(sd);
 	if ((sd->spool = spool_open(sd, &cause)) == NULL && cause != NULL)

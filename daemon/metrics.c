@@ -1,5 +1,6 @@
 /*
- * metrics.c: the counters, gauges and histograms of sipasd and GET /metrics.
+ * metrics.c: the counters, gauges and histograms of sipasd in the text
+ * format of GET /metrics (served by net/http.c).
  *
  * Owns the process's metrics (static state: one daemon, one loop). Must not
  * decide anything: the modules report what happened; this file only counts
@@ -13,15 +14,8 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/http.h>
-#include <openssl/crypto.h>
 
-#include "daemon/conf.h"
-#include "daemon/store/db.h"
-#include "daemon/net/limits.h"
 #include "daemon/metrics.h"
-#include "daemon/sipasd.h"
-#include "daemon/store/spool.h"
 #include "sipas/util.h"
 
 /* One counter of requests by route, method and status. */
@@ -221,6 +215,28 @@ metrics_spool_full(void)
 	metrics_spool_fulls++;
 }
 
+
+/* The gauges: a function the owner of the value registered, or none (0). */
+static struct {
+	metrics_gauge_cb cb;
+	void *arg;
+} metrics_gauges[METRICS_GAUGE_COUNT];
+
+/* Read a gauge from its owner whenever the metrics are printed. */
+void
+metrics_gauge_register(enum metrics_gauge g, metrics_gauge_cb cb, void *arg)
+{
+	metrics_gauges[g].cb = cb;
+	metrics_gauges[g].arg = arg;
+}
+
+/* A gauge's value now. */
+static long
+metrics_gauge(enum metrics_gauge g)
+{
+	return metrics_gauges[g].cb != NULL ?
+	    metrics_gauges[g].cb(metrics_gauges[g].arg) : 0;
+}
 /* Write a histogram's lines. */
 static void
 metrics_hist_print(struct evbuffer *b, const char *name, const char *help,
@@ -242,8 +258,8 @@ metrics_hist_print(struct evbuffer *b, const char *name, const char *help,
 }
 
 /* Write everything in the Prometheus text format. */
-static void
-metrics_print(struct evbuffer *b, struct sipasd *sd)
+void
+metrics_print(struct evbuffer *b)
 {
 	static const char *const dbs[3] = { "write", "read", "aggregate" };
 	size_t i;
@@ -263,13 +279,14 @@ metrics_print(struct evbuffer *b, struct sipasd *sd)
 	    "database transaction.", &metrics_batches);
 	evbuffer_add_printf(b, "# HELP sipas_ingest_queue_depth Validated "
 	    "responses waiting for a batch.\n# TYPE sipas_ingest_queue_depth "
-	    "gauge\nsipas_ingest_queue_depth %ld\n", ingest_queued(sd->ingest));
+	    "gauge\nsipas_ingest_queue_depth %ld\n", metrics_gauge(METRICS_GAUGE_QUEUE));
 	evbuffer_add_printf(b, "# HELP sipas_http_inflight Requests not yet "
 	    "answered.\n# TYPE sipas_http_inflight gauge\n"
-	    "sipas_http_inflight %ld\n", sd->inflight);
+	    "sipas_http_inflight %ld\n", metrics_gauge(METRICS_GAUGE_INFLIGHT));
 	evbuffer_add_printf(b, "# HELP sipas_http_connections Open client "
 	    "connections.\n# TYPE sipas_http_connections gauge\n"
-	    "sipas_http_connections %ld\n", limits_connections());
+	    "sipas_http_connections %ld\n",
+	    metrics_gauge(METRICS_GAUGE_CONNECTIONS));
 	evbuffer_add_printf(b, "# HELP sipas_limit_rejections_total Requests "
 	    "or connections refused by a limit.\n"
 	    "# TYPE sipas_limit_rejections_total counter\n");
@@ -297,12 +314,13 @@ metrics_print(struct evbuffer *b, struct sipasd *sd)
 		    "%llu\n", dbs[i], metrics_db_down[i]);
 	evbuffer_add_printf(b, "# HELP sipas_db_up 1 when the connection is "
 	    "up.\n# TYPE sipas_db_up gauge\nsipas_db_up{db=\"write\"} %d\n"
-	    "sipas_db_up{db=\"read\"} %d\n", sd->db != NULL &&
-	    db_state(sd->db) == DB_UP, sd->rdb != NULL &&
-	    db_state(sd->rdb) == DB_UP);
+	    "sipas_db_up{db=\"read\"} %d\n",
+	    metrics_gauge(METRICS_GAUGE_DB_WRITE_UP) != 0,
+	    metrics_gauge(METRICS_GAUGE_DB_READ_UP) != 0);
 	evbuffer_add_printf(b, "# HELP sipas_spool_depth Spooled responses "
 	    "not yet replayed.\n# TYPE sipas_spool_depth gauge\n"
-	    "sipas_spool_depth %ld\n", spool_depth(sd->spool));
+	    "sipas_spool_depth %ld\n",
+	    metrics_gauge(METRICS_GAUGE_SPOOL_DEPTH));
 	evbuffer_add_printf(b, "# HELP sipas_spool_spooled_total Responses "
 	    "appended to the spool (answered 202).\n"
 	    "# TYPE sipas_spool_spooled_total counter\n"
@@ -335,43 +353,4 @@ metrics_print(struct evbuffer *b, struct sipasd *sd)
 	for (i = 0; i < metrics_nsms; i++)
 		evbuffer_add_printf(b, "sipas_sms_total{outcome=\"%s\"} %llu\n",
 		    metrics_sms_outcomes[i].name, metrics_sms_outcomes[i].n);
-}
-
-/* 1 if the request carries "Authorization: Bearer <metrics_token>". */
-static int
-metrics_token_ok(struct request *r, const char *want)
-{
-	const char *h = evhttp_find_header(evhttp_request_get_input_headers(
-	    r->req), "Authorization");
-	size_t wlen = strlen(want);
-
-	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
-		return 0;
-	h += 7;
-	if (strlen(h) != wlen)
-		return 0;
-	return CRYPTO_memcmp(h, want, wlen) == 0;
-}
-
-/* GET /metrics. */
-void
-metrics_handle(struct request *r)
-{
-	const char *want = r->sd->config->metrics_token;
-	struct evbuffer *b;
-	size_t len;
-
-	if (want != NULL && *want != '\0' && !metrics_token_ok(r, want)) {
-		evhttp_add_header(evhttp_request_get_output_headers(r->req),
-		    "WWW-Authenticate", "Bearer");
-		http_reply_error(r, 401, "unauthorized", NULL,
-		    "GET /metrics needs the metrics token");
-		return;
-	}
-	b = evbuffer_new();
-	metrics_print(b, r->sd);
-	len = evbuffer_get_length(b);
-	http_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8",
-	    (const char *)evbuffer_pullup(b, -1), len);
-	evbuffer_free(b);
 }

@@ -1,16 +1,17 @@
 /*
- * metrics.h: sipasd's counters, gauges and histograms, and GET /metrics in
- * the Prometheus text format (version 0.0.4).
+ * metrics.h: sipasd's counters, gauges and histograms in the Prometheus
+ * text format (version 0.0.4), which net/http.c serves as GET /metrics.
  *
  * One set of metrics per process (the daemon runs one event loop: no locks).
- * The modules call the metrics_* verbs where a thing happens; only metrics.c
- * formats them. Labels are bounded: routes come from the route table, never
+ * The modules call the metrics_* verbs where a thing happens (or register a
+ * function that reads a gauge); only metrics.c formats them. A leaf: it
+ * includes no other module of the daemon. Labels are bounded: routes come from the route table, never
  * from a raw path, and nothing personal (token, phone, address) is a label.
  */
 #ifndef SIPAS_METRICS_H
 #define SIPAS_METRICS_H
 
-struct request;
+struct evbuffer;
 
 /* The limits that refuse a request or a connection (docs/operations.md). */
 enum metrics_limit {
@@ -45,7 +46,20 @@ void metrics_spool_replayed(const char *outcome, int n);
 void metrics_spool_full(void);
 /* A fold of the aggregates committed rows responses; -1: it failed. */
 void metrics_aggregate(long rows);
-/* GET /metrics: no token, or Bearer metrics_token when that is set. */
-void metrics_handle(struct request *);
+/* The gauges, read from their owners when the metrics are printed. */
+enum metrics_gauge {
+	METRICS_GAUGE_QUEUE,	     /* responses waiting for a batch */
+	METRICS_GAUGE_INFLIGHT,	     /* requests not yet answered */
+	METRICS_GAUGE_CONNECTIONS,   /* open client connections */
+	METRICS_GAUGE_DB_WRITE_UP,   /* 1 when the write connection is up */
+	METRICS_GAUGE_DB_READ_UP,    /* 1 when the read connection is up */
+	METRICS_GAUGE_SPOOL_DEPTH,   /* spooled responses not yet replayed */
+	METRICS_GAUGE_COUNT
+};
+typedef long (*metrics_gauge_cb)(void *);
+/* Register the function that reads a gauge (a gauge without one reads 0). */
+void metrics_gauge_register(enum metrics_gauge, metrics_gauge_cb, void *arg);
+/* Append every metric in the text format to b. */
+void metrics_print(struct evbuffer *b);
 
 #endif

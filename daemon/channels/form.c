@@ -35,6 +35,8 @@
 #include "daemon/log.h"
 #include "sipas/response.h"
 #include "daemon/sipasd.h"
+#include "daemon/request.h"
+#include "daemon/channels/ingest.h"
 #include "sipas/survey.h"
 #include "sipas/util.h"
 

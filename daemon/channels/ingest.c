@@ -45,6 +45,8 @@
 #include "daemon/metrics.h"
 #include "sipas/response.h"
 #include "daemon/sipasd.h"
+#include "daemon/request.h"
+#include "daemon/channels/ingest.h"
 #include "daemon/store/spool.h"
 #include "daemon/store/store.h"
 #include "sipas/survey.h"

@@ -48,6 +48,8 @@
 #include "daemon/metrics.h"
 #include "sipas/response.h"
 #include "daemon/sipasd.h"
+#include "daemon/request.h"
+#include "daemon/channels/ingest.h"
 #include "sipas/sms.h"
 #include "daemon/channels/sms_http.h"
 #include "daemon/store/store_sms.h"

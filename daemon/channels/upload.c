@@ -38,6 +38,8 @@
 #include "daemon/log.h"
 #include "sipas/response.h"
 #include "daemon/sipasd.h"
+#include "daemon/request.h"
+#include "daemon/channels/ingest.h"
 #include "daemon/store/store.h"
 #include "sipas/survey.h"
 #include "sipas/token.h"

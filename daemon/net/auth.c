@@ -19,6 +19,8 @@
 #include "daemon/conf.h"
 #include "daemon/log.h"
 #include "daemon/sipasd.h"
+#include "daemon/request.h"
+#include "daemon/net/auth.h"
 #include "daemon/store/store.h"
 #include "sipas/strmap.h"
 #include "sipas/token.h"

@@ -14,7 +14,7 @@
 
 #include "daemon/channels/form.h"
 #include "daemon/net/html.h"
-#include "daemon/sipasd.h"
+#include "daemon/request.h"
 #include "sipas/util.h"
 
 /* Append s escaped for text and attribute values. */

@@ -17,11 +17,14 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "daemon/channels/bodystream.h"
 #include "daemon/store/cache.h"
 #include "daemon/conf.h"
 #include "daemon/present/dashboard.h"
+#include "daemon/net/session.h"
+#include "daemon/channels/ingest.h"
 #include "daemon/store/db.h"
 #include "daemon/present/export.h"
 #include "daemon/channels/form.h"
@@ -31,6 +34,10 @@
 #include "daemon/present/reports.h"
 #include "sipas/response.h"
 #include "daemon/sipasd.h"
+#include "daemon/request.h"
+#include "daemon/net/http.h"
+#include "daemon/net/auth.h"
+#include "daemon/present/indices_api.h"
 #include "daemon/channels/sms_http.h"
 #include "daemon/store/store.h"
 #include "sipas/token.h"
@@ -245,6 +252,45 @@ http_reply_unavailable(struct request *r, const char *why)
 	http_reply_error(r, 503, "unavailable", NULL, "%s", why);
 }
 
+/* 1 if the request carries "Authorization: Bearer <metrics_token>". */
+static int
+http_metrics_token_ok(struct request *r, const char *want)
+{
+	const char *h = evhttp_find_header(evhttp_request_get_input_headers(
+	    r->req), "Authorization");
+	size_t wlen = strlen(want);
+
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+		return 0;
+	h += 7;
+	if (strlen(h) != wlen)
+		return 0;
+	return CRYPTO_memcmp(h, want, wlen) == 0;
+}
+
+/* GET /metrics: no token, or Bearer metrics_token when that is set. */
+static void
+http_metrics(struct request *r)
+{
+	const char *want = r->sd->config->metrics_token;
+	struct evbuffer *b;
+	size_t len;
+
+	if (want != NULL && *want != '\0' && !http_metrics_token_ok(r, want)) {
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "WWW-Authenticate", "Bearer");
+		http_reply_error(r, 401, "unauthorized", NULL,
+		    "GET /metrics needs the metrics token");
+		return;
+	}
+	b = evbuffer_new();
+	metrics_print(b);
+	len = evbuffer_get_length(b);
+	http_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    (const char *)evbuffer_pullup(b, -1), len);
+	evbuffer_free(b);
+}
+
 /* GET /healthz: the ping's answer. */
 static void
 http_health_done(int ok, const char *sqlstate, const char *message, void *arg)
@@ -271,6 +317,9 @@ http_health(struct request *r)
 	store_ping(r->sd->db, http_health_done, r);
 }
 
+/* In a route's roles: check them on the cookie session (session.c), not a token. */
+#define HTTP_SESSION (1u << 31)
+
 /*
  * The routes. A path ending in '/' is a prefix (e.g. "/f/" for
  * /f/{survey}/{unit}); the handler reads the rest from r->path. Each module
@@ -279,11 +328,11 @@ http_health(struct request *r)
 static const struct http_route {
 	enum evhttp_cmd_type method;
 	const char *path;
-	unsigned roles; /* 0: no token */
+	unsigned roles; /* 0: no token; with HTTP_SESSION: a cookie session */
 	auth_next_cb handler;
 } http_routes[] = {
 	{ EVHTTP_REQ_GET, "/healthz", 0, http_health },
-	{ EVHTTP_REQ_GET, "/metrics", 0, metrics_handle },
+	{ EVHTTP_REQ_GET, "/metrics", 0, http_metrics },
 	{ EVHTTP_REQ_POST, "/api/v1/responses",
 	    AUTH_ROLE(ROLE_COLLECTOR) | AUTH_ROLE(ROLE_ADMIN), ingest_handle },
 	{ EVHTTP_REQ_GET, "/api/v1/indices",
@@ -313,7 +362,9 @@ static const struct http_route {
 	{ EVHTTP_REQ_POST, "/login", 0, session_login_handle },
 	{ EVHTTP_REQ_GET, "/logout", 0, session_logout_handle },
 	{ EVHTTP_REQ_POST, "/logout", 0, session_logout_handle },
-	{ EVHTTP_REQ_GET, "/dashboard", 0, dashboard_handle },
+	{ EVHTTP_REQ_GET, "/dashboard",
+	    HTTP_SESSION | AUTH_ROLE(ROLE_VIEWER) | AUTH_ROLE(ROLE_ADMIN),
+	    dashboard_handle },
 };
 
 /* The route pattern that path falls under, for /metrics: never the raw path. */
@@ -440,6 +491,8 @@ http_request(struct evhttp_request *req, void *arg)
 		}
 		if (rt->roles == 0)
 			rt->handler(r);
+		else if (rt->roles & HTTP_SESSION)
+			session_check(r, rt->roles & ~HTTP_SESSION, rt->handler);
 		else
 			auth_check(r, rt->roles, rt->handler);
 		return;

@@ -52,6 +52,7 @@
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/sipasd.h"
+#include "daemon/request.h"
 #include "sipas/util.h"
 
 struct limits_conn {

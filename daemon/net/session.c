@@ -21,7 +21,8 @@
 #include <event2/http.h>
 
 #include "daemon/conf.h"
-#include "daemon/present/dashboard.h"
+#include "daemon/net/session.h"
+#include "daemon/sipasd.h"
 #include "daemon/channels/form.h"
 #include "daemon/net/html.h"
 #include "daemon/log.h"

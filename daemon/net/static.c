@@ -16,7 +16,7 @@
 
 #include "daemon/channels/form.h"
 #include "daemon/net/html.h"
-#include "daemon/sipasd.h"
+#include "daemon/request.h"
 #include "sipas/token.h"
 #include "sipas/util.h"
 

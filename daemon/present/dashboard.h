@@ -1,7 +1,7 @@
 /*
- * dashboard.h: the leadership pages of sipasd (docs/dashboard.md): a login
- * with an API token that opens a cookie session (session.c), and the
- * server-rendered dashboard (dashboard.c): a unit's indices with intervals,
+ * dashboard.h: the leadership page of sipasd (docs/dashboard.md), behind
+ * the cookie session of net/session.h: the server-rendered dashboard
+ * (dashboard.c): a unit's indices with intervals,
  * the change from the previous period, the ranking of its child units, the
  * trend per quarter and the item detail, drawn as inline SVG.
  *
@@ -11,29 +11,11 @@
 #ifndef SIPAS_DASHBOARD_H
 #define SIPAS_DASHBOARD_H
 
-#include "daemon/sipasd.h"
-
-/* The session cookie's name. */
-#define SESSION_COOKIE "sipas_session"
-
-/* GET /login (the form) and POST /login (token=...: opens a session). */
-void session_login_handle(struct request *);
-/* GET or POST /logout: forgets the session and clears the cookie. */
-void session_logout_handle(struct request *);
-/*
- * Check the request's session cookie for one of roles, then call next with
- * r->role and r->scope set. Without a valid session: 303 to /login (with
- * next= the page asked for); a session of another role: a 403 page. The
- * token behind a session is looked up again every token_ttl seconds, so a
- * revoked token ends its sessions.
- */
-void session_check(struct request *, unsigned roles, auth_next_cb next);
-/* Reply 303 See Other to location (a path made by the caller). */
-void session_redirect(struct request *, const char *location);
+#include "daemon/request.h"
 
 /*
  * GET /dashboard?survey=&unit=&from=&to=&channel=[&respondent.FIELD=VALUE]
- * &lang= (checks the session itself).
+ * &lang=, once net/session.c has checked the session (viewer or admin).
  */
 void dashboard_handle(struct request *);
 

@@ -45,6 +45,7 @@
 #include "daemon/log.h"
 #include "sipas/response.h"
 #include "daemon/sipasd.h"
+#include "daemon/request.h"
 #include "daemon/store/store.h"
 #include "sipas/survey.h"
 #include "sipas/token.h"

@@ -37,6 +37,8 @@
 #include "daemon/log.h"
 #include "sipas/response.h"
 #include "daemon/sipasd.h"
+#include "daemon/request.h"
+#include "daemon/present/indices_api.h"
 #include "daemon/store/store.h"
 #include "daemon/store/store_agg.h"
 #include "sipas/strmap.h"

@@ -41,6 +41,7 @@
 #include "sipas/report_run.h"
 #include "daemon/present/reports.h"
 #include "daemon/sipasd.h"
+#include "daemon/request.h"
 #include "daemon/store/store.h"
 #include "sipas/survey.h"
 #include "sipas/util.h"

@@ -1,0 +1,30 @@
+/*
+ * session.h: the dashboard's login (session.c): GET/POST /login, /logout and
+ * the cookie sessions that the route table checks before a leadership page.
+ *
+ * Sessions live in memory only (a restart logs everybody out).
+ */
+#ifndef SIPAS_SESSION_H
+#define SIPAS_SESSION_H
+
+#include "daemon/net/auth.h"
+
+/* The session cookie's name. */
+#define SESSION_COOKIE "sipas_session"
+
+/* GET /login (the form) and POST /login (token=...: opens a session). */
+void session_login_handle(struct request *);
+/* GET or POST /logout: forgets the session and clears the cookie. */
+void session_logout_handle(struct request *);
+/*
+ * Check the request's session cookie for one of roles, then call next with
+ * r->role and r->scope set. Without a valid session: 303 to /login (with
+ * next= the page asked for); a session of another role: a 403 page. The
+ * token behind a session is looked up again every token_ttl seconds, so a
+ * revoked token ends its sessions.
+ */
+void session_check(struct request *, unsigned roles, auth_next_cb next);
+/* Reply 303 See Other to location (a path made by the caller). */
+void session_redirect(struct request *, const char *location);
+
+#endif
