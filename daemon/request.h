@@ -15,6 +15,9 @@
 #include <stddef.h>
 #include <sys/time.h>
 
+/* The limit on a request line and its headers (http.c gives it to evhttp). */
+#define REQUEST_HEAD_MAX 16384
+
 struct bodystream;
 struct evhttp_request;
 struct json_t;

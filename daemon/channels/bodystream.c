@@ -44,7 +44,7 @@
 #include <event2/event.h>
 
 #include "daemon/channels/bodystream.h"
-#include "daemon/net/limits.h"
+#include "daemon/request.h"
 #include "sipas/util.h"
 
 /* Seconds a refused body is still read and thrown away after the reply. */
@@ -278,11 +278,11 @@ bodystream_head(struct bodystream *bs, struct evbuffer *in)
 	uint64_t length;
 	int expect, kind;
 
-	if (len > LIMITS_HEADERS_MAX + 2)
-		len = LIMITS_HEADERS_MAX + 2; /* room for the blank line */
+	if (len > REQUEST_HEAD_MAX + 2)
+		len = REQUEST_HEAD_MAX + 2; /* room for the blank line */
 	p = (const char *)evbuffer_pullup(bs->hold, (ev_ssize_t)len);
 	end = p != NULL ? bodystream_head_end(p, len, &bs->scanned) : 0;
-	if (end > LIMITS_HEADERS_MAX || (end == 0 && len > LIMITS_HEADERS_MAX)) {
+	if (end > REQUEST_HEAD_MAX || (end == 0 && len > REQUEST_HEAD_MAX)) {
 		evbuffer_drain(bs->hold, evbuffer_get_length(bs->hold));
 		bs->scanned = 0;
 		bs->state = BODYSTREAM_DONE;

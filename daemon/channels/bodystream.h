@@ -39,7 +39,7 @@ struct bodystream *bodystream_create(struct bufferevent *);
 /* What bodystream_input says of the bytes. */
 #define BODYSTREAM_IN_REQUEST 0	/* request bytes: count them */
 #define BODYSTREAM_IN_BODY 1	/* a streamed body, or this module's writes */
-#define BODYSTREAM_IN_TOO_LARGE 2 /* a head over LIMITS_HEADERS_MAX: cut off */
+#define BODYSTREAM_IN_TOO_LARGE 2 /* a head over REQUEST_HEAD_MAX: cut off */
 /* limits.c: n bytes were added to the connection's input. */
 int bodystream_input(struct bodystream *, struct evbuffer *, size_t n);
 /* limits.c: evhttp dispatched req. 1 if its body is streamed here. */

@@ -31,7 +31,7 @@
 #include "daemon/conf.h"
 #include "daemon/channels/form.h"
 #include "sipas/hmac.h"
-#include "daemon/net/html.h"
+#include "daemon/html.h"
 #include "daemon/log.h"
 #include "sipas/response.h"
 #include "daemon/sipasd.h"
@@ -58,22 +58,6 @@ struct form_rate {
 static struct form_rate form_rates[FORM_RATE_SLOTS];
 static char form_random_secret[65]; /* when form_secret is empty */
 
-/* The optional demographics: field, values, Vietnamese and English labels. */
-/* The demographics the form asks (form.h): also the dashboard's filters. */
-const struct form_choice form_genders[] = {
-	{ "f", "Nữ", "Female" },
-	{ "m", "Nam", "Male" },
-	{ "o", "Khác", "Other" },
-	{ NULL, NULL, NULL },
-}, form_ages[] = {
-	{ "18-24", "18–24 tuổi", "18–24" },
-	{ "25-34", "25–34 tuổi", "25–34" },
-	{ "35-49", "35–49 tuổi", "35–49" },
-	{ "50-64", "50–64 tuổi", "50–64" },
-	{ "65+", "Từ 65 tuổi", "65 or older" },
-	{ NULL, NULL, NULL },
-};
-
 /* A form being answered: what a GET shows or a POST re-shows. */
 struct form_ctx {
 	struct cache *cache; /* referenced while a post commits */
@@ -88,134 +72,6 @@ struct form_ctx {
 	char nonce[FORM_NONCE_SIZE];
 	int nerrors;
 };
-
-/* --- fields -------------------------------------------------------------- */
-
-/* Decode one urlencoded component (+ is a space); NULL if malformed. */
-static char *
-form_decode(const char *s, size_t len)
-{
-	char *out = xmalloc(len + 1), *o = out;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] == '+')
-			*o++ = ' ';
-		else if (s[i] == '%') {
-			char hex[3];
-
-			if (i + 2 >= len) {
-				free(out);
-				return NULL;
-			}
-			if (!isxdigit((unsigned char)s[i + 1]) ||
-			    !isxdigit((unsigned char)s[i + 2])) {
-				free(out);
-				return NULL;
-			}
-			hex[0] = s[i + 1];
-			hex[1] = s[i + 2];
-			hex[2] = '\0';
-			*o++ = (char)strtol(hex, NULL, 16);
-			i += 2;
-		} else
-			*o++ = s[i];
-	}
-	*o = '\0';
-	if (strlen(out) != (size_t)(o - out)) { /* an encoded NUL */
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
-/* Parse a urlencoded body. */
-struct form_fields *
-form_fields_parse(const char *text, size_t len)
-{
-	struct form_fields *f = xcalloc(1, sizeof *f);
-	const char *p = text, *end = text + len, *amp, *eq;
-	char *k, *v;
-
-	while (p < end) {
-		amp = memchr(p, '&', (size_t)(end - p));
-		if (amp == NULL)
-			amp = end;
-		if (amp > p) {
-			eq = memchr(p, '=', (size_t)(amp - p));
-			k = form_decode(p, (size_t)((eq != NULL ? eq : amp) - p));
-			v = eq != NULL ? form_decode(eq + 1,
-			    (size_t)(amp - eq - 1)) : xstrdup("");
-			if (k == NULL || v == NULL || f->n >= 1000) {
-				free(k);
-				free(v);
-				form_fields_free(f);
-				return NULL;
-			}
-			f->keys = xreallocarray(f->keys, (size_t)f->n + 1,
-			    sizeof *f->keys);
-			f->values = xreallocarray(f->values, (size_t)f->n + 1,
-			    sizeof *f->values);
-			f->keys[f->n] = k;
-			f->values[f->n] = v;
-			f->n++;
-		}
-		p = amp + 1;
-	}
-	return f;
-}
-
-/* Free parsed fields; NULL-safe. */
-void
-form_fields_free(struct form_fields *f)
-{
-	int i;
-
-	if (f == NULL)
-		return;
-	for (i = 0; i < f->n; i++) {
-		free(f->keys[i]);
-		free(f->values[i]);
-	}
-	free(f->keys);
-	free(f->values);
-	free(f);
-}
-
-/* The last value of key. */
-const char *
-form_fields_get(const struct form_fields *f, const char *key)
-{
-	int i;
-
-	if (f == NULL)
-		return NULL;
-	for (i = f->n - 1; i >= 0; i--) {
-		if (strcmp(f->keys[i], key) == 0)
-			return f->values[i];
-	}
-	return NULL;
-}
-
-/* "en" if the fields or the query say lang=en. */
-const char *
-form_lang(const struct request *r, const struct form_fields *f)
-{
-	const char *v = form_fields_get(f, "lang");
-	struct form_fields *q;
-	const char *lang = "vi";
-
-	if (v != NULL)
-		return strcmp(v, "en") == 0 ? "en" : "vi";
-	if (r->query != NULL && (q = form_fields_parse(r->query,
-	    strlen(r->query))) != NULL) {
-		v = form_fields_get(q, "lang");
-		if (v != NULL && strcmp(v, "en") == 0)
-			lang = "en";
-		form_fields_free(q);
-	}
-	return lang;
-}
 
 /* --- tokens, rate limit, guard ------------------------------------------ */
 

@@ -13,44 +13,15 @@
 
 #include <stddef.h>
 
+#include "daemon/formdata.h"
+
 struct config;
 struct request;
-
-/*
- * The optional demographics of the form, stored in respondent.gender and
- * respondent.age_band; each list ends with a NULL value.
- */
-struct form_choice {
-	const char *value;
-	const char *vi;
-	const char *en;
-};
-extern const struct form_choice form_genders[], form_ages[];
 
 /* GET and POST /f/{survey}/{unit}. */
 void form_handle(struct request *);
 /* GET and POST /kiosk/{unit}. */
 void kiosk_handle(struct request *);
-/* GET /static/NAME: embedded assets with ETag and Cache-Control. */
-void static_handle(struct request *);
-/* The short content hash of an embedded asset, for versioned URLs; "" if none. */
-const char *static_version(const char *name);
-
-/* The fields of an application/x-www-form-urlencoded body. */
-struct form_fields {
-	char **keys;
-	char **values;
-	int n;
-};
-
-/* Parse a urlencoded body (or query); NULL when malformed. */
-struct form_fields *form_fields_parse(const char *text, size_t len);
-void form_fields_free(struct form_fields *);
-/* The (last) value of key, or NULL. */
-const char *form_fields_get(const struct form_fields *, const char *key);
-
-/* "en" when the query or the fields ask for lang=en, else "vi". */
-const char *form_lang(const struct request *, const struct form_fields *);
 
 /* Bytes of a form token with its NUL; the nonce is 16 hex digits. */
 #define FORM_TOKEN_SIZE 128

@@ -21,7 +21,7 @@
 #include "daemon/store/cache.h"
 #include "daemon/conf.h"
 #include "daemon/channels/form.h"
-#include "daemon/net/html.h"
+#include "daemon/html.h"
 #include "daemon/log.h"
 #include "sipas/response.h"
 #include "daemon/sipasd.h"

@@ -28,6 +28,7 @@
 #include "daemon/store/db.h"
 #include "daemon/present/export.h"
 #include "daemon/channels/form.h"
+#include "daemon/html.h"
 #include "daemon/net/limits.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
@@ -536,7 +537,7 @@ http_configure(struct sipasd *sd)
 	 * http_request holds the routes to max_body, upload.c to upload_max.
 	 */
 	evhttp_set_max_body_size(sd->http, EV_SSIZE_MAX);
-	evhttp_set_max_headers_size(sd->http, LIMITS_HEADERS_MAX);
+	evhttp_set_max_headers_size(sd->http, REQUEST_HEAD_MAX);
 	evhttp_set_timeout(sd->http, (int)sd->config->http_timeout);
 }
 

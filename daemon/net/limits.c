@@ -127,7 +127,7 @@ limits_input(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 		return;
 	case BODYSTREAM_IN_TOO_LARGE:
 		log_info("a request line and headers of more than %d bytes: "
-		    "431, connection closed", LIMITS_HEADERS_MAX);
+		    "431, connection closed", REQUEST_HEAD_MAX);
 		metrics_limit(METRICS_LIMIT_HEADERS);
 		limits_cut(c, "431 Request Header Fields Too Large",
 		    "headers_too_large", "the request line and headers are "
@@ -141,7 +141,7 @@ limits_input(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	}
 	c->bytes += info->n_added;
 	/* The largest body evhttp reads whole, plus its header limit. */
-	cap = (size_t)cfg->max_body + LIMITS_HEADERS_MAX;
+	cap = (size_t)cfg->max_body + REQUEST_HEAD_MAX;
 	if (c->bytes > cap) {
 		log_info("a request of more than %zu bytes: 413, connection "
 		    "closed", cap);

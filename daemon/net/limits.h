@@ -17,9 +17,6 @@ struct bodystream;
 struct request;
 struct sipasd;
 
-/* evhttp's limit on the request line and headers (http.c). */
-#define LIMITS_HEADERS_MAX 16384
-
 /* Track the connections of sd->http (before it binds). */
 void limits_start(struct sipasd *);
 /* Open client connections. */

@@ -1,6 +1,6 @@
 /*
  * fuzz_form.c: libFuzzer target for the urlencoded form decoder
- * (form_fields_parse in daemon/form.c), as the web form and the kiosk use it
+ * (form_fields_parse in daemon/formdata.c), as the web form and the kiosk use it
  * on a POST body: parse, look fields up, free.
  */
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/channels/form.h"
+#include "daemon/formdata.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -64,8 +64,8 @@ for src in common/util.c common/strmap.c common/response.c common/csvin.c \
 done
 # The form decoder and the upload body stream live in daemon modules; only
 # they are reached.
-"$cc" "${cflags[@]}" -fsanitize=fuzzer-no-link,$san -c "$root/daemon/channels/form.c" \
-    -o "$work/daemon_form.o" || { echo "run.sh: cannot compile daemon/channels/form.c" >&2; exit 1; }
+"$cc" "${cflags[@]}" -fsanitize=fuzzer-no-link,$san -c "$root/daemon/formdata.c" \
+    -o "$work/daemon_form.o" || { echo "run.sh: cannot compile daemon/formdata.c" >&2; exit 1; }
 "$cc" "${cflags[@]}" -fsanitize=fuzzer-no-link,$san -c "$root/daemon/channels/bodystream.c" \
     -o "$work/daemon_bodystream.o" || { echo "run.sh: cannot compile daemon/channels/bodystream.c" >&2; exit 1; }
 

@@ -1,7 +1,8 @@
 /*
- * html.h: the small HTML layer of the citizen pages (the web form, the kiosk):
- * escaping, the page frame (lang, viewport, the embedded stylesheet) and the
- * HTML replies with their security headers.
+ * html.h: the small HTML layer of sipasd's pages (the web form, the kiosk,
+ * the login and the dashboard): escaping, the page frame (lang, viewport, the
+ * embedded stylesheet), the HTML replies with their security headers, and
+ * the embedded assets the pages link to (static.c).
  *
  * Text from a survey, a unit or a citizen always goes through html_text;
  * html_raw is for the module's own markup only.
@@ -32,5 +33,10 @@ void html_reply(struct request *, int status, struct evbuffer *buf);
 void html_reply_message(struct request *, int status, const char *lang,
     const char *title, const char *text, const char *link_href,
     const char *link_text);
+
+/* static.c: GET /static/NAME, the embedded assets with ETag and Cache-Control. */
+void static_handle(struct request *);
+/* static.c: the short content hash of an embedded asset, for versioned URLs; "" if none. */
+const char *static_version(const char *name);
 
 #endif

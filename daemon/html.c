@@ -12,8 +12,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
-#include "daemon/channels/form.h"
-#include "daemon/net/html.h"
+#include "daemon/html.h"
 #include "daemon/request.h"
 #include "sipas/util.h"
 

@@ -1,0 +1,39 @@
+/*
+ * formdata.h: urlencoded fields, the page language and the demographic
+ * choices, shared by the citizen pages and the dashboard (formdata.c).
+ */
+#ifndef SIPAS_FORMDATA_H
+#define SIPAS_FORMDATA_H
+
+#include <stddef.h>
+
+struct request;
+
+/*
+ * The optional demographics of the form, stored in respondent.gender and
+ * respondent.age_band; each list ends with a NULL value.
+ */
+struct form_choice {
+	const char *value;
+	const char *vi;
+	const char *en;
+};
+extern const struct form_choice form_genders[], form_ages[];
+
+/* The fields of an application/x-www-form-urlencoded body. */
+struct form_fields {
+	char **keys;
+	char **values;
+	int n;
+};
+
+/* Parse a urlencoded body (or query); NULL when malformed. */
+struct form_fields *form_fields_parse(const char *text, size_t len);
+void form_fields_free(struct form_fields *);
+/* The (last) value of key, or NULL. */
+const char *form_fields_get(const struct form_fields *, const char *key);
+
+/* "en" when the query or the fields ask for lang=en, else "vi". */
+const char *form_lang(const struct request *, const struct form_fields *);
+
+#endif
