@@ -5,7 +5,8 @@
  * for token_ttl seconds, so that a busy collector costs one look-up per TTL
  * and a revocation takes effect within it. With a spool (spool_dir), a token
  * checked before stays trusted while the database is away, so that its
- * responses can be spooled. Never logs a token or its hash.
+ * responses can be spooled. Never logs a token or its hash. Must not reply:
+ * auth_check gives a verdict and http.c answers it.
  */
 #include "config.h"
 
@@ -44,7 +45,8 @@ struct auth {
 struct auth_wait {
 	struct request *r;
 	unsigned roles;
-	auth_next_cb next;
+	auth_verdict_cb done;
+	void *arg;
 	char hash[TOKEN_HASH_LEN + 1];
 };
 
@@ -102,25 +104,15 @@ auth_scope_allows(const struct request *r, const char *unit)
 /* Decide with a known token. */
 static void
 auth_decide(struct request *r, const struct auth_entry *e, unsigned roles,
-    auth_next_cb next)
+    auth_verdict_cb done, void *arg)
 {
+	r->role = e->role;
 	if (!(roles & AUTH_ROLE(e->role))) {
-		http_reply_error(r, 403, "forbidden", NULL,
-		    "a %s token may not do this", role_name(e->role));
+		done(r, AUTH_FORBIDDEN, "this token's role may not do this", arg);
 		return;
 	}
-	r->role = e->role;
 	r->scope = e->scope != NULL ? xstrdup(e->scope) : NULL;
-	next(r);
-}
-
-/* 401 with the challenge. */
-static void
-auth_unauthorized(struct request *r, const char *why)
-{
-	evhttp_add_header(evhttp_request_get_output_headers(r->req),
-	    "WWW-Authenticate", "Bearer realm=\"sipas\"");
-	http_reply_error(r, 401, "unauthorized", NULL, "%s", why);
+	done(r, AUTH_ALLOW, NULL, arg);
 }
 
 /* The database answered about a token. */
@@ -139,16 +131,17 @@ auth_found(const struct store_token *t, const char *message, void *arg)
 		if (r->sd->spool != NULL &&
 		    (e = strmap_get(a->tokens, w->hash)) != NULL) {
 			/* Checked before: trusted while the database is away. */
-			auth_decide(r, e, w->roles, w->next);
+			auth_decide(r, e, w->roles, w->done, w->arg);
 			goto out;
 		}
-		http_reply_unavailable(r, "cannot check the token now");
+		w->done(r, AUTH_UNAVAILABLE, "cannot check the token now",
+		    w->arg);
 		goto out;
 	}
 	if (!t->found || t->revoked ||
 	    (role = role_parse(t->role)) < 0) {
-		auth_unauthorized(r, t->found ? "the token was revoked" :
-		    "unknown token");
+		w->done(r, AUTH_UNAUTHORIZED, t->found ?
+		    "the token was revoked" : "unknown token", w->arg);
 		goto out;
 	}
 	if (strmap_count(a->tokens) >= AUTH_CACHE_MAX)
@@ -161,7 +154,7 @@ auth_found(const struct store_token *t, const char *message, void *arg)
 	e->role = role;
 	e->scope = t->unit != NULL ? xstrdup(t->unit) : NULL;
 	e->checked = time(NULL);
-	auth_decide(r, e, w->roles, w->next);
+	auth_decide(r, e, w->roles, w->done, w->arg);
 out:
 	free(w);
 }
@@ -192,9 +185,9 @@ auth_token_hash(const struct request *r, char *hash)
 	return 0;
 }
 
-/* Check the bearer token of r for one of roles, then call next. */
+/* Check the bearer token of r for one of roles; done gets the verdict. */
 void
-auth_check(struct request *r, unsigned roles, auth_next_cb next)
+auth_check(struct request *r, unsigned roles, auth_verdict_cb done, void *arg)
 {
 	struct sipasd *sd = r->sd;
 	struct auth_entry *e;
@@ -203,17 +196,17 @@ auth_check(struct request *r, unsigned roles, auth_next_cb next)
 	int rc;
 
 	if ((rc = auth_token_hash(r, hash)) == -1) {
-		auth_unauthorized(r, "an Authorization: Bearer token is "
-		    "required");
+		done(r, AUTH_UNAUTHORIZED, "an Authorization: Bearer token is "
+		    "required", arg);
 		return;
 	}
 	if (rc != 0) {
-		auth_unauthorized(r, "unknown token");
+		done(r, AUTH_UNAUTHORIZED, "unknown token", arg);
 		return;
 	}
 	e = strmap_get(sd->auth->tokens, hash);
 	if (e != NULL && time(NULL) - e->checked < sd->config->token_ttl) {
-		auth_decide(r, e, roles, next);
+		auth_decide(r, e, roles, done, arg);
 		return;
 	}
 	if (!sipasd_ready(sd)) {
@@ -224,16 +217,17 @@ auth_check(struct request *r, unsigned roles, auth_next_cb next)
 		 * the database too). A token never seen cannot be checked.
 		 */
 		if (e != NULL && sd->spool != NULL) {
-			auth_decide(r, e, roles, next);
+			auth_decide(r, e, roles, done, arg);
 			return;
 		}
-		http_reply_unavailable(r, "the database is not available");
+		done(r, AUTH_UNAVAILABLE, "the database is not available", arg);
 		return;
 	}
 	w = xcalloc(1, sizeof *w);
 	w->r = r;
 	w->roles = roles;
-	w->next = next;
+	w->done = done;
+	w->arg = arg;
 	memcpy(w->hash, hash, sizeof hash);
 	store_token_find(sd->db, hash, auth_found, w);
 }

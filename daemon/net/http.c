@@ -413,6 +413,32 @@ http_method_name(enum evhttp_cmd_type m)
 	}
 }
 
+/* The token's verdict on a routed request (arg: its route): go on, or reply. */
+static void
+http_auth_done(struct request *r, enum auth_verdict v, const char *why,
+    void *arg)
+{
+	const struct http_route *rt = arg;
+
+	switch (v) {
+	case AUTH_ALLOW:
+		rt->handler(r);
+		break;
+	case AUTH_UNAUTHORIZED:
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "WWW-Authenticate", "Bearer realm=\"sipas\"");
+		http_reply_error(r, 401, "unauthorized", NULL, "%s", why);
+		break;
+	case AUTH_FORBIDDEN:
+		http_reply_error(r, 403, "forbidden", NULL,
+		    "a %s token may not do this", role_name(r->role));
+		break;
+	case AUTH_UNAVAILABLE:
+		http_reply_unavailable(r, why);
+		break;
+	}
+}
+
 /* Every request starts here. */
 static void
 http_request(struct evhttp_request *req, void *arg)
@@ -495,7 +521,7 @@ http_request(struct evhttp_request *req, void *arg)
 		else if (rt->roles & HTTP_SESSION)
 			session_check(r, rt->roles & ~HTTP_SESSION, rt->handler);
 		else
-			auth_check(r, rt->roles, rt->handler);
+			auth_check(r, rt->roles, http_auth_done, (void *)rt);
 		return;
 	}
 	if (path_known)
