@@ -1,7 +1,7 @@
 /*
  * csvout.c: the one CSV writer (RFC 4180 quoting) and the rows of the
- * responses CSV. Used by the report's CSV (report/csv.c), sipasctl export
- * (ctl/db.c) and GET /api/v1/export (daemon/export.c).
+ * responses CSV. Used by the report's CSV (report/render_csv.c), sipasctl export
+ * (ctl/ctl_db.c) and GET /api/v1/export (daemon/present/export.c).
  *
  * Builds bytes in memory only: no I/O but csvout_write, no database, no
  * libevent.

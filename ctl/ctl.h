@@ -3,7 +3,7 @@
  * (--db, --help, --version) and hands the rest of argv to one verb of the
  * ctl_verbs table; each verb lives in its own file (ctl/analyze.c, later
  * ctl/init.c, ctl/unit.c, ctl/token.c, ctl/import.c, ctl/export.c,
- * ctl/report.c) and returns the process's exit status.
+ * ctl/ctl_report.c) and returns the process's exit status.
  *
  * Adding a verb: write int ctl_VERB_run(struct ctl *, int, char **) in
  * ctl/VERB.c, declare it (below, or in the file's own header such as db.h)

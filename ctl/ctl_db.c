@@ -1,5 +1,5 @@
 /*
- * db.c: sipasctl's database verbs: init (migrations and built-in surveys),
+ * ctl_db.c: sipasctl's database verbs: init (migrations and built-in surveys),
  * unit import, survey load, token create/list/revoke and export.
  *
  * This is the only SQL text in sipasctl, and it is always sent with
@@ -781,7 +781,7 @@ ctl_db_export(PGconn *conn, int argc, char **argv)
 
 	/*
 	 * The selection, shared by the demographics query and the cursor
-	 * (daemon/store.c has the same for GET /api/v1/export).
+	 * (daemon/store/store.c has the same for GET /api/v1/export).
 	 */
 
 	res = ctl_db_exec(conn, "SELECT DISTINCT k FROM (SELECT "

@@ -1,6 +1,6 @@
 /*
- * db.h: the sipasctl verbs that work on the database (interfaces.md section 1),
- * all in ctl/db.c: init, unit import, survey load, token create/list/revoke,
+ * ctl_db.h: the sipasctl verbs that work on the database (interfaces.md section 1),
+ * all in ctl/ctl_db.c: init, unit import, survey load, token create/list/revoke,
  * export. Each has the ctl_verb signature of ctl.h.
  */
 #ifndef SIPAS_CTL_DB_H
@@ -9,7 +9,7 @@
 struct ctl;
 struct pg_conn;
 
-/* Shared by the verbs that talk to PostgreSQL (ctl/db.c). */
+/* Shared by the verbs that talk to PostgreSQL (ctl/ctl_db.c). */
 /* Connect (UTF8) or print why not; NULL on failure. */
 struct pg_conn *ctl_db_connect(const char *dsn);
 /* Run a statement whose result is not needed; 0 or -1 (printed). */

@@ -1,5 +1,5 @@
 /*
- * report.c: sipasctl report --survey CODE --unit CODE --from DATE --to DATE
+ * ctl_report.c: sipasctl report --survey CODE --unit CODE --from DATE --to DATE
  * --format xlsx|pdf|csv|html -o FILE [--lang vi|en] [--min-n N]
  * [--level 0.95] [--trend N]: the periodic statistical report of a unit and its children
  * (issue 8; docs/reports.md).

@@ -1,5 +1,5 @@
 /*
- * report.h: sipasctl report (ctl/report.c), the periodic statistical report
+ * ctl_report.h: sipasctl report (ctl/ctl_report.c), the periodic statistical report
  * of a unit and its children; the ctl_verb signature of ctl.h.
  */
 #ifndef SIPAS_CTL_REPORT_H

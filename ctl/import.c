@@ -7,9 +7,9 @@
  * memory is bounded by one slice and one chunk of rows whatever the file's
  * size. Good rows are inserted CTL_IMPORT_CHUNK at a time, one transaction per
  * chunk sent in one round trip (libpq pipeline mode), with the statement of
- * daemon/store.c: stored, duplicate (same id and
+ * daemon/store/store.c: stored, duplicate (same id and
  * content hash) or conflict (same id, other content). The content hash is the
- * one sipasd computes for a response (daemon/ingest.c), so a file uploaded
+ * one sipasd computes for a response (daemon/channels/ingest.c), so a file uploaded
  * through the daemon and imported here is a duplicate, not a conflict. If a
  * chunk fails on one row, its rows are retried one per transaction and the
  * failing row is rejected. Owns its SQL (blocking libpq, parameters only).
@@ -46,7 +46,7 @@
 /* A progress line on stderr every this many rows. */
 #define CTL_IMPORT_PROGRESS 100000
 
-/* The insert of daemon/store.c: says inserted, duplicate or conflict. */
+/* The insert of daemon/store/store.c: says inserted, duplicate or conflict. */
 static const char ctl_import_sql[] = SQL_RESPONSE_INSERT;
 
 /* One good row ready to insert; every string owned. */

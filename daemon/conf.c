@@ -1,5 +1,5 @@
 /*
- * config.c: the table of sipasd's configuration keys and the file parser.
+ * conf.c: the table of sipasd's configuration keys and the file parser.
  *
  * Owns struct config values (each is independent: a reload builds a new one
  * and swaps it in). Must not apply anything: callers decide what a changed
@@ -111,7 +111,7 @@ static const struct config_key config_keys[] = {
 	    1, 1, 0, "1: every satisfaction item of the form must be answered" },
 	{ "kiosk_reset", CONFIG_INT, CONFIG_OFF(kiosk_reset), "5", 1, 300, 1, 0,
 	    "seconds the kiosk shows its thanks before the next person" },
-	/* The SMS channel (daemon/sms.c; docs/sms.md). */
+	/* The SMS channel (daemon/channels/sms_http.c; docs/sms.md). */
 	{ "sms_phone_secret", CONFIG_STRING, CONFIG_OFF(sms_phone_secret), "", 0,
 	    0, 0, 1, "HMAC key of the stored sender hashes; empty: SMS disabled" },
 	{ "sms_kannel_key", CONFIG_STRING, CONFIG_OFF(sms_kannel_key), "", 0, 0,
@@ -129,7 +129,7 @@ static const struct config_key config_keys[] = {
 	    "none, day, week, month, quarter or year (Vietnam time)" },
 	{ "sms_diacritics", CONFIG_INT, CONFIG_OFF(sms_diacritics), "0", 0, 1, 1,
 	    0, "1: Kannel replies in Vietnamese with diacritics (UCS-2, 70 chars)" },
-	/* Periodic reports (daemon/reports.c; docs/reports.md). */
+	/* Periodic reports (daemon/present/reports.c; docs/reports.md). */
 	{ "report_monthly", CONFIG_STRING, CONFIG_OFF(report_monthly), "", 0, 0, 1, 0,
 	    "monthly reports: \"survey=CODE units=A,B formats=pdf,xlsx dir=/PATH\"; empty: none" },
 	{ "report_quarterly", CONFIG_STRING, CONFIG_OFF(report_quarterly), "", 0, 0, 1,
@@ -144,14 +144,14 @@ static const struct config_key config_keys[] = {
 	    1, 0, "respondents a child unit needs to be ranked in a report" },
 	{ "report_trend", CONFIG_INT, CONFIG_OFF(report_trend), "6", 1, 60, 1, 0,
 	    "periods in a report's trend of the overall index, the report's own included" },
-	/* The leadership dashboard (daemon/dashboard.c, session.c; docs/dashboard.md). */
+	/* The leadership dashboard (daemon/present/dashboard.c, daemon/net/session.c; docs/dashboard.md). */
 	{ "session_lifetime", CONFIG_INT, CONFIG_OFF(session_lifetime), "28800", 60,
 	    30.0 * 86400, 1, 0, "seconds a dashboard login stays valid" },
 	{ "session_cookie_secure", CONFIG_INT, CONFIG_OFF(session_cookie_secure), "0",
 	    0, 1, 1, 0, "1: the session cookie is Secure (set behind HTTPS)" },
 	{ "dashboard_min_n", CONFIG_INT, CONFIG_OFF(dashboard_min_n), "30", 0,
 	    1000000, 1, 0, "respondents a child unit needs to be ranked on the dashboard" },
-	/* Limits and /metrics (daemon/limits.c, metrics.c; docs/operations.md). */
+	/* Limits and /metrics (daemon/net/limits.c, daemon/metrics.c; docs/operations.md). */
 	{ "metrics_token", CONFIG_STRING, CONFIG_OFF(metrics_token), "", 0, 0, 1,
 	    1, "Bearer token GET /metrics requires; empty: /metrics is open" },
 	{ "max_connections", CONFIG_INT, CONFIG_OFF(max_connections), "1024", 0,
@@ -167,7 +167,7 @@ static const struct config_key config_keys[] = {
 	    1, 0, "requests per second per bearer token; beyond it 429 (0: no limit)" },
 	{ "rate_token_burst", CONFIG_INT, CONFIG_OFF(rate_token_burst), "200", 1,
 	    1000000, 1, 0, "requests a bearer token may send at once" },
-	/* The spool (daemon/spool.c; docs/daemon.md). */
+	/* The spool (daemon/store/spool.c; docs/daemon.md). */
 	{ "spool_dir", CONFIG_STRING, CONFIG_OFF(spool_dir), "", 0, 0, 0, 0,
 	    "directory of responses accepted while PostgreSQL is away (202, "
 	    "replayed later); empty: off (503)" },

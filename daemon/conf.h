@@ -1,5 +1,5 @@
 /*
- * config.h: sipasd's configuration: one table of keys (config.c) with name,
+ * conf.h: sipasd's configuration: one table of keys (config.c) with name,
  * type, default, range, whether SIGHUP may change it, whether it is secret,
  * and a help line.
  *
@@ -42,7 +42,7 @@ struct config {
 	long form_one_per_day; /* 1: a cookie allows one response per device, unit and day */
 	long form_require_all; /* 1: every satisfaction item must be answered */
 	long kiosk_reset;      /* seconds the kiosk thanks before the next person */
-	/* the SMS channel (daemon/sms.c; docs/sms.md) */
+	/* the SMS channel (daemon/channels/sms_http.c; docs/sms.md) */
 	char *sms_phone_secret; /* HMAC key of sender hashes; "" = SMS off */
 	char *sms_kannel_key;	/* key= of /sms/kannel; "" = off */
 	char *sms_external_key; /* key= of /sms/external; "" = off */
@@ -51,7 +51,7 @@ struct config {
 	long sms_dialogue_ttl;	/* seconds a dialogue waits for an answer */
 	long sms_limit_period;	/* enum config_period: one response per period */
 	long sms_diacritics;	/* 1: Kannel replies in UCS-2 with diacritics */
-	/* periodic reports (daemon/reports.c; docs/reports.md) */
+	/* periodic reports (daemon/present/reports.c; docs/reports.md) */
 	char *report_monthly;	/* a schedule (report_run.h), "" = none */
 	char *report_quarterly;
 	char *report_yearly;
@@ -59,11 +59,11 @@ struct config {
 	char *report_today;	/* YYYY-MM-DD taken as today (tests); "" = the clock */
 	long report_min_n;	/* respondents a child unit needs to be ranked */
 	long report_trend;	/* periods in a report's trend, its own included */
-	/* the leadership dashboard (daemon/dashboard.c, session.c) */
+	/* the leadership dashboard (daemon/present/dashboard.c, daemon/net/session.c) */
 	long session_lifetime;	    /* seconds a login stays valid */
 	long session_cookie_secure; /* 1: Secure cookie */
 	long dashboard_min_n;	    /* respondents a child unit needs to be ranked */
-	/* limits and /metrics (daemon/limits.c, metrics.c; docs/operations.md) */
+	/* limits and /metrics (daemon/net/limits.c, daemon/metrics.c; docs/operations.md) */
 	char *metrics_token;   /* Bearer token of GET /metrics; "" = open */
 	long max_connections;  /* open client connections; 0 = no limit */
 	long request_timeout;  /* seconds to send one whole request */
@@ -71,7 +71,7 @@ struct config {
 	long rate_ip_burst;
 	double rate_token;     /* requests per second per bearer token; 0 = off */
 	long rate_token_burst;
-	/* the spool (daemon/spool.c; docs/daemon.md) */
+	/* the spool (daemon/store/spool.c; docs/daemon.md) */
 	char *spool_dir;   /* responses that cannot be committed now; "" = off */
 	long spool_max_mb; /* most MiB of spool files */
 };

@@ -1,5 +1,5 @@
 /*
- * csv.c: the report as one tidy CSV table for further analysis:
+ * render_csv.c: the report as one tidy CSV table for further analysis:
  * unit,index_kind,code,value,ci_low,ci_high,n, one row per unit and index
  * (the report's unit first, then its children in ranking order), then the
  * trend of the unit's overall index as rows "unit,trend,LABEL,..." oldest

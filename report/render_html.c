@@ -1,5 +1,5 @@
 /*
- * html.c: the report as one printable, self-contained HTML page: the same
+ * render_html.c: the report as one printable, self-contained HTML page: the same
  * tables as the other formats, the ranking and trend charts as inline SVG,
  * CSS inline with print rules (A4, repeated table headers, no row split).
  *

@@ -1,5 +1,5 @@
 /*
- * pdf.c: the report as an A4 PDF drawn with cairo: a cover with the key
+ * render_pdf.c: the report as an A4 PDF drawn with cairo: a cover with the key
  * figure, the ranking of the children as a bar chart with interval whiskers
  * and the parent's value as a line, the trend of the overall index, then every
  * table of the model, flowing over pages with repeated headers, page numbers

@@ -1,5 +1,5 @@
 /*
- * xlsx.c: the report as an XLSX workbook through libxlsxwriter: one sheet per
+ * render_xlsx.c: the report as an XLSX workbook through libxlsxwriter: one sheet per
  * table of the model, in section order, and after the overview a sheet of
  * the trend's points (the chart's data in the PDF and HTML).
  *

@@ -1,6 +1,6 @@
 /*
  * bodystream.h: the body of POST /api/v1/uploads handed to its handler as it
- * arrives (daemon/bodystream.c), so that an upload of any size needs a
+ * arrives (daemon/channels/bodystream.c), so that an upload of any size needs a
  * bounded amount of memory. libevent 2.1's evhttp reads a request's whole
  * body before it calls a handler; limits.c passes every byte a connection
  * receives through here first (an evbuffer callback on the connection's

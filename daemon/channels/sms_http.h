@@ -1,5 +1,5 @@
 /*
- * sms_http.h: the SMS gateways' endpoints (daemon/sms_http.c, docs/sms.md):
+ * sms_http.h: the SMS gateways' endpoints (daemon/channels/sms_http.c, docs/sms.md):
  * GET or POST /sms/kannel (a Kannel sms-service get-url), POST /sms/twilio
  * (Twilio's inbound webhook, TwiML replies) and POST /sms/external (a
  * RapidPro-style external channel). Each replies with the one reply SMS.

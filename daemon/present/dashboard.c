@@ -54,7 +54,7 @@
 
 /*
  * The respondent fields the filter form offers, with the values the web form
- * stores (daemon/form.c, docs/form.md); any other respondent.FIELD=VALUE of
+ * stores (daemon/channels/form.c, docs/form.md); any other respondent.FIELD=VALUE of
  * a deep link is kept as a hidden field.
  */
 static const struct dash_field {

@@ -1,5 +1,5 @@
 /*
- * indices.c: GET /api/v1/indices?survey=&unit=&from=&to=[&children=1]
+ * indices_api.c: GET /api/v1/indices?survey=&unit=&from=&to=[&children=1]
  * [&level=LEVEL][&channel=][&respondent.FIELD=VALUE ...][&confidence=0.95]:
  * the analysis result (interfaces.md section 4) over the stored responses.
  *

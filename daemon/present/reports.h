@@ -1,5 +1,5 @@
 /*
- * reports.h: sipasd's reports (daemon/reports.c; docs/reports.md):
+ * reports.h: sipasd's reports (daemon/present/reports.c; docs/reports.md):
  * GET /api/v1/reports (a report on demand), GET /api/v1/reports/list (the
  * produced reports) and GET /api/v1/reports/files/NAME (one of them), and the
  * schedule that produces the reports of each closed period once.

@@ -1,5 +1,5 @@
 /*
- * aggregate.c: sipasd's folder of the incremental aggregates
+ * aggregator.c: sipasd's folder of the incremental aggregates
  * (sql/0004_aggregates.sql, docs/scale.md).
  *
  * Every aggregate_interval_ms, and at once again while a survey has more

@@ -1,6 +1,6 @@
 /*
- * aggregate.h: sipasd's folder of the incremental aggregates
- * (daemon/aggregator.c).
+ * aggregator.h: sipasd's folder of the incremental aggregates
+ * (daemon/store/aggregator.c).
  */
 #ifndef SIPAS_AGGREGATOR_H
 #define SIPAS_AGGREGATOR_H

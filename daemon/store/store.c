@@ -460,7 +460,7 @@ store_ping(struct db *db, store_done_cb cb, void *arg)
 /* --- the responses CSV export (GET /api/v1/export) --- */
 
 /*
- * The selection of an export, as sipasctl export has it (ctl/db.c): survey
+ * The selection of an export, as sipasctl export has it (ctl/ctl_db.c): survey
  * $1, unit $2's subtree, Vietnam days $3..$4 inclusive, channel $5 (NULL:
  * any). Each statement bounds the ids as well.
  */

@@ -1,7 +1,7 @@
 /*
  * store_sms.h: the SMS channel's statements (sql/0002_sms.sql): the raw
  * message log, the dialogues and the one-response-per-period claims. Part of
- * the store module: the SQL text lives in daemon/store_sms.c only, and
+ * the store module: the SQL text lives in daemon/store/store_sms.c only, and
  * nothing here hands out a PGresult. Strings given to a callback are
  * borrowed for the duration of the call.
  */

@@ -2,7 +2,7 @@
  * aggfold.h: one fold of the incremental aggregates (sql/0004_aggregates.sql,
  * include/sipas/sql_agg.h), without I/O: the stored states that SQL_AGG_TAKE
  * returned and the pending responses are merged per (unit, month, channel)
- * into new states to write back. Used by sipasd (daemon/aggregator.c) and by
+ * into new states to write back. Used by sipasd (daemon/store/aggregator.c) and by
  * `sipasctl aggregate`.
  */
 #ifndef SIPAS_AGGFOLD_H

@@ -1,7 +1,7 @@
 /*
  * sql_agg.h: the statements of the incremental aggregates
- * (sql/0004_aggregates.sql), shared by sipasd's folder (daemon/aggregator.c,
- * daemon/store_agg.c) and `sipasctl aggregate` (ctl/aggregate.c) so both fold
+ * (sql/0004_aggregates.sql), shared by sipasd's folder (daemon/store/aggregator.c,
+ * daemon/store/store_agg.c) and `sipasctl aggregate` (ctl/aggregate.c) so both fold
  * the same way.
  *
  * Each (unit, month) has a state per channel and a roll-up state of channel

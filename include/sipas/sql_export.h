@@ -1,6 +1,6 @@
 /*
  * sql_export.h: the selection of an export of stored responses, shared by
- * GET /api/v1/export (daemon/store.c) and sipasctl export (ctl/db.c) so both
+ * GET /api/v1/export (daemon/store/store.c) and sipasctl export (ctl/ctl_db.c) so both
  * export the same rows: survey $1, unit $2's subtree (NULL: all), Vietnam
  * days $3..$4 inclusive (NULL: open), channel $5 (NULL: any).
  */

@@ -1,6 +1,6 @@
 /*
  * sql_insert.h: the one statement that stores a response, shared by sipasd's
- * batched writes (daemon/store.c) and sipasctl import (ctl/import.c) so both
+ * batched writes (daemon/store/store.c) and sipasctl import (ctl/import.c) so both
  * decide "inserted", "duplicate" or "conflict" the same way.
  *
  * Parameters: $1 survey, $2 unit, $3 source id (or NULL), $4 submitted_at

@@ -1,6 +1,6 @@
 /*
  * sql_subtree.h: the unit subtree every read of sipasd starts from
- * (daemon/store.c, daemon/store_agg.c): "sub" holds unit U and everything
+ * (daemon/store/store.c, daemon/store/store_agg.c): "sub" holds unit U and everything
  * below it, each with the direct child of U it lies under (child, NULL for
  * U) and its ancestor-or-self of level L (at_level, or NULL). U and L are
  * the parameter references, e.g. SQL_SUBTREE("$2", "$3").

@@ -1,6 +1,6 @@
 /*
  * fuzz_bodystream.c: libFuzzer target for the upload body stream
- * (daemon/bodystream.c): the bytes a client sends, cut into chunks at
+ * (daemon/channels/bodystream.c): the bytes a client sends, cut into chunks at
  * places the input chooses, go through bodystream_input as limits.c hands
  * them over; this harness plays evhttp (it takes what the stream leaves in
  * the buffer and dispatches a request now and then) and the upload handler

@@ -1,6 +1,6 @@
 /*
  * fuzz_json_response.c: libFuzzer target for the JSON response decoder of
- * POST /api/v1/responses (ingest_parse in daemon/ingest.c, static: this file
+ * POST /api/v1/responses (ingest_parse in daemon/channels/ingest.c, static: this file
  * includes ingest.c). The catalogue is the built-in surveys and any unit code
  * of 1 to 32 bytes; every token may see every unit. Nothing but the decoder
  * runs: run.sh links with unresolved symbols ignored (the HTTP replies, the

@@ -1,6 +1,6 @@
 /*
  * fuzz_survey.c: libFuzzer target for the survey-definition loader
- * (survey_create in analysis/survey.c): any bytes are a JSON text that must
+ * (survey_create in common/survey.c): any bytes are a JSON text that must
  * either load or be refused with a cause, never crash or leak.
  */
 #include <stddef.h>

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# upload_stream.sh: POST /api/v1/uploads streams its body (daemon/bodystream.c,
+# upload_stream.sh: POST /api/v1/uploads streams its body (daemon/channels/bodystream.c,
 # docs/uploads.md) against a real PostgreSQL and sipasd: a 100 MiB file is
 # stored with sipasd's memory growing by a few MiB, rows are committed while
 # the body is still arriving, refusals (401, 403, 413, 415) answer before or

@@ -1,7 +1,7 @@
 /*
- * test_daemon_config.c: sipasd's configuration parser (daemon/config.c),
+ * test_daemon_config.c: sipasd's configuration parser (daemon/conf.c),
  * table-driven from tests/data/daemon/configs.txt, the reload rule, and the
- * token helpers (daemon/token.c): SHA-256 vectors, token shape, roles.
+ * token helpers (common/token.c): SHA-256 vectors, token shape, roles.
  */
 #include "config.h"
 
