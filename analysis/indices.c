@@ -1,6 +1,7 @@
 /*
  * indices.c: item, group and expectation indices with their intervals
- * (methodology sections 3 and 4), from the sufficient statistics of accum.c.
+ * (docs/methodology.md, indices and intervals), from the sufficient statistics
+ * of accum.c.
  *
  * Agreement with R's survey package (tools/oracle.R) is the contract:
  * - simple design: item intervals are Wilson (prop.test, correct = FALSE);
@@ -433,7 +434,7 @@ indices_item_coef(const struct unit_acc *u, int i, double c, double *d)
 
 /*
  * Every group's index, post-order, with d[g] its linear influence coefficients
- * (methodology section 4: the linearization of the aggregate).
+ * (docs/methodology.md, intervals: the linearization of the aggregate).
  */
 static void
 indices_groups(const struct survey *s, const struct unit_acc *u, const struct stratum_view *v,

@@ -1,8 +1,9 @@
 /*
- * output.c: the result JSON of interfaces.md section 4 and its CSV form.
+ * output.c: the result JSON (docs/interfaces.md, "Result JSON") and its CSV
+ * form.
  *
- * Full precision always (methodology section 6); NAN becomes JSON null or an
- * empty CSV cell. Extensions beyond section 4 (allowed by "extend freely"):
+ * Full precision always (docs/methodology.md, rounding); NAN becomes JSON null
+ * or an empty CSV cell. Extensions of the shared result shape:
  * each estimate carries "se"; each item its "distribution"; each unit its
  * "reliability" (Cronbach's alpha per element), "priorities" and "warnings".
  */

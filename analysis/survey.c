@@ -1,5 +1,6 @@
 /*
- * survey.c: loads and validates survey definitions (interfaces.md section 2).
+ * survey.c: loads and validates survey definitions (docs/interfaces.md,
+ * "Survey definition").
  *
  * Owns the survey model: scales, the group tree, item numbering (satisfaction
  * items depth-first, items of a group before its child groups, as R's oracle

@@ -1,5 +1,6 @@
 /*
- * csvin.c: the streaming responses CSV reader (interfaces.md section 3).
+ * csvin.c: the streaming responses CSV reader (docs/interfaces.md,
+ * "Responses CSV").
  *
  * libcsv splits bytes into fields and records; this module maps the header to
  * columns, checks every field of every row against the survey and turns good

@@ -1,5 +1,5 @@
 /*
- * purge.c: sipasctl purge, the data-protection verb (issue 10, docs/operations.md).
+ * purge.c: sipasctl purge, the data-protection verb (docs/operations.md).
  *
  *	sipasctl purge --texts --older-than DAYS [--dry-run]
  *	sipasctl purge --survey CODE --unit CODE [--from DATE] [--to DATE] [--dry-run]

@@ -2,7 +2,7 @@
  * report.c: sipasctl report --survey CODE --unit CODE --from DATE --to DATE
  * --format xlsx|pdf|csv|html -o FILE [--lang vi|en] [--min-n N]
  * [--level 0.95] [--trend N]: the periodic statistical report of a unit and its children
- * (issue 8; docs/reports.md).
+ * (docs/reports.md).
  *
  * One read-only transaction: the survey, the unit and its direct children
  * with their names, then the responses of the unit's subtree from the start

@@ -1,8 +1,8 @@
 /*
  * export.c: GET /api/v1/export?survey=CODE[&unit=U][&from=YYYY-MM-DD]
  * [&to=YYYY-MM-DD][&channel=CH]: the stored responses as the responses CSV
- * of interfaces.md section 3, the same bytes as sipasctl export with the
- * same filters (both write rows with common/csvout.c).
+ * of docs/interfaces.md ("Responses CSV"), the same bytes as sipasctl export
+ * with the same filters (both write rows with common/csvout.c).
  *
  * Streamed: the reply is chunked, and memory does not grow with rows. The
  * rows come from the read connection in pages of EXPORT_PAGE_ROWS by id

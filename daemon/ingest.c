@@ -1,7 +1,7 @@
 /*
- * ingest.c: POST /api/v1/responses (interfaces.md section 5): validate the
- * JSON body against the cached survey and unit tree, queue it, and commit
- * queued responses in batches.
+ * ingest.c: POST /api/v1/responses (docs/interfaces.md, "HTTP API"):
+ * validate the JSON body against the cached survey and unit tree, queue it,
+ * and commit queued responses in batches.
  *
  * Owns the queue. Every validated response waits in the queue; one batch at a
  * time goes to store_batch_insert (one transaction for everything queued, up

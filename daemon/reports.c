@@ -1,5 +1,5 @@
 /*
- * reports.c: reports from sipasd (issue 8; docs/reports.md).
+ * reports.c: reports from sipasd (docs/reports.md).
  *
  * GET /api/v1/reports builds one report on demand; the schedule (config keys
  * report_monthly, report_quarterly, report_yearly) produces the reports of

@@ -1,6 +1,6 @@
 /*
- * upload.c: POST /api/v1/uploads?survey=CODE (interfaces.md section 5): a
- * responses CSV from a survey team, checked row by row.
+ * upload.c: POST /api/v1/uploads?survey=CODE (docs/interfaces.md, "HTTP
+ * API"): a responses CSV from a survey team, checked row by row.
  *
  * The body is read in slices through the streaming CSV reader (csvin.c). A
  * good row becomes the JSON of POST /api/v1/responses and goes through

@@ -1,11 +1,11 @@
 /*
- * model.c: the report model (issue 8) derived from analysis results: the
+ * model.c: the report model derived from analysis results: the
  * unit's figures, the change from the previous period, the ranking of the
  * children with their flags, non-response, the trend, and every table the
  * renderers show, in the report's language.
  *
  * Owns copies of what it shows; compares only through the analysis library
- * (stats_change, stats_rank_flag, stats_trend: methodology section 5). Never
+ * (stats_change, stats_rank_flag, stats_trend: docs/methodology.md). Never
  * formats for a file format and never does I/O.
  */
 #include "config.h"

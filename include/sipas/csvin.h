@@ -1,5 +1,6 @@
 /*
- * csvin.h: the responses CSV reader (interfaces.md section 3), streaming.
+ * csvin.h: the responses CSV reader (docs/interfaces.md, "Responses CSV"),
+ * streaming.
  *
  * Bytes are pushed in any chunks; each complete data row is validated against
  * the survey and handed to a callback as a struct response, or reported as an

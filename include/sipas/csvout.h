@@ -1,6 +1,6 @@
 /*
  * csvout.h: the one CSV writer: RFC 4180 fields into a growable row buffer,
- * and the responses CSV (interfaces.md section 3) as sipasctl export and
+ * and the responses CSV (docs/interfaces.md) as sipasctl export and
  * GET /api/v1/export write it, so that both give the same bytes.
  *
  * A caller builds a row (or several) into a struct csvout and hands the bytes

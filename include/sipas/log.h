@@ -20,7 +20,7 @@ int log_level_parse(const char *);
 /* One log line; reqid is 0 when the line is about no request. */
 void log_msg(enum log_level, unsigned long reqid, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Cannot start: log and exit(1). Only during start-up (STYLE.md tier 2). */
+/* Cannot start: log and exit(1). Only during start-up (docs/style.md). */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)

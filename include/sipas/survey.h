@@ -1,6 +1,7 @@
 /*
- * survey.h: the survey model (interfaces.md section 2): scales, the group tree
- * whose leaves are items, expectation items and the SMS form.
+ * survey.h: the survey model (docs/interfaces.md, "Survey definition"):
+ * scales, the group tree whose leaves are items, expectation items and the
+ * SMS form.
  *
  * A survey is loaded from JSON, validated completely, and is immutable after.
  * Items are numbered 0..nitems-1: the satisfaction items in depth-first order

@@ -1,7 +1,7 @@
 /*
  * util.h: memory helpers that never return NULL, small string helpers.
  *
- * Out of memory is the one run-time condition that is fatal (STYLE.md, tier 2):
+ * Out of memory is the one run-time condition that is fatal (docs/style.md):
  * xmalloc and friends abort with a message instead of returning NULL.
  */
 #ifndef SIPAS_UTIL_H

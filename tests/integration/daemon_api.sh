@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # daemon_api.sh: sipasd against a real PostgreSQL: sipasctl init/unit/token,
-# every status of POST /api/v1/responses (interfaces.md section 5), rows in
-# the table, the indices endpoint with scopes, and agreement of the served
-# indices with R's references after posting every fixture's rows as JSON.
+# every status of POST /api/v1/responses (docs/interfaces.md, "HTTP API"),
+# rows in the table, the indices endpoint with scopes, and agreement of the
+# served indices with R's references after posting every fixture's rows as JSON.
 set -u
 . "$(dirname "$0")/daemon_lib.sh"
 

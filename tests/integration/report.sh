@@ -1,5 +1,5 @@
 #!/bin/bash
-# report.sh: periodic reports (issue 8; docs/reports.md) against a real
+# report.sh: periodic reports (docs/reports.md) against a real
 # PostgreSQL and sipasd: sipasctl report in every format read back (CSV
 # figures against R's reference to 1e-6, PDF text, XLSX sheets, HTML), an
 # empty period, GET /api/v1/reports (same CSV bytes, headers, roles, scope),

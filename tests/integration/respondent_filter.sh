@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# respondent_filter.sh: GET /api/v1/indices?...&respondent.FIELD=VALUE (issue
-# 7, docs/dashboard.md) against a real PostgreSQL and sipasd: the 900 rows of
+# respondent_filter.sh: GET /api/v1/indices?...&respondent.FIELD=VALUE
+# (docs/dashboard.md) against a real PostgreSQL and sipasd: the 900 rows of
 # the sipas-2017 cluster fixture (weights, strata, PSUs) get a gender and an
 # age band and are posted through POST /api/v1/responses; after a fold the
 # filtered indices (one field, two fields, with a channel, a partial period,

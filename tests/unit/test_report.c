@@ -1,5 +1,5 @@
 /*
- * test_report.c: the periodic report (issue 8) built from fixture results and
+ * test_report.c: the periodic report built from fixture results and
  * read back from every format: the CSV and the XLSX number cells against R's
  * references (tests/data/fixtures/ *.expected.json) to 1e-6, the PDF through
  * pdftotext (names, figures with a decimal comma), pdftoppm (it renders) and
