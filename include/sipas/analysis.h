@@ -50,7 +50,7 @@ struct unit_result {
 	char *unit;
 	int complex;
 	long respondents;
-	int lonely_psu; /* a stratum had one PSU and contributed 0 (warning) */
+	int lonely_psu; /* a stratum had one PSU (warning; survey->lonely_psu says how it counted) */
 	struct estimate *groups; /* survey->ngroups, post-order; overall last */
 	struct estimate *items;	 /* survey->nitems */
 	double **dist;		 /* [item][value index]: weighted share, 0-100 */
