@@ -1,8 +1,8 @@
 /*
  * indices.c: item, group and expectation indices with their intervals
- * (methodology sections 3 and 4), from the sufficient statistics of accum.c.
+ * (docs/methodology.md sections 2, 5 and 6), from the sufficient statistics of accum.c.
  *
- * Agreement with R's survey package (tools/oracle.R) is the contract:
+ * Agreement with R's survey package (tests/tools/oracle.R) is the contract:
  * - simple design: item intervals are Wilson (prop.test, correct = FALSE);
  * - complex design: item intervals are svyciprop(method = "logit") on the
  *   design restricted to the rows that answered the item (so PSUs and strata
@@ -454,7 +454,7 @@ indices_item_coef(const struct unit_acc *u, int i, double c, double *d)
 
 /*
  * Every group's index, post-order, with d[g] its linear influence coefficients
- * (methodology section 4: the linearization of the aggregate).
+ * (docs/methodology.md section 5: the linearization of the aggregate).
  */
 static void
 indices_groups(const struct survey *s, const struct unit_acc *u, const struct stratum_view *v,

@@ -1,7 +1,7 @@
 /*
  * output.c: the result JSON of interfaces.md section 4 and its CSV form.
  *
- * Full precision always (methodology section 6); NAN becomes JSON null or an
+ * Full precision always (docs/methodology.md section 9); NAN becomes JSON null or an
  * empty CSV cell. Extensions beyond section 4 (allowed by "extend freely"):
  * each estimate carries "se"; each item its "distribution"; each unit its
  * "reliability" (Cronbach's alpha per element), "priorities" and "warnings".

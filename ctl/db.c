@@ -124,7 +124,7 @@ ctl_db_schema_version(PGconn *conn)
 /*
  * Store one survey definition. A definition that differs from the stored one
  * replaces it only while no response uses the survey (definitions are
- * immutable once responses exist, methodology section 2). Returns 1 if
+ * immutable once responses exist, docs/methodology.md section 1). Returns 1 if
  * written, 0 if unchanged, -1 on error (printed).
  */
 static int

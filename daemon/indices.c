@@ -4,7 +4,7 @@
  * the analysis result (interfaces.md section 4) over the stored responses.
  *
  * The selected unit is computed from the pooled responses of its whole
- * subtree (methodology section 2, "parent units"); with children=1 each
+ * subtree (docs/methodology.md, section 3); with children=1 each
  * direct child too, pooled over its own subtree; with level=L each unit of
  * level L in the subtree. Days are Vietnam days (+07:00), both inclusive.
  *

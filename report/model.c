@@ -5,7 +5,7 @@
  * renderers show, in the report's language.
  *
  * Owns copies of what it shows; compares only through the analysis library
- * (stats_change, stats_rank_flag, stats_trend: methodology section 5). Never
+ * (stats_change, stats_rank_flag, stats_trend: docs/methodology.md section 7). Never
  * formats for a file format and never does I/O.
  */
 #include "config.h"

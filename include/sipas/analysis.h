@@ -1,11 +1,11 @@
 /*
- * analysis.h: the statistics of spec/methodology.md, pure computation.
+ * analysis.h: the statistics of docs/methodology.md, pure computation.
  *
  * No I/O, no logging, no libevent, no libpq: callers (sipasd, sipasctl, tests)
  * feed rows and read numbers. Memory is bounded by units, strata, PSUs,
  * items and distinct weights (at most 4096 per unit are remembered), never by
  * the number of rows: each row is folded into sufficient statistics as it
- * arrives (methodology section 4).
+ * arrives (docs/methodology.md section 3).
  *
  * Design per unit: a row without a psu is its own primary sampling unit; a row
  * without a stratum belongs to the unit's one unnamed stratum. A unit is
@@ -39,7 +39,7 @@ struct estimate {
 	long n;	   /* respondents who answered (groups: at least one item) */
 };
 
-/* Improvement priority inputs of one item (methodology section 5). */
+/* Improvement priority inputs of one item (docs/methodology.md section 8). */
 struct priority {
 	double importance;  /* corrected item-total correlation, NAN if undefined */
 	double performance; /* the item index */
@@ -117,7 +117,7 @@ void stats_wilson(double x, double n, double level, double *lo, double *hi);
 /* Two-sided Student quantile for level on df (df = INFINITY: normal). */
 double stats_t_quantile(double level, double df);
 
-/* --- comparisons (methodology section 5) --- */
+/* --- comparisons (docs/methodology.md section 7) --- */
 
 struct change {
 	double diff; /* b - a, percentage points */

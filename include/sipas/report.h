@@ -12,7 +12,7 @@
  *
  * Numbers stay at full precision in the model, in the CSV and in the XLSX
  * cells (formatted 0.00); PDF and HTML show them as published: two decimals,
- * with a decimal comma in Vietnamese (methodology section 6).
+ * with a decimal comma in Vietnamese (docs/methodology.md section 9).
  *
  * Every renderer writes path.tmp first and renames it over path on success, so
  * a reader never sees a half-written report.

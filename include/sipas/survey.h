@@ -19,7 +19,7 @@ enum aggregate {
 	AGGREGATE_POOLED,
 };
 
-/* How a stratum with a single PSU enters a variance (methodology section 4). */
+/* How a stratum with a single PSU enters a variance (docs/methodology.md section 5). */
 enum lonely_psu {
 	LONELY_PSU_ADJUST,    /* its PSU total about zero: R's "adjust" (default) */
 	LONELY_PSU_CERTAINTY, /* contributes nothing: R's "certainty" */

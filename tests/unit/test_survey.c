@@ -1,6 +1,6 @@
 /*
  * test_survey.c: the survey model. The built-in definitions load with the
- * structure methodology.md section 1 gives them; every bad definition of
+ * structure docs/methodology.md section 1 gives them; every bad definition of
  * tests/data/survey-bad.tsv is rejected with a message naming the code.
  */
 #include "config.h"
