@@ -69,7 +69,7 @@ test_builtins(void)
 static void
 test_lonely_psu(void)
 {
-	const char *def = "{\"code\": \"x\", %s\"scales\": {\"S\": {\"values\": [1,2], \"satisfied_min\": 2}}, "
+	const char *def = "\"scales\": {\"S\": {\"values\": [1,2], \"satisfied_min\": 2}}, "
 			  "\"overall\": {\"code\": \"O\", \"items\": [{\"code\": \"A\", \"scale\": \"S\"}]}}";
 	const char *opts[] = { "", "\"lonely_psu\": \"adjust\", ", "\"lonely_psu\": \"certainty\", " };
 	const enum lonely_psu want[] = { LONELY_PSU_ADJUST, LONELY_PSU_ADJUST, LONELY_PSU_CERTAINTY };
@@ -79,7 +79,7 @@ test_lonely_psu(void)
 
 	for (i = 0; i < 3; i++) {
 		cause = NULL;
-		xasprintf(&text, def, opts[i]);
+		xasprintf(&text, "{\"code\": \"x\", %s%s", opts[i], def);
 		s = survey_create(text, strlen(text), &cause);
 		if (!tap_ok(s != NULL && s->lonely_psu == want[i], "lonely_psu %s", i == 0 ? "(absent): adjust" :
 		    i == 1 ? "adjust" : "certainty"))
