@@ -2,7 +2,7 @@
  * output.c: the result JSON (docs/interfaces.md, "Result JSON") and its CSV
  * form.
  *
- * Full precision always (docs/methodology.md, rounding); NAN becomes JSON null
+ * Full precision always (docs/methodology.md section 9); NAN becomes JSON null
  * or an empty CSV cell. Extensions of the shared result shape:
  * each estimate carries "se"; each item its "distribution"; each unit its
  * "reliability" (Cronbach's alpha per element), "priorities" and "warnings".
@@ -83,7 +83,9 @@ output_unit(const struct survey *s, const struct unit_result *ur)
 		    "priority", ur->priorities[i].priority));
 	}
 	if (ur->lonely_psu)
-		json_array_append_new(warn, json_string("a stratum has a single PSU: it contributes no variance"));
+		json_array_append_new(warn, json_sprintf("unit %s: a stratum has a single PSU; %s", ur->unit,
+		    s->lonely_psu == LONELY_PSU_CERTAINTY ? "it adds nothing to the variance (lonely_psu certainty)" :
+		    "its PSU total enters the variance about zero (lonely_psu adjust)"));
 	o = json_pack("{s:s, s:s, s:I}", "unit", ur->unit, "design", ur->complex ? "complex" : "simple",
 	    "respondents", (json_int_t)ur->respondents);
 	json_object_set_new(o, "overall", output_estimate(s->overall->code, &ur->groups[s->ngroups - 1]));

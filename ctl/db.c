@@ -124,7 +124,7 @@ ctl_db_schema_version(PGconn *conn)
 /*
  * Store one survey definition. A definition that differs from the stored one
  * replaces it only while no response uses the survey (definitions are
- * immutable once responses exist, docs/methodology.md). Returns 1 if
+ * immutable once responses exist, docs/methodology.md section 1). Returns 1 if
  * written, 0 if unchanged, -1 on error (printed).
  */
 static int
@@ -300,7 +300,7 @@ struct ctl_db_units {
 	long changed;
 	long total;
 	int failed;
-	struct strmap *lines; /* code -> its line in the file */
+	struct strmap *lines; /* code -> its line in the file (issue 4) */
 };
 
 static const char *const ctl_db_unit_cols[4] = { "code", "name", "level",
@@ -699,7 +699,7 @@ ctl_db_token(PGconn *conn, int argc, char **argv)
 
 /*
  * sipasctl export --survey CODE [--unit CODE] [--from DATE] [--to DATE]
- * [--channel CHANNEL]: stream the responses CSV (docs/interfaces.md)
+ * [--channel CHANNEL]: stream the responses CSV (interfaces.md section 3)
  * through a cursor, so memory does not grow with the number of rows. Dates
  * are days in Vietnam time, both inclusive. The rows are written by
  * common/csvout.c, as GET /api/v1/export writes them.

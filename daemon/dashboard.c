@@ -5,8 +5,7 @@
  * group (respondent.FIELD=VALUE, e.g. gender and age band; or everybody): the unit's
  * overall index with its interval and n, each aspect and element, the change
  * from the previous period of equal length with its significance
- * (docs/methodology.md, comparisons), the ranking of the child units flagged
- * against
+ * (docs/methodology.md, section 7), the ranking of the child units flagged against
  * the parent (a table and an SVG bar chart with interval whiskers; every
  * child of the catalog is listed, also one without responses), the trend per
  * quarter with an interval band, and each item's distribution and

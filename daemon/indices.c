@@ -1,11 +1,10 @@
 /*
  * indices.c: GET /api/v1/indices?survey=&unit=&from=&to=[&children=1]
  * [&level=LEVEL][&channel=][&respondent.FIELD=VALUE ...][&confidence=0.95]:
- * the analysis result (docs/interfaces.md, "Result JSON") over the stored
- * responses.
+ * the analysis result (interfaces.md section 4) over the stored responses.
  *
  * The selected unit is computed from the pooled responses of its whole
- * subtree (docs/methodology.md, parent units); with children=1 each
+ * subtree (docs/methodology.md, section 3); with children=1 each
  * direct child too, pooled over its own subtree; with level=L each unit of
  * level L in the subtree. Days are Vietnam days (+07:00), both inclusive.
  *

@@ -1,6 +1,6 @@
 /*
  * format.c: what every report renderer shares: numbers as published (two
- * decimals, a decimal comma in Vietnamese, docs/methodology.md), the
+ * decimals, a decimal comma in Vietnamese, docs/methodology.md section 9), the
  * language switch, section titles, write-then-rename of output files and the
  * dispatch by format name. No statistics and no file format here.
  */

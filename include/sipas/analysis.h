@@ -5,7 +5,7 @@
  * feed rows and read numbers. Memory is bounded by units, strata, PSUs,
  * items and distinct weights (at most 4096 per unit are remembered), never by
  * the number of rows: each row is folded into sufficient statistics as it
- * arrives (docs/methodology.md, intervals).
+ * arrives (docs/methodology.md section 3).
  *
  * Design per unit: a row without a psu is its own primary sampling unit; a row
  * without a stratum belongs to the unit's one unnamed stratum. A unit is
@@ -39,7 +39,7 @@ struct estimate {
 	long n;	   /* respondents who answered (groups: at least one item) */
 };
 
-/* Improvement priority inputs of one item (docs/methodology.md). */
+/* Improvement priority inputs of one item (docs/methodology.md section 8). */
 struct priority {
 	double importance;  /* corrected item-total correlation, NAN if undefined */
 	double performance; /* the item index */
@@ -50,7 +50,7 @@ struct unit_result {
 	char *unit;
 	int complex;
 	long respondents;
-	int lonely_psu; /* a stratum had one PSU and contributed 0 (warning) */
+	int lonely_psu; /* a stratum had one PSU (warning; survey->lonely_psu says how it counted) */
 	struct estimate *groups; /* survey->ngroups, post-order; overall last */
 	struct estimate *items;	 /* survey->nitems */
 	double **dist;		 /* [item][value index]: weighted share, 0-100 */
@@ -103,8 +103,7 @@ size_t analysis_unit_count(const struct analysis *);
 struct result *analysis_result(struct analysis *);
 void result_free(struct result *);
 
-/* Output: docs/interfaces.md, "Result JSON". Returns new JSON text (freed
- * by the caller). */
+/* Output: interfaces.md section 4. Returns a new JSON text (caller frees). */
 char *result_to_json(const struct result *, int pretty);
 /* One CSV row per unit and index: unit,kind,code,value,ci_low,ci_high,n. */
 char *result_to_csv(const struct result *);
@@ -118,7 +117,7 @@ void stats_wilson(double x, double n, double level, double *lo, double *hi);
 /* Two-sided Student quantile for level on df (df = INFINITY: normal). */
 double stats_t_quantile(double level, double df);
 
-/* --- comparisons (docs/methodology.md) --- */
+/* --- comparisons (docs/methodology.md section 7) --- */
 
 struct change {
 	double diff; /* b - a, percentage points */

@@ -1,6 +1,6 @@
 /*
  * report.h: the periodic statistical report of one unit and one period
- *: a model derived from analysis results, and its renderers.
+ * (issue 8): a model derived from analysis results, and its renderers.
  *
  * The model is built from struct result objects the caller computed with the
  * analysis library (one holding the unit and its children for the period, one
@@ -12,7 +12,7 @@
  *
  * Numbers stay at full precision in the model, in the CSV and in the XLSX
  * cells (formatted 0.00); PDF and HTML show them as published: two decimals,
- * with a decimal comma in Vietnamese (docs/methodology.md, rounding).
+ * with a decimal comma in Vietnamese (docs/methodology.md section 9).
  *
  * Every renderer writes path.tmp first and renames it over path on success, so
  * a reader never sees a half-written report.

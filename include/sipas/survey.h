@@ -20,6 +20,12 @@ enum aggregate {
 	AGGREGATE_POOLED,
 };
 
+/* How a stratum with a single PSU enters a variance (docs/methodology.md section 5). */
+enum lonely_psu {
+	LONELY_PSU_ADJUST,    /* its PSU total about zero: R's "adjust" (default) */
+	LONELY_PSU_CERTAINTY, /* contributes nothing: R's "certainty" */
+};
+
 struct scale {
 	char *name;
 	int *values;  /* the allowed values, ascending */
@@ -69,6 +75,7 @@ struct survey {
 	struct group *overall;
 	struct group **groups; /* every group, children before parents; overall last */
 	int ngroups;
+	enum lonely_psu lonely_psu;
 	char *sms_keyword;
 	int *sms_items;
 	int nsms;

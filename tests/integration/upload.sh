@@ -12,6 +12,7 @@ pg_setup
 "$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
 units_setup || bail "unit import failed"
 "$SIPASCTL" --db "$DSN" survey load "$FIXTURES/custom-pooled.survey.json" >/dev/null || bail "survey load"
+"$SIPASCTL" --db "$DSN" survey load "$FIXTURES/custom-certainty.survey.json" >/dev/null || bail "survey load"
 
 UPLOADER=$(token uploader)
 UPLOADER2=$(token uploader U002)
