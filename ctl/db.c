@@ -300,7 +300,7 @@ struct ctl_db_units {
 	long changed;
 	long total;
 	int failed;
-	struct strmap *lines; /* code -> its line in the file (issue 4) */
+	struct strmap *lines; /* code -> its line in the file */
 };
 
 static const char *const ctl_db_unit_cols[4] = { "code", "name", "level",
@@ -699,7 +699,7 @@ ctl_db_token(PGconn *conn, int argc, char **argv)
 
 /*
  * sipasctl export --survey CODE [--unit CODE] [--from DATE] [--to DATE]
- * [--channel CHANNEL]: stream the responses CSV (interfaces.md section 3)
+ * [--channel CHANNEL]: stream the responses CSV (docs/interfaces.md)
  * through a cursor, so memory does not grow with the number of rows. Dates
  * are days in Vietnam time, both inclusive. The rows are written by
  * common/csvout.c, as GET /api/v1/export writes them.

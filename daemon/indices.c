@@ -1,7 +1,8 @@
 /*
  * indices.c: GET /api/v1/indices?survey=&unit=&from=&to=[&children=1]
  * [&level=LEVEL][&channel=][&respondent.FIELD=VALUE ...][&confidence=0.95]:
- * the analysis result (interfaces.md section 4) over the stored responses.
+ * the analysis result (docs/interfaces.md, "Result JSON") over the stored
+ * responses.
  *
  * The selected unit is computed from the pooled responses of its whole
  * subtree (docs/methodology.md, section 3); with children=1 each

@@ -1,5 +1,5 @@
 /*
- * model.c: the report model (issue 8) derived from analysis results: the
+ * model.c: the report model derived from analysis results: the
  * unit's figures, the change from the previous period, the ranking of the
  * children with their flags, non-response, the trend, and every table the
  * renderers show, in the report's language.

@@ -103,7 +103,8 @@ size_t analysis_unit_count(const struct analysis *);
 struct result *analysis_result(struct analysis *);
 void result_free(struct result *);
 
-/* Output: interfaces.md section 4. Returns a new JSON text (caller frees). */
+/* Output: docs/interfaces.md, "Result JSON". Returns new JSON text (freed
+ * by the caller). */
 char *result_to_json(const struct result *, int pretty);
 /* One CSV row per unit and index: unit,kind,code,value,ci_low,ci_high,n. */
 char *result_to_csv(const struct result *);
