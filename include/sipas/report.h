@@ -1,6 +1,6 @@
 /*
- * report.h: the periodic statistical report of one unit and one period
- *: a model derived from analysis results, and its renderers.
+ * report.h: the periodic statistical report of one unit and one period: a
+ * model derived from analysis results, and its renderers.
  *
  * The model is built from struct result objects the caller computed with the
  * analysis library (one holding the unit and its children for the period, one
