@@ -154,15 +154,8 @@ ctl_report_args(int argc, char **argv, struct ctl_report_opts *o)
 		ctl_warnx("--format must be xlsx, pdf, csv or html");
 		return -1;
 	}
-	if (!report_day_valid(o->from) || !report_day_valid(o->to)) {
-		ctl_warnx("--%s must be a date YYYY-MM-DD from %s to %s",
-		    !report_day_valid(o->from) ? "from" : "to", RESPONSE_DATE_MIN, RESPONSE_DATE_MAX);
+	if (ctl_check_dates(o->from, o->to) != 0)
 		return -1;
-	}
-	if (strcmp(o->from, o->to) > 0) {
-		ctl_warnx("--to %s is before --from %s", o->to, o->from);
-		return -1;
-	}
 	if (report_period_previous(o->from, o->to, pfrom, pto) != 0) {
 		ctl_warnx("--from: the previous period of equal length would start before %s",
 		    RESPONSE_DATE_MIN);

@@ -162,6 +162,14 @@ is "$(awk -F, '$1 == "P01" && $2 == "trend" { printf "%s ", $3 }' "$tmp/long.csv
 is $? 2 "--to 9999-12-31: exit 2"
 tap $(grep -q -- '--to must be a date YYYY-MM-DD from 1900-01-01 to 9999-12-30' "$tmp/report.err"; echo $?) \
 	"... naming --to and the range"
+"$SIPASCTL" --db "$DSN" export --survey sipas-2017 --to 9999-12-31 >/dev/null 2>"$tmp/report.err"
+is "$? $(cat "$tmp/report.err")" \
+	"2 sipasctl: --to must be a date YYYY-MM-DD from 1900-01-01 to 9999-12-30" "export --to 9999-12-31: exit 2"
+"$SIPASCTL" --db "$DSN" purge --survey sipas-2017 --unit P01 --from 1899-12-31 --dry-run >/dev/null 2>"$tmp/report.err"
+is "$? $(cat "$tmp/report.err")" \
+	"2 sipasctl: --from must be a date YYYY-MM-DD from 1900-01-01 to 9999-12-30" "purge --from 1899-12-31: exit 2"
+"$SIPASCTL" --db "$DSN" export --survey sipas-2017 --from 9999-12-30 >"$tmp/x.csv" 2>"$tmp/report.err"
+is "$? $(wc -l <"$tmp/x.csv")" "0 1" "export --from 9999-12-30: exit 0, the header alone"
 "$SIPASCTL" --db "host=/nonexistent dbname=x" report --survey sipas-2017 --unit P01 \
 	--from 2025-01-01 --to 2025-12-31 --format csv -o "$tmp/x.csv" 2>/dev/null
 is $? 1 "database unreachable: exit 1"
