@@ -543,14 +543,11 @@ reports_file_handle(struct request *r)
 
 	memset(&ctx, 0, sizeof ctx);
 	ctx.want = r->path + sizeof prefix - 1;
+	/* A file outside the token's scope is as absent as in its list. */
 	if (*ctx.want == '\0' || strchr(ctx.want, '/') != NULL ||
-	    !reports_list_each(r->sd->config, reports_file_find, &ctx)) {
+	    !reports_list_each(r->sd->config, reports_file_find, &ctx) ||
+	    !auth_scope_allows(r, ctx.unit_found)) {
 		http_reply_error(r, 404, "not_found", NULL, "no such report");
-		goto out;
-	}
-	if (!auth_scope_allows(r, ctx.unit_found)) {
-		http_reply_error(r, 403, "forbidden", "unit", "this token may not see unit '%s'",
-		    ctx.unit_found);
 		goto out;
 	}
 	xasprintf(&path, "%s/%s", ctx.dir, ctx.want);

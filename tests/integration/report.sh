@@ -321,7 +321,11 @@ cmp -s "$tmp/body" "$tmp/out/sipas-2017_P01_2025.csv"
 tap $? "the listed file is served as stored"
 is "$(get "$SCOPED" /api/v1/reports/list)" 200 "the U001 token's list: 200"
 is "$(jq -r '[.reports[].unit] | unique | join(",")' "$tmp/body")" U001 "it lists U001's reports only"
-is "$(get "$SCOPED" "$url")" 403 "and may not fetch P01's file: 403"
+is "$(get "$SCOPED" "$url")" 404 "and may not fetch P01's file: 404, as for a file not listed"
+cp "$tmp/body" "$tmp/other"
+is "$(get "$SCOPED" "/api/v1/reports/files/sipas-2017_P09_2025.csv")" 404 "... a name no list has: 404"
+cmp -s "$tmp/other" "$tmp/body"
+tap $? "... with the same body: $(cat "$tmp/body")"
 is "$(get "$VIEWER" /api/v1/reports/files/..%2Fsipasd.conf)" 404 "no path escapes: 404"
 
 # A restart with the same list: still nothing twice.
