@@ -594,6 +594,6 @@ response_date_valid(const char *s)
 		return 0;
 	/* A day that does not exist comes back as another one. */
 	time_day_civil(time_day_number(y, m, d), &yy, &mm, &dd);
-	return yy == y && mm == m && dd == d && strcmp(s, RESPONSE_DATE_MIN) >= 0 &&
-	    strcmp(s, RESPONSE_DATE_MAX) <= 0;
+	return yy == y && mm == m && dd == d &&
+	    strcmp(s, RESPONSE_DATE_MIN) >= 0 && strcmp(s, RESPONSE_DATE_MAX) <= 0;
 }

@@ -274,8 +274,8 @@ util_content_disposition(const char *name)
 	}
 	plain[len] = *q = '\0';
 	if (utf8_valid(name, len))
-		xasprintf(&out, "attachment; filename=\"%s\"; filename*=UTF-8''%s", plain,
-		    enc);
+		xasprintf(&out, "attachment; filename=\"%s\"; "
+		    "filename*=UTF-8''%s", plain, enc);
 	else
 		xasprintf(&out, "attachment; filename=\"%s\"", plain);
 	free(plain);

@@ -552,7 +552,7 @@ http_check_survey_unit(struct request *r, const char *survey, const char *unit)
 		    "unknown survey '%s'", survey);
 		return NULL;
 	}
-	/* Scope first: a scoped token cannot tell unknown codes from others'. */
+	/* Scope first: a scoped token cannot tell unknown codes apart. */
 	if (unit != NULL && !auth_scope_allows(r, unit)) {
 		http_reply_error(r, 403, "forbidden", "unit",
 		    "this token may not see this unit");

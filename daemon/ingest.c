@@ -421,7 +421,7 @@ ingest_parse(struct request *r, const char *text, size_t len,
 		    "unit (a unit code) is required");
 		goto out;
 	}
-	/* Scope first: a scoped token cannot tell unknown codes from others'. */
+	/* Scope first: a scoped token cannot tell unknown codes apart. */
 	if (!auth_scope_allows(r, json_string_value(v))) {
 		ingest_fail(err, 403, "forbidden", "unit",
 		    "this token may not post to this unit");
