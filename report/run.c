@@ -70,6 +70,13 @@ report_month_days(int y, int m)
 	return mdays[m - 1];
 }
 
+/* 1 if s is YYYY-MM-DD, a day that exists inside the supported range. */
+int
+report_day_valid(const char *s)
+{
+	return s != NULL && response_date_valid(s);
+}
+
 /* Write a day. */
 static void
 report_day_write(char *out, int y, int m, int d)
@@ -79,13 +86,6 @@ report_day_write(char *out, int y, int m, int d)
 	snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
 	memcpy(out, buf, REPORT_DAY_LEN - 1);
 	out[REPORT_DAY_LEN - 1] = '\0';
-}
-
-/* 1 if s is YYYY-MM-DD, a day that exists inside the supported range. */
-int
-report_day_valid(const char *s)
-{
-	return s != NULL && response_date_valid(s);
 }
 
 /* 1 if the day (y, m, d) is on or after the first supported day. */
