@@ -287,6 +287,8 @@ is "$(page '/dashboard?unit=U001&from=1950-01-01&to=2025-12-31&lang=en')" 422 \
 grep -q '<p>from: the previous period of equal length would start before 1900-01-01.</p>' "$tmp/body"
 tap $? "... a page naming from"
 is "$(page '/dashboard?unit=U001&from=9999-10-01&to=9999-12-30')" 200 "to=9999-12-30, the last supported day: 200"
+is "$(page '/dashboard?unit=U001&from=1900-04-01&to=1900-06-30')" 200 \
+	"1900-Q2 (the previous quarter the first supported one, the trend older): 200"
 
 # English.
 page '/dashboard?unit=U001&from=2025-01-01&to=2025-03-31&lang=en' >/dev/null
