@@ -574,7 +574,7 @@ slow:
 	return response_answers_json(s, index, text, len, answers);
 }
 
-/* 1 if s is a date YYYY-MM-DD that exists (1900 or later). */
+/* 1 if s is a date YYYY-MM-DD that exists, RESPONSE_DATE_MIN..MAX. */
 int
 response_date_valid(const char *s)
 {
@@ -590,9 +590,10 @@ response_date_valid(const char *s)
 	y = atoi(s);
 	m = atoi(s + 5);
 	d = atoi(s + 8);
-	if (y < 1900 || m < 1 || m > 12 || d < 1 || d > 31)
+	if (m < 1 || m > 12 || d < 1 || d > 31)
 		return 0;
 	/* A day that does not exist comes back as another one. */
 	time_day_civil(time_day_number(y, m, d), &yy, &mm, &dd);
-	return yy == y && mm == m && dd == d;
+	return yy == y && mm == m && dd == d &&
+	    strcmp(s, RESPONSE_DATE_MIN) >= 0 && strcmp(s, RESPONSE_DATE_MAX) <= 0;
 }

@@ -750,6 +750,8 @@ ctl_db_export(PGconn *conn, int argc, char **argv)
 	}
 	if (optind != argc || params[0] == NULL)
 		goto usage;
+	if (ctl_check_dates(params[2], params[3]) != 0)
+		return CTL_EXIT_USAGE;
 	if (params[4] != NULL) {
 		if ((ch = channel_parse(params[4])) < 0) {
 			fprintf(stderr, "sipasctl: unknown channel '%s' (paper, "

@@ -13,6 +13,7 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "sipas/response.h"
 #include "sipas/util.h"
 
 #include "ctl.h"
@@ -84,6 +85,25 @@ ctl_warnx(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+/* The days of a period's options. */
+int
+ctl_check_dates(const char *from, const char *to)
+{
+	const char *bad = from != NULL && !response_date_valid(from) ? "from" :
+	    to != NULL && !response_date_valid(to) ? "to" : NULL;
+
+	if (bad != NULL) {
+		ctl_warnx("--%s must be a date YYYY-MM-DD from %s to %s", bad,
+		    RESPONSE_DATE_MIN, RESPONSE_DATE_MAX);
+		return -1;
+	}
+	if (from != NULL && to != NULL && strcmp(from, to) > 0) {
+		ctl_warnx("--to %s is before --from %s", to, from);
+		return -1;
+	}
+	return 0;
 }
 
 /* The global usage: options and every verb. */

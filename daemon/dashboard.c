@@ -1115,7 +1115,7 @@ dash_start(struct request *r)
 	struct store_agg_filter filter = { 0 };
 	const struct survey *s;
 	struct dash *d;
-	char today[REPORT_DAY_LEN], label[16];
+	char today[REPORT_DAY_LEN], label[16], msg[160];
 	int en = strcmp(lang, "en") == 0, i;
 
 	if (r->query != NULL && (q = form_fields_parse(r->query,
@@ -1181,11 +1181,7 @@ dash_start(struct request *r)
 		    "Không có bộ phiếu này.");
 		goto out;
 	}
-	if (cache_unit_get(sd->cache, unit) == NULL) {
-		dash_message(r, 404, lang, "404", en ? "Unknown unit." :
-		    "Không có đơn vị này.");
-		goto out;
-	}
+	/* A scoped account gets one answer for units unknown or not its own. */
 	if (!auth_scope_allows(r, unit)) {
 		log_msg(LOG_LEVEL_INFO, r->id, "dashboard: unit %s outside the "
 		    "scope %s", unit, r->scope);
@@ -1194,13 +1190,27 @@ dash_start(struct request *r)
 		    "unit." : "Tài khoản này không được xem đơn vị đó.");
 		goto out;
 	}
+	if (cache_unit_get(sd->cache, unit) == NULL) {
+		dash_message(r, 404, lang, "404", en ? "Unknown unit." :
+		    "Không có đơn vị này.");
+		goto out;
+	}
 	if ((from == NULL) != (to == NULL) || (from != NULL &&
-	    (!report_day_valid(from) || !report_day_valid(to) ||
-	    strcmp(from, to) > 0))) {
+	    report_day_valid(from) && report_day_valid(to) &&
+	    strcmp(from, to) > 0)) {
 		dash_message(r, 400, lang, "400", en ? "Give both days of the "
 		    "period (YYYY-MM-DD), the first not after the last." :
 		    "Hãy nhập cả hai ngày của kỳ (YYYY-MM-DD), ngày đầu không "
 		    "sau ngày cuối.");
+		goto out;
+	}
+	if (from != NULL && (!report_day_valid(from) ||
+	    !report_day_valid(to))) {
+		snprintf(msg, sizeof msg, en ? "%s: give a day YYYY-MM-DD "
+		    "from %s to %s." : "%s: nhập một ngày YYYY-MM-DD từ %s đến "
+		    "%s.", !report_day_valid(from) ? "from" : "to",
+		    RESPONSE_DATE_MIN, RESPONSE_DATE_MAX);
+		dash_message(r, 422, lang, "422", msg);
 		goto out;
 	}
 	if (channel != NULL && channel_parse(channel) < 0) {
@@ -1242,8 +1252,10 @@ dash_start(struct request *r)
 	if (d->from[0] == '\0' ||
 	    report_period_previous(d->from, d->to, d->pfrom, d->pto) != 0) {
 		dash_free(d);
-		dash_message(r, 400, lang, "400", en ? "Bad period." :
-		    "Kỳ không hợp lệ.");
+		snprintf(msg, sizeof msg, en ? "from: the previous period of "
+		    "equal length would start before %s." : "from: kỳ trước "
+		    "cùng độ dài sẽ bắt đầu trước %s.", RESPONSE_DATE_MIN);
+		dash_message(r, 422, lang, "422", msg);
 		goto out;
 	}
 	dash_quarters(d);

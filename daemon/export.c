@@ -278,8 +278,7 @@ export_head_done(char *const *keys, size_t nkeys, long long last_id,
 {
 	struct export *x = arg;
 	struct request *r = x->r;
-	char disp[160];
-	const char *p;
+	char *name;
 	size_t i;
 
 	if (keys == NULL) {
@@ -301,17 +300,9 @@ export_head_done(char *const *keys, size_t nkeys, long long last_id,
 		x->keys[i] = xstrdup(keys[i]);
 	x->nkeys = nkeys;
 	x->last_id = last_id;
-	/* A file name only from a code that needs no quoting. */
-	for (p = x->survey->code; *p != '\0'; p++) {
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789-_.", *p) == NULL)
-			break;
-	}
-	snprintf(disp, sizeof disp, "attachment; filename=\"%s.csv\"",
-	    *p == '\0' && strlen(x->survey->code) < 100 ? x->survey->code :
-	    "export");
-	evhttp_add_header(evhttp_request_get_output_headers(r->req),
-	    "Content-Disposition", disp);
+	xasprintf(&name, "%s.csv", x->survey->code);
+	http_attachment(r, name);
+	free(name);
 	if (http_reply_stream_start(r, 200, "text/csv; charset=utf-8") != 0)
 		x->gone = 1;
 	else {

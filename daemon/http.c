@@ -538,8 +538,9 @@ http_free(struct sipasd *sd)
 
 /*
  * The survey and unit parameters of a read: the survey, or NULL after a 422
- * (unknown survey or unit) or a 403 (the unit outside the token's scope) was
- * sent. unit may be NULL (not asked).
+ * (unknown survey, or unknown unit to an unscoped token) or a 403 (the unit
+ * outside a scoped token's subtree, known or not) was sent. unit may be NULL
+ * (not asked).
  */
 const struct survey *
 http_check_survey_unit(struct request *r, const char *survey, const char *unit)
@@ -551,14 +552,15 @@ http_check_survey_unit(struct request *r, const char *survey, const char *unit)
 		    "unknown survey '%s'", survey);
 		return NULL;
 	}
+	/* Scope first: a scoped token cannot tell unknown codes apart. */
+	if (unit != NULL && !auth_scope_allows(r, unit)) {
+		http_reply_error(r, 403, "forbidden", "unit",
+		    "this token may not see this unit");
+		return NULL;
+	}
 	if (unit != NULL && cache_unit_get(r->sd->cache, unit) == NULL) {
 		http_reply_error(r, 422, "unknown_unit", "unit",
 		    "unknown unit '%s'", unit);
-		return NULL;
-	}
-	if (unit != NULL && !auth_scope_allows(r, unit)) {
-		http_reply_error(r, 403, "forbidden", "unit",
-		    "this token may not see unit '%s'", unit);
 		return NULL;
 	}
 	return s;
@@ -584,6 +586,17 @@ http_check_channel(struct request *r, const char **channel)
 	return 0;
 }
 
+/* Mark the reply as a download named name (util_content_disposition). */
+void
+http_attachment(struct request *r, const char *name)
+{
+	char *disp = util_content_disposition(name);
+
+	evhttp_add_header(evhttp_request_get_output_headers(r->req),
+	    "Content-Disposition", disp);
+	free(disp);
+}
+
 /*
  * The from/to query parameters of a period: 0 if each is absent or a real
  * date and from <= to; else a 422 naming the field was sent and -1.
@@ -593,12 +606,14 @@ http_check_dates(struct request *r, const char *from, const char *to)
 {
 	if (from != NULL && !response_date_valid(from)) {
 		http_reply_error(r, 422, "invalid_date", "from",
-		    "from must be a date YYYY-MM-DD");
+		    "from must be a date YYYY-MM-DD from %s to %s",
+		    RESPONSE_DATE_MIN, RESPONSE_DATE_MAX);
 		return -1;
 	}
 	if (to != NULL && !response_date_valid(to)) {
 		http_reply_error(r, 422, "invalid_date", "to",
-		    "to must be a date YYYY-MM-DD");
+		    "to must be a date YYYY-MM-DD from %s to %s",
+		    RESPONSE_DATE_MIN, RESPONSE_DATE_MAX);
 		return -1;
 	}
 	if (from != NULL && to != NULL && strcmp(from, to) > 0) {

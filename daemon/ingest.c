@@ -421,17 +421,18 @@ ingest_parse(struct request *r, const char *text, size_t len,
 		    "unit (a unit code) is required");
 		goto out;
 	}
+	/* Scope first: a scoped token cannot tell unknown codes apart. */
+	if (!auth_scope_allows(r, json_string_value(v))) {
+		ingest_fail(err, 403, "forbidden", "unit",
+		    "this token may not post to this unit");
+		goto out;
+	}
 	if (cache_unit_get(cache, json_string_value(v)) == NULL) {
 		ingest_fail(err, 422, "unknown_unit", "unit",
 		    "unknown unit '%s'", json_string_value(v));
 		goto out;
 	}
 	it->unit = xstrdup(json_string_value(v));
-	if (!auth_scope_allows(r, it->unit)) {
-		ingest_fail(err, 403, "forbidden", "unit",
-		    "this token may not post to unit '%s'", it->unit);
-		goto out;
-	}
 
 	if (ingest_text_field(body, "id", &it->source_id, err) != 0 ||
 	    ingest_text_field(body, "stratum", &it->stratum, err) != 0 ||

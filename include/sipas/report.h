@@ -190,6 +190,11 @@ int report_write_xlsx(const struct report *, const char *path, char **cause);
 int report_write_pdf(const struct report *, const char *path, char **cause);
 int report_write_csv(const struct report *, const char *path, char **cause);
 int report_write_html(const struct report *, const char *path, char **cause);
+/*
+ * The content security policy of an HTML report (also in its meta tag): no
+ * sources at all but the hash of its own style element. Static storage.
+ */
+const char *report_html_policy(void);
 /* By format name (xlsx, pdf, csv, html); -1 and *cause for an unknown one. */
 int report_write(const struct report *, const char *format, const char *path, char **cause);
 /*

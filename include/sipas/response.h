@@ -51,7 +51,13 @@ int channel_parse(const char *);
 /* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
 int64_t time_day_number(int64_t y, int m, int d);
 void time_day_civil(int64_t days, int64_t *y, int *m, int *d);
-/* 1 if s is a date YYYY-MM-DD that exists (1900 or later). */
+/*
+ * The days a query may name: the store turns a day's end into the next day's
+ * midnight at +07:00, and PostgreSQL reads no five-digit year there.
+ */
+#define RESPONSE_DATE_MIN "1900-01-01"
+#define RESPONSE_DATE_MAX "9999-12-30"
+/* 1 if s is a date YYYY-MM-DD that exists, RESPONSE_DATE_MIN..MAX. */
 int response_date_valid(const char *s);
 
 /*

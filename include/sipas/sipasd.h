@@ -107,6 +107,8 @@ const struct survey *http_check_survey_unit(struct request *, const char *survey
 int http_check_channel(struct request *, const char **channel);
 /* from/to of a period checked: 0, or -1 after a 422 naming the field. */
 int http_check_dates(struct request *, const char *from, const char *to);
+/* The Content-Disposition of a download named name, escaped (RFC 6266). */
+void http_attachment(struct request *, const char *name);
 int http_start(struct sipasd *, char **cause);
 /* Stop accepting new connections (drain). */
 void http_stop_accepting(struct sipasd *);

@@ -270,8 +270,25 @@ tap $? "the breadcrumb leads back to U001"
 tap $? "the breadcrumb stops at the viewer's top unit"
 is "$(page '/dashboard?unit=P01')" 403 "the province: 403"
 is "$(page '/dashboard?unit=U002')" 403 "a sibling district: 403"
-is "$(page '/dashboard?unit=NOPE')" 404 "an unknown unit: 404"
+cp "$tmp/body" "$tmp/sibling"
+is "$(page '/dashboard?unit=NOPE')" 403 "an unknown unit: 403, as for a unit not its own"
+cmp -s "$tmp/body" "$tmp/sibling"
+tap $? "... the very same page"
 is "$(page '/dashboard?from=2025-02-01')" 400 "from without to: 400"
+# Days outside 1900-01-01..9999-12-30: an error page naming the parameter.
+is "$(page '/dashboard?unit=U001&from=2025-01-01&to=9999-12-31&lang=en')" 422 "to=9999-12-31: 422"
+grep -q '<p>to: give a day YYYY-MM-DD from 1900-01-01 to 9999-12-30.</p>' "$tmp/body"
+tap $? "... a page naming to and the range"
+is "$(page '/dashboard?unit=U001&from=1899-12-31&to=2025-03-31')" 422 "from=1899-12-31: 422"
+grep -q '<p>from: nhập một ngày YYYY-MM-DD từ 1900-01-01 đến 9999-12-30.</p>' "$tmp/body"
+tap $? "... a page naming from, in Vietnamese"
+is "$(page '/dashboard?unit=U001&from=1950-01-01&to=2025-12-31&lang=en')" 422 \
+	"from=1950-01-01&to=2025-12-31 (previous period before 1900): 422"
+grep -q '<p>from: the previous period of equal length would start before 1900-01-01.</p>' "$tmp/body"
+tap $? "... a page naming from"
+is "$(page '/dashboard?unit=U001&from=9999-10-01&to=9999-12-30')" 200 "to=9999-12-30, the last supported day: 200"
+is "$(page '/dashboard?unit=U001&from=1900-04-01&to=1900-06-30')" 200 \
+	"1900-Q2 (the previous quarter the first supported one, the trend older): 200"
 
 # English.
 page '/dashboard?unit=U001&from=2025-01-01&to=2025-03-31&lang=en' >/dev/null
