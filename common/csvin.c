@@ -84,6 +84,8 @@ struct csvin {
 	int have_header;
 
 	struct response *resp;
+	struct response_rules rules; /* when has_rules */
+	int has_rules;
 	long rows;
 	long bad;
 	int row_bad; /* the current row has had an error */
@@ -116,6 +118,14 @@ csvin_create(const struct survey *survey, csvin_row_cb row_cb,
 	csv_set_blk_size(&c->parser, 4096);
 	c->resp = response_create(survey);
 	return c;
+}
+
+/* The rules rows are checked against (copied). */
+void
+csvin_rules_set(struct csvin *c, const struct response_rules *rules)
+{
+	c->rules = *rules;
+	c->has_rules = 1;
 }
 
 /* Free a reader. */
@@ -423,7 +433,8 @@ csvin_row_blank(const struct csvin *c)
 static void
 csvin_row(struct csvin *c)
 {
-	int i;
+	char *field, *cause;
+	int i, col;
 
 	if (csvin_row_blank(c))
 		return;
@@ -439,6 +450,14 @@ csvin_row(struct csvin *c)
 	for (i = 0; i < c->ncols; i++) {
 		if (csvin_row_field(c, i) != 0)
 			break;
+	}
+	if (!c->row_bad && c->has_rules && response_validate(c->resp, &c->rules, &field,
+	    &cause) != 0) {
+		col = csvin_column_index(c, field);
+		csvin_error(c, c->rows, col, col > 0 ? c->cols[col - 1].name :
+		    field, "%s", cause);
+		free(field);
+		free(cause);
 	}
 	if (c->row_bad) {
 		c->bad++;
