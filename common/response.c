@@ -778,12 +778,6 @@ response_validate(const struct response *r, const struct response_rules *rules,
 		*field = xstrdup("answers");
 		return -1;
 	}
-	if (r->nresp > RESPONSE_RESPONDENT_MAX) {
-		xasprintf(cause, "more than %d respondent fields",
-		    RESPONSE_RESPONDENT_MAX);
-		*field = xstrdup("respondent");
-		return -1;
-	}
 	for (i = 0; i < r->nresp; i++) {
 		if (response_respondent_check(r->resp_keys[i],
 		    r->resp_values[i], strlen(r->resp_values[i]), cause) != 0) {
@@ -792,6 +786,12 @@ response_validate(const struct response *r, const struct response_rules *rules,
 			free(q);
 			return -1;
 		}
+	}
+	if (r->nresp > RESPONSE_RESPONDENT_MAX) {
+		xasprintf(cause, "more than %d respondent fields",
+		    RESPONSE_RESPONDENT_MAX);
+		*field = xstrdup("respondent");
+		return -1;
 	}
 	return 0;
 }
