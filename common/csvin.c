@@ -244,7 +244,7 @@ csvin_header_column(struct csvin *c, int i, struct strmap *seen)
 {
 	struct csvin_column *col = &c->cols[i];
 	const char *name;
-	char *key = NULL;
+	char *key = NULL, *q;
 	size_t k, plen = strlen(CSVIN_RESPONDENT_PREFIX);
 	intptr_t first;
 
@@ -278,18 +278,22 @@ csvin_header_column(struct csvin *c, int i, struct strmap *seen)
 		key = xstrdup(name);
 	}
 	if (key == NULL) {
+		q = response_quote_dup(col->name);
 		csvin_error(c, 0, i + 1, col->name,
 		    "unknown column \"%s\" (not unit, id, submitted_at, channel, "
 		    "weight, stratum, psu, respondent.<field> or an item of "
-		    "survey %s)", col->name, c->survey->code);
+		    "survey %s)", q, c->survey->code);
+		free(q);
 		return -1;
 	}
 
 	/* The map's value is the 1-based column that first had the name. */
 	first = (intptr_t)strmap_get(seen, key);
 	if (first != 0) {
+		q = response_quote_dup(col->name);
 		csvin_error(c, 0, i + 1, col->name,
-		    "duplicate column \"%s\" (also column %d)", col->name, (int)first);
+		    "duplicate column \"%s\" (also column %d)", q, (int)first);
+		free(q);
 		free(key);
 		return -1;
 	}

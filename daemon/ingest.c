@@ -445,8 +445,10 @@ ingest_parse(struct request *r, const char *text, size_t len,
 				break;
 		}
 		if (*k == NULL) {
-			ingest_fail(err, 422, "unknown_field", key,
-			    "unknown field '%s'", key);
+			cause = response_quote_dup(key);
+			ingest_fail(err, 422, "unknown_field", cause,
+			    "unknown field '%s'", cause);
+			free(cause);
 			goto out;
 		}
 	}
@@ -571,9 +573,11 @@ ingest_parse(struct request *r, const char *text, size_t len,
 		char f[160];
 
 		if ((idx = survey_item_find(s, key)) < 0) {
-			snprintf(f, sizeof f, "answers.%s", key);
+			cause = response_quote_dup(key);
+			snprintf(f, sizeof f, "answers.%s", cause);
 			ingest_fail(err, 422, "unknown_item", f,
-			    "survey %s has no item '%s'", s->code, key);
+			    "survey %s has no item '%s'", s->code, cause);
+			free(cause);
 			goto out;
 		}
 		item = &s->items[idx];

@@ -605,8 +605,11 @@ upload_handle(struct request *r)
 		return;
 	}
 	if ((s = cache_survey_get(sd->cache, code)) == NULL) {
+		char *q = response_quote_dup(code);
+
 		http_reply_error(r, 422, "unknown_survey", "survey",
-		    "unknown survey '%s'", code);
+		    "unknown survey '%s'", q);
+		free(q);
 		evhttp_clear_headers(&q);
 		return;
 	}

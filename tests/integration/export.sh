@@ -52,7 +52,7 @@ for f in onestop-simple:onestop-tt01 sipas2023-weighted:sipas-2023 custom-pooled
 	is "$(upload "$ADMIN" "${f#*:}" "$FIXTURES/${f%%:*}.csv")" 200 "${f%%:*}: uploaded"
 done
 cat >"$tmp/awkward.csv" <<'EOF'
-id,unit,submitted_at,channel,weight,stratum,psu,R1,respondent.gender,respondent.comment
+id,unit,submitted_at,channel,weight,stratum,psu,R1,respondent.gender,respondent.residence
 "aw,1",C011,2025-03-01T10:00:00+07:00,web,0.1,"s,1","p""1",3,f,"says ""hi"", then
 leaves"
 aw-2,C012,2025-03-02,kiosk,2.5,,,2,m,=SUM(A1:A9)
