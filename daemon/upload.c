@@ -605,11 +605,11 @@ upload_handle(struct request *r)
 		return;
 	}
 	if ((s = cache_survey_get(sd->cache, code)) == NULL) {
-		char *q = response_quote_dup(code);
+		char *quoted = response_quote_dup(code);
 
 		http_reply_error(r, 422, "unknown_survey", "survey",
-		    "unknown survey '%s'", q);
-		free(q);
+		    "unknown survey '%s'", quoted);
+		free(quoted);
 		evhttp_clear_headers(&q);
 		return;
 	}
