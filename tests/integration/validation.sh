@@ -25,15 +25,20 @@ error_message() {
 }
 
 # --- the channels' own ids ----------------------------------------------------
-for id in sms-1 sms-2 sms-3 SMS-4 web-abc kiosk-abc spool-0123; do
-	is "$(post "$SCOPED" "$(body "$id" U002)") $(error_field)" "422 id" "an API post with id $id: 422 naming id"
+# The next SMS will be stored as sms-<its message row>: a collector tries to
+# take that id and the two after it, and the other channels' prefixes.
+is "$(kannel 0912000003 'HL U003 5 4 4 5 3' v0)" 200 "a first SMS: 200"
+next=$(( $(sql "SELECT max(id) FROM sms_messages") + 1 ))
+for id in "sms-$next" "sms-$((next + 1))" "SMS-$((next + 2))" web-abc kiosk-abc spool-0123; do
+	is "$(post "$SCOPED" "{\"id\":\"$id\",\"survey\":\"sipas-2023\",\"unit\":\"U002\",\"answers\":{\"Q9_1\":5}}") $(error_field)" \
+		"422 id" "an API post to the SMS survey with id $id: 422 naming id"
 done
-is "$(sql "SELECT count(*) FROM responses")" 0 "none of them was stored"
-is "$(kannel 0912000001 'HL U001 5 4 4 5 3' v1)" 200 "an SMS after the refused posts: 200"
+is "$(sql "SELECT count(*) FROM responses WHERE channel <> 'sms'")" 0 "none of them was stored"
+is "$(kannel 0912000001 'HL U001 5 4 4 5 3' v1)" 200 "the next SMS: 200"
 is "$(reply)" "Cam on ban da danh gia Huyen Mot. Y kien cua ban da duoc ghi nhan." "and it is thanked"
-is "$(kannel 0912000002 'HL U002 5 4 4 5 3' v2)" 200 "a second SMS: 200"
-is "$(sql "SELECT count(*) FROM responses WHERE channel = 'sms' AND source_id LIKE 'sms-%'")" 2 \
-	"both SMS are stored under their sms- ids"
+is "$(kannel 0912000002 'HL U002 5 4 4 5 3' v2)" 200 "the SMS after it: 200"
+is "$(sql "SELECT string_agg(source_id, ' ' ORDER BY source_id) FROM responses WHERE channel = 'sms'")" \
+	"sms-$((next - 1)) sms-$next sms-$((next + 1))" "all three SMS are stored under their sms- ids"
 if grep -q 'response refused (409' "$SIPASD_LOG"; then tap 1 "no SMS was refused with 409"; else tap 0 "no SMS was refused with 409"; fi
 
 # --- a conflict outside the caller's scope -------------------------------------
