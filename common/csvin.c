@@ -85,6 +85,8 @@ struct csvin {
 	int have_header;
 
 	struct response *resp;
+	struct response_rules rules; /* when has_rules */
+	int has_rules;
 	long rows;
 	long bad;
 	int row_bad; /* the current row has had an error */
@@ -117,6 +119,14 @@ csvin_create(const struct survey *survey, csvin_row_cb row_cb,
 	csv_set_blk_size(&c->parser, 4096);
 	c->resp = response_create(survey);
 	return c;
+}
+
+/* The rules rows are checked against (copied). */
+void
+csvin_rules_set(struct csvin *c, const struct response_rules *rules)
+{
+	c->rules = *rules;
+	c->has_rules = 1;
 }
 
 /* Free a reader. */
@@ -235,7 +245,7 @@ csvin_header_column(struct csvin *c, int i, struct strmap *seen)
 {
 	struct csvin_column *col = &c->cols[i];
 	const char *name;
-	char *key = NULL;
+	char *key = NULL, *q;
 	size_t k, plen = strlen(CSVIN_RESPONDENT_PREFIX);
 	intptr_t first;
 
@@ -269,18 +279,22 @@ csvin_header_column(struct csvin *c, int i, struct strmap *seen)
 		key = xstrdup(name);
 	}
 	if (key == NULL) {
+		q = response_quote_dup(col->name);
 		csvin_error(c, 0, i + 1, col->name,
 		    "unknown column \"%s\" (not unit, id, submitted_at, channel, "
 		    "weight, stratum, psu, respondent.<field> or an item of "
-		    "survey %s)", col->name, c->survey->code);
+		    "survey %s)", q, c->survey->code);
+		free(q);
 		return -1;
 	}
 
 	/* The map's value is the 1-based column that first had the name. */
 	first = (intptr_t)strmap_get(seen, key);
 	if (first != 0) {
+		q = response_quote_dup(col->name);
 		csvin_error(c, 0, i + 1, col->name,
-		    "duplicate column \"%s\" (also column %d)", col->name, (int)first);
+		    "duplicate column \"%s\" (also column %d)", q, (int)first);
+		free(q);
 		free(key);
 		return -1;
 	}
@@ -424,7 +438,8 @@ csvin_row_blank(const struct csvin *c)
 static void
 csvin_row(struct csvin *c)
 {
-	int i;
+	char *field, *cause;
+	int i, col;
 
 	if (csvin_row_blank(c))
 		return;
@@ -440,6 +455,14 @@ csvin_row(struct csvin *c)
 	for (i = 0; i < c->ncols; i++) {
 		if (csvin_row_field(c, i) != 0)
 			break;
+	}
+	if (!c->row_bad && c->has_rules && response_validate(c->resp, &c->rules, &field,
+	    &cause) != 0) {
+		col = csvin_column_index(c, field);
+		csvin_error(c, c->rows, col, col > 0 ? c->cols[col - 1].name :
+		    field, "%s", cause);
+		free(field);
+		free(cause);
 	}
 	if (c->row_bad) {
 		c->bad++;

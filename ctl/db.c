@@ -300,6 +300,7 @@ struct ctl_db_units {
 	long changed;
 	long total;
 	int failed;
+	int bad;	 /* a row's code is not a valid unit code: exit 2 */
 	struct strmap *lines; /* code -> its line in the file */
 };
 
@@ -353,6 +354,7 @@ ctl_db_units_row(int c, void *arg)
 	struct ctl_db_units *u = arg;
 	const char *params[4];
 	PGresult *res;
+	char *cause;
 	int i;
 
 	if (u->failed)
@@ -375,6 +377,16 @@ ctl_db_units_row(int c, void *arg)
 			fprintf(stderr, "sipasctl: %s: row %ld: empty '%s'\n",
 			    u->path, u->row, ctl_db_unit_cols[i]);
 			u->failed = 1;
+			goto next;
+		}
+	}
+	for (i = 0; i < 4; i += 3) {
+		if (u->field[i] != NULL && *u->field[i] != '\0' &&
+		    response_unit_check(u->field[i], &cause) != 0) {
+			fprintf(stderr, "sipasctl: %s: row %ld: %s: %s\n",
+			    u->path, u->row, ctl_db_unit_cols[i], cause);
+			free(cause);
+			u->failed = u->bad = 1;
 			goto next;
 		}
 	}
@@ -534,6 +546,8 @@ ctl_db_unit(PGconn *conn, int argc, char **argv)
 	if (u.failed) {
 		ctl_db_do(conn, "ROLLBACK", 0, NULL);
 		fprintf(stderr, "sipasctl: %s: nothing imported\n", u.path);
+		if (u.bad)
+			r = 2;
 		goto out;
 	}
 	printf("%s: %ld units, %ld new or changed\n", u.path, u.total,

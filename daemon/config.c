@@ -91,6 +91,8 @@ static const struct config_key config_keys[] = {
 	{ "upload_max", CONFIG_INT, CONFIG_OFF(upload_max), "1073741824", 1024,
 	    64.0 * 1024 * 1024 * 1024, 1, 0,
 	    "largest CSV body of POST /api/v1/uploads in bytes (streamed)" },
+	{ "weight_max", CONFIG_DOUBLE, CONFIG_OFF(weight_max), "1000", 1,
+	    1e9, 1, 0, "largest sampling weight of a response; larger gets 422" },
 	/* The citizen web form and the kiosk (docs/form.md). */
 	{ "form_secret", CONFIG_STRING, CONFIG_OFF(form_secret), "", 0, 0, 1, 1,
 	    "HMAC key of the form tokens (CSRF); empty: random at each start" },

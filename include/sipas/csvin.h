@@ -46,6 +46,13 @@ typedef int (*csvin_error_cb)(const struct csvin_error *, void *arg);
 
 /* A reader for survey (borrowed; must outlive it); either callback may be NULL. */
 struct csvin *csvin_create(const struct survey *, csvin_row_cb, csvin_error_cb, void *arg);
+/*
+ * The rules every good row must pass besides its fields' own (response.h),
+ * for a reader of responses that enter the store (upload, import); none until
+ * set. A row that fails is reported once, on the column the rule is about (0
+ * for answers).
+ */
+void csvin_rules_set(struct csvin *, const struct response_rules *);
 /* Free a reader; NULL-safe. */
 void csvin_free(struct csvin *);
 /* Push bytes; -1 once a callback stopped or the input cannot be read on. */

@@ -54,8 +54,8 @@ bad=0
 for i in $(seq 1 12); do
 	answers=$(for q in $(seq 1 39); do printf '"Q9_%d": %d,' "$q" $(((i + q) % 5 + 1)); done)
 	g=$([ "$i" -le 5 ] && echo f || echo m)
-	st=$(post "$COLLECTOR" "{\"id\": \"kiosk-$i\", \"survey\": \"sipas-2023\", \"unit\": \"C011\", \"channel\": \"kiosk\", \"submitted_at\": \"2025-02-$((i + 10))T09:00:00+07:00\", \"answers\": {${answers%,}}, \"respondent\": {\"gender\": \"$g\", \"age_band\": \"65+\"}}")
-	[ "$st" = 201 ] || { echo "# kiosk-$i: $st $(cat "$tmp/body")" >&2; bad=$((bad + 1)); }
+	st=$(post "$COLLECTOR" "{\"id\": \"k-$i\", \"survey\": \"sipas-2023\", \"unit\": \"C011\", \"channel\": \"kiosk\", \"submitted_at\": \"2025-02-$((i + 10))T09:00:00+07:00\", \"answers\": {${answers%,}}, \"respondent\": {\"gender\": \"$g\", \"age_band\": \"65+\"}}")
+	[ "$st" = 201 ] || { echo "# k-$i: $st $(cat "$tmp/body")" >&2; bad=$((bad + 1)); }
 done
 tap $bad "12 kiosk responses for C011 posted through the API"
 

@@ -52,11 +52,11 @@ for f in onestop-simple:onestop-tt01 sipas2023-weighted:sipas-2023 custom-pooled
 	is "$(upload "$ADMIN" "${f#*:}" "$FIXTURES/${f%%:*}.csv")" 200 "${f%%:*}: uploaded"
 done
 cat >"$tmp/awkward.csv" <<'EOF'
-id,unit,submitted_at,channel,weight,stratum,psu,R1,respondent.gender,respondent.note
+id,unit,submitted_at,channel,weight,stratum,psu,R1,respondent.gender,respondent.residence
 "aw,1",C011,2025-03-01T10:00:00+07:00,web,0.1,"s,1","p""1",3,f,"says ""hi"", then
 leaves"
 aw-2,C012,2025-03-02,kiosk,2.5,,,2,m,=SUM(A1:A9)
-aw-3,U002,2025-12-31T23:59:59+07:00,sms,1,,,,,plain
+aw-3,U002,2025-12-31T23:59:59+07:00,sms,1,,,1,,plain
 aw-4,U001,2026-01-01T00:00:00+07:00,paper,0.3333333333333333,,,1,f,
 EOF
 is "$(upload "$ADMIN" onestop-tt01 "$tmp/awkward.csv")" 200 "rows with quotes, commas, a line break and demographics: uploaded"

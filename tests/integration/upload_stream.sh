@@ -26,16 +26,18 @@ count() { sql "SELECT count(*) FROM responses WHERE survey = '$SURVEY' AND sourc
 healthy() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")" = 200 ]; }
 
 # gen FILE PREFIX MIB [UNIT]: a responses CSV of about MIB MiB, rows of about
-# 4 KB (a long respondent note; fewer rows keep the database's share of the
-# run small) with ids PREFIX-0000000...
+# 3 KB (a long respondent comment and long demographics, each at its limit;
+# fewer rows keep the database's share of the run small) with ids
+# PREFIX-0000000...
 gen() {
 	python3 - "$1" "$2" "$3" "${4:-U001}" <<'EOF'
 import sys
 path, prefix, mib, unit = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
-pad = "x" * 3900
+fields = ["gender", "age_band", "age", "education", "occupation", "ethnicity", "residence", "disability"]
+pad = ",".join(["x" * 200] * len(fields) + ["x" * 1000])
 size, i = 0, 0
 with open(path, "w") as f:
-    head = "id,unit,submitted_at,channel,R1,respondent.note\n"
+    head = "id,unit,submitted_at,channel,R1,%s\n" % ",".join("respondent." + k for k in fields + ["comment"])
     f.write(head)
     size = len(head)
     while size < mib * 1048576:
