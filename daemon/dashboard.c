@@ -1115,7 +1115,7 @@ dash_start(struct request *r)
 	struct store_agg_filter filter = { 0 };
 	const struct survey *s;
 	struct dash *d;
-	char today[REPORT_DAY_LEN], label[16];
+	char today[REPORT_DAY_LEN], label[16], qkey[160];
 	int en = strcmp(lang, "en") == 0, i;
 
 	if (r->query != NULL && (q = form_fields_parse(r->query,
@@ -1149,7 +1149,7 @@ dash_start(struct request *r)
 		if (store_agg_filter_add(&filter, q->keys[i] + 11, q->values[i],
 		    &why) != 0) {
 			log_msg(LOG_LEVEL_INFO, r->id, "dashboard: %s: %s",
-			    q->keys[i], why);
+			    log_quote(qkey, sizeof qkey, q->keys[i]), why);
 			dash_message(r, 422, lang, "422", en ? "Bad respondent "
 			    "filter: at most 3 fields (a-z, 0-9, _), each with "
 			    "a value of at most 100 bytes." : "Bộ lọc người trả "
@@ -1188,7 +1188,7 @@ dash_start(struct request *r)
 	}
 	if (!auth_scope_allows(r, unit)) {
 		log_msg(LOG_LEVEL_INFO, r->id, "dashboard: unit %s outside the "
-		    "scope %s", unit, r->scope);
+		    "scope %s", log_quote(qkey, sizeof qkey, unit), r->scope);
 		dash_message(r, 403, lang, en ? "Not allowed" :
 		    "Không có quyền xem", en ? "This account may not see that "
 		    "unit." : "Tài khoản này không được xem đơn vị đó.");

@@ -253,6 +253,12 @@ tap $? "... the same 12 kiosk responses show their numbers (the rule is for subg
 is "$(page '/dashboard?unit=U001&respondent.Gender=f')" 422 "a bad respondent field: 422"
 grep -q 'Bộ lọc người trả lời không hợp lệ' "$tmp/body"
 tap $? "... with the reason"
+# A decoded newline in a logged parameter cannot forge a log line.
+page '/dashboard?unit=U001&respondent.a%0a2026-12-04T00:00:00.000Z%20info%20%20%5Br1%5D%20login:%20admin%20session%1b%7f=f' >/dev/null
+wait_log 'dashboard: "respondent\.a\\n2026-12-04T00:00:00\.000Z info  \[r1\] login: admin session\\x1b\\x7f"'
+tap $? "a %0a, %1b, %7f in a parameter are logged as \\n, \\x1b, \\x7f, the parameter quoted"
+! grep -q '^2026-12-04T00:00:00' "$SIPASD_LOG" && ! grep -q "$(printf '\033')" "$SIPASD_LOG"
+tap $? "... and no forged line in the log"
 is "$(page '/dashboard?unit=U001&from=2025-01-01&to=2025-03-31&respondent.gender=&respondent.age_band=')" 200 \
 	"respondent.gender= (all, as the form sends it): 200"
 ! grep -q 'respondent\.' <(grep -o 'href="/dashboard?[^"]*"' "$tmp/body") && ! grep -q 'id="respondent">' "$tmp/body"

@@ -150,6 +150,21 @@ is "$st" 201 "a response whose gender is SQL-looking"
 get "$VIEWER" "/api/v1/indices?survey=sipas-2017&unit=P01&respondent.gender=x'%20OR%201%3D1%20--" >/dev/null
 is "$(jq -r '.units[0].respondents' "$tmp/body")" 1 "it is found by its exact value, and only it"
 
+# Control bytes in a logged path are escaped: a forged line (a newline,
+# then a time stamp) stays inside its own line (dashboard.sh: parameters).
+get "" "/x%0d%1b%7f%0a2026-12-04T00:00:00.000Z%20info%20forged" >/dev/null
+port=${URL##*:}
+exec 3<>"/dev/tcp/127.0.0.1/$port" && {
+	printf 'GET /raw\rCR\033[31m\177DEL HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+	cat <&3 >/dev/null
+	exec 3<&-
+}
+wait_log '"/raw\\rCR\\x1b\[31m\\x7fDEL" 404'
+tap $? "raw CR, ESC and DEL in a path are logged as \\r, \\x1b, \\x7f, the path quoted"
+! grep -q '^2026-12-04T00:00:00' "$SIPASD_LOG" && ! grep -q "$(printf '\033')" "$SIPASD_LOG" &&
+	! grep -q "$(printf '\177')" "$SIPASD_LOG" && ! grep -q "$(printf '\r')" "$SIPASD_LOG"
+tap $? "no forged line, no raw ESC, DEL or CR in the log"
+
 sipasd_stop
 tap $? "sipasd stops cleanly"
 log_clean
