@@ -19,6 +19,7 @@
 #include <csv.h>
 
 #include "sipas/csvin.h"
+#include "sipas/csvout.h"
 #include "sipas/strmap.h"
 #include "sipas/util.h"
 
@@ -178,7 +179,8 @@ csvin_error(struct csvin *c, long row, int column, const char *column_name,
 	return rc;
 }
 
-/* Field i of the current record, trimmed of ASCII blanks, NUL-terminated. */
+/* Field i of the current record, trimmed of ASCII blanks, NUL-terminated,
+ * without the ' a CSV writer puts before a risky text (csvout_text_risky). */
 static char *
 csvin_field(struct csvin *c, int i)
 {
@@ -192,6 +194,9 @@ csvin_field(struct csvin *c, int i)
 	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
 	s[len] = '\0';
+	/* The ' the CSV writer puts before text a spreadsheet could run. */
+	if (*s == '\'' && csvout_text_risky(s + 1))
+		s++;
 	return s;
 }
 
