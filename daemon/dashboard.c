@@ -259,7 +259,7 @@ dash_head(struct evbuffer *b, const struct dash *d)
 	const struct cache_unit *u, *chain[64];
 	const struct survey *const *all;
 	const struct form_choice *c;
-	const char *sel;
+	const char *sel, *csrf;
 	size_t nall, i, j;
 	int n = 0, k, ch, known;
 
@@ -277,8 +277,11 @@ dash_head(struct evbuffer *b, const struct dash *d)
 	    DTR(d, "Bảng điều hành SIPAS", "SIPAS dashboard"));
 	dash_href(b, d, d->unit, DTR(d, "en", "vi"));
 	html_raw(b, "\">%s</a> <form method=\"post\" action=\"/logout\">"
-	    "<button type=\"submit\" id=\"logout\">%s</button></form></nav>\n"
-	    "</header>\n<main>\n", DTR(d, "English", "Tiếng Việt"),
+	    "<input type=\"hidden\" name=\"csrf\" value=\"",
+	    DTR(d, "English", "Tiếng Việt"));
+	html_text(b, (csrf = session_csrf_get(r)) != NULL ? csrf : "");
+	html_raw(b, "\"><button type=\"submit\" id=\"logout\">%s</button>"
+	    "</form></nav>\n</header>\n<main>\n",
 	    DTR(d, "Đăng xuất", "Sign out"));
 
 	/* The breadcrumb: from the viewer's top unit down to this one. */
@@ -982,6 +985,9 @@ dash_render(struct dash *d)
 	    "Indices are the share of satisfied respondents (%); intervals at"),
 	    conf, DTR(d, " %", "%"), DTR(d, "Số liệu giống GET /api/v1/indices.",
 	    "The numbers are those of GET /api/v1/indices."));
+	/* The sign-out post of this page carries its real Origin. */
+	evhttp_add_header(evhttp_request_get_output_headers(d->r->req),
+	    "Referrer-Policy", "same-origin");
 	html_reply(d->r, 200, b);
 	evbuffer_free(b);
 	dash_free(d);

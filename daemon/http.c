@@ -314,7 +314,6 @@ static const struct http_route {
 	/* The leadership dashboard: cookie sessions (session.c, dashboard.c). */
 	{ EVHTTP_REQ_GET, "/login", 0, session_login_handle },
 	{ EVHTTP_REQ_POST, "/login", 0, session_login_handle },
-	{ EVHTTP_REQ_GET, "/logout", 0, session_logout_handle },
 	{ EVHTTP_REQ_POST, "/logout", 0, session_logout_handle },
 	{ EVHTTP_REQ_GET, "/dashboard", 0, dashboard_handle },
 };
@@ -515,6 +514,14 @@ http_start(struct sipasd *sd, char **cause)
 		return -1;
 	}
 	log_info("listening on %s", listen);
+	if (config_cookie_secure(sd->config)) {
+		if (sd->config->session_cookie_secure == 0)
+			log_warn("session_cookie_secure = 0 ignored: %s is not "
+			    "a loopback address", listen);
+		log_info("session cookies are Secure (HTTPS in front)");
+	} else
+		log_info("session cookies without Secure: plain HTTP on the "
+		    "loopback address %s (session_cookie_secure = 0)", listen);
 	free(addr);
 	return 0;
 }
