@@ -1152,15 +1152,17 @@ dash_start(struct request *r)
 		if (strncmp(q->keys[i], "respondent.", 11) != 0 ||
 		    *q->values[i] == '\0')
 			continue;
-		if (store_agg_filter_add(&filter, q->keys[i] + 11, q->values[i],
-		    &why) != 0) {
+		if (form_respondent_check(q->keys[i] + 11, q->values[i],
+		    &why) != 0 || store_agg_filter_add(&filter, q->keys[i] + 11,
+		    q->values[i], &why) != 0) {
 			log_msg(LOG_LEVEL_INFO, r->id, "dashboard: %s: %s",
 			    log_quote(qkey, sizeof qkey, q->keys[i]), why);
 			dash_message(r, 422, lang, "422", en ? "Bad respondent "
-			    "filter: at most 3 fields (a-z, 0-9, _), each with "
-			    "a value of at most 100 bytes." : "Bộ lọc người trả "
-			    "lời không hợp lệ: tối đa 3 trường (a-z, 0-9, _), mỗi "
-			    "giá trị tối đa 100 byte.");
+			    "filter: only gender (f, m, o) and age_band (18-24, "
+			    "25-34, 35-49, 50-64, 65+), each once." : "Bộ lọc "
+			    "người trả lời không hợp lệ: chỉ giới tính (gender: "
+			    "f, m, o) và nhóm tuổi (age_band: 18-24, 25-34, "
+			    "35-49, 50-64, 65+), mỗi trường một lần.");
 			goto out;
 		}
 	}
