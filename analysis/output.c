@@ -5,7 +5,9 @@
  * Full precision always (docs/methodology.md section 9); NAN becomes JSON null
  * or an empty CSV cell. Extensions of the shared result shape:
  * each estimate carries "se"; each item its "distribution"; each unit its
- * "reliability" (Cronbach's alpha per element), "priorities" and "warnings".
+ * "reliability" (Cronbach's alpha per element), "priorities" and "warnings";
+ * a unit whose numbers are withheld (result_unit_withhold) says so with
+ * "withheld": "min_n" and "min_n".
  */
 #include "config.h"
 
@@ -95,7 +97,43 @@ output_unit(const struct survey *s, const struct unit_result *ur)
 	json_object_set_new(o, "reliability", rel);
 	json_object_set_new(o, "priorities", pri);
 	json_object_set_new(o, "warnings", warn);
+	if (ur->withheld_min_n > 0) {
+		json_object_set_new(o, "withheld", json_string("min_n"));
+		json_object_set_new(o, "min_n",
+		    json_integer((json_int_t)ur->withheld_min_n));
+	}
 	return o;
+}
+
+/* An estimate without its numbers; its n stays. */
+static void
+output_estimate_withhold(struct estimate *e)
+{
+	e->value = e->ci_low = e->ci_high = e->se = NAN;
+}
+
+/* Withhold the numbers of a small unit. */
+void
+result_unit_withhold(const struct survey *s, struct unit_result *ur,
+    long min_n)
+{
+	int i, j;
+
+	for (i = 0; i < s->ngroups; i++) {
+		output_estimate_withhold(&ur->groups[i]);
+		ur->alpha[i] = NAN;
+	}
+	for (i = 0; i < s->nitems; i++) {
+		output_estimate_withhold(&ur->items[i]);
+		for (j = 0; j < s->items[i].scale->nvalues; j++)
+			ur->dist[i][j] = NAN;
+	}
+	for (i = 0; i < s->nsat; i++) {
+		ur->priorities[i].importance = NAN;
+		ur->priorities[i].performance = NAN;
+		ur->priorities[i].priority = 0;
+	}
+	ur->withheld_min_n = min_n;
 }
 
 /* The result as JSON text (caller frees). */

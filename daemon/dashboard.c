@@ -259,7 +259,7 @@ dash_head(struct evbuffer *b, const struct dash *d)
 	const struct cache_unit *u, *chain[64];
 	const struct survey *const *all;
 	const struct form_choice *c;
-	const char *sel;
+	const char *sel, *csrf;
 	size_t nall, i, j;
 	int n = 0, k, ch, known;
 
@@ -277,8 +277,11 @@ dash_head(struct evbuffer *b, const struct dash *d)
 	    DTR(d, "Bảng điều hành SIPAS", "SIPAS dashboard"));
 	dash_href(b, d, d->unit, DTR(d, "en", "vi"));
 	html_raw(b, "\">%s</a> <form method=\"post\" action=\"/logout\">"
-	    "<button type=\"submit\" id=\"logout\">%s</button></form></nav>\n"
-	    "</header>\n<main>\n", DTR(d, "English", "Tiếng Việt"),
+	    "<input type=\"hidden\" name=\"csrf\" value=\"",
+	    DTR(d, "English", "Tiếng Việt"));
+	html_text(b, (csrf = session_csrf_get(r)) != NULL ? csrf : "");
+	html_raw(b, "\"><button type=\"submit\" id=\"logout\">%s</button>"
+	    "</form></nav>\n</header>\n<main>\n",
 	    DTR(d, "Đăng xuất", "Sign out"));
 
 	/* The breadcrumb: from the viewer's top unit down to this one. */
@@ -982,6 +985,9 @@ dash_render(struct dash *d)
 	    "Indices are the share of satisfied respondents (%); intervals at"),
 	    conf, DTR(d, " %", "%"), DTR(d, "Số liệu giống GET /api/v1/indices.",
 	    "The numbers are those of GET /api/v1/indices."));
+	/* The sign-out post of this page carries its real Origin. */
+	evhttp_add_header(evhttp_request_get_output_headers(d->r->req),
+	    "Referrer-Policy", "same-origin");
 	html_reply(d->r, 200, b);
 	evbuffer_free(b);
 	dash_free(d);
@@ -1115,7 +1121,7 @@ dash_start(struct request *r)
 	struct store_agg_filter filter = { 0 };
 	const struct survey *s;
 	struct dash *d;
-	char today[REPORT_DAY_LEN], label[16], msg[160];
+	char today[REPORT_DAY_LEN], label[16], msg[160], qkey[160];
 	int en = strcmp(lang, "en") == 0, i;
 
 	if (r->query != NULL && (q = form_fields_parse(r->query,
@@ -1146,15 +1152,17 @@ dash_start(struct request *r)
 		if (strncmp(q->keys[i], "respondent.", 11) != 0 ||
 		    *q->values[i] == '\0')
 			continue;
-		if (store_agg_filter_add(&filter, q->keys[i] + 11, q->values[i],
-		    &why) != 0) {
+		if (form_respondent_check(q->keys[i] + 11, q->values[i],
+		    &why) != 0 || store_agg_filter_add(&filter, q->keys[i] + 11,
+		    q->values[i], &why) != 0) {
 			log_msg(LOG_LEVEL_INFO, r->id, "dashboard: %s: %s",
-			    q->keys[i], why);
+			    log_quote(qkey, sizeof qkey, q->keys[i]), why);
 			dash_message(r, 422, lang, "422", en ? "Bad respondent "
-			    "filter: at most 3 fields (a-z, 0-9, _), each with "
-			    "a value of at most 100 bytes." : "Bộ lọc người trả "
-			    "lời không hợp lệ: tối đa 3 trường (a-z, 0-9, _), mỗi "
-			    "giá trị tối đa 100 byte.");
+			    "filter: only gender (f, m, o) and age_band (18-24, "
+			    "25-34, 35-49, 50-64, 65+), each once." : "Bộ lọc "
+			    "người trả lời không hợp lệ: chỉ giới tính (gender: "
+			    "f, m, o) và nhóm tuổi (age_band: 18-24, 25-34, "
+			    "35-49, 50-64, 65+), mỗi trường một lần.");
 			goto out;
 		}
 	}
@@ -1184,7 +1192,7 @@ dash_start(struct request *r)
 	/* A scoped account gets one answer for units unknown or not its own. */
 	if (!auth_scope_allows(r, unit)) {
 		log_msg(LOG_LEVEL_INFO, r->id, "dashboard: unit %s outside the "
-		    "scope %s", unit, r->scope);
+		    "scope %s", log_quote(qkey, sizeof qkey, unit), r->scope);
 		dash_message(r, 403, lang, en ? "Not allowed" :
 		    "Không có quyền xem", en ? "This account may not see that "
 		    "unit." : "Tài khoản này không được xem đơn vị đó.");

@@ -106,9 +106,11 @@ static void
 http_reply_release(struct request *r, int status)
 {
 	struct sipasd *sd = r->sd;
+	char qpath[512];
 
 	log_msg(status >= 500 ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, r->id,
-	    "%s %s %d %.1f ms", r->method, r->path, status, http_elapsed_ms(r));
+	    "%s %s %d %.1f ms", r->method, log_quote(qpath, sizeof qpath,
+	    r->path), status, http_elapsed_ms(r));
 	if (r->body != NULL)
 		bodystream_release(r->body);
 	free(r->path);
@@ -216,7 +218,7 @@ http_reply_error(struct request *r, int status, const char *code,
     const char *field, const char *fmt, ...)
 {
 	va_list ap;
-	char msg[512], fbuf[256];
+	char msg[512], fbuf[256], qfield[300];
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -228,7 +230,8 @@ http_reply_error(struct request *r, int status, const char *code,
 		field = fbuf;
 	}
 	log_msg(LOG_LEVEL_DEBUG, r->id, "%d %s%s%s: %s", status, code,
-	    field != NULL ? " " : "", field != NULL ? field : "", msg);
+	    field != NULL ? " " : "", field != NULL ? log_quote(qfield,
+	    sizeof qfield, field) : "", msg);
 	http_reply_json(r, status, json_pack("{s:{s:s,s:s,s:s?}}", "error",
 	    "code", code, "message", msg, "field", field));
 }
@@ -311,7 +314,6 @@ static const struct http_route {
 	/* The leadership dashboard: cookie sessions (session.c, dashboard.c). */
 	{ EVHTTP_REQ_GET, "/login", 0, session_login_handle },
 	{ EVHTTP_REQ_POST, "/login", 0, session_login_handle },
-	{ EVHTTP_REQ_GET, "/logout", 0, session_logout_handle },
 	{ EVHTTP_REQ_POST, "/logout", 0, session_logout_handle },
 	{ EVHTTP_REQ_GET, "/dashboard", 0, dashboard_handle },
 };
@@ -512,6 +514,14 @@ http_start(struct sipasd *sd, char **cause)
 		return -1;
 	}
 	log_info("listening on %s", listen);
+	if (config_cookie_secure(sd->config)) {
+		if (sd->config->session_cookie_secure == 0)
+			log_warn("session_cookie_secure = 0 ignored: %s is not "
+			    "a loopback address", listen);
+		log_info("session cookies are Secure (HTTPS in front)");
+	} else
+		log_info("session cookies without Secure: plain HTTP on the "
+		    "loopback address %s (session_cookie_secure = 0)", listen);
 	free(addr);
 	return 0;
 }

@@ -35,6 +35,7 @@
 #include "sipas/cache.h"
 #include "sipas/config.h"
 #include "sipas/db.h"
+#include "sipas/form.h"
 #include "sipas/log.h"
 #include "sipas/response.h"
 #include "sipas/sipasd.h"
@@ -58,6 +59,7 @@ struct indices_ctx {
 	long states;
 	long bad_rows;
 	long bad_states; /* states that could not be read */
+	long min_n;	 /* a respondent filter: withhold units below it */
 	indices_result_cb done; /* indices_compute: hand the result over */
 	void *done_arg;
 	unsigned long reqid;
@@ -131,6 +133,7 @@ indices_done(int ok, const char *sqlstate, const char *message, void *arg)
 	struct request *r = ctx->r;
 	struct result *res;
 	char *text;
+	size_t i;
 
 	if (ok && ctx->bad_states > 0) {
 		/* A state of another survey shape or machine: never guess. */
@@ -172,6 +175,13 @@ indices_done(int ok, const char *sqlstate, const char *message, void *arg)
 	log_msg(LOG_LEVEL_DEBUG, r->id, "%ld states and %ld rows for %s",
 	    ctx->states, ctx->rows, ctx->unit);
 	res = analysis_result(ctx->a);
+	/* A subgroup as small as a few people is not revealed (as the dashboard). */
+	for (i = 0; ctx->min_n > 0 && i < res->nunits; i++) {
+		if (res->units[i].groups[ctx->survey->overall->index].n <
+		    ctx->min_n)
+			result_unit_withhold(ctx->survey, &res->units[i],
+			    ctx->min_n);
+	}
 	text = result_to_json(res, 0);
 	result_free(res);
 	http_reply(r, 200, "application/json", text, strlen(text));
@@ -273,7 +283,8 @@ indices_handle(struct request *r)
 	TAILQ_FOREACH(kv, &q, next) {
 		if (strncmp(kv->key, "respondent.", 11) != 0)
 			continue;
-		if (store_agg_filter_add(&filter, kv->key + 11, kv->value,
+		if (form_respondent_check(kv->key + 11, kv->value, &why) != 0 ||
+		    store_agg_filter_add(&filter, kv->key + 11, kv->value,
 		    &why) != 0) {
 			if (!indices_printable(kv->key))
 				http_reply_error(r, 422, "invalid", "respondent",
@@ -300,6 +311,7 @@ indices_handle(struct request *r)
 	ctx->unit = xstrdup(unit);
 	ctx->children = children != NULL && strcmp(children, "1") == 0;
 	ctx->level = level != NULL;
+	ctx->min_n = filter.n > 0 ? sd->config->dashboard_min_n : 0;
 	ctx->answers = xcalloc((size_t)s->nitems + 1, sizeof *ctx->answers);
 	ctx->index = response_item_index(s);
 	ctx->a = analysis_create(s, confidence);

@@ -57,6 +57,7 @@ struct unit_result {
 	double *alpha;		 /* [group]: Cronbach's alpha of leaf groups, else NAN */
 	long *alpha_n;		 /* [group]: respondents who answered all its items */
 	struct priority *priorities; /* [item] for satisfaction items */
+	long withheld_min_n; /* > 0: numbers withheld, fewer respondents than this */
 };
 
 struct result {
@@ -108,6 +109,14 @@ void result_free(struct result *);
 char *result_to_json(const struct result *, int pretty);
 /* One CSV row per unit and index: unit,kind,code,value,ci_low,ci_high,n. */
 char *result_to_csv(const struct result *);
+/*
+ * Withhold the numbers of a unit of survey s with fewer respondents than
+ * min_n (a small subgroup): every value, interval, distribution, alpha and
+ * priority becomes NAN (null in JSON), the counts stay, and the JSON says
+ * "withheld": "min_n" with the threshold.
+ */
+void result_unit_withhold(const struct survey *s, struct unit_result *ur,
+    long min_n);
 /* Find a unit in a result, or NULL. */
 const struct unit_result *result_unit_find(const struct result *, const char *unit);
 

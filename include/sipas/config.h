@@ -62,7 +62,7 @@ struct config {
 	long report_trend;	/* periods in a report's trend, its own included */
 	/* the leadership dashboard (daemon/dashboard.c, session.c) */
 	long session_lifetime;	    /* seconds a login stays valid */
-	long session_cookie_secure; /* 1: Secure cookie */
+	long session_cookie_secure; /* 0: no Secure on loopback (config_cookie_secure) */
 	long dashboard_min_n;	    /* respondents a child unit needs to be ranked */
 	/* limits and /metrics (daemon/limits.c, metrics.c; docs/operations.md) */
 	char *metrics_token;   /* Bearer token of GET /metrics; "" = open */
@@ -100,5 +100,12 @@ int config_reload_check(const struct config *cur, const struct config *next, cha
 void config_print(const struct config *, FILE *);
 /* Print the documented keys, for --help. */
 void config_help(FILE *);
+/* 1 if listen (ADDR:PORT) is a loopback address: 127.0.0.0/8, [::1], localhost. */
+int config_listen_loopback(const char *listen);
+/*
+ * 1 if the dashboard's cookies carry Secure: always, unless
+ * session_cookie_secure = 0 and sipasd listens on a loopback address.
+ */
+int config_cookie_secure(const struct config *);
 
 #endif

@@ -28,6 +28,13 @@
 
 /* The longest row accepted, in bytes. */
 #define CSVIN_ROW_MAX (1024 * 1024)
+/*
+ * Columns a header may have beyond the survey's own (unit, id, submitted_at,
+ * channel, weight, stratum, psu and one per item): room for this many
+ * respondent.<field> columns. A longer header is refused at the first column
+ * too many, so that memory follows the survey, not the header.
+ */
+#define CSVIN_EXTRA_COLUMNS 32
 
 struct csvin;
 

