@@ -154,12 +154,12 @@ sipasd_start() {
 }
 
 # wait_log PATTERN [COUNT [SECONDS]]: wait until sipasd's log has COUNT
-# (default 1) lines matching PATTERN (grep -E), at most SECONDS (default 10);
+# (default 1) lines matching PATTERN (grep -E), at most SECONDS (default 90);
 # 0 if it did. For what sipasd does after a signal, instead of a fixed sleep
 # that a loaded machine can outlast.
 wait_log() {
 	local want=${2:-1} i
-	for i in $(seq 1 $((${3:-10} * 10))); do
+	for i in $(seq 1 $((${3:-90} * 10))); do
 		[ "$(grep -cE "$1" "$SIPASD_LOG")" -ge "$want" ] && return 0
 		sleep 0.1
 	done
@@ -167,12 +167,12 @@ wait_log() {
 }
 
 # wait_metric NAME VALUE [SECONDS]: wait until GET /metrics shows NAME (with
-# its labels) at VALUE, at most SECONDS (default 10; $MTOKEN if set); 0 if
+# its labels) at VALUE, at most SECONDS (default 90; $MTOKEN if set); 0 if
 # it did.
 wait_metric() {
 	local i auth=()
 	[ -n "${MTOKEN:-}" ] && auth=(-H "Authorization: Bearer $MTOKEN")
-	for i in $(seq 1 $((${3:-10} * 10))); do
+	for i in $(seq 1 $((${3:-90} * 10))); do
 		[ "$(curl -s "${auth[@]}" "$URL/metrics" |
 			awk -v m="$1" '$1 == m { print $2; exit }')" = "$2" ] && return 0
 		sleep 0.1
