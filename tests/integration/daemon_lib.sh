@@ -180,6 +180,33 @@ wait_metric() {
 	return 1
 }
 
+# table_lock TABLE: hold an ACCESS EXCLUSIVE lock on TABLE in a transaction
+# of its own until table_unlock; returns once PostgreSQL granted it. A batch
+# that writes to TABLE then waits for as long as the test needs.
+table_lock() {
+	local i
+	mkfifo "$tmp/lock.sql" || return 1
+	"$PSQL" -X -q -d "$DSN" <"$tmp/lock.sql" >/dev/null 2>&1 &
+	LOCKER_PID=$!
+	exec 8>"$tmp/lock.sql"
+	echo "BEGIN; LOCK TABLE $1 IN ACCESS EXCLUSIVE MODE;" >&8
+	for i in $(seq 1 900); do
+		[ "$(sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+			WHERE c.relname = '$1' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ] &&
+			return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# table_unlock: commit table_lock's transaction.
+table_unlock() {
+	echo "COMMIT;" >&8
+	exec 8>&-
+	wait "$LOCKER_PID"
+	rm -f "$tmp/lock.sql"
+}
+
 # hwm: sipasd's peak resident memory (VmHWM) in KiB.
 hwm() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SIPASD_PID/status"; }
 

@@ -85,13 +85,24 @@ kill -HUP "$SIPASD_PID"
 wait_log 'listen cannot change on reload'
 tap $? "SIGHUP refuses to change a key that needs a restart"
 cp "$tmp/good.conf" "$SIPASD_CONF"
-printf 'queue_max = 2\nbatch_max = 2\nbatch_delay_ms = 1000\n' >>"$SIPASD_CONF"
+printf 'queue_max = 2\nbatch_max = 2\n' >>"$SIPASD_CONF"
 before=$(grep -c 'config reloaded' "$SIPASD_LOG")
 kill -HUP "$SIPASD_PID"
 wait_log 'config reloaded' $((before + 1))
 is "$(grep -c 'config reloaded' "$SIPASD_LOG")" $((before + 1)) "SIGHUP with a valid file reloads it"
 
-# --- a full queue: two responses wait for the delayed batch, a third is refused
+# --- a full queue: two responses wait behind a batch stuck on a locked table,
+# a third is refused.
+# blocked ID: a response whose batch of one waits for table_unlock.
+blocked() {
+	local n
+	n=$(curl -s "$URL/metrics" | awk '$1 == "sipas_ingest_batch_size_count" { print $2 }')
+	post "$COLLECTOR" "$(body "$1")" >/dev/null &
+	blocker=$!
+	wait_metric sipas_ingest_batch_size_count $((n + 1)) || bail "$1's batch not seen"
+}
+table_lock responses || bail "the table responses was not seen locked"
+blocked b-1
 post "$COLLECTOR" "$(body q-1)" >"$tmp/q1" &
 q1=$!
 wait_metric sipas_ingest_queue_depth 1 || echo "# q-1 not seen queued" >&2
@@ -101,10 +112,13 @@ q2=$!
 wait_metric sipas_ingest_queue_depth 2 || echo "# q-2 not seen queued" >&2
 is "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $COLLECTOR" \
 	--data-binary "$(body q-3)" "$URL/api/v1/responses")" 503 "a full queue: 503"
-wait $q1 $q2
-is "$(cat "$tmp/q1") $(cat "$tmp/q2")" "201 201" "the queued responses are stored after the batch delay"
+table_unlock
+wait $q1 $q2 $blocker
+is "$(cat "$tmp/q1") $(cat "$tmp/q2")" "201 201" "the queued responses are stored once the batch before them is"
 is "$(sql "SELECT count(*) FROM responses WHERE source_id IN ('q-1', 'q-2', 'q-3')")" 2 "two rows, not three"
 # The same id twice in one batch: the first is stored, the second conflicts.
+table_lock responses || bail "the table responses was not seen locked"
+blocked b-2
 curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $COLLECTOR" \
 	--data-binary '{"id":"d-1","survey":"onestop-tt01","unit":"U001","answers":{"R1":3}}' \
 	"$URL/api/v1/responses" >"$tmp/d1" &
@@ -114,7 +128,9 @@ curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $COLLECTOR" \
 	--data-binary '{"id":"d-1","survey":"onestop-tt01","unit":"U001","answers":{"R1":1}}' \
 	"$URL/api/v1/responses" >"$tmp/d2" &
 d2=$!
-wait $d1 $d2
+wait_metric sipas_ingest_queue_depth 2 || echo "# the second d-1 not seen queued" >&2
+table_unlock
+wait $d1 $d2 $blocker
 is "$(cat "$tmp/d1") $(cat "$tmp/d2")" "201 409" "one id twice in one batch: 201 then 409"
 [ "$(grep -c 'batch of 2 committed' "$SIPASD_LOG")" -ge 2 ]
 tap $? "both pairs were committed as batches of two"

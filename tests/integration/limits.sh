@@ -153,21 +153,9 @@ sipasd_stop
 # response's batch waits for the lock, the second waits in the queue, the
 # third finds it full.
 sipasd_start "queue_max = 1" "batch_max = 1"
-mkfifo "$tmp/locker.sql"
-"$PSQL" -X -q -d "$DSN" <"$tmp/locker.sql" >/dev/null 2>&1 &
-locker=$!
-exec 8>"$tmp/locker.sql"
-echo "BEGIN; LOCK TABLE responses IN ACCESS EXCLUSIVE MODE;" >&8
 MTOKEN=
 # Each step waits for the state it needs (a loaded machine is slow).
-locked=
-for i in $(seq 1 900); do
-	[ "$(sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-		WHERE c.relname = 'responses' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ] &&
-		{ locked=1; break; }
-	sleep 0.1
-done
-[ -n "$locked" ] || bail "the table responses was not seen locked"
+table_lock responses || bail "the table responses was not seen locked"
 post "$COLLECTOR" "$(body q-1)" >"$tmp/q1" &
 first=$!
 wait_metric sipas_ingest_batch_size_count 1 || echo "# q-1's batch not seen" >&2
@@ -178,9 +166,8 @@ is "$(post "$COLLECTOR" "$(body q-3)")" 503 "a response beyond queue_max: 503"
 grep -qi '^Retry-After:' "$tmp/headers"
 tap $? "with Retry-After"
 is "$(metric sipas_ingest_queue_depth)" 1 "the queue depth gauge shows the waiting response"
-echo "COMMIT;" >&8
-exec 8>&-
-wait "$first" "$second" "$locker"
+table_unlock
+wait "$first" "$second"
 is "$(cat "$tmp/q1") $(cat "$tmp/q2")" "201 201" "the two accepted ones are stored once the lock goes"
 is "$(metric 'sipas_limit_rejections_total{limit="queue"}')" 1 "the full queue is counted"
 is "$(metric sipas_ingest_queue_depth)" 0 "the queue depth gauge is back to 0"
