@@ -121,7 +121,8 @@ sipasd_stop
 is $? 0 "sipasd exits 0 on SIGTERM"
 
 # --- rate limits ---------------------------------------------------------------
-sipasd_start "rate_ip = 0.5" "rate_ip_burst = 3"
+# A token every 100 s: the burst is spent long before one comes back.
+sipasd_start "rate_ip = 0.01" "rate_ip_burst = 3"
 codes=
 for i in 1 2 3 4 5; do
 	codes="$codes $(get '' /nope)"
@@ -135,7 +136,7 @@ MTOKEN=
 is "$(metric 'sipas_limit_rejections_total{limit="rate_ip"}')" 2 "both 429 are counted"
 sipasd_stop
 
-sipasd_start "rate_token = 0.5" "rate_token_burst = 2"
+sipasd_start "rate_token = 0.01" "rate_token_burst = 2"
 OTHER=$(token collector)
 codes=
 for i in 1 2 3; do
