@@ -112,7 +112,7 @@ tap $? "the segment with the torn record is kept as .damaged"
 sipasd_stop
 empty=$(grep -c 'spool: .*: 0 record(s) to replay' "$SIPASD_LOG")
 sipasd_start "${CONF[@]}"
-wait_log 'spool: .*: 0 record\(s\) to replay' $((empty + 1)) 5
+wait_log 'spool: .*: 0 record\(s\) to replay' $((empty + 1))
 tap $? "another restart: nothing left to replay"
 sleep 0.5
 is "$(sql "SELECT count(*) FROM responses")" 6 "and nothing stored twice"
