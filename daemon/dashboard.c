@@ -1040,13 +1040,13 @@ dash_next(struct dash *d)
 		return;
 	}
 	if (d->step == 0)
-		indices_compute(sd, d->r->id, d->s, d->unit, d->from, d->to,
+		indices_compute(sd, d->r->id, d->cache, d->s, d->unit, d->from, d->to,
 		    d->channel, &d->filter, 1, conf, dash_fetched, d);
 	else if (d->step == 1)
-		indices_compute(sd, d->r->id, d->s, d->unit, d->pfrom, d->pto,
+		indices_compute(sd, d->r->id, d->cache, d->s, d->unit, d->pfrom, d->pto,
 		    d->channel, &d->filter, 0, conf, dash_fetched, d);
 	else
-		indices_compute(sd, d->r->id, d->s, d->unit, d->tfrom[t],
+		indices_compute(sd, d->r->id, d->cache, d->s, d->unit, d->tfrom[t],
 		    d->tto[t], d->channel, &d->filter, 0, conf, dash_fetched, d);
 }
 

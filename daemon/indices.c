@@ -194,17 +194,20 @@ out:
  * The result of survey s for unit (pooled over its subtree) and, with
  * children, each direct child, over from..to (NULL: open); done gets the
  * result (its own) or NULL with the SQLSTATE and message. The caller checked
- * sipasd_read_ready; cache is held until done.
+ * sipasd_read_ready. cache is the snapshot s belongs to (not necessarily
+ * sd->cache, which a refresh may have replaced since): it is held until the
+ * analysis that reads s is freed.
  */
 void
-indices_compute(struct sipasd *sd, unsigned long reqid, const struct survey *s,
+indices_compute(struct sipasd *sd, unsigned long reqid, struct cache *cache,
+    const struct survey *s,
     const char *unit, const char *from, const char *to, const char *channel,
     const struct store_agg_filter *filter, int children, double confidence,
     indices_result_cb done, void *arg)
 {
 	struct indices_ctx *ctx = xcalloc(1, sizeof *ctx);
 
-	ctx->cache = cache_ref(sd->cache);
+	ctx->cache = cache_ref(cache);
 	ctx->survey = s;
 	ctx->unit = xstrdup(unit);
 	ctx->children = children;
