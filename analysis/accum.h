@@ -6,7 +6,7 @@
  * the number of PSUs, s_h = sum_c u_c and the cross products
  * M_h = sum_c u_c u_c' (packed upper triangle) over the satisfaction items
  * (groups combine them), and the 2 x 2 diagonal blocks of every item. Every linearized variance of
- * methodology section 4 (items, mean_items, mean_children, pooled groups) is a
+ * docs/methodology.md section 5 (items, mean_items, mean_children, pooled groups) is a
  * quadratic form in these: Var = sum_h n_h/(n_h-1) (d'M_h d - (d's_h)^2/n_h)
  * for the coefficient vector d of the estimator. Rows without a psu are their
  * own PSU and go straight into M_h; named PSUs are summed first and folded in

@@ -1,5 +1,5 @@
 /*
- * compare.c: the comparisons leadership asks for (methodology section 5):
+ * compare.c: the comparisons leadership asks for (docs/methodology.md section 7):
  * change between periods, ranking flags against the parent, WLS trend.
  */
 #include "config.h"

@@ -1,8 +1,8 @@
 /*
  * indices.c: item, group and expectation indices with their intervals
- * (methodology sections 3 and 4), from the sufficient statistics of accum.c.
+ * (docs/methodology.md sections 2, 5 and 6), from the sufficient statistics of accum.c.
  *
- * Agreement with R's survey package (tools/oracle.R) is the contract:
+ * Agreement with R's survey package (tests/tools/oracle.R) is the contract:
  * - simple design: item intervals are Wilson (prop.test, correct = FALSE);
  * - complex design: item intervals are svyciprop(method = "logit") on the
  *   design restricted to the rows that answered the item (so PSUs and strata
@@ -11,8 +11,13 @@
  * - groups: estimate +- t * SE on the design over all the unit's rows, SE by
  *   linearization of the aggregate (mean_items, mean_children, pooled),
  *   clipped to [0, 100].
- * Variances use with-replacement PSUs within strata; a stratum with a single
- * PSU contributes 0 (R's survey.lonely.psu = "certainty") and is flagged.
+ * Variances use with-replacement PSUs within strata, PSUs keyed by (stratum,
+ * psu). A stratum with a single PSU (in the design the estimate is computed
+ * on) contributes that PSU's total about zero, the mean of all PSU totals of
+ * these estimators (R's survey.lonely.psu = "adjust"), or nothing when the
+ * survey says "certainty"; either way the unit is flagged. Because this is
+ * decided here, from the merged per-stratum sums, merged states and roll-ups
+ * get it right whatever their parts had.
  */
 #include "config.h"
 
@@ -217,11 +222,14 @@ indices_strata_free(struct stratum_view *v, int n)
 	free(v);
 }
 
-/* q - lin^2 / n, or 0 when that is rounding noise about zero or negative. */
+/*
+ * q - lin^2 / n (about the stratum mean; a single PSU: q, about zero), or 0
+ * when that is rounding noise about zero or negative.
+ */
 static double
 indices_ss_finish(acc_t q, acc_t qabs, acc_t lin, long npsu)
 {
-	acc_t c = lin * lin / npsu;
+	acc_t c = npsu > 1 ? lin * lin / npsu : 0;
 
 	q -= c;
 	qabs += c;
@@ -267,6 +275,18 @@ indices_item_ss(const struct stratum_view *v, int i, double dy, double da, long 
 	acc_t lin = (acc_t)dy * v->st->s[2 * i] + (acc_t)da * v->st->s[2 * i + 1];
 
 	return indices_ss_finish(yy + ya + aa, fabsl(yy) + fabsl(ya) + fabsl(aa), lin, npsu);
+}
+
+/*
+ * The factor of a stratum with nh PSUs in a variance: nh / (nh - 1), and for a
+ * single PSU 1 (adjust) or 0 (certainty).
+ */
+static double
+indices_stratum_factor(const struct survey *s, long nh)
+{
+	if (nh > 1)
+		return (double)nh / (nh - 1);
+	return nh == 1 && s->lonely_psu == LONELY_PSU_ADJUST ? 1 : 0;
 }
 
 /* The non-zero indices of d, ascending. */
@@ -355,16 +375,17 @@ indices_irls(const struct survey *s, const struct unit_acc *u, int i, double *be
 
 /* Linearized variance of item i's ratio with coefficients dy, da, on the answering rows' design. */
 static double
-indices_item_var(const struct unit_acc *u, const struct stratum_view *v, int i, double dy, double da)
+indices_item_var(const struct survey *s, const struct unit_acc *u, const struct stratum_view *v, int i,
+    double dy, double da)
 {
-	double var = 0;
+	double var = 0, f;
 	int h;
 
 	for (h = 0; h < u->nstrata; h++) {
 		long nh = v[h].npsu_item[i];
 
-		if (nh > 1)
-			var += (double)nh / (nh - 1) * indices_item_ss(&v[h], i, dy, da, nh);
+		if ((f = indices_stratum_factor(s, nh)) > 0)
+			var += f * indices_item_ss(&v[h], i, dy, da, nh);
 	}
 	return var;
 }
@@ -385,7 +406,7 @@ indices_item(const struct survey *s, const struct unit_acc *u, const struct stra
 	}
 	p = u->Y[i] / u->X[i];
 	e->value = 100 * p;
-	var = indices_item_var(u, v, i, 1 / u->X[i], -p / u->X[i]);
+	var = indices_item_var(s, u, v, i, 1 / u->X[i], -p / u->X[i]);
 	for (h = 0; h < u->nstrata; h++) {
 		npsu += v[h].npsu_item[i];
 		nstrata += v[h].npsu_item[i] > 0;
@@ -407,7 +428,7 @@ indices_item(const struct survey *s, const struct unit_acc *u, const struct stra
 		 * influence is w (y - mu) / (X mu (1 - mu)) at R's final mean mu.
 		 */
 		if (indices_irls(s, u, i, &lp, &mu) == 0)
-			var = indices_item_var(u, v, i, 1 / u->X[i], -mu / u->X[i]);
+			var = indices_item_var(s, u, v, i, 1 / u->X[i], -mu / u->X[i]);
 		else {
 			lp = log(p / (1 - p));
 			mu = p;
@@ -433,7 +454,7 @@ indices_item_coef(const struct unit_acc *u, int i, double c, double *d)
 
 /*
  * Every group's index, post-order, with d[g] its linear influence coefficients
- * (methodology section 4: the linearization of the aggregate).
+ * (docs/methodology.md section 5: the linearization of the aggregate).
  */
 static void
 indices_groups(const struct survey *s, const struct unit_acc *u, const struct stratum_view *v,
@@ -521,9 +542,10 @@ indices_groups(const struct survey *s, const struct unit_acc *u, const struct st
 		nidx = indices_support(dg, K, idx);
 		for (h = 0; h < u->nstrata; h++) {
 			long nh = v[h].npsu;
+			double f = indices_stratum_factor(s, nh);
 
-			if (nh > 1)
-				var += (double)nh / (nh - 1) * indices_stratum_ss(&v[h], K, dg, idx, nidx, nh);
+			if (f > 0)
+				var += f * indices_stratum_ss(&v[h], K, dg, idx, nidx, nh);
 		}
 		e->se = sqrt(var);
 		e->ci_low = fmax(0, e->value - t * e->se);
@@ -630,9 +652,14 @@ indices_unit(const struct analysis *a, const struct unit_acc *u, struct unit_res
 	ur->alpha = xcalloc(s->ngroups, sizeof *ur->alpha);
 	ur->alpha_n = xcalloc(s->ngroups, sizeof *ur->alpha_n);
 	ur->priorities = xcalloc(s->nsat, sizeof *ur->priorities);
+	/* A lonely stratum in the unit's design or in an item's. */
 	for (h = 0; h < u->nstrata; h++) {
 		if (v[h].npsu == 1)
 			ur->lonely_psu = 1;
+		for (i = 0; i < s->nitems; i++) {
+			if (v[h].npsu_item[i] == 1)
+				ur->lonely_psu = 1;
+		}
 	}
 	for (i = 0; i < s->nitems; i++) {
 		indices_item(s, u, v, ur->complex, a->level, i, &ur->items[i]);

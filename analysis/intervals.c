@@ -1,5 +1,5 @@
 /*
- * intervals.c: the interval formulas of methodology section 4, on GSL.
+ * intervals.c: the interval formulas of docs/methodology.md section 6, on GSL.
  */
 #include "config.h"
 

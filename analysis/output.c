@@ -1,10 +1,13 @@
 /*
- * output.c: the result JSON of interfaces.md section 4 and its CSV form.
+ * output.c: the result JSON (docs/interfaces.md, "Result JSON") and its CSV
+ * form.
  *
- * Full precision always (methodology section 6); NAN becomes JSON null or an
- * empty CSV cell. Extensions beyond section 4 (allowed by "extend freely"):
+ * Full precision always (docs/methodology.md section 9); NAN becomes JSON null
+ * or an empty CSV cell. Extensions of the shared result shape:
  * each estimate carries "se"; each item its "distribution"; each unit its
- * "reliability" (Cronbach's alpha per element), "priorities" and "warnings".
+ * "reliability" (Cronbach's alpha per element), "priorities" and "warnings";
+ * a unit whose numbers are withheld (result_unit_withhold) says so with
+ * "withheld": "min_n" and "min_n".
  */
 #include "config.h"
 
@@ -82,7 +85,9 @@ output_unit(const struct survey *s, const struct unit_result *ur)
 		    "priority", ur->priorities[i].priority));
 	}
 	if (ur->lonely_psu)
-		json_array_append_new(warn, json_string("a stratum has a single PSU: it contributes no variance"));
+		json_array_append_new(warn, json_sprintf("unit %s: a stratum has a single PSU; %s", ur->unit,
+		    s->lonely_psu == LONELY_PSU_CERTAINTY ? "it adds nothing to the variance (lonely_psu certainty)" :
+		    "its PSU total enters the variance about zero (lonely_psu adjust)"));
 	o = json_pack("{s:s, s:s, s:I}", "unit", ur->unit, "design", ur->complex ? "complex" : "simple",
 	    "respondents", (json_int_t)ur->respondents);
 	json_object_set_new(o, "overall", output_estimate(s->overall->code, &ur->groups[s->ngroups - 1]));
@@ -92,7 +97,43 @@ output_unit(const struct survey *s, const struct unit_result *ur)
 	json_object_set_new(o, "reliability", rel);
 	json_object_set_new(o, "priorities", pri);
 	json_object_set_new(o, "warnings", warn);
+	if (ur->withheld_min_n > 0) {
+		json_object_set_new(o, "withheld", json_string("min_n"));
+		json_object_set_new(o, "min_n",
+		    json_integer((json_int_t)ur->withheld_min_n));
+	}
 	return o;
+}
+
+/* An estimate without its numbers; its n stays. */
+static void
+output_estimate_withhold(struct estimate *e)
+{
+	e->value = e->ci_low = e->ci_high = e->se = NAN;
+}
+
+/* Withhold the numbers of a small unit. */
+void
+result_unit_withhold(const struct survey *s, struct unit_result *ur,
+    long min_n)
+{
+	int i, j;
+
+	for (i = 0; i < s->ngroups; i++) {
+		output_estimate_withhold(&ur->groups[i]);
+		ur->alpha[i] = NAN;
+	}
+	for (i = 0; i < s->nitems; i++) {
+		output_estimate_withhold(&ur->items[i]);
+		for (j = 0; j < s->items[i].scale->nvalues; j++)
+			ur->dist[i][j] = NAN;
+	}
+	for (i = 0; i < s->nsat; i++) {
+		ur->priorities[i].importance = NAN;
+		ur->priorities[i].performance = NAN;
+		ur->priorities[i].priority = 0;
+	}
+	ur->withheld_min_n = min_n;
 }
 
 /* The result as JSON text (caller frees). */

@@ -1,5 +1,5 @@
 /*
- * echo.c: the ceiling of bench/ingest.sh (issue 9). A bare libevent evhttp +
+ * echo.c: the ceiling of bench/ingest.sh. A bare libevent evhttp +
  * Jansson server with one event loop, like sipasd, that does only what any
  * ingest must do: read the body of POST /api/v1/responses, parse it with
  * json_loadb, take its "id" and answer 201 application/json

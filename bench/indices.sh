@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/indices.sh: latency of GET /api/v1/indices for a province of 100
-# districts holding 1,000,000 sipas-2023 responses of one year (issue 9:
+# districts holding 1,000,000 sipas-2023 responses of one year (targets:
 # cold < 2 s, warm < 200 ms). Generates the data (awk, 39 SAT5 + 10 EXP4
 # items, ~10 % missing answers, each district its own satisfaction level,
 # 10,000 responses each over 2025) and loads it through `sipasctl import`

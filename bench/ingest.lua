@@ -1,4 +1,4 @@
--- bench/ingest.lua: the wrk script of bench/ingest.sh (issue 9). Every request
+-- bench/ingest.lua: the wrk script of bench/ingest.sh. Every request
 -- is a valid POST /api/v1/responses of the survey sipas-2023 (the 39 SAT5
 -- items Q9_1..Q9_39 and the 10 EXP4 items Q10_1..Q10_10) with a unique "id"
 -- PREFIX-tTHREAD-COUNTER, so that each one is a new row. Counts the statuses

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench/ingest.sh: durable ingest throughput of sipasd against its ceiling
-# (issue 9). Starts a private PostgreSQL (scripts/pg.sh, fsync on), the schema,
+# bench/ingest.sh: durable ingest throughput of sipasd against its ceiling.
+# Starts a private PostgreSQL (scripts/pg.sh, fsync on), the schema,
 # a province with 10 districts, a collector token, sipasd, and bench/echo (a
 # bare evhttp + Jansson server that parses the body and answers 201 without
 # validating or storing anything), each on a free 127.0.0.1 port. wrk posts
@@ -8,7 +8,7 @@
 # request) to each at 16 and 64 connections. Prints requests/s, p50/p90/p99
 # latency, the statuses, sipasd's maximum RSS (ps every 0.5 s), then checks
 # that every 201 is a row in responses (exit 1 if not) and prints a Markdown
-# table with the targets of issue 9: durable ingest >= 1/2 of echo's
+# table with its targets: durable ingest >= 1/2 of echo's
 # throughput, p99 < 50 ms at 64 connections, RSS < 100 MiB.
 # A measurement, not part of make check.
 #
@@ -303,7 +303,7 @@ for c in $connections; do
 done
 verdict() { [ "$1" = 1 ] && echo met || echo "not met"; }
 echo
-echo "| target of issue 9 | measured | |"
+echo "| target | measured | |"
 echo "|---|---|---|"
 echo "| durable ingest >= 1/2 of echo's throughput | sipasd/echo $(for c in $connections; do printf '%s at %s, ' "$(awk -v s="$(field "sipasd-c$c" rps)" -v e="$(field "echo-c$c" rps)" 'BEGIN { printf "%.3f", s / e }')" "$c"; done | sed 's/, $//') | $(verdict $ratio_ok) |"
 if [ -n "${p99_64:-}" ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/report.sh: a yearly report of a province with 100 units and 1,000,000
 # responses (sipas-2017, 22 items, ~10 % missing answers) produced by
-# `sipasctl report` as PDF and as XLSX (issue 8: target < 10 s). Prints the
+# `sipasctl report` as PDF and as XLSX (target < 10 s). Prints the
 # machine and the wall time of each run. Not part of make check.
 #
 #	SIPASCTL=/path/to/sipasctl bench/report.sh

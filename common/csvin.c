@@ -1,5 +1,6 @@
 /*
- * csvin.c: the streaming responses CSV reader (interfaces.md section 3).
+ * csvin.c: the streaming responses CSV reader (docs/interfaces.md,
+ * "Responses CSV").
  *
  * libcsv splits bytes into fields and records; this module maps the header to
  * columns, checks every field of every row against the survey and turns good
@@ -19,6 +20,7 @@
 #include <csv.h>
 
 #include "sipas/csvin.h"
+#include "sipas/csvout.h"
 #include "sipas/strmap.h"
 #include "sipas/util.h"
 
@@ -76,14 +78,17 @@ struct csvin {
 	size_t bufalloc;
 	size_t *offs;
 	size_t *lens;
-	int nfields;
+	int nfields;	 /* fields of the record so far, kept or not */
 	int fieldalloc;
+	int extra_text;	 /* a field beyond the header's columns is not blank */
 
 	struct csvin_column *cols;
 	int ncols;
 	int have_header;
 
 	struct response *resp;
+	struct response_rules rules; /* when has_rules */
+	int has_rules;
 	long rows;
 	long bad;
 	int row_bad; /* the current row has had an error */
@@ -116,6 +121,14 @@ csvin_create(const struct survey *survey, csvin_row_cb row_cb,
 	csv_set_blk_size(&c->parser, 4096);
 	c->resp = response_create(survey);
 	return c;
+}
+
+/* The rules rows are checked against (copied). */
+void
+csvin_rules_set(struct csvin *c, const struct response_rules *rules)
+{
+	c->rules = *rules;
+	c->has_rules = 1;
 }
 
 /* Free a reader. */
@@ -178,7 +191,8 @@ csvin_error(struct csvin *c, long row, int column, const char *column_name,
 	return rc;
 }
 
-/* Field i of the current record, trimmed of ASCII blanks, NUL-terminated. */
+/* Field i of the current record, trimmed of ASCII blanks, NUL-terminated,
+ * without the ' a CSV writer puts before a risky text (csvout_text_risky). */
 static char *
 csvin_field(struct csvin *c, int i)
 {
@@ -192,7 +206,31 @@ csvin_field(struct csvin *c, int i)
 	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
 		len--;
 	s[len] = '\0';
+	/* The ' the CSV writer puts before text a spreadsheet could run. */
+	if (*s == '\'' && csvout_text_risky(s + 1))
+		s++;
 	return s;
+}
+
+/* The most columns a header of c's survey may have. */
+static int
+csvin_columns_max(const struct csvin *c)
+{
+	return (int)(sizeof csvin_reserved / sizeof csvin_reserved[0]) +
+	    c->survey->nitems + CSVIN_EXTRA_COLUMNS;
+}
+
+/* 1 if the len bytes at s are all ASCII blanks. */
+static int
+csvin_blank(const char *s, size_t len)
+{
+	size_t j;
+
+	for (j = 0; j < len; j++) {
+		if (s[j] != ' ' && s[j] != '\t')
+			return 0;
+	}
+	return 1;
 }
 
 /* libcsv: one field ends. */
@@ -203,6 +241,31 @@ csvin_field_cb(void *s, size_t len, void *arg)
 
 	if (c->stopped)
 		return;
+	/*
+	 * Memory follows the survey's columns, whatever the input holds: a
+	 * header stops at its first empty name or its first column too many;
+	 * a data row's fields beyond the header's are counted, not kept.
+	 */
+	if (!c->have_header && c->nfields >= csvin_columns_max(c)) {
+		csvin_error(c, 0, c->nfields + 1, NULL, "the header has more "
+		    "than %d columns (the %d of survey %s and at most %d "
+		    "respondent.<field> columns)", csvin_columns_max(c),
+		    csvin_columns_max(c) - CSVIN_EXTRA_COLUMNS, c->survey->code,
+		    CSVIN_EXTRA_COLUMNS);
+		c->stopped = 1;
+		return;
+	}
+	if (!c->have_header && csvin_blank(s, len)) {
+		csvin_error(c, 0, c->nfields + 1, NULL, "empty column name");
+		c->stopped = 1;
+		return;
+	}
+	if (c->have_header && c->nfields >= c->ncols) {
+		if (!csvin_blank(s, len))
+			c->extra_text = 1;
+		c->nfields++;
+		return;
+	}
 	if (c->buflen + len + 1 > CSVIN_ROW_MAX) {
 		csvin_error(c, c->have_header ? c->rows + 1 : 0, c->nfields + 1, NULL,
 		    "row is longer than %d bytes", CSVIN_ROW_MAX);
@@ -234,7 +297,7 @@ csvin_header_column(struct csvin *c, int i, struct strmap *seen)
 {
 	struct csvin_column *col = &c->cols[i];
 	const char *name;
-	char *key = NULL;
+	char *key = NULL, *q;
 	size_t k, plen = strlen(CSVIN_RESPONDENT_PREFIX);
 	intptr_t first;
 
@@ -268,18 +331,22 @@ csvin_header_column(struct csvin *c, int i, struct strmap *seen)
 		key = xstrdup(name);
 	}
 	if (key == NULL) {
+		q = response_quote_dup(col->name);
 		csvin_error(c, 0, i + 1, col->name,
 		    "unknown column \"%s\" (not unit, id, submitted_at, channel, "
 		    "weight, stratum, psu, respondent.<field> or an item of "
-		    "survey %s)", col->name, c->survey->code);
+		    "survey %s)", q, c->survey->code);
+		free(q);
 		return -1;
 	}
 
 	/* The map's value is the 1-based column that first had the name. */
 	first = (intptr_t)strmap_get(seen, key);
 	if (first != 0) {
+		q = response_quote_dup(col->name);
 		csvin_error(c, 0, i + 1, col->name,
-		    "duplicate column \"%s\" (also column %d)", col->name, (int)first);
+		    "duplicate column \"%s\" (also column %d)", q, (int)first);
+		free(q);
 		free(key);
 		return -1;
 	}
@@ -405,16 +472,13 @@ csvin_row_field(struct csvin *c, int i)
 static int
 csvin_row_blank(const struct csvin *c)
 {
-	const char *s;
-	size_t j;
 	int i;
 
-	for (i = 0; i < c->nfields; i++) {
-		s = c->buf + c->offs[i];
-		for (j = 0; j < c->lens[i]; j++) {
-			if (s[j] != ' ' && s[j] != '\t')
-				return 0;
-		}
+	if (c->extra_text)
+		return 0;
+	for (i = 0; i < c->nfields && i < c->ncols; i++) {
+		if (!csvin_blank(c->buf + c->offs[i], c->lens[i]))
+			return 0;
 	}
 	return 1;
 }
@@ -423,7 +487,8 @@ csvin_row_blank(const struct csvin *c)
 static void
 csvin_row(struct csvin *c)
 {
-	int i;
+	char *field, *cause;
+	int i, col;
 
 	if (csvin_row_blank(c))
 		return;
@@ -439,6 +504,14 @@ csvin_row(struct csvin *c)
 	for (i = 0; i < c->ncols; i++) {
 		if (csvin_row_field(c, i) != 0)
 			break;
+	}
+	if (!c->row_bad && c->has_rules && response_validate(c->resp, &c->rules, &field,
+	    &cause) != 0) {
+		col = csvin_column_index(c, field);
+		csvin_error(c, c->rows, col, col > 0 ? c->cols[col - 1].name :
+		    field, "%s", cause);
+		free(field);
+		free(cause);
 	}
 	if (c->row_bad) {
 		c->bad++;
@@ -461,6 +534,7 @@ csvin_record_cb(int term, void *arg)
 			csvin_row(c);
 	}
 	c->nfields = 0;
+	c->extra_text = 0;
 	c->buflen = 0;
 }
 

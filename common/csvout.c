@@ -62,9 +62,19 @@ csvout_add(struct csvout *o, const char *s, size_t len)
 	o->len += len;
 }
 
-/* One field, quoted when needed. */
-void
-csvout_field(struct csvout *o, const char *s)
+/* 1 if s could be a formula: =, +, -, @, tab or CR after any number of '. */
+int
+csvout_text_risky(const char *s)
+{
+	if (s == NULL)
+		return 0;
+	s += strspn(s, "'");
+	return *s != '\0' && strchr("=+-@\t\r", *s) != NULL;
+}
+
+/* One field as it is, quoted when needed. */
+static void
+csvout_put(struct csvout *o, const char *s, int guard)
 {
 	const char *p, *q;
 
@@ -73,10 +83,14 @@ csvout_field(struct csvout *o, const char *s)
 	if (s == NULL || *s == '\0')
 		return;
 	if (strpbrk(s, ",\"\r\n") == NULL) {
+		if (guard)
+			csvout_add(o, "'", 1);
 		csvout_add(o, s, strlen(s));
 		return;
 	}
 	csvout_add(o, "\"", 1);
+	if (guard)
+		csvout_add(o, "'", 1);
 	/* Each quote is doubled: copy up to and including it, then one more. */
 	for (p = s; (q = strchr(p, '"')) != NULL; p = q + 1) {
 		csvout_add(o, p, (size_t)(q - p) + 1);
@@ -84,6 +98,20 @@ csvout_field(struct csvout *o, const char *s)
 	}
 	csvout_add(o, p, strlen(p));
 	csvout_add(o, "\"", 1);
+}
+
+/* One text field: a ' in front when a spreadsheet could run it. */
+void
+csvout_field(struct csvout *o, const char *s)
+{
+	csvout_put(o, s, csvout_text_risky(s));
+}
+
+/* One number field, as it is. */
+void
+csvout_number(struct csvout *o, const char *s)
+{
+	csvout_put(o, s, 0);
 }
 
 /* End the row. */
@@ -130,6 +158,20 @@ csvout_responses_header(struct csvout *o, const struct survey *s,
 	csvout_row_end(o);
 }
 
+static const char *csvout_json_text(json_t *, char *, size_t);
+
+/* One JSON scalar as a field: a number as a number, the rest as text. */
+static void
+csvout_json_field(struct csvout *o, json_t *v, char *buf, size_t len)
+{
+	const char *s = csvout_json_text(v, buf, len);
+
+	if (json_is_number(v))
+		csvout_number(o, s);
+	else
+		csvout_field(o, s);
+}
+
 /* A JSON scalar as CSV text into buf ("" for null or absent). */
 static const char *
 csvout_json_text(json_t *v, char *buf, size_t len)
@@ -174,19 +216,19 @@ csvout_responses_row(struct csvout *o, const struct survey *s,
 	snprintf(buf, sizeof buf, "%.15g", row->weight);
 	if (strtod(buf, NULL) != row->weight)
 		snprintf(buf, sizeof buf, "%.17g", row->weight);
-	csvout_field(o, buf);
+	csvout_number(o, buf);
 	csvout_field(o, row->stratum);
 	csvout_field(o, row->psu);
 	answers = json_loads(row->answers, 0, &jerr);
 	for (j = 0; j < s->nitems; j++)
-		csvout_field(o, csvout_json_text(json_object_get(answers,
-		    s->items[j].code), buf, sizeof buf));
+		csvout_json_field(o, json_object_get(answers, s->items[j].code),
+		    buf, sizeof buf);
 	json_decref(answers);
 	resp = row->respondent != NULL ? json_loads(row->respondent, 0, &jerr) :
 	    NULL;
 	for (i = 0; i < nkeys; i++)
-		csvout_field(o, csvout_json_text(json_object_get(resp, keys[i]),
-		    buf, sizeof buf));
+		csvout_json_field(o, json_object_get(resp, keys[i]), buf,
+		    sizeof buf);
 	json_decref(resp);
 	csvout_row_end(o);
 }

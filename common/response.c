@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -574,7 +575,7 @@ slow:
 	return response_answers_json(s, index, text, len, answers);
 }
 
-/* 1 if s is a date YYYY-MM-DD that exists (1900 or later). */
+/* 1 if s is a date YYYY-MM-DD that exists, RESPONSE_DATE_MIN..MAX. */
 int
 response_date_valid(const char *s)
 {
@@ -590,9 +591,208 @@ response_date_valid(const char *s)
 	y = atoi(s);
 	m = atoi(s + 5);
 	d = atoi(s + 8);
-	if (y < 1900 || m < 1 || m > 12 || d < 1 || d > 31)
+	if (m < 1 || m > 12 || d < 1 || d > 31)
 		return 0;
 	/* A day that does not exist comes back as another one. */
 	time_day_civil(time_day_number(y, m, d), &yy, &mm, &dd);
-	return yy == y && mm == m && dd == d;
+	return yy == y && mm == m && dd == d &&
+	    strcmp(s, RESPONSE_DATE_MIN) >= 0 && strcmp(s, RESPONSE_DATE_MAX) <= 0;
+}
+
+/* --- the rules every channel enforces --- */
+
+/*
+ * Prefixes of the ids the channels make for themselves: the SMS gateway
+ * (sms-<message row>), the web form (web-<nonce>), the kiosk (kiosk-<nonce>)
+ * and the spool (spool-<random>). Nobody else may write them, so a guessed
+ * id can never take the place of a channel's next response.
+ */
+static const char *const response_channel_prefixes[] = {
+	"sms-", "web-", "kiosk-", "spool-", NULL
+};
+
+/* The respondent fields a response may carry (docs/daemon.md). */
+static const char *const response_respondent_fields[] = {
+	"gender", "age_band", "age", "education", "occupation", "ethnicity",
+	"residence", "disability", "comment", NULL
+};
+
+/* The defaults: RESPONSE_WEIGHT_MAX, the clock, no channel ids. */
+void
+response_rules_default(struct response_rules *rules)
+{
+	memset(rules, 0, sizeof *rules);
+	rules->weight_max = RESPONSE_WEIGHT_MAX;
+}
+
+/* A copy of s for a message, at most RESPONSE_QUOTE_MAX characters. */
+char *
+response_quote_dup(const char *s)
+{
+	return response_quote(s, strlen(s));
+}
+
+/* A unit code: 1 to 64 of letters, digits, '-', '_' and '.'. */
+int
+response_unit_check(const char *code, char **cause)
+{
+	size_t i, len = strlen(code);
+	char *q;
+
+	for (i = 0; i < len; i++) {
+		if (!(code[i] >= 'a' && code[i] <= 'z') &&
+		    !(code[i] >= 'A' && code[i] <= 'Z') &&
+		    !(code[i] >= '0' && code[i] <= '9') && code[i] != '-' &&
+		    code[i] != '_' && code[i] != '.')
+			break;
+	}
+	if (len > 0 && len <= RESPONSE_UNIT_MAX && i == len)
+		return 0;
+	q = response_quote(code, len);
+	xasprintf(cause, "unit code \"%s\" must be 1 to %d letters, digits, "
+	    "'-', '_' or '.'", q, RESPONSE_UNIT_MAX);
+	free(q);
+	return -1;
+}
+
+/* A source id: printable ASCII, at most 64, no channel prefix unless allowed. */
+int
+response_id_check(const char *id, int channel_ids, char **cause)
+{
+	const char *const *p;
+	size_t i, len = strlen(id);
+	char *q;
+
+	for (i = 0; i < len; i++) {
+		if (id[i] < 0x20 || id[i] > 0x7e)
+			break;
+	}
+	if (len == 0 || len > RESPONSE_ID_MAX || i != len) {
+		q = response_quote(id, len);
+		xasprintf(cause, "id \"%s\" must be 1 to %d printable ASCII "
+		    "characters", q, RESPONSE_ID_MAX);
+		free(q);
+		return -1;
+	}
+	for (p = response_channel_prefixes; !channel_ids && *p != NULL; p++) {
+		if (strncasecmp(id, *p, strlen(*p)) == 0) {
+			q = response_quote(id, len);
+			xasprintf(cause, "id \"%s\": ids beginning with \"%s\" "
+			    "are kept for the %.*s channel", q, *p,
+			    (int)strlen(*p) - 1, *p);
+			free(q);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Characters (UTF-8 code points) of len bytes at s. */
+static size_t
+response_utf8_chars(const char *s, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			n++;
+	}
+	return n;
+}
+
+/* A respondent field: one of the fixed list, its value short enough. */
+int
+response_respondent_check(const char *key, const char *value, size_t len,
+    char **cause)
+{
+	const char *const *f;
+	char *q;
+
+	for (f = response_respondent_fields; *f != NULL; f++) {
+		if (strcmp(key, *f) == 0)
+			break;
+	}
+	if (*f == NULL) {
+		q = response_quote_dup(key);
+		xasprintf(cause, "unknown respondent field \"%s\" (gender, "
+		    "age_band, age, education, occupation, ethnicity, residence, "
+		    "disability, comment)", q);
+		free(q);
+		return -1;
+	}
+	if (strcmp(key, "comment") == 0) {
+		if (len <= RESPONSE_COMMENT_MAX)
+			return 0;
+		xasprintf(cause, "respondent.comment is longer than %d bytes",
+		    RESPONSE_COMMENT_MAX);
+		return -1;
+	}
+	if (response_utf8_chars(value, len) <= RESPONSE_RESPONDENT_VALUE_MAX)
+		return 0;
+	q = response_quote(value, len);
+	xasprintf(cause, "respondent.%s \"%s\" is longer than %d characters",
+	    key, q, RESPONSE_RESPONDENT_VALUE_MAX);
+	free(q);
+	return -1;
+}
+
+/* Check a parsed response against every rule (see response.h). */
+int
+response_validate(const struct response *r, const struct response_rules *rules,
+    char **field, char **cause)
+{
+	int64_t now = rules->now != 0 ? rules->now : (int64_t)time(NULL);
+	char when[32], *q;
+	int i;
+
+	*field = NULL;
+	if (r->unit == NULL || response_unit_check(r->unit, cause) != 0) {
+		if (r->unit == NULL)
+			xasprintf(cause, "unit is required");
+		*field = xstrdup("unit");
+		return -1;
+	}
+	if (r->id != NULL && response_id_check(r->id, rules->channel_ids,
+	    cause) != 0) {
+		*field = xstrdup("id");
+		return -1;
+	}
+	if (!(r->weight <= rules->weight_max)) {
+		xasprintf(cause, "weight %g is above the largest allowed, %g "
+		    "(weight_max)", r->weight, rules->weight_max);
+		*field = xstrdup("weight");
+		return -1;
+	}
+	if (r->has_time && r->submitted_at > now + RESPONSE_FUTURE_MAX) {
+		time_format_iso8601(r->submitted_at, r->tz_minutes, when);
+		xasprintf(cause, "submitted_at %s is more than a day in the "
+		    "future", when);
+		*field = xstrdup("submitted_at");
+		return -1;
+	}
+	for (i = 0; i < r->nanswers; i++) {
+		if (r->answers[i] != ANSWER_NONE)
+			break;
+	}
+	if (i == r->nanswers) {
+		xasprintf(cause, "no item is answered");
+		*field = xstrdup("answers");
+		return -1;
+	}
+	for (i = 0; i < r->nresp; i++) {
+		if (response_respondent_check(r->resp_keys[i],
+		    r->resp_values[i], strlen(r->resp_values[i]), cause) != 0) {
+			q = response_quote_dup(r->resp_keys[i]);
+			xasprintf(field, "respondent.%s", q);
+			free(q);
+			return -1;
+		}
+	}
+	if (r->nresp > RESPONSE_RESPONDENT_MAX) {
+		xasprintf(cause, "more than %d respondent fields",
+		    RESPONSE_RESPONDENT_MAX);
+		*field = xstrdup("respondent");
+		return -1;
+	}
+	return 0;
 }

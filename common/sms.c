@@ -1,6 +1,7 @@
 /*
  * sms.c: the SMS channel's pure core: folding Vietnamese text to ASCII, the
- * grammar of interfaces.md section 6, the dialogue's one-answer replies, the
+ * grammar (docs/interfaces.md, "SMS grammar"), the dialogue's one-answer
+ * replies, the
  * reply texts in GSM-7 and UCS-2, Twilio's request signature and the phone
  * number's keyed hash and mask.
  *

@@ -1,5 +1,6 @@
 /*
- * survey.c: loads and validates survey definitions (interfaces.md section 2).
+ * survey.c: loads and validates survey definitions (docs/interfaces.md,
+ * "Survey definition").
  *
  * Owns the survey model: scales, the group tree, item numbering (satisfaction
  * items depth-first, items of a group before its child groups, as R's oracle
@@ -343,6 +344,13 @@ survey_load(struct survey_load *l, json_t *root)
 	if (s->title_vi == NULL)
 		s->title_vi = xstrdup(s->code);
 	s->basis = survey_string_get(root, "basis");
+	v = json_object_get(root, "lonely_psu");
+	if (v == NULL || (json_is_string(v) && strcmp(json_string_value(v), "adjust") == 0))
+		s->lonely_psu = LONELY_PSU_ADJUST;
+	else if (json_is_string(v) && strcmp(json_string_value(v), "certainty") == 0)
+		s->lonely_psu = LONELY_PSU_CERTAINTY;
+	else
+		return survey_load_fail(l, "lonely_psu: must be \"adjust\" or \"certainty\"");
 
 	scales = json_object_get(root, "scales");
 	if (!json_is_object(scales) || json_object_size(scales) == 0)

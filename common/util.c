@@ -239,3 +239,46 @@ util_random_bytes(void *buf, size_t len)
 	}
 	return 0;
 }
+
+/* 1 for the bytes a file name may carry as they are: A-Z a-z 0-9 . _ - */
+static int
+util_name_safe(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+/* An attachment's header: a plain ASCII name and the exact one encoded. */
+char *
+util_content_disposition(const char *name)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t len = strlen(name), i;
+	char *plain, *enc, *q, *out;
+	unsigned char c;
+
+	if (len == 0)
+		return xstrdup("attachment; filename=\"download\"");
+	plain = xmalloc(len + 1);
+	enc = q = xmalloc(3 * len + 1);
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)name[i];
+		plain[i] = util_name_safe(c) ? (char)c : '_';
+		if (util_name_safe(c))
+			*q++ = (char)c;
+		else {
+			*q++ = '%';
+			*q++ = hex[c >> 4];
+			*q++ = hex[c & 15];
+		}
+	}
+	plain[len] = *q = '\0';
+	if (utf8_valid(name, len))
+		xasprintf(&out, "attachment; filename=\"%s\"; "
+		    "filename*=UTF-8''%s", plain, enc);
+	else
+		xasprintf(&out, "attachment; filename=\"%s\"", plain);
+	free(plain);
+	free(enc);
+	return out;
+}

@@ -1,6 +1,6 @@
 /*
  * analyze.c: sipasctl analyze, the offline analysis of a responses CSV
- * (interfaces.md section 1): no database, no daemon.
+ * (docs/interfaces.md, "Programs"): no database, no daemon.
  *
  * Streams the file in 64 KiB chunks through csvin into the analysis, so memory
  * is bounded by units, items, PSUs and distinct weights (analysis.h), not rows. Any bad row means no result: every

@@ -42,6 +42,12 @@ const struct ctl_verb *ctl_verb_find(const char *name);
 void ctl_verb_usage(FILE *, const struct ctl_verb *);
 /* Print a message prefixed with "sipasctl: " to stderr. */
 void ctl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * --from and --to of a period, either may be NULL: 0 if each is a day of
+ * RESPONSE_DATE_MIN..MAX and from <= to, else -1 after a message naming the
+ * option (the verb then exits CTL_EXIT_USAGE).
+ */
+int ctl_check_dates(const char *from, const char *to);
 
 /* The verbs of analyze.c; the database verbs are declared in db.h. */
 int ctl_analyze_run(struct ctl *, int argc, char **argv);

@@ -124,7 +124,7 @@ ctl_db_schema_version(PGconn *conn)
 /*
  * Store one survey definition. A definition that differs from the stored one
  * replaces it only while no response uses the survey (definitions are
- * immutable once responses exist, methodology section 2). Returns 1 if
+ * immutable once responses exist, docs/methodology.md section 1). Returns 1 if
  * written, 0 if unchanged, -1 on error (printed).
  */
 static int
@@ -300,7 +300,8 @@ struct ctl_db_units {
 	long changed;
 	long total;
 	int failed;
-	struct strmap *lines; /* code -> its line in the file (issue 4) */
+	int bad;	 /* a row's code is not a valid unit code: exit 2 */
+	struct strmap *lines; /* code -> its line in the file */
 };
 
 static const char *const ctl_db_unit_cols[4] = { "code", "name", "level",
@@ -353,6 +354,7 @@ ctl_db_units_row(int c, void *arg)
 	struct ctl_db_units *u = arg;
 	const char *params[4];
 	PGresult *res;
+	char *cause;
 	int i;
 
 	if (u->failed)
@@ -375,6 +377,16 @@ ctl_db_units_row(int c, void *arg)
 			fprintf(stderr, "sipasctl: %s: row %ld: empty '%s'\n",
 			    u->path, u->row, ctl_db_unit_cols[i]);
 			u->failed = 1;
+			goto next;
+		}
+	}
+	for (i = 0; i < 4; i += 3) {
+		if (u->field[i] != NULL && *u->field[i] != '\0' &&
+		    response_unit_check(u->field[i], &cause) != 0) {
+			fprintf(stderr, "sipasctl: %s: row %ld: %s: %s\n",
+			    u->path, u->row, ctl_db_unit_cols[i], cause);
+			free(cause);
+			u->failed = u->bad = 1;
 			goto next;
 		}
 	}
@@ -534,6 +546,8 @@ ctl_db_unit(PGconn *conn, int argc, char **argv)
 	if (u.failed) {
 		ctl_db_do(conn, "ROLLBACK", 0, NULL);
 		fprintf(stderr, "sipasctl: %s: nothing imported\n", u.path);
+		if (u.bad)
+			r = 2;
 		goto out;
 	}
 	printf("%s: %ld units, %ld new or changed\n", u.path, u.total,
@@ -699,7 +713,7 @@ ctl_db_token(PGconn *conn, int argc, char **argv)
 
 /*
  * sipasctl export --survey CODE [--unit CODE] [--from DATE] [--to DATE]
- * [--channel CHANNEL]: stream the responses CSV (interfaces.md section 3)
+ * [--channel CHANNEL]: stream the responses CSV (docs/interfaces.md)
  * through a cursor, so memory does not grow with the number of rows. Dates
  * are days in Vietnam time, both inclusive. The rows are written by
  * common/csvout.c, as GET /api/v1/export writes them.
@@ -750,6 +764,8 @@ ctl_db_export(PGconn *conn, int argc, char **argv)
 	}
 	if (optind != argc || params[0] == NULL)
 		goto usage;
+	if (ctl_check_dates(params[2], params[3]) != 0)
+		return CTL_EXIT_USAGE;
 	if (params[4] != NULL) {
 		if ((ch = channel_parse(params[4])) < 0) {
 			fprintf(stderr, "sipasctl: unknown channel '%s' (paper, "

@@ -1,7 +1,7 @@
 /*
- * ctl_db.h: the sipasctl verbs that work on the database (interfaces.md section 1),
- * all in ctl/ctl_db.c: init, unit import, survey load, token create/list/revoke,
- * export. Each has the ctl_verb signature of ctl.h.
+ * ctl_db.h: the sipasctl verbs that work on the database (docs/interfaces.md,
+ * "Programs"), all in ctl/ctl_db.c: init, unit import, survey load, token
+ * create/list/revoke, export. Each has the ctl_verb signature of ctl.h.
  */
 #ifndef SIPAS_CTL_DB_H
 #define SIPAS_CTL_DB_H

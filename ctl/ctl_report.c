@@ -2,7 +2,7 @@
  * ctl_report.c: sipasctl report --survey CODE --unit CODE --from DATE --to DATE
  * --format xlsx|pdf|csv|html -o FILE [--lang vi|en] [--min-n N]
  * [--level 0.95] [--trend N]: the periodic statistical report of a unit and its children
- * (issue 8; docs/reports.md).
+ * (docs/reports.md).
  *
  * One read-only transaction: the survey, the unit and its direct children
  * with their names, then the responses of the unit's subtree from the start
@@ -28,6 +28,7 @@
 #include "ctl_report.h"
 #include "sipas/report.h"
 #include "sipas/report_run.h"
+#include "sipas/response.h"
 #include "sipas/survey.h"
 #include "sipas/util.h"
 
@@ -77,7 +78,7 @@ ctl_report_args(int argc, char **argv, struct ctl_report_opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dot;
-	char *end;
+	char *end, pfrom[REPORT_DAY_LEN], pto[REPORT_DAY_LEN];
 	long n;
 	int c;
 
@@ -153,12 +154,11 @@ ctl_report_args(int argc, char **argv, struct ctl_report_opts *o)
 		ctl_warnx("--format must be xlsx, pdf, csv or html");
 		return -1;
 	}
-	if (!report_day_valid(o->from) || !report_day_valid(o->to)) {
-		ctl_warnx("--from and --to must be dates YYYY-MM-DD");
+	if (ctl_check_dates(o->from, o->to) != 0)
 		return -1;
-	}
-	if (strcmp(o->from, o->to) > 0) {
-		ctl_warnx("--to %s is before --from %s", o->to, o->from);
+	if (report_period_previous(o->from, o->to, pfrom, pto) != 0) {
+		ctl_warnx("--from: the previous period of equal length would start before %s",
+		    RESPONSE_DATE_MIN);
 		return -1;
 	}
 	return 0;
@@ -222,7 +222,7 @@ ctl_report_make(PGconn *conn, const struct ctl_report_opts *o)
 	long rows, skipped;
 	int i, nkids = 0, st = CTL_EXIT_FAIL;
 
-	report_period_previous(o->from, o->to, pfrom, pto);
+	report_period_previous(o->from, o->to, pfrom, pto); /* checked by ctl_report_args */
 	res = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		ctl_warnx("%s", PQresultErrorMessage(res));
@@ -296,7 +296,7 @@ ctl_report_make(PGconn *conn, const struct ctl_report_opts *o)
 		goto out;
 	}
 	fprintf(stderr, "%s: %s report of %s, %s to %s: %ld response(s) over %d period(s)%s\n",
-	    o->output, o->format, o->unit, o->from, o->to, rows, o->trend < 2 ? 2 : o->trend,
+	    o->output, o->format, o->unit, o->from, o->to, rows, report_run_periods(rr),
 	    r->nodata ? " (no data in the period)" : "");
 	st = CTL_EXIT_OK;
 out:

@@ -545,21 +545,43 @@ ctl_import(PGconn *conn, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "survey", required_argument, NULL, 's' },
+		{ "weight-max", required_argument, NULL, 'w' },
+		{ "channel-ids", no_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl_import im;
+	struct response_rules rules;
 	struct survey *s = NULL;
 	const char *code = NULL, *params[1];
 	json_t *rep;
 	char *text;
 	FILE *f = NULL;
+	char *end;
 	int c, rc;
 
+	response_rules_default(&rules);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c != 's')
+		switch (c) {
+		case 's':
+			code = optarg;
+			break;
+		case 'w':
+			errno = 0;
+			rules.weight_max = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || errno != 0 ||
+			    !(rules.weight_max >= 1 && rules.weight_max <= 1e9)) {
+				fprintf(stderr, "sipasctl: --weight-max must be "
+				    "a number from 1 to 1e9\n");
+				return CTL_EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			rules.channel_ids = 1;
+			break;
+		default:
 			goto usage;
-		code = optarg;
+		}
 	}
 	if (optind != argc - 1 || code == NULL)
 		goto usage;
@@ -580,6 +602,7 @@ ctl_import(PGconn *conn, int argc, char **argv)
 		goto out;
 	}
 	im.csv = csvin_create(s, ctl_import_csv_row, ctl_import_csv_error, &im);
+	csvin_rules_set(im.csv, &rules);
 	ctl_import_read(&im, f);
 
 	rep = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:I}",
@@ -635,7 +658,8 @@ out:
 	free(im.fatal);
 	return rc;
 usage:
-	fprintf(stderr, "usage: sipasctl import --survey CODE FILE.csv\n");
+	fprintf(stderr, "usage: sipasctl import --survey CODE [--weight-max N] "
+	    "[--channel-ids] FILE.csv\n");
 	return CTL_EXIT_USAGE;
 }
 

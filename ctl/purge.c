@@ -1,5 +1,5 @@
 /*
- * purge.c: sipasctl purge, the data-protection verb (issue 10, docs/operations.md).
+ * purge.c: sipasctl purge, the data-protection verb (docs/operations.md).
  *
  *	sipasctl purge --texts --older-than DAYS [--dry-run]
  *	sipasctl purge --survey CODE --unit CODE [--from DATE] [--to DATE] [--dry-run]
@@ -29,7 +29,6 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
-#include "sipas/response.h"
 #include "sipas/util.h"
 
 #include "ctl.h"
@@ -183,12 +182,8 @@ purge(PGconn *conn, int argc, char **argv)
 		ctl_warnx("--survey and --unit are both required");
 		return CTL_EXIT_USAGE;
 	}
-	if ((from != NULL && !response_date_valid(from)) ||
-	    (to != NULL && !response_date_valid(to)) ||
-	    (from != NULL && to != NULL && strcmp(from, to) > 0)) {
-		ctl_warnx("--from and --to must be dates YYYY-MM-DD, from <= to");
+	if (ctl_check_dates(from, to) != 0)
 		return CTL_EXIT_USAGE;
-	}
 	if (!texts) {
 		const char *p1[1] = { survey }, *p2[1] = { unit };
 		PGresult *a = PQexecParams(conn, "SELECT 1 FROM surveys WHERE "

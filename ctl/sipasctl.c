@@ -13,6 +13,7 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "sipas/response.h"
 #include "sipas/util.h"
 
 #include "ctl.h"
@@ -38,7 +39,7 @@ const struct ctl_verb ctl_verbs[] = {
 	{ "poster", "--survey CODE --unit CODE [--name TEXT] [--url BASE] -o FILE.pdf|.svg|.png",
 	    "print an A4 poster with the form's QR code and the SMS syntax", 0,
 	    ctl_poster_run },
-	{ "import", "--survey CODE FILE.csv",
+	{ "import", "--survey CODE [--weight-max N] [--channel-ids] FILE.csv",
 	    "store a responses CSV (as POST /api/v1/uploads); exit 2 if a row was rejected",
 	    1, ctl_import_run },
 	{ "purge", "--texts --older-than DAYS | --survey CODE --unit CODE [--from DATE] [--to DATE] [--dry-run]",
@@ -84,6 +85,25 @@ ctl_warnx(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+/* The days of a period's options. */
+int
+ctl_check_dates(const char *from, const char *to)
+{
+	const char *bad = from != NULL && !response_date_valid(from) ? "from" :
+	    to != NULL && !response_date_valid(to) ? "to" : NULL;
+
+	if (bad != NULL) {
+		ctl_warnx("--%s must be a date YYYY-MM-DD from %s to %s", bad,
+		    RESPONSE_DATE_MIN, RESPONSE_DATE_MAX);
+		return -1;
+	}
+	if (from != NULL && to != NULL && strcmp(from, to) > 0) {
+		ctl_warnx("--to %s is before --from %s", to, from);
+		return -1;
+	}
+	return 0;
 }
 
 /* The global usage: options and every verb. */

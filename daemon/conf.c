@@ -90,6 +90,8 @@ static const struct config_key config_keys[] = {
 	{ "upload_max", CONFIG_INT, CONFIG_OFF(upload_max), "1073741824", 1024,
 	    64.0 * 1024 * 1024 * 1024, 1, 0,
 	    "largest CSV body of POST /api/v1/uploads in bytes (streamed)" },
+	{ "weight_max", CONFIG_DOUBLE, CONFIG_OFF(weight_max), "1000", 1,
+	    1e9, 1, 0, "largest sampling weight of a response; larger gets 422" },
 	/* The citizen web form and the kiosk (docs/form.md). */
 	{ "form_secret", CONFIG_STRING, CONFIG_OFF(form_secret), "", 0, 0, 1, 1,
 	    "HMAC key of the form tokens (CSRF); empty: random at each start" },
@@ -147,8 +149,9 @@ static const struct config_key config_keys[] = {
 	/* The leadership dashboard (daemon/present/dashboard.c, daemon/net/session.c; docs/dashboard.md). */
 	{ "session_lifetime", CONFIG_INT, CONFIG_OFF(session_lifetime), "28800", 60,
 	    30.0 * 86400, 1, 0, "seconds a dashboard login stays valid" },
-	{ "session_cookie_secure", CONFIG_INT, CONFIG_OFF(session_cookie_secure), "0",
-	    0, 1, 1, 0, "1: the session cookie is Secure (set behind HTTPS)" },
+	{ "session_cookie_secure", CONFIG_INT, CONFIG_OFF(session_cookie_secure), "1",
+	    0, 1, 1, 0, "0: cookies without Secure, only when listen is a loopback "
+	    "address (plain HTTP on this machine); ignored otherwise" },
 	{ "dashboard_min_n", CONFIG_INT, CONFIG_OFF(dashboard_min_n), "30", 0,
 	    1000000, 1, 0, "respondents a child unit needs to be ranked on the dashboard" },
 	/* Limits and /metrics (daemon/net/limits.c, daemon/metrics.c; docs/operations.md). */
@@ -485,4 +488,29 @@ config_help(FILE *f)
 		fprintf(f, "  %-17s%c %s (default \"%s\")\n", k->name,
 		    k->reloadable ? '*' : ' ', k->help, k->def);
 	}
+}
+
+/* 1 if listen (ADDR:PORT) is a loopback address: 127.0.0.0/8, [::1], localhost. */
+int
+config_listen_loopback(const char *listen)
+{
+	const char *colon;
+	size_t len;
+
+	if (listen == NULL || (colon = strrchr(listen, ':')) == NULL)
+		return 0;
+	len = (size_t)(colon - listen);
+	if (len == 5 && strncmp(listen, "[::1]", 5) == 0)
+		return 1;
+	if (len == 9 && strncmp(listen, "localhost", 9) == 0)
+		return 1;
+	return len > 4 && strncmp(listen, "127.", 4) == 0 &&
+	    strspn(listen, "0123456789.") == len;
+}
+
+/* 1 if the dashboard's cookies carry Secure: unless off and on loopback. */
+int
+config_cookie_secure(const struct config *c)
+{
+	return c->session_cookie_secure != 0 || !config_listen_loopback(c->listen);
 }

@@ -31,6 +31,7 @@ struct config {
 	long log_level;	    /* enum log_level */
 	double confidence;  /* level of the intervals of the indices */
 	long upload_max;    /* bytes of a POST /api/v1/uploads body (upload.c) */
+	double weight_max;  /* largest weight of a response (response.h) */
 	/* the citizen web form and the kiosk (form.c, kiosk.c; docs/form.md) */
 	char *form_secret;     /* HMAC key of the form tokens; "" = random per start */
 	char *public_url;      /* public base URL of the forms (posters, Origin check) */
@@ -61,7 +62,7 @@ struct config {
 	long report_trend;	/* periods in a report's trend, its own included */
 	/* the leadership dashboard (daemon/present/dashboard.c, daemon/net/session.c) */
 	long session_lifetime;	    /* seconds a login stays valid */
-	long session_cookie_secure; /* 1: Secure cookie */
+	long session_cookie_secure; /* 0: no Secure on loopback (config_cookie_secure) */
 	long dashboard_min_n;	    /* respondents a child unit needs to be ranked */
 	/* limits and /metrics (daemon/net/limits.c, daemon/metrics.c; docs/operations.md) */
 	char *metrics_token;   /* Bearer token of GET /metrics; "" = open */
@@ -102,5 +103,12 @@ void config_help(FILE *);
 /* Cross-key check of the report_* keys for config_validate (conf_reports.c);
  * 0 or -1 and *cause. */
 int reports_config_check(const struct config *, char **cause);
+/* 1 if listen (ADDR:PORT) is a loopback address: 127.0.0.0/8, [::1], localhost. */
+int config_listen_loopback(const char *listen);
+/*
+ * 1 if the dashboard's cookies carry Secure: always, unless
+ * session_cookie_secure = 0 and sipasd listens on a loopback address.
+ */
+int config_cookie_secure(const struct config *);
 
 #endif

@@ -156,3 +156,38 @@ form_lang(const struct request *r, const struct form_fields *f)
 	}
 	return lang;
 }
+
+/* The demographic fields a respondent filter may name, with their values. */
+static const struct {
+	const char *key;
+	const struct form_choice *choices;
+	const char *why;
+} form_respondent_fields[] = {
+	{ "gender", form_genders, "gender must be f, m or o" },
+	{ "age_band", form_ages,
+	    "age_band must be 18-24, 25-34, 35-49, 50-64 or 65+" },
+};
+
+/* Check a respondent filter pair against the form's demographics. */
+int
+form_respondent_check(const char *key, const char *value, const char **why)
+{
+	const struct form_choice *c;
+	size_t i;
+
+	for (i = 0; i < sizeof form_respondent_fields /
+	    sizeof form_respondent_fields[0]; i++) {
+		if (strcmp(form_respondent_fields[i].key, key) != 0)
+			continue;
+		for (c = form_respondent_fields[i].choices; c->value != NULL;
+		    c++) {
+			if (strcmp(c->value, value) == 0)
+				return 0;
+		}
+		*why = form_respondent_fields[i].why;
+		return -1;
+	}
+	*why = "only the demographic fields gender and age_band may filter "
+	    "(never free text)";
+	return -1;
+}

@@ -19,6 +19,13 @@ struct form_choice {
 	const char *en;
 };
 extern const struct form_choice form_genders[], form_ages[];
+/*
+ * 0 if respondent.key=value may filter the indices: key is one of the
+ * demographics above and value one of its choices; -1 and *why if not (free
+ * text such as a comment must never select a respondent).
+ */
+int form_respondent_check(const char *key, const char *value,
+    const char **why);
 
 /* The fields of an application/x-www-form-urlencoded body. */
 struct form_fields {

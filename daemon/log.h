@@ -2,9 +2,12 @@
  * log.h: sipasd's log lines on stderr: time, level, request id, message.
  *
  * Never log a secret (token, password in a conninfo) or a full phone number.
+ * The writer escapes control bytes, so a message is always one line.
  */
 #ifndef SIPAS_LOG_H
 #define SIPAS_LOG_H
+
+#include <stddef.h>
 
 enum log_level {
 	LOG_LEVEL_DEBUG,
@@ -20,7 +23,10 @@ int log_level_parse(const char *);
 /* One log line; reqid is 0 when the line is about no request. */
 void log_msg(enum log_level, unsigned long reqid, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Cannot start: log and exit(1). Only during start-up (STYLE.md tier 2). */
+/* s in double quotes with its quotes and backslashes escaped, written into
+ * buf (len bytes, cut if longer); returns buf. For paths and parameters. */
+const char *log_quote(char *buf, size_t len, const char *s);
+/* Cannot start: log and exit(1). Only during start-up (docs/style.md). */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)

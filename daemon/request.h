@@ -68,6 +68,8 @@ const struct survey *http_check_survey_unit(struct request *, const char *survey
 int http_check_channel(struct request *, const char **channel);
 /* from/to of a period checked: 0, or -1 after a 422 naming the field. */
 int http_check_dates(struct request *, const char *from, const char *to);
+/* The Content-Disposition of a download named name, escaped (RFC 6266). */
+void http_attachment(struct request *, const char *name);
 
 /* auth.c: 1 if the request's token may see unit (its scope is an ancestor-or-self). */
 int auth_scope_allows(const struct request *, const char *unit);

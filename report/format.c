@@ -1,6 +1,6 @@
 /*
  * format.c: what every report renderer shares: numbers as published (two
- * decimals, a decimal comma in Vietnamese, methodology section 6), the
+ * decimals, a decimal comma in Vietnamese, docs/methodology.md section 9), the
  * language switch, section titles and write-then-rename of output files. No
  * statistics, no file format and no dispatch by format here (writers.c).
  */

@@ -1,11 +1,11 @@
 /*
- * model.c: the report model (issue 8) derived from analysis results: the
+ * model.c: the report model derived from analysis results: the
  * unit's figures, the change from the previous period, the ranking of the
  * children with their flags, non-response, the trend, and every table the
  * renderers show, in the report's language.
  *
  * Owns copies of what it shows; compares only through the analysis library
- * (stats_change, stats_rank_flag, stats_trend: methodology section 5). Never
+ * (stats_change, stats_rank_flag, stats_trend: docs/methodology.md section 7). Never
  * formats for a file format and never does I/O.
  */
 #include "config.h"
@@ -542,10 +542,14 @@ report_section_overview(struct report *r)
 		report_kv_number(t, L(r, "Sai số chuẩn của xu hướng", "Standard error of the trend"),
 		    r->trend_slope_se, 2, 0);
 	}
-	if (r->ur->lonely_psu)
+	if (r->ur->lonely_psu && r->survey->lonely_psu == LONELY_PSU_CERTAINTY)
 		report_kv_text(t, L(r, "Cảnh báo", "Warning"),
 		    L(r, "Có tầng chỉ có một cụm: tầng đó không đóng góp vào phương sai.",
 			"A stratum has a single PSU: it contributes no variance."));
+	else if (r->ur->lonely_psu)
+		report_kv_text(t, L(r, "Cảnh báo", "Warning"),
+		    L(r, "Có tầng chỉ có một cụm: tổng của cụm đó được tính vào phương sai quanh giá trị 0.",
+			"A stratum has a single PSU: its PSU total enters the variance about zero."));
 }
 
 /* The ranking of the children, the parent first. */

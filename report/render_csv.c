@@ -29,7 +29,7 @@ report_csv_number(struct csvout *o, double v)
 
 	if (isfinite(v)) {
 		snprintf(buf, sizeof buf, "%.17g", v);
-		csvout_field(o, buf);
+		csvout_number(o, buf);
 	} else
 		csvout_field(o, NULL);
 }
@@ -47,7 +47,7 @@ report_csv_row(struct csvout *o, const char *unit, const char *kind, const char 
 	report_csv_number(o, e->ci_low);
 	report_csv_number(o, e->ci_high);
 	snprintf(n, sizeof n, "%ld", e->n);
-	csvout_field(o, n);
+	csvout_number(o, n);
 	csvout_row_end(o);
 }
 

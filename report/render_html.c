@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "sipas/report.h"
 #include "sipas/util.h"
 
@@ -348,6 +350,33 @@ report_html_cover(FILE *f, const struct report *r)
 	fputs("</div></div>\n</header>\n", f);
 }
 
+/*
+ * The page's policy: nothing loads or runs, only its own style element
+ * applies (by its SHA-256); computed once.
+ */
+const char *
+report_html_policy(void)
+{
+	static char policy[256];
+	unsigned char md[EVP_MAX_MD_SIZE], b64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx;
+
+	if (policy[0] != '\0')
+		return policy;
+	/* The element's text as written below: a newline, then the sheet. */
+	ctx = EVP_MD_CTX_new();
+	ASSERT(ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1);
+	ASSERT(EVP_DigestUpdate(ctx, "\n", 1) == 1);
+	ASSERT(EVP_DigestUpdate(ctx, report_html_css, sizeof report_html_css - 1) == 1);
+	ASSERT(EVP_DigestFinal_ex(ctx, md, &mdlen) == 1);
+	EVP_MD_CTX_free(ctx);
+	EVP_EncodeBlock(b64, md, (int)mdlen);
+	snprintf(policy, sizeof policy, "default-src 'none'; style-src 'sha256-%s'; "
+	    "base-uri 'none'; form-action 'none'", b64);
+	return policy;
+}
+
 /* The whole page. */
 static void
 report_html_body(FILE *f, const struct report *r)
@@ -358,8 +387,9 @@ report_html_body(FILE *f, const struct report *r)
 	size_t i;
 
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
+	    "<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">\n"
 	    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
-	    r->lang == REPORT_LANG_EN ? "en" : "vi");
+	    r->lang == REPORT_LANG_EN ? "en" : "vi", report_html_policy());
 	report_html_text(f, L(r, "Báo cáo chỉ số hài lòng – ", "Satisfaction index report – "));
 	report_html_text(f, r->unit_name);
 	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", report_html_css);

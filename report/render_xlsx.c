@@ -15,11 +15,13 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <xlsxwriter.h>
 
+#include "sipas/csvout.h"
 #include "sipas/report.h"
 #include "sipas/util.h"
 
@@ -109,6 +111,22 @@ report_xlsx_style(const struct report_cell *c)
 	return c->sign ? XLSX_D2_SIGN : XLSX_D2;
 }
 
+/* A text cell; text a spreadsheet could run gets a ' in front (csvout.h). */
+static void
+report_xlsx_text(lxw_worksheet *ws, lxw_row_t row, lxw_col_t col,
+    const char *text, lxw_format *f)
+{
+	char *guarded;
+
+	if (!csvout_text_risky(text)) {
+		worksheet_write_string(ws, row, col, text, f);
+		return;
+	}
+	xasprintf(&guarded, "'%s", text);
+	worksheet_write_string(ws, row, col, guarded, f);
+	free(guarded);
+}
+
 /* One sheet. */
 static int
 report_xlsx_sheet(struct xlsx *x, const struct report_table *t, char **cause)
@@ -147,7 +165,7 @@ report_xlsx_sheet(struct xlsx *x, const struct report_table *t, char **cause)
 
 			switch (c->kind) {
 			case REPORT_CELL_TEXT:
-				worksheet_write_string(ws, row, j, c->text, f);
+				report_xlsx_text(ws, row, j, c->text, f);
 				break;
 			case REPORT_CELL_NUMBER:
 			case REPORT_CELL_INTEGER:

@@ -70,7 +70,7 @@ report_month_days(int y, int m)
 	return mdays[m - 1];
 }
 
-/* 1 if s is YYYY-MM-DD (a day that exists, 1900 or later). */
+/* 1 if s is YYYY-MM-DD, a day that exists inside the supported range. */
 int
 report_day_valid(const char *s)
 {
@@ -88,6 +88,18 @@ report_day_write(char *out, int y, int m, int d)
 	out[REPORT_DAY_LEN - 1] = '\0';
 }
 
+/* 1 if the day (y, m, d) is on or after the first supported day. */
+static int
+report_day_supported(int y, int m, int d)
+{
+	char day[REPORT_DAY_LEN];
+
+	if (y < 0 || y > 9999)
+		return 0;
+	report_day_write(day, y, m, d);
+	return strcmp(day, RESPONSE_DATE_MIN) >= 0;
+}
+
 /* The previous period of equal length (months when whole months, else days). */
 int
 report_period_previous(const char *from, const char *to, char *pfrom, char *pto)
@@ -102,6 +114,8 @@ report_period_previous(const char *from, const char *to, char *pfrom, char *pto)
 	if (fd == 1 && td == report_month_days(ty, tm)) {
 		months = (ty * 12 + tm - 1) - (fy * 12 + fm - 1) + 1;
 		m = fy * 12 + fm - 1 - months;
+		if (m < 0 || !report_day_supported(m / 12, m % 12 + 1, 1))
+			return -1;
 		y = m / 12;
 		report_day_write(pfrom, y, m % 12 + 1, 1);
 		m = fy * 12 + fm - 1 - 1;
@@ -111,6 +125,8 @@ report_period_previous(const char *from, const char *to, char *pfrom, char *pto)
 	a = report_day_number(fy, fm, fd);
 	b = report_day_number(ty, tm, td);
 	report_day_civil(a - (b - a + 1), &y, &m, &fd);
+	if (!report_day_supported(y, m, fd))
+		return -1;
 	report_day_write(pfrom, y, m, fd);
 	report_day_civil(a - 1, &y, &m, &fd);
 	report_day_write(pto, y, m, fd);
@@ -190,11 +206,14 @@ report_run_create(const struct survey *s, double level, const char *unit, const 
 	snprintf(rr->pto[0], REPORT_DAY_LEN, "%s", to);
 	for (i = 1; i < rr->nper; i++) {
 		if (report_period_previous(rr->pfrom[i - 1], rr->pto[i - 1], rr->pfrom[i],
-		    rr->pto[i]) != 0 || atoi(rr->pfrom[i]) < 1900) {
-			rr->nper = i < 2 ? 2 : i; /* no earlier days to step to */
+		    rr->pto[i]) != 0) {
+			rr->nper = i; /* no earlier supported days to step to */
 			break;
 		}
 	}
+	/* Every loop over periods, the trend's too, stops at nper. */
+	if (rr->ntrend > rr->nper)
+		rr->ntrend = rr->nper;
 	for (i = 0; i < rr->nper; i++)
 		rr->a[i] = analysis_create(s, level);
 	rr->kids[0] = strmap_create();
@@ -230,6 +249,13 @@ const char *
 report_run_start(const struct report_run *rr)
 {
 	return rr->pfrom[rr->nper - 1];
+}
+
+/* Periods in the run (the period, the previous one if supported, older ones). */
+int
+report_run_periods(const struct report_run *rr)
+{
+	return rr->nper;
 }
 
 /* The period holding day (0 the newest), or -1. */
@@ -364,8 +390,12 @@ report_run_finish(struct report_run *rr, const struct report_params *params, cha
 	int i, oldest = -1;
 
 	ASSERT(strcmp(p.unit, rr->unit) == 0);
+	ASSERT(rr->ntrend >= 1 && rr->ntrend <= rr->nper);
 	report_run_merge(rr, 0);
-	report_run_merge(rr, 1);
+	if (rr->nper > 1)
+		report_run_merge(rr, 1);
+	else
+		p.prev_from = p.prev_to = NULL; /* no previous period */
 	res = xcalloc((size_t)rr->nper, sizeof *res);
 	for (i = 0; i < rr->nper; i++)
 		res[i] = analysis_result(rr->a[i]);

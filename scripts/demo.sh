@@ -116,6 +116,8 @@ cat >"$demo/sipasd.conf" <<EOF
 listen = 127.0.0.1:$port
 db = "$DSN"
 log_level = info
+# plain HTTP on this machine: the dashboard's cookies go without Secure
+session_cookie_secure = 0
 EOF
 if [ "$mode" = background ]; then
 	"$SIPASD" -c "$demo/sipasd.conf" </dev/null >/dev/null 2>>"$demo/sipasd.log" &

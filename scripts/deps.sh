@@ -23,17 +23,17 @@ SIPAS_DEB_PACKAGES=(
 	r-base-core r-cran-survey r-cran-jsonlite
 	# bench/analyze.sh: GNU time for the maximum resident set size
 	time
-	# bench/ingest.sh (issue 9): the HTTP load generator (Debian 12: wrk 4.1.0)
+	# bench/ingest.sh: the HTTP load generator (Debian 12: wrk 4.1.0)
 	wrk
 	# web form posters (ctl/poster.c): QR codes, cairo, the embedded font;
 	# pdftotext/pdftoppm for tests and docs; the browser test: headless chromium
 	libqrencode-dev libcairo2-dev fonts-dejavu-core poppler-utils chromium chromium-driver
 	# the SMS integration test: a real Kannel (bearerbox, smsbox; fakesmsc is in -extras)
 	kannel kannel-extras
-	# reports (issue 8): PDF via cairo + fontconfig with DejaVu, XLSX via
+	# reports: PDF via cairo + fontconfig with DejaVu, XLSX via
 	# libxlsxwriter; the report test reads them back with poppler-utils, unzip
 	libcairo2-dev libfontconfig-dev libxlsxwriter-dev fonts-dejavu-core poppler-utils unzip
-	# the fuzzers (issue 10; tests/fuzz/run.sh): clang with libFuzzer and the sanitizers
+	# the fuzzers (tests/fuzz/run.sh): clang with libFuzzer and the sanitizers
 	clang libclang-rt-14-dev
 )
 # ---------------------------------------------------------------------------

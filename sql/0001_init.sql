@@ -1,4 +1,4 @@
--- 0001_init.sql: the first schema of sipas (issue 3).
+-- 0001_init.sql: the first schema of sipas.
 --
 -- Applied by `sipasctl init` inside one transaction, which also records the
 -- version in schema_version; sipasd refuses to start on a version it does not
@@ -22,7 +22,8 @@ CREATE TABLE units (
 );
 CREATE INDEX units_parent_idx ON units (parent);
 
--- Survey definitions (interfaces.md section 2), one row per code.
+-- Survey definitions (docs/interfaces.md, "Survey definition"), one row per
+-- code.
 CREATE TABLE surveys (
 	code        text PRIMARY KEY,
 	version     integer NOT NULL,

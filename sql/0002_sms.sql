@@ -1,4 +1,4 @@
--- 0002_sms.sql: the SMS channel (issue 5, docs/sms.md).
+-- 0002_sms.sql: the SMS channel (docs/sms.md).
 --
 -- sms_messages keeps every incoming SMS raw, whatever became of it; the
 -- sender only as a keyed hash (HMAC-SHA256 with sipasd's sms_phone_secret)

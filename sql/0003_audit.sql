@@ -1,4 +1,4 @@
--- 0003_audit.sql: the audit log is append-only (issue 4).
+-- 0003_audit.sql: the audit log is append-only.
 --
 -- Rows are only ever inserted: an UPDATE, DELETE or TRUNCATE of audit_log
 -- fails with SQLSTATE 55000 whoever runs it, so neither a bug in sipas nor an

@@ -1,4 +1,4 @@
--- 0004_aggregates.sql: incremental aggregates (issue 9, docs/scale.md).
+-- 0004_aggregates.sql: incremental aggregates (docs/scale.md).
 --
 -- agg_states holds, per (survey, unit, Vietnam month, channel), the
 -- sufficient statistics of every response folded so far, and per (survey,

@@ -1,4 +1,4 @@
--- 0005_partitions.sql: responses partitioned by year (issue 9, docs/scale.md).
+-- 0005_partitions.sql: responses partitioned by year (docs/scale.md).
 --
 -- responses becomes a table partitioned by RANGE (submitted_at), one
 -- partition per calendar year (UTC) from 2010 to 2040 plus a default one, so

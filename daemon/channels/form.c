@@ -732,6 +732,9 @@ form_post_done(struct request *r, int status, const char *field,
 		ctx->errors[idx] = xstrdup(TR(lang,
 		    "Câu trả lời không hợp lệ.", "Not a valid answer."));
 		ctx->nerrors++;
+	} else if (field != NULL && strcmp(field, "answers") == 0) {
+		ctx->message = xstrdup(TR(lang, "Vui lòng trả lời ít nhất một "
+		    "câu hỏi.", "Please answer at least one question."));
 	} else if (status == 503) {
 		ctx->message = xstrdup(TR(lang, "Hệ thống tạm thời chưa lưu được "
 		    "phiếu. Các câu trả lời vẫn được giữ: vui lòng bấm \"Gửi "

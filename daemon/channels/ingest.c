@@ -1,7 +1,7 @@
 /*
- * ingest.c: POST /api/v1/responses (interfaces.md section 5): validate the
- * JSON body against the cached survey and unit tree, queue it, and commit
- * queued responses in batches.
+ * ingest.c: POST /api/v1/responses (docs/interfaces.md, "HTTP API"):
+ * validate the JSON body against the cached survey and unit tree, queue it,
+ * and commit queued responses in batches.
  *
  * Owns the queue. Every validated response waits in the queue; one batch at a
  * time goes to store_batch_insert (one transaction for everything queued, up
@@ -360,13 +360,62 @@ bad:
 }
 
 /*
+ * The rules of common/response.c on the parsed body: the same checks a CSV
+ * row of an upload or an import passes. channel_ids: the body comes from a
+ * channel that may use its own id prefixes (form, kiosk, SMS).
+ */
+static int
+ingest_rules(struct request *r, const struct survey *s,
+    struct ingest_item *it, json_t *norm, json_t *resp, int64_t when,
+    int tz, int has_time, double weight, int channel_ids,
+    struct ingest_error *err)
+{
+	struct response *rs = response_create(s);
+	struct response_rules rules;
+	const char *key;
+	json_t *v;
+	char *field = NULL, *cause = NULL, *text;
+	int rv = 0;
+
+	rs->unit = xstrdup(it->unit);
+	rs->id = it->source_id != NULL ? xstrdup(it->source_id) : NULL;
+	rs->submitted_at = when;
+	rs->tz_minutes = tz;
+	rs->has_time = has_time;
+	rs->weight = weight;
+	json_object_foreach(norm, key, v)
+		rs->answers[survey_item_find(s, key)] =
+		    (int)json_integer_value(v);
+	if (resp != NULL) {
+		json_object_foreach(resp, key, v) {
+			if (json_is_string(v))
+				text = xstrndup(json_string_value(v),
+				    json_string_length(v));
+			else
+				text = json_dumps(v, JSON_ENCODE_ANY);
+			response_respondent_add(rs, key, text);
+			free(text);
+		}
+	}
+	response_rules_default(&rules);
+	rules.weight_max = r->sd->config->weight_max;
+	rules.channel_ids = channel_ids;
+	if (response_validate(rs, &rules, &field, &cause) != 0)
+		rv = ingest_fail(err, 422, "invalid", field, "%s", cause);
+	free(field);
+	free(cause);
+	response_free(rs);
+	return rv;
+}
+
+/*
  * Validate a request body into an item. The content hash covers everything
  * but the id, normalised (answers as numbers, the time as an instant), so
  * that the same response sent again matches whatever its formatting.
  */
 static int
 ingest_parse(struct request *r, const char *text, size_t len,
-    struct ingest_item *it, struct ingest_error *err)
+    struct ingest_item *it, int channel_ids, struct ingest_error *err)
 {
 	static const char *const known[] = { "id", "survey", "unit", "channel",
 		"submitted_at", "answers", "respondent", "weight", "stratum",
@@ -398,8 +447,10 @@ ingest_parse(struct request *r, const char *text, size_t len,
 				break;
 		}
 		if (*k == NULL) {
-			ingest_fail(err, 422, "unknown_field", key,
-			    "unknown field '%s'", key);
+			cause = response_quote_dup(key);
+			ingest_fail(err, 422, "unknown_field", cause,
+			    "unknown field '%s'", cause);
+			free(cause);
 			goto out;
 		}
 	}
@@ -411,8 +462,10 @@ ingest_parse(struct request *r, const char *text, size_t len,
 		goto out;
 	}
 	if ((s = cache_survey_get(cache, json_string_value(v))) == NULL) {
+		cause = response_quote_dup(json_string_value(v));
 		ingest_fail(err, 422, "unknown_survey", "survey",
-		    "unknown survey '%s'", json_string_value(v));
+		    "unknown survey '%s'", cause);
+		free(cause);
 		goto out;
 	}
 	it->survey = xstrdup(s->code);
@@ -423,17 +476,23 @@ ingest_parse(struct request *r, const char *text, size_t len,
 		    "unit (a unit code) is required");
 		goto out;
 	}
+	/* Scope first: a scoped token cannot tell unknown codes apart. */
+	if (!auth_scope_allows(r, json_string_value(v))) {
+		ingest_fail(err, 403, "forbidden", "unit",
+		    "this token may not post to this unit");
+		goto out;
+	}
+	if (response_unit_check(json_string_value(v), &cause) != 0) {
+		ingest_fail(err, 422, "invalid", "unit", "%s", cause);
+		free(cause);
+		goto out;
+	}
 	if (cache_unit_get(cache, json_string_value(v)) == NULL) {
 		ingest_fail(err, 422, "unknown_unit", "unit",
 		    "unknown unit '%s'", json_string_value(v));
 		goto out;
 	}
 	it->unit = xstrdup(json_string_value(v));
-	if (!auth_scope_allows(r, it->unit)) {
-		ingest_fail(err, 403, "forbidden", "unit",
-		    "this token may not post to unit '%s'", it->unit);
-		goto out;
-	}
 
 	if (ingest_text_field(body, "id", &it->source_id, err) != 0 ||
 	    ingest_text_field(body, "stratum", &it->stratum, err) != 0 ||
@@ -517,9 +576,11 @@ ingest_parse(struct request *r, const char *text, size_t len,
 		char f[160];
 
 		if ((idx = survey_item_find(s, key)) < 0) {
-			snprintf(f, sizeof f, "answers.%s", key);
+			cause = response_quote_dup(key);
+			snprintf(f, sizeof f, "answers.%s", cause);
 			ingest_fail(err, 422, "unknown_item", f,
-			    "survey %s has no item '%s'", s->code, key);
+			    "survey %s has no item '%s'", s->code, cause);
+			free(cause);
 			goto out;
 		}
 		item = &s->items[idx];
@@ -530,6 +591,9 @@ ingest_parse(struct request *r, const char *text, size_t len,
 			    json_integer(value));
 	}
 	it->answers = json_dumps(answers, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (ingest_rules(r, s, it, norm, resp, when, tz, has_time, weight,
+	    channel_ids, err) != 0)
+		goto out;
 
 	canon = json_pack("{s:s,s:s,s:s,s:o,s:O,s:O,s:f,s:s?,s:s?}",
 	    "survey", it->survey, "unit", it->unit, "channel", it->channel,
@@ -767,7 +831,7 @@ ingest_handle(struct request *r)
 	body = (const char *)evbuffer_pullup(in, -1);
 	it = xcalloc(1, sizeof *it);
 	memset(&err, 0, sizeof err);
-	if (ingest_parse(r, body != NULL ? body : "", len, it, &err) != 0) {
+	if (ingest_parse(r, body != NULL ? body : "", len, it, 0, &err) != 0) {
 		ingest_item_free(it);
 		http_reply_error(r, err.status, err.code, err.field[0] != '\0' ?
 		    err.field : NULL, "%s", err.message);
@@ -812,7 +876,7 @@ ingest_submit(struct request *r, const char *body, size_t len,
 	}
 	it = xcalloc(1, sizeof *it);
 	memset(&err, 0, sizeof err);
-	if (ingest_parse(r, body, len, it, &err) != 0) {
+	if (ingest_parse(r, body, len, it, 1, &err) != 0) {
 		ingest_item_free(it);
 		done(r, err.status, err.field[0] != '\0' ? err.field : NULL,
 		    err.message, arg);

@@ -29,7 +29,9 @@ void ingest_kick(struct ingest *);
  * A response from another channel module (the web form, the kiosk): body is
  * the JSON of POST /api/v1/responses, validated and stored the same way, but
  * done is called exactly once (after COMMIT for 201/200/409, or at once for
- * 4xx/503) instead of a JSON reply, and done must reply to the request.
+ * 4xx/503) instead of a JSON reply, and done must reply to the request. The
+ * id may carry a channel's own prefix (sms-, web-, kiosk-): callers make
+ * their ids themselves, or (the upload) have refused such ids already.
  */
 typedef void (*ingest_done_cb)(struct request *, int status,
     const char *field, const char *message, void *arg);

@@ -1,8 +1,9 @@
 /*
- * sms_http.c: the SMS channel's gateway adapters (interfaces.md sections 5
- * and 6; docs/sms.md): Kannel's get-url, Twilio's webhook and a RapidPro-style
- * external channel. Each incoming message is authenticated, logged raw
- * (store_sms_begin), parsed by the pure core (sms.h), turned into a response
+ * sms_http.c: the SMS channel's gateway adapters (docs/interfaces.md, "HTTP
+ * API" and "SMS grammar"; docs/sms.md): Kannel's get-url, Twilio's webhook
+ * and a RapidPro-style external channel. Each incoming message is
+ * authenticated, logged raw (store_sms_begin), parsed by the pure core
+ * (sms.h), turned into a response
  * that goes through the ingest queue (ingest_submit: the thank-you is only
  * sent after COMMIT), and answered with exactly one reply SMS.
  *

@@ -1,6 +1,6 @@
 /*
- * upload.c: POST /api/v1/uploads?survey=CODE (interfaces.md section 5): a
- * responses CSV from a survey team, checked row by row.
+ * upload.c: POST /api/v1/uploads?survey=CODE (docs/interfaces.md, "HTTP
+ * API"): a responses CSV from a survey team, checked row by row.
  *
  * The body is read in slices through the streaming CSV reader (csvin.c). A
  * good row becomes the JSON of POST /api/v1/responses and goes through
@@ -561,6 +561,7 @@ upload_handle(struct request *r)
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
 	struct bodystream *body = r->body;
 	struct evkeyvalq q;
+	struct response_rules rules;
 	const struct survey *s;
 	const char *code, *ctype;
 	char head[4];
@@ -606,8 +607,11 @@ upload_handle(struct request *r)
 		return;
 	}
 	if ((s = cache_survey_get(sd->cache, code)) == NULL) {
+		char *quoted = response_quote_dup(code);
+
 		http_reply_error(r, 422, "unknown_survey", "survey",
-		    "unknown survey '%s'", code);
+		    "unknown survey '%s'", quoted);
+		free(quoted);
 		evhttp_clear_headers(&q);
 		return;
 	}
@@ -618,6 +622,9 @@ upload_handle(struct request *r)
 	u->cache = cache_ref(sd->cache);
 	u->survey = s;
 	u->csv = csvin_create(s, upload_csv_row, upload_csv_error, u);
+	response_rules_default(&rules);
+	rules.weight_max = sd->config->weight_max;
+	csvin_rules_set(u->csv, &rules);
 	u->problems = json_array();
 	u->progress_next = UPLOAD_PROGRESS_ROWS;
 	u->have_hash = auth_token_hash(r, u->token_hash) == 0;

@@ -1,6 +1,6 @@
 /*
  * upload.h: POST /api/v1/uploads?survey=CODE (daemon/channels/upload.c): a responses
- * CSV (interfaces.md section 3) checked row by row and stored through the
+ * CSV (docs/interfaces.md) checked row by row and stored through the
  * ingest queue (ingest_submit), answered with totals and the rejected rows.
  * docs/uploads.md describes the answer.
  */

@@ -114,9 +114,11 @@ static void
 http_reply_release(struct request *r, int status)
 {
 	struct sipasd *sd = r->sd;
+	char qpath[512];
 
 	log_msg(status >= 500 ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, r->id,
-	    "%s %s %d %.1f ms", r->method, r->path, status, http_elapsed_ms(r));
+	    "%s %s %d %.1f ms", r->method, log_quote(qpath, sizeof qpath,
+	    r->path), status, http_elapsed_ms(r));
 	if (r->body != NULL)
 		bodystream_release(r->body);
 	free(r->path);
@@ -224,7 +226,7 @@ http_reply_error(struct request *r, int status, const char *code,
     const char *field, const char *fmt, ...)
 {
 	va_list ap;
-	char msg[512], fbuf[256];
+	char msg[512], fbuf[256], qfield[300];
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -236,7 +238,8 @@ http_reply_error(struct request *r, int status, const char *code,
 		field = fbuf;
 	}
 	log_msg(LOG_LEVEL_DEBUG, r->id, "%d %s%s%s: %s", status, code,
-	    field != NULL ? " " : "", field != NULL ? field : "", msg);
+	    field != NULL ? " " : "", field != NULL ? log_quote(qfield,
+	    sizeof qfield, field) : "", msg);
 	http_reply_json(r, status, json_pack("{s:{s:s,s:s,s:s?}}", "error",
 	    "code", code, "message", msg, "field", field));
 }
@@ -361,7 +364,6 @@ static const struct http_route {
 	/* The leadership dashboard: cookie sessions (session.c, dashboard.c). */
 	{ EVHTTP_REQ_GET, "/login", 0, session_login_handle },
 	{ EVHTTP_REQ_POST, "/login", 0, session_login_handle },
-	{ EVHTTP_REQ_GET, "/logout", 0, session_logout_handle },
 	{ EVHTTP_REQ_POST, "/logout", 0, session_logout_handle },
 	{ EVHTTP_REQ_GET, "/dashboard",
 	    HTTP_SESSION | AUTH_ROLE(ROLE_VIEWER) | AUTH_ROLE(ROLE_ADMIN),
@@ -592,6 +594,14 @@ http_start(struct sipasd *sd, char **cause)
 		return -1;
 	}
 	log_info("listening on %s", listen);
+	if (config_cookie_secure(sd->config)) {
+		if (sd->config->session_cookie_secure == 0)
+			log_warn("session_cookie_secure = 0 ignored: %s is not "
+			    "a loopback address", listen);
+		log_info("session cookies are Secure (HTTPS in front)");
+	} else
+		log_info("session cookies without Secure: plain HTTP on the "
+		    "loopback address %s (session_cookie_secure = 0)", listen);
 	free(addr);
 	return 0;
 }
@@ -618,8 +628,9 @@ http_free(struct sipasd *sd)
 
 /*
  * The survey and unit parameters of a read: the survey, or NULL after a 422
- * (unknown survey or unit) or a 403 (the unit outside the token's scope) was
- * sent. unit may be NULL (not asked).
+ * (unknown survey, or unknown unit to an unscoped token) or a 403 (the unit
+ * outside a scoped token's subtree, known or not) was sent. unit may be NULL
+ * (not asked).
  */
 const struct survey *
 http_check_survey_unit(struct request *r, const char *survey, const char *unit)
@@ -631,14 +642,15 @@ http_check_survey_unit(struct request *r, const char *survey, const char *unit)
 		    "unknown survey '%s'", survey);
 		return NULL;
 	}
+	/* Scope first: a scoped token cannot tell unknown codes apart. */
+	if (unit != NULL && !auth_scope_allows(r, unit)) {
+		http_reply_error(r, 403, "forbidden", "unit",
+		    "this token may not see this unit");
+		return NULL;
+	}
 	if (unit != NULL && cache_unit_get(r->sd->cache, unit) == NULL) {
 		http_reply_error(r, 422, "unknown_unit", "unit",
 		    "unknown unit '%s'", unit);
-		return NULL;
-	}
-	if (unit != NULL && !auth_scope_allows(r, unit)) {
-		http_reply_error(r, 403, "forbidden", "unit",
-		    "this token may not see unit '%s'", unit);
 		return NULL;
 	}
 	return s;
@@ -664,6 +676,17 @@ http_check_channel(struct request *r, const char **channel)
 	return 0;
 }
 
+/* Mark the reply as a download named name (util_content_disposition). */
+void
+http_attachment(struct request *r, const char *name)
+{
+	char *disp = util_content_disposition(name);
+
+	evhttp_add_header(evhttp_request_get_output_headers(r->req),
+	    "Content-Disposition", disp);
+	free(disp);
+}
+
 /*
  * The from/to query parameters of a period: 0 if each is absent or a real
  * date and from <= to; else a 422 naming the field was sent and -1.
@@ -673,12 +696,14 @@ http_check_dates(struct request *r, const char *from, const char *to)
 {
 	if (from != NULL && !response_date_valid(from)) {
 		http_reply_error(r, 422, "invalid_date", "from",
-		    "from must be a date YYYY-MM-DD");
+		    "from must be a date YYYY-MM-DD from %s to %s",
+		    RESPONSE_DATE_MIN, RESPONSE_DATE_MAX);
 		return -1;
 	}
 	if (to != NULL && !response_date_valid(to)) {
 		http_reply_error(r, 422, "invalid_date", "to",
-		    "to must be a date YYYY-MM-DD");
+		    "to must be a date YYYY-MM-DD from %s to %s",
+		    RESPONSE_DATE_MIN, RESPONSE_DATE_MAX);
 		return -1;
 	}
 	if (from != NULL && to != NULL && strcmp(from, to) > 0) {

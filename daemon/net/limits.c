@@ -224,6 +224,7 @@ limits_bevcb(struct event_base *base, void *arg)
 	limits_nconns++;
 	if (max > 0 && limits_nconns > max)
 		c->refused = 1;
+	log_debug("connection accepted: %ld open", limits_nconns);
 	if (!evtimer_pending(limits_ev_sweep, NULL))
 		evtimer_add(limits_ev_sweep, &tv);
 	return c->bev;

@@ -5,9 +5,17 @@
  * A viewer or admin pastes an API token into the login form; when the token
  * is valid, a session is opened under a random id (token_generate) that goes
  * back as an HttpOnly, SameSite=Strict cookie with Max-Age session_lifetime
- * (Secure with session_cookie_secure). The session keeps the token's SHA-256,
- * role and unit scope in memory only, never the token itself, and looks the
- * token up again every token_ttl seconds so that a revocation ends it.
+ * (Secure unless config_cookie_secure says otherwise). The session keeps the
+ * token's SHA-256, role and unit scope in memory only, never the token
+ * itself, and looks the token up again every token_ttl seconds so that a
+ * revocation ends it.
+ *
+ * Every POST (login, logout) must come from this site's own pages: the
+ * browser's Sec-Fetch-Site or Origin says so, and the form carries a token.
+ * The login form's token is a form token (form.c) whose scope holds a
+ * random value sent along in a SameSite=Strict cookie of /login, so that a
+ * token fetched by another site is worth nothing in the victim's browser;
+ * a session has its own random token for the pages it shows (sign out).
  * Must not render the dashboard (dashboard.c) nor touch the Bearer path
  * (auth.c).
  */
@@ -27,6 +35,7 @@
 #include "daemon/html.h"
 #include "daemon/log.h"
 #include "daemon/store/store.h"
+#include "sipas/hmac.h"
 #include "sipas/strmap.h"
 #include "sipas/token.h"
 #include "sipas/util.h"
@@ -35,11 +44,14 @@
 #define SESSION_SWEEP 1000
 /* Refuse new logins beyond this many live sessions. */
 #define SESSION_MAX 100000
+/* The cookie that binds a login form's token to the browser that got it. */
+#define SESSION_LOGIN_COOKIE "sipas_login"
 
 struct session {
 	char hash[TOKEN_HASH_LEN + 1]; /* the token's SHA-256 */
 	int role;
 	char *scope;	 /* NULL: every unit */
+	char csrf[TOKEN_LEN + 1]; /* the token of the session's own posts */
 	time_t expires;	 /* 0: logged out */
 	time_t checked;	 /* last look-up of the token */
 };
@@ -96,12 +108,13 @@ session_get(const char *id)
 	return s;
 }
 
-/* The session id of the request's cookie into id, or -1. */
+/* The value of the request's cookie cname into id, or -1. */
 static int
-session_cookie_id(const struct request *r, char id[TOKEN_LEN + 1])
+session_cookie_get(const struct request *r, const char *cname,
+    char id[TOKEN_LEN + 1])
 {
 	const char *h, *p, *end;
-	size_t name = strlen(SESSION_COOKIE), len;
+	size_t name = strlen(cname), len;
 
 	h = evhttp_find_header(evhttp_request_get_input_headers(r->req),
 	    "Cookie");
@@ -111,7 +124,7 @@ session_cookie_id(const struct request *r, char id[TOKEN_LEN + 1])
 		end = strchr(p, ';');
 		if (end == NULL)
 			end = p + strlen(p);
-		if ((size_t)(end - p) > name && strncmp(p, SESSION_COOKIE,
+		if ((size_t)(end - p) > name && strncmp(p, cname,
 		    name) == 0 && p[name] == '=') {
 			len = (size_t)(end - p) - name - 1;
 			if (len == 0 || len > TOKEN_LEN)
@@ -124,6 +137,13 @@ session_cookie_id(const struct request *r, char id[TOKEN_LEN + 1])
 	return -1;
 }
 
+/* The session id of the request's cookie into id, or -1. */
+static int
+session_cookie_id(const struct request *r, char id[TOKEN_LEN + 1])
+{
+	return session_cookie_get(r, SESSION_COOKIE, id);
+}
+
 /* Reply 303 See Other. */
 void
 session_redirect(struct request *r, const char *location)
@@ -133,18 +153,33 @@ session_redirect(struct request *r, const char *location)
 	http_reply(r, 303, "text/plain; charset=utf-8", NULL, 0);
 }
 
-/* Set (max_age > 0) or clear the cookie. */
+/* Set (max_age > 0) or clear the cookie cname for path. */
 static void
-session_cookie_set(struct request *r, const char *id, long max_age)
+session_cookie_put(struct request *r, const char *cname, const char *path,
+    const char *id, long max_age)
 {
 	char *v;
 
-	xasprintf(&v, "%s=%s; Path=/; Max-Age=%ld; HttpOnly; SameSite=Strict%s",
-	    SESSION_COOKIE, id, max_age, r->sd->config->session_cookie_secure ?
+	xasprintf(&v, "%s=%s; Path=%s; Max-Age=%ld; HttpOnly; SameSite=Strict%s",
+	    cname, id, path, max_age, config_cookie_secure(r->sd->config) ?
 	    "; Secure" : "");
 	evhttp_add_header(evhttp_request_get_output_headers(r->req),
 	    "Set-Cookie", v);
 	free(v);
+}
+
+/* Set (max_age > 0) or clear the session cookie. */
+static void
+session_cookie_set(struct request *r, const char *id, long max_age)
+{
+	session_cookie_put(r, SESSION_COOKIE, "/", id, max_age);
+}
+
+/* The form token scope of a login form bound to the cookie value bind. */
+static void
+session_login_scope(char *scope, size_t len, const char *bind)
+{
+	snprintf(scope, len, "login/%s", bind);
 }
 
 /* The login page, with an error line or none. */
@@ -153,8 +188,23 @@ session_login_page(struct request *r, int status, const char *lang,
     const char *next, const char *error)
 {
 	struct evbuffer *b = evbuffer_new();
+	struct evkeyvalq *out = evhttp_request_get_output_headers(r->req);
+	char bind[TOKEN_LEN + 1], scope[TOKEN_LEN + 16], csrf[FORM_TOKEN_SIZE];
+	char *cause = NULL;
 	int en = strcmp(lang, "en") == 0;
 
+	/* A fresh binding value for each form shown: its cookie and token. */
+	if (token_generate(bind, sizeof bind, &cause) != 0) {
+		log_msg(LOG_LEVEL_WARN, r->id, "login form: %s", cause);
+		free(cause);
+		bind[0] = '\0';
+	}
+	session_login_scope(scope, sizeof scope, bind);
+	form_token_create(r->sd->config, scope, csrf);
+	session_cookie_put(r, SESSION_LOGIN_COOKIE, "/login", bind,
+	    r->sd->config->form_token_ttl);
+	/* The post of this page then carries its real Origin. */
+	evhttp_add_header(out, "Referrer-Policy", "same-origin");
 	html_raw(b, "<!doctype html>\n<html lang=\"%s\">\n<head>\n"
 	    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
 	    "content=\"width=device-width, initial-scale=1\">\n<title>%s</title>\n"
@@ -175,8 +225,11 @@ session_login_page(struct request *r, int status, const char *lang,
 	    "<label for=\"token\">%s</label>\n"
 	    "<input type=\"password\" id=\"token\" name=\"token\" "
 	    "autocomplete=\"current-password\" required>\n"
-	    "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n",
+	    "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n"
+	    "<input type=\"hidden\" name=\"csrf\" value=\"",
 	    en ? "Access token" : "Mã truy cập", lang);
+	html_text(b, csrf);
+	html_raw(b, "\">\n");
 	if (next != NULL) {
 		html_raw(b, "<input type=\"hidden\" name=\"next\" value=\"");
 		html_text(b, next);
@@ -252,10 +305,21 @@ session_login_found(const struct store_token *t, const char *message, void *arg)
 	s->scope = t->unit != NULL ? xstrdup(t->unit) : NULL;
 	s->checked = time(NULL);
 	s->expires = s->checked + r->sd->config->session_lifetime;
+	if (token_generate(s->csrf, sizeof s->csrf, &cause) != 0) {
+		log_msg(LOG_LEVEL_WARN, r->id, "no session: %s", cause);
+		free(cause);
+		free(s->scope);
+		free(s);
+		session_login_page(r, 503, w->lang, w->next, en ?
+		    "Cannot sign in now; try again shortly." :
+		    "Không thể đăng nhập lúc này; vui lòng thử lại.");
+		goto out;
+	}
 	strmap_put(session_table, id, s);
 	log_msg(LOG_LEVEL_INFO, r->id, "login: %s session%s%s", role_name(role),
 	    s->scope != NULL ? " for " : "", s->scope != NULL ? s->scope : "");
 	session_cookie_set(r, id, r->sd->config->session_lifetime);
+	session_cookie_put(r, SESSION_LOGIN_COOKIE, "/login", "", 0);
 	session_redirect(r, session_next_ok(w->next) ? w->next : en ?
 	    "/dashboard?lang=en" : "/dashboard");
 out:
@@ -264,9 +328,11 @@ out:
 }
 
 /*
- * 1 unless the browser says the post came from another site: Sec-Fetch-Site
- * cross-site or same-site, or an Origin (other than "null", which pages with
- * Referrer-Policy no-referrer send) that is not this host.
+ * 1 if the browser says the post comes from this site's own page:
+ * Sec-Fetch-Site same-origin, or (a browser without fetch metadata) an Origin
+ * that is this host. A post with neither, with Origin "null" alone, or from
+ * another site is refused: a form of another site or a sandboxed frame
+ * cannot log anybody in or out.
  */
 static int
 session_origin_ok(const struct request *r)
@@ -276,14 +342,34 @@ session_origin_ok(const struct request *r)
 	const char *site = evhttp_find_header(in, "Sec-Fetch-Site");
 	const char *host = evhttp_find_header(in, "Host"), *p;
 
-	if (site != NULL && (strcmp(site, "cross-site") == 0 ||
-	    strcmp(site, "same-site") == 0))
+	if (site != NULL && strcmp(site, "same-origin") != 0)
 		return 0;
 	if (origin == NULL || strcmp(origin, "null") == 0)
-		return 1;
+		return site != NULL;
 	if (host == NULL || (p = strstr(origin, "://")) == NULL)
 		return 0;
 	return strcmp(p + 3, host) == 0;
+}
+
+/* 1 if the login form's csrf field is the token of this browser's form. */
+static int
+session_login_token_ok(struct request *r, const struct form_fields *f)
+{
+	char bind[TOKEN_LEN + 1], scope[TOKEN_LEN + 16], nonce[FORM_NONCE_SIZE];
+	const char *why;
+
+	if (f == NULL || session_cookie_get(r, SESSION_LOGIN_COOKIE, bind) != 0) {
+		log_msg(LOG_LEVEL_INFO, r->id, "login refused: no form cookie");
+		return 0;
+	}
+	session_login_scope(scope, sizeof scope, bind);
+	if (form_token_check(r->sd->config, scope, form_fields_get(f, "csrf"),
+	    nonce, &why) != 0) {
+		log_msg(LOG_LEVEL_INFO, r->id, "login refused: form token %s",
+		    why);
+		return 0;
+	}
+	return 1;
 }
 
 /* GET and POST /login. */
@@ -313,9 +399,17 @@ session_login_handle(struct request *r)
 	if (!session_next_ok(next))
 		next = NULL;
 	if (!session_origin_ok(r)) {
+		log_msg(LOG_LEVEL_INFO, r->id, "login refused: not from this "
+		    "site");
 		session_login_page(r, 403, lang, next, strcmp(lang, "en") == 0 ?
 		    "The sign-in came from another site." :
 		    "Yêu cầu đăng nhập đến từ một trang khác.");
+		goto out;
+	}
+	if (!session_login_token_ok(r, f)) {
+		session_login_page(r, 403, lang, next, strcmp(lang, "en") == 0 ?
+		    "The sign-in form has expired; please sign in again." :
+		    "Biểu mẫu đăng nhập đã hết hạn; vui lòng đăng nhập lại.");
 		goto out;
 	}
 	token = f != NULL ? form_fields_get(f, "token") : NULL;
@@ -341,17 +435,51 @@ out:
 	form_fields_free(q);
 }
 
-/* GET and POST /logout. */
-void
-session_logout_handle(struct request *r)
+/* The sign-out token of the request's session, or NULL without one. */
+const char *
+session_csrf_get(const struct request *r)
 {
 	struct session *s;
 	char id[TOKEN_LEN + 1];
 
-	if (session_cookie_id(r, id) == 0 && (s = session_get(id)) != NULL)
+	if (session_cookie_id(r, id) != 0 || (s = session_get(id)) == NULL)
+		return NULL;
+	return s->csrf;
+}
+
+/* POST /logout: csrf= the session's token, from this site's page. */
+void
+session_logout_handle(struct request *r)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	struct form_fields *f;
+	struct session *s;
+	const char *csrf, *lang = form_lang(r, NULL);
+	char id[TOKEN_LEN + 1];
+
+	f = form_fields_parse((const char *)evbuffer_pullup(in, -1),
+	    evbuffer_get_length(in));
+	csrf = f != NULL ? form_fields_get(f, "csrf") : NULL;
+	s = session_cookie_id(r, id) == 0 ? session_get(id) : NULL;
+	if (!session_origin_ok(r) || (s != NULL && (csrf == NULL ||
+	    !hmac_equal(s->csrf, csrf)))) {
+		log_msg(LOG_LEVEL_INFO, r->id, "logout refused: %s",
+		    !session_origin_ok(r) ? "not from this site" :
+		    "bad or missing token");
+		html_reply_message(r, 403, lang, "403", strcmp(lang, "en") == 0 ?
+		    "The sign-out did not come from this site's page; use the "
+		    "Sign out button of the dashboard." : "Yêu cầu đăng xuất "
+		    "không đến từ trang này; hãy dùng nút Đăng xuất của bảng "
+		    "điều hành.", "/dashboard", strcmp(lang, "en") == 0 ?
+		    "Dashboard" : "Bảng điều hành");
+		goto out;
+	}
+	if (s != NULL)
 		s->expires = 0;
 	session_cookie_set(r, "", 0);
 	session_redirect(r, "/login");
+out:
+	form_fields_free(f);
 }
 
 /* To the login page, remembering the page asked for. */
@@ -385,9 +513,10 @@ session_decide(struct request *r, const struct session *s, unsigned roles,
 		html_reply_message(r, 403, form_lang(r, NULL), "403",
 		    strcmp(form_lang(r, NULL), "en") == 0 ?
 		    "This account may not see this page." :
-		    "Tài khoản này không được xem trang này.", "/logout",
-		    strcmp(form_lang(r, NULL), "en") == 0 ? "Sign out" :
-		    "Đăng xuất");
+		    "Tài khoản này không được xem trang này.", "/login",
+		    strcmp(form_lang(r, NULL), "en") == 0 ?
+		    "Sign in with another token" :
+		    "Đăng nhập bằng mã khác");
 		return;
 	}
 	r->role = s->role;

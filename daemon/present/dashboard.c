@@ -5,7 +5,7 @@
  * group (respondent.FIELD=VALUE, e.g. gender and age band; or everybody): the unit's
  * overall index with its interval and n, each aspect and element, the change
  * from the previous period of equal length with its significance
- * (methodology section 5), the ranking of the child units flagged against
+ * (docs/methodology.md, section 7), the ranking of the child units flagged against
  * the parent (a table and an SVG bar chart with interval whiskers; every
  * child of the catalog is listed, also one without responses), the trend per
  * quarter with an interval band, and each item's distribution and
@@ -261,7 +261,7 @@ dash_head(struct evbuffer *b, const struct dash *d)
 	const struct cache_unit *u, *chain[64];
 	const struct survey *const *all;
 	const struct form_choice *c;
-	const char *sel;
+	const char *sel, *csrf;
 	size_t nall, i, j;
 	int n = 0, k, ch, known;
 
@@ -279,8 +279,11 @@ dash_head(struct evbuffer *b, const struct dash *d)
 	    DTR(d, "Bảng điều hành SIPAS", "SIPAS dashboard"));
 	dash_href(b, d, d->unit, DTR(d, "en", "vi"));
 	html_raw(b, "\">%s</a> <form method=\"post\" action=\"/logout\">"
-	    "<button type=\"submit\" id=\"logout\">%s</button></form></nav>\n"
-	    "</header>\n<main>\n", DTR(d, "English", "Tiếng Việt"),
+	    "<input type=\"hidden\" name=\"csrf\" value=\"",
+	    DTR(d, "English", "Tiếng Việt"));
+	html_text(b, (csrf = session_csrf_get(r)) != NULL ? csrf : "");
+	html_raw(b, "\"><button type=\"submit\" id=\"logout\">%s</button>"
+	    "</form></nav>\n</header>\n<main>\n",
 	    DTR(d, "Đăng xuất", "Sign out"));
 
 	/* The breadcrumb: from the viewer's top unit down to this one. */
@@ -984,6 +987,9 @@ dash_render(struct dash *d)
 	    "Indices are the share of satisfied respondents (%); intervals at"),
 	    conf, DTR(d, " %", "%"), DTR(d, "Số liệu giống GET /api/v1/indices.",
 	    "The numbers are those of GET /api/v1/indices."));
+	/* The sign-out post of this page carries its real Origin. */
+	evhttp_add_header(evhttp_request_get_output_headers(d->r->req),
+	    "Referrer-Policy", "same-origin");
 	html_reply(d->r, 200, b);
 	evbuffer_free(b);
 	dash_free(d);
@@ -1036,13 +1042,13 @@ dash_next(struct dash *d)
 		return;
 	}
 	if (d->step == 0)
-		indices_compute(sd, d->r->id, d->s, d->unit, d->from, d->to,
+		indices_compute(sd, d->r->id, d->cache, d->s, d->unit, d->from, d->to,
 		    d->channel, &d->filter, 1, conf, dash_fetched, d);
 	else if (d->step == 1)
-		indices_compute(sd, d->r->id, d->s, d->unit, d->pfrom, d->pto,
+		indices_compute(sd, d->r->id, d->cache, d->s, d->unit, d->pfrom, d->pto,
 		    d->channel, &d->filter, 0, conf, dash_fetched, d);
 	else
-		indices_compute(sd, d->r->id, d->s, d->unit, d->tfrom[t],
+		indices_compute(sd, d->r->id, d->cache, d->s, d->unit, d->tfrom[t],
 		    d->tto[t], d->channel, &d->filter, 0, conf, dash_fetched, d);
 }
 
@@ -1117,7 +1123,7 @@ dash_start(struct request *r)
 	struct store_agg_filter filter = { 0 };
 	const struct survey *s;
 	struct dash *d;
-	char today[REPORT_DAY_LEN], label[16];
+	char today[REPORT_DAY_LEN], label[16], msg[160], qkey[160];
 	int en = strcmp(lang, "en") == 0, i;
 
 	if (r->query != NULL && (q = form_fields_parse(r->query,
@@ -1148,15 +1154,17 @@ dash_start(struct request *r)
 		if (strncmp(q->keys[i], "respondent.", 11) != 0 ||
 		    *q->values[i] == '\0')
 			continue;
-		if (store_agg_filter_add(&filter, q->keys[i] + 11, q->values[i],
-		    &why) != 0) {
+		if (form_respondent_check(q->keys[i] + 11, q->values[i],
+		    &why) != 0 || store_agg_filter_add(&filter, q->keys[i] + 11,
+		    q->values[i], &why) != 0) {
 			log_msg(LOG_LEVEL_INFO, r->id, "dashboard: %s: %s",
-			    q->keys[i], why);
+			    log_quote(qkey, sizeof qkey, q->keys[i]), why);
 			dash_message(r, 422, lang, "422", en ? "Bad respondent "
-			    "filter: at most 3 fields (a-z, 0-9, _), each with "
-			    "a value of at most 100 bytes." : "Bộ lọc người trả "
-			    "lời không hợp lệ: tối đa 3 trường (a-z, 0-9, _), mỗi "
-			    "giá trị tối đa 100 byte.");
+			    "filter: only gender (f, m, o) and age_band (18-24, "
+			    "25-34, 35-49, 50-64, 65+), each once." : "Bộ lọc "
+			    "người trả lời không hợp lệ: chỉ giới tính (gender: "
+			    "f, m, o) và nhóm tuổi (age_band: 18-24, 25-34, "
+			    "35-49, 50-64, 65+), mỗi trường một lần.");
 			goto out;
 		}
 	}
@@ -1183,26 +1191,36 @@ dash_start(struct request *r)
 		    "Không có bộ phiếu này.");
 		goto out;
 	}
-	if (cache_unit_get(sd->cache, unit) == NULL) {
-		dash_message(r, 404, lang, "404", en ? "Unknown unit." :
-		    "Không có đơn vị này.");
-		goto out;
-	}
+	/* A scoped account gets one answer for units unknown or not its own. */
 	if (!auth_scope_allows(r, unit)) {
 		log_msg(LOG_LEVEL_INFO, r->id, "dashboard: unit %s outside the "
-		    "scope %s", unit, r->scope);
+		    "scope %s", log_quote(qkey, sizeof qkey, unit), r->scope);
 		dash_message(r, 403, lang, en ? "Not allowed" :
 		    "Không có quyền xem", en ? "This account may not see that "
 		    "unit." : "Tài khoản này không được xem đơn vị đó.");
 		goto out;
 	}
+	if (cache_unit_get(sd->cache, unit) == NULL) {
+		dash_message(r, 404, lang, "404", en ? "Unknown unit." :
+		    "Không có đơn vị này.");
+		goto out;
+	}
 	if ((from == NULL) != (to == NULL) || (from != NULL &&
-	    (!report_day_valid(from) || !report_day_valid(to) ||
-	    strcmp(from, to) > 0))) {
+	    report_day_valid(from) && report_day_valid(to) &&
+	    strcmp(from, to) > 0)) {
 		dash_message(r, 400, lang, "400", en ? "Give both days of the "
 		    "period (YYYY-MM-DD), the first not after the last." :
 		    "Hãy nhập cả hai ngày của kỳ (YYYY-MM-DD), ngày đầu không "
 		    "sau ngày cuối.");
+		goto out;
+	}
+	if (from != NULL && (!report_day_valid(from) ||
+	    !report_day_valid(to))) {
+		snprintf(msg, sizeof msg, en ? "%s: give a day YYYY-MM-DD "
+		    "from %s to %s." : "%s: nhập một ngày YYYY-MM-DD từ %s đến "
+		    "%s.", !report_day_valid(from) ? "from" : "to",
+		    RESPONSE_DATE_MIN, RESPONSE_DATE_MAX);
+		dash_message(r, 422, lang, "422", msg);
 		goto out;
 	}
 	if (channel != NULL && channel_parse(channel) < 0) {
@@ -1244,8 +1262,10 @@ dash_start(struct request *r)
 	if (d->from[0] == '\0' ||
 	    report_period_previous(d->from, d->to, d->pfrom, d->pto) != 0) {
 		dash_free(d);
-		dash_message(r, 400, lang, "400", en ? "Bad period." :
-		    "Kỳ không hợp lệ.");
+		snprintf(msg, sizeof msg, en ? "from: the previous period of "
+		    "equal length would start before %s." : "from: kỳ trước "
+		    "cùng độ dài sẽ bắt đầu trước %s.", RESPONSE_DATE_MIN);
+		dash_message(r, 422, lang, "422", msg);
 		goto out;
 	}
 	dash_quarters(d);

@@ -1,8 +1,8 @@
 /*
  * export.c: GET /api/v1/export?survey=CODE[&unit=U][&from=YYYY-MM-DD]
  * [&to=YYYY-MM-DD][&channel=CH]: the stored responses as the responses CSV
- * of interfaces.md section 3, the same bytes as sipasctl export with the
- * same filters (both write rows with common/csvout.c).
+ * of docs/interfaces.md ("Responses CSV"), the same bytes as sipasctl export
+ * with the same filters (both write rows with common/csvout.c).
  *
  * Streamed: the reply is chunked, and memory does not grow with rows. The
  * rows come from the read connection in pages of EXPORT_PAGE_ROWS by id
@@ -279,8 +279,7 @@ export_head_done(char *const *keys, size_t nkeys, long long last_id,
 {
 	struct export *x = arg;
 	struct request *r = x->r;
-	char disp[160];
-	const char *p;
+	char *name;
 	size_t i;
 
 	if (keys == NULL) {
@@ -302,17 +301,9 @@ export_head_done(char *const *keys, size_t nkeys, long long last_id,
 		x->keys[i] = xstrdup(keys[i]);
 	x->nkeys = nkeys;
 	x->last_id = last_id;
-	/* A file name only from a code that needs no quoting. */
-	for (p = x->survey->code; *p != '\0'; p++) {
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789-_.", *p) == NULL)
-			break;
-	}
-	snprintf(disp, sizeof disp, "attachment; filename=\"%s.csv\"",
-	    *p == '\0' && strlen(x->survey->code) < 100 ? x->survey->code :
-	    "export");
-	evhttp_add_header(evhttp_request_get_output_headers(r->req),
-	    "Content-Disposition", disp);
+	xasprintf(&name, "%s.csv", x->survey->code);
+	http_attachment(r, name);
+	free(name);
 	if (http_reply_stream_start(r, 200, "text/csv; charset=utf-8") != 0)
 		x->gone = 1;
 	else {

@@ -1,8 +1,8 @@
 /*
  * export.h: GET /api/v1/export?survey=CODE[&unit=U][&from=DATE][&to=DATE]
  * [&channel=CH] (daemon/present/export.c): the stored responses as the responses CSV
- * of interfaces.md section 3, streamed, the same bytes as sipasctl export
- * for the same filters. docs/uploads.md describes it.
+ * of docs/interfaces.md ("Responses CSV"), streamed, the same bytes as
+ * sipasctl export for the same filters. docs/uploads.md describes it.
  */
 #ifndef SIPAS_EXPORT_H
 #define SIPAS_EXPORT_H

@@ -1,10 +1,11 @@
 /*
  * indices_api.c: GET /api/v1/indices?survey=&unit=&from=&to=[&children=1]
  * [&level=LEVEL][&channel=][&respondent.FIELD=VALUE ...][&confidence=0.95]:
- * the analysis result (interfaces.md section 4) over the stored responses.
+ * the analysis result (docs/interfaces.md, "Result JSON") over the stored
+ * responses.
  *
  * The selected unit is computed from the pooled responses of its whole
- * subtree (methodology section 2, "parent units"); with children=1 each
+ * subtree (docs/methodology.md, section 3); with children=1 each
  * direct child too, pooled over its own subtree; with level=L each unit of
  * level L in the subtree. Days are Vietnam days (+07:00), both inclusive.
  *
@@ -35,6 +36,7 @@
 #include "daemon/conf.h"
 #include "daemon/store/db.h"
 #include "daemon/log.h"
+#include "daemon/formdata.h"
 #include "sipas/response.h"
 #include "daemon/sipasd.h"
 #include "daemon/request.h"
@@ -59,6 +61,7 @@ struct indices_ctx {
 	long states;
 	long bad_rows;
 	long bad_states; /* states that could not be read */
+	long min_n;	 /* a respondent filter: withhold units below it */
 	indices_result_cb done; /* indices_compute: hand the result over */
 	void *done_arg;
 	unsigned long reqid;
@@ -132,6 +135,7 @@ indices_done(int ok, const char *sqlstate, const char *message, void *arg)
 	struct request *r = ctx->r;
 	struct result *res;
 	char *text;
+	size_t i;
 
 	if (ok && ctx->bad_states > 0) {
 		/* A state of another survey shape or machine: never guess. */
@@ -173,6 +177,13 @@ indices_done(int ok, const char *sqlstate, const char *message, void *arg)
 	log_msg(LOG_LEVEL_DEBUG, r->id, "%ld states and %ld rows for %s",
 	    ctx->states, ctx->rows, ctx->unit);
 	res = analysis_result(ctx->a);
+	/* A subgroup as small as a few people is not revealed (as the dashboard). */
+	for (i = 0; ctx->min_n > 0 && i < res->nunits; i++) {
+		if (res->units[i].groups[ctx->survey->overall->index].n <
+		    ctx->min_n)
+			result_unit_withhold(ctx->survey, &res->units[i],
+			    ctx->min_n);
+	}
 	text = result_to_json(res, 0);
 	result_free(res);
 	http_reply(r, 200, "application/json", text, strlen(text));
@@ -185,17 +196,20 @@ out:
  * The result of survey s for unit (pooled over its subtree) and, with
  * children, each direct child, over from..to (NULL: open); done gets the
  * result (its own) or NULL with the SQLSTATE and message. The caller checked
- * sipasd_read_ready; cache is held until done.
+ * sipasd_read_ready. cache is the snapshot s belongs to (not necessarily
+ * sd->cache, which a refresh may have replaced since): it is held until the
+ * analysis that reads s is freed.
  */
 void
-indices_compute(struct sipasd *sd, unsigned long reqid, const struct survey *s,
+indices_compute(struct sipasd *sd, unsigned long reqid, struct cache *cache,
+    const struct survey *s,
     const char *unit, const char *from, const char *to, const char *channel,
     const struct store_agg_filter *filter, int children, double confidence,
     indices_result_cb done, void *arg)
 {
 	struct indices_ctx *ctx = xcalloc(1, sizeof *ctx);
 
-	ctx->cache = cache_ref(sd->cache);
+	ctx->cache = cache_ref(cache);
 	ctx->survey = s;
 	ctx->unit = xstrdup(unit);
 	ctx->children = children;
@@ -274,7 +288,8 @@ indices_handle(struct request *r)
 	TAILQ_FOREACH(kv, &q, next) {
 		if (strncmp(kv->key, "respondent.", 11) != 0)
 			continue;
-		if (store_agg_filter_add(&filter, kv->key + 11, kv->value,
+		if (form_respondent_check(kv->key + 11, kv->value, &why) != 0 ||
+		    store_agg_filter_add(&filter, kv->key + 11, kv->value,
 		    &why) != 0) {
 			if (!indices_printable(kv->key))
 				http_reply_error(r, 422, "invalid", "respondent",
@@ -301,6 +316,7 @@ indices_handle(struct request *r)
 	ctx->unit = xstrdup(unit);
 	ctx->children = children != NULL && strcmp(children, "1") == 0;
 	ctx->level = level != NULL;
+	ctx->min_n = filter.n > 0 ? sd->config->dashboard_min_n : 0;
 	ctx->answers = xcalloc((size_t)s->nitems + 1, sizeof *ctx->answers);
 	ctx->index = response_item_index(s);
 	ctx->a = analysis_create(s, confidence);

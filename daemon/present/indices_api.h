@@ -25,7 +25,9 @@ struct survey;
 struct store_agg_filter;
 typedef void (*indices_result_cb)(struct result *, const char *sqlstate,
     const char *message, void *arg);
-void indices_compute(struct sipasd *, unsigned long reqid, const struct survey *,
+struct cache;
+void indices_compute(struct sipasd *, unsigned long reqid, struct cache *,
+    const struct survey *,
     const char *unit, const char *from, const char *to, const char *channel,
     const struct store_agg_filter *filter, int children, double confidence,
     indices_result_cb done, void *arg);

@@ -1,5 +1,5 @@
 /*
- * reports.c: reports from sipasd (issue 8; docs/reports.md).
+ * reports.c: reports from sipasd (docs/reports.md).
  *
  * GET /api/v1/reports builds one report on demand; the schedule (config keys
  * report_monthly, report_quarterly, report_yearly) produces the reports of
@@ -43,6 +43,7 @@
 #include "daemon/sipasd.h"
 #include "daemon/request.h"
 #include "daemon/store/store.h"
+#include "sipas/response.h"
 #include "sipas/survey.h"
 #include "sipas/util.h"
 
@@ -182,13 +183,33 @@ reports_file_name(const char *survey, const char *unit, const char *label, const
 	return s;
 }
 
+/*
+ * Send a report file as a download; an HTML one under its own policy, which
+ * lets nothing load or run (report_html_policy).
+ */
+static void
+reports_send(struct request *r, const char *name, const char *format, const char *body,
+    size_t len)
+{
+	char *csp;
+
+	http_attachment(r, name);
+	if (strcmp(format, "html") == 0) {
+		xasprintf(&csp, "%s; frame-ancestors 'none'", report_html_policy());
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Content-Security-Policy", csp);
+		free(csp);
+	}
+	http_reply(r, 200, report_format_mime(format), body, len);
+}
+
 /* On demand: render into a temporary file and send it. */
 static void
 reports_job_reply(struct reports_job *job, struct report *rep)
 {
 	struct request *r = job->r;
 	const char *tmpdir = getenv("TMPDIR");
-	char *path = NULL, *cause = NULL, *body = NULL, *name, *disp;
+	char *path = NULL, *cause = NULL, *body = NULL, *name;
 	size_t len;
 	int fd;
 
@@ -208,12 +229,8 @@ reports_job_reply(struct reports_job *job, struct report *rep)
 		goto out;
 	}
 	name = reports_file_name(job->survey->code, job->unit, job->from, job->format);
-	xasprintf(&disp, "attachment; filename=\"%s\"", name);
-	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Disposition",
-	    disp);
-	free(disp);
+	reports_send(r, name, job->format, body, len);
 	free(name);
-	http_reply(r, 200, report_format_mime(job->format), body, len);
 out:
 	unlink(path);
 	free(path);
@@ -329,7 +346,7 @@ reports_handle(struct request *r)
 	const char *survey, *unit, *from, *to, *format, *lang, *min_n, *trend;
 	const struct survey *s;
 	long n = sd->config->report_min_n, nt = sd->config->report_trend;
-	char *end;
+	char *end, pfrom[REPORT_DAY_LEN], pto[REPORT_DAY_LEN];
 
 	TAILQ_INIT(&q);
 	if (r->query != NULL && evhttp_parse_query_str(r->query, &q) != 0) {
@@ -356,13 +373,11 @@ reports_handle(struct request *r)
 	}
 	if ((s = http_check_survey_unit(r, survey, unit)) == NULL)
 		goto out;
-	if (!report_day_valid(from) || !report_day_valid(to)) {
-		http_reply_error(r, 422, "invalid_date", !report_day_valid(from) ? "from" : "to",
-		    "from and to must be dates YYYY-MM-DD");
+	if (http_check_dates(r, from, to) != 0)
 		goto out;
-	}
-	if (strcmp(from, to) > 0) {
-		http_reply_error(r, 422, "invalid_date", "to", "to is before from");
+	if (report_period_previous(from, to, pfrom, pto) != 0) {
+		http_reply_error(r, 422, "invalid_date", "from", "the previous period of equal "
+		    "length would start before %s", RESPONSE_DATE_MIN);
 		goto out;
 	}
 	if (report_format_mime(format) == NULL) {
@@ -524,19 +539,16 @@ reports_file_handle(struct request *r)
 {
 	static const char prefix[] = "/api/v1/reports/files/";
 	struct reports_list_ctx ctx;
-	char *path = NULL, *body = NULL, *cause = NULL, *disp;
+	char *path = NULL, *body = NULL, *cause = NULL;
 	size_t len;
 
 	memset(&ctx, 0, sizeof ctx);
 	ctx.want = r->path + sizeof prefix - 1;
+	/* A file outside the token's scope is as absent as in its list. */
 	if (*ctx.want == '\0' || strchr(ctx.want, '/') != NULL ||
-	    !reports_list_each(r->sd->config, reports_file_find, &ctx)) {
+	    !reports_list_each(r->sd->config, reports_file_find, &ctx) ||
+	    !auth_scope_allows(r, ctx.unit_found)) {
 		http_reply_error(r, 404, "not_found", NULL, "no such report");
-		goto out;
-	}
-	if (!auth_scope_allows(r, ctx.unit_found)) {
-		http_reply_error(r, 403, "forbidden", "unit", "this token may not see unit '%s'",
-		    ctx.unit_found);
 		goto out;
 	}
 	xasprintf(&path, "%s/%s", ctx.dir, ctx.want);
@@ -545,11 +557,7 @@ reports_file_handle(struct request *r)
 		http_reply_error(r, 404, "not_found", NULL, "the report file is missing");
 		goto out;
 	}
-	xasprintf(&disp, "attachment; filename=\"%s\"", ctx.want);
-	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Disposition",
-	    disp);
-	free(disp);
-	http_reply(r, 200, report_format_mime(ctx.format), body, len);
+	reports_send(r, ctx.want, ctx.format, body, len);
 out:
 	free(path);
 	free(body);

@@ -1,11 +1,11 @@
 /*
- * analysis.h: the statistics of spec/methodology.md, pure computation.
+ * analysis.h: the statistics of docs/methodology.md, pure computation.
  *
  * No I/O, no logging, no libevent, no libpq: callers (sipasd, sipasctl, tests)
  * feed rows and read numbers. Memory is bounded by units, strata, PSUs,
  * items and distinct weights (at most 4096 per unit are remembered), never by
  * the number of rows: each row is folded into sufficient statistics as it
- * arrives (methodology section 4).
+ * arrives (docs/methodology.md section 3).
  *
  * Design per unit: a row without a psu is its own primary sampling unit; a row
  * without a stratum belongs to the unit's one unnamed stratum. A unit is
@@ -37,7 +37,7 @@ struct estimate {
 	long n;	   /* respondents who answered (groups: at least one item) */
 };
 
-/* Improvement priority inputs of one item (methodology section 5). */
+/* Improvement priority inputs of one item (docs/methodology.md section 8). */
 struct priority {
 	double importance;  /* corrected item-total correlation, NAN if undefined */
 	double performance; /* the item index */
@@ -48,13 +48,14 @@ struct unit_result {
 	char *unit;
 	int complex;
 	long respondents;
-	int lonely_psu; /* a stratum had one PSU and contributed 0 (warning) */
+	int lonely_psu; /* a stratum had one PSU (warning; survey->lonely_psu says how it counted) */
 	struct estimate *groups; /* survey->ngroups, post-order; overall last */
 	struct estimate *items;	 /* survey->nitems */
 	double **dist;		 /* [item][value index]: weighted share, 0-100 */
 	double *alpha;		 /* [group]: Cronbach's alpha of leaf groups, else NAN */
 	long *alpha_n;		 /* [group]: respondents who answered all its items */
 	struct priority *priorities; /* [item] for satisfaction items */
+	long withheld_min_n; /* > 0: numbers withheld, fewer respondents than this */
 };
 
 struct result {
@@ -101,10 +102,19 @@ size_t analysis_unit_count(const struct analysis *);
 struct result *analysis_result(struct analysis *);
 void result_free(struct result *);
 
-/* Output: interfaces.md section 4. Returns a new JSON text (caller frees). */
+/* Output: docs/interfaces.md, "Result JSON". Returns new JSON text (freed
+ * by the caller). */
 char *result_to_json(const struct result *, int pretty);
 /* One CSV row per unit and index: unit,kind,code,value,ci_low,ci_high,n. */
 char *result_to_csv(const struct result *);
+/*
+ * Withhold the numbers of a unit of survey s with fewer respondents than
+ * min_n (a small subgroup): every value, interval, distribution, alpha and
+ * priority becomes NAN (null in JSON), the counts stay, and the JSON says
+ * "withheld": "min_n" with the threshold.
+ */
+void result_unit_withhold(const struct survey *s, struct unit_result *ur,
+    long min_n);
 /* Find a unit in a result, or NULL. */
 const struct unit_result *result_unit_find(const struct result *, const char *unit);
 
@@ -115,7 +125,7 @@ void stats_wilson(double x, double n, double level, double *lo, double *hi);
 /* Two-sided Student quantile for level on df (df = INFINITY: normal). */
 double stats_t_quantile(double level, double df);
 
-/* --- comparisons (methodology section 5) --- */
+/* --- comparisons (docs/methodology.md section 7) --- */
 
 struct change {
 	double diff; /* b - a, percentage points */

@@ -1,5 +1,6 @@
 /*
- * csvin.h: the responses CSV reader (interfaces.md section 3), streaming.
+ * csvin.h: the responses CSV reader (docs/interfaces.md, "Responses CSV"),
+ * streaming.
  *
  * Bytes are pushed in any chunks; each complete data row is validated against
  * the survey and handed to a callback as a struct response, or reported as an
@@ -27,6 +28,13 @@
 
 /* The longest row accepted, in bytes. */
 #define CSVIN_ROW_MAX (1024 * 1024)
+/*
+ * Columns a header may have beyond the survey's own (unit, id, submitted_at,
+ * channel, weight, stratum, psu and one per item): room for this many
+ * respondent.<field> columns. A longer header is refused at the first column
+ * too many, so that memory follows the survey, not the header.
+ */
+#define CSVIN_EXTRA_COLUMNS 32
 
 struct csvin;
 
@@ -45,6 +53,13 @@ typedef int (*csvin_error_cb)(const struct csvin_error *, void *arg);
 
 /* A reader for survey (borrowed; must outlive it); either callback may be NULL. */
 struct csvin *csvin_create(const struct survey *, csvin_row_cb, csvin_error_cb, void *arg);
+/*
+ * The rules every good row must pass besides its fields' own (response.h),
+ * for a reader of responses that enter the store (upload, import); none until
+ * set. A row that fails is reported once, on the column the rule is about (0
+ * for answers).
+ */
+void csvin_rules_set(struct csvin *, const struct response_rules *);
 /* Free a reader; NULL-safe. */
 void csvin_free(struct csvin *);
 /* Push bytes; -1 once a callback stopped or the input cannot be read on. */

@@ -1,13 +1,18 @@
 /*
  * csvout.h: the one CSV writer: RFC 4180 fields into a growable row buffer,
- * and the responses CSV (interfaces.md section 3) as sipasctl export and
+ * and the responses CSV (docs/interfaces.md) as sipasctl export and
  * GET /api/v1/export write it, so that both give the same bytes.
  *
  * A caller builds a row (or several) into a struct csvout and hands the bytes
  * on (csvout_write to a FILE, or data/len to an evbuffer), then clears it:
- * memory is that of the rows not yet handed on. No formula-injection guard
- * (a cell starting with =, +, - or @ is written as it is): the CSV is data
- * for analysis, not for a spreadsheet that evaluates it.
+ * memory is that of the rows not yet handed on.
+ *
+ * A spreadsheet opening the file must not run what a citizen typed: a text
+ * field that starts with =, +, -, @, tab or CR (after any number of ')
+ * gets one ' in front (csvout_field), so that it is text, not a formula;
+ * numbers go through csvout_number as they are (a negative number stays a
+ * number). The CSV reader (csvin.c) takes that one ' off again, so that a
+ * file exported and uploaded again holds the same responses.
  */
 #ifndef SIPAS_CSVOUT_H
 #define SIPAS_CSVOUT_H
@@ -32,9 +37,19 @@ void csvout_init(struct csvout *, const char *eol);
 void csvout_free(struct csvout *);
 /* Forget the bytes (after handing them on), keep the memory. */
 void csvout_clear(struct csvout *);
-/* One field, after a comma unless it is the row's first; quoted when it holds
- * a comma, a quote, CR or LF; NULL is an empty field. */
+/* One text field, after a comma unless it is the row's first; a ' in front
+ * when csvout_text_risky; quoted when it holds a comma, a quote, CR or LF;
+ * NULL is an empty field. */
 void csvout_field(struct csvout *, const char *);
+/* One number field (text the caller formatted from a number), as it is. */
+void csvout_number(struct csvout *, const char *);
+/*
+ * 1 if a spreadsheet could take text s for a formula: s starts, after any
+ * number of ', with =, +, -, @, tab or CR. Such text is written with one '
+ * in front (CSV and XLSX), and a reader takes off one ' when the rest is
+ * risky by this test.
+ */
+int csvout_text_risky(const char *s);
 /* End the row. */
 void csvout_row_end(struct csvout *);
 /* Write the bytes to f and clear them: 0, or -1 (errno set) on a write error. */

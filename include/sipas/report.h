@@ -1,6 +1,6 @@
 /*
- * report.h: the periodic statistical report of one unit and one period
- * (issue 8): a model derived from analysis results, and its renderers.
+ * report.h: the periodic statistical report of one unit and one period: a
+ * model derived from analysis results, and its renderers.
  *
  * The model is built from struct result objects the caller computed with the
  * analysis library (one holding the unit and its children for the period, one
@@ -12,7 +12,7 @@
  *
  * Numbers stay at full precision in the model, in the CSV and in the XLSX
  * cells (formatted 0.00); PDF and HTML show them as published: two decimals,
- * with a decimal comma in Vietnamese (methodology section 6).
+ * with a decimal comma in Vietnamese (docs/methodology.md section 9).
  *
  * Every renderer writes path.tmp first and renames it over path on success, so
  * a reader never sees a half-written report.
@@ -190,6 +190,11 @@ int report_write_xlsx(const struct report *, const char *path, char **cause);
 int report_write_pdf(const struct report *, const char *path, char **cause);
 int report_write_csv(const struct report *, const char *path, char **cause);
 int report_write_html(const struct report *, const char *path, char **cause);
+/*
+ * The content security policy of an HTML report (also in its meta tag): no
+ * sources at all but the hash of its own style element. Static storage.
+ */
+const char *report_html_policy(void);
 /* By format name (xlsx, pdf, csv, html); -1 and *cause for an unknown one. */
 int report_write(const struct report *, const char *format, const char *path, char **cause);
 /* The MIME type of a format (xlsx, pdf, csv, html), or NULL for an unknown one. */

@@ -31,7 +31,8 @@ int report_day_valid(const char *s);
 /*
  * The previous period of equal length: when from..to is whole calendar months
  * (from the 1st to a month's last day) the same number of months just before,
- * else the same number of days just before. 0, or -1 on bad days or to < from.
+ * else the same number of days just before. 0, or -1 on bad days, to < from,
+ * or a previous period that would start before RESPONSE_DATE_MIN.
  */
 int report_period_previous(const char *from, const char *to, char *pfrom, char *pto);
 /*
@@ -57,12 +58,17 @@ struct report_run;
  * period and the previous one keep an analysis keyed by child unit; an older
  * period one analysis keyed by unit alone (the trend needs only its overall
  * index). survey borrowed; from/to valid days (report_day_valid), to >= from.
+ * Periods that would start before RESPONSE_DATE_MIN are left out: the trend
+ * shortens to the periods that remain, and without a previous period the
+ * report has no comparison (callers refuse such a period: docs/reports.md).
  */
 struct report_run *report_run_create(const struct survey *, double level, const char *unit,
     const char *from, const char *to, int ntrend);
 void report_run_free(struct report_run *);
 /* The first day of the oldest period: fetch rows from it to the period's end. */
 const char *report_run_start(const struct report_run *);
+/* The periods kept: 1 (the period alone) up to max(ntrend, 2). */
+int report_run_periods(const struct report_run *);
 /*
  * Fold one stored row given on day (YYYY-MM-DD, Vietnam time) into its
  * period: child is the direct child of the report's unit whose subtree holds

@@ -42,6 +42,46 @@ struct response {
 	int resp_alloc;	      /* slots allocated in resp_keys/resp_values */
 };
 
+/*
+ * Limits every channel enforces (response_validate). Unit codes and ids are
+ * short and printable; weights are bounded so that one response cannot
+ * outweigh a unit's others; respondent fields come from a fixed list so that
+ * an export has a known set of columns.
+ */
+#define RESPONSE_UNIT_MAX 64	      /* unit code: letters, digits, - _ . */
+#define RESPONSE_ID_MAX 64	      /* source id: printable ASCII */
+#define RESPONSE_WEIGHT_MAX 1000      /* default weight_max */
+#define RESPONSE_FUTURE_MAX 86400     /* seconds submitted_at may lie ahead */
+#define RESPONSE_RESPONDENT_MAX 16    /* respondent fields of one response */
+#define RESPONSE_RESPONDENT_VALUE_MAX 200 /* characters of a demographic */
+#define RESPONSE_COMMENT_MAX 1000     /* bytes of respondent.comment */
+
+/* What response_validate allows beyond the fixed limits. */
+struct response_rules {
+	double weight_max;  /* largest weight (weight_max of sipasd.conf) */
+	int64_t now;	    /* the clock, Unix seconds; 0 = time(NULL) */
+	int channel_ids;    /* 1: ids of the channels' own prefixes are allowed */
+};
+
+/* The rules with their defaults: RESPONSE_WEIGHT_MAX, the clock, no channel ids. */
+void response_rules_default(struct response_rules *);
+/*
+ * Check a parsed response against every rule: unit code, id, weight, time,
+ * at least one answer, respondent fields. 0, or -1 with *field (the name of
+ * the field, "respondent.gender" for a demographic) and *cause, both owned.
+ */
+int response_validate(const struct response *, const struct response_rules *,
+    char **field, char **cause);
+/* A unit code of letters, digits, -, _ and . (at most 64): 0, or -1 with *cause. */
+int response_unit_check(const char *code, char **cause);
+/* A source id (see response_validate): 0, or -1 with *cause. */
+int response_id_check(const char *id, int channel_ids, char **cause);
+/* One respondent field and its value (length in bytes): 0, or -1 with *cause. */
+int response_respondent_check(const char *key, const char *value, size_t len,
+    char **cause);
+/* A copy of s for a message: at most 40 characters, then "...". */
+char *response_quote_dup(const char *s);
+
 /* The channel's name: paper, web, sms, kiosk. */
 const char *channel_name(enum channel);
 /* Channel by name (case-insensitive); -1 if unknown. */
@@ -50,7 +90,13 @@ int channel_parse(const char *);
 /* Days since 1970-01-01 of a proleptic Gregorian date, and back. */
 int64_t time_day_number(int64_t y, int m, int d);
 void time_day_civil(int64_t days, int64_t *y, int *m, int *d);
-/* 1 if s is a date YYYY-MM-DD that exists (1900 or later). */
+/*
+ * The days a query may name: the store turns a day's end into the next day's
+ * midnight at +07:00, and PostgreSQL reads no five-digit year there.
+ */
+#define RESPONSE_DATE_MIN "1900-01-01"
+#define RESPONSE_DATE_MAX "9999-12-30"
+/* 1 if s is a date YYYY-MM-DD that exists, RESPONSE_DATE_MIN..MAX. */
 int response_date_valid(const char *s);
 
 /*

@@ -1,5 +1,6 @@
 /*
- * sms.h: the SMS channel's pure core (interfaces.md section 6): the grammar
+ * sms.h: the SMS channel's pure core (docs/interfaces.md, "SMS grammar"):
+ * the grammar
  * `<KEYWORD> <UNIT> <ANSWERS> [comment]`, the dialogue's one-answer replies,
  * the reply texts (one SMS each), Twilio's request signature and the keyed
  * hash of phone numbers. No I/O, no event loop, no database: the gateway

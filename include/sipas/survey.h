@@ -1,6 +1,7 @@
 /*
- * survey.h: the survey model (interfaces.md section 2): scales, the group tree
- * whose leaves are items, expectation items and the SMS form.
+ * survey.h: the survey model (docs/interfaces.md, "Survey definition"):
+ * scales, the group tree whose leaves are items, expectation items and the
+ * SMS form.
  *
  * A survey is loaded from JSON, validated completely, and is immutable after.
  * Items are numbered 0..nitems-1: the satisfaction items in depth-first order
@@ -21,6 +22,12 @@ enum aggregate {
 	AGGREGATE_MEAN_ITEMS,
 	AGGREGATE_MEAN_CHILDREN,
 	AGGREGATE_POOLED,
+};
+
+/* How a stratum with a single PSU enters a variance (docs/methodology.md section 5). */
+enum lonely_psu {
+	LONELY_PSU_ADJUST,    /* its PSU total about zero: R's "adjust" (default) */
+	LONELY_PSU_CERTAINTY, /* contributes nothing: R's "certainty" */
 };
 
 struct scale {
@@ -72,6 +79,7 @@ struct survey {
 	struct group *overall;
 	struct group **groups; /* every group, children before parents; overall last */
 	int ngroups;
+	enum lonely_psu lonely_psu;
 	char *sms_keyword;
 	int *sms_items;
 	int nsms;

@@ -1,7 +1,7 @@
 /*
  * util.h: memory helpers that never return NULL, small string helpers.
  *
- * Out of memory is the one run-time condition that is fatal (STYLE.md, tier 2):
+ * Out of memory is the one run-time condition that is fatal (docs/style.md):
  * xmalloc and friends abort with a message instead of returning NULL.
  */
 #ifndef SIPAS_UTIL_H
@@ -36,6 +36,14 @@ int xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)));
 uint32_t utf8_next(const unsigned char **pp, const unsigned char *end);
 /* 1 if s[0..len) is well-formed UTF-8 (utf8_next) without a NUL. */
 int utf8_valid(const char *s, size_t len);
+
+/*
+ * The Content-Disposition of a download named name (RFC 6266): "attachment;
+ * filename=" the name with every byte but A-Z a-z 0-9 . _ - as '_', then,
+ * when name is UTF-8, "filename*=UTF-8''" and the name percent-encoded.
+ * Caller frees.
+ */
+char *util_content_disposition(const char *name);
 
 /* Route Jansson's allocations through xmalloc (call once at start). */
 void util_jansson_init(void);

@@ -53,7 +53,7 @@ FROM generate_series(1, 15) g;
 EOF
 VIEWER_U001=$(token viewer U001)
 VIEWER=$(token viewer)
-sipasd_start "report_today = 2025-04-10" "dashboard_min_n = 10"
+sipasd_start "report_today = 2025-04-10" "dashboard_min_n = 10" "session_cookie_secure = 0"
 wd_driver_start "$tmp" || bail "chromedriver did not start"
 # A watchdog: a browser that stops answering fails the test instead of
 # hanging the suite (the EXIT trap then stops chromedriver and sipasd).

@@ -5,6 +5,7 @@
 #	wd_session JSON_OPTS	new session with goog:chromeOptions extras; WDS=session URL
 #	wd_go URL, wd_find CSS (prints the element id), wd_click ID, wd_text ID,
 #	wd_exec SCRIPT (prints the JSON value), wd_shot FILE, wd_quit
+#	wd_wait WANT CMD...	poll CMD until it prints WANT (or WD_WAIT seconds)
 
 WD=
 WDS=
@@ -96,4 +97,19 @@ wd_attr() { wd_call GET "$WDS/element/$1/property/$2" | jq -r .value; }
 wd_exec() { wd_call POST "$WDS/execute/sync" "$(jq -n --arg s "$1" '{script: $s, args: []}')" | jq -c .value; }
 wd_rect() { wd_call POST "$WDS/window/rect" "{\"width\": $1, \"height\": $2}" >/dev/null; }
 wd_shot() { wd_call GET "$WDS/screenshot" | jq -r .value | base64 -d >"$1"; }
+# wd_wait WANT CMD...: run CMD, a command printing one value about the page,
+# until it prints WANT or WD_WAIT seconds (default 90) have passed; prints
+# its last value. For a page that a click or a refresh is still loading.
+wd_wait() {
+	local want=$1 got end=$((SECONDS + ${WD_WAIT:-90}))
+	shift
+	while :; do
+		got=$("$@")
+		[ "$got" = "$want" ] && break
+		[ "$SECONDS" -ge "$end" ] && break
+		sleep 0.2
+	done
+	printf '%s\n' "$got"
+}
+
 wd_quit() { [ -n "$WDS" ] && wd_call DELETE "$WDS" >/dev/null; WDS=; }

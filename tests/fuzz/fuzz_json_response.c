@@ -51,6 +51,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *const *codes;
 	struct sipasd sd;
+	struct config cfg;
 	struct request r;
 	struct ingest_item *it;
 	struct ingest_error err;
@@ -63,12 +64,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 	}
 	memset(&sd, 0, sizeof sd);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.weight_max = RESPONSE_WEIGHT_MAX;
+	sd.config = &cfg;
 	memset(&r, 0, sizeof r);
 	sd.cache = (struct cache *)&fuzz_unit; /* never dereferenced */
 	r.sd = &sd;
 	it = xcalloc(1, sizeof *it);
 	memset(&err, 0, sizeof err);
-	(void)ingest_parse(&r, (const char *)data, size, it, &err);
+	(void)ingest_parse(&r, (const char *)data, size, it, 0, &err);
 	ingest_item_free(it);
 	return 0;
 }

@@ -18,7 +18,8 @@ root=$(cd "$here/../.." && pwd)
 secs=${1:-${FUZZ_SECONDS:-20}}
 shift $(($# > 0 ? 1 : 0))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_csvin fuzz_survey fuzz_sms fuzz_json_response fuzz_form fuzz_bodystream)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_csvin fuzz_survey fuzz_sms fuzz_json_response fuzz_form fuzz_bodystream
+	fuzz_report_run)
 cc=${CC:-clang}
 command -v "$cc" >/dev/null 2>&1 || { echo "run.sh: $cc not found (Debian: clang libclang-rt-14-dev)" >&2; exit 1; }
 
@@ -68,6 +69,12 @@ done
     -o "$work/daemon_form.o" || { echo "run.sh: cannot compile daemon/formdata.c" >&2; exit 1; }
 "$cc" "${cflags[@]}" -fsanitize=fuzzer-no-link,$san -c "$root/daemon/channels/bodystream.c" \
     -o "$work/daemon_bodystream.o" || { echo "run.sh: cannot compile daemon/channels/bodystream.c" >&2; exit 1; }
+# A report's periods: the run and the model (the renderers are never reached).
+for src in report/run.c report/model.c report/format.c; do
+	"$cc" "${cflags[@]}" -fsanitize=fuzzer-no-link,$san -c "$root/$src" \
+	    -o "$work/$(echo "$src" | tr '/' '_' | sed 's/\.c$/.o/')" ||
+		{ echo "run.sh: cannot compile $src" >&2; exit 1; }
+done
 
 export SIPAS_FUZZ_SURVEY=$root/tests/data/csv/mini.survey.json
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -78,6 +85,7 @@ for t in "${targets[@]}"; do
 	case $t in
 	fuzz_form) extra=("$work/daemon_form.o") ;;
 	fuzz_bodystream) extra=("$work/daemon_bodystream.o") ;;
+	fuzz_report_run) extra=("$work/report_run.o" "$work/report_model.o" "$work/report_format.o") ;;
 	esac
 	# Functions a target reaches only on paths it never takes (HTTP
 	# replies, the store, the metrics) get stubs that abort.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # daemon_api.sh: sipasd against a real PostgreSQL: sipasctl init/unit/token,
-# every status of POST /api/v1/responses (interfaces.md section 5), rows in
-# the table, the indices endpoint with scopes, and agreement of the served
-# indices with R's references after posting every fixture's rows as JSON.
+# every status of POST /api/v1/responses (docs/interfaces.md, "HTTP API"),
+# rows in the table, the indices endpoint with scopes, and agreement of the
+# served indices with R's references after posting every fixture's rows as JSON.
 set -u
 . "$(dirname "$0")/daemon_lib.sh"
 
@@ -149,8 +149,9 @@ if [ ! -x "$RESULTCMP" ]; then
 	cc -o "$RESULTCMP" "$top_srcdir/tests/tools/resultcmp.c" $(pkg-config --cflags --libs jansson) -lm ||
 		bail "cannot build resultcmp"
 fi
-"$SIPASCTL" --db "$DSN" survey load "$FIXTURES/custom-pooled.survey.json" >/dev/null
-tap $? "survey load of the custom survey"
+"$SIPASCTL" --db "$DSN" survey load "$FIXTURES/custom-pooled.survey.json" >/dev/null &&
+	"$SIPASCTL" --db "$DSN" survey load "$FIXTURES/custom-certainty.survey.json" >/dev/null
+tap $? "survey load of the custom surveys (lonely PSUs adjusted, and certainty)"
 refreshes=$(grep -c 'cache refreshed' "$SIPASD_LOG")
 kill -HUP "$SIPASD_PID"   # the cache picks the new survey up at once
 wait_log 'cache refreshed' $((refreshes + 1)) || echo "# no cache refresh logged" >&2

@@ -154,12 +154,12 @@ sipasd_start() {
 }
 
 # wait_log PATTERN [COUNT [SECONDS]]: wait until sipasd's log has COUNT
-# (default 1) lines matching PATTERN (grep -E), at most SECONDS (default 10);
+# (default 1) lines matching PATTERN (grep -E), at most SECONDS (default 90);
 # 0 if it did. For what sipasd does after a signal, instead of a fixed sleep
 # that a loaded machine can outlast.
 wait_log() {
 	local want=${2:-1} i
-	for i in $(seq 1 $((${3:-10} * 10))); do
+	for i in $(seq 1 $((${3:-90} * 10))); do
 		[ "$(grep -cE "$1" "$SIPASD_LOG")" -ge "$want" ] && return 0
 		sleep 0.1
 	done
@@ -167,17 +167,44 @@ wait_log() {
 }
 
 # wait_metric NAME VALUE [SECONDS]: wait until GET /metrics shows NAME (with
-# its labels) at VALUE, at most SECONDS (default 10; $MTOKEN if set); 0 if
+# its labels) at VALUE, at most SECONDS (default 90; $MTOKEN if set); 0 if
 # it did.
 wait_metric() {
 	local i auth=()
 	[ -n "${MTOKEN:-}" ] && auth=(-H "Authorization: Bearer $MTOKEN")
-	for i in $(seq 1 $((${3:-10} * 10))); do
+	for i in $(seq 1 $((${3:-90} * 10))); do
 		[ "$(curl -s "${auth[@]}" "$URL/metrics" |
 			awk -v m="$1" '$1 == m { print $2; exit }')" = "$2" ] && return 0
 		sleep 0.1
 	done
 	return 1
+}
+
+# table_lock TABLE: hold an ACCESS EXCLUSIVE lock on TABLE in a transaction
+# of its own until table_unlock; returns once PostgreSQL granted it. A batch
+# that writes to TABLE then waits for as long as the test needs.
+table_lock() {
+	local i
+	mkfifo "$tmp/lock.sql" || return 1
+	"$PSQL" -X -q -d "$DSN" <"$tmp/lock.sql" >/dev/null 2>&1 &
+	LOCKER_PID=$!
+	exec 8>"$tmp/lock.sql"
+	echo "BEGIN; LOCK TABLE $1 IN ACCESS EXCLUSIVE MODE;" >&8
+	for i in $(seq 1 900); do
+		[ "$(sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+			WHERE c.relname = '$1' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ] &&
+			return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# table_unlock: commit table_lock's transaction.
+table_unlock() {
+	echo "COMMIT;" >&8
+	exec 8>&-
+	wait "$LOCKER_PID"
+	rm -f "$tmp/lock.sql"
 }
 
 # hwm: sipasd's peak resident memory (VmHWM) in KiB.

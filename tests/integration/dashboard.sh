@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # dashboard.sh: the leadership dashboard over HTTP with curl (docs/dashboard.md):
-# the login and its cookie, redirects without a session, the unit scope of a
+# the login and its cookie (Secure by default; CSRF: Origin/Sec-Fetch-Site and
+# a token bound to a cookie on login, the session's token on logout), the log
+# escaping of a parameter, redirects without a session, the unit scope of a
 # district viewer (403 outside it), and the numbers of the page against
 # GET /api/v1/indices (two decimals, decimal comma in Vietnamese): the
 # overall index, its interval and n, the change from the previous quarter,
@@ -46,7 +48,7 @@ is "$(sql "SELECT count(DISTINCT respondent ->> 'gender') FROM responses")" 3 "e
 VIEWER_U001=$(token viewer U001)
 VIEWER=$(token viewer)
 COLLECTOR=$(token collector)
-sipasd_start "report_today = 2025-04-10" "dashboard_min_n = 10" "token_ttl = 0"
+sipasd_start "report_today = 2025-04-10" "dashboard_min_n = 10" "token_ttl = 0" "session_cookie_secure = 0"
 C=$tmp/cookies
 
 # A third channel through the API: 12 kiosk responses for C011 in 2025-02.
@@ -54,8 +56,8 @@ bad=0
 for i in $(seq 1 12); do
 	answers=$(for q in $(seq 1 39); do printf '"Q9_%d": %d,' "$q" $(((i + q) % 5 + 1)); done)
 	g=$([ "$i" -le 5 ] && echo f || echo m)
-	st=$(post "$COLLECTOR" "{\"id\": \"kiosk-$i\", \"survey\": \"sipas-2023\", \"unit\": \"C011\", \"channel\": \"kiosk\", \"submitted_at\": \"2025-02-$((i + 10))T09:00:00+07:00\", \"answers\": {${answers%,}}, \"respondent\": {\"gender\": \"$g\", \"age_band\": \"65+\"}}")
-	[ "$st" = 201 ] || { echo "# kiosk-$i: $st $(cat "$tmp/body")" >&2; bad=$((bad + 1)); }
+	st=$(post "$COLLECTOR" "{\"id\": \"k-$i\", \"survey\": \"sipas-2023\", \"unit\": \"C011\", \"channel\": \"kiosk\", \"submitted_at\": \"2025-02-$((i + 10))T09:00:00+07:00\", \"answers\": {${answers%,}}, \"respondent\": {\"gender\": \"$g\", \"age_band\": \"65+\"}}")
+	[ "$st" = 201 ] || { echo "# k-$i: $st $(cat "$tmp/body")" >&2; bad=$((bad + 1)); }
 done
 tap $bad "12 kiosk responses for C011 posted through the API"
 
@@ -63,9 +65,22 @@ tap $bad "12 kiosk responses for C011 posted through the API"
 page() {
 	curl -s -b "$C" -c "$C" -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' "$URL$1"
 }
+# login TOKEN [NEXT]: as a browser does: GET /login (its cookie and csrf
+# token), then POST it with this site's Origin.
 login() {
+	curl -s -b "$C" -c "$C" -o "$tmp/login.html" "$URL/login"
 	curl -s -b "$C" -c "$C" -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' \
-		--data-urlencode "token=$1" ${2:+--data-urlencode "next=$2"} "$URL/login"
+		-H "Origin: $URL" --data-urlencode "token=$1" --data-urlencode "csrf=$(csrf_of "$tmp/login.html")" \
+		${2:+--data-urlencode "next=$2"} "$URL/login"
+}
+# The csrf field of a page.
+csrf_of() { sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$1" | head -n 1; }
+# raw_login TOKEN CSRF CURL-ARGS...: POST /login with the cookie jar.
+raw_login() {
+	local t=$1 c=$2
+	shift 2
+	curl -s -b "$C" -c "$C" -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' "$@" \
+		--data-urlencode "token=$t" --data-urlencode "csrf=$c" "$URL/login"
 }
 header() { tr -d '\r' <"$tmp/headers" | sed -n "s/^$1: //Ip" | head -n 1; }
 # The API's value as the page shows it: 87,53 % (vi) or 87.53% (en).
@@ -93,10 +108,39 @@ tap $? "no session cookie after the refusals"
 is "$(curl -s -o /dev/null -w '%{http_code}' -H 'Origin: http://evil.example' --data-urlencode "token=$VIEWER_U001" "$URL/login")" 403 \
 	"a login posted from another origin: 403"
 
+# Login CSRF: the form's token is bound to the cookie of the browser that
+# got the form, and the post must say it comes from this site.
+rm -f "$C"
+is "$(page /login)" 200 "GET /login ..."
+csrf=$(csrf_of "$tmp/body")
+[ -n "$csrf" ] && grep -q 'sipas_login' "$C"
+tap $? "... a csrf field and its sipas_login cookie (Path=/login)"
+grep -qi '^Referrer-Policy: same-origin' "$tmp/headers"
+tap $? "... and Referrer-Policy same-origin, so that its post carries the real Origin"
+is "$(raw_login "$VIEWER_U001" "$csrf")" 403 "a login without Origin nor Sec-Fetch-Site: 403"
+is "$(raw_login "$VIEWER_U001" "$csrf" -H 'Origin: null')" 403 "a login with Origin: null (a sandboxed frame): 403"
+is "$(raw_login "$VIEWER_U001" "$csrf" -H 'Sec-Fetch-Site: cross-site')" 403 "a login with Sec-Fetch-Site: cross-site: 403"
+is "$(raw_login "$VIEWER_U001" "$csrf" -H "Origin: $URL" -H 'Sec-Fetch-Site: same-site')" 403 "a login with Sec-Fetch-Site: same-site: 403"
+is "$(raw_login "$VIEWER_U001" "" -H "Origin: $URL")" 403 "a login without the csrf token: 403"
+grep -q 'name="csrf"' "$tmp/body"
+tap $? "... and the form again, with a fresh token"
+# A token another client fetched (an attacker's server) is no good without
+# the cookie that came with it.
+other=$(curl -s "$URL/login" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p')
+is "$(raw_login "$VIEWER_U001" "$other" -H "Origin: $URL")" 403 "a csrf token of another browser's form: 403"
+! grep -q sipas_session "$C"
+tap $? "no session cookie after these refusals"
+page /login >/dev/null
+is "$(raw_login "$VIEWER_U001" "$(csrf_of "$tmp/body")" -H 'Origin: null' -H 'Sec-Fetch-Site: same-origin')" 303 \
+	"Sec-Fetch-Site: same-origin with Origin null and the token: 303"
+rm -f "$C"
+wait_log 'session cookies without Secure: plain HTTP on the loopback address 127\.0\.0\.1:'
+tap $? "session_cookie_secure = 0 on 127.0.0.1: the log says the cookies go without Secure"
+
 # --- a viewer scoped to the district U001 ---------------------------------
 is "$(login "$VIEWER_U001")" 303 "a district viewer signs in: 303"
 is "$(header Location)" /dashboard "to /dashboard"
-cookie=$(tr -d '\r' <"$tmp/headers" | sed -n 's/^Set-Cookie: //Ip')
+cookie=$(tr -d '\r' <"$tmp/headers" | sed -n 's/^Set-Cookie: //Ip' | grep '^sipas_session=')
 case "$cookie" in sipas_session=sip_*"; Path=/; Max-Age=28800; HttpOnly; SameSite=Strict") tap 0 "the cookie: HttpOnly, SameSite=Strict, Max-Age" ;;
 *) tap 1 "the cookie (got '$cookie')" ;; esac
 is "$(page /dashboard)" 200 "GET /dashboard: 200"
@@ -253,14 +297,21 @@ tap $? "... the same 12 kiosk responses show their numbers (the rule is for subg
 is "$(page '/dashboard?unit=U001&respondent.Gender=f')" 422 "a bad respondent field: 422"
 grep -q 'Bộ lọc người trả lời không hợp lệ' "$tmp/body"
 tap $? "... with the reason"
+# A decoded newline in a logged parameter cannot forge a log line.
+page '/dashboard?unit=U001&respondent.a%0a2026-12-04T00:00:00.000Z%20info%20%20%5Br1%5D%20login:%20admin%20session%1b%7f=f' >/dev/null
+wait_log 'dashboard: "respondent\.a\\n2026-12-04T00:00:00\.000Z info  \[r1\] login: admin session\\x1b\\x7f"'
+tap $? "a %0a, %1b, %7f in a parameter are logged as \\n, \\x1b, \\x7f, the parameter quoted"
+! grep -q '^2026-12-04T00:00:00' "$SIPASD_LOG" && ! grep -q "$(printf '\033')" "$SIPASD_LOG"
+tap $? "... and no forged line in the log"
 is "$(page '/dashboard?unit=U001&from=2025-01-01&to=2025-03-31&respondent.gender=&respondent.age_band=')" 200 \
 	"respondent.gender= (all, as the form sends it): 200"
 ! grep -q 'respondent\.' <(grep -o 'href="/dashboard?[^"]*"' "$tmp/body") && ! grep -q 'id="respondent">' "$tmp/body"
 tap $? "... no filter, the links without it"
-is "$(page '/dashboard?unit=U001&from=2025-01-01&to=2025-03-31&respondent.district_code=x%22%3E%3Cb%3E')" 200 "another respondent field of a deep link: 200"
-grep -q '<input type="hidden" name="respondent.district_code" value="x&quot;&gt;&lt;b&gt;">' "$tmp/body" &&
-	grep -q 'respondent.district_code=x%22%3E%3Cb%3E' "$tmp/body"
-tap $? "... kept as a hidden field and in the links, escaped"
+is "$(page '/dashboard?unit=U001&from=2025-01-01&to=2025-03-31&respondent.district_code=x%22%3E%3Cb%3E')" 422 "a respondent field the form does not ask: 422"
+! grep -q '&lt;b&gt;\|<b>' "$tmp/body"
+tap $? "... and its value is not shown"
+is "$(page '/dashboard?unit=U001&respondent.comment=Xin%20ch%C3%A0o')" 422 "a free-text field (comment): 422"
+is "$(page '/dashboard?unit=U001&respondent.gender=x')" 422 "a gender that is not one of the form's: 422"
 
 # Scope: the district viewer sees its subtree and nothing else.
 is "$(page '/dashboard?unit=C011')" 200 "drill-down to the commune C011: 200"
@@ -270,8 +321,25 @@ tap $? "the breadcrumb leads back to U001"
 tap $? "the breadcrumb stops at the viewer's top unit"
 is "$(page '/dashboard?unit=P01')" 403 "the province: 403"
 is "$(page '/dashboard?unit=U002')" 403 "a sibling district: 403"
-is "$(page '/dashboard?unit=NOPE')" 404 "an unknown unit: 404"
+cp "$tmp/body" "$tmp/sibling"
+is "$(page '/dashboard?unit=NOPE')" 403 "an unknown unit: 403, as for a unit not its own"
+cmp -s "$tmp/body" "$tmp/sibling"
+tap $? "... the very same page"
 is "$(page '/dashboard?from=2025-02-01')" 400 "from without to: 400"
+# Days outside 1900-01-01..9999-12-30: an error page naming the parameter.
+is "$(page '/dashboard?unit=U001&from=2025-01-01&to=9999-12-31&lang=en')" 422 "to=9999-12-31: 422"
+grep -q '<p>to: give a day YYYY-MM-DD from 1900-01-01 to 9999-12-30.</p>' "$tmp/body"
+tap $? "... a page naming to and the range"
+is "$(page '/dashboard?unit=U001&from=1899-12-31&to=2025-03-31')" 422 "from=1899-12-31: 422"
+grep -q '<p>from: nhập một ngày YYYY-MM-DD từ 1900-01-01 đến 9999-12-30.</p>' "$tmp/body"
+tap $? "... a page naming from, in Vietnamese"
+is "$(page '/dashboard?unit=U001&from=1950-01-01&to=2025-12-31&lang=en')" 422 \
+	"from=1950-01-01&to=2025-12-31 (previous period before 1900): 422"
+grep -q '<p>from: the previous period of equal length would start before 1900-01-01.</p>' "$tmp/body"
+tap $? "... a page naming from"
+is "$(page '/dashboard?unit=U001&from=9999-10-01&to=9999-12-30')" 200 "to=9999-12-30, the last supported day: 200"
+is "$(page '/dashboard?unit=U001&from=1900-04-01&to=1900-06-30')" 200 \
+	"1900-Q2 (the previous quarter the first supported one, the trend older): 200"
 
 # English.
 page '/dashboard?unit=U001&from=2025-01-01&to=2025-03-31&lang=en' >/dev/null
@@ -282,7 +350,17 @@ tap $? "lang=en: the page is in English"
 
 # Logout ends the session.
 old=$(grep sipas_session "$C" | awk '{ print $7 }')
-is "$(curl -s -b "$C" -c "$C" -o /dev/null -D "$tmp/headers" -w '%{http_code}' -X POST "$URL/logout")" 303 "POST /logout: 303"
+logout_csrf=$(csrf_of "$tmp/body")
+[ -n "$logout_csrf" ] && grep -q '<form method="post" action="/logout"><input type="hidden" name="csrf"' "$tmp/body"
+tap $? "the page's sign-out form carries the session's csrf token"
+is "$(curl -s -b "$C" -o /dev/null -w '%{http_code}' "$URL/logout")" 405 "GET /logout (a link or an image of another site): 405"
+is "$(curl -s -b "$C" -o /dev/null -w '%{http_code}' -H "Origin: $URL" -X POST "$URL/logout")" 403 "POST /logout without the token: 403"
+is "$(curl -s -b "$C" -o /dev/null -w '%{http_code}' -H "Origin: $URL" --data-urlencode "csrf=x$logout_csrf" "$URL/logout")" 403 "POST /logout with a wrong token: 403"
+is "$(curl -s -b "$C" -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$logout_csrf" "$URL/logout")" 403 "POST /logout without Origin: 403"
+is "$(curl -s -b "$C" -o /dev/null -w '%{http_code}' -H 'Sec-Fetch-Site: cross-site' -H 'Origin: http://evil.example' --data-urlencode "csrf=$logout_csrf" "$URL/logout")" 403 \
+	"POST /logout from another site with the token: 403"
+is "$(page '/dashboard?unit=U001')" 200 "the session still opens the dashboard after the refused sign-outs"
+is "$(curl -s -b "$C" -c "$C" -o /dev/null -D "$tmp/headers" -w '%{http_code}' -H "Origin: $URL" --data-urlencode "csrf=$logout_csrf" "$URL/logout")" 303 "POST /logout with the token from this site: 303"
 is "$(header Location)" /login "to /login"
 is "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: sipas_session=$old" "$URL/dashboard")" 303 \
 	"the old session id no longer opens the dashboard"
@@ -309,5 +387,22 @@ is "$flags" 4 "the four ranked districts are flagged above/within/below"
 sql "UPDATE tokens SET revoked_at = now() WHERE name = 't-viewer'" >/dev/null
 is "$(page '/dashboard?unit=P01')" 303 "after the token is revoked the session ends"
 
+# Without session_cookie_secure every cookie is Secure, and the log says so.
+sipasd_stop
+tap $? "sipasd stops cleanly"
+sipasd_start "report_today = 2025-04-10"
+wait_log 'session cookies are Secure'
+tap $? "by default the log says the session cookies are Secure"
+page /login >/dev/null
+tr -d '\r' <"$tmp/headers" | grep -qi '^Set-Cookie: sipas_login=sip_[^;]*; Path=/login; Max-Age=[0-9]*; HttpOnly; SameSite=Strict; Secure$'
+tap $? "... and the login form's cookie carries Secure"
+rm -f "$C"
+curl -s -o "$tmp/login.html" -D "$tmp/headers" -c "$C" "$URL/login"
+curl -s -b "sipas_login=$(awk '$6 == "sipas_login" { print $7 }' "$C")" -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' -H "Origin: $URL" \
+	--data-urlencode "token=$VIEWER_U001" --data-urlencode "csrf=$(csrf_of "$tmp/login.html")" "$URL/login" >/dev/null
+tr -d '\r' <"$tmp/headers" | grep -qi '^Set-Cookie: sipas_session=sip_[^;]*; Path=/; Max-Age=28800; HttpOnly; SameSite=Strict; Secure$'
+tap $? "... and so does the session cookie"
+sipasd_stop
+tap $? "sipasd stops cleanly"
 log_clean
 finish

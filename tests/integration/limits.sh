@@ -102,15 +102,16 @@ is "$(metric 'sipas_limit_rejections_total{limit="request_timeout"}')" 1 "the 40
 is "$(get '' /healthz)" 200 "the daemon still serves others"
 
 # --- maximum connections -------------------------------------------------------
+accepted=$(grep -c 'connection accepted: 4 open' "$SIPASD_LOG")
 exec 3<>"/dev/tcp/127.0.0.1/$(port)" 4<>"/dev/tcp/127.0.0.1/$(port)" \
     5<>"/dev/tcp/127.0.0.1/$(port)" 6<>"/dev/tcp/127.0.0.1/$(port)" || bail "cannot connect"
-sleep 0.3
+wait_log 'connection accepted: 4 open' $((accepted + 1)) || bail "sipasd did not accept the four connections"
 is "$(get '' /healthz)" 503 "a fifth connection over max_connections = 4: 503"
 grep -q 'too many connections' "$tmp/body"
 tap $? "saying why"
 exec 3>&- 4>&- 5>&- 6>&-
 ok=1
-for i in $(seq 1 30); do
+for i in $(seq 1 900); do
 	[ "$(get '' /healthz)" = 200 ] && { ok=0; break; }
 	sleep 0.1
 done
@@ -120,7 +121,8 @@ sipasd_stop
 is $? 0 "sipasd exits 0 on SIGTERM"
 
 # --- rate limits ---------------------------------------------------------------
-sipasd_start "rate_ip = 0.5" "rate_ip_burst = 3"
+# A token every 100 s: the burst is spent long before one comes back.
+sipasd_start "rate_ip = 0.01" "rate_ip_burst = 3"
 codes=
 for i in 1 2 3 4 5; do
 	codes="$codes $(get '' /nope)"
@@ -134,7 +136,7 @@ MTOKEN=
 is "$(metric 'sipas_limit_rejections_total{limit="rate_ip"}')" 2 "both 429 are counted"
 sipasd_stop
 
-sipasd_start "rate_token = 0.5" "rate_token_burst = 2"
+sipasd_start "rate_token = 0.01" "rate_token_burst = 2"
 OTHER=$(token collector)
 codes=
 for i in 1 2 3; do
@@ -148,18 +150,13 @@ is "$(metric 'sipas_limit_rejections_total{limit="rate_token"}')" 1 "the 429 is 
 sipasd_stop
 
 # --- bounded queue -------------------------------------------------------------
-# queue_max = 1, and the table locked for 8 s: the first response's batch
-# waits for the lock, the second waits in the queue, the third finds it full.
+# queue_max = 1, and the table locked until the test commits: the first
+# response's batch waits for the lock, the second waits in the queue, the
+# third finds it full.
 sipasd_start "queue_max = 1" "batch_max = 1"
-"$PSQL" -X -q -d "$DSN" -c "BEGIN; LOCK TABLE responses IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(8); COMMIT;" >/dev/null 2>&1 &
-locker=$!
 MTOKEN=
 # Each step waits for the state it needs (a loaded machine is slow).
-for i in $(seq 1 100); do
-	[ "$(sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-		WHERE c.relname = 'responses' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1 ] && break
-	sleep 0.1
-done
+table_lock responses || bail "the table responses was not seen locked"
 post "$COLLECTOR" "$(body q-1)" >"$tmp/q1" &
 first=$!
 wait_metric sipas_ingest_batch_size_count 1 || echo "# q-1's batch not seen" >&2
@@ -170,7 +167,8 @@ is "$(post "$COLLECTOR" "$(body q-3)")" 503 "a response beyond queue_max: 503"
 grep -qi '^Retry-After:' "$tmp/headers"
 tap $? "with Retry-After"
 is "$(metric sipas_ingest_queue_depth)" 1 "the queue depth gauge shows the waiting response"
-wait "$first" "$second" "$locker"
+table_unlock
+wait "$first" "$second"
 is "$(cat "$tmp/q1") $(cat "$tmp/q2")" "201 201" "the two accepted ones are stored once the lock goes"
 is "$(metric 'sipas_limit_rejections_total{limit="queue"}')" 1 "the full queue is counted"
 is "$(metric sipas_ingest_queue_depth)" 0 "the queue depth gauge is back to 0"

@@ -38,7 +38,10 @@ trap 'exit 143' TERM
 # and 100 % satisfied (the Kish fallback under complex designs) and leaves an
 # item unanswered. Small complex units have no missing answers, so that every
 # item's design has at least 2 degrees of freedom: with fewer, R's reference is
-# undefined ("NaN") and such a draw is replaced by the next seed.
+# undefined ("NaN") and such a draw is replaced by the next seed. The
+# "lonely" design has strata with a single PSU and the same PSU labels in two
+# strata; a survey name ending in "+certainty" is that survey with
+# "lonely_psu": "certainty" (otherwise lonely PSUs are adjusted, the default).
 cases=(
 	"sipas-2017   simple     5 120 0   0.95 -"
 	"sipas-2017   cluster    3 200 0.1 0.95 extremes"
@@ -61,20 +64,35 @@ cases=(
 	"custom       stratified 4 100 0   0.95 extremes"
 	"custom       cluster    3 150 0.3 0.95 extremes"
 	"custom       weighted  10   8 0   0.95 small=3,extremes"
+	"sipas-2017   lonely     3 200 0.1 0.95 -"
+	"sipas-2023   lonely     2 300 0   0.95 extremes"
+	"onestop-tt01 lonely     4  80 0.1 0.9  -"
+	"custom       lonely     3 150 0.1 0.95 extremes"
+	"sipas-2017+certainty   lonely 3 200 0.1 0.95 -"
+	"onestop-tt01+certainty lonely 4  60 0   0.95 -"
+	"custom+certainty       lonely 3 150 0.3 0.99 extremes"
 )
 
-# The survey file R reads for a case's survey name.
+# The survey file R reads for a case's survey name; NAME+certainty is a copy
+# of NAME's file in the case's directory $2 with "lonely_psu": "certainty".
 survey_file() {
+	local f
+	case ${1%+certainty} in
+	custom) f=$CUSTOM ;;
+	*) f=$top_srcdir/surveys/${1%+certainty}.json ;;
+	esac
 	case $1 in
-	custom) echo "$CUSTOM" ;;
-	*) echo "$top_srcdir/surveys/$1.json" ;;
+	*+certainty)
+		sed '0,/{/s//{"lonely_psu": "certainty", /' "$f" >"$2/survey.json"
+		echo "$2/survey.json" ;;
+	*) echo "$f" ;;
 	esac
 }
 
-# What sipasctl is given: a built-in code, or the custom file's path.
+# What sipasctl is given: a built-in code, or the survey file's path.
 survey_arg() {
 	case $1 in
-	custom) echo "$CUSTOM" ;;
+	custom | *+certainty) survey_file "$1" "$2" ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -100,7 +118,7 @@ run_case() {
 	local level_args=() edge_args=()
 	read -r survey design units per missing level edge <<<"${cases[$i]}"
 	mkdir -p "$dir"
-	sfile=$(survey_file "$survey")
+	sfile=$(survey_file "$survey" "$dir")
 	[ "$edge" = - ] || IFS=, read -r -a edge_args <<<"$edge"
 	[ "$level" = 0.95 ] || level_args=(--level "$level")
 
@@ -143,7 +161,7 @@ run_case() {
 		return
 	fi
 
-	"$SIPASCTL" analyze --survey "$(survey_arg "$survey")" \
+	"$SIPASCTL" analyze --survey "$(survey_arg "$survey" "$dir")" \
 	    --input "$dir/in.csv" --format json "${level_args[@]}" \
 	    >"$dir/actual.json" 2>"$dir/stderr"
 	local rc=$?
@@ -152,6 +170,10 @@ run_case() {
 		echo "not ok" >"$dir/result"
 	elif grep -q 'Sanitizer\|runtime error' "$dir/stderr"; then
 		echo "sipasctl stderr shows a sanitizer report" >>"$dir/diag"
+		echo "not ok" >"$dir/result"
+	elif [ "$design" = lonely ] &&
+	    ! grep -q 'a stratum has a single PSU' "$dir/actual.json"; then
+		echo "no single-PSU warning in sipasctl's result" >>"$dir/diag"
 		echo "not ok" >"$dir/result"
 	elif "$RESULTCMP" -m 40 "$dir/expected.json" "$dir/actual.json" $TOL \
 	    >"$dir/cmp" 2>&1; then

@@ -1,5 +1,5 @@
 #!/bin/bash
-# report.sh: periodic reports (issue 8; docs/reports.md) against a real
+# report.sh: periodic reports (docs/reports.md) against a real
 # PostgreSQL and sipasd: sipasctl report in every format read back (CSV
 # figures against R's reference to 1e-6, PDF text, XLSX sheets, HTML), an
 # empty period, GET /api/v1/reports (same CSV bytes, headers, roles, scope),
@@ -142,6 +142,34 @@ is $? 2 "bad date: exit 2"
 "$SIPASCTL" --db "$DSN" report --survey sipas-2017 --unit P01 --from 2025-01-01 \
 	--to 2025-12-31 --format docx -o "$tmp/x.docx" 2>/dev/null
 is $? 2 "unknown format: exit 2"
+
+# --- periods at the edge of the supported days (1900-01-01..9999-12-30) ---
+# A previous period before 1900 is refused; a trend reaching there is cut.
+"$SIPASCTL" --db "$DSN" report --survey sipas-2017 --unit P01 --from 1950-01-01 \
+	--to 2025-12-31 --format csv -o "$tmp/x.csv" 2>"$tmp/report.err"
+is $? 2 "from 1950-01-01 to 2025-12-31 (previous period before 1900): exit 2"
+tap $(grep -q -- '--from: the previous period of equal length would start before 1900-01-01' \
+	"$tmp/report.err"; echo $?) "... saying why: $(cat "$tmp/report.err")"
+"$SIPASCTL" --db "$DSN" report --survey sipas-2017 --unit P01 --from 1970-01-01 \
+	--to 2025-12-31 --trend 60 --format csv -o "$tmp/long.csv" 2>"$tmp/report.err"
+is $? 0 "from 1970-01-01 to 2025-12-31 with --trend 60: exit 0"
+tap $(grep -q 'over 2 period(s)' "$tmp/report.err"; echo $?) \
+	"... over the 2 periods that start in 1900 or later: $(cat "$tmp/report.err")"
+is "$(awk -F, '$1 == "P01" && $2 == "trend" { printf "%s ", $3 }' "$tmp/long.csv")" \
+	"01/01/1970–31/12/2025 " "... its trend is the one period with data"
+"$SIPASCTL" --db "$DSN" report --survey sipas-2017 --unit P01 --from 2025-01-01 \
+	--to 9999-12-31 --format csv -o "$tmp/x.csv" 2>"$tmp/report.err"
+is $? 2 "--to 9999-12-31: exit 2"
+tap $(grep -q -- '--to must be a date YYYY-MM-DD from 1900-01-01 to 9999-12-30' "$tmp/report.err"; echo $?) \
+	"... naming --to and the range"
+"$SIPASCTL" --db "$DSN" export --survey sipas-2017 --to 9999-12-31 >/dev/null 2>"$tmp/report.err"
+is "$? $(cat "$tmp/report.err")" \
+	"2 sipasctl: --to must be a date YYYY-MM-DD from 1900-01-01 to 9999-12-30" "export --to 9999-12-31: exit 2"
+"$SIPASCTL" --db "$DSN" purge --survey sipas-2017 --unit P01 --from 1899-12-31 --dry-run >/dev/null 2>"$tmp/report.err"
+is "$? $(cat "$tmp/report.err")" \
+	"2 sipasctl: --from must be a date YYYY-MM-DD from 1900-01-01 to 9999-12-30" "purge --from 1899-12-31: exit 2"
+"$SIPASCTL" --db "$DSN" export --survey sipas-2017 --from 9999-12-30 >"$tmp/x.csv" 2>"$tmp/report.err"
+is "$? $(wc -l <"$tmp/x.csv")" "0 1" "export --from 9999-12-30: exit 0, the header alone"
 "$SIPASCTL" --db "host=/nonexistent dbname=x" report --survey sipas-2017 --unit P01 \
 	--from 2025-01-01 --to 2025-12-31 --format csv -o "$tmp/x.csv" 2>/dev/null
 is $? 1 "database unreachable: exit 1"
@@ -150,6 +178,12 @@ is $? 1 "database unreachable: exit 1"
 VIEWER=$(token viewer)
 SCOPED=$(token viewer U001)
 COLLECTOR=$(token collector)
+COLLECTOR_U001=$(token collector U001)
+UPLOADER=$(token uploader)
+UPLOADER_U001=$(token uploader U001)
+# A unit code with a quote, should the store take one: its downloads' names.
+quoted=$(sql "INSERT INTO units (code, name, level, parent) VALUES ('Q\"V', 'Xã Q', 'commune', 'U005')
+	RETURNING code" 2>/dev/null)
 mkdir -p "$tmp/out"
 sipasd_start \
 	"report_yearly = \"survey=sipas-2017 units=P01,U001 formats=csv,pdf dir=$tmp/out\"" \
@@ -189,6 +223,82 @@ tap $(grep -q "Huyện Năm" "$tmp/body"; echo $?) "sipasd lists the child U005 
 is "$(get "$VIEWER" "/api/v1/reports?survey=sipas-2017&unit=P01&from=2025-02-30&to=2025-12-31&format=csv")" 422 \
 	"bad date: 422"
 
+# Periods reaching before 1900, the last supported day, for every viewer.
+for t in VIEWER SCOPED; do
+	u=$([ $t = VIEWER ] && echo P01 || echo U001)
+	is "$(get "${!t}" "/api/v1/reports?survey=sipas-2017&unit=$u&format=csv&from=1950-01-01&to=2025-12-31")" 422 \
+		"$t, $u from 1950-01-01 to 2025-12-31: 422"
+	is "$(error_field)" from "... naming from"
+	grep -q 'previous period of equal length would start before 1900-01-01' "$tmp/body"
+	tap $? "... saying why"
+	is "$(get "${!t}" "/api/v1/reports?survey=sipas-2017&unit=$u&format=csv&from=1970-01-01&to=2025-12-31&trend=60")" 200 \
+		"$t, $u from 1970-01-01 to 2025-12-31 trend=60: 200"
+	is "$(awk -F, '$2 == "trend"' "$tmp/body" | wc -l)" 1 "... a trend of the one period with data"
+	is "$(get "${!t}" "/api/v1/reports?survey=sipas-2017&unit=$u&format=csv&from=2025-01-01&to=9999-12-31")" 422 \
+		"$t, $u to=9999-12-31: 422"
+	is "$(error_field)" to "... naming to"
+	is "$(get "${!t}" "/api/v1/reports?survey=sipas-2017&unit=$u&format=csv&from=1899-12-31&to=2025-12-31")" 422 \
+		"$t, $u from=1899-12-31: 422"
+	is "$(error_field)" from "... naming from"
+done
+is "$(get "" /healthz)" 200 "sipasd still serves"
+is "$(get "$VIEWER" "/api/v1/reports?survey=sipas-2017&unit=P01&format=csv&from=9999-12-01&to=9999-12-30")" 200 \
+	"from=9999-12-01&to=9999-12-30, the last supported day: 200"
+is "$(get "$VIEWER" "/api/v1/indices?survey=sipas-2017&unit=P01&from=2025-01-01&to=9999-12-31")" 422 \
+	"indices to=9999-12-31: 422"
+is "$(error_field)" to "... naming to"
+is "$(get "$VIEWER" "/api/v1/indices?survey=sipas-2017&unit=P01&from=2025-01-01&to=9999-12-30")" 200 \
+	"indices to=9999-12-30: 200"
+is "$(get "$UPLOADER" "/api/v1/export?survey=sipas-2017&unit=P01&from=1899-12-31")" 422 \
+	"export from=1899-12-31: 422"
+is "$(error_field)" from "... naming from"
+is "$(get "$UPLOADER" "/api/v1/export?survey=sipas-2017&unit=P01&to=9999-12-31")" 422 \
+	"export to=9999-12-31: 422"
+is "$(error_field)" to "... naming to"
+
+# A scoped token: an unknown unit and another district's alike.
+for case in "SCOPED VIEWER /api/v1/reports?survey=sipas-2017&from=2025-01-01&to=2025-12-31&format=csv&unit=" \
+    "SCOPED VIEWER /api/v1/indices?survey=sipas-2017&unit=" \
+    "UPLOADER_U001 UPLOADER /api/v1/export?survey=sipas-2017&unit="; do
+	read -r scoped wide path <<<"$case"
+	st_other=$(get "${!scoped}" "${path}U002")
+	cp "$tmp/body" "$tmp/other"
+	st_unknown=$(get "${!scoped}" "${path}NOPE")
+	is "$st_other $st_unknown" "403 403" "${path%%\?*}: U002 and NOPE to a U001 token: 403 both"
+	cmp -s "$tmp/other" "$tmp/body"
+	tap $? "... with the same body: $(cat "$tmp/body")"
+	is "$(get "${!wide}" "${path}NOPE")" 422 "... NOPE to a province-wide token: 422"
+done
+st_other=$(post "$COLLECTOR_U001" '{"survey":"sipas-2017","unit":"U002","answers":{}}')
+cp "$tmp/body" "$tmp/other"
+st_unknown=$(post "$COLLECTOR_U001" '{"survey":"sipas-2017","unit":"NOPE","answers":{}}')
+is "$st_other $st_unknown" "403 403" "POST /api/v1/responses to U002 and NOPE with a U001 token: 403 both"
+cmp -s "$tmp/other" "$tmp/body"
+tap $? "... with the same body: $(cat "$tmp/body")"
+
+if [ "$quoted" = 'Q"V' ]; then
+	is "$(get "$VIEWER" "/api/v1/reports?survey=sipas-2017&unit=Q%22V&from=2025-01-01&to=2025-12-31&format=csv")" 200 \
+		"a report of the unit Q\"V: 200"
+	grep -qi "^Content-Disposition: attachment; filename=\"sipas-2017_Q_V_2025-01-01.csv\"; filename\*=UTF-8''sipas-2017_Q%22V_2025-01-01.csv.\$" \
+		"$tmp/headers"
+	tap $? "... its Content-Disposition escaped: $(grep -i '^Content-Disposition' "$tmp/headers")"
+else
+	is "$(sql "SELECT count(*) FROM units WHERE code LIKE '%\"%'")" 0 "the store refuses a unit code with a quote"
+	tap 0 "... so no download can be named after one"
+fi
+
+# The HTML report: nothing loads or runs but its own style element.
+is "$(get "$VIEWER" "/api/v1/reports?$Q&format=html")" 200 "GET /api/v1/reports html: 200"
+csp=$(sed -n 's/^Content-Security-Policy: *//Ip' "$tmp/headers" | tr -d '\r')
+meta=$(sed -n 's/.*<meta http-equiv="Content-Security-Policy" content="\([^"]*\)">.*/\1/p' "$tmp/body")
+hash=$(sed -n '/^<style>$/,/^<\/style>/p' "$tmp/body" | sed '1d;$d' |
+	{ printf '\n'; cat; } | openssl dgst -sha256 -binary | base64)
+is "$csp" "default-src 'none'; style-src 'sha256-$hash'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'" \
+	"the reply's Content-Security-Policy: none but the style element's SHA-256"
+is "$meta; frame-ancestors 'none'" "$csp" "the page's meta tag says the same"
+tap $(grep -qi "^Content-Disposition: attachment; filename=\"sipas-2017_P01_2025-01-01.html\"; filename\*=UTF-8''sipas-2017_P01_2025-01-01.html" \
+	"$tmp/headers"; echo $?) "Content-Disposition with filename and filename*"
+
 # The schedule: 2025 (yearly) and 2025-Q4 (quarterly) have closed on 2026-01-15.
 for i in $(seq 1 100); do
 	[ -f "$tmp/out/reports.tsv" ] && [ "$(wc -l <"$tmp/out/reports.tsv")" -ge 5 ] && break
@@ -211,7 +321,11 @@ cmp -s "$tmp/body" "$tmp/out/sipas-2017_P01_2025.csv"
 tap $? "the listed file is served as stored"
 is "$(get "$SCOPED" /api/v1/reports/list)" 200 "the U001 token's list: 200"
 is "$(jq -r '[.reports[].unit] | unique | join(",")' "$tmp/body")" U001 "it lists U001's reports only"
-is "$(get "$SCOPED" "$url")" 403 "and may not fetch P01's file: 403"
+is "$(get "$SCOPED" "$url")" 404 "and may not fetch P01's file: 404, as for a file not listed"
+cp "$tmp/body" "$tmp/other"
+is "$(get "$SCOPED" "/api/v1/reports/files/sipas-2017_P09_2025.csv")" 404 "... a name no list has: 404"
+cmp -s "$tmp/other" "$tmp/body"
+tap $? "... with the same body: $(cat "$tmp/body")"
 is "$(get "$VIEWER" /api/v1/reports/files/..%2Fsipasd.conf)" 404 "no path escapes: 404"
 
 # A restart with the same list: still nothing twice.

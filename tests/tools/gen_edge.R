@@ -5,7 +5,7 @@
 #              answer redrawn among the scale's unsatisfied or satisfied values),
 #              often a whole leaf group too, and one item unanswered (only in a
 #              group that keeps other items, so every group keeps an index)
-# Under a complex design 0 % and 100 % take methodology section 4's Kish
+# Under a complex design 0 % and 100 % take docs/methodology.md section 6's Kish
 # effective-n fallback. Writes the same CSV shape as gen_responses.R.
 suppressMessages(library(jsonlite))
 a <- commandArgs(TRUE)

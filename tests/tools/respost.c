@@ -1,6 +1,7 @@
 /*
  * respost.c: a test and demo tool that posts the rows of a responses CSV
- * (interfaces.md section 3) to sipasd as JSON, many requests in flight.
+ * (docs/interfaces.md, "Responses CSV") to sipasd as JSON, many requests in
+ * flight.
  *
  *	respost --url http://HOST:PORT --token TOKEN --survey CODE
  *	    [--parallel N] [--print] FILE.csv

@@ -1,6 +1,7 @@
 /*
- * resultcmp.c: compares two analysis results (spec/interfaces.md section 4),
- * typically R's reference from tests/tools/oracle.R against sipasctl analyze.
+ * resultcmp.c: compares two analysis results (docs/interfaces.md, "Result
+ * JSON"), typically R's reference from tests/tools/oracle.R against sipasctl
+ * analyze.
  *
  *	resultcmp [-N] [-m MAX] EXPECTED.json ACTUAL.json [TOL]
  *

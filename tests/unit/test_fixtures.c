@@ -360,7 +360,7 @@ main(void)
 		return tap_done();
 	json_array_foreach(json_object_get(index, "cases"), i, c)
 		run_case(dir, c);
-	tap_ok(json_array_size(json_object_get(index, "cases")) == 5, "all 5 fixture cases ran");
+	tap_ok(json_array_size(json_object_get(index, "cases")) == 7, "all 7 fixture cases ran");
 	json_decref(index);
 	free(path);
 	free(dir);

@@ -1,5 +1,5 @@
 /*
- * test_report.c: the periodic report (issue 8) built from fixture results and
+ * test_report.c: the periodic report built from fixture results and
  * read back from every format: the CSV and the XLSX number cells against R's
  * references (tests/data/fixtures/ *.expected.json) to 1e-6, the PDF through
  * pdftotext (names, figures with a decimal comma), pdftoppm (it renders) and
@@ -19,10 +19,14 @@
 
 #include <gsl/gsl_errno.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "sipas/analysis.h"
 #include "sipas/csvin.h"
 #include "sipas/report.h"
+#include "sipas/report_run.h"
+#include "sipas/response.h"
+#include "sipas/survey.h"
 #include "sipas/util.h"
 #include "tap.h"
 
@@ -1226,6 +1230,130 @@ test_format(void)
 	    "counts: thousands separators");
 }
 
+/* A stored answers object: every item on value v's place of its scale. */
+static char *
+run_answers(const struct survey *s, int k)
+{
+	json_t *o = json_object();
+	const struct scale *sc;
+	char *text;
+	int i;
+
+	for (i = 0; i < s->nitems; i++) {
+		sc = s->items[i].scale;
+		json_object_set_new(o, s->items[i].code, json_integer(sc->values[(k + i) % sc->nvalues]));
+	}
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
+/*
+ * Periods that reach before the first supported day: the run keeps one
+ * array of periods, the trend never longer, the previous period only when
+ * it exists; report_period_previous refuses what the callers answer 422 to.
+ */
+static void
+test_run_periods(void)
+{
+	static const struct {
+		const char *from, *to;
+		int ntrend, periods, prev; /* periods kept; a previous period? */
+	} cases[] = {
+		{ "1950-01-01", "2025-12-31", 6, 1, 0 },
+		{ "1950-01-01", "2025-12-31", 60, 1, 0 },
+		{ "1970-01-01", "2025-12-31", 60, 2, 1 },
+		{ "1970-01-01", "2025-12-31", 6, 2, 1 },
+		{ "1900-01-01", "1900-01-31", 60, 1, 0 },
+		{ "1900-02-01", "1900-02-28", 60, 2, 1 },
+		{ "1900-01-02", "1900-01-02", 3, 2, 1 },
+		{ "1900-01-01", "9999-12-30", 60, 1, 0 },
+		{ "1901-01-01", "1901-12-31", 60, 2, 1 },
+		{ "2025-10-01", "2025-12-31", 4, 4, 1 },
+		{ "2025-10-01", "2025-12-31", 1, 2, 1 },
+		{ "2025-01-15", "2025-03-02", 60, 60, 1 },
+	};
+	struct survey *s = survey_builtin_create("sipas-2023");
+	struct report_run *rr;
+	struct report_params p;
+	struct report *r;
+	char *answers, *cause = NULL, pfrom[REPORT_DAY_LEN], pto[REPORT_DAY_LEN];
+	size_t i, npts;
+	int ok;
+
+	answers = run_answers(s, 2);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		rr = report_run_create(s, 0.95, "U001", cases[i].from, cases[i].to, cases[i].ntrend);
+		/* A row in the period, one on its first day, one long before. */
+		report_run_add(rr, cases[i].to, "C011", 1, NULL, NULL, answers, strlen(answers));
+		report_run_add(rr, cases[i].from, NULL, 1, NULL, NULL, answers, strlen(answers));
+		report_run_add(rr, "1900-01-01", NULL, 1, NULL, NULL, answers, strlen(answers));
+		memset(&p, 0, sizeof p);
+		p.unit = "U001";
+		p.from = cases[i].from;
+		p.to = cases[i].to;
+		ok = report_period_previous(cases[i].from, cases[i].to, pfrom, pto) == 0;
+		p.prev_from = ok ? pfrom : NULL;
+		p.prev_to = ok ? pto : NULL;
+		p.lang = REPORT_LANG_EN;
+		r = report_run_finish(rr, &p, &cause);
+		npts = r != NULL ? r->ntrend : 0;
+		tap_ok(r != NULL && report_run_periods(rr) == cases[i].periods && ok == cases[i].prev &&
+			npts >= 1 && (int)npts <= report_run_periods(rr) &&
+			(r->prev_from != NULL) == cases[i].prev &&
+			strcmp(report_run_start(rr), RESPONSE_DATE_MIN) >= 0,
+		    "%s..%s, trend %d: %d period(s) (want %d), %zu trend point(s), previous %s",
+		    cases[i].from, cases[i].to, cases[i].ntrend, report_run_periods(rr),
+		    cases[i].periods, npts, ok ? pfrom : "none");
+		if (r == NULL)
+			tap_diag("%s", cause);
+		free(cause);
+		cause = NULL;
+		report_free(r);
+		report_run_free(rr);
+	}
+	tap_ok(report_day_valid("1900-01-01") && report_day_valid("9999-12-30") &&
+		!report_day_valid("1899-12-31") && !report_day_valid("9999-12-31") &&
+		!report_day_valid("2025-02-29") && report_day_valid("2024-02-29"),
+	    "days: %s..%s, real days only", RESPONSE_DATE_MIN, RESPONSE_DATE_MAX);
+	free(answers);
+	survey_free(s);
+}
+
+/* The HTML report's policy allows exactly its own style element. */
+static void
+test_html_policy(void)
+{
+	const char *policy = report_html_policy();
+	char *path = out_path("single.html"), *text, *meta, *css = NULL, *end;
+	unsigned char md[EVP_MAX_MD_SIZE], b64[128];
+	unsigned int mdlen = 0;
+	char want[160];
+
+	text = util_file_read(path, NULL, NULL);
+	xasprintf(&meta, "<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">", policy);
+	tap_ok(strncmp(policy, "default-src 'none'; style-src 'sha256-", 38) == 0 &&
+		strstr(policy, "unsafe") == NULL && strstr(policy, "script") == NULL,
+	    "HTML policy: default-src 'none', a hashed style, no script: %s", policy);
+	if (text != NULL && (css = strstr(text, "<style>")) != NULL &&
+	    (end = strstr(css, "</style>")) != NULL) {
+		css += 7;
+		EVP_Digest(css, (size_t)(end - css), md, &mdlen, EVP_sha256(), NULL);
+		EVP_EncodeBlock(b64, md, (int)mdlen);
+	} else
+		b64[0] = '\0';
+	snprintf(want, sizeof want, "style-src 'sha256-%s'", (char *)b64);
+	tap_ok(text != NULL && strstr(text, meta) != NULL && strstr(text, meta) < strstr(text, "<style>"),
+	    "HTML: the policy in a meta tag before the style element");
+	tap_ok(b64[0] != '\0' && strstr(policy, want) != NULL,
+	    "HTML: the policy's hash is the SHA-256 of the style element as written");
+	tap_ok(text != NULL && strstr(text, " style=") == NULL && strstr(text, "<script") == NULL,
+	    "HTML: no style attributes or scripts the policy would block");
+	free(meta);
+	free(text);
+	free(path);
+}
+
 /* Remove the output directory's files (unless kept). */
 static void
 cleanup(void)
@@ -1263,6 +1391,8 @@ main(void)
 	test_single();
 	test_nodata();
 	test_errors();
+	test_run_periods();
+	test_html_policy();
 	cleanup();
 	free(out_dir);
 	report_fonts_free();

@@ -1,6 +1,6 @@
 /*
  * test_survey.c: the survey model. The built-in definitions load with the
- * structure methodology.md section 1 gives them; every bad definition of
+ * structure docs/methodology.md section 1 gives them; every bad definition of
  * tests/data/survey-bad.tsv is rejected with a message naming the code.
  */
 #include "config.h"
@@ -65,6 +65,34 @@ test_builtins(void)
 	survey_free(s);
 }
 
+/* lonely_psu: "adjust" unless the definition says "certainty". */
+static void
+test_lonely_psu(void)
+{
+	const char *def = "\"scales\": {\"S\": {\"values\": [1,2], \"satisfied_min\": 2}}, "
+			  "\"overall\": {\"code\": \"O\", \"items\": [{\"code\": \"A\", \"scale\": \"S\"}]}}";
+	const char *opts[] = { "", "\"lonely_psu\": \"adjust\", ", "\"lonely_psu\": \"certainty\", " };
+	const enum lonely_psu want[] = { LONELY_PSU_ADJUST, LONELY_PSU_ADJUST, LONELY_PSU_CERTAINTY };
+	struct survey *s;
+	char *text, *cause;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		cause = NULL;
+		xasprintf(&text, "{\"code\": \"x\", %s%s", opts[i], def);
+		s = survey_create(text, strlen(text), &cause);
+		if (!tap_ok(s != NULL && s->lonely_psu == want[i], "lonely_psu %s", i == 0 ? "(absent): adjust" :
+		    i == 1 ? "adjust" : "certainty"))
+			tap_diag("%s", cause ? cause : "wrong mode");
+		survey_free(s);
+		free(cause);
+		free(text);
+	}
+	s = survey_builtin_create("sipas-2023");
+	tap_ok(s != NULL && s->lonely_psu == LONELY_PSU_ADJUST, "sipas-2023: lonely PSUs adjusted by default");
+	survey_free(s);
+}
+
 /* Every line of survey-bad.tsv: rejected, with the expected message. */
 static void
 test_bad(const char *path)
@@ -100,6 +128,7 @@ main(void)
 
 	util_jansson_init();
 	test_builtins();
+	test_lonely_psu();
 	xasprintf(&path, "%s/survey-bad.tsv", data ? data : "tests/data");
 	test_bad(path);
 	free(path);
