@@ -31,6 +31,7 @@
 #include "daemon/conf.h"
 #include "daemon/net/session.h"
 #include "daemon/sipasd.h"
+#include "daemon/channels/form.h"
 #include "daemon/formdata.h"
 #include "daemon/html.h"
 #include "daemon/log.h"
