@@ -53,7 +53,7 @@ sh "$root/build-aux/embed.sh" "$work/builtin_surveys.c" \
 
 # The pure library (no libevent, no libpq) every target links.
 objs=()
-for src in common/util.c common/strmap.c common/response.c common/csvin.c \
+for src in common/util.c common/strmap.c common/response.c common/csvin.c common/csvout.c \
     common/sms.c common/hmac.c common/survey.c analysis/accum.c \
     analysis/indices.c analysis/output.c analysis/compare.c \
     analysis/intervals.c "$work/builtin_surveys.c" daemon/log.c common/token.c; do

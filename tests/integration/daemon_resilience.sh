@@ -141,12 +141,12 @@ wait_log 'config reloaded' $((before + 1)) || bail "the good config was not relo
 
 # --- SIGTERM drains: every 201 the clients saw is a committed row -----------
 sql "DELETE FROM responses" >/dev/null
-stored=$(grep -c 'POST /api/v1/responses 201' "$SIPASD_LOG")
+stored=$(grep -c 'POST "/api/v1/responses" 201' "$SIPASD_LOG")
 "$RESPOST" --url "$URL" --token "$COLLECTOR" --survey onestop-tt01 --parallel 16 \
 	"$FIXTURES/onestop-simple.csv" >"$tmp/drain.out" 2>/dev/null &
 rp=$!
 # SIGTERM once the clients' responses are being stored.
-wait_log 'POST /api/v1/responses 201' $((stored + 1)) || bail "no response of the load stored"
+wait_log 'POST "/api/v1/responses" 201' $((stored + 1)) || bail "no response of the load stored"
 kill -TERM "$SIPASD_PID"
 wait "$SIPASD_PID"
 st=$?

