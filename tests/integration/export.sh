@@ -100,7 +100,7 @@ EOF
 ctl_export "$tmp/ctl.csv" --survey onestop-tt01
 grep -q '^"aw,1",C011,2025-03-01T10:00:00+07:00,web,0.1,"s,1","p""1",3,f,"says ""hi"", then$' "$tmp/ctl.csv"
 tap $? "a field with a comma, a quote or a line break is quoted (RFC 4180)"
-grep -q '^aw-3,U002,2025-12-31T23:59:59+07:00,sms,1,,,,,plain' "$tmp/ctl.csv"
+grep -q '^aw-3,U002,2025-12-31T23:59:59+07:00,sms,1,,,1,,plain' "$tmp/ctl.csv"
 tap $? "other fields are written as they are"
 # Formula injection: text a spreadsheet would run gets a ' in front.
 grep -q "^aw-2,C012,2025-03-02T00:00:00+07:00,kiosk,2.5,,,2,m,'=SUM(A1:A9)" "$tmp/ctl.csv"
