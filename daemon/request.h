@@ -33,6 +33,7 @@ struct request {
 	char *query;  /* after '?', or NULL */
 	int role;     /* enum role, once authenticated */
 	char *scope;  /* the token's unit, or NULL */
+	char *csrf;   /* a dashboard session's sign-out token, or NULL */
 	struct bodystream *body; /* a streamed upload body, or NULL */
 };
 

@@ -124,6 +124,7 @@ http_reply_release(struct request *r, int status)
 	free(r->path);
 	free(r->query);
 	free(r->scope);
+	free(r->csrf);
 	free(r);
 	sd->inflight--;
 	sipasd_drain_check(sd);

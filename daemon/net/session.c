@@ -436,18 +436,6 @@ out:
 	form_fields_free(q);
 }
 
-/* The sign-out token of the request's session, or NULL without one. */
-const char *
-session_csrf_get(const struct request *r)
-{
-	struct session *s;
-	char id[TOKEN_LEN + 1];
-
-	if (session_cookie_id(r, id) != 0 || (s = session_get(id)) == NULL)
-		return NULL;
-	return s->csrf;
-}
-
 /* POST /logout: csrf= the session's token, from this site's page. */
 void
 session_logout_handle(struct request *r)
@@ -523,6 +511,8 @@ session_decide(struct request *r, const struct session *s, unsigned roles,
 	r->role = s->role;
 	free(r->scope);
 	r->scope = s->scope != NULL ? xstrdup(s->scope) : NULL;
+	free(r->csrf);
+	r->csrf = xstrdup(s->csrf);
 	then(r);
 }
 

@@ -15,15 +15,13 @@
 /* GET /login (the form) and POST /login (token=...: opens a session). */
 void session_login_handle(struct request *);
 /*
- * POST /logout (csrf=session_csrf_get, from this site's page): forgets the
- * session and clears the cookie.
+ * POST /logout (csrf=the session's token, which session routes put in
+ * r->csrf, from this site's page): forgets the session and clears the cookie.
  */
 void session_logout_handle(struct request *);
-/* The token a page of the request's session puts in its posts, or NULL. */
-const char *session_csrf_get(const struct request *);
 /*
  * Check the request's session cookie for one of roles, then call next with
- * r->role and r->scope set. Without a valid session: 303 to /login (with
+ * r->role, r->scope and r->csrf set. Without a valid session: 303 to /login (with
  * next= the page asked for); a session of another role: a 403 page. The
  * token behind a session is looked up again every token_ttl seconds, so a
  * revoked token ends its sessions.

@@ -261,7 +261,7 @@ dash_head(struct evbuffer *b, const struct dash *d)
 	const struct cache_unit *u, *chain[64];
 	const struct survey *const *all;
 	const struct form_choice *c;
-	const char *sel, *csrf;
+	const char *sel;
 	size_t nall, i, j;
 	int n = 0, k, ch, known;
 
@@ -281,7 +281,7 @@ dash_head(struct evbuffer *b, const struct dash *d)
 	html_raw(b, "\">%s</a> <form method=\"post\" action=\"/logout\">"
 	    "<input type=\"hidden\" name=\"csrf\" value=\"",
 	    DTR(d, "English", "Tiếng Việt"));
-	html_text(b, (csrf = session_csrf_get(r)) != NULL ? csrf : "");
+	html_text(b, r->csrf != NULL ? r->csrf : "");
 	html_raw(b, "\"><button type=\"submit\" id=\"logout\">%s</button>"
 	    "</form></nav>\n</header>\n<main>\n",
 	    DTR(d, "Đăng xuất", "Sign out"));
