@@ -33,6 +33,13 @@ SIPAS_DEB_PACKAGES=(
 	# reports: PDF via cairo + fontconfig with DejaVu, XLSX via
 	# libxlsxwriter; the report test reads them back with poppler-utils, unzip
 	libcairo2-dev libfontconfig-dev libxlsxwriter-dev fonts-dejavu-core poppler-utils unzip
+	# spreadsheets in: XLSX (zip + streamed XML), Windows-1258 text to NFC;
+	# tests write workbooks with another program (openpyxl)
+	libzip-dev libexpat1-dev libunistring-dev python3-openpyxl
+	# people's accounts: Argon2id password hashes
+	libargon2-dev
+	# scripts/cluster.sh: PostgreSQL failover (pg_auto_failover) behind HAProxy
+	postgresql-15-auto-failover pg-auto-failover-cli haproxy
 	# the fuzzers (tests/fuzz/run.sh): clang with libFuzzer and the sanitizers
 	clang libclang-rt-14-dev
 )
