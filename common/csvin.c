@@ -609,6 +609,28 @@ csvin_push(struct csvin *c, const char *buf, size_t len)
 	return csvin_feed(c, buf, len);
 }
 
+/* Push one record of fields split already (xlsxin.c). */
+int
+csvin_push_fields(struct csvin *c, const char *const *fields,
+    const size_t *lens, int n)
+{
+	int i, keep = c->have_header ? c->ncols : 0;
+
+	if (c->stopped || c->finished)
+		return -1;
+	c->bom_done = 1;
+	while (n > keep && csvin_blank(fields[n - 1], lens[n - 1]))
+		n--;
+	if (n == 0 && !c->have_header)
+		return 0;
+	for (i = 0; i < n && !c->stopped; i++)
+		csvin_field_cb((void *)fields[i], lens[i], c);
+	for (; i < keep && !c->stopped; i++)
+		csvin_field_cb((void *)"", 0, c);
+	csvin_record_cb(0, c);
+	return c->stopped ? -1 : 0;
+}
+
 /* End of input: the last row without a newline, then the checks of the end. */
 int
 csvin_finish(struct csvin *c)

@@ -65,6 +65,17 @@ void csvin_free(struct csvin *);
 /* Push bytes; -1 once a callback stopped or the input cannot be read on. */
 int csvin_push(struct csvin *, const char *buf, size_t len);
 /*
+ * Push one record already split into fields (a spreadsheet's row): the same
+ * header matching, checks, errors and callbacks as a CSV record, without the
+ * byte decoding. The fields are taken as they are (no quoting, no BOM);
+ * since a spreadsheet does not store empty cells, a row with fewer fields
+ * than the header has empty ones after them, and blank fields past the
+ * header's last column (or, in the header, after its last name) are
+ * dropped. Do not mix with csvin_push on one reader. -1 as csvin_push.
+ */
+int csvin_push_fields(struct csvin *, const char *const *fields,
+    const size_t *lens, int n);
+/*
  * End of input; -1 as above, or on an empty file (no header) or an
  * unterminated quote. 0 does not mean every row was good: see csvin_bad_rows.
  */
