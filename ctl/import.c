@@ -5,7 +5,9 @@
  *
  * The file is read in slices through the streaming CSV reader (csvin.c), so
  * memory is bounded by one slice and one chunk of rows whatever the file's
- * size. Good rows are inserted CTL_IMPORT_CHUNK at a time, one transaction per
+ * size. An XLSX workbook (told by its first bytes; --sheet NAME picks a
+ * sheet other than the first) is read by xlsxin.c, one row at a time, and
+ * its rows go through the same reader (csvin_push_fields). Good rows are inserted CTL_IMPORT_CHUNK at a time, one transaction per
  * chunk sent in one round trip (libpq pipeline mode), with the statement of
  * daemon/store/store.c: stored, duplicate (same id and
  * content hash) or conflict (same id, other content). The content hash is the
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -36,6 +39,7 @@
 #include "sipas/survey.h"
 #include "sipas/token.h"
 #include "sipas/util.h"
+#include "sipas/xlsxin.h"
 
 /* Rows per transaction. */
 #define CTL_IMPORT_CHUNK 500
@@ -69,6 +73,7 @@ struct ctl_import {
 	long problems_omitted;
 	char *fatal;
 	long progress_next;
+	json_t *format; /* "format" of the report: an XLSX's sheet, dates */
 };
 
 /* Record a problem: on stderr as FILE:ROW:COLUMN: NAME: reason, and in the report. */
@@ -539,6 +544,79 @@ ctl_import_read(struct ctl_import *im, FILE *f)
 	ctl_import_flush(im);
 }
 
+/* A progress line every CTL_IMPORT_PROGRESS rows. */
+static void
+ctl_import_progress(struct ctl_import *im)
+{
+	if (csvin_rows(im->csv) >= im->progress_next) {
+		fprintf(stderr, "sipasctl: %s: %ld rows read, %ld stored, %ld "
+		    "duplicates, %ld rejected\n", im->path, csvin_rows(im->csv),
+		    im->stored, im->duplicates, im->rejected);
+		im->progress_next += CTL_IMPORT_PROGRESS;
+	}
+}
+
+/* xlsxin: a row of the sheet into csvin. */
+static int
+ctl_import_xlsx_row(const char *const *fields, const size_t *lens, int n,
+    long sheet_row, void *arg)
+{
+	struct ctl_import *im = arg;
+
+	if (csvin_push_fields(im->csv, fields, lens, n) != 0 || im->dbfail)
+		return -1;
+	ctl_import_progress(im);
+	return 0;
+}
+
+/* Read an XLSX workbook's sheet through csvin; f is at its start. */
+static void
+ctl_import_read_xlsx(struct ctl_import *im, FILE *f, const char *sheet)
+{
+	struct xlsxin_limits lim;
+	struct xlsxin *x;
+	enum xlsxin_fail fail;
+	char *cause = NULL;
+	int fd, rc;
+
+	xlsxin_limits_default(&lim);
+	if ((fd = dup(fileno(f))) < 0) {
+		fprintf(stderr, "sipasctl: %s: %s\n", im->path, strerror(errno));
+		im->dbfail = 1;
+		return;
+	}
+	if ((x = xlsxin_open_fd(fd, sheet, &lim, &fail, &cause)) == NULL) {
+		im->fatal = cause;
+		return;
+	}
+	while ((rc = xlsxin_step(x, ctl_import_xlsx_row, im)) > 0)
+		;
+	if (rc < 0 && xlsxin_failed(x) != XLSXIN_STOPPED && im->fatal == NULL)
+		im->fatal = xstrdup(xlsxin_cause(x));
+	im->format = json_pack("{s:s,s:s,s:s}", "container", "xlsx", "sheet",
+	    xlsxin_sheet(x), "dates", xlsxin_dates(x) > 0 ? "excel-serial" :
+	    "text");
+	xlsxin_free(x);
+	if (!im->dbfail && im->fatal == NULL && csvin_finish(im->csv) != 0 &&
+	    im->fatal == NULL && !im->dbfail)
+		im->fatal = xstrdup(csvin_rows(im->csv) == 0 ?
+		    "empty sheet: no header row" : "the sheet cannot be read on");
+	ctl_import_flush(im);
+}
+
+/* 1 if the file f starts like a zip (an XLSX), rewound; -1 on error. */
+static int
+ctl_import_is_zip(FILE *f)
+{
+	char head[4];
+	size_t n;
+
+	n = fread(head, 1, sizeof head, f);
+	if (ferror(f) || fseek(f, 0, SEEK_SET) != 0)
+		return -1;
+	return xlsxin_magic(head, n);
+}
+
 /* sipasctl import --survey CODE FILE.csv. */
 static int
 ctl_import(PGconn *conn, int argc, char **argv)
@@ -547,17 +625,18 @@ ctl_import(PGconn *conn, int argc, char **argv)
 		{ "survey", required_argument, NULL, 's' },
 		{ "weight-max", required_argument, NULL, 'w' },
 		{ "channel-ids", no_argument, NULL, 'c' },
+		{ "sheet", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl_import im;
 	struct response_rules rules;
 	struct survey *s = NULL;
-	const char *code = NULL, *params[1];
+	const char *code = NULL, *sheet = NULL, *params[1];
 	json_t *rep;
 	char *text;
 	FILE *f = NULL;
 	char *end;
-	int c, rc;
+	int c, rc, zip = 0;
 
 	response_rules_default(&rules);
 	optind = 0;
@@ -578,6 +657,9 @@ ctl_import(PGconn *conn, int argc, char **argv)
 			break;
 		case 'c':
 			rules.channel_ids = 1;
+			break;
+		case 'S':
+			sheet = optarg;
 			break;
 		default:
 			goto usage;
@@ -601,9 +683,23 @@ ctl_import(PGconn *conn, int argc, char **argv)
 		rc = CTL_EXIT_USAGE;
 		goto out;
 	}
+	if (f != stdin && (zip = ctl_import_is_zip(f)) < 0) {
+		fprintf(stderr, "sipasctl: %s: %s\n", im.path, strerror(errno));
+		rc = CTL_EXIT_USAGE;
+		goto out;
+	}
+	if (!zip && sheet != NULL) {
+		fprintf(stderr, "sipasctl: --sheet is for an XLSX file, and %s "
+		    "is not one\n", f == stdin ? "standard input" : im.path);
+		rc = CTL_EXIT_USAGE;
+		goto out;
+	}
 	im.csv = csvin_create(s, ctl_import_csv_row, ctl_import_csv_error, &im);
 	csvin_rules_set(im.csv, &rules);
-	ctl_import_read(&im, f);
+	if (zip)
+		ctl_import_read_xlsx(&im, f, sheet);
+	else
+		ctl_import_read(&im, f);
 
 	rep = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:I}",
 	    "survey", s->code, "file", im.path,
@@ -615,6 +711,8 @@ ctl_import(PGconn *conn, int argc, char **argv)
 	    "complete", im.fatal == NULL && !im.dbfail,
 	    "problems", im.problems,
 	    "problems_omitted", (json_int_t)im.problems_omitted);
+	if (im.format != NULL)
+		json_object_set(rep, "format", im.format);
 	if (im.fatal != NULL)
 		json_object_set_new(rep, "error", json_pack("{s:s,s:s}", "code",
 		    "bad_file", "message", im.fatal));
@@ -655,11 +753,12 @@ out:
 	survey_free(s);
 	strmap_free(im.units);
 	json_decref(im.problems);
+	json_decref(im.format);
 	free(im.fatal);
 	return rc;
 usage:
 	fprintf(stderr, "usage: sipasctl import --survey CODE [--weight-max N] "
-	    "[--channel-ids] FILE.csv\n");
+	    "[--channel-ids] [--sheet NAME] FILE.csv|FILE.xlsx\n");
 	return CTL_EXIT_USAGE;
 }
 

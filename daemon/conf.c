@@ -92,6 +92,12 @@ static const struct config_key config_keys[] = {
 	    "largest CSV body of POST /api/v1/uploads in bytes (streamed)" },
 	{ "weight_max", CONFIG_DOUBLE, CONFIG_OFF(weight_max), "1000", 1,
 	    1e9, 1, 0, "largest sampling weight of a response; larger gets 422" },
+	{ "xlsx_inflated_max", CONFIG_INT, CONFIG_OFF(xlsx_inflated_max),
+	    "268435456", 65536, 64.0 * 1024 * 1024 * 1024, 1, 0,
+	    "bytes an uploaded XLSX may inflate to; more (a zip bomb) gets 413" },
+	{ "xlsx_ratio_max", CONFIG_INT, CONFIG_OFF(xlsx_ratio_max), "100", 10,
+	    100000, 1, 0, "most an XLSX entry over 1 MiB may inflate per "
+	    "compressed byte; more gets 413" },
 	/* The citizen web form and the kiosk (docs/form.md). */
 	{ "form_secret", CONFIG_STRING, CONFIG_OFF(form_secret), "", 0, 0, 1, 1,
 	    "HMAC key of the form tokens (CSRF); empty: random at each start" },

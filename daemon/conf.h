@@ -32,6 +32,8 @@ struct config {
 	double confidence;  /* level of the intervals of the indices */
 	long upload_max;    /* bytes of a POST /api/v1/uploads body (upload.c) */
 	double weight_max;  /* largest weight of a response (response.h) */
+	long xlsx_inflated_max; /* bytes an uploaded XLSX may inflate to (xlsxin.h) */
+	long xlsx_ratio_max;	/* inflated : compressed, per entry of an XLSX */
 	/* the citizen web form and the kiosk (form.c, kiosk.c; docs/form.md) */
 	char *form_secret;     /* HMAC key of the form tokens; "" = random per start */
 	char *public_url;      /* public base URL of the forms (posters, Origin check) */

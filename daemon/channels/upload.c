@@ -17,14 +17,25 @@
  * client is held back while rows wait for their commit, so memory does not
  * grow with the file. Otherwise evhttp has read it whole (max_body, http.c).
  *
+ * An XLSX workbook (its first bytes are a zip's, or its Content-Type says
+ * spreadsheetml) needs random access: its body is written, as it arrives, to
+ * a nameless temporary file (O_TMPFILE in spool_dir, or TMPDIR, or /tmp:
+ * nothing to remove, even after a crash), then read by xlsxin.c one slice of
+ * the sheet at a time, its rows pushed into the same CSV row logic
+ * (csvin_push_fields). A zip bomb is refused with 413 (xlsx_inflated_max,
+ * xlsx_ratio_max).
+ *
  * Must not contain SQL (store.c) nor validate fields itself (csvin, ingest).
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -45,6 +56,7 @@
 #include "sipas/token.h"
 #include "daemon/channels/upload.h"
 #include "sipas/util.h"
+#include "sipas/xlsxin.h"
 
 /* Bytes of the body handed to the CSV reader at a time. */
 #define UPLOAD_SLICE 16384
@@ -64,6 +76,12 @@ struct upload {
 	struct bodystream *body; /* the request's, or NULL: evhttp read it */
 	int magic;		 /* leading bytes matching an XLSX (zip) */
 	int cut;		 /* the client stopped sending */
+	struct response_rules rules;
+	int tmp_fd;		 /* an XLSX body being written, or -1 */
+	uint64_t spooled;	 /* its bytes so far */
+	struct xlsxin *xin;	 /* the XLSX being read */
+	char *sheet;		 /* sheet=NAME, or NULL */
+	json_t *format;		 /* "format" of the report (an XLSX's) */
 	struct upload_row *pending;
 	size_t npending, pendalloc, next;
 	long outstanding; /* submitted, not yet answered */
@@ -71,6 +89,8 @@ struct upload {
 	int input_done;
 	int unavailable;  /* a row got 503: stop, answer 503 */
 	char *fatal;	  /* the file cannot be read on */
+	int fatal_status; /* its HTTP status, 0: 422 */
+	const char *fatal_code;
 	long rows_seen;
 	long stored, duplicates, conflicts, rejected;
 	long last_rejected_row;
@@ -89,7 +109,6 @@ struct upload_wait {
 };
 
 static void upload_pump(struct upload *);
-static void upload_unsupported(struct upload *);
 
 /* Free everything but the request. */
 static void
@@ -102,6 +121,11 @@ upload_free(struct upload *u)
 		free(u->pending[i].json);
 	}
 	free(u->pending);
+	if (u->tmp_fd >= 0)
+		close(u->tmp_fd);
+	xlsxin_free(u->xin);
+	free(u->sheet);
+	json_decref(u->format);
 	csvin_free(u->csv);
 	cache_unref(u->cache);
 	json_decref(u->problems);
@@ -327,6 +351,8 @@ upload_report(struct upload *u)
 	    "problems", u->problems,
 	    "problems_omitted", (json_int_t)u->problems_omitted);
 	ASSERT(rep != NULL);
+	if (u->format != NULL)
+		json_object_set(rep, "format", u->format);
 	return rep;
 }
 
@@ -366,10 +392,13 @@ upload_audited(int ok, const char *sqlstate, const char *message, void *arg)
 		return;
 	}
 	if (u->fatal != NULL) {
+		int status = u->fatal_status != 0 ? u->fatal_status : 422;
+
 		json_object_set_new(rep, "error", json_pack("{s:s,s:s}", "code",
-		    "bad_file", "message", u->fatal));
+		    u->fatal_code != NULL ? u->fatal_code : "bad_file",
+		    "message", u->fatal));
 		upload_free(u);
-		http_reply_json(r, 422, rep);
+		http_reply_json(r, status, rep);
 		return;
 	}
 	upload_free(u);
@@ -468,12 +497,182 @@ upload_read(struct upload *u, char *buf, size_t n)
 	    n);
 }
 
+/* The file cannot be read on: status and code of the answer, and why. */
+static void
+upload_fatal(struct upload *u, int status, const char *code, const char *why)
+{
+	if (u->fatal != NULL)
+		return;
+	u->fatal = xstrdup(why);
+	u->fatal_status = status;
+	u->fatal_code = code;
+}
+
+/* A progress line every UPLOAD_PROGRESS_ROWS rows. */
+static void
+upload_progress(struct upload *u)
+{
+	u->rows_seen = csvin_rows(u->csv);
+	if (u->rows_seen >= u->progress_next) {
+		log_msg(LOG_LEVEL_INFO, u->r->id, "upload %s: %ld rows "
+		    "read, %ld stored, %ld duplicates, %ld rejected",
+		    u->survey->code, u->rows_seen, u->stored,
+		    u->duplicates, u->rejected);
+		u->progress_next += UPLOAD_PROGRESS_ROWS;
+	}
+}
+
+/*
+ * The body is an XLSX: write it to a nameless temporary file, starting with
+ * the first held bytes of the zip signature already read (and fed to the CSV
+ * reader, which starts over). 0, or -1 with u->fatal.
+ */
+static int
+upload_xlsx_start(struct upload *u, int held)
+{
+	const char *dir = u->r->sd->config->spool_dir;
+	char path[4096];
+	int fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = getenv("TMPDIR");
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+		/* No O_TMPFILE here: a named file, removed at once. */
+		snprintf(path, sizeof path, "%s/sipasd-upload.XXXXXX", dir);
+		if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
+			unlink(path);
+	}
+	if (fd < 0) {
+		log_msg(LOG_LEVEL_WARN, u->r->id, "upload: no temporary file "
+		    "in %s: %s", dir, strerror(errno));
+		upload_fatal(u, 503, "unavailable", "the workbook cannot be "
+		    "stored for reading now; try again later, or upload CSV");
+		return -1;
+	}
+	u->tmp_fd = fd;
+	u->spooled = 0;
+	csvin_free(u->csv);
+	u->csv = csvin_create(u->survey, upload_csv_row, upload_csv_error, u);
+	csvin_rules_set(u->csv, &u->rules);
+	if (held > 0 && write(fd, "PK\003\004", (size_t)held) != held) {
+		upload_fatal(u, 503, "unavailable", "the workbook cannot be "
+		    "stored for reading now; try again later, or upload CSV");
+		return -1;
+	}
+	u->spooled = (uint64_t)held;
+	return 0;
+}
+
+/* n more bytes of the workbook into its file: 0, or -1 with u->fatal. */
+static int
+upload_xlsx_write(struct upload *u, const char *buf, size_t n)
+{
+	ssize_t w;
+
+	u->spooled += n;
+	if (u->spooled > (uint64_t)u->r->sd->config->upload_max) {
+		upload_fatal(u, 413, "too_large", "the workbook is larger than "
+		    "upload_max; split it or use sipasctl import");
+		return -1;
+	}
+	while (n > 0) {
+		if ((w = write(u->tmp_fd, buf, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_msg(LOG_LEVEL_WARN, u->r->id, "upload: temporary "
+			    "file: %s", strerror(errno));
+			upload_fatal(u, 503, "unavailable", "the workbook cannot "
+			    "be stored for reading now; try again later, or "
+			    "upload CSV");
+			return -1;
+		}
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The whole workbook is in its file: open it and pick the sheet. */
+static void
+upload_xlsx_open(struct upload *u)
+{
+	struct xlsxin_limits lim;
+	enum xlsxin_fail fail = XLSXIN_BAD;
+	char *cause = NULL;
+	int fd = u->tmp_fd;
+
+	u->tmp_fd = -1;
+	xlsxin_limits_default(&lim);
+	lim.inflated_max = (uint64_t)u->r->sd->config->xlsx_inflated_max;
+	lim.ratio_max = (uint64_t)u->r->sd->config->xlsx_ratio_max;
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		close(fd);
+		upload_fatal(u, 503, "unavailable", "the workbook cannot be "
+		    "read back now; try again later");
+		return;
+	}
+	if ((u->xin = xlsxin_open_fd(fd, u->sheet, &lim, &fail,
+	    &cause)) == NULL) {
+		log_msg(LOG_LEVEL_INFO, u->r->id, "upload %s: XLSX of %llu "
+		    "bytes refused: %s", u->survey->code, (unsigned long long)
+		    u->spooled, cause);
+		if (fail == XLSXIN_TOO_LARGE)
+			upload_fatal(u, 413, "too_large", cause);
+		else if (fail == XLSXIN_NO_SHEET)
+			upload_fatal(u, 422, "unknown_sheet", cause);
+		else
+			upload_fatal(u, 422, "bad_file", cause);
+		free(cause);
+		return;
+	}
+	log_msg(LOG_LEVEL_INFO, u->r->id, "upload %s: XLSX of %llu bytes, "
+	    "sheet \"%s\"", u->survey->code, (unsigned long long)u->spooled,
+	    xlsxin_sheet(u->xin));
+}
+
+/* xlsxin: a row of the sheet into the CSV row logic. */
+static int
+upload_xlsx_row(const char *const *fields, const size_t *lens, int n,
+    long sheet_row, void *arg)
+{
+	struct upload *u = arg;
+
+	return csvin_push_fields(u->csv, fields, lens, n);
+}
+
+/* One slice of the sheet: rows into pending; at its end, the end of input. */
+static void
+upload_xlsx_step(struct upload *u)
+{
+	struct xlsxin *x = u->xin;
+	int rc;
+
+	rc = xlsxin_step(x, upload_xlsx_row, u);
+	if (rc > 0)
+		return;
+	if (rc < 0 && xlsxin_failed(x) == XLSXIN_TOO_LARGE)
+		upload_fatal(u, 413, "too_large", xlsxin_cause(x));
+	else if (rc < 0 && xlsxin_failed(x) != XLSXIN_STOPPED)
+		upload_fatal(u, 422, "bad_file", xlsxin_cause(x));
+	else if (rc == 0 && csvin_finish(u->csv) != 0)
+		upload_fatal(u, 422, "bad_file", csvin_rows(u->csv) == 0 ?
+		    "empty sheet: no header row" : "the sheet cannot be read on");
+	u->format = json_pack("{s:s,s:s,s:s}", "container", "xlsx", "sheet",
+	    xlsxin_sheet(x), "dates", xlsxin_dates(x) > 0 ? "excel-serial" :
+	    "text");
+	u->input_done = 1;
+}
+
 /* Read, check and submit until rows are waiting for a commit or all is done. */
 static void
 upload_pump(struct upload *u)
 {
 	char buf[UPLOAD_SLICE];
 	ssize_t n;
+	int held;
 
 	u->pumping = 1;
 	while (u->outstanding == 0) {
@@ -489,6 +688,11 @@ upload_pump(struct upload *u)
 			u->input_done = 1;
 			break;
 		}
+		if (u->xin != NULL) {
+			upload_xlsx_step(u);
+			upload_progress(u);
+			continue;
+		}
 		n = upload_read(u, buf, sizeof buf);
 		if (n == BODYSTREAM_WAIT)
 			break; /* upload_ready goes on */
@@ -502,11 +706,17 @@ upload_pump(struct upload *u)
 			u->input_done = 1;
 			break;
 		}
-		if (n > 0 && u->body != NULL && u->magic >= 0 &&
-		    upload_magic(&u->magic, buf, (size_t)n)) {
-			u->pumping = 0;
-			upload_unsupported(u);
-			return;
+		held = u->magic;
+		if (n > 0 && u->tmp_fd < 0 && u->magic >= 0 &&
+		    upload_magic(&u->magic, buf, (size_t)n) &&
+		    upload_xlsx_start(u, held) != 0)
+			continue;
+		if (u->tmp_fd >= 0) {
+			if (n > 0)
+				upload_xlsx_write(u, buf, (size_t)n);
+			else
+				upload_xlsx_open(u);
+			continue;
 		}
 		if (n > 0) {
 			if (csvin_push(u->csv, buf, (size_t)n) != 0 &&
@@ -520,37 +730,11 @@ upload_pump(struct upload *u)
 				    "row" : "the file ends inside a quoted field");
 			u->input_done = 1;
 		}
-		u->rows_seen = csvin_rows(u->csv);
-		if (u->rows_seen >= u->progress_next) {
-			log_msg(LOG_LEVEL_INFO, u->r->id, "upload %s: %ld rows "
-			    "read, %ld stored, %ld duplicates, %ld rejected",
-			    u->survey->code, u->rows_seen, u->stored,
-			    u->duplicates, u->rejected);
-			u->progress_next += UPLOAD_PROGRESS_ROWS;
-		}
+		upload_progress(u);
 	}
 	u->pumping = 0;
 	if (u->outstanding == 0 && (u->input_done || u->unavailable))
 		upload_finish(u);
-}
-
-/* 415: the sheet itself, not its CSV. */
-static void
-upload_reply_xlsx(struct request *r)
-{
-	http_reply_error(r, 415, "unsupported_media_type", NULL,
-	    "XLSX is not accepted: save the sheet as CSV UTF-8 "
-	    "(docs/uploads.md)");
-}
-
-/* A streamed body turned out to be an XLSX. */
-static void
-upload_unsupported(struct upload *u)
-{
-	struct request *r = u->r;
-
-	upload_free(u);
-	upload_reply_xlsx(r);
 }
 
 /* POST /api/v1/uploads?survey=CODE, after authentication. */
@@ -563,10 +747,10 @@ upload_handle(struct request *r)
 	struct evkeyvalq q;
 	struct response_rules rules;
 	const struct survey *s;
-	const char *code, *ctype;
+	const char *code, *ctype, *sheet;
 	char head[4];
 	ev_ssize_t got;
-	int magic;
+	int magic, xlsx;
 	struct upload *u;
 
 	TAILQ_INIT(&q);
@@ -592,13 +776,19 @@ upload_handle(struct request *r)
 	}
 	ctype = evhttp_find_header(evhttp_request_get_input_headers(r->req),
 	    "Content-Type");
+	/*
+	 * An XLSX by its first bytes, or by its type (not "excel": Windows
+	 * sends application/vnd.ms-excel for a .csv file).
+	 */
 	magic = 0;
 	got = evbuffer_copyout(in, head, sizeof head);
-	if (upload_magic(&magic, head, got > 0 ? (size_t)got : 0) ||
-	    (ctype != NULL && (strstr(ctype, "spreadsheet") != NULL ||
-	    strstr(ctype, "excel") != NULL))) {
+	xlsx = upload_magic(&magic, head, got > 0 ? (size_t)got : 0) ||
+	    (ctype != NULL && strstr(ctype, "spreadsheetml") != NULL);
+	sheet = http_query_get(&q, "sheet");
+	if (sheet != NULL && (*sheet == '\0' || strlen(sheet) > 255)) {
 		evhttp_clear_headers(&q);
-		upload_reply_xlsx(r);
+		http_reply_error(r, 400, "bad_query", "sheet",
+		    "sheet=NAME must name a sheet (1 to 255 bytes)");
 		return;
 	}
 	if (!sipasd_ready(sd) || sd->cache == NULL) {
@@ -615,15 +805,17 @@ upload_handle(struct request *r)
 		evhttp_clear_headers(&q);
 		return;
 	}
-	evhttp_clear_headers(&q);
-
 	u = xcalloc(1, sizeof *u);
 	u->r = r;
+	u->tmp_fd = -1;
+	u->sheet = sheet != NULL ? xstrdup(sheet) : NULL;
+	evhttp_clear_headers(&q);
 	u->cache = cache_ref(sd->cache);
 	u->survey = s;
 	u->csv = csvin_create(s, upload_csv_row, upload_csv_error, u);
 	response_rules_default(&rules);
 	rules.weight_max = sd->config->weight_max;
+	u->rules = rules;
 	csvin_rules_set(u->csv, &rules);
 	u->problems = json_array();
 	u->progress_next = UPLOAD_PROGRESS_ROWS;
@@ -638,6 +830,10 @@ upload_handle(struct request *r)
 		u->magic = -1; /* checked above */
 		log_msg(LOG_LEVEL_INFO, r->id, "upload %s: %zu bytes", s->code,
 		    evbuffer_get_length(in));
+	}
+	if (xlsx) {
+		u->magic = -1;
+		upload_xlsx_start(u, 0);
 	}
 	upload_pump(u);
 }

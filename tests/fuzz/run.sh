@@ -19,7 +19,7 @@ secs=${1:-${FUZZ_SECONDS:-20}}
 shift $(($# > 0 ? 1 : 0))
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(fuzz_csvin fuzz_survey fuzz_sms fuzz_json_response fuzz_form fuzz_bodystream
-	fuzz_report_run)
+	fuzz_report_run fuzz_xlsxin)
 cc=${CC:-clang}
 command -v "$cc" >/dev/null 2>&1 || { echo "run.sh: $cc not found (Debian: clang libclang-rt-14-dev)" >&2; exit 1; }
 
@@ -33,8 +33,8 @@ fi
 
 pc() { pkg-config "$@" 2>/dev/null; }
 cflags=(-g -O1 -std=gnu11 -fno-omit-frame-pointer -fno-sanitize-recover=all
-	-I"$work" -I"$root/include" -I"$root" $(pc --cflags jansson libevent libpq gsl libcrypto))
-libs=($(pc --libs jansson libevent libpq gsl libcrypto) -lcsv -lm)
+	-I"$work" -I"$root/include" -I"$root" $(pc --cflags jansson libevent libpq gsl libcrypto libzip expat))
+libs=($(pc --libs jansson libevent libpq gsl libcrypto libzip expat) -lcsv -lm)
 san=address,undefined
 
 # A minimal config.h: the sources include it for autoconf's defines.
@@ -53,7 +53,7 @@ sh "$root/build-aux/embed.sh" "$work/builtin_surveys.c" \
 
 # The pure library (no libevent, no libpq) every target links.
 objs=()
-for src in common/util.c common/strmap.c common/response.c common/csvin.c common/csvout.c \
+for src in common/util.c common/strmap.c common/response.c common/csvin.c common/csvout.c common/xlsxin.c \
     common/sms.c common/hmac.c common/survey.c analysis/accum.c \
     analysis/indices.c analysis/output.c analysis/compare.c \
     analysis/intervals.c "$work/builtin_surveys.c" daemon/log.c common/token.c; do

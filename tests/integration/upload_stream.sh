@@ -2,7 +2,7 @@
 # upload_stream.sh: POST /api/v1/uploads streams its body (daemon/channels/bodystream.c,
 # docs/uploads.md) against a real PostgreSQL and sipasd: a 100 MiB file is
 # stored with sipasd's memory growing by a few MiB, rows are committed while
-# the body is still arriving, refusals (401, 403, 413, 415) answer before or
+# the body is still arriving, refusals (401, 403, 413, 422) answer before or
 # without reading the body and store nothing, a client that leaves or stalls
 # mid-body keeps the rows before the break and leaves sipasd healthy, chunked
 # and pipelined uploads are read whole (held to max_body), and an upload after
@@ -141,8 +141,8 @@ gen "$tmp/u001.csv" scoped 1
 is "$(upload "$SCOPED" "$tmp/u001.csv")" 200 "an uploader scoped to U002 uploading U001 rows: 200 with rejections"
 is "$(jq -r '"\(.stored) \(.rejected)"' "$tmp/body")" "0 $(rows_of "$tmp/u001.csv")" "every row out of scope is rejected, none stored"
 { printf 'PK\003\004'; head -c 2000000 /dev/zero; } >"$tmp/sheet.xlsx"
-is "$(upload "$UPLOADER" "$tmp/sheet.xlsx" -H 'Expect:')" 415 "a streamed XLSX (zip) body: 415"
-is "$(jq -r .error.code "$tmp/body")" unsupported_media_type "with its code"
+is "$(upload "$UPLOADER" "$tmp/sheet.xlsx" -H 'Expect:')" 422 "a streamed body that starts like a zip but is none: 422"
+is "$(jq -r .error.code "$tmp/body")" bad_file "with its code"
 raw >"$tmp/raw413" <<'EOF'
 s.sendall(head(10 ** 11, "Expect: 100-continue\r\n"))
 sys.stdout.write(answer().decode(errors="replace"))
