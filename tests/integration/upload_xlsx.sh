@@ -202,6 +202,65 @@ if ldd "$SIPASD" 2>/dev/null | grep -q libasan; then
 else
 	tap $(((after - before) < 32768 ? 0 : 1)) "sipasd's peak memory grew by $((after - before)) KiB (< 32 MiB)"
 fi
+# The same kind of sheet (rows, then 300 MiB of blanks), its sizes lowered
+# in the central directory and the local header to twice the compressed:
+# refused while inflating, the rows before the bomb kept.
+"$PYTHON" - "$tmp/liar.xlsx" <<'EOF' || bail "cannot write the lying bomb"
+import struct, sys, zipfile
+ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+name = "xl/worksheets/sheet1.xml"
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    z.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+    z.writestr("xl/workbook.xml", '<workbook %s xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>' % ns)
+    z.writestr("xl/_rels/workbook.xml.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>')
+    with z.open(name, "w", force_zip64=True) as f:
+        f.write(('<worksheet %s><sheetData>' % ns).encode())
+        f.write(b'<row><c t="inlineStr"><is><t>id</t></is></c><c t="inlineStr"><is><t>unit</t></is></c><c t="inlineStr"><is><t>R1</t></is></c></row>')
+        f.write(b'<row><c t="inlineStr"><is><t>liar-1</t></is></c><c t="inlineStr"><is><t>U001</t></is></c><c><v>3</v></c></row>')
+        block = b" " * (1 << 20)
+        for i in range(300):
+            f.write(block)
+        f.write(b"</sheetData></worksheet>")
+d = bytearray(open(sys.argv[1], "rb").read())
+i = d.find(b"PK\x01\x02")
+while i >= 0:
+    nlen, xlen = struct.unpack_from("<HH", d, i + 28)
+    if d[i + 46:i + 46 + nlen] == name.encode():
+        comp = struct.unpack_from("<I", d, i + 20)[0]
+        off = struct.unpack_from("<I", d, i + 42)[0]
+        # zip64: the sizes are in the extra field (id 1: size, then comp).
+        x = i + 46 + nlen
+        while x < i + 46 + nlen + xlen:
+            hid, hlen = struct.unpack_from("<HH", d, x)
+            if hid == 1:
+                comp = struct.unpack_from("<Q", d, x + 12)[0]
+                struct.pack_into("<Q", d, x + 4, comp * 2)
+            x += 4 + hlen
+        if struct.unpack_from("<I", d, i + 24)[0] != 0xffffffff:
+            struct.pack_into("<I", d, i + 24, comp * 2)
+        lnlen, lxlen = struct.unpack_from("<HH", d, off + 26)
+        if struct.unpack_from("<I", d, off + 22)[0] != 0xffffffff:
+            struct.pack_into("<I", d, off + 22, comp * 2)
+        x = off + 30 + lnlen
+        while x < off + 30 + lnlen + lxlen:
+            hid, hlen = struct.unpack_from("<HH", d, x)
+            if hid == 1:
+                struct.pack_into("<Q", d, x + 4, comp * 2)
+            x += 4 + hlen
+    i = d.find(b"PK\x01\x02", i + 4)
+open(sys.argv[1], "wb").write(d)
+EOF
+is "$(upload onestop-tt01 "$tmp/liar.xlsx")" 413 "a bomb whose declared sizes lie: 413 while inflating"
+case $(jq -r .error.message "$tmp/body") in
+*'inflates more than 100 times'*) tap 0 "the message names the ratio ($(jq -r .error.message "$tmp/body"))" ;;
+*) tap 1 "the message names the ratio (got $(jq -r .error.message "$tmp/body"))" ;;
+esac
+is "$(jq -r '"\(.stored) \(.complete)"' "$tmp/body") $(sql "SELECT count(*) FROM responses WHERE source_id = 'liar-1'")" \
+	"1 false 1" "the row before the bomb is stored, the report says incomplete"
+after=$(hwm)
+if ! ldd "$SIPASD" 2>/dev/null | grep -q libasan; then
+	tap $(((after - before) < 32768 ? 0 : 1)) "after both bombs, sipasd's peak memory grew by $((after - before)) KiB (< 32 MiB)"
+fi
 "$SIPASCTL" --db "$DSN" import --survey sipas-2017 "$tmp/bomb.xlsx" >"$tmp/imp.json" 2>"$tmp/imp.err"
 is "$? $(jq -r .error.message "$tmp/imp.json" | grep -c 'zip bomb')" "2 1" "sipasctl import refuses the bomb too"
 is "$(ls -A "$tmp/spool" | grep -c upload)" 0 "no temporary file is left in spool_dir"
