@@ -276,7 +276,7 @@ ctl_db_survey(PGconn *conn, int argc, char **argv)
 		return 2;
 	}
 	if ((text = util_file_read(argv[2], &len, &cause)) == NULL) {
-		fprintf(stderr, "sipasctl: %s: %s\n", argv[2], cause);
+		fprintf(stderr, "sipasctl: %s\n", cause);
 		free(cause);
 		return CTL_EXIT_USAGE;
 	}

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -264,11 +265,11 @@ ctl_roff(FILE *f)
 			ctl_roff_puts(f, v->usage);
 			fputc('\n', f);
 		}
-		fputs(".PP\n", f);
-		ctl_roff_puts(f, v->help);
-		fputs(v->db == CTL_DB_NONE ? " It reads no database.\n" :
-		    v->db == CTL_DB_MAY ? " It reads the database only for "
-		    "what its options do not give.\n" : "\n", f);
+		/* The one-line help as a sentence. */
+		fprintf(f, ".PP\n%c", toupper((unsigned char)*v->help));
+		ctl_roff_puts(f, v->help + 1);
+		fputs(v->db == CTL_DB_MAY ? ". It reads the database only for "
+		    "what its options do not give.\n" : ".\n", f);
 		ctl_roff_opts(f, v->opts);
 	}
 	fputs(".SH GLOBAL OPTIONS\n"
@@ -330,6 +331,8 @@ ctl_usage(FILE *f)
 	fprintf(f, "\nglobal options (before or after the command):\n");
 	ctl_opts_print(f, ctl_global_opts);
 	fprintf(f, "  %-24s %s\n", "    --version", "print the version and exit");
+	fprintf(f, "  %-24s %s\n", "    --man", "print the commands as the roff "
+	    "text of sipasctl(1) and exit");
 	fprintf(f, "\nExit status: 0 done, 1 run-time failure (database, I/O), "
 	    "2 bad usage or bad input.\n");
 }
