@@ -1,13 +1,14 @@
 /*
- * ctl.h: sipasctl, the operator's tool. sipasctl.c parses the global options
- * (--db, --help, --version) and hands the rest of argv to one verb of the
- * ctl_verbs table; each verb lives in its own file (ctl/analyze.c, later
- * ctl/init.c, ctl/unit.c, ctl/token.c, ctl/import.c, ctl/export.c,
- * ctl/ctl_report.c) and returns the process's exit status.
+ * ctl.h: sipasctl, the operator's tool. sipasctl.c takes the global options
+ * (--db, --help, before or after the command) and hands the rest of argv to
+ * one verb of the ctl_verbs table; each verb lives in its own file and
+ * returns the process's exit status (CTL_EXIT_*, one rule for all).
  *
- * Adding a verb: write int ctl_VERB_run(struct ctl *, int, char **) in
- * ctl/VERB.c, declare it (below, or in the file's own header such as db.h)
- * and add a line to ctl_verbs in sipasctl.c.
+ * Adding a verb: write int ctl_VERB_run(struct ctl *, int, char **) and its
+ * option table ctl_VERB_opts (parsed with ctl_getopt()) in ctl/VERB.c,
+ * declare both here, and add one row to ctl_verbs in sipasctl.c: its --help,
+ * "sipasctl help VERB" and its section of sipasctl(1) come from that row
+ * (docs/sipasctl.md).
  */
 #ifndef SIPAS_CTL_H
 #define SIPAS_CTL_H

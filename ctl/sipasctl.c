@@ -211,22 +211,6 @@ ctl_verb_help(FILE *f, const struct ctl_verb *v)
 	    "2 bad usage or bad input.\n");
 }
 
-/* Text for roff: backslashes and hyphens escaped. */
-static void
-ctl_roff_puts(FILE *f, const char *s)
-{
-	if (*s == '.' || *s == '\'')
-		fputs("\\&", f);
-	for (; *s != '\0'; s++) {
-		if (*s == '\\')
-			fputs("\\e", f);
-		else if (*s == '-')
-			fputs("\\-", f);
-		else
-			fputc(*s, f);
-	}
-}
-
 /* The options of a table as roff tagged paragraphs. */
 static void
 ctl_roff_opts(FILE *f, const struct ctl_opt *o)
@@ -236,15 +220,15 @@ ctl_roff_opts(FILE *f, const struct ctl_opt *o)
 		if (o->letter != 0)
 			fprintf(f, "\\fB\\-%c\\fR, ", o->letter);
 		fputs("\\fB\\-\\-", f);
-		ctl_roff_puts(f, o->name);
+		util_roff_puts(f, o->name);
 		fputs("\\fR", f);
 		if (o->arg != NULL) {
 			fputs(" \\fI", f);
-			ctl_roff_puts(f, o->arg);
+			util_roff_puts(f, o->arg);
 			fputs("\\fR", f);
 		}
 		fputc('\n', f);
-		ctl_roff_puts(f, o->help);
+		util_roff_puts(f, o->help);
 		fputc('\n', f);
 	}
 }
@@ -262,12 +246,12 @@ ctl_roff(FILE *f)
 			fputs(".RB [ \\-\\-db\n.IR CONNINFO ]\n", f);
 		fprintf(f, ".B %s\n", v->name);
 		if (*v->usage != '\0') {
-			ctl_roff_puts(f, v->usage);
+			util_roff_puts(f, v->usage);
 			fputc('\n', f);
 		}
 		/* The one-line help as a sentence. */
 		fprintf(f, ".PP\n%c", toupper((unsigned char)*v->help));
-		ctl_roff_puts(f, v->help + 1);
+		util_roff_puts(f, v->help + 1);
 		fputs(v->db == CTL_DB_MAY ? ". It reads the database only for "
 		    "what its options do not give.\n" : ".\n", f);
 		ctl_roff_opts(f, v->opts);

@@ -490,22 +490,6 @@ config_help(FILE *f)
 	}
 }
 
-/* Text for roff: backslashes, hyphens and a leading dot or quote escaped. */
-static void
-config_roff_puts(FILE *f, const char *s)
-{
-	if (*s == '.' || *s == '\'')
-		fputs("\\&", f);
-	for (; *s != '\0'; s++) {
-		if (*s == '\\')
-			fputs("\\e", f);
-		else if (*s == '-')
-			fputs("\\-", f);
-		else
-			fputc(*s, f);
-	}
-}
-
 /* Every key as a roff tagged paragraph: type, default, range, meaning. */
 void
 config_man(FILE *f)
@@ -523,14 +507,15 @@ config_man(FILE *f)
 		fputs(", default ", f);
 		if (*k->def == '\0')
 			fputs("empty", f);
-		else {
+		else if (k->type == CONFIG_STRING) {
 			fputs("\\(lq", f);
-			config_roff_puts(f, k->def);
+			util_roff_puts(f, k->def);
 			fputs("\\(rq", f);
-		}
+		} else
+			util_roff_puts(f, k->def);
 		fprintf(f, "%s%s)\"\n", k->reloadable ? "" : ", not reloaded by "
 		    "SIGHUP", k->secret ? ", secret" : "");
-		config_roff_puts(f, k->help);
+		util_roff_puts(f, k->help);
 		fputc('\n', f);
 	}
 }

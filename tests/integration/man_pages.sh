@@ -3,25 +3,8 @@
 # they document everything: every sipasctl command and each of its options,
 # every sipasd option and every configuration key of sipasd.
 set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-SIPASCTL=$top_builddir/sipasctl
-SIPASD=$top_builddir/sipasd
-tmp=$(mktemp -d /tmp/sipas-man.XXXXXX) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-
-# tap STATUS DESCRIPTION
-tap() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# The TAP helpers and $tmp; no PostgreSQL is started.
+. "$(dirname "$0")/daemon_lib.sh"
 
 # The text of a page's source with roff's escapes of hyphens and fonts gone.
 plain() {
@@ -96,5 +79,5 @@ done
 [ -z "$missing" ]
 tap $? "sipasd.conf(5) has every key with its type and default${missing:+ (missing:$missing)}"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+echo "1..$tap_n"
+[ "$tap_failed" -eq 0 ]
