@@ -282,3 +282,19 @@ util_content_disposition(const char *name)
 	free(enc);
 	return out;
 }
+
+/* Text for a manual page: roff must not read it as requests or escapes. */
+void
+util_roff_puts(FILE *f, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", f);
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+	}
+}

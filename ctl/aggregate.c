@@ -131,23 +131,27 @@ ctl_agg_fold(PGconn *conn, const struct survey *s, long batch, long *folded)
 	return rows >= batch;
 }
 
+/* The options of sipasctl aggregate. */
+const struct ctl_opt ctl_aggregate_opts[] = {
+	{ "survey", 's', 0, "CODE", "only this survey (default: every survey)" },
+	{ "batch", 'b', 0, "N", "most responses folded in one transaction "
+	    "(default 1000000)" },
+	{ "rebuild", 'r', 0, NULL, "drop the aggregates and fold every stored "
+	    "response again" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
 static int
 ctl_aggregate(PGconn *conn, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "survey", required_argument, NULL, 's' },
-		{ "batch", required_argument, NULL, 'b' },
-		{ "rebuild", no_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *only = NULL, *params[1];
 	long batch = 1000000, folded = 0;
 	int c, rebuild = 0, i, r = CTL_EXIT_OK;
 	PGresult *res;
 	char *end, *detail;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	optind = 0;
+	while ((c = ctl_getopt(argc, argv, ctl_aggregate_opts)) != -1) {
 		switch (c) {
 		case 's':
 			only = optarg;

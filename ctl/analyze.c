@@ -183,18 +183,21 @@ analyze_print(struct analysis *a, int csv)
 	return CTL_EXIT_OK;
 }
 
+/* The options of sipasctl analyze. */
+const struct ctl_opt ctl_analyze_opts[] = {
+	{ "survey", 's', 's', "SURVEY", "a built-in survey's code or a survey "
+	    "definition file (JSON)" },
+	{ "input", 'i', 'i', "FILE", "the responses CSV; - reads standard input" },
+	{ "level", 'l', 'l', "LEVEL", "confidence level of the intervals, "
+	    "between 0 and 1 (default 0.95)" },
+	{ "format", 'f', 'f', "FORMAT", "json (default) or csv" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
 /* sipasctl analyze --survey SURVEY --input FILE [--level L] [--format F]. */
 int
 ctl_analyze_run(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "survey", required_argument, NULL, 's' },
-		{ "input", required_argument, NULL, 'i' },
-		{ "level", required_argument, NULL, 'l' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *survey_arg = NULL, *input = NULL;
 	struct analyze an = { NULL, NULL, 0 };
 	struct survey *survey = NULL;
@@ -203,7 +206,7 @@ ctl_analyze_run(struct ctl *ctl, int argc, char **argv)
 	FILE *f = NULL;
 	int ch, csv = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "s:i:l:f:h", options, NULL)) != -1) {
+	while ((ch = ctl_getopt(argc, argv, ctl_analyze_opts)) != -1) {
 		switch (ch) {
 		case 's':
 			survey_arg = optarg;
@@ -231,9 +234,6 @@ ctl_analyze_run(struct ctl *ctl, int argc, char **argv)
 				return analyze_usage();
 			}
 			break;
-		case 'h':
-			ctl_verb_usage(stdout, ctl_verb_find("analyze"));
-			return CTL_EXIT_OK;
 		default:
 			return analyze_usage();
 		}

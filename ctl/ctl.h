@@ -1,13 +1,14 @@
 /*
- * ctl.h: sipasctl, the operator's tool. sipasctl.c parses the global options
- * (--db, --help, --version) and hands the rest of argv to one verb of the
- * ctl_verbs table; each verb lives in its own file (ctl/analyze.c, later
- * ctl/init.c, ctl/unit.c, ctl/token.c, ctl/import.c, ctl/export.c,
- * ctl/ctl_report.c) and returns the process's exit status.
+ * ctl.h: sipasctl, the operator's tool. sipasctl.c takes the global options
+ * (--db, --help, before or after the command) and hands the rest of argv to
+ * one verb of the ctl_verbs table; each verb lives in its own file and
+ * returns the process's exit status (CTL_EXIT_*, one rule for all).
  *
- * Adding a verb: write int ctl_VERB_run(struct ctl *, int, char **) in
- * ctl/VERB.c, declare it (below, or in the file's own header such as db.h)
- * and add a line to ctl_verbs in sipasctl.c.
+ * Adding a verb: write int ctl_VERB_run(struct ctl *, int, char **) and its
+ * option table ctl_VERB_opts (parsed with ctl_getopt()) in ctl/VERB.c,
+ * declare both here, and add one row to ctl_verbs in sipasctl.c: its --help,
+ * "sipasctl help VERB" and its section of sipasctl(1) come from that row
+ * (docs/sipasctl.md).
  */
 #ifndef SIPAS_CTL_H
 #define SIPAS_CTL_H
@@ -24,11 +25,38 @@ struct ctl {
 	const char *db; /* --db CONNINFO, or NULL (config file, PG* variables) */
 };
 
+/*
+ * One option of a verb: the verb parses with ctl_getopt() from this table,
+ * and sipasctl VERB --help and the manual page list it, so neither can
+ * forget an option the parser takes.
+ */
+struct ctl_opt {
+	const char *name; /* long name without "--" */
+	int val;	  /* what ctl_getopt() returns for it */
+	int letter;	  /* also -LETTER, or 0 */
+	const char *arg;  /* its argument's name, or NULL if it takes none */
+	const char *help; /* one line */
+};
+
+/* Whether a verb talks to PostgreSQL (and so takes --db). */
+enum ctl_db_use {
+	CTL_DB_NONE,	/* never: --db is a usage error */
+	CTL_DB_MAY,	/* only for what its options leave out */
+	CTL_DB_NEEDS,	/* always */
+};
+
+/*
+ * A row of the command table. Adding a command: write its run function and
+ * its ctl_opt table (ending with a NULL name), add one row to ctl_verbs
+ * (sipasctl.c); its --help, "sipasctl help VERB" and its entry in sipasctl(1)
+ * come from the row.
+ */
 struct ctl_verb {
 	const char *name;
 	const char *usage; /* the arguments after the verb's name */
 	const char *help;  /* one line for sipasctl --help */
-	int needs_db;	   /* 1 if the verb talks to PostgreSQL */
+	enum ctl_db_use db;
+	const struct ctl_opt *opts; /* its options, or NULL if none */
 	/* argv[0] is the verb's name; returns an exit status (CTL_EXIT_*). */
 	int (*run)(struct ctl *, int argc, char **argv);
 };
@@ -40,6 +68,11 @@ extern const struct ctl_verb ctl_verbs[];
 const struct ctl_verb *ctl_verb_find(const char *name);
 /* Print "usage: sipasctl VERB USAGE" for one verb. */
 void ctl_verb_usage(FILE *, const struct ctl_verb *);
+/*
+ * getopt_long() over a verb's option table: the option's val, '?' for an
+ * unknown option or a missing argument (getopt printed it), -1 at the end.
+ */
+int ctl_getopt(int argc, char **argv, const struct ctl_opt *);
 /* Print a message prefixed with "sipasctl: " to stderr. */
 void ctl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
@@ -49,7 +82,12 @@ void ctl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int ctl_check_dates(const char *from, const char *to);
 
-/* The verbs of analyze.c; the database verbs are declared in db.h. */
+/* The option tables of the verbs, beside their parsers. */
+extern const struct ctl_opt ctl_analyze_opts[], ctl_token_opts[],
+    ctl_export_opts[], ctl_poster_opts[], ctl_import_opts[], ctl_purge_opts[],
+    ctl_aggregate_opts[], ctl_report_opts[];
+
+/* The verbs of analyze.c; the database verbs are declared in ctl_db.h. */
 int ctl_analyze_run(struct ctl *, int argc, char **argv);
 /* purge.c: blank old free text or delete responses, audited. */
 int ctl_purge_run(struct ctl *, int argc, char **argv);

@@ -125,7 +125,8 @@ ctl_db_schema_version(PGconn *conn)
  * Store one survey definition. A definition that differs from the stored one
  * replaces it only while no response uses the survey (definitions are
  * immutable once responses exist, docs/methodology.md section 1). Returns 1 if
- * written, 0 if unchanged, -1 on error (printed).
+ * written, 0 if unchanged, -2 if the definition is refused, -1 on another
+ * error (each printed).
  */
 static int
 ctl_db_survey_put(PGconn *conn, const char *text, int builtin)
@@ -140,7 +141,7 @@ ctl_db_survey_put(PGconn *conn, const char *text, int builtin)
 		fprintf(stderr, "sipasctl: invalid survey definition: %s\n",
 		    cause);
 		free(cause);
-		return -1;
+		return -2;
 	}
 	snprintf(version, sizeof version, "%d", s->version);
 	params[0] = s->code;
@@ -165,6 +166,7 @@ ctl_db_survey_put(PGconn *conn, const char *text, int builtin)
 		    "different definition; give the new one another code\n",
 		    s->code);
 		PQclear(res);
+		r = -2;
 		goto out;
 	}
 	PQclear(res);
@@ -274,14 +276,14 @@ ctl_db_survey(PGconn *conn, int argc, char **argv)
 		return 2;
 	}
 	if ((text = util_file_read(argv[2], &len, &cause)) == NULL) {
-		fprintf(stderr, "sipasctl: %s: %s\n", argv[2], cause);
+		fprintf(stderr, "sipasctl: %s\n", cause);
 		free(cause);
-		return 1;
+		return CTL_EXIT_USAGE;
 	}
 	n = ctl_db_survey_put(conn, text, 0);
 	free(text);
 	if (n < 0)
-		return 1;
+		return n == -2 ? CTL_EXIT_USAGE : CTL_EXIT_FAIL;
 	if (n > 0)
 		ctl_db_audit(conn, "survey load", "{}");
 	printf("%s: %s\n", argv[2], n > 0 ? "loaded" : "unchanged");
@@ -300,7 +302,7 @@ struct ctl_db_units {
 	long changed;
 	long total;
 	int failed;
-	int bad;	 /* a row's code is not a valid unit code: exit 2 */
+	int bad;	 /* the file is wrong (not the database): exit 2 */
 	struct strmap *lines; /* code -> its line in the file */
 };
 
@@ -332,7 +334,7 @@ ctl_db_units_field(void *data, size_t len, void *arg)
 			fprintf(stderr, "sipasctl: %s: unknown column '%.*s' "
 			    "(expected code,name,level,parent)\n", u->path,
 			    (int)len, (char *)data);
-			u->failed = 1;
+			u->failed = u->bad = 1;
 		} else
 			u->col[i] = u->fieldno;
 		u->fieldno++;
@@ -364,7 +366,7 @@ ctl_db_units_row(int c, void *arg)
 			if (u->col[i] < 0) {
 				fprintf(stderr, "sipasctl: %s: missing column "
 				    "'%s'\n", u->path, ctl_db_unit_cols[i]);
-				u->failed = 1;
+				u->failed = u->bad = 1;
 			}
 		}
 		u->ncol = u->fieldno;
@@ -376,7 +378,7 @@ ctl_db_units_row(int c, void *arg)
 		if (u->field[i] == NULL || *u->field[i] == '\0') {
 			fprintf(stderr, "sipasctl: %s: row %ld: empty '%s'\n",
 			    u->path, u->row, ctl_db_unit_cols[i]);
-			u->failed = 1;
+			u->failed = u->bad = 1;
 			goto next;
 		}
 	}
@@ -405,6 +407,10 @@ ctl_db_units_row(int c, void *arg)
 		fprintf(stderr, "sipasctl: %s: row %ld (%s): %s", u->path,
 		    u->row, u->field[0], PQresultErrorMessage(res));
 		u->failed = 1;
+		/* Classes 22 (data exception) and 23 (constraint): the row. */
+		if (strncmp(ctl_db_sqlstate(res), "22", 2) == 0 ||
+		    strncmp(ctl_db_sqlstate(res), "23", 2) == 0)
+			u->bad = 1;
 	} else {
 		u->changed += atol(PQcmdTuples(res));
 		u->total++;
@@ -435,7 +441,8 @@ ctl_db_units_line(const struct ctl_db_units *u, const char *code, char *buf,
 
 /*
  * Report every unknown parent and every unit on a parent cycle after an
- * import, with its line in the file (the header is line 1); 0 if none.
+ * import, with its line in the file (the header is line 1); 0 if none, -2 if
+ * some, -1 on a database error.
  */
 static int
 ctl_db_units_check(PGconn *conn, const struct ctl_db_units *u)
@@ -455,7 +462,7 @@ ctl_db_units_check(PGconn *conn, const struct ctl_db_units *u)
 		fprintf(stderr, "sipasctl: %s: %sunit %s: unknown parent %s\n",
 		    u->path, ctl_db_units_line(u, PQgetvalue(res, i, 0), buf,
 		    sizeof buf), PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
-		r = -1;
+		r = -2;
 	}
 	PQclear(res);
 	if (r != 0)
@@ -474,7 +481,7 @@ ctl_db_units_check(PGconn *conn, const struct ctl_db_units *u)
 		    "cycle (or the tree is deeper than 64)\n", u->path,
 		    ctl_db_units_line(u, PQgetvalue(res, i, 0), buf, sizeof buf),
 		    PQgetvalue(res, i, 0));
-		r = -1;
+		r = -2;
 	}
 	PQclear(res);
 	return r;
@@ -504,7 +511,7 @@ ctl_db_unit(PGconn *conn, int argc, char **argv)
 	if ((f = fopen(u.path, "r")) == NULL) {
 		fprintf(stderr, "sipasctl: %s: %s\n", u.path, strerror(errno));
 		strmap_free(u.lines);
-		return 1;
+		return CTL_EXIT_USAGE;
 	}
 	if (csv_init(&p, CSV_APPEND_NULL) != 0) {
 		strmap_free(u.lines);
@@ -518,7 +525,7 @@ ctl_db_unit(PGconn *conn, int argc, char **argv)
 		    &u) != n) {
 			fprintf(stderr, "sipasctl: %s: %s\n", u.path,
 			    csv_strerror(csv_error(&p)));
-			u.failed = 1;
+			u.failed = u.bad = 1;
 		}
 	}
 	if (ferror(f)) {
@@ -529,14 +536,16 @@ ctl_db_unit(PGconn *conn, int argc, char **argv)
 	    &u) != 0) {
 		fprintf(stderr, "sipasctl: %s: %s\n", u.path,
 		    csv_strerror(csv_error(&p)));
-		u.failed = 1;
+		u.failed = u.bad = 1;
 	}
 	if (!u.failed && u.row == 0) {
 		fprintf(stderr, "sipasctl: %s: empty file\n", u.path);
-		u.failed = 1;
+		u.failed = u.bad = 1;
 	}
-	if (!u.failed && ctl_db_units_check(conn, &u) != 0)
+	if (!u.failed && (i = ctl_db_units_check(conn, &u)) != 0) {
 		u.failed = 1;
+		u.bad = i == -2;
+	}
 	if (!u.failed) {
 		snprintf(detail, sizeof detail, "{\"changed\": %ld}", u.changed);
 		if (ctl_db_audit(conn, "unit import", detail) != 0 ||
@@ -562,25 +571,28 @@ out:
 	return r;
 }
 
+/* The options of sipasctl token create. */
+const struct ctl_opt ctl_token_opts[] = {
+	{ "role", 'r', 0, "ROLE", "create: collector, uploader, viewer or admin" },
+	{ "unit", 'u', 0, "CODE", "create: the unit (and its subtree) the token "
+	    "is limited to" },
+	{ "name", 'n', 0, "TEXT", "create: a name to revoke it by" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
 /* sipasctl token create --role ROLE [--unit CODE] [--name TEXT]. */
 static int
 ctl_db_token_create(PGconn *conn, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "role", required_argument, NULL, 'r' },
-		{ "unit", required_argument, NULL, 'u' },
-		{ "name", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *role = NULL, *unit = NULL, *name = "", *params[4];
 	char token[TOKEN_LEN + 1], hash[TOKEN_HASH_LEN + 1], *cause = NULL;
 	char *text;
 	json_t *detail;
 	PGresult *res;
-	int c;
+	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = ctl_getopt(argc, argv, ctl_token_opts)) != -1) {
 		switch (c) {
 		case 'r':
 			role = optarg;
@@ -616,13 +628,16 @@ ctl_db_token_create(PGconn *conn, int argc, char **argv)
 	    "VALUES ($1, $2, $3, $4) RETURNING id", 4, NULL, params, NULL, NULL,
 	    0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		if (strcmp(ctl_db_sqlstate(res), "23503") == 0)
+		/* foreign_key_violation: the unit does not exist. */
+		r = strcmp(ctl_db_sqlstate(res), "23503") == 0 ?
+		    CTL_EXIT_USAGE : CTL_EXIT_FAIL;
+		if (r == CTL_EXIT_USAGE)
 			fprintf(stderr, "sipasctl: unknown unit '%s'\n", unit);
 		else
 			fprintf(stderr, "sipasctl: %s",
 			    PQresultErrorMessage(res));
 		PQclear(res);
-		return 1;
+		return r;
 	}
 	fprintf(stderr, "token %s created (role %s%s%s); it is shown only "
 	    "once:\n", PQgetvalue(res, 0, 0), role, unit != NULL ? ", unit " :
@@ -637,9 +652,8 @@ ctl_db_token_create(PGconn *conn, int argc, char **argv)
 	json_decref(detail);
 	return 0;
 usage:
-	fprintf(stderr, "usage: sipasctl token create --role ROLE [--unit CODE] "
-	    "[--name TEXT]\n");
-	return 2;
+	ctl_verb_usage(stderr, ctl_verb_find("token"));
+	return CTL_EXIT_USAGE;
 }
 
 /* sipasctl token list: every token without its secret. */
@@ -685,7 +699,7 @@ ctl_db_token_revoke(PGconn *conn, const char *which)
 	PQclear(res);
 	if (n == 0) {
 		fprintf(stderr, "sipasctl: no active token '%s'\n", which);
-		return 1;
+		return CTL_EXIT_USAGE;
 	}
 	detail = json_pack("{s:s,s:I}", "token", which, "revoked",
 	    (json_int_t)n);
@@ -707,8 +721,8 @@ ctl_db_token(PGconn *conn, int argc, char **argv)
 		return ctl_db_token_list(conn);
 	if (argc == 3 && strcmp(argv[1], "revoke") == 0)
 		return ctl_db_token_revoke(conn, argv[2]);
-	fprintf(stderr, "usage: sipasctl token create|list|revoke ...\n");
-	return 2;
+	ctl_verb_usage(stderr, ctl_verb_find("token"));
+	return CTL_EXIT_USAGE;
 }
 
 /*
@@ -718,17 +732,18 @@ ctl_db_token(PGconn *conn, int argc, char **argv)
  * are days in Vietnam time, both inclusive. The rows are written by
  * common/csvout.c, as GET /api/v1/export writes them.
  */
+const struct ctl_opt ctl_export_opts[] = {
+	{ "survey", 's', 0, "CODE", "the stored survey" },
+	{ "unit", 'u', 0, "CODE", "only this unit and the units under it" },
+	{ "from", 'f', 0, "DATE", "first day (YYYY-MM-DD, Vietnam time)" },
+	{ "to", 't', 0, "DATE", "last day, included" },
+	{ "channel", 'c', 0, "CHANNEL", "only paper, web, sms or kiosk responses" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
 static int
 ctl_db_export(PGconn *conn, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "survey", required_argument, NULL, 's' },
-		{ "unit", required_argument, NULL, 'u' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "channel", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *params[5] = { NULL, NULL, NULL, NULL, NULL };
 	struct survey *s = NULL;
 	struct csvout o;
@@ -741,7 +756,7 @@ ctl_db_export(PGconn *conn, int argc, char **argv)
 
 	csvout_init(&o, "\r\n");
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = ctl_getopt(argc, argv, ctl_export_opts)) != -1) {
 		switch (c) {
 		case 's':
 			params[0] = optarg;
@@ -777,12 +792,26 @@ ctl_db_export(PGconn *conn, int argc, char **argv)
 	if (ctl_db_do(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
 	    0, NULL) != 0)
 		return 1;
+	if (params[1] != NULL) {
+		res = ctl_db_exec(conn, "SELECT 1 FROM units WHERE code = $1", 1,
+		    params + 1);
+		if (res == NULL)
+			goto out;
+		if (PQntuples(res) != 1) {
+			fprintf(stderr, "sipasctl: unknown unit '%s'\n",
+			    params[1]);
+			r = CTL_EXIT_USAGE;
+			goto out;
+		}
+		PQclear(res);
+	}
 	res = ctl_db_exec(conn, "SELECT definition::text FROM surveys "
 	    "WHERE code = $1", 1, params);
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) != 1) {
 		fprintf(stderr, "sipasctl: unknown survey '%s'\n", params[0]);
+		r = CTL_EXIT_USAGE;
 		goto out;
 	}
 	s = survey_create(PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0,
@@ -878,9 +907,8 @@ out:
 	survey_free(s);
 	return r;
 usage:
-	fprintf(stderr, "usage: sipasctl export --survey CODE [--unit CODE] "
-	    "[--from DATE] [--to DATE] [--channel CHANNEL]\n");
-	return 2;
+	ctl_verb_usage(stderr, ctl_verb_find("export"));
+	return CTL_EXIT_USAGE;
 }
 
 /* Connect, run one verb body, disconnect. */

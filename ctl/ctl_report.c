@@ -60,23 +60,29 @@ struct ctl_report_opts {
 	int trend;
 };
 
+/* The options of sipasctl report. */
+const struct ctl_opt ctl_report_opts[] = {
+	{ "survey", 's', 0, "CODE", "the stored survey" },
+	{ "unit", 'u', 0, "CODE", "the unit; its children are compared" },
+	{ "from", 'f', 0, "DATE", "first day of the period (YYYY-MM-DD)" },
+	{ "to", 't', 0, "DATE", "last day of the period" },
+	{ "format", 'F', 0, "FORMAT", "xlsx, pdf, csv or html (default: the "
+	    "output's extension)" },
+	{ "output", 'o', 'o', "FILE", "the report file" },
+	{ "lang", 'L', 0, "LANG", "vi (default) or en" },
+	{ "min-n", 'n', 0, "N", "respondents a child unit needs to be ranked "
+	    "(default 30)" },
+	{ "level", 'l', 0, "LEVEL", "confidence level, 0.5 to 0.999 (default "
+	    "0.95)" },
+	{ "trend", 'T', 0, "N", "periods in the trend of the overall index, "
+	    "the report's own included (default 6)" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
 /* Parse argv; 0 or -1 (usage printed). */
 static int
 ctl_report_args(int argc, char **argv, struct ctl_report_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "survey", required_argument, NULL, 's' },
-		{ "unit", required_argument, NULL, 'u' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "lang", required_argument, NULL, 'L' },
-		{ "min-n", required_argument, NULL, 'n' },
-		{ "level", required_argument, NULL, 'l' },
-		{ "trend", required_argument, NULL, 'T' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *dot;
 	char *end, pfrom[REPORT_DAY_LEN], pto[REPORT_DAY_LEN];
 	long n;
@@ -88,7 +94,7 @@ ctl_report_args(int argc, char **argv, struct ctl_report_opts *o)
 	o->level = 0.95;
 	o->trend = REPORT_TREND_DEFAULT;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+	while ((c = ctl_getopt(argc, argv, ctl_report_opts)) != -1) {
 		switch (c) {
 		case 's':
 			o->survey = optarg;
@@ -324,9 +330,7 @@ ctl_report_run(struct ctl *ctl, int argc, char **argv)
 	int st;
 
 	if (ctl_report_args(argc, argv, &o) != 0) {
-		fprintf(stderr, "usage: sipasctl report --survey CODE --unit CODE --from DATE "
-		    "--to DATE [--format xlsx|pdf|csv|html] -o FILE [--lang vi|en] [--min-n N] "
-		    "[--level 0.95] [--trend N]\n");
+		ctl_verb_usage(stderr, ctl_verb_find("report"));
 		return CTL_EXIT_USAGE;
 	}
 	if ((conn = ctl_db_connect(ctl->db)) == NULL)

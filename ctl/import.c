@@ -616,18 +616,22 @@ ctl_import_is_zip(FILE *f)
 		return -1;
 	return xlsxin_magic(head, n);
 }
+/* The options of sipasctl import. */
+const struct ctl_opt ctl_import_opts[] = {
+	{ "survey", 's', 0, "CODE", "the stored survey the rows answer" },
+	{ "weight-max", 'w', 0, "N", "largest sampling weight a row may have, "
+	    "1 to 1e9 (default 1000)" },
+	{ "channel-ids", 'c', 0, NULL, "keep the ids of web, SMS and kiosk rows "
+	    "(refused by default)" },
+	{ "sheet", 'S', 0, "NAME", "the sheet of an XLSX workbook to read "
+	    "(default: the first)" },
+	{ NULL, 0, 0, NULL, NULL },
+};
 
 /* sipasctl import --survey CODE FILE.csv. */
 static int
 ctl_import(PGconn *conn, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "survey", required_argument, NULL, 's' },
-		{ "weight-max", required_argument, NULL, 'w' },
-		{ "channel-ids", no_argument, NULL, 'c' },
-		{ "sheet", required_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ctl_import im;
 	struct response_rules rules;
 	struct survey *s = NULL;
@@ -640,7 +644,7 @@ ctl_import(PGconn *conn, int argc, char **argv)
 
 	response_rules_default(&rules);
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = ctl_getopt(argc, argv, ctl_import_opts)) != -1) {
 		switch (c) {
 		case 's':
 			code = optarg;
@@ -757,8 +761,7 @@ out:
 	free(im.fatal);
 	return rc;
 usage:
-	fprintf(stderr, "usage: sipasctl import --survey CODE [--weight-max N] "
-	    "[--channel-ids] [--sheet NAME] FILE.csv|FILE.xlsx\n");
+	ctl_verb_usage(stderr, ctl_verb_find("import"));
 	return CTL_EXIT_USAGE;
 }
 

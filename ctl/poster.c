@@ -184,7 +184,10 @@ poster_draw(cairo_t *cr, const struct survey *s, const char *unit,
 	return 0;
 }
 
-/* The unit's name and, if not built in, the survey from the database. */
+/*
+ * The unit's name and, if not built in, the survey from the database: 0, or
+ * the exit status after a message (CTL_EXIT_USAGE for an unknown unit).
+ */
 static int
 poster_db(const char *dsn, const char *unit, char **name, const char *scode,
     struct survey **s)
@@ -193,7 +196,7 @@ poster_db(const char *dsn, const char *unit, char **name, const char *scode,
 	const char *params[1];
 	PGresult *res;
 	char *cause = NULL;
-	int rv = -1;
+	int rv = CTL_EXIT_FAIL;
 
 	if (PQstatus(conn) != CONNECTION_OK) {
 		ctl_warnx("cannot connect to the database: %s",
@@ -204,9 +207,15 @@ poster_db(const char *dsn, const char *unit, char **name, const char *scode,
 	params[0] = unit;
 	res = PQexecParams(conn, "SELECT name FROM units WHERE code = $1", 1,
 	    NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		ctl_warnx("%s", PQresultErrorMessage(res));
+		PQclear(res);
+		goto out;
+	}
+	if (PQntuples(res) != 1) {
 		ctl_warnx("unknown unit '%s'", unit);
 		PQclear(res);
+		rv = CTL_EXIT_USAGE;
 		goto out;
 	}
 	if (*name == NULL)
@@ -229,28 +238,32 @@ out:
 	return rv;
 }
 
+/* The options of sipasctl poster. */
+const struct ctl_opt ctl_poster_opts[] = {
+	{ "survey", 's', 's', "CODE", "the survey of the form" },
+	{ "unit", 'u', 'u', "CODE", "the unit the form's responses are for" },
+	{ "name", 'n', 'n', "TEXT", "the unit's name on the poster (default: "
+	    "read from the database)" },
+	{ "url", 'b', 'b', "BASE", "public base URL of the forms (default: "
+	    "$SIPAS_PUBLIC_URL, else http://127.0.0.1:8080)" },
+	{ "output", 'o', 'o', "FILE", "the poster; its extension .pdf, .svg or "
+	    ".png chooses the format" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
 /* sipasctl poster --survey S --unit CODE [--name TEXT] [--url BASE] -o FILE. */
 int
 ctl_poster_run(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "survey", required_argument, NULL, 's' },
-		{ "unit", required_argument, NULL, 'u' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "url", required_argument, NULL, 'b' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *scode = NULL, *unit = NULL, *base = NULL, *out = NULL, *ext;
 	char *name = NULL, *url = NULL;
 	struct survey *s = NULL;
 	cairo_surface_t *surf = NULL;
 	cairo_t *cr;
 	cairo_status_t st;
-	int ch, rv = CTL_EXIT_USAGE, png = 0;
+	int ch, rv = CTL_EXIT_USAGE, dbrv, png = 0;
 
-	while ((ch = getopt_long(argc, argv, "s:u:n:b:o:", options, NULL)) !=
-	    -1) {
+	while ((ch = ctl_getopt(argc, argv, ctl_poster_opts)) != -1) {
 		switch (ch) {
 		case 's':
 			scode = optarg;
@@ -277,8 +290,8 @@ ctl_poster_run(struct ctl *ctl, int argc, char **argv)
 		base = "http://127.0.0.1:8080";
 	s = survey_builtin_create(scode);
 	if ((name == NULL || s == NULL) &&
-	    poster_db(ctl->db, unit, &name, scode, &s) != 0) {
-		rv = CTL_EXIT_FAIL;
+	    (dbrv = poster_db(ctl->db, unit, &name, scode, &s)) != 0) {
+		rv = dbrv;
 		goto out;
 	}
 	if (s == NULL) {

@@ -118,27 +118,33 @@ purge_responses(PGconn *conn, const char *survey, const char *unit,
 	return 0;
 }
 
+/* The options of sipasctl purge. */
+const struct ctl_opt ctl_purge_opts[] = {
+	{ "texts", 't', 0, NULL, "blank the free-text answers of old responses" },
+	{ "older-than", 'o', 0, "DAYS", "with --texts: responses submitted more "
+	    "than DAYS days ago" },
+	{ "survey", 's', 0, "CODE", "with --unit: delete this survey's "
+	    "responses of the unit" },
+	{ "unit", 'u', 0, "CODE", "with --survey: the unit whose responses "
+	    "are deleted" },
+	{ "from", 'f', 0, "DATE", "first day (YYYY-MM-DD, Vietnam time) of the "
+	    "responses to delete" },
+	{ "to", 'T', 0, "DATE", "last day of the responses to delete" },
+	{ "dry-run", 'n', 0, NULL, "count what would change, change nothing" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
 static int
 purge(PGconn *conn, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "texts", no_argument, NULL, 't' },
-		{ "older-than", required_argument, NULL, 'o' },
-		{ "survey", required_argument, NULL, 's' },
-		{ "unit", required_argument, NULL, 'u' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 'T' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *survey = NULL, *unit = NULL, *from = NULL, *to = NULL;
 	int c, texts = 0, dry = 0, r;
 	long days = -1;
 	char *end, *text;
 	json_t *detail;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	optind = 0;
+	while ((c = ctl_getopt(argc, argv, ctl_purge_opts)) != -1) {
 		switch (c) {
 		case 't':
 			texts = 1;

@@ -491,8 +491,38 @@ config_help(FILE *f)
 	fprintf(f, "configuration keys (key = value; * = SIGHUP reloads it):\n");
 	for (i = 0; i < CONFIG_NKEYS; i++) {
 		k = &config_keys[i];
-		fprintf(f, "  %-17s%c %s (default \"%s\")\n", k->name,
+		fprintf(f, "  %-22s%c %s (default \"%s\")\n", k->name,
 		    k->reloadable ? '*' : ' ', k->help, k->def);
+	}
+}
+
+/* Every key as a roff tagged paragraph: type, default, range, meaning. */
+void
+config_man(FILE *f)
+{
+	static const char *const types[] = { "string", "integer", "number",
+		"level", "period" };
+	const struct config_key *k;
+	size_t i;
+
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		k = &config_keys[i];
+		fprintf(f, ".TP\n.BR %s \" (%s", k->name, types[k->type]);
+		if (k->type == CONFIG_INT || k->type == CONFIG_DOUBLE)
+			fprintf(f, ", %.15g to %.15g", k->min, k->max);
+		fputs(", default ", f);
+		if (*k->def == '\0')
+			fputs("empty", f);
+		else if (k->type == CONFIG_STRING) {
+			fputs("\\(lq", f);
+			util_roff_puts(f, k->def);
+			fputs("\\(rq", f);
+		} else
+			util_roff_puts(f, k->def);
+		fprintf(f, "%s%s)\"\n", k->reloadable ? "" : ", not reloaded by "
+		    "SIGHUP", k->secret ? ", secret" : "");
+		util_roff_puts(f, k->help);
+		fputc('\n', f);
 	}
 }
 

@@ -102,6 +102,8 @@ int config_reload_check(const struct config *cur, const struct config *next, cha
 void config_print(const struct config *, FILE *);
 /* Print the documented keys, for --help. */
 void config_help(FILE *);
+/* Print every key with its type, default and help as roff, for sipasd.conf(5). */
+void config_man(FILE *);
 /* Cross-key check of the report_* keys for config_validate (conf_reports.c);
  * 0 or -1 and *cause. */
 int reports_config_check(const struct config *, char **cause);

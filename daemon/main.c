@@ -335,16 +335,40 @@ sipasd_signal(evutil_socket_t sig, short what, void *arg)
 		sipasd_terminate(sd, (int)sig);
 }
 
-/* Usage. */
+/* Usage: --help prints all of it, bad usage only the first lines. */
 static void __attribute__((noreturn))
 sipasd_usage(int status)
 {
 	FILE *f = status == 0 ? stdout : stderr;
 
 	fprintf(f, "usage: sipasd [-c FILE] [--listen ADDR:PORT] [--db CONNINFO] "
-	    "[--check-config] [--version]\n\n");
+	    "[--check-config]\n"
+	    "       sipasd --help | --version | --man-config\n");
+	if (status != 0) {
+		fprintf(f, "'sipasd --help' lists the options and keys\n");
+		exit(status);
+	}
+	fprintf(f, "\noptions:\n"
+	    "  -c, --config FILE     read the configuration keys from FILE "
+	    "(default: none, every key has its default)\n"
+	    "      --listen ADDR:PORT  the HTTP listener, over the file's "
+	    "listen key\n"
+	    "      --db CONNINFO     libpq connection string, over the file's "
+	    "db key\n"
+	    "      --check-config    check the configuration, print every key "
+	    "(secrets masked) and exit\n"
+	    "  -h, --help            print this help and exit\n"
+	    "  -V, --version         print the version and exit\n"
+	    "      --man-config      print the keys as roff for sipasd.conf(5) "
+	    "and exit\n"
+	    "\nsignals: SIGHUP reloads the configuration file (all or nothing) "
+	    "and the cached units and surveys;\n"
+	    "SIGTERM or SIGINT stops taking requests, finishes the ones in "
+	    "flight (drain_timeout) and exits;\na second one exits at once.\n"
+	    "\nExit status: 0 stopped cleanly, 1 cannot start (configuration, "
+	    "port, spool), 2 bad usage.\n\n");
 	config_help(f);
-	exit(status);
+	exit(0);
 }
 
 /* Start, run the loop, clean up. */
@@ -358,6 +382,7 @@ main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "man-config", no_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sipasd *sd = &sipasd;
@@ -387,6 +412,9 @@ main(int argc, char **argv)
 			return 0;
 		case 'h':
 			sipasd_usage(0);
+		case 'M':
+			config_man(stdout);
+			return 0;
 		default:
 			sipasd_usage(2);
 		}

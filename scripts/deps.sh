@@ -40,6 +40,8 @@ SIPAS_DEB_PACKAGES=(
 	libargon2-dev
 	# scripts/cluster.sh: PostgreSQL failover (pg_auto_failover) behind HAProxy
 	postgresql-15-auto-failover pg-auto-failover-cli haproxy
+	# the manual pages' test (tests/integration/man_pages.sh): groff and man -l
+	groff-base man-db
 	# the fuzzers (tests/fuzz/run.sh): clang with libFuzzer and the sanitizers
 	clang libclang-rt-14-dev
 )

@@ -58,4 +58,10 @@ int util_random_bytes(void *buf, size_t len);
 /* The wall clock in seconds (deadlines and ages of a few seconds). */
 double util_now(void);
 
+/*
+ * Write s as roff text for a manual page: backslashes and hyphens escaped,
+ * a leading dot or quote made literal.
+ */
+void util_roff_puts(FILE *, const char *s);
+
 #endif

@@ -34,7 +34,7 @@ tap $? "unit import again (idempotent)"
 is "$(sql 'SELECT count(*) FROM units')" 8 "8 units stored"
 printf 'code,name,level,parent\nX1,X,commune,NOPE\n' >"$tmp/bad_units.csv"
 "$SIPASCTL" --db "$DSN" unit import "$tmp/bad_units.csv" >/dev/null 2>&1
-is $? 1 "unit import with an unknown parent fails"
+is $? 2 "unit import with an unknown parent fails (bad input: exit 2)"
 is "$(sql "SELECT count(*) FROM units WHERE code = 'X1'")" 0 "and imports nothing"
 
 COLLECTOR=$(token collector)
