@@ -51,6 +51,9 @@ static const struct config_key config_keys[] = {
 	    0, 0, "address and port of the HTTP listener (ADDR:PORT)" },
 	{ "db", CONFIG_STRING, CONFIG_OFF(db), "", 0, 0, 0, 1,
 	    "libpq connection string; empty: the PG* environment" },
+	{ "db_read", CONFIG_STRING, CONFIG_OFF(db_read), "", 0, 0, 1, 1,
+	    "libpq connection string of the reads (indices, dashboard, reports, "
+	    "export), e.g. the standbys; empty or unreachable: db" },
 	{ "max_body", CONFIG_INT, CONFIG_OFF(max_body), "65536", 1024,
 	    64.0 * 1024 * 1024, 1, 0,
 	    "largest request body in bytes; larger gets 413" },

@@ -15,6 +15,7 @@
 struct config {
 	char *listen;	    /* ADDR:PORT */
 	char *db;	    /* libpq conninfo ("" = PG* environment) */
+	char *db_read;	    /* conninfo of the reads; "" = db */
 	long max_body;	    /* bytes of a request body */
 	long queue_max;	    /* validated responses waiting for a commit */
 	long batch_max;	    /* responses in one transaction */

@@ -49,13 +49,51 @@
 
 static struct sipasd sipasd;
 
-/* The read connection changed state: only remember whether it is up. */
+/* The conninfo of the reads: db_read, or db when it is empty. */
+static const char *
+sipasd_read_conninfo(const struct config *c)
+{
+	return c->db_read[0] != '\0' ? c->db_read : c->db;
+}
+
+/* store_read_lag answered. */
+static void
+sipasd_lag_done(int ok, int standby, double lag_s, void *arg)
+{
+	struct sipasd *sd = arg;
+
+	if (!ok)
+		return;
+	if (standby != sd->read_standby)
+		log_info("database (read): on a %s", standby ? "standby" :
+		    "primary");
+	sd->read_standby = standby;
+	sd->read_lag_s = lag_s;
+}
+
+/* Every 2 s while the read connection is up: where it reads, how far behind. */
+static void
+sipasd_lag_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct sipasd *sd = arg;
+	struct timeval tv = { 2, 0 };
+
+	if (sd->rdb_up)
+		store_read_lag(sd->rdb, sipasd_lag_done, sd);
+	evtimer_add(sd->ev_lag, &tv);
+}
+
+/* The read connection changed state: remember whether it is up. */
 static void
 sipasd_rdb_state(struct db *db, enum db_state state, void *arg)
 {
 	struct sipasd *sd = arg;
 
 	sd->rdb_up = state == DB_UP;
+	if (sd->rdb_up)
+		store_read_lag(sd->rdb, sipasd_lag_done, sd);
+	else
+		sd->read_standby = 0;
 }
 
 /* The drain deadline passed: give up on what is left. */
@@ -100,6 +138,10 @@ sipasd_catalog(struct store_catalog *cat, const char *message, void *arg)
 	if (sd->cache == NULL)
 		log_info("ready: %zu units, %zu surveys", cache_unit_count(c),
 		    cache_survey_count(c));
+	else if (cache_unit_count(c) != cache_unit_count(sd->cache) ||
+	    cache_survey_count(c) != cache_survey_count(sd->cache))
+		log_info("cache refreshed: %zu units, %zu surveys",
+		    cache_unit_count(c), cache_survey_count(c));
 	else
 		log_debug("cache refreshed: %zu units, %zu surveys",
 		    cache_unit_count(c), cache_survey_count(c));
@@ -231,6 +273,20 @@ sipasd_gauge_db_read(void *arg)
 }
 
 static long
+sipasd_gauge_read_standby(void *arg)
+{
+	struct sipasd *sd = arg;
+
+	return sd->rdb_up && sd->read_standby;
+}
+
+static long
+sipasd_gauge_read_lag(void *arg)
+{
+	return (long)(sipasd_read_lag(arg) * 1000.0);
+}
+
+static long
 sipasd_gauge_spool(void *arg)
 {
 	struct sipasd *sd = arg;
@@ -250,6 +306,10 @@ sipasd_gauges_register(struct sipasd *sd)
 	    sd);
 	metrics_gauge_register(METRICS_GAUGE_DB_READ_UP, sipasd_gauge_db_read, sd);
 	metrics_gauge_register(METRICS_GAUGE_SPOOL_DEPTH, sipasd_gauge_spool, sd);
+	metrics_gauge_register(METRICS_GAUGE_DB_READ_STANDBY,
+	    sipasd_gauge_read_standby, sd);
+	metrics_gauge_register(METRICS_GAUGE_DB_READ_LAG_MS,
+	    sipasd_gauge_read_lag, sd);
 }
 
 /* Read the config file and apply the command-line overrides' checks. */
@@ -292,6 +352,7 @@ sipasd_reload(struct sipasd *sd)
 	    sd->config->reconnect_max_ms);
 	db_backoff_set(sd->rdb, sd->config->reconnect_min_ms,
 	    sd->config->reconnect_max_ms);
+	db_conninfo_set(sd->rdb, sipasd_read_conninfo(sd->config));
 	http_configure(sd);
 	sipasd_refresh_arm(sd);
 	log_info("SIGHUP: config reloaded from %s", sd->config_path);
@@ -317,6 +378,8 @@ sipasd_terminate(struct sipasd *sd, int sig)
 	http_stop_accepting(sd);
 	if (sd->ev_refresh != NULL)
 		event_del(sd->ev_refresh);
+	if (sd->ev_lag != NULL)
+		event_del(sd->ev_lag);
 	sd->ev_deadline = evtimer_new(sd->base, sipasd_deadline, sd);
 	evtimer_add(sd->ev_deadline, &tv);
 	ingest_kick(sd->ingest);
@@ -461,8 +524,8 @@ main(int argc, char **argv)
 	}
 	sd->db = db_create(sd->base, "write", sd->config->db, sipasd_db_state,
 	    sd);
-	sd->rdb = db_create(sd->base, "read", sd->config->db, sipasd_rdb_state,
-	    sd);
+	sd->rdb = db_create(sd->base, "read", sipasd_read_conninfo(sd->config),
+	    sipasd_rdb_state, sd);
 	db_backoff_set(sd->db, sd->config->reconnect_min_ms,
 	    sd->config->reconnect_max_ms);
 	db_backoff_set(sd->rdb, sd->config->reconnect_min_ms,
@@ -473,6 +536,8 @@ main(int argc, char **argv)
 	    (long)getpid());
 	db_connect(sd->db);
 	db_connect(sd->rdb);
+	sd->ev_lag = evtimer_new(sd->base, sipasd_lag_tick, sd);
+	sipasd_lag_tick(-1, 0, sd);
 	sd->aggregator = aggregator_create(sd);
 
 	event_base_dispatch(sd->base);
@@ -501,6 +566,8 @@ main(int argc, char **argv)
 		event_free(sd->ev_refresh);
 	if (sd->ev_deadline != NULL)
 		event_free(sd->ev_deadline);
+	if (sd->ev_lag != NULL)
+		event_free(sd->ev_lag);
 	config_free(sd->config);
 	event_base_free(sd->base);
 	return 0;

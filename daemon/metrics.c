@@ -317,6 +317,14 @@ metrics_print(struct evbuffer *b)
 	    "sipas_db_up{db=\"read\"} %d\n",
 	    metrics_gauge(METRICS_GAUGE_DB_WRITE_UP) != 0,
 	    metrics_gauge(METRICS_GAUGE_DB_READ_UP) != 0);
+	evbuffer_add_printf(b, "# HELP sipas_db_read_standby 1 when the reads "
+	    "go to a standby (db_read).\n# TYPE sipas_db_read_standby gauge\n"
+	    "sipas_db_read_standby %d\n"
+	    "# HELP sipas_db_read_lag_seconds How far the reads' data may be "
+	    "behind the primary.\n# TYPE sipas_db_read_lag_seconds gauge\n"
+	    "sipas_db_read_lag_seconds %.3f\n",
+	    metrics_gauge(METRICS_GAUGE_DB_READ_STANDBY) != 0,
+	    (double)metrics_gauge(METRICS_GAUGE_DB_READ_LAG_MS) / 1000.0);
 	evbuffer_add_printf(b, "# HELP sipas_spool_depth Spooled responses "
 	    "not yet replayed.\n# TYPE sipas_spool_depth gauge\n"
 	    "sipas_spool_depth %ld\n",

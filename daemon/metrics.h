@@ -54,6 +54,8 @@ enum metrics_gauge {
 	METRICS_GAUGE_DB_WRITE_UP,   /* 1 when the write connection is up */
 	METRICS_GAUGE_DB_READ_UP,    /* 1 when the read connection is up */
 	METRICS_GAUGE_SPOOL_DEPTH,   /* spooled responses not yet replayed */
+	METRICS_GAUGE_DB_READ_STANDBY, /* 1 when the reads go to a standby */
+	METRICS_GAUGE_DB_READ_LAG_MS,  /* how far behind the reads may be */
 	METRICS_GAUGE_COUNT
 };
 typedef long (*metrics_gauge_cb)(void *);

@@ -53,6 +53,9 @@ struct sipasd {
 	struct aggregator *aggregator; /* the aggregates' folder (aggregator.h) */
 	int db_up;		/* the write connection is up (main.c follows it) */
 	int rdb_up;		/* the read connection is up */
+	int read_standby;	/* the read connection is on a standby */
+	double read_lag_s;	/* how far behind its data may be (store_read_lag) */
+	struct event *ev_lag;	/* asks for read_standby and read_lag_s */
 	/* main.c: if draining and nothing is left, stop the loop. */
 	void (*work_done)(struct sipasd *);
 };
@@ -64,11 +67,42 @@ sipasd_ready(const struct sipasd *sd)
 	return sd->db_up && sd->schema_ok && sd->cache != NULL;
 }
 
-/* 1 when the read connection can serve the indices. */
+/* 1 when a connection can serve the reads (sipasd_reader). */
 static inline int
 sipasd_read_ready(const struct sipasd *sd)
 {
-	return sd->rdb_up && sd->started && sd->cache != NULL;
+	return (sd->rdb_up || sd->db_up) && sd->started && sd->cache != NULL;
+}
+
+/*
+ * The connection for reads (indices, dashboard, reports, export): the read
+ * connection (db_read, or db) while it is up, else the write connection.
+ * Call after sipasd_read_ready.
+ */
+static inline struct db *
+sipasd_reader(const struct sipasd *sd)
+{
+	return sd->rdb_up ? sd->rdb : sd->db;
+}
+
+/*
+ * The connection for a lookup that only reads (tokens, sessions): the write
+ * connection when it is ready, else the reads' (a standby has the same
+ * tokens), or NULL when neither can serve.
+ */
+static inline struct db *
+sipasd_lookup_db(const struct sipasd *sd)
+{
+	if (sipasd_ready(sd))
+		return sd->db;
+	return sipasd_read_ready(sd) ? sipasd_reader(sd) : NULL;
+}
+
+/* Seconds the reads' data may be behind the primary (0: current). */
+static inline double
+sipasd_read_lag(const struct sipasd *sd)
+{
+	return sd->rdb_up && sd->read_standby ? sd->read_lag_s : 0;
 }
 
 /* Work finished: if draining and nothing is left, the loop stops. */

@@ -214,14 +214,18 @@ auth_check(struct request *r, unsigned roles, auth_verdict_cb done, void *arg)
 		 * With a spool, responses are still accepted while the
 		 * database is away: a token checked before stays trusted
 		 * until it can be checked again (a revocation then waits for
-		 * the database too). A token never seen cannot be checked.
+		 * the database too). A token never seen cannot be checked,
+		 * unless a standby (db_read) can look it up.
 		 */
 		if (e != NULL && sd->spool != NULL) {
 			auth_decide(r, e, roles, done, arg);
 			return;
 		}
-		done(r, AUTH_UNAVAILABLE, "the database is not available", arg);
-		return;
+		if (sipasd_lookup_db(sd) == NULL) {
+			done(r, AUTH_UNAVAILABLE,
+			    "the database is not available", arg);
+			return;
+		}
 	}
 	w = xcalloc(1, sizeof *w);
 	w->r = r;
@@ -229,5 +233,5 @@ auth_check(struct request *r, unsigned roles, auth_verdict_cb done, void *arg)
 	w->done = done;
 	w->arg = arg;
 	memcpy(w->hash, hash, sizeof hash);
-	store_token_find(sd->db, hash, auth_found, w);
+	store_token_find(sipasd_lookup_db(sd), hash, auth_found, w);
 }

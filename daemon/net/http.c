@@ -296,30 +296,53 @@ http_metrics(struct request *r)
 	evbuffer_free(b);
 }
 
+/*
+ * /healthz's answer, for a load balancer: "primary" (200) when responses are
+ * stored, "read-only" (200) when only the reads are served (db_read is set,
+ * the write connection is away and the read connection up: during a
+ * failover), "down" (503) otherwise, or while draining.
+ */
+static void
+http_health_reply(struct request *r, int primary)
+{
+	struct sipasd *sd = r->sd;
+	json_t *o;
+
+	if (!sd->draining && primary)
+		o = json_pack("{s:s,s:s}", "status", "ok", "database",
+		    "primary");
+	else if (!sd->draining && sd->config->db_read[0] != '\0' &&
+	    sd->rdb_up && sipasd_read_ready(sd))
+		o = json_pack("{s:s,s:s,s:s}", "status", "read-only",
+		    "database", "read-only", "reason", "the primary database "
+		    "is not reachable: responses are spooled or refused");
+	else {
+		http_reply_json(r, 503, json_pack("{s:s,s:s,s:s}", "status",
+		    "unavailable", "reason", sd->draining ? "draining" :
+		    "database", "database", "down"));
+		return;
+	}
+	if (sd->rdb_up && sd->read_standby)
+		json_object_set_new(o, "read_lag_seconds",
+		    json_real(sipasd_read_lag(sd)));
+	http_reply_json(r, 200, o);
+}
+
 /* GET /healthz: the ping's answer. */
 static void
 http_health_done(int ok, const char *sqlstate, const char *message, void *arg)
 {
-	struct request *r = arg;
-
-	if (ok)
-		http_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
-	else
-		http_reply_json(r, 503, json_pack("{s:s,s:s}", "status",
-		    "unavailable", "reason", "database"));
+	http_health_reply(arg, ok);
 }
 
-/* GET /healthz: 200 when the database answers, 503 when not. */
+/* GET /healthz: ping the primary when connected to it. */
 static void
 http_health(struct request *r)
 {
-	if (!sipasd_ready(r->sd)) {
-		http_reply_json(r, 503, json_pack("{s:s,s:s}", "status",
-		    "unavailable", "reason", r->sd->draining ? "draining" :
-		    "database"));
-		return;
-	}
-	store_ping(r->sd->db, http_health_done, r);
+	if (!r->sd->draining && sipasd_ready(r->sd))
+		store_ping(r->sd->db, http_health_done, r);
+	else
+		http_health_reply(r, 0);
 }
 
 /* In a route's roles: check them on the cookie session (session.c), not a token. */

@@ -567,7 +567,7 @@ session_check(struct request *r, unsigned roles, auth_next_cb then)
 		session_decide(r, s, roles, then);
 		return;
 	}
-	if (!sipasd_ready(r->sd)) {
+	if (sipasd_lookup_db(r->sd) == NULL) {
 		html_reply_message(r, 503, form_lang(r, NULL), "503",
 		    "The database is not available / Cơ sở dữ liệu tạm thời "
 		    "không sẵn sàng.", NULL, NULL);
@@ -579,5 +579,6 @@ session_check(struct request *r, unsigned roles, auth_next_cb then)
 	memcpy(w->hash, s->hash, sizeof w->hash);
 	w->roles = roles;
 	w->then = then;
-	store_token_find(r->sd->db, w->hash, session_recheck_found, w);
+	store_token_find(sipasd_lookup_db(r->sd), w->hash,
+	    session_recheck_found, w);
 }

@@ -981,6 +981,12 @@ dash_render(struct dash *d)
 	dash_groups(b, d);
 	dash_items(b, d);
 	snprintf(conf, sizeof conf, "%.0f", d->cur->level * 100);
+	if (d->r->sd->rdb_up && d->r->sd->read_standby)
+		html_raw(b, "<p class=\"note\">%s %.0f %s</p>\n",
+		    DTR(d, "Số liệu đọc từ máy chủ dự phòng, có thể chậm tới",
+		    "Read from a standby database; the numbers may be up to"),
+		    ceil(sipasd_read_lag(d->r->sd)), DTR(d, "giây.",
+		    "seconds behind."));
 	html_raw(b, "<footer><p class=\"note\">%s %s%s. %s</p></footer>\n"
 	    "</main>\n</body>\n</html>\n",
 	    DTR(d, "Chỉ số là tỷ lệ người hài lòng (%); khoảng tin cậy",

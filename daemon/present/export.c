@@ -268,7 +268,7 @@ export_next(struct export *x)
 		return;
 	}
 	x->page_rows = 0;
-	store_export_page(x->sd->rdb, &x->filter, x->last_id, x->after,
+	store_export_page(sipasd_reader(x->sd), &x->filter, x->last_id, x->after,
 	    EXPORT_PAGE_ROWS, export_row, export_page_done, x);
 }
 
@@ -393,7 +393,7 @@ export_handle(struct request *r)
 	    s->code, unit != NULL ? unit : "(all)", from != NULL ? from : "-",
 	    to != NULL ? to : "-", x->channel != NULL ? ", channel " : "",
 	    x->channel != NULL ? x->channel : "");
-	store_export_head(sd->rdb, &x->filter, export_head_done, x);
+	store_export_head(sipasd_reader(sd), &x->filter, export_head_done, x);
 out:
 	evhttp_clear_headers(&q);
 }

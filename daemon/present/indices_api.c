@@ -23,6 +23,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -66,6 +67,27 @@ struct indices_ctx {
 	void *done_arg;
 	unsigned long reqid;
 };
+
+/*
+ * Reads served by a standby say how far behind its data may be: the result
+ * object (compact JSON, ending in '}') gets "read_lag_seconds". Takes text.
+ */
+static char *
+indices_json_lag(char *text, const struct sipasd *sd)
+{
+	size_t len = strlen(text);
+	char *out;
+
+	if (!(sd->rdb_up && sd->read_standby) || len < 2 ||
+	    text[len - 1] != '}')
+		return text;
+	out = xmalloc(len + 48);
+	memcpy(out, text, len - 1);
+	snprintf(out + len - 1, 48, "%s\"read_lag_seconds\":%.3f}",
+	    len > 2 ? "," : "", sipasd_read_lag(sd));
+	free(text);
+	return out;
+}
 
 /* Every unit a row or state of unit counts for: the selected, its child, its level's unit. */
 static int
@@ -184,7 +206,7 @@ indices_done(int ok, const char *sqlstate, const char *message, void *arg)
 			result_unit_withhold(ctx->survey, &res->units[i],
 			    ctx->min_n);
 	}
-	text = result_to_json(res, 0);
+	text = indices_json_lag(result_to_json(res, 0), r->sd);
 	result_free(res);
 	http_reply(r, 200, "application/json", text, strlen(text));
 	free(text);
@@ -219,7 +241,7 @@ indices_compute(struct sipasd *sd, unsigned long reqid, struct cache *cache,
 	ctx->done = done;
 	ctx->done_arg = arg;
 	ctx->reqid = reqid;
-	store_agg_fetch(sd->rdb, s->code, unit, from, to, NULL, channel,
+	store_agg_fetch(sipasd_reader(sd), s->code, unit, from, to, NULL, channel,
 	    filter, indices_row, indices_done, ctx);
 }
 
@@ -320,7 +342,7 @@ indices_handle(struct request *r)
 	ctx->answers = xcalloc((size_t)s->nitems + 1, sizeof *ctx->answers);
 	ctx->index = response_item_index(s);
 	ctx->a = analysis_create(s, confidence);
-	store_agg_fetch(sd->rdb, s->code, unit, from, to, level, channel,
+	store_agg_fetch(sipasd_reader(sd), s->code, unit, from, to, level, channel,
 	    &filter, indices_row, indices_done, ctx);
 out:
 	evhttp_clear_headers(&q);

@@ -330,7 +330,7 @@ reports_job_start(struct reports_job *job, const struct survey *s, double level)
 	job->survey = s;
 	job->rr = report_run_create(s, level, job->unit, job->from, job->to, job->ntrend);
 	report_period_previous(job->from, job->to, job->pfrom, job->pto);
-	store_responses_fetch(job->sd->rdb, s->code, job->unit, report_run_start(job->rr),
+	store_responses_fetch(sipasd_reader(job->sd), s->code, job->unit, report_run_start(job->rr),
 	    job->to, NULL, reports_job_row, reports_job_done, job);
 }
 

@@ -32,6 +32,8 @@
 #include "sipas/util.h"
 
 #define DB_SQLSTATE_LOST "08006"
+/* read_only_sql_transaction: a write reached a standby. */
+#define DB_SQLSTATE_READ_ONLY "25006"
 
 struct db_stmt {
 	const char *sql;
@@ -250,6 +252,20 @@ db_create(struct event_base *base, const char *label, const char *conninfo,
 	db->backoff = db->backoff_min;
 	TAILQ_INIT(&db->queue);
 	return db;
+}
+
+/* Change the connection string; reconnect if it changed. */
+void
+db_conninfo_set(struct db *db, const char *conninfo)
+{
+	if (strcmp(db->conninfo, conninfo) == 0)
+		return;
+	free(db->conninfo);
+	db->conninfo = xstrdup(conninfo);
+	if (db->state != DB_DOWN)
+		db_lost(db, "the connection string changed");
+	else
+		db_connect(db);
 }
 
 /* Set the reconnection delays. */
@@ -609,6 +625,23 @@ db_job_end(struct db *db)
 	if (job->pipeline && PQexitPipelineMode(db->conn) != 1)
 		log_warn("database: cannot leave pipeline mode: %s",
 		    PQerrorMessage(db->conn));
+	if (job->failed && strcmp(job->sqlstate, DB_SQLSTATE_READ_ONLY) == 0) {
+		/*
+		 * The server took writes when we connected and refuses them
+		 * now: it was demoted to a standby. Fail the job as a lost
+		 * connection (its owner retries or spools it) and reconnect:
+		 * a multi-host conninfo with target_session_attrs=read-write
+		 * finds the new primary.
+		 */
+		snprintf(job->sqlstate, sizeof job->sqlstate, "%s",
+		    DB_SQLSTATE_LOST);
+		if (job->internal)
+			db_job_free(job);
+		else
+			db_job_finish(job);
+		db_lost(db, "the server is read-only now (a standby)");
+		return;
+	}
 	if (job->internal) {
 		if (job->failed)
 			log_warn("database: %s", job->message);

@@ -44,6 +44,8 @@ void db_free(struct db *);
 void db_connect(struct db *);
 /* Drop the connection (jobs fail) and retry after the backoff. */
 void db_reset(struct db *, const char *why);
+/* Connect to conninfo from now on; a change drops the connection. */
+void db_conninfo_set(struct db *, const char *conninfo);
 /* Backoff bounds in milliseconds. */
 void db_backoff_set(struct db *, long min_ms, long max_ms);
 enum db_state db_state(const struct db *);

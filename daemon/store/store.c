@@ -457,6 +457,62 @@ store_ping(struct db *db, store_done_cb cb, void *arg)
 	db_submit(db, job);
 }
 
+/* store_read_lag's query and answer. */
+struct store_lag_ctx {
+	store_lag_cb cb;
+	void *arg;
+	int seen;
+	int standby;
+	double lag_s;
+};
+
+static void
+store_read_lag_row(const PGresult *res, int stmt, void *arg)
+{
+	struct store_lag_ctx *c = arg;
+
+	if (PQntuples(res) != 1)
+		return;
+	c->seen = 1;
+	c->standby = strcmp(PQgetvalue(res, 0, 0), "true") == 0;
+	c->lag_s = PQgetisnull(res, 0, 1) ? 0 : strtod(PQgetvalue(res, 0, 1),
+	    NULL);
+	if (c->lag_s < 0)
+		c->lag_s = 0;
+}
+
+static void
+store_read_lag_done(int ok, const char *sqlstate, const char *message,
+    void *arg)
+{
+	struct store_lag_ctx *c = arg;
+
+	c->cb(ok && c->seen, c->standby, c->lag_s, c->arg);
+	free(c);
+}
+
+void
+store_read_lag(struct db *db, store_lag_cb cb, void *arg)
+{
+	struct store_lag_ctx *c = xcalloc(1, sizeof *c);
+	struct db_job *job;
+
+	c->cb = cb;
+	c->arg = arg;
+	job = db_job_create(0, store_read_lag_row, store_read_lag_done, c);
+	/*
+	 * A standby that has replayed everything it received is as current
+	 * as its primary lets it be; otherwise its data are as old as the
+	 * last commit it replayed.
+	 */
+	db_job_add(job, "SELECT pg_is_in_recovery()::text, "
+	    "CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() "
+	    "IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0 ELSE "
+	    "extract(epoch FROM now() - pg_last_xact_replay_timestamp()) "
+	    "END::text", 0, NULL);
+	db_submit(db, job);
+}
+
 /* --- the responses CSV export (GET /api/v1/export) --- */
 
 /*

@@ -118,6 +118,15 @@ void store_audit_append(struct db *, const char *token_hash, const char *action,
 /* SELECT 1: is the database answering? */
 void store_ping(struct db *, store_done_cb, void *arg);
 
+/*
+ * Where the connection reads: standby 1 when the server is in recovery, and
+ * lag_s how far its data may be behind the primary (0 when it has replayed
+ * all it received or is the primary; the age of the last replayed commit
+ * otherwise). ok 0 when the query failed.
+ */
+typedef void (*store_lag_cb)(int ok, int standby, double lag_s, void *arg);
+void store_read_lag(struct db *, store_lag_cb, void *arg);
+
 /* --- GET /api/v1/export: the responses CSV, page by page --- */
 
 /* The selection of an export; every string borrowed, NULL = no filter but survey. */

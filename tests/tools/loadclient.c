@@ -7,6 +7,7 @@
  * PostgreSQL restarted or stopped); another 4xx is counted and not retried. Every acknowledged id is appended to the
  * --acked file as "ID STATUS". New ids are started for --duration seconds;
  * an id started is retried until acknowledged or until --deadline seconds.
+ * With --stop-file, no new id is started once that file exists.
  *
  * Plain blocking sockets, one process per client: no dependencies. Prints
  * one line of totals; exits 1 if an id was never acknowledged or a reply was
@@ -14,7 +15,7 @@
  *
  *	loadclient --port P --token T --acked FILE [--host 127.0.0.1]
  *	    [--clients 32] [--duration 40] [--deadline 80] [--prefix ld]
- *	    [--survey onestop-tt01] [--unit U001]
+ *	    [--survey onestop-tt01] [--unit U001] [--stop-file FILE]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,6 +40,14 @@ static const char *host = "127.0.0.1", *token, *acked_path, *prefix = "ld";
 static const char *survey = "onestop-tt01", *unit = "U001";
 static int port, nclients = 32;
 static double duration = 40, deadline = 80;
+static const char *stop_path;
+
+/* 1 once the --stop-file exists. */
+static int
+stopped(void)
+{
+	return stop_path != NULL && access(stop_path, F_OK) == 0;
+}
 
 /* Seconds since the epoch, as a double. */
 static double
@@ -119,7 +128,7 @@ client(int k, int ackfd, int statfd)
 	int i, status, len, s;
 
 	srandom((unsigned)getpid());
-	for (i = 0; now() - t0 < duration; i++) {
+	for (i = 0; now() - t0 < duration && !stopped(); i++) {
 		snprintf(id, sizeof id, "%s-%d-%d", prefix, k, i);
 		snprintf(body, sizeof body, "{\"id\":\"%s\",\"survey\":\"%s\","
 		    "\"unit\":\"%s\",\"answers\":{\"R1\":%d}}", id, survey, unit,
@@ -179,6 +188,7 @@ main(int argc, char **argv)
 		{ "clients", required_argument, NULL, 'c' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "deadline", required_argument, NULL, 'D' },
+		{ "stop-file", required_argument, NULL, 'S' },
 		{ "prefix", required_argument, NULL, 'P' },
 		{ "survey", required_argument, NULL, 's' },
 		{ "unit", required_argument, NULL, 'u' },
@@ -198,6 +208,7 @@ main(int argc, char **argv)
 		case 'c': nclients = atoi(optarg); break;
 		case 'd': duration = atof(optarg); break;
 		case 'D': deadline = atof(optarg); break;
+		case 'S': stop_path = optarg; break;
 		case 'P': prefix = optarg; break;
 		case 's': survey = optarg; break;
 		case 'u': unit = optarg; break;
