@@ -36,7 +36,7 @@ const struct ctl_verb ctl_verbs[] = {
 	    "manage API tokens", 1, ctl_token_run },
 	{ "export", "--survey CODE [--unit CODE] [--from DATE] [--to DATE]",
 	    "stream stored responses as a responses CSV", 1, ctl_export_run },
-	{ "poster", "--survey CODE --unit CODE [--name TEXT] [--url BASE] -o FILE.pdf|.svg|.png",
+	{ "poster", "--survey CODE --unit CODE [--name TEXT] [--url BASE] [--sms-number NUMBER] -o FILE.pdf|.svg|.png",
 	    "print an A4 poster with the form's QR code and the SMS syntax", 0,
 	    ctl_poster_run },
 	{ "import", "--survey CODE [--weight-max N] [--channel-ids] FILE.csv",
