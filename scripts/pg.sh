@@ -39,10 +39,11 @@ if [ ! -x "$PGBIN/pg_ctl" ]; then
 	exit 1
 fi
 
-# Run a server program as the cluster's owner.
+# Run a server program as the cluster's owner (from /: postgres may not be
+# able to enter the current directory).
 as_owner() {
 	if [ "$(id -u)" = 0 ]; then
-		runuser -u postgres -- "$@"
+		(cd / && runuser -u postgres -- "$@")
 	else
 		"$@"
 	fi
