@@ -55,6 +55,9 @@ int ctl_analyze_run(struct ctl *, int argc, char **argv);
 int ctl_purge_run(struct ctl *, int argc, char **argv);
 /* aggregate.c: fold pending responses into the incremental aggregates. */
 int ctl_aggregate_run(struct ctl *, int argc, char **argv);
+/* Fold every pending response of one survey (as aggregate --survey); 0 or -1. */
+struct pg_conn;
+int ctl_aggregate_survey(struct pg_conn *, const char *survey);
 /* poster.c: the A4 QR poster of a unit's web form. */
 int ctl_poster_run(struct ctl *, int argc, char **argv);
 

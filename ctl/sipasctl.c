@@ -26,7 +26,7 @@ const struct ctl_verb ctl_verbs[] = {
 	    "--survey SURVEY --input FILE.csv [--level 0.95] [--format json|csv]",
 	    "compute the indices of a responses CSV (no database)", 0,
 	    ctl_analyze_run },
-	{ "init", "", "create or upgrade the schema, load the built-in surveys",
+	{ "init", "[--surveys DIR]", "create or upgrade the schema, load or upgrade the built-in surveys",
 	    1, ctl_init_run },
 	{ "unit", "import UNITS.csv", "add or update units (code,name,level,parent)",
 	    1, ctl_unit_run },
