@@ -206,7 +206,7 @@ stop_all() {
 	rm -f "$demo/sipasd.pid"
 	"$root/scripts/pg.sh" stop "$pgdir" || true
 	echo
-	echo "demo: stopped (the data stays in var/pg)"
+	echo "demo: stopped (the data stays in $pgdir)"
 }
 if [ "$mode" = foreground ]; then
 	trap stop_all EXIT
