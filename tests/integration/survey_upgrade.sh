@@ -85,23 +85,6 @@ Q=(
 	"survey=sipas-2023&unit=P01&from=2025-02-10&to=2025-10-20&children=1"
 	"survey=onestop-tt01&unit=P01&children=1"
 )
-fetch_all() {
-	local i st bad=0
-	for i in "${!Q[@]}"; do
-		st=$(get "$VIEWER" "/api/v1/indices?${Q[$i]}")
-		[ "$st" = 200 ] || { echo "# ${Q[$i]}: $st $(cat "$tmp/body")" >&2; bad=1; }
-		cp "$tmp/body" "$tmp/$1.$i.json"
-	done
-	return $bad
-}
-same() {
-	local i bad=0
-	for i in "${!Q[@]}"; do
-		"$RESULTCMP" -m 5 "$tmp/$1.$i.json" "$tmp/$2.$i.json" 1e-9 >"$tmp/cmp.out" 2>&1 ||
-			{ echo "# ${Q[$i]}:" >&2; cat "$tmp/cmp.out" >&2; bad=1; }
-	done
-	return $bad
-}
 
 sipasd_start "aggregate_interval_ms = 0" || bail "sipasd did not start"
 fetch_all states
