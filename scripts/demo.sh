@@ -31,10 +31,11 @@ mode=foreground
 # The state directory of the cluster. initdb and the server run as postgres
 # when this script runs as root (scripts/pg.sh), and postgres may not be able
 # to traverse the clone's path (a clone in /root, mode 700): the cluster then
-# lives in a directory of its own under /var/lib, one per clone.
+# lives in a directory of its own under /var/lib, one per clone (a cluster
+# that an earlier run made in var/pg is still used).
 if [ -n "${SIPAS_DEMO_STATE:-}" ]; then
 	pgdir=$SIPAS_DEMO_STATE
-elif [ "$(id -u)" = 0 ]; then
+elif [ "$(id -u)" = 0 ] && [ ! -f "$var/pg/data/PG_VERSION" ]; then
 	pgdir=/var/lib/sipas-demo/$(basename "$root")-$(printf '%s' "$root" |
 		sha256sum | cut -c1-12)
 else
@@ -87,7 +88,7 @@ RESPOST=$build/tests/tools/respost
 
 # 3. The private cluster (Unix socket in STATE/sock).
 say "PostgreSQL cluster in $pgdir"
-if [ "$(id -u)" = 0 ] && [ -z "${SIPAS_DEMO_STATE:-}" ]; then
+if [ "$(id -u)" = 0 ] && [ "$pgdir" != "$var/pg" ] && [ -z "${SIPAS_DEMO_STATE:-}" ]; then
 	mkdir -p /var/lib/sipas-demo
 	chmod 755 /var/lib/sipas-demo
 	# Which clone a state directory belongs to.
