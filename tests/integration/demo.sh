@@ -83,6 +83,11 @@ case $state in
 esac
 is "$(stat -c %U "$state/data" 2>/dev/null)" postgres "owned by postgres"
 is "$(cat "$state/clone" 2>/dev/null)" "$clone" "which names its clone"
+if id nobody >/dev/null 2>&1; then
+	runuser -u nobody -- psql -X -q -tA -h "$state/sock" -U postgres -d sipas \
+		-c 'SELECT 1' >/dev/null 2>&1
+	is $? 2 "another local user cannot connect to the cluster's socket (mode 0700)"
+fi
 
 # address NAME: the URL printed for NAME.
 address() {
