@@ -83,6 +83,8 @@ case $state in
 esac
 is "$(stat -c %U "$state/data" 2>/dev/null)" postgres "owned by postgres"
 is "$(cat "$state/clone" 2>/dev/null)" "$clone" "which names its clone"
+is "$(stat -c %a "$clone/var/demo/tokens.env" "$clone/var/demo/sipasd.conf" | tr '\n' ' ')" "600 600 " \
+	"the files with the tokens and secrets are mode 600"
 if id nobody >/dev/null 2>&1; then
 	runuser -u nobody -- psql -X -q -tA -h "$state/sock" -U postgres -d sipas \
 		-c 'SELECT 1' >/dev/null 2>&1
