@@ -1549,3 +1549,29 @@ sms_phone_mask(const char *phone, char out[SMS_PHONE_SIZE])
 	else
 		snprintf(out, SMS_PHONE_SIZE, "***");
 }
+
+/* A number citizens can text (see sms.h). */
+int
+sms_number_check(const char *number, char **cause)
+{
+	const char *p = number;
+	int digits = 0;
+
+	if (*p == '+')
+		p++;
+	for (; *p != '\0'; p++) {
+		if (isdigit((unsigned char)*p))
+			digits++;
+		else if ((*p != ' ' && *p != '.' && *p != '-') || digits == 0) {
+			xasprintf(cause, "'%s' is not a phone number (digits, an "
+			    "optional leading +, spaces, dots or dashes)", number);
+			return -1;
+		}
+	}
+	if (digits < 3 || digits > 20) {
+		xasprintf(cause, "'%s' is not a phone number (3 to 20 digits)",
+		    number);
+		return -1;
+	}
+	return 0;
+}

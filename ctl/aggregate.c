@@ -237,6 +237,15 @@ ctl_aggregate(PGconn *conn, int argc, char **argv)
 	return r;
 }
 
+int
+ctl_aggregate_survey(PGconn *conn, const char *survey)
+{
+	char *argv[] = { (char *)"aggregate", (char *)"--survey",
+		(char *)survey, NULL };
+
+	return ctl_aggregate(conn, 3, argv) == CTL_EXIT_OK ? 0 : -1;
+}
+
 /* aggregate: fold pending responses into the aggregates. */
 int
 ctl_aggregate_run(struct ctl *ctl, int argc, char **argv)

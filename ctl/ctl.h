@@ -85,7 +85,7 @@ int ctl_check_dates(const char *from, const char *to);
 /* The option tables of the verbs, beside their parsers. */
 extern const struct ctl_opt ctl_analyze_opts[], ctl_token_opts[],
     ctl_export_opts[], ctl_poster_opts[], ctl_import_opts[], ctl_purge_opts[],
-    ctl_aggregate_opts[], ctl_report_opts[];
+    ctl_aggregate_opts[], ctl_report_opts[], ctl_init_opts[];
 
 /* The verbs of analyze.c; the database verbs are declared in ctl_db.h. */
 int ctl_analyze_run(struct ctl *, int argc, char **argv);
@@ -93,6 +93,9 @@ int ctl_analyze_run(struct ctl *, int argc, char **argv);
 int ctl_purge_run(struct ctl *, int argc, char **argv);
 /* aggregate.c: fold pending responses into the incremental aggregates. */
 int ctl_aggregate_run(struct ctl *, int argc, char **argv);
+/* Fold every pending response of one survey (as aggregate --survey); 0 or -1. */
+struct pg_conn;
+int ctl_aggregate_survey(struct pg_conn *, const char *survey);
 /* poster.c: the A4 QR poster of a unit's web form. */
 int ctl_poster_run(struct ctl *, int argc, char **argv);
 

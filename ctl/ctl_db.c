@@ -122,20 +122,60 @@ ctl_db_schema_version(PGconn *conn)
 }
 
 /*
+ * Whether the stored answers of old keep their meaning under s: every item of
+ * both keeps its scale (values and satisfied_min). Items may be added,
+ * removed or reworded. 0 with the counts of added and removed items, or -1
+ * with *cause naming the item.
+ */
+static int
+ctl_db_survey_compatible(const struct survey *old, const struct survey *s,
+    int *added, int *removed, char **cause)
+{
+	const struct scale *a, *b;
+	int i, j;
+
+	*added = *removed = 0;
+	for (i = 0; i < s->nitems; i++) {
+		if ((j = survey_item_find(old, s->items[i].code)) < 0) {
+			(*added)++;
+			continue;
+		}
+		a = old->items[j].scale;
+		b = s->items[i].scale;
+		if (a->nvalues != b->nvalues || a->satisfied_min !=
+		    b->satisfied_min || memcmp(a->values, b->values,
+		    (size_t)a->nvalues * sizeof *a->values) != 0) {
+			xasprintf(cause, "item %s changes its scale",
+			    s->items[i].code);
+			return -1;
+		}
+	}
+	for (j = 0; j < old->nitems; j++) {
+		if (survey_item_find(s, old->items[j].code) < 0)
+			(*removed)++;
+	}
+	return 0;
+}
+
+/*
  * Store one survey definition. A definition that differs from the stored one
- * replaces it only while no response uses the survey (definitions are
- * immutable once responses exist, docs/methodology.md section 1). Returns 1 if
- * written, 0 if unchanged, -2 if the definition is refused, -1 on another
- * error (each printed).
+ * replaces it while no response uses the survey. Once responses exist, a
+ * custom definition is immutable (docs/methodology.md section 1); a built-in
+ * one (sipasctl init) is upgraded when every stored answer keeps its meaning
+ * (ctl_db_survey_compatible): the trigger surveys_agg_update then drops the
+ * survey's aggregate states and queues its responses to be folded again.
+ * Returns 2 if such an upgrade was written, 1 if otherwise written, 0 if
+ * unchanged, -2 if the definition is refused, -1 on another error (each
+ * printed).
  */
 static int
 ctl_db_survey_put(PGconn *conn, const char *text, int builtin)
 {
-	struct survey *s;
+	struct survey *s, *old = NULL;
 	char *cause = NULL, version[32];
 	const char *params[4], *cmp[2];
 	PGresult *res;
-	int r = -1;
+	int r = -1, upgrade = 0, added, removed;
 
 	if ((s = survey_create(text, strlen(text), &cause)) == NULL) {
 		fprintf(stderr, "sipasctl: invalid survey definition: %s\n",
@@ -152,8 +192,8 @@ ctl_db_survey_put(PGconn *conn, const char *text, int builtin)
 	cmp[1] = params[2];
 	res = ctl_db_exec(conn,
 	    "SELECT definition = $2::jsonb, "
-	    "EXISTS (SELECT 1 FROM responses WHERE survey = $1) "
-	    "FROM surveys WHERE code = $1", 2, cmp);
+	    "EXISTS (SELECT 1 FROM responses WHERE survey = $1), "
+	    "definition::text FROM surveys WHERE code = $1", 2, cmp);
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
@@ -162,12 +202,28 @@ ctl_db_survey_put(PGconn *conn, const char *text, int builtin)
 		goto out;
 	}
 	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 1), "t") == 0) {
-		fprintf(stderr, "sipasctl: survey %s has stored responses and a "
-		    "different definition; give the new one another code\n",
-		    s->code);
-		PQclear(res);
-		r = -2;
-		goto out;
+		if (!builtin) {
+			fprintf(stderr, "sipasctl: survey %s has stored "
+			    "responses and a different definition; give the new "
+			    "one another code\n", s->code);
+			PQclear(res);
+			r = -2;
+			goto out;
+		}
+		old = survey_create(PQgetvalue(res, 0, 2),
+		    (size_t)PQgetlength(res, 0, 2), &cause);
+		if (old == NULL || ctl_db_survey_compatible(old, s, &added,
+		    &removed, &cause) != 0) {
+			fprintf(stderr, "sipasctl: survey %s has stored "
+			    "responses and the new definition cannot replace the "
+			    "stored one (%s): give it another code\n", s->code,
+			    cause);
+			free(cause);
+			PQclear(res);
+			r = -2;
+			goto out;
+		}
+		upgrade = 1;
 	}
 	PQclear(res);
 	if (ctl_db_do(conn,
@@ -177,7 +233,13 @@ ctl_db_survey_put(PGconn *conn, const char *text, int builtin)
 	    "builtin = EXCLUDED.builtin, loaded_at = now()", 4, params) != 0)
 		goto out;
 	r = 1;
+	if (upgrade) {
+		printf("survey %s upgraded (%d item(s) added, %d removed); its "
+		    "aggregates are rebuilt\n", s->code, added, removed);
+		r = 2;
+	}
 out:
+	survey_free(old);
 	survey_free(s);
 	return r;
 }
@@ -193,21 +255,57 @@ ctl_db_audit(PGconn *conn, const char *action, const char *detail)
 	    "VALUES ('sipasctl', $1, $2::jsonb)", 2, params);
 }
 
-/* sipasctl init: apply the migrations not yet applied, load built-in surveys. */
+/*
+ * The text of built-in survey code: DIR/CODE.json with --surveys DIR, else
+ * the copy compiled in. NULL on error (printed); caller frees.
+ */
+static char *
+ctl_db_builtin_text(const char *dir, const char *code)
+{
+	char *path, *text, *cause = NULL;
+	size_t len;
+
+	if (dir == NULL)
+		return xstrdup(survey_builtin_text(code));
+	xasprintf(&path, "%s/%s.json", dir, code);
+	if ((text = util_file_read(path, &len, &cause)) == NULL) {
+		fprintf(stderr, "sipasctl: %s: %s\n", path, cause);
+		free(cause);
+	}
+	free(path);
+	return text;
+}
+
+/* The options of sipasctl init. */
+const struct ctl_opt ctl_init_opts[] = {
+	{ "surveys", 's', 0, "DIR", "read the built-in definitions from "
+	    "DIR/CODE.json instead of those compiled in" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+/*
+ * sipasctl init [--surveys DIR]: apply the migrations not yet applied, load
+ * (or upgrade) the built-in surveys, then fold again the responses of every
+ * survey whose upgrade dropped its aggregate states.
+ */
 static int
 ctl_db_init(PGconn *conn, int argc, char **argv)
 {
 	const struct sql_migration *m;
-	const char *const *codes;
+	const char *const *codes, *dir = NULL, *rebuild[16];
 	const char *params[2];
-	char version[16];
+	char version[16], *text;
 	PGresult *res;
-	int have, latest = 0, n, written = 0;
+	int have, latest = 0, n, written = 0, nrebuild = 0, c, i;
 
-	if (argc != 1) {
-		fprintf(stderr, "usage: sipasctl init\n");
-		return 2;
+	optind = 0;
+	while ((c = ctl_getopt(argc, argv, ctl_init_opts)) != -1) {
+		if (c != 's')
+			goto usage;
+		dir = optarg;
 	}
+	if (optind != argc)
+		goto usage;
 	for (m = sql_migrations; m->code != NULL; m++)
 		latest = ctl_db_migration_version(m);
 	if (ctl_db_do(conn, "BEGIN", 0, NULL) != 0)
@@ -246,10 +344,15 @@ ctl_db_init(PGconn *conn, int argc, char **argv)
 		printf("applied %s\n", m->code);
 	}
 	for (codes = survey_builtin_codes(); *codes != NULL; codes++) {
-		n = ctl_db_survey_put(conn, survey_builtin_text(*codes), 1);
+		if ((text = ctl_db_builtin_text(dir, *codes)) == NULL)
+			goto fail;
+		n = ctl_db_survey_put(conn, text, 1);
+		free(text);
 		if (n < 0)
 			goto fail;
-		written += n;
+		if (n == 2 && nrebuild < (int)(sizeof rebuild / sizeof *rebuild))
+			rebuild[nrebuild++] = *codes;
+		written += n > 0;
 	}
 	if (have < latest || written > 0)
 		ctl_db_audit(conn, "init", "{}");
@@ -257,10 +360,18 @@ ctl_db_init(PGconn *conn, int argc, char **argv)
 		return 1;
 	printf("schema version %d, %d built-in survey(s) loaded or updated\n",
 	    latest, written);
+	/* Committed: a failed fold leaves the responses pending (still read). */
+	for (i = 0; i < nrebuild; i++) {
+		if (ctl_aggregate_survey(conn, rebuild[i]) != 0)
+			return 1;
+	}
 	return 0;
 fail:
 	ctl_db_do(conn, "ROLLBACK", 0, NULL);
 	return 1;
+usage:
+	ctl_verb_usage(stderr, ctl_verb_find("init"));
+	return CTL_EXIT_USAGE;
 }
 
 /* sipasctl survey load FILE.json: store a custom survey definition. */

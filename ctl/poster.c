@@ -2,7 +2,8 @@
  * poster.c: sipasctl poster, a printable A4 page for a unit's desk: the
  * unit's name, the survey title, a QR code of the web form's public URL
  * (libqrencode), the URL in text and the SMS instructions ("HL <unit> ...")
- * from the survey's sms keyword and items, drawn with cairo into PDF, SVG or
+ * from the survey's sms keyword and items, with the number to text when one
+ * is given (--sms-number or SIPAS_SMS_NUMBER), drawn with cairo into PDF, SVG or
  * PNG (by the file's extension). Text is DejaVu Sans (fonts-dejavu-core),
  * embedded in PDF and SVG output by cairo.
  *
@@ -24,6 +25,7 @@
 
 #include "ctl.h"
 #include "sipas/report.h"
+#include "sipas/sms.h"
 #include "sipas/survey.h"
 #include "sipas/util.h"
 
@@ -107,7 +109,7 @@ poster_qr(cairo_t *cr, const char *url, double x, double y, double side)
 /* The whole page. */
 static int
 poster_draw(cairo_t *cr, const struct survey *s, const char *unit,
-    const char *name, const char *url)
+    const char *name, const char *url, const char *sms_number)
 {
 	double y = POSTER_MARGIN, w = POSTER_W - 2 * POSTER_MARGIN, side = 300;
 	char *line;
@@ -143,7 +145,14 @@ poster_draw(cairo_t *cr, const struct survey *s, const char *unit,
 			vals = next;
 		}
 		cairo_set_source_rgb(cr, 0.04, 0.24, 0.42);
-		y = poster_text(cr, "Hoặc nhắn tin SMS:", 17, 1, y + 10, w);
+		if (sms_number != NULL) {
+			xasprintf(&line, "Hoặc nhắn tin SMS tới số %s:",
+			    sms_number);
+			y = poster_text(cr, line, 17, 1, y + 10, w);
+			free(line);
+		} else
+			y = poster_text(cr, "Hoặc nhắn tin SMS:", 17, 1, y + 10,
+			    w);
 		xasprintf(&line, "%s %s %s", s->sms_keyword, unit, vals);
 		free(vals);
 		y = poster_text(cr, line, 24, 1, y, w);
@@ -246,17 +255,23 @@ const struct ctl_opt ctl_poster_opts[] = {
 	    "read from the database)" },
 	{ "url", 'b', 'b', "BASE", "public base URL of the forms (default: "
 	    "$SIPAS_PUBLIC_URL, else http://127.0.0.1:8080)" },
+	{ "sms-number", 'm', 0, "NUMBER", "the number citizens text, printed "
+	    "with the SMS syntax (default: $SIPAS_SMS_NUMBER; none: no number)" },
 	{ "output", 'o', 'o', "FILE", "the poster; its extension .pdf, .svg or "
 	    ".png chooses the format" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
-/* sipasctl poster --survey S --unit CODE [--name TEXT] [--url BASE] -o FILE. */
+/*
+ * sipasctl poster --survey S --unit CODE [--name TEXT] [--url BASE]
+ * [--sms-number NUMBER] -o FILE.
+ */
 int
 ctl_poster_run(struct ctl *ctl, int argc, char **argv)
 {
 	const char *scode = NULL, *unit = NULL, *base = NULL, *out = NULL, *ext;
-	char *name = NULL, *url = NULL;
+	const char *number = NULL;
+	char *name = NULL, *url = NULL, *cause = NULL;
 	struct survey *s = NULL;
 	cairo_surface_t *surf = NULL;
 	cairo_t *cr;
@@ -277,6 +292,9 @@ ctl_poster_run(struct ctl *ctl, int argc, char **argv)
 		case 'b':
 			base = optarg;
 			break;
+		case 'm':
+			number = optarg;
+			break;
 		case 'o':
 			out = optarg;
 			break;
@@ -288,6 +306,14 @@ ctl_poster_run(struct ctl *ctl, int argc, char **argv)
 		goto usage;
 	if (base == NULL && (base = getenv("SIPAS_PUBLIC_URL")) == NULL)
 		base = "http://127.0.0.1:8080";
+	if (number == NULL && (number = getenv("SIPAS_SMS_NUMBER")) != NULL &&
+	    *number == '\0')
+		number = NULL;
+	if (number != NULL && sms_number_check(number, &cause) != 0) {
+		ctl_warnx("--sms-number: %s", cause);
+		free(cause);
+		goto out;
+	}
 	s = survey_builtin_create(scode);
 	if ((name == NULL || s == NULL) &&
 	    (dbrv = poster_db(ctl->db, unit, &name, scode, &s)) != 0) {
@@ -318,7 +344,7 @@ ctl_poster_run(struct ctl *ctl, int argc, char **argv)
 	if (png)
 		cairo_scale(cr, POSTER_PNG_SCALE, POSTER_PNG_SCALE);
 	rv = CTL_EXIT_FAIL;
-	if (poster_draw(cr, s, unit, name, url) != 0) {
+	if (poster_draw(cr, s, unit, name, url, number) != 0) {
 		ctl_warnx("the URL is too long for a QR code");
 		cairo_destroy(cr);
 		goto out;

@@ -17,6 +17,7 @@
 
 #include "daemon/conf.h"
 #include "daemon/log.h"
+#include "sipas/sms.h"
 #include "sipas/util.h"
 
 enum config_type {
@@ -140,6 +141,9 @@ static const struct config_key config_keys[] = {
 	    "none, day, week, month, quarter or year (Vietnam time)" },
 	{ "sms_diacritics", CONFIG_INT, CONFIG_OFF(sms_diacritics), "0", 0, 1, 1,
 	    0, "1: Kannel replies in Vietnamese with diacritics (UCS-2, 70 chars)" },
+	{ "sms_number", CONFIG_STRING, CONFIG_OFF(sms_number), "", 0, 0, 1, 0,
+	    "the number citizens text answers to, printed on posters (sipasctl "
+	    "poster --sms-number); empty: none" },
 	/* Periodic reports (daemon/present/reports.c; docs/reports.md). */
 	{ "report_monthly", CONFIG_STRING, CONFIG_OFF(report_monthly), "", 0, 0, 1, 0,
 	    "monthly reports: \"survey=CODE units=A,B formats=pdf,xlsx dir=/PATH\"; empty: none" },
@@ -318,6 +322,7 @@ static int
 config_validate(const struct config *c, char **cause)
 {
 	const char *colon = strrchr(c->listen, ':');
+	char *why;
 
 	if (colon == NULL || colon == c->listen || colon[1] == '\0' ||
 	    strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
@@ -335,6 +340,12 @@ config_validate(const struct config *c, char **cause)
 	}
 	if (reports_config_check(c, cause) != 0)
 		return -1;
+	if (*c->sms_number != '\0' && sms_number_check(c->sms_number,
+	    &why) != 0) {
+		xasprintf(cause, "sms_number: %s", why);
+		free(why);
+		return -1;
+	}
 	return 0;
 }
 

@@ -55,6 +55,7 @@ struct config {
 	long sms_dialogue_ttl;	/* seconds a dialogue waits for an answer */
 	long sms_limit_period;	/* enum config_period: one response per period */
 	long sms_diacritics;	/* 1: Kannel replies in UCS-2 with diacritics */
+	char *sms_number;	/* the number citizens text, for posters */
 	/* periodic reports (daemon/present/reports.c; docs/reports.md) */
 	char *report_monthly;	/* a schedule (report_run.h), "" = none */
 	char *report_quarterly;

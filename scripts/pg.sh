@@ -1,8 +1,8 @@
 #!/bin/sh
 # pg.sh: a private PostgreSQL cluster in a directory, for the demo and the
-# integration tests. Unix socket only (listen_addresses = ''), in DIR/sock;
-# trust authentication for the user postgres; never touches the system's
-# clusters.
+# integration tests. Unix socket only (listen_addresses = ''), in DIR/sock,
+# mode 0700: trust authentication for the user postgres, so only the
+# cluster's owner and root may connect; never touches the system's clusters.
 #
 #	pg.sh init DIR          initdb DIR/data unless it exists
 #	pg.sh start DIR         start it (waits until it accepts connections)
@@ -39,10 +39,11 @@ if [ ! -x "$PGBIN/pg_ctl" ]; then
 	exit 1
 fi
 
-# Run a server program as the cluster's owner.
+# Run a server program as the cluster's owner (from /: postgres may not be
+# able to enter the current directory).
 as_owner() {
 	if [ "$(id -u)" = 0 ]; then
-		runuser -u postgres -- "$@"
+		(cd / && runuser -u postgres -- "$@")
 	else
 		"$@"
 	fi
@@ -73,6 +74,8 @@ init)
 # pg.sh: private cluster
 listen_addresses = ''
 unix_socket_directories = '$sock'
+# trust authentication: only the owner (and root) may connect
+unix_socket_permissions = 0700
 port = $port
 fsync = on
 max_connections = 50

@@ -201,5 +201,11 @@ int sms_phone_hash(const char *secret, const char *phone,
     char out[SMS_PHONE_HASH_SIZE], char **cause);
 /* The normalized number masked for logs: +84*****678; never the full number. */
 void sms_phone_mask(const char *phone, char out[SMS_PHONE_SIZE]);
+/*
+ * A number citizens can text (sipasd.conf's sms_number, the poster's): an
+ * optional leading +, 3 to 20 digits, spaces, dots or dashes between them.
+ * 0, or -1 with *cause.
+ */
+int sms_number_check(const char *number, char **cause);
 
 #endif

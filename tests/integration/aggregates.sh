@@ -37,25 +37,6 @@ Q=(
 	"survey=onestop-tt01&unit=P01&from=2025-02-01&to=2025-11-30&channel=web"
 )
 
-# fetch_all TAG: every query's result into $tmp/TAG.N.json.
-fetch_all() {
-	local i st bad=0
-	for i in "${!Q[@]}"; do
-		st=$(get "$VIEWER" "/api/v1/indices?${Q[$i]}")
-		[ "$st" = 200 ] || { echo "# ${Q[$i]}: $st $(cat "$tmp/body")" >&2; bad=1; }
-		cp "$tmp/body" "$tmp/$1.$i.json"
-	done
-	return $bad
-}
-# same A B: every query's result of A equals B's within 1e-9.
-same() {
-	local i bad=0
-	for i in "${!Q[@]}"; do
-		"$RESULTCMP" -m 5 "$tmp/$1.$i.json" "$tmp/$2.$i.json" 1e-9 >"$tmp/cmp.out" 2>&1 ||
-			{ echo "# ${Q[$i]}:" >&2; cat "$tmp/cmp.out" >&2; bad=1; }
-	done
-	return $bad
-}
 respondents() {
 	jq -r '.units[] | select(.unit == "P01") | .respondents' "$tmp/$1.0.json"
 }

@@ -237,6 +237,28 @@ get() {
 	curl -s -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' "${auth[@]}" "$URL$2"
 }
 
+# fetch_all TAG: the indices of every query of the array Q (read with the
+# token $VIEWER) into $tmp/TAG.N.json; 1 if one did not answer 200.
+fetch_all() {
+	local i st bad=0
+	for i in "${!Q[@]}"; do
+		st=$(get "$VIEWER" "/api/v1/indices?${Q[$i]}")
+		[ "$st" = 200 ] || { echo "# ${Q[$i]}: $st $(cat "$tmp/body")" >&2; bad=1; }
+		cp "$tmp/body" "$tmp/$1.$i.json"
+	done
+	return $bad
+}
+# same A B: every query's result of A equals B's within 1e-9 (tests/tools/resultcmp).
+same() {
+	local i bad=0
+	for i in "${!Q[@]}"; do
+		"${RESULTCMP:-$top_builddir/tests/tools/resultcmp}" -m 5 "$tmp/$1.$i.json" \
+			"$tmp/$2.$i.json" 1e-9 >"$tmp/cmp.out" 2>&1 ||
+			{ echo "# ${Q[$i]}:" >&2; cat "$tmp/cmp.out" >&2; bad=1; }
+	done
+	return $bad
+}
+
 # The "field" of the last error body.
 error_field() {
 	sed -n 's/.*"field":"\([^"]*\)".*/\1/p' "$tmp/body"

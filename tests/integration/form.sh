@@ -150,7 +150,19 @@ if command -v pdftotext >/dev/null; then
 	tap $? "the poster has the SMS syntax"
 	pdftotext "$tmp/p.pdf" - | grep -q 'Huyện Một'
 	tap $? "and the unit's name in Vietnamese"
+	"$SIPASCTL" --db "$DSN" poster --survey sipas-2023 --unit U001 \
+		--sms-number '+84 912 000 777' -o "$tmp/n.pdf" >/dev/null &&
+		pdftotext "$tmp/n.pdf" - | tr -s '\n ' '  ' | grep -q 'SMS tới số +84 912 000 777: HL U001'
+	tap $? "--sms-number: the poster says which number to text, with the syntax"
+	SIPAS_SMS_NUMBER=8077 "$SIPASCTL" --db "$DSN" poster --survey sipas-2023 \
+		--unit U001 -o "$tmp/e.pdf" >/dev/null &&
+		pdftotext "$tmp/e.pdf" - | grep -q 'SMS tới số 8077'
+	tap $? "or SIPAS_SMS_NUMBER"
 fi
+"$SIPASCTL" poster --survey onestop-tt01 --unit U001 --name X --sms-number 80x7 \
+	-o "$tmp/x.pdf" 2>"$tmp/err"
+is $? 2 "--sms-number that is not a number: usage error"
+grep -q "sms-number: '80x7' is not a phone number" "$tmp/err"; tap $? "naming the option and the value"
 
 sipasd_stop
 tap $? "sipasd stops cleanly"
