@@ -1186,6 +1186,33 @@ form_reply_state(struct request *r, struct form_ctx *ctx, const char *field)
 }
 
 /*
+ * After Next or Back: 303 to GET the page with its step and signed state in
+ * the query, so that every page in the browser's history is a GET (Back after
+ * sending shows a page, not a question about sending again).
+ */
+static void
+form_redirect_step(struct request *r, struct form_ctx *ctx)
+{
+	struct evbuffer *b = evbuffer_new();
+	char *state = form_state_create(r->sd->config, ctx);
+	char *etoken = evhttp_uriencode(ctx->token, -1, 0);
+	char *estate = evhttp_uriencode(state, -1, 0);
+
+	form_action(b, ctx);
+	evbuffer_add_printf(b, "?lang=%s&step=%d&token=%s&state=%s", ctx->lang,
+	    ctx->step + 1, etoken, estate);
+	evbuffer_add(b, "", 1);
+	evhttp_add_header(evhttp_request_get_output_headers(r->req),
+	    "Location", (const char *)evbuffer_pullup(b, -1));
+	http_reply(r, 303, "text/plain; charset=utf-8", NULL, 0);
+	evbuffer_free(b);
+	free(etoken);
+	free(estate);
+	free(state);
+	form_ctx_free(ctx);
+}
+
+/*
  * POST /f/{survey}/{unit}: the page posted with the button pressed ("nav":
  * next, back or send). Back and next keep the answers; only send on the last
  * page stores.
@@ -1262,7 +1289,7 @@ form_post(struct request *r, struct form_ctx *ctx, const char *scope)
 		form_errors_clear(ctx);
 		if (ctx->step > 0)
 			ctx->step--;
-		form_reply_form(r, 200, ctx);
+		form_redirect_step(r, ctx);
 		return;
 	}
 	if (c->form_require_all)
@@ -1272,7 +1299,7 @@ form_post(struct request *r, struct form_ctx *ctx, const char *scope)
 		json_decref(resp);
 		if (ctx->step < last)
 			ctx->step++;
-		form_reply_form(r, 200, ctx);
+		form_redirect_step(r, ctx);
 		return;
 	}
 	/* On the last page: the required items of every page. */
@@ -1315,6 +1342,7 @@ form_handle(struct request *r)
 	const struct survey *s = NULL;
 	const struct cache_unit *u = NULL;
 	char *scode = NULL, *ucode = NULL, *scope = NULL, *path;
+	const char *field;
 	size_t len = strlen(r->path), tl = strlen("/thanks");
 	int thanks;
 
@@ -1360,6 +1388,20 @@ form_handle(struct request *r)
 	if (form_answered_today(r, u->code)) {
 		form_reply_once(r, lang);
 		form_ctx_free(ctx);
+		goto out;
+	}
+	if (r->query != NULL && ctx->nsteps > 1 &&
+	    (ctx->fields = form_fields_parse(r->query, strlen(r->query))) !=
+	    NULL && form_fields_get(ctx->fields, "state") != NULL) {
+		/* A page after Next or Back (form_redirect_step). */
+		field = form_fields_get(ctx->fields, "token");
+		snprintf(ctx->token, sizeof ctx->token, "%s", field != NULL ?
+		    field : "");
+		if (form_state_read(r->sd->config, ctx, ctx->token,
+		    &field) != 0)
+			form_reply_state(r, ctx, field);
+		else
+			form_reply_form(r, 200, ctx);
 		goto out;
 	}
 	form_token_create(r->sd->config, scope, ctx->token);

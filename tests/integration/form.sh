@@ -32,11 +32,12 @@ field_of() { sed -n "s/.*name=\"$1\" value=\"\([^\"]*\)\".*/\1/p" "$tmp/body" | 
 # The item codes of the last page.
 items_of() { grep -o 'type="radio" name="Q[0-9_]*"' "$tmp/body" | sed 's/.*name="\(.*\)"/\1/' | sort -u; }
 # step_post NAV FIELDS...: post the last page's token, step and state with
-# the button NAV and more fields.
+# the button NAV and more fields; Next and Back follow their 303 (one GET).
 step_post() {
-	local nav=$1
+	local nav=$1 follow=
 	shift
-	form_post $F -d "token=$(field_of token)" -d "step=$(field_of step)" \
+	[ "$nav" = send ] || follow=-L
+	form_post $F $follow -d "token=$(field_of token)" -d "step=$(field_of step)" \
 		--data-urlencode "state=$(field_of state)" -d "nav=$nav" "$@"
 }
 # answer_page VALUE: the answers of every item of the last page.
@@ -83,12 +84,20 @@ has 'hồ sơ vừa xong'; tap $? "its intro speaks of the dossier just handled"
 # Every page answered 4 (the second page once 2, then Back and changed).
 page $F >/dev/null
 NONCE=$(field_of token | cut -d. -f2)
-# shellcheck disable=SC2046
-is "$(step_post next $(answer_page 4))" 200 "page 1 answered, Next: 200"
+P1_TOKEN=$(field_of token) P1_STATE=$(field_of state)
+is "$(form_post $F -d "token=$P1_TOKEN" -d step=1 --data-urlencode "state=$P1_STATE" -d nav=next -d Q9_1=4 -d Q9_2=4)" 303 \
+	"page 1 answered, Next: 303"
+header Location | grep -q '^/f/sipas-2023/U001?lang=vi&step=2&token=[^&]*&state=[^&]*$'
+tap $? "to GET page 2 with its step and signed state (every page in the history is a GET)"
+P2=$(header Location)
+is "$(page "$P2")" 200 "GET page 2: 200"
 has 'Phần 2/10'; tap $? "and part 2 is shown"
+is "$(page "$(echo "$P2" | sed 's/state=/state=5/')")" 400 "page 2 with a changed state in the URL: 400"
+has '&quot;state&quot;'; tap $? "naming state"
+page "$P2" >/dev/null
 has 'name="nav" value="back"'; tap $? "with a Back button"
 # shellcheck disable=SC2046
-is "$(step_post back $(answer_page 2))" 200 "Back from page 2: 200"
+is "$(step_post back $(answer_page 2))" 200 "Back from page 2 (303, then GET): 200"
 has 'Phần 1/10'; tap $? "part 1 again"
 grep -q 'id="Q9_1-4" value="4" checked' "$tmp/body" && grep -q 'id="Q9_2-4" value="4" checked' "$tmp/body"
 tap $? "with its answers kept"
