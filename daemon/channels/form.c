@@ -300,8 +300,11 @@ form_steps_collect(struct form_ctx *ctx, const struct group *g)
 {
 	int i;
 
-	if (g->nitems > 0 && ctx->nsteps < FORM_STEPS_MAX - 1)
+	if (g->nitems > 0) {
+		if (ctx->nsteps >= FORM_STEPS_MAX - 1)
+			return; /* too many: form_steps_init makes one page */
 		ctx->pages[ctx->nsteps++] = g;
+	}
 	for (i = 0; i < g->ngroups; i++)
 		form_steps_collect(ctx, g->groups[i]);
 }
@@ -316,13 +319,18 @@ form_values_clear(struct form_ctx *ctx)
 		ctx->values[i] = ANSWER_NONE;
 }
 
-/* Split the survey into pages: one page when it is short. */
+/*
+ * Split the survey into pages: one page when it is short, or when it has
+ * more groups of items than FORM_STEPS_MAX - 1 pages.
+ */
 static void
 form_steps_init(struct form_ctx *ctx)
 {
 	ctx->nsteps = 0;
 	if (ctx->survey->nitems > FORM_ONE_PAGE_MAX)
 		form_steps_collect(ctx, ctx->survey->overall);
+	if (ctx->nsteps >= FORM_STEPS_MAX - 1)
+		ctx->nsteps = 0;
 	ctx->nsteps++; /* the last page (or the only one) */
 	ctx->values = xcalloc((size_t)ctx->survey->nitems,
 	    sizeof *ctx->values);
