@@ -1124,14 +1124,14 @@ sms_reply_thanks(enum sms_coding coding, const char *unit_name,
 
 	sms_reply_init(&r, coding, out);
 	if (unit_name == NULL || *unit_name == '\0') {
-		sms_reply_add(&r, ucs2 ? "Cảm ơn bạn đã trả lời khảo sát!" :
-		    "Cảm ơn bạn đã trả lời khảo sát. "
-		    "Ý kiến của bạn đã được ghi nhận.");
+		sms_reply_add(&r, ucs2 ? "Cảm ơn ông/bà đã trả lời khảo sát!" :
+		    "Cảm ơn ông/bà đã trả lời khảo sát. "
+		    "Ý kiến của ông/bà đã được ghi nhận.");
 		return;
 	}
-	sms_reply_add(&r, "Cảm ơn bạn đã đánh giá ");
+	sms_reply_add(&r, "Cảm ơn ông/bà đã đánh giá ");
 	sms_reply_fit_tail(&r, unit_name, ucs2 ? ". Đã ghi nhận!" :
-	    ". Ý kiến của bạn đã được ghi nhận.");
+	    ". Ý kiến của ông/bà đã được ghi nhận.");
 }
 
 /* The sender already answered for this unit in this period (see sms.h). */
@@ -1160,7 +1160,7 @@ sms_reply_limit(enum sms_coding coding, const char *unit_name,
 	} else {
 		sms_reply_add(&r, "So dien thoai nay da danh gia ");
 		snprintf(tail, sizeof tail, " trong %s. Moi so chi gui 1 danh gia cho "
-		    "moi don vi moi %s. Cam on ban!", when,
+		    "moi don vi moi %s. Cam on ong/ba!", when,
 		    period != NULL && strcmp(period, "day") == 0 ? "ngay" :
 		    period != NULL && strcmp(period, "week") == 0 ? "tuan" :
 		    period != NULL && strcmp(period, "quarter") == 0 ? "quy" :

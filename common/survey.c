@@ -20,6 +20,9 @@
 #include "sipas/survey.h"
 #include "sipas/util.h"
 
+/* Longest intro text of a language, in bytes. */
+#define SURVEY_INTRO_MAX 1000
+
 extern const struct builtin {
 	const char *code;
 	const char *text;
@@ -343,6 +346,11 @@ survey_load(struct survey_load *l, json_t *root)
 		return survey_load_fail(l, "title: must be {vi, en}");
 	if (s->title_vi == NULL)
 		s->title_vi = xstrdup(s->code);
+	if (json_object_get(root, "intro") != NULL &&
+	    (survey_text_get(root, "intro", &s->intro_vi, &s->intro_en) != 0 ||
+	    strlen(s->intro_vi) > SURVEY_INTRO_MAX ||
+	    (s->intro_en != NULL && strlen(s->intro_en) > SURVEY_INTRO_MAX)))
+		return survey_load_fail(l, "intro: must be {vi, en} of at most %d bytes each", SURVEY_INTRO_MAX);
 	s->basis = survey_string_get(root, "basis");
 	v = json_object_get(root, "lonely_psu");
 	if (v == NULL || (json_is_string(v) && strcmp(json_string_value(v), "adjust") == 0))
@@ -466,6 +474,8 @@ survey_free(struct survey *s)
 	free(s->code);
 	free(s->title_vi);
 	free(s->title_en);
+	free(s->intro_vi);
+	free(s->intro_en);
 	free(s->basis);
 	free(s->sms_keyword);
 	free(s->sms_items);

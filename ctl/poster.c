@@ -36,6 +36,8 @@
 /* PNG pixels per point (about 150 dpi). */
 #define POSTER_PNG_SCALE 2.0833
 #define POSTER_FONT "DejaVu Sans"
+/* Seconds a citizen takes for one item, for the poster's time estimate. */
+#define POSTER_ITEM_SECONDS 10
 
 /* Draw text centred at y, wrapped to width; returns the y below it. */
 static double
@@ -106,6 +108,18 @@ poster_qr(cairo_t *cr, const char *url, double x, double y, double side)
 	return 0;
 }
 
+/*
+ * The time the form takes, for the poster: POSTER_ITEM_SECONDS for each item
+ * it shows (expectations included), rounded up to whole minutes, at least 1.
+ */
+static int
+poster_minutes(const struct survey *s)
+{
+	int secs = s->nitems * POSTER_ITEM_SECONDS;
+
+	return secs <= 60 ? 1 : (secs + 59) / 60;
+}
+
 /* The whole page. */
 static int
 poster_draw(cairo_t *cr, const struct survey *s, const char *unit,
@@ -126,8 +140,10 @@ poster_draw(cairo_t *cr, const struct survey *s, const char *unit,
 	y = poster_text(cr, "Ông/bà hài lòng với dịch vụ hôm nay?", 22, 0, y + 4,
 	    w);
 	y = poster_text(cr, s->title_vi, 13, 0, y, w);
-	y = poster_text(cr, "Quét mã QR để đánh giá — chỉ mất 2 phút, không "
-	    "ghi tên.", 15, 1, y + 6, w);
+	xasprintf(&line, "Quét mã QR để đánh giá — khoảng %d phút, không "
+	    "ghi tên.", poster_minutes(s));
+	y = poster_text(cr, line, 15, 1, y + 6, w);
+	free(line);
 	if (poster_qr(cr, url, (POSTER_W - side) / 2, y + 8, side) != 0)
 		return -1;
 	y += side + 12;

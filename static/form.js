@@ -1,6 +1,6 @@
 /* form.js: an optional enhancement of the web form; the form works without it.
-   Shows how many satisfaction questions are answered and moves the focus to
-   the error summary after a failed post. */
+   Shows how many satisfaction questions of the page are answered and moves
+   the focus to the error summary after a failed post. */
 (function () {
 	"use strict";
 	var form = document.querySelector("form");
@@ -15,6 +15,7 @@
 		if (r && f.id.indexOf("q-") === 0 && names.indexOf(r.name) < 0 &&
 		    r.name !== "gender" && r.name !== "age_band") names.push(r.name);
 	});
+	if (names.length === 0) return; /* a page of optional questions only */
 	var en = document.documentElement.lang === "en";
 	function update() {
 		var n = 0;

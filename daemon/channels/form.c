@@ -3,12 +3,18 @@
  * abuse checks it shares with the kiosk (form tokens, honeypot, rate limit).
  *
  * A GET renders the survey from the cache as plain HTML (Vietnamese, English
- * with ?lang=en) that works without JavaScript. A POST is checked (form.h
- * form_guard), its answers are checked item by item so that every problem can
- * be shown next to its item, and it is then turned into the JSON of POST
+ * with ?lang=en) that works without JavaScript. A survey of more than
+ * FORM_ONE_PAGE_MAX items is shown in steps: one page per group that lists
+ * items, then a last page of the expectations and the optional questions.
+ * The answers of the other pages travel in a hidden "state" field signed with
+ * the form secret and bound to the form token, so nothing is kept on the
+ * server between pages. A POST is checked (form.h form_guard), the answers of
+ * its page are checked item by item so that every problem can be shown next
+ * to its item, and the last page is turned into the JSON of POST
  * /api/v1/responses and handed to ingest_submit: the same validation and the
- * same batched, durable write path as the API. The thank-you page is sent
- * only after COMMIT.
+ * same batched, durable write path as the API. After COMMIT the browser is
+ * sent (303) to the thank-you page, GET /f/{survey}/{unit}/thanks, so that
+ * reloading it sends nothing.
  *
  * Owns the process's random form secret (when form_secret is empty) and the
  * rate-limit table. Must not contain SQL or build responses any other way.
@@ -45,6 +51,10 @@
 
 /* Longest comment kept, in bytes. */
 #define FORM_COMMENT_MAX 1000
+/* A survey of at most this many items (expectations included) is one page. */
+#define FORM_ONE_PAGE_MAX 12
+/* Most pages of a form in steps (the item pages and the last page). */
+#define FORM_STEPS_MAX 64
 /* Slots of the rate-limit table; a collision only restarts a count. */
 #define FORM_RATE_SLOTS 4096
 
@@ -71,6 +81,10 @@ struct form_ctx {
 	char token[FORM_TOKEN_SIZE];
 	char nonce[FORM_NONCE_SIZE];
 	int nerrors;
+	int *values;		    /* the answers so far, or NULL */
+	const struct group *pages[FORM_STEPS_MAX]; /* the item pages */
+	int nsteps;		    /* pages, the last one included; 1: one page */
+	int step;		    /* the page shown, from 0 */
 };
 
 /* --- tokens, rate limit, guard ------------------------------------------ */
@@ -231,7 +245,7 @@ form_guard(struct request *r, const struct form_fields *f, char kind,
 	char secs[16];
 
 	if (!form_rate_allow(r, kind, kind == 'k' ? c->kiosk_rate_limit :
-	    c->form_rate_limit, c->form_rate_window)) {
+	    kind == 's' ? 0 : c->form_rate_limit, c->form_rate_window)) {
 		log_msg(LOG_LEVEL_INFO, r->id, "rate limit of %s reached",
 		    form_peer(r));
 		snprintf(secs, sizeof secs, "%ld", c->form_rate_window);
@@ -276,6 +290,171 @@ form_guard(struct request *r, const struct form_fields *f, char kind,
 		return FORM_GUARD_TOKEN;
 	}
 	return FORM_GUARD_OK;
+}
+
+/* --- steps and their signed state --------------------------------------- */
+
+/* Collect the groups that list items, depth-first, as items are numbered. */
+static void
+form_steps_collect(struct form_ctx *ctx, const struct group *g)
+{
+	int i;
+
+	if (g->nitems > 0) {
+		if (ctx->nsteps >= FORM_STEPS_MAX - 1)
+			return; /* too many: form_steps_init makes one page */
+		ctx->pages[ctx->nsteps++] = g;
+	}
+	for (i = 0; i < g->ngroups; i++)
+		form_steps_collect(ctx, g->groups[i]);
+}
+
+/* Forget the answers of ctx (all unanswered). */
+static void
+form_values_clear(struct form_ctx *ctx)
+{
+	int i;
+
+	for (i = 0; i < ctx->survey->nitems; i++)
+		ctx->values[i] = ANSWER_NONE;
+}
+
+/*
+ * Split the survey into pages: one page when it is short, or when it has
+ * more groups of items than FORM_STEPS_MAX - 1 pages.
+ */
+static void
+form_steps_init(struct form_ctx *ctx)
+{
+	ctx->nsteps = 0;
+	if (ctx->survey->nitems > FORM_ONE_PAGE_MAX)
+		form_steps_collect(ctx, ctx->survey->overall);
+	if (ctx->nsteps >= FORM_STEPS_MAX - 1)
+		ctx->nsteps = 0;
+	ctx->nsteps++; /* the last page (or the only one) */
+	ctx->values = xcalloc((size_t)ctx->survey->nitems,
+	    sizeof *ctx->values);
+	form_values_clear(ctx);
+	ctx->step = 0;
+}
+
+/* The page of item i. */
+static int
+form_item_step(const struct form_ctx *ctx, int i)
+{
+	const struct item *it = &ctx->survey->items[i];
+	int k;
+
+	for (k = 0; k < ctx->nsteps - 1; k++) {
+		if (ctx->pages[k] == it->group)
+			return k;
+	}
+	return ctx->nsteps - 1;
+}
+
+/* The answers as "v,v,,v" (empty: none); owned. */
+static char *
+form_state_answers(const struct form_ctx *ctx)
+{
+	struct evbuffer *b = evbuffer_new();
+	char *out;
+	size_t n;
+	int i;
+
+	for (i = 0; i < ctx->survey->nitems; i++) {
+		if (i > 0)
+			evbuffer_add(b, ",", 1);
+		if (ctx->values[i] != ANSWER_NONE)
+			evbuffer_add_printf(b, "%d", ctx->values[i]);
+	}
+	n = evbuffer_get_length(b);
+	out = xmalloc(n + 1);
+	evbuffer_remove(b, out, n);
+	out[n] = '\0';
+	evbuffer_free(b);
+	return out;
+}
+
+/* The MAC of answers under the form token; -1 if it cannot be made. */
+static int
+form_state_mac(const struct config *c, const char *token, const char *answers,
+    char mac[HMAC_SHA256_HEX_SIZE])
+{
+	const char *key = form_secret(c);
+	char *data, *cause = NULL;
+	int n, rv = 0;
+
+	n = xasprintf(&data, "sipas-form-state-v1|%s|%s", token, answers);
+	if (hmac_sha256_hex(key, strlen(key), data, (size_t)n, mac,
+	    &cause) != 0) {
+		free(cause);
+		rv = -1;
+	}
+	free(data);
+	return rv;
+}
+
+/* The hidden state of the answers so far: "answers.mac"; owned. */
+static char *
+form_state_create(const struct config *c, const struct form_ctx *ctx)
+{
+	char mac[HMAC_SHA256_HEX_SIZE], *answers, *out;
+
+	answers = form_state_answers(ctx);
+	if (form_state_mac(c, ctx->token, answers, mac) != 0)
+		mac[0] = '\0';
+	xasprintf(&out, "%s.%s", answers, mac);
+	free(answers);
+	return out;
+}
+
+/*
+ * Read the posted page number and the signed answers of a form in steps
+ * into ctx; -1 and the field at fault if either was changed or is missing.
+ */
+static int
+form_state_read(const struct config *c, struct form_ctx *ctx,
+    const char *token, const char **field)
+{
+	const struct survey *s = ctx->survey;
+	const char *step = form_fields_get(ctx->fields, "step");
+	const char *state = form_fields_get(ctx->fields, "state");
+	const char *dot, *p;
+	char mac[HMAC_SHA256_HEX_SIZE], *answers, *end;
+	long v;
+	int i, rv = -1;
+
+	*field = "step";
+	if (step == NULL || (v = strtol(step, &end, 10)) < 1 ||
+	    v > ctx->nsteps || *end != '\0')
+		return -1;
+	*field = "state";
+	if (state == NULL || token == NULL ||
+	    (dot = strrchr(state, '.')) == NULL)
+		return -1;
+	answers = xstrndup(state, (size_t)(dot - state));
+	if (form_state_mac(c, token, answers, mac) != 0 ||
+	    !hmac_equal(mac, dot + 1))
+		goto out;
+	for (i = 0, p = answers; i < s->nitems; i++) {
+		if (*p == ',' || *p == '\0')
+			ctx->values[i] = ANSWER_NONE;
+		else {
+			ctx->values[i] = (int)strtol(p, &end, 10);
+			if (end == p || !scale_has(s->items[i].scale,
+			    ctx->values[i]))
+				goto out;
+			p = end;
+		}
+		if (*p != (i == s->nitems - 1 ? '\0' : ','))
+			goto out;
+		p++;
+	}
+	ctx->step = (int)v - 1;
+	rv = 0;
+out:
+	free(answers);
+	return rv;
 }
 
 /* --- the page ------------------------------------------------------------ */
@@ -345,9 +524,8 @@ form_render_item(struct evbuffer *b, const struct form_ctx *ctx,
     const struct item *it)
 {
 	const struct scale *sc = it->scale;
-	const char *sel = form_fields_get(ctx->fields, it->code);
 	const char *err = ctx->errors != NULL ? ctx->errors[it->index] : NULL;
-	int i;
+	int i, sel = ctx->values != NULL ? ctx->values[it->index] : ANSWER_NONE;
 	char v[16];
 
 	html_raw(b, "<fieldset class=\"item%s%s\" id=\"q-", it->expectation ?
@@ -379,7 +557,7 @@ form_render_item(struct evbuffer *b, const struct form_ctx *ctx,
 		html_raw(b, "\" id=\"");
 		html_text(b, it->code);
 		html_raw(b, "-%s\" value=\"%s\"%s> <span>", v, v,
-		    sel != NULL && strcmp(sel, v) == 0 ? " checked" : "");
+		    sel == sc->values[i] ? " checked" : "");
 		html_text(b, form_tr(ctx->lang, sc->labels_vi[i],
 		    sc->labels_en[i]));
 		html_raw(b, "</span></label>\n");
@@ -406,6 +584,27 @@ form_render_group(struct evbuffer *b, const struct form_ctx *ctx,
 		form_render_group(b, ctx, g->groups[i], depth + 1);
 	if (depth > 0)
 		html_raw(b, "</fieldset>\n");
+}
+
+/* A page of a form in steps: one group's own items under its titles. */
+static void
+form_render_page(struct evbuffer *b, const struct form_ctx *ctx,
+    const struct group *g)
+{
+	int i;
+
+	if (g->parent != NULL && g->parent->parent != NULL) {
+		html_raw(b, "<h2 class=\"section\">");
+		html_text(b, form_tr(ctx->lang, g->parent->title_vi,
+		    g->parent->title_en));
+		html_raw(b, "</h2>\n");
+	}
+	html_raw(b, "<fieldset class=\"group depth1\">\n<legend>");
+	html_text(b, form_tr(ctx->lang, g->title_vi, g->title_en));
+	html_raw(b, "</legend>\n");
+	for (i = 0; i < g->nitems; i++)
+		form_render_item(b, ctx, &ctx->survey->items[g->items[i]]);
+	html_raw(b, "</fieldset>\n");
 }
 
 /* Optional radio buttons of a demographic field. */
@@ -451,9 +650,36 @@ form_render_summary_line(struct evbuffer *b, const char *id, const char *label,
 	html_raw(b, "</li>\n");
 }
 
-/* The whole form page. */
+/*
+ * The buttons that end the form: "next" or "send" first (Enter in the form
+ * presses it), then "back" from the second page on. </form> included.
+ */
 static void
-form_render(struct evbuffer *b, const struct form_ctx *ctx)
+form_render_buttons(struct evbuffer *b, const struct form_ctx *ctx)
+{
+	const char *lang = ctx->lang;
+	int last = ctx->step == ctx->nsteps - 1;
+
+	html_raw(b, "<p class=\"progress\" id=\"progress\" aria-live=\"polite\">"
+	    "</p>\n<p class=\"nav\"><button type=\"submit\" class=\"submit\" "
+	    "name=\"nav\" value=\"%s\" id=\"%s\">", last ? "send" : "next",
+	    last ? "send" : "next");
+	html_text(b, last ? TR(lang, "Gửi phiếu", "Send") :
+	    TR(lang, "Tiếp tục", "Next"));
+	html_raw(b, "</button>");
+	if (ctx->step > 0) {
+		html_raw(b, "\n<button type=\"submit\" class=\"back\" "
+		    "name=\"nav\" value=\"back\" id=\"back\">");
+		html_text(b, TR(lang, "Quay lại", "Back"));
+		html_raw(b, "</button>");
+	}
+	html_raw(b, "</p>\n</form>\n");
+}
+
+/* The whole form page, or the page of its step. */
+static void
+form_render(struct evbuffer *b, const struct form_ctx *ctx,
+    const struct config *c)
 {
 	const struct survey *s = ctx->survey;
 	const char *lang = ctx->lang, *other = TR(lang, "en", "vi");
@@ -470,14 +696,31 @@ form_render(struct evbuffer *b, const struct form_ctx *ctx)
 	    ctx->unit->code);
 	html_raw(b, "</p>\n<h1>");
 	html_text(b, form_tr(lang, s->title_vi, s->title_en));
-	html_raw(b, "</h1>\n<p class=\"intro\">");
-	html_text(b, TR(lang, "Xin ông/bà cho biết mức độ hài lòng với dịch vụ "
-	    "vừa nhận. Phiếu không ghi tên; các câu hỏi về mức độ hài lòng "
-	    "là bắt buộc, các thông tin khác không bắt buộc.",
-	    "Please tell us how satisfied you are with the service you just "
-	    "received. The form is anonymous; the satisfaction questions are "
-	    "required, everything else is optional."));
-	html_raw(b, "</p>\n</header>\n");
+	html_raw(b, "</h1>\n");
+	if (ctx->step == 0) {
+		html_raw(b, "<p class=\"intro\">");
+		if (s->intro_vi != NULL)
+			html_text(b, form_tr(lang, s->intro_vi, s->intro_en));
+		else
+			html_text(b, TR(lang, "Xin ông/bà cho biết mức độ hài "
+			    "lòng của mình qua các câu hỏi dưới đây. Phiếu không "
+			    "ghi tên.", "Please tell us how satisfied you are "
+			    "by answering the questions below. The form is "
+			    "anonymous."));
+		html_raw(b, " %s</p>\n", TR(lang, "Các câu hỏi về mức độ hài "
+		    "lòng là bắt buộc, các thông tin khác không bắt buộc.",
+		    "The satisfaction questions are required, everything else "
+		    "is optional."));
+	}
+	if (ctx->nsteps > 1) {
+		html_raw(b, "<p class=\"step\" id=\"step\">");
+		if (strcmp(lang, "en") == 0)
+			html_raw(b, "Part %d of %d", ctx->step + 1, ctx->nsteps);
+		else
+			html_raw(b, "Phần %d/%d", ctx->step + 1, ctx->nsteps);
+		html_raw(b, "</p>\n");
+	}
+	html_raw(b, "</header>\n");
 
 	if (ctx->message != NULL || ctx->nerrors > 0) {
 		html_raw(b, "<div class=\"summary\" role=\"alert\" "
@@ -524,13 +767,30 @@ form_render(struct evbuffer *b, const struct form_ctx *ctx)
 	html_text(b, ctx->token);
 	html_raw(b, "\">\n<input type=\"hidden\" name=\"lang\" value=\"%s\">\n",
 	    lang);
+	if (ctx->nsteps > 1) {
+		char *state = form_state_create(c, ctx);
+
+		html_raw(b, "<input type=\"hidden\" name=\"step\" "
+		    "value=\"%d\">\n<input type=\"hidden\" name=\"state\" "
+		    "value=\"", ctx->step + 1);
+		html_text(b, state);
+		html_raw(b, "\">\n");
+		free(state);
+	}
 	/* The honeypot: hidden from people and screen readers, not from bots. */
 	html_raw(b, "<div class=\"hp\" aria-hidden=\"true\"><label "
 	    "for=\"website\">Website</label><input type=\"text\" "
 	    "name=\"website\" id=\"website\" tabindex=\"-1\" "
 	    "autocomplete=\"off\" value=\"\"></div>\n");
 
-	form_render_group(b, ctx, s->overall, 0);
+	if (ctx->step < ctx->nsteps - 1) {
+		form_render_page(b, ctx, ctx->pages[ctx->step]);
+		form_render_buttons(b, ctx);
+		html_page_end(b, 1);
+		return;
+	}
+	if (ctx->nsteps == 1)
+		form_render_group(b, ctx, s->overall, 0);
 
 	if (nexp > 0) {
 		html_raw(b, "<fieldset class=\"group depth1\">\n<legend>");
@@ -565,10 +825,7 @@ form_render(struct evbuffer *b, const struct form_ctx *ctx)
 	html_text(b, comment);
 	html_raw(b, "</textarea>\n</div>\n</fieldset>\n");
 
-	html_raw(b, "<p class=\"progress\" id=\"progress\" aria-live=\"polite\">"
-	    "</p>\n<p><button type=\"submit\" class=\"submit\">");
-	html_text(b, TR(lang, "Gửi phiếu", "Send"));
-	html_raw(b, "</button></p>\n</form>\n");
+	form_render_buttons(b, ctx);
 	html_page_end(b, 1);
 }
 
@@ -591,6 +848,7 @@ form_ctx_free(struct form_ctx *ctx)
 	free(ctx->err_age);
 	free(ctx->err_comment);
 	free(ctx->message);
+	free(ctx->values);
 	form_fields_free(ctx->fields);
 	cache_unref(ctx->cache);
 	free(ctx);
@@ -602,7 +860,7 @@ form_reply_form(struct request *r, int status, struct form_ctx *ctx)
 {
 	struct evbuffer *b = evbuffer_new();
 
-	form_render(b, ctx);
+	form_render(b, ctx, r->sd->config);
 	html_reply(r, status, b);
 	evbuffer_free(b);
 	form_ctx_free(ctx);
@@ -668,6 +926,42 @@ form_reply_once(struct request *r, const char *lang)
 	    "Thank you; each device may send one response a day."), NULL, NULL);
 }
 
+/* GET /f/{survey}/{unit}/thanks?ref=NONCE: the page after a stored form. */
+static void
+form_reply_thanks(struct request *r, const char *lang,
+    const struct cache_unit *u)
+{
+	struct form_fields *q = NULL;
+	struct evbuffer *b = evbuffer_new();
+	const char *ref = NULL;
+	size_t i;
+
+	if (r->query != NULL)
+		q = form_fields_parse(r->query, strlen(r->query));
+	ref = form_fields_get(q, "ref");
+	for (i = 0; ref != NULL && ref[i] != '\0'; i++) {
+		if (!isxdigit((unsigned char)ref[i]))
+			break;
+	}
+	if (ref != NULL && (i != FORM_NONCE_SIZE - 1 || ref[i] != '\0'))
+		ref = NULL;
+	html_page_begin(b, lang, TR(lang, "Cảm ơn ông/bà", "Thank you"),
+	    "message thanks", 0, NULL);
+	html_raw(b, "<h1>%s</h1>\n<p>%s</p>\n<p class=\"unit\">",
+	    TR(lang, "Cảm ơn ông/bà!", "Thank you!"),
+	    TR(lang, "Ý kiến của ông/bà đã được ghi nhận.",
+	    "Your response has been recorded."));
+	html_text(b, u->name[0] != '\0' ? u->name : u->code);
+	html_raw(b, "</p>\n");
+	if (ref != NULL)
+		html_raw(b, "<p class=\"ref\">%s <code id=\"ref\">web-%s"
+		    "</code></p>\n", TR(lang, "Mã phiếu:", "Reference:"), ref);
+	html_page_end(b, 0);
+	html_reply(r, 200, b);
+	evbuffer_free(b);
+	form_fields_free(q);
+}
+
 /* The committed (or failed) outcome of a post. */
 static void
 form_post_done(struct request *r, int status, const char *field,
@@ -688,20 +982,16 @@ form_post_done(struct request *r, int status, const char *field,
 			evhttp_add_header(evhttp_request_get_output_headers(
 			    r->req), "Set-Cookie", cookie);
 		}
+		/* Post/Redirect/Get: a reload of the thanks sends nothing. */
 		b = evbuffer_new();
-		html_page_begin(b, lang, TR(lang, "Cảm ơn ông/bà", "Thank you"),
-		    "message thanks", 0, NULL);
-		html_raw(b, "<h1>%s</h1>\n<p>%s</p>\n<p class=\"unit\">",
-		    TR(lang, "Cảm ơn ông/bà!", "Thank you!"),
-		    TR(lang, "Ý kiến của ông/bà đã được ghi nhận.",
-		    "Your response has been recorded."));
-		html_text(b, ctx->unit->name);
-		html_raw(b, "</p>\n<p class=\"ref\">%s <code id=\"ref\">web-%s"
-		    "</code></p>\n", TR(lang, "Mã phiếu:", "Reference:"),
+		form_action(b, ctx);
+		evbuffer_add_printf(b, "/thanks?lang=%s&ref=%s", lang,
 		    ctx->nonce);
-		html_page_end(b, 0);
-		html_reply(r, 200, b);
+		evbuffer_add(b, "", 1);
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Location", (const char *)evbuffer_pullup(b, -1));
 		evbuffer_free(b);
+		http_reply(r, 303, "text/plain; charset=utf-8", NULL, 0);
 		form_ctx_free(ctx);
 		return;
 	}
@@ -728,6 +1018,7 @@ form_post_done(struct request *r, int status, const char *field,
 	/* Re-show the form with its answers and the problem. */
 	if (field != NULL && strncmp(field, "answers.", 8) == 0 &&
 	    (idx = survey_item_find(ctx->survey, field + 8)) >= 0) {
+		ctx->step = form_item_step(ctx, idx);
 		free(ctx->errors[idx]);
 		ctx->errors[idx] = xstrdup(TR(lang,
 		    "Câu trả lời không hợp lệ.", "Not a valid answer."));
@@ -752,9 +1043,13 @@ form_post_done(struct request *r, int status, const char *field,
 	form_reply_form(r, status, ctx);
 }
 
-/* Check the post's answers one by one; the number of problems. */
+/*
+ * Check the answers of the page posted one by one into ctx->values (an item
+ * left empty is unanswered) and the optional fields into resp; the number of
+ * problems.
+ */
 static int
-form_check(struct form_ctx *ctx, json_t *answers, json_t *resp)
+form_check(struct form_ctx *ctx, json_t *resp)
 {
 	const struct survey *s = ctx->survey;
 	const char *lang = ctx->lang, *v;
@@ -765,6 +1060,9 @@ form_check(struct form_ctx *ctx, json_t *answers, json_t *resp)
 	for (i = 0; i < s->nitems; i++) {
 		const struct item *it = &s->items[i];
 
+		if (form_item_step(ctx, i) != ctx->step)
+			continue;
+		ctx->values[i] = ANSWER_NONE;
 		v = form_fields_get(ctx->fields, it->code);
 		if (v == NULL || v[0] == '\0')
 			continue; /* required items: form_post */
@@ -776,7 +1074,7 @@ form_check(struct form_ctx *ctx, json_t *answers, json_t *resp)
 			n++;
 			continue;
 		}
-		json_object_set_new(answers, it->code, json_integer(value));
+		ctx->values[i] = value;
 	}
 	v = form_fields_get(ctx->fields, "gender");
 	if (v != NULL && v[0] != '\0') {
@@ -819,17 +1117,126 @@ form_check(struct form_ctx *ctx, json_t *answers, json_t *resp)
 	return n;
 }
 
-/* POST /f/{survey}/{unit}. */
+/* Forget the problems found on the page posted. */
+static void
+form_errors_clear(struct form_ctx *ctx)
+{
+	int i;
+
+	for (i = 0; i < ctx->survey->nitems; i++) {
+		free(ctx->errors[i]);
+		ctx->errors[i] = NULL;
+	}
+	free(ctx->err_gender);
+	free(ctx->err_age);
+	free(ctx->err_comment);
+	ctx->err_gender = ctx->err_age = ctx->err_comment = NULL;
+	ctx->nerrors = 0;
+}
+
+/* Mark the unanswered required items of page step; how many. */
+static int
+form_required_check(struct form_ctx *ctx, int step)
+{
+	const struct survey *s = ctx->survey;
+	int i, n = 0;
+
+	for (i = 0; i < s->nsat; i++) {
+		if (ctx->errors[i] == NULL && ctx->values[i] == ANSWER_NONE &&
+		    form_item_step(ctx, i) == step) {
+			ctx->errors[i] = xstrdup(TR(ctx->lang,
+			    "Vui lòng chọn một câu trả lời.",
+			    "Please choose an answer."));
+			n++;
+		}
+	}
+	return n;
+}
+
+/* The answers given, as the JSON object of the API. */
+static json_t *
+form_answers_json(const struct form_ctx *ctx)
+{
+	json_t *answers = json_object();
+	int i;
+
+	for (i = 0; i < ctx->survey->nitems; i++) {
+		if (ctx->values[i] != ANSWER_NONE)
+			json_object_set_new(answers, ctx->survey->items[i].code,
+			    json_integer(ctx->values[i]));
+	}
+	return answers;
+}
+
+/* A changed or missing step or state: the page that names the field. */
+static void
+form_reply_state(struct request *r, struct form_ctx *ctx, const char *field)
+{
+	struct evbuffer *b = evbuffer_new();
+	char *text;
+
+	log_msg(LOG_LEVEL_INFO, r->id, "form field %s changed or missing",
+	    field);
+	xasprintf(&text, TR(ctx->lang, "Trường \"%s\" của phiếu bị thiếu hoặc "
+	    "đã bị thay đổi, nên phiếu không được nhận. Vui lòng mở lại "
+	    "phiếu.", "The form's field \"%s\" is missing or was changed, so "
+	    "the form was not accepted. Please open the form again."), field);
+	form_action(b, ctx);
+	evbuffer_add_printf(b, "?lang=%s", ctx->lang);
+	evbuffer_add(b, "", 1);
+	html_reply_message(r, 400, ctx->lang, TR(ctx->lang,
+	    "Không đọc được phiếu", "The form could not be read"), text,
+	    (const char *)evbuffer_pullup(b, -1), TR(ctx->lang,
+	    "Mở lại phiếu", "Open the form again"));
+	evbuffer_free(b);
+	free(text);
+	form_ctx_free(ctx);
+}
+
+/*
+ * After Next or Back: 303 to GET the page with its step and signed state in
+ * the query, so that every page in the browser's history is a GET (Back after
+ * sending shows a page, not a question about sending again).
+ */
+static void
+form_redirect_step(struct request *r, struct form_ctx *ctx)
+{
+	struct evbuffer *b = evbuffer_new();
+	char *state = form_state_create(r->sd->config, ctx);
+	char *etoken = evhttp_uriencode(ctx->token, -1, 0);
+	char *estate = evhttp_uriencode(state, -1, 0);
+
+	form_action(b, ctx);
+	evbuffer_add_printf(b, "?lang=%s&step=%d&token=%s&state=%s", ctx->lang,
+	    ctx->step + 1, etoken, estate);
+	evbuffer_add(b, "", 1);
+	evhttp_add_header(evhttp_request_get_output_headers(r->req),
+	    "Location", (const char *)evbuffer_pullup(b, -1));
+	http_reply(r, 303, "text/plain; charset=utf-8", NULL, 0);
+	evbuffer_free(b);
+	free(etoken);
+	free(estate);
+	free(state);
+	form_ctx_free(ctx);
+}
+
+/*
+ * POST /f/{survey}/{unit}: the page posted with the button pressed ("nav":
+ * next, back or send). Back and next keep the answers; only send on the last
+ * page stores.
+ */
 static void
 form_post(struct request *r, struct form_ctx *ctx, const char *scope)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
 	size_t len = evbuffer_get_length(in);
 	const char *body = (const char *)evbuffer_pullup(in, -1);
+	const struct config *c = r->sd->config;
 	const struct survey *s = ctx->survey;
+	const char *nav, *field;
 	json_t *answers, *resp, *doc;
 	char id[64], *text;
-	int i, n;
+	int i, n, stepped = ctx->nsteps > 1, last = ctx->nsteps - 1;
 
 	if ((ctx->fields = form_fields_parse(body != NULL ? body : "", len)) ==
 	    NULL) {
@@ -841,13 +1248,25 @@ form_post(struct request *r, struct form_ctx *ctx, const char *scope)
 		return;
 	}
 	ctx->lang = form_lang(r, ctx->fields);
-	switch (form_guard(r, ctx->fields, 'f', scope, ctx->lang, ctx->nonce)) {
+	if ((nav = form_fields_get(ctx->fields, "nav")) == NULL)
+		nav = stepped ? "next" : "send";
+	ctx->errors = xcalloc((size_t)s->nitems, sizeof *ctx->errors);
+	resp = json_object();
+	/* Only a post that may store counts against the rate limit. */
+	switch (form_guard(r, ctx->fields, stepped && strcmp(nav, "send") != 0 ?
+	    's' : 'f', scope, ctx->lang, ctx->nonce)) {
 	case FORM_GUARD_REPLIED:
+		json_decref(resp);
 		form_ctx_free(ctx);
 		return;
 	case FORM_GUARD_TOKEN:
 		/* Keep the answers; a fresh token lets the citizen send again. */
-		form_token_create(r->sd->config, scope, ctx->token);
+		if (stepped && form_state_read(c, ctx, form_fields_get(
+		    ctx->fields, "token"), &field) != 0)
+			form_values_clear(ctx);
+		form_check(ctx, resp);
+		json_decref(resp);
+		form_token_create(c, scope, ctx->token);
 		ctx->message = xstrdup(TR(ctx->lang, "Phiếu đã hết hạn hoặc "
 		    "không hợp lệ. Các câu trả lời vẫn được giữ: vui lòng kiểm "
 		    "tra và bấm \"Gửi phiếu\" lại.", "The form expired or is "
@@ -859,27 +1278,44 @@ form_post(struct request *r, struct form_ctx *ctx, const char *scope)
 		break;
 	}
 	if (form_answered_today(r, ctx->unit->code)) {
+		json_decref(resp);
 		form_reply_once(r, ctx->lang);
 		form_ctx_free(ctx);
 		return;
 	}
 	snprintf(ctx->token, sizeof ctx->token, "%s",
 	    form_fields_get(ctx->fields, "token"));
-	ctx->errors = xcalloc((size_t)s->nitems, sizeof *ctx->errors);
-	answers = json_object();
-	resp = json_object();
-	n = form_check(ctx, answers, resp);
-	if (r->sd->config->form_require_all) {
-		for (i = 0; i < s->nsat; i++) {
-			if (ctx->errors[i] == NULL &&
-			    json_object_get(answers, s->items[i].code) == NULL) {
-				ctx->errors[i] = xstrdup(TR(ctx->lang,
-				    "Vui lòng chọn một câu trả lời.",
-				    "Please choose an answer."));
-				n++;
-			}
-		}
+	if (stepped && form_state_read(c, ctx, ctx->token, &field) != 0) {
+		json_decref(resp);
+		form_reply_state(r, ctx, field);
+		return;
 	}
+	n = form_check(ctx, resp);
+	if (stepped && strcmp(nav, "back") == 0) {
+		/* Back keeps what is answered and asks for nothing. */
+		json_decref(resp);
+		form_errors_clear(ctx);
+		if (ctx->step > 0)
+			ctx->step--;
+		form_redirect_step(r, ctx);
+		return;
+	}
+	if (c->form_require_all)
+		n += form_required_check(ctx, ctx->step);
+	if (n == 0 && stepped && (ctx->step < last ||
+	    strcmp(nav, "send") != 0)) {
+		json_decref(resp);
+		if (ctx->step < last)
+			ctx->step++;
+		form_redirect_step(r, ctx);
+		return;
+	}
+	/* On the last page: the required items of every page. */
+	for (i = 0; n == 0 && c->form_require_all && i < last; i++) {
+		if ((n = form_required_check(ctx, i)) > 0)
+			ctx->step = i;
+	}
+	answers = form_answers_json(ctx);
 	if (n == 0 && json_object_size(answers) == 0) {
 		ctx->message = xstrdup(TR(ctx->lang, "Vui lòng trả lời ít nhất "
 		    "một câu hỏi.", "Please answer at least one question."));
@@ -913,7 +1349,10 @@ form_handle(struct request *r)
 	struct form_ctx *ctx;
 	const struct survey *s = NULL;
 	const struct cache_unit *u = NULL;
-	char *scode = NULL, *ucode = NULL, *scope = NULL;
+	char *scode = NULL, *ucode = NULL, *scope = NULL, *path;
+	const char *field;
+	size_t len = strlen(r->path), tl = strlen("/thanks");
+	int thanks;
 
 	if (r->sd->cache == NULL) {
 		html_reply_message(r, 503, lang, TR(lang, "Tạm thời gián đoạn",
@@ -922,10 +1361,15 @@ form_handle(struct request *r)
 		    "starting. Please try again in a few minutes."), NULL, NULL);
 		return;
 	}
-	if (form_path_split(r->path, strlen("/f/"), &scode, &ucode) == 0) {
+	/* /f/{survey}/{unit}/thanks: the page a stored form is sent to. */
+	thanks = method == EVHTTP_REQ_GET && len > tl &&
+	    strcmp(r->path + len - tl, "/thanks") == 0;
+	path = xstrndup(r->path, thanks ? len - tl : len);
+	if (form_path_split(path, strlen("/f/"), &scode, &ucode) == 0) {
 		s = cache_survey_get(r->sd->cache, scode);
 		u = cache_unit_get(r->sd->cache, ucode);
 	}
+	free(path);
 	if (s == NULL || u == NULL) {
 		html_reply_message(r, 404, lang, TR(lang, "Không tìm thấy phiếu",
 		    "Form not found"), TR(lang, "Không có phiếu khảo sát ở địa "
@@ -934,11 +1378,16 @@ form_handle(struct request *r)
 		    "code or the link."), NULL, NULL);
 		goto out;
 	}
+	if (thanks) {
+		form_reply_thanks(r, lang, u);
+		goto out;
+	}
 	ctx = xcalloc(1, sizeof *ctx);
 	ctx->cache = cache_ref(r->sd->cache);
 	ctx->survey = s;
 	ctx->unit = u;
 	ctx->lang = lang;
+	form_steps_init(ctx);
 	xasprintf(&scope, "f/%s/%s", s->code, u->code);
 	if (method == EVHTTP_REQ_POST) {
 		form_post(r, ctx, scope);
@@ -947,6 +1396,20 @@ form_handle(struct request *r)
 	if (form_answered_today(r, u->code)) {
 		form_reply_once(r, lang);
 		form_ctx_free(ctx);
+		goto out;
+	}
+	if (r->query != NULL && ctx->nsteps > 1 &&
+	    (ctx->fields = form_fields_parse(r->query, strlen(r->query))) !=
+	    NULL && form_fields_get(ctx->fields, "state") != NULL) {
+		/* A page after Next or Back (form_redirect_step). */
+		field = form_fields_get(ctx->fields, "token");
+		snprintf(ctx->token, sizeof ctx->token, "%s", field != NULL ?
+		    field : "");
+		if (form_state_read(r->sd->config, ctx, ctx->token,
+		    &field) != 0)
+			form_reply_state(r, ctx, field);
+		else
+			form_reply_form(r, 200, ctx);
 		goto out;
 	}
 	form_token_create(r->sd->config, scope, ctx->token);

@@ -41,7 +41,8 @@ enum form_guard {
 };
 /*
  * The checks of a post before validation, in order: the per-address rate
- * limit (kind 'f' form, 'k' kiosk), the Origin (when public_url is set), the
+ * limit (kind 'f' form, 'k' kiosk; 's', a page of a form in steps that
+ * stores nothing, is not counted), the Origin (when public_url is set), the
  * honeypot field "website", the token. Refusals are pages in lang.
  */
 enum form_guard form_guard(struct request *, const struct form_fields *,

@@ -120,7 +120,8 @@ kiosk_reply_question(struct request *r, const struct kiosk_ctx *k)
 	    "id=\"website\" tabindex=\"-1\" autocomplete=\"off\" value=\"\">"
 	    "</div>\n<div class=\"choices n%d\">\n", k->lang, sc->nvalues);
 	enc = evhttp_uriencode(it->code, -1, 0);
-	for (i = sc->nvalues - 1; i >= 0; i--) {
+	/* Worst first, as on the form, the poster and the SMS help. */
+	for (i = 0; i < sc->nvalues; i++) {
 		html_raw(b, "<button type=\"submit\" name=\"");
 		html_text(b, enc);
 		html_raw(b, "\" value=\"%d\" class=\"choice c%d\" id=\"v%d\">",

@@ -70,6 +70,8 @@ struct survey {
 	int version;
 	char *title_vi;
 	char *title_en;
+	char *intro_vi; /* what the form says first, or NULL */
+	char *intro_en;
 	char *basis;
 	struct scale *scales;
 	int nscales;

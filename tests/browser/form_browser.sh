@@ -2,13 +2,18 @@
 # form_browser.sh: the web form and the kiosk in a real headless Chromium
 # (Debian chromium + chromium-driver, driven through the W3C WebDriver API with
 # curl and jq: tests/browser/webdriver.sh), against sipasd and PostgreSQL:
-#  - a 360 px phone with JavaScript off fills and sends sipas-2023 for unit
-#    U004 (odd items "Rất hài lòng" = 5, even items "Rất không hài lòng" = 1);
-#  - a desktop window with JavaScript on first sends an empty form (errors
-#    next to the items), then fills it for U005 (every third item 3, else 5);
+#  - a 360 px phone with JavaScript off answers sipas-2023 for unit U004
+#    through its 10 pages (odd items "Rất hài lòng" = 5, even items "Rất
+#    không hài lòng" = 1, every expectation 3), going Back once to check the
+#    answers were kept, sends, reloads the thank-you page, goes Back from it,
+#    and exactly one response is stored;
+#  - a desktop window with JavaScript on first presses Next on an empty page
+#    (errors next to the items), then answers every page for U005 (every
+#    third item 3, else 5);
 #  - a tablet with JavaScript off taps the kiosk of C012 twice (3, then 1,
 #    after the page came back by itself);
-#  - at 360 px with JavaScript on: no horizontal scroll, touch targets >= 44 px;
+#  - at 360 px with JavaScript on: no horizontal scroll, touch targets >= 44 px,
+#    no page of the form taller than FORM_PAGE_MAX px;
 # and checks every item's index through GET /api/v1/indices (a viewer token):
 # 100 or 0 as answered, R1 = 50. SIPAS_SCREENSHOTS=DIR saves the screenshots.
 set -u
@@ -28,7 +33,7 @@ sipasd_start "form_rate_limit = 0" "kiosk_reset = 20"
 wd_driver_start "$tmp" || bail "chromedriver did not start"
 # A watchdog: a browser that stops answering fails the test instead of
 # hanging the suite (the EXIT trap then stops chromedriver and sipasd).
-( sleep "${SIPAS_BROWSER_TIMEOUT:-600}"; kill -TERM $$ ) >/dev/null 2>&1 &
+( sleep "${SIPAS_BROWSER_TIMEOUT:-900}"; kill -TERM $$ ) >/dev/null 2>&1 &
 watchdog=$!
 trap 'kill $watchdog 2>/dev/null; wd_quit; wd_driver_stop; cleanup' EXIT
 SHOTS=${SIPAS_SCREENSHOTS:-$tmp}
@@ -42,17 +47,42 @@ h1() { wd_text "$(wd_find 'h1')"; }
 choices() { wd_count 'button.choice'; }
 THANKS='Cảm ơn ông/bà!'
 
-# fill_sipas2023 RULE: click one radio per item; RULE is a shell function
-# printing the value for item number i.
-fill() {
+# The items of sipas-2023's pages 1-9, one aspect each (page 10: the
+# expectations and the optional questions).
+PAGES="1-2 3-4 5-13 14-23 24-26 27-30 31-33 34-36 37-39"
+# The tallest a page of the form may be at 360 px (6 screens of 780 px; the
+# form on one page was 17,320 px).
+FORM_PAGE_MAX=4680
+# step_text: the page's "Phần N/10" line.
+step_text() { wd_text "$(wd_find '#step')"; }
+# fill_page RULE FROM-TO: click one radio per item Q9_FROM..Q9_TO; RULE is a
+# shell function printing the value for item number i.
+fill_page() {
 	local i v el bad=0
-	for i in $(seq 1 39); do
+	for i in $(seq "${2%-*}" "${2#*-}"); do
 		v=$($1 "$i")
 		el=$(wd_find "#Q9_$i-$v")
 		[ -n "$el" ] && [ "$(wd_click "$el")" = ok ] || bad=$((bad + 1))
 	done
 	return $bad
 }
+# next_page N: press Next and wait for part N.
+next_page() {
+	wd_click "$(wd_find '#next')" >/dev/null
+	[ "$(wd_wait "Phần $1/10" step_text)" = "Phần $1/10" ]
+}
+# fill RULE: answer pages 1-9 and press Next on each; ends on page 10.
+fill() {
+	local range n=1 bad=0
+	for range in $PAGES; do
+		n=$((n + 1))
+		fill_page "$1" "$range" || bad=$((bad + 1))
+		next_page $n || bad=$((bad + 1))
+	done
+	return $bad
+}
+# checked I V: 1 if the radio of item Q9_I with value V is checked.
+checked() { wd_attr "$(wd_find "#Q9_$1-$2")" checked; }
 phone_rule() { [ $(($1 % 2)) -eq 1 ] && echo 5 || echo 1; }
 desk_rule() { [ $(($1 % 3)) -eq 0 ] && echo 3 || echo 5; }
 
@@ -60,15 +90,51 @@ desk_rule() { [ $(($1 % 3)) -eq 0 ] && echo 3 || echo 5; }
 wd_session "$tmp/chrome-phone" "$(jq -n --argjson a "$PHONE" --argjson b "$NOJS" '$a + $b')" ||
 	bail "no WebDriver session ($WD_ERR)"
 wd_go "$URL/f/sipas-2023/U004"
-is "$(wd_count 'html[lang="vi"] fieldset.item input[type=radio][name^="Q9_"]')" 195 "phone, JS off: the form shows 39 x 5 radio buttons"
+is "$(wd_count 'html[lang="vi"] fieldset.item input[type=radio][name^="Q9_"]')" 10 \
+	"phone, JS off: page 1 shows its 2 items x 5 radio buttons"
+is "$(step_text)" "Phần 1/10" "and says Phần 1/10"
 is "$(wd_text "$(wd_find '#progress')")" "" "JavaScript is really off (the progress line stays empty)"
 wd_shot "$SHOTS/form-phone.png"
-fill phone_rule
-tap $? "every item answered by tapping its label's radio button"
-wd_click "$(wd_find 'button.submit')" >/dev/null
+fill_page phone_rule 1-2
+tap $? "page 1 answered by tapping its labels' radio buttons"
+next_page 2
+tap $? "Next: Phần 2/10"
+fill_page phone_rule 3-4
+tap $? "page 2 answered"
+next_page 3
+tap $? "Next: Phần 3/10"
+wd_click "$(wd_find '#back')" >/dev/null
+is "$(wd_wait "Phần 2/10" step_text)" "Phần 2/10" "Back: Phần 2/10 again"
+is "$(checked 3 "$(phone_rule 3)") $(checked 4 "$(phone_rule 4)")" "true true" "with page 2's answers kept"
+wd_click "$(wd_find '#back')" >/dev/null
+is "$(wd_wait "Phần 1/10" step_text)" "Phần 1/10" "Back again: Phần 1/10"
+is "$(checked 1 "$(phone_rule 1)") $(checked 2 "$(phone_rule 2)")" "true true" "with page 1's answers kept"
+bad=0
+n=1
+for range in $PAGES; do
+	n=$((n + 1))
+	[ "$n" -le 3 ] || fill_page phone_rule "$range" || bad=$((bad + 1))
+	next_page $n || bad=$((bad + 1))
+done
+is "$bad" 0 "every page answered, Next to Phần 10/10"
+is "$(wd_count 'input[type=radio][name^="Q10_"]')" 40 "the last page asks the 10 expectations"
+for i in $(seq 1 10); do wd_click "$(wd_find "#Q10_$i-3")" >/dev/null; done
+wd_click "$(wd_find '#gender-f')" >/dev/null
+wd_click "$(wd_find '#send')" >/dev/null
 is "$(wd_wait "$THANKS" h1)" "$THANKS" "the thank-you page after COMMIT"
-wd_text "$(wd_find '#ref')" | grep -q '^web-[0-9a-f]\{16\}$'
+REF=$(wd_text "$(wd_find '#ref')")
+echo "$REF" | grep -q '^web-[0-9a-f]\{16\}$'
 tap $? "with the response's reference"
+wd_url | grep -q '/f/sipas-2023/U004/thanks?'
+tap $? "at its own address (Post/Redirect/Get)"
+wd_refresh
+is "$(wd_wait "$THANKS" h1)" "$THANKS" "reloading it shows the thanks again"
+is "$(wd_text "$(wd_find '#ref')")" "$REF" "with the same reference"
+wd_back
+is "$(wd_wait "Phần 10/10" step_text)" "Phần 10/10" "Back from the thanks shows the last page, no resend question"
+is "$(sql "SELECT count(*) FROM responses WHERE unit = 'U004'")" 1 "exactly one response is stored"
+is "$(sql "SELECT source_id || ' ' || (SELECT count(*) FROM jsonb_object_keys(answers)) || ' ' || (respondent->>'gender') FROM responses WHERE unit = 'U004'")" \
+	"$REF 49 f" "with its 39 answers, 10 expectations and the gender"
 wd_quit
 
 # --- 360 px with JavaScript on: layout probes -----------------------------
@@ -80,8 +146,22 @@ is "$(wd_exec 'return Array.from(document.querySelectorAll(".options label, butt
 	"360 px: every touch target is at least 44 px high"
 is "$(wd_exec 'return Array.from(document.querySelectorAll("input[type=radio]")).every(i => i.labels.length === 1)')" true \
 	"every radio button has its label"
-is "$(wd_exec 'return document.querySelector("#progress").textContent')" '"Đã trả lời 0/39 câu hỏi"' \
+is "$(wd_exec 'return document.querySelector("#progress").textContent')" '"Đã trả lời 0/2 câu hỏi"' \
 	"with JavaScript the optional progress line appears"
+tallest=0
+n=1
+for range in $PAGES; do
+	h=$(wd_exec 'return document.documentElement.scrollHeight')
+	[ "$h" -gt "$tallest" ] && tallest=$h
+	n=$((n + 1))
+	fill_page phone_rule "$range" && next_page $n || break
+done
+h=$(wd_exec 'return document.documentElement.scrollHeight')
+[ "$h" -gt "$tallest" ] && tallest=$h
+is "$n" 10 "360 px: all 10 pages seen"
+[ "$tallest" -le "$FORM_PAGE_MAX" ]
+tap $? "360 px: the tallest page is $tallest px (at most $FORM_PAGE_MAX)"
+is "$(wd_exec 'return document.documentElement.scrollWidth <= 360')" true "360 px: no horizontal scroll on the last page"
 wd_go "$URL/kiosk/U001"
 is "$(wd_exec 'return document.documentElement.scrollWidth <= 360')" true "360 px: no horizontal scroll on the kiosk"
 wd_go "$URL/f/sipas-2023/U001?lang=en"
@@ -91,20 +171,29 @@ wd_quit
 # --- a desktop, JavaScript on ---------------------------------------------
 wd_session "$tmp/chrome-desk" '{"args": ["--window-size=1280,900"]}' || bail "no WebDriver session ($WD_ERR)"
 wd_go "$URL/f/sipas-2023/U005"
-wd_click "$(wd_find 'button.submit')" >/dev/null
-is "$(wd_count '.summary li')" 39 "desktop: an empty form comes back with 39 problems listed"
-is "$(wd_count 'fieldset.item.invalid p.error')" 39 "each marked next to its item"
+wd_click "$(wd_find '#next')" >/dev/null
+is "$(wd_wait 2 wd_count '.summary li')" 2 "desktop: Next on an empty page 1 lists its 2 problems"
+is "$(wd_count 'fieldset.item.invalid p.error')" 2 "each marked next to its item"
+is "$(step_text)" "Phần 1/10" "on the same page"
 is "$(wd_exec 'return document.activeElement.id')" '"summary"' "the script moves the focus to the summary"
-fill desk_rule
-tap $? "every item answered"
-is "$(wd_exec 'return document.querySelector("#progress").textContent')" '"Đã trả lời 39/39 câu hỏi"' "the progress line counts 39/39"
-wd_go "$URL/f/sipas-2023/U005"
-fill desk_rule >/dev/null
+fill_page desk_rule 1-2
+is "$(wd_exec 'return document.querySelector("#progress").textContent')" '"Đã trả lời 2/2 câu hỏi"' "the progress line counts the page's 2/2"
+wd_click "$(wd_find '#next')" >/dev/null
+wd_wait "Phần 2/10" step_text >/dev/null
+bad=0
+n=2
+for range in $PAGES; do
+	[ "$range" = 1-2 ] && continue
+	n=$((n + 1))
+	fill_page desk_rule "$range" || bad=$((bad + 1))
+	next_page $n || bad=$((bad + 1))
+done
+is "$bad" 0 "desktop: every page answered"
 wd_exec 'window.scrollTo(0, 0); return 0' >/dev/null
 wd_shot "$SHOTS/form-desktop.png"
 wd_type "$(wd_find '#comment')" "Thủ tục nhanh gọn."
 wd_click "$(wd_find '#gender-m')" >/dev/null
-wd_click "$(wd_find 'button.submit')" >/dev/null
+wd_click "$(wd_find '#send')" >/dev/null
 is "$(wd_wait "$THANKS" h1)" "$THANKS" "desktop: the thank-you page"
 wd_quit
 

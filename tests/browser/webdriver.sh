@@ -82,6 +82,8 @@ wd_session() {
 
 wd_go() { wd_call POST "$WDS/url" "$(jq -n --arg u "$1" '{url: $u}')" >/dev/null; }
 wd_url() { wd_call GET "$WDS/url" | jq -r .value; }
+wd_refresh() { wd_call POST "$WDS/refresh" '{}' >/dev/null; }
+wd_back() { wd_call POST "$WDS/back" '{}' >/dev/null; }
 wd_find() {
 	wd_call POST "$WDS/element" "$(jq -n --arg c "$1" '{using: "css selector", value: $c}')" |
 		jq -r '.value["element-6066-11e4-a52e-4f735466cecf"] // empty'

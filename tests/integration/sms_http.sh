@@ -21,7 +21,7 @@ is "$(msgs '')" 0 "a refused request logs nothing"
 
 # --- complete messages ------------------------------------------------------
 is "$(kannel 0912000001 'HL U001 5 4 4 5 3' m1)" 200 "a complete message: 200"
-is "$(reply)" "Cam on ban da danh gia Huyen Mot. Y kien cua ban da duoc ghi nhan." "the thank-you names the unit"
+is "$(reply)" "Cam on ong/ba da danh gia Huyen Mot. Y kien cua ong/ba da duoc ghi nhan." "the thank-you names the unit"
 is "$(sql "SELECT unit || ' ' || channel || ' ' || (answers->>'Q9_24') || (answers->>'Q9_27') || (answers->>'Q9_31') || (answers->>'Q9_34') || (answers->>'Q9_37') FROM responses WHERE source_id = (SELECT 'sms-' || id FROM sms_messages WHERE external_id = 'm1')")" \
 	"U001 sms 54453" "the response is stored with the SMS items' answers"
 is "$(sql "SELECT outcome || ' ' || (response_id IS NOT NULL) || ' ' || sender_masked FROM sms_messages WHERE external_id = 'm1'")" \
@@ -31,7 +31,7 @@ is "$(sql "SELECT count(*) FROM sms_messages WHERE sender_hash LIKE '%912000001%
 is "$(sql "SELECT to_char(submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM responses WHERE channel = 'sms' ORDER BY id LIMIT 1")" \
 	"2025-06-15 15:06" "submitted_at is Kannel's ts"
 is "$(kannel 0912000001 'HL U001 5 4 4 5 3' m1)" 200 "Kannel re-sends the same id: 200"
-is "$(reply)" "Cam on ban da danh gia Huyen Mot. Y kien cua ban da duoc ghi nhan." "and gets the same reply"
+is "$(reply)" "Cam on ong/ba da danh gia Huyen Mot. Y kien cua ong/ba da duoc ghi nhan." "and gets the same reply"
 is "$(msgs "WHERE external_id = 'm1'") $(resp '')" "1 1" "stored once, one response"
 
 is "$(kannel 0912000002 'hl u002 54453' m2)" 200 "compact, lower case"
@@ -39,7 +39,7 @@ is "$(sql "SELECT outcome FROM sms_messages WHERE external_id = 'm2'")" stored "
 is "$(kannel 0912000003 'HL U003 5,4,4,5,3 cam on can bo' m3)" 200 "separators and a comment"
 is "$(sql "SELECT outcome || '|' || comment FROM sms_messages WHERE external_id = 'm3'")" "stored|cam on can bo" "the comment is kept"
 is "$(kannel 0912000004 'Hl Ư004 5.4.4.5.3' m4)" 200 "a unit typed with a diacritic, dots"
-is "$(reply)" "Cam on ban da danh gia Huyen Bon. Y kien cua ban da duoc ghi nhan." "accents are ignored in the unit"
+is "$(reply)" "Cam on ong/ba da danh gia Huyen Bon. Y kien cua ong/ba da duoc ghi nhan." "accents are ignored in the unit"
 is "$(kannel 0912000006 'HL u005 5 4 4 5 3 Cán bộ nhiệt tình' m5)" 200 "accented comment (UTF-8 from UCS-2)"
 is "$(sql "SELECT outcome || '|' || comment FROM sms_messages WHERE external_id = 'm5'")" "stored|Cán bộ nhiệt tình" \
 	"stored with the accents kept"
@@ -64,7 +64,7 @@ is "$(resp "AND unit = 'U001'")" 1 "no error stored a response"
 
 # --- one response per number, unit and month --------------------------------
 is "$(kannel 0912000001 'HL U001 1 1 1 1 1' l1)" 200 "the same number and unit again this month"
-is "$(reply)" "So dien thoai nay da danh gia Huyen Mot trong thang nay. Moi so chi gui 1 danh gia cho moi don vi moi thang. Cam on ban!" \
+is "$(reply)" "So dien thoai nay da danh gia Huyen Mot trong thang nay. Moi so chi gui 1 danh gia cho moi don vi moi thang. Cam on ong/ba!" \
 	"is refused with a clear reply"
 is "$(resp "AND unit = 'U001'")" 1 "nothing stored"
 is "$(kannel '+84 912 000 001' 'HL U002 1 1 1 1 1' l2)" 200 "the same number written otherwise, another unit"
@@ -86,7 +86,7 @@ kannel 0912000009 '4' d5b >/dev/null
 kannel 0912000009 '4' d5b >/dev/null
 case "$(reply)" in "Cau 5/5: "*) tap 0 "a retried dialogue answer is not counted twice" ;; *) tap 1 "retry in dialogue ($(reply))" ;; esac
 is "$(kannel 0912000009 '2 xin cam on' d6)" 200 "the last answer"
-is "$(reply)" "Cam on ban da danh gia Huyen Nam. Y kien cua ban da duoc ghi nhan." "thanks after the last answer"
+is "$(reply)" "Cam on ong/ba da danh gia Huyen Nam. Y kien cua ong/ba da duoc ghi nhan." "thanks after the last answer"
 is "$(sql "SELECT answers->>'A1' || (answers->>'B5') || (answers->>'C1') || (answers->>'D1') || (answers->>'E4') FROM responses WHERE survey = 'sipas-2017' AND unit = 'U005'")" \
 	54342 "the dialogue's response is stored"
 is "$(sql 'SELECT count(*) FROM sms_dialogues')" 0 "and the dialogue is closed"
@@ -123,7 +123,7 @@ tw_args=()
 for f in "${tw_fields[@]}"; do tw_args+=(--data-urlencode "$f"); done
 is "$(curl -s -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' -H "X-Twilio-Signature: $sig" "${tw_args[@]}" "$URL/sms/twilio")" \
 	200 "Twilio with a correct signature: 200"
-is "$(cat "$tmp/body")" '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Cam on ban da danh gia Xa Mot. Y kien cua ban da duoc ghi nhan.</Message></Response>' \
+is "$(cat "$tmp/body")" '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Cam on ong/ba da danh gia Xa Mot. Y kien cua ong/ba da duoc ghi nhan.</Message></Response>' \
 	"the reply is TwiML"
 grep -qi '^Content-Type: application/xml' "$tmp/headers"
 tap $? "as application/xml"
@@ -143,7 +143,7 @@ tap $? "an error reply as TwiML ($(cat "$tmp/body"))"
 # --- external ---------------------------------------------------------------
 is "$(curl -s -o "$tmp/body" -w '%{http_code}' --data-urlencode "key=$SMS_EXT_KEY" --data-urlencode 'from=0912000030' \
 	--data-urlencode 'text=MC U003 3' --data-urlencode 'date=2025-05-01T08:00:00+07:00' "$URL/sms/external")" 200 "/sms/external: 200"
-is "$(reply)" "Cam on ban da danh gia Huyen Ba. Y kien cua ban da duoc ghi nhan." "plain-text reply"
+is "$(reply)" "Cam on ong/ba da danh gia Huyen Ba. Y kien cua ong/ba da duoc ghi nhan." "plain-text reply"
 is "$(sql "SELECT to_char(r.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM responses r JOIN sms_messages m ON m.response_id = r.id WHERE m.gateway = 'external'")" \
 	"2025-05-01 01:00" "the date is the response's time"
 is "$(curl -s -o /dev/null -w '%{http_code}' --data-urlencode "key=$SMS_KEY" --data-urlencode 'from=0912000030' \
@@ -157,7 +157,7 @@ reloads=$(grep -c 'config reloaded' "$SIPASD_LOG")
 kill -HUP "$SIPASD_PID"
 wait_log 'config reloaded' $((reloads + 1)) || echo "# the reload was not logged" >&2
 kannel 0912000040 'MC U005 3' c1 >/dev/null
-is "$(reply)" "Cảm ơn bạn đã đánh giá Huyện Năm. Đã ghi nhận!" "diacritics mode: UTF-8 reply with accents"
+is "$(reply)" "Cảm ơn ông/bà đã đánh giá Huyện Năm. Đã ghi nhận!" "diacritics mode: UTF-8 reply with accents"
 grep -qi '^X-Kannel-Coding: 2' "$tmp/headers"
 tap $? "with X-Kannel-Coding: 2"
 [ "$(printf '%s' "$(reply)" | iconv -f UTF-8 -t UTF-16BE | wc -c)" -le 140 ]

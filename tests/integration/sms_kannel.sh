@@ -121,7 +121,7 @@ ucs2() {
 	printf '%s' "$1" | iconv -f UTF-8 -t UTF-16BE | od -An -tx1 | tr -d ' \n' | sed 's/../%&/g'
 }
 got() { cat "$tmp/sms_reply"; }
-THANKS1="Cam on ban da danh gia Huyen Mot. Y kien cua ban da duoc ghi nhan."
+THANKS1="Cam on ong/ba da danh gia Huyen Mot. Y kien cua ong/ba da duoc ghi nhan."
 
 sms 0912100001 text 'HL U001 5 4 4 5 3'
 is "$(got)" "$THANKS1" "valid message: fakesmsc got the thank-you"
@@ -130,9 +130,9 @@ is "$(got)" "$THANKS1" "accented UCS-2 message (mo-recode): thank-you"
 is "$(sql "SELECT comment FROM sms_messages WHERE sender_masked = '+84*****002'")" "Cán bộ rất nhiệt tình" \
 	"the accented comment arrived as UTF-8 and is stored"
 sms 0912100003 text 'hl u002 54453'
-is "$(got)" "Cam on ban da danh gia Huyen Hai. Y kien cua ban da duoc ghi nhan." "compact, lower case: thank-you"
+is "$(got)" "Cam on ong/ba da danh gia Huyen Hai. Y kien cua ong/ba da duoc ghi nhan." "compact, lower case: thank-you"
 sms 0912100004 text 'HL U003 5,4,4,5,3 phuc vu tot'
-is "$(got)" "Cam on ban da danh gia Huyen Ba. Y kien cua ban da duoc ghi nhan." "commented: thank-you"
+is "$(got)" "Cam on ong/ba da danh gia Huyen Ba. Y kien cua ong/ba da duoc ghi nhan." "commented: thank-you"
 is "$(sql "SELECT comment FROM sms_messages WHERE sender_masked = '+84*****004'")" "phuc vu tot" "the comment is kept"
 sms 0912100005 text 'HL U009 5 4 4 5 3'
 is "$(got)" 'Khong co don vi ma "U009". Xem ma tren giay hen, soan: HL <ma don vi> 5 4 4 5 3' "unknown unit: the reply says so"
@@ -142,12 +142,12 @@ is "$(got)" "Sai so cau tra loi: can 5 so tu 1 den 5, nhan duoc 2. Soan: HL U001
 sms 0912100005 text 'HL U001 5 4 8 5 3'
 is "$(got)" "Cau 3: 8 khong hop le, chon 1-5. Soan lai: HL U001 5 4 4 5 3" "out of range: the reply names the answer"
 sms 0912100001 text 'HL U001 1 1 1 1 1'
-is "$(got)" "So dien thoai nay da danh gia Huyen Mot trong thang nay. Moi so chi gui 1 danh gia cho moi don vi moi thang. Cam on ban!" \
+is "$(got)" "So dien thoai nay da danh gia Huyen Mot trong thang nay. Moi so chi gui 1 danh gia cho moi don vi moi thang. Cam on ong/ba!" \
 	"a second response for the same unit this month is refused"
 sms 0912100006 text 'MC U004'
 case "$(got)" in "Cau 1/1: "*) tap 0 "a dialogue starts: $(got)" ;; *) tap 1 "dialogue start ($(got))" ;; esac
 sms 0912100006 text '2'
-is "$(got)" "Cam on ban da danh gia Huyen Bon. Y kien cua ban da duoc ghi nhan." "its answer completes it"
+is "$(got)" "Cam on ong/ba da danh gia Huyen Bon. Y kien cua ong/ba da duoc ghi nhan." "its answer completes it"
 
 # Every reply fakesmsc printed is one SMS: at most 160 characters.
 long=0

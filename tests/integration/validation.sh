@@ -35,7 +35,7 @@ for id in "sms-$next" "sms-$((next + 1))" "SMS-$((next + 2))" web-abc kiosk-abc 
 done
 is "$(sql "SELECT count(*) FROM responses WHERE channel <> 'sms'")" 0 "none of them was stored"
 is "$(kannel 0912000001 'HL U001 5 4 4 5 3' v1)" 200 "the next SMS: 200"
-is "$(reply)" "Cam on ban da danh gia Huyen Mot. Y kien cua ban da duoc ghi nhan." "and it is thanked"
+is "$(reply)" "Cam on ong/ba da danh gia Huyen Mot. Y kien cua ong/ba da duoc ghi nhan." "and it is thanked"
 is "$(kannel 0912000002 'HL U002 5 4 4 5 3' v2)" 200 "the SMS after it: 200"
 is "$(sql "SELECT string_agg(source_id, ' ' ORDER BY source_id) FROM responses WHERE channel = 'sms'")" \
 	"sms-$((next - 1)) sms-$next sms-$((next + 1))" "all three SMS are stored under their sms- ids"

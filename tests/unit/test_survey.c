@@ -62,6 +62,13 @@ test_builtins(void)
 	s = survey_builtin_create("onestop-tt01");
 	tap_ok(s != NULL && s->nsat == 1 && s->items[0].scale->satisfied_min == 2 &&
 	    strcmp(s->sms_keyword, "MC") == 0, "onestop-tt01: one rating, satisfied from 2, SMS keyword MC");
+	tap_ok(s != NULL && s->intro_vi != NULL && s->intro_en != NULL &&
+	    strstr(s->intro_vi, "hồ sơ") != NULL, "onestop-tt01: its intro speaks of the dossier just handled");
+	survey_free(s);
+
+	s = survey_builtin_create("sipas-2023");
+	tap_ok(s != NULL && s->intro_en != NULL && strstr(s->intro_en, "policies") != NULL &&
+	    strstr(s->intro_en, "services") != NULL, "sipas-2023: its intro speaks of policies and services");
 	survey_free(s);
 }
 
