@@ -185,8 +185,10 @@ csvin_encoding_set(struct csvin *c, const char *charset)
 
 	for (k = 0; k < sizeof csvin_charsets / sizeof csvin_charsets[0]; k++) {
 		if (strcasecmp(charset, csvin_charsets[k].charset) == 0) {
-			c->enc = csvin_charsets[k].enc;
-			c->enc_forced = 1;
+			if (c != NULL) {
+				c->enc = csvin_charsets[k].enc;
+				c->enc_forced = 1;
+			}
 			return 0;
 		}
 	}

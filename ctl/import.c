@@ -547,12 +547,15 @@ ctl_import(PGconn *conn, int argc, char **argv)
 		{ "survey", required_argument, NULL, 's' },
 		{ "weight-max", required_argument, NULL, 'w' },
 		{ "channel-ids", no_argument, NULL, 'c' },
+		{ "encoding", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl_import im;
 	struct response_rules rules;
 	struct survey *s = NULL;
-	const char *code = NULL, *params[1];
+	const char *code = NULL, *encoding = NULL, *params[1];
+	struct csvin_format fmt;
+	char delim[2];
 	json_t *rep;
 	char *text;
 	FILE *f = NULL;
@@ -579,6 +582,15 @@ ctl_import(PGconn *conn, int argc, char **argv)
 		case 'c':
 			rules.channel_ids = 1;
 			break;
+		case 'e':
+			if (csvin_encoding_set(NULL, optarg) != 0) {
+				fprintf(stderr, "sipasctl: --encoding must be "
+				    "utf-8, utf-16, utf-16le, utf-16be or "
+				    "windows-1258\n");
+				return CTL_EXIT_USAGE;
+			}
+			encoding = optarg;
+			break;
 		default:
 			goto usage;
 		}
@@ -603,7 +615,12 @@ ctl_import(PGconn *conn, int argc, char **argv)
 	}
 	im.csv = csvin_create(s, ctl_import_csv_row, ctl_import_csv_error, &im);
 	csvin_rules_set(im.csv, &rules);
+	if (encoding != NULL)
+		csvin_encoding_set(im.csv, encoding);
 	ctl_import_read(&im, f);
+	csvin_format_get(im.csv, &fmt);
+	delim[0] = fmt.delimiter;
+	delim[1] = '\0';
 
 	rep = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:I}",
 	    "survey", s->code, "file", im.path,
@@ -615,6 +632,8 @@ ctl_import(PGconn *conn, int argc, char **argv)
 	    "complete", im.fatal == NULL && !im.dbfail,
 	    "problems", im.problems,
 	    "problems_omitted", (json_int_t)im.problems_omitted);
+	json_object_set_new(rep, "format", json_pack("{s:s,s:s,s:s}",
+	    "encoding", fmt.encoding, "delimiter", delim, "dates", fmt.dates));
 	if (im.fatal != NULL)
 		json_object_set_new(rep, "error", json_pack("{s:s,s:s}", "code",
 		    "bad_file", "message", im.fatal));
@@ -637,6 +656,8 @@ ctl_import(PGconn *conn, int argc, char **argv)
 	}
 	free(text);
 	json_decref(rep);
+	fprintf(stderr, "sipasctl: %s: %s, delimiter %s, dates %s\n", im.path,
+	    fmt.encoding, fmt.delimiter == '\t' ? "tab" : delim, fmt.dates);
 	fprintf(stderr, "sipasctl: %s: %ld rows, %ld stored, %ld duplicates, "
 	    "%ld conflicts, %ld rejected%s\n", im.path, csvin_rows(im.csv),
 	    im.stored, im.duplicates, im.conflicts, im.rejected, im.dbfail ?
@@ -659,7 +680,7 @@ out:
 	return rc;
 usage:
 	fprintf(stderr, "usage: sipasctl import --survey CODE [--weight-max N] "
-	    "[--channel-ids] FILE.csv\n");
+	    "[--channel-ids] [--encoding CHARSET] FILE.csv\n");
 	return CTL_EXIT_USAGE;
 }
 

@@ -39,7 +39,7 @@ const struct ctl_verb ctl_verbs[] = {
 	{ "poster", "--survey CODE --unit CODE [--name TEXT] [--url BASE] -o FILE.pdf|.svg|.png",
 	    "print an A4 poster with the form's QR code and the SMS syntax", 0,
 	    ctl_poster_run },
-	{ "import", "--survey CODE [--weight-max N] [--channel-ids] FILE.csv",
+	{ "import", "--survey CODE [--weight-max N] [--channel-ids] [--encoding CHARSET] FILE.csv",
 	    "store a responses CSV (as POST /api/v1/uploads); exit 2 if a row was rejected",
 	    1, ctl_import_run },
 	{ "purge", "--texts --older-than DAYS | --survey CODE --unit CODE [--from DATE] [--to DATE] [--dry-run]",

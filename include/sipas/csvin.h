@@ -82,7 +82,8 @@ void csvin_rules_set(struct csvin *, const struct response_rules *);
 /*
  * Read the input in this encoding (a charset name: utf-8, utf-16, utf-16le,
  * utf-16be, windows-1258 or cp1258, in any case) instead of detecting it;
- * before the first push. 0, or -1 for a name not in that list.
+ * before the first push. 0, or -1 for a name not in that list (with a NULL
+ * reader, only the name is checked).
  */
 int csvin_encoding_set(struct csvin *, const char *charset);
 /* What was detected (or set) so far. */
