@@ -118,8 +118,10 @@ struct csvin {
 	iconv_t cd;	  /* (iconv_t)-1 for UTF-8 */
 	char *raw;
 	size_t nraw, rawalloc;
+	size_t ascii;	  /* leading raw bytes known to be ASCII */
 	char *head;
 	size_t nhead, headalloc;
+	int headquoted;	  /* the end of head is inside quotes */
 	int delim_done;
 	char delim;
 	long dates_iso, dates_dmy;
@@ -881,21 +883,17 @@ static int
 csvin_text(struct csvin *c, const char *s, size_t len)
 {
 	size_t i, from;
-	int quoted = 0;
 
 	if (c->delim_done)
 		return csvin_feed(c, s, len);
 	from = c->nhead;
 	csvin_hold(&c->head, &c->nhead, &c->headalloc, s, len);
-	/* Quotes are counted from the start: the header row is short. */
-	for (i = 0; i < from; i++) {
-		if (c->head[i] == '"')
-			quoted = !quoted;
-	}
+	/* Only the new bytes are scanned: the cost follows the input. */
 	for (i = from; i < c->nhead; i++) {
 		if (c->head[i] == '"')
-			quoted = !quoted;
-		else if (!quoted && (c->head[i] == '\n' || c->head[i] == '\r'))
+			c->headquoted = !c->headquoted;
+		else if (!c->headquoted && (c->head[i] == '\n' ||
+		    c->head[i] == '\r'))
 			return csvin_delim_decide(c, i);
 	}
 	if (c->nhead > CSVIN_ROW_MAX)
@@ -1000,8 +998,9 @@ csvin_detect(struct csvin *c, int final, size_t *skip)
 		c->enc = b[1] == 0 ? CSVIN_ENC_UTF16LE : CSVIN_ENC_UTF16BE;
 		return 1;
 	}
-	for (i = 0; i < n && b[i] < 0x80; i++)
+	for (i = c->ascii; i < n && b[i] < 0x80; i++)
 		;
+	c->ascii = i;
 	if (i == n) {
 		if (!final && n < CSVIN_DETECT_MAX)
 			return 0;
