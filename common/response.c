@@ -234,6 +234,83 @@ fail:
 	return -1;
 }
 
+/* One or two decimal digits at *pp into *v; advances *pp. */
+static int
+time_digits12(const char **pp, int *v)
+{
+	if (time_digits(pp, 1, v) != 0)
+		return -1;
+	if (**pp >= '0' && **pp <= '9')
+		*v = *v * 10 + (*(*pp)++ - '0');
+	return 0;
+}
+
+/* Parse dd/mm/yyyy [HH:MM[:SS]], Vietnam time (see response.h). */
+int
+time_parse_dmy(const char *text, int64_t *utc, int *tz_minutes, char **cause)
+{
+	const char *s, *p;
+	char *copy, *q;
+	size_t len;
+	int y, mo, d, h = 0, mi = 0, sec = 0;
+
+	response_trim(text, &s, &len);
+	copy = xstrndup(s, len);
+	p = copy;
+	if (time_digits12(&p, &d) != 0 || *p++ != '/' ||
+	    time_digits12(&p, &mo) != 0 || *p++ != '/' ||
+	    time_digits(&p, 4, &y) != 0)
+		goto bad;
+	if (*p == ' ' || *p == 'T') {
+		while (*p == ' ')
+			p++;
+		if (*p == 'T')
+			p++;
+		if (time_digits12(&p, &h) != 0 || *p++ != ':' ||
+		    time_digits(&p, 2, &mi) != 0)
+			goto bad;
+		if (*p == ':') {
+			p++;
+			if (time_digits(&p, 2, &sec) != 0)
+				goto bad;
+		}
+	}
+	if (*p != '\0')
+		goto bad;
+	q = response_quote(s, len);
+	if (mo < 1 || mo > 12) {
+		xasprintf(cause, "no month %d in \"%s\": dates with / are "
+		    "dd/mm/yyyy (day first, then the month 1 to 12), e.g. "
+		    "23/04/2025", mo, q);
+		goto fail;
+	}
+	if (d < 1 || d > time_month_days(y, mo)) {
+		xasprintf(cause, "no such date: \"%s\" (dd/mm/yyyy: day %d of "
+		    "month %d)", q, d, mo);
+		goto fail;
+	}
+	if (h > 23 || mi > 59 || sec > 59) {
+		xasprintf(cause, "no such time of day in \"%s\" (HH:MM or "
+		    "HH:MM:SS, 00:00 to 23:59:59)", q);
+		goto fail;
+	}
+	free(q);
+	*utc = time_day_number(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	    (int64_t)RESPONSE_TZ_DEFAULT * 60;
+	*tz_minutes = RESPONSE_TZ_DEFAULT;
+	free(copy);
+	return 0;
+
+bad:
+	q = response_quote(s, len);
+	xasprintf(cause, "\"%s\" is not a date dd/mm/yyyy with an optional "
+	    "time HH:MM or HH:MM:SS (23/04/2025 or 23/04/2025 13:59)", q);
+fail:
+	free(q);
+	free(copy);
+	return -1;
+}
+
 /* Format utc as local time at offset tz_minutes, e.g. 2025-04-23T13:59:00+07:00. */
 void
 time_format_iso8601(int64_t utc, int tz_minutes, char *buf)

@@ -623,6 +623,8 @@ const struct ctl_opt ctl_import_opts[] = {
 	    "1 to 1e9 (default 1000)" },
 	{ "channel-ids", 'c', 0, NULL, "keep the ids of web, SMS and kiosk rows "
 	    "(refused by default)" },
+	{ "encoding", 'e', 0, "CHARSET", "the CSV's encoding: utf-8, utf-16, "
+	    "utf-16le, utf-16be or windows-1258 (default: detected)" },
 	{ "sheet", 'S', 0, "NAME", "the sheet of an XLSX workbook to read "
 	    "(default: the first)" },
 	{ NULL, 0, 0, NULL, NULL },
@@ -635,7 +637,9 @@ ctl_import(PGconn *conn, int argc, char **argv)
 	struct ctl_import im;
 	struct response_rules rules;
 	struct survey *s = NULL;
-	const char *code = NULL, *sheet = NULL, *params[1];
+	const char *code = NULL, *sheet = NULL, *encoding = NULL, *params[1];
+	struct csvin_format fmt;
+	char delim[2];
 	json_t *rep;
 	char *text;
 	FILE *f = NULL;
@@ -664,6 +668,15 @@ ctl_import(PGconn *conn, int argc, char **argv)
 			break;
 		case 'S':
 			sheet = optarg;
+			break;
+		case 'e':
+			if (csvin_encoding_set(NULL, optarg) != 0) {
+				fprintf(stderr, "sipasctl: --encoding must be "
+				    "utf-8, utf-16, utf-16le, utf-16be or "
+				    "windows-1258\n");
+				return CTL_EXIT_USAGE;
+			}
+			encoding = optarg;
 			break;
 		default:
 			goto usage;
@@ -700,10 +713,17 @@ ctl_import(PGconn *conn, int argc, char **argv)
 	}
 	im.csv = csvin_create(s, ctl_import_csv_row, ctl_import_csv_error, &im);
 	csvin_rules_set(im.csv, &rules);
+	memset(&fmt, 0, sizeof fmt);
 	if (zip)
 		ctl_import_read_xlsx(&im, f, sheet);
-	else
+	else {
+		if (encoding != NULL)
+			csvin_encoding_set(im.csv, encoding);
 		ctl_import_read(&im, f);
+		csvin_format_get(im.csv, &fmt);
+	}
+	delim[0] = fmt.delimiter;
+	delim[1] = '\0';
 
 	rep = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:I}",
 	    "survey", s->code, "file", im.path,
@@ -717,6 +737,10 @@ ctl_import(PGconn *conn, int argc, char **argv)
 	    "problems_omitted", (json_int_t)im.problems_omitted);
 	if (im.format != NULL)
 		json_object_set(rep, "format", im.format);
+	else
+		json_object_set_new(rep, "format", json_pack("{s:s,s:s,s:s}",
+		    "encoding", fmt.encoding, "delimiter", delim, "dates",
+		    fmt.dates));
 	if (im.fatal != NULL)
 		json_object_set_new(rep, "error", json_pack("{s:s,s:s}", "code",
 		    "bad_file", "message", im.fatal));
@@ -739,6 +763,10 @@ ctl_import(PGconn *conn, int argc, char **argv)
 	}
 	free(text);
 	json_decref(rep);
+	if (!zip)
+		fprintf(stderr, "sipasctl: %s: %s, delimiter %s, dates %s\n",
+		    im.path, fmt.encoding, fmt.delimiter == '\t' ? "tab" : delim,
+		    fmt.dates);
 	fprintf(stderr, "sipasctl: %s: %ld rows, %ld stored, %ld duplicates, "
 	    "%ld conflicts, %ld rejected%s\n", im.path, csvin_rows(im.csv),
 	    im.stored, im.duplicates, im.conflicts, im.rejected, im.dbfail ?

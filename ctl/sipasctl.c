@@ -43,7 +43,7 @@ const struct ctl_verb ctl_verbs[] = {
 	{ "poster", "--survey CODE --unit CODE [--name TEXT] [--url BASE] [--sms-number NUMBER] -o FILE.pdf|.svg|.png",
 	    "print an A4 poster with the form's QR code and the SMS syntax",
 	    CTL_DB_MAY, ctl_poster_opts, ctl_poster_run },
-	{ "import", "--survey CODE [--weight-max N] [--channel-ids] [--sheet NAME] FILE.csv|FILE.xlsx|-",
+	{ "import", "--survey CODE [--weight-max N] [--channel-ids] [--encoding CHARSET] [--sheet NAME] FILE.csv|FILE.xlsx|-",
 	    "store a responses CSV or XLSX (as POST /api/v1/uploads); exit 2 if a row was rejected",
 	    CTL_DB_NEEDS, ctl_import_opts, ctl_import_run },
 	{ "purge", "--texts --older-than DAYS | --survey CODE --unit CODE [--from DATE] [--to DATE] [--dry-run]",

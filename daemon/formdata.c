@@ -11,6 +11,9 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <event2/http.h>
 
 #include "daemon/formdata.h"
 #include "daemon/request.h"
@@ -155,6 +158,58 @@ form_lang(const struct request *r, const struct form_fields *f)
 		form_fields_free(q);
 	}
 	return lang;
+}
+
+/* "vi" or "en" for a language range of Accept-Language, else NULL. */
+static const char *
+form_lang_range(const char *s, size_t len)
+{
+	if (len >= 2 && strncasecmp(s, "vi", 2) == 0 && (len == 2 || s[2] == '-'))
+		return "vi";
+	if (len >= 2 && strncasecmp(s, "en", 2) == 0 && (len == 2 || s[2] == '-'))
+		return "en";
+	return NULL;
+}
+
+/* The API reply's language: lang=, then Accept-Language, then English. */
+const char *
+form_lang_api(const struct request *r)
+{
+	struct form_fields *q;
+	const char *v, *h, *p, *lang = NULL, *best = NULL;
+	size_t n;
+	double qv, bestq = 0;
+
+	if (r->query != NULL && (q = form_fields_parse(r->query,
+	    strlen(r->query))) != NULL) {
+		v = form_fields_get(q, "lang");
+		if (v != NULL && (strcmp(v, "vi") == 0 || strcmp(v, "en") == 0))
+			lang = strcmp(v, "vi") == 0 ? "vi" : "en";
+		form_fields_free(q);
+		if (lang != NULL)
+			return lang;
+	}
+	h = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+	    "Accept-Language");
+	/* "vi-VN,vi;q=0.9,en;q=0.8": ranges by comma, each with its q. */
+	for (p = h; p != NULL && *p != '\0'; p += n + (p[n] == ',')) {
+		n = strcspn(p, ",");
+		while (n > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		lang = form_lang_range(p, strcspn(p, ";, \t") < n ?
+		    strcspn(p, ";, \t") : n);
+		qv = 1;
+		if ((v = memchr(p, ';', n)) != NULL && (v = strstr(v, "q=")) !=
+		    NULL && v < p + n)
+			qv = strtod(v + 2, NULL);
+		if (lang != NULL && qv > bestq) {
+			best = lang;
+			bestq = qv;
+		}
+	}
+	return best != NULL ? best : "en";
 }
 
 /* The demographic fields a respondent filter may name, with their values. */

@@ -42,5 +42,10 @@ const char *form_fields_get(const struct form_fields *, const char *key);
 
 /* "en" when the query or the fields ask for lang=en, else "vi". */
 const char *form_lang(const struct request *, const struct form_fields *);
+/*
+ * The language of an API reply: lang=vi or lang=en in the query, else the
+ * first of vi and en in Accept-Language (by q-value, then order), else "en".
+ */
+const char *form_lang_api(const struct request *);
 
 #endif

@@ -45,6 +45,7 @@
 #include "daemon/channels/bodystream.h"
 #include "daemon/store/cache.h"
 #include "daemon/conf.h"
+#include "daemon/formdata.h"
 #include "sipas/csvin.h"
 #include "daemon/log.h"
 #include "sipas/response.h"
@@ -91,6 +92,8 @@ struct upload {
 	char *fatal;	  /* the file cannot be read on */
 	int fatal_status; /* its HTTP status, 0: 422 */
 	const char *fatal_code;
+	char *fatal_vi;	  /* the same in Vietnamese */
+	const char *lang; /* of the messages: "vi" or "en" (form_lang_api) */
 	long rows_seen;
 	long stored, duplicates, conflicts, rejected;
 	long last_rejected_row;
@@ -130,13 +133,37 @@ upload_free(struct upload *u)
 	cache_unref(u->cache);
 	json_decref(u->problems);
 	free(u->fatal);
+	free(u->fatal_vi);
 	free(u);
 }
 
-/* Add a problem to the list (or count it past the cap). */
+/* One of two format strings by the reply's language (both checked). */
+#define UPLOAD_TEXT(lang, vi, en) (strcmp((lang), "vi") == 0 ? (vi) : (en))
+
+/* One of two texts by the reply's language (English when vi is NULL). */
+static const char *
+upload_text(const char *lang, const char *vi, const char *en)
+{
+	return strcmp(lang, "vi") == 0 && vi != NULL ? vi : en;
+}
+
+/* The file cannot be read on: the first reason why, in both languages. */
+static void
+upload_fatal(struct upload *u, const char *vi, const char *en)
+{
+	if (u->fatal != NULL)
+		return;
+	u->fatal = xstrdup(en);
+	u->fatal_vi = xstrdup(vi);
+}
+
+/*
+ * Add a problem to the list (or count it past the cap): reason in English,
+ * message in the reply's language (vi: the Vietnamese text).
+ */
 static void
 upload_problem(struct upload *u, long row, const char *status,
-    const char *column, int colno, const char *reason)
+    const char *column, int colno, const char *reason, const char *vi)
 {
 	json_t *p;
 
@@ -148,6 +175,8 @@ upload_problem(struct upload *u, long row, const char *status,
 	    status, "column", column, "reason", reason);
 	json_object_set_new(p, "column_number", colno > 0 ?
 	    json_integer(colno) : json_null());
+	json_object_set_new(p, "message", json_string(upload_text(u->lang, vi,
+	    reason)));
 	json_array_append_new(u->problems, p);
 }
 
@@ -168,10 +197,10 @@ upload_csv_error(const struct csvin_error *e, void *arg)
 	struct upload *u = arg;
 
 	upload_problem(u, e->row, "rejected", e->column_name, e->column,
-	    e->reason);
+	    e->reason, e->reason_vi);
 	upload_reject_row(u, e->row);
-	if (e->row == 0 && u->fatal == NULL)
-		u->fatal = xstrdup(e->reason);
+	if (e->row == 0)
+		upload_fatal(u, e->reason_vi, e->reason);
 	return 0;
 }
 
@@ -257,7 +286,7 @@ upload_row_done(struct request *r, int status, const char *field,
 	struct upload_wait *w = arg;
 	struct upload *u = w->u;
 	const char *name;
-	char *reason;
+	char *reason, *vi;
 	int colno;
 
 	switch (status) {
@@ -272,8 +301,12 @@ upload_row_done(struct request *r, int status, const char *field,
 		xasprintf(&reason, "another response with id '%s' and other "
 		    "content is already stored for survey %s", w->id != NULL ?
 		    w->id : "", u->survey->code);
+		xasprintf(&vi, "Khảo sát %s đã có một phiếu khác mang mã '%s': "
+		    "đổi mã (cột id) của hàng này hoặc bỏ hàng này",
+		    u->survey->code, w->id != NULL ? w->id : "");
 		colno = upload_field_column(u, "id", &name);
-		upload_problem(u, w->row, "conflict", "id", colno, reason);
+		upload_problem(u, w->row, "conflict", "id", colno, reason, vi);
+		free(vi);
 		free(reason);
 		break;
 	case 503:
@@ -284,8 +317,11 @@ upload_row_done(struct request *r, int status, const char *field,
 		break;
 	default:
 		colno = upload_field_column(u, field, &name);
+		xasprintf(&vi, "Hàng bị từ chối (%s): sửa giá trị rồi tải lên "
+		    "lại", message != NULL ? message : "rejected");
 		upload_problem(u, w->row, "rejected", name, colno,
-		    message != NULL ? message : "rejected");
+		    message != NULL ? message : "rejected", vi);
+		free(vi);
 		upload_reject_row(u, w->row);
 		break;
 	}
@@ -336,9 +372,14 @@ upload_problems_sort(struct upload *u)
 static json_t *
 upload_report(struct upload *u)
 {
+	struct csvin_format f;
+	char delim[2];
 	json_t *rep;
 
 	upload_problems_sort(u);
+	csvin_format_get(u->csv, &f);
+	delim[0] = f.delimiter;
+	delim[1] = '\0';
 
 	rep = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:b,s:O,s:I}",
 	    "survey", u->survey->code,
@@ -353,6 +394,10 @@ upload_report(struct upload *u)
 	ASSERT(rep != NULL);
 	if (u->format != NULL)
 		json_object_set(rep, "format", u->format);
+	else
+		json_object_set_new(rep, "format", json_pack("{s:s,s:s,s:s}",
+		    "encoding", f.encoding, "delimiter", delim, "dates",
+		    f.dates));
 	return rep;
 }
 
@@ -375,9 +420,11 @@ upload_audited(int ok, const char *sqlstate, const char *message, void *arg)
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 		    "Retry-After", secs);
 		json_object_set_new(rep, "error", json_pack("{s:s,s:s}", "code",
-		    "unavailable", "message", "some rows could not be stored "
+		    "unavailable", "message", upload_text(u->lang, "Một số hàng "
+		    "chưa lưu được lúc này: tải tệp lên lại sau (hàng có mã id "
+		    "không bị lưu hai lần)", "some rows could not be stored "
 		    "now; upload the file again (rows with an id are not "
-		    "stored twice)"));
+		    "stored twice)")));
 		upload_free(u);
 		http_reply_json(r, 503, rep);
 		return;
@@ -385,8 +432,10 @@ upload_audited(int ok, const char *sqlstate, const char *message, void *arg)
 	if (u->cut) {
 		/* Seldom read: the client has usually gone. */
 		json_object_set_new(rep, "error", json_pack("{s:s,s:s}", "code",
-		    "incomplete", "message", "the body ended before its "
-		    "Content-Length; the rows before the break are stored"));
+		    "incomplete", "message", upload_text(u->lang, "Tệp bị cắt "
+		    "ngang khi tải lên; các hàng trước chỗ cắt đã được lưu: tải "
+		    "tệp lên lại", "the body ended before its "
+		    "Content-Length; the rows before the break are stored")));
 		upload_free(u);
 		http_reply_json(r, 400, rep);
 		return;
@@ -396,7 +445,7 @@ upload_audited(int ok, const char *sqlstate, const char *message, void *arg)
 
 		json_object_set_new(rep, "error", json_pack("{s:s,s:s}", "code",
 		    u->fatal_code != NULL ? u->fatal_code : "bad_file",
-		    "message", u->fatal));
+		    "message", upload_text(u->lang, u->fatal_vi, u->fatal)));
 		upload_free(u);
 		http_reply_json(r, status, rep);
 		return;
@@ -497,9 +546,10 @@ upload_read(struct upload *u, char *buf, size_t n)
 	    n);
 }
 
-/* The file cannot be read on: status and code of the answer, and why. */
+/* The workbook cannot be read on: status and code of the answer, and why. */
 static void
-upload_fatal(struct upload *u, int status, const char *code, const char *why)
+upload_fatal_code(struct upload *u, int status, const char *code,
+    const char *why)
 {
 	if (u->fatal != NULL)
 		return;
@@ -548,7 +598,7 @@ upload_xlsx_start(struct upload *u, int held)
 	if (fd < 0) {
 		log_msg(LOG_LEVEL_WARN, u->r->id, "upload: no temporary file "
 		    "in %s: %s", dir, strerror(errno));
-		upload_fatal(u, 503, "unavailable", "the workbook cannot be "
+		upload_fatal_code(u, 503, "unavailable", "the workbook cannot be "
 		    "stored for reading now; try again later, or upload CSV");
 		return -1;
 	}
@@ -558,7 +608,7 @@ upload_xlsx_start(struct upload *u, int held)
 	u->csv = csvin_create(u->survey, upload_csv_row, upload_csv_error, u);
 	csvin_rules_set(u->csv, &u->rules);
 	if (held > 0 && write(fd, "PK\003\004", (size_t)held) != held) {
-		upload_fatal(u, 503, "unavailable", "the workbook cannot be "
+		upload_fatal_code(u, 503, "unavailable", "the workbook cannot be "
 		    "stored for reading now; try again later, or upload CSV");
 		return -1;
 	}
@@ -574,7 +624,7 @@ upload_xlsx_write(struct upload *u, const char *buf, size_t n)
 
 	u->spooled += n;
 	if (u->spooled > (uint64_t)u->r->sd->config->upload_max) {
-		upload_fatal(u, 413, "too_large", "the workbook is larger than "
+		upload_fatal_code(u, 413, "too_large", "the workbook is larger than "
 		    "upload_max; split it or use sipasctl import");
 		return -1;
 	}
@@ -584,7 +634,7 @@ upload_xlsx_write(struct upload *u, const char *buf, size_t n)
 				continue;
 			log_msg(LOG_LEVEL_WARN, u->r->id, "upload: temporary "
 			    "file: %s", strerror(errno));
-			upload_fatal(u, 503, "unavailable", "the workbook cannot "
+			upload_fatal_code(u, 503, "unavailable", "the workbook cannot "
 			    "be stored for reading now; try again later, or "
 			    "upload CSV");
 			return -1;
@@ -610,7 +660,7 @@ upload_xlsx_open(struct upload *u)
 	lim.ratio_max = (uint64_t)u->r->sd->config->xlsx_ratio_max;
 	if (lseek(fd, 0, SEEK_SET) != 0) {
 		close(fd);
-		upload_fatal(u, 503, "unavailable", "the workbook cannot be "
+		upload_fatal_code(u, 503, "unavailable", "the workbook cannot be "
 		    "read back now; try again later");
 		return;
 	}
@@ -620,11 +670,11 @@ upload_xlsx_open(struct upload *u)
 		    "bytes refused: %s", u->survey->code, (unsigned long long)
 		    u->spooled, cause);
 		if (fail == XLSXIN_TOO_LARGE)
-			upload_fatal(u, 413, "too_large", cause);
+			upload_fatal_code(u, 413, "too_large", cause);
 		else if (fail == XLSXIN_NO_SHEET)
-			upload_fatal(u, 422, "unknown_sheet", cause);
+			upload_fatal_code(u, 422, "unknown_sheet", cause);
 		else
-			upload_fatal(u, 422, "bad_file", cause);
+			upload_fatal_code(u, 422, "bad_file", cause);
 		free(cause);
 		return;
 	}
@@ -654,11 +704,11 @@ upload_xlsx_step(struct upload *u)
 	if (rc > 0)
 		return;
 	if (rc < 0 && xlsxin_failed(x) == XLSXIN_TOO_LARGE)
-		upload_fatal(u, 413, "too_large", xlsxin_cause(x));
+		upload_fatal_code(u, 413, "too_large", xlsxin_cause(x));
 	else if (rc < 0 && xlsxin_failed(x) != XLSXIN_STOPPED)
-		upload_fatal(u, 422, "bad_file", xlsxin_cause(x));
+		upload_fatal_code(u, 422, "bad_file", xlsxin_cause(x));
 	else if (rc == 0 && csvin_finish(u->csv) != 0)
-		upload_fatal(u, 422, "bad_file", csvin_rows(u->csv) == 0 ?
+		upload_fatal_code(u, 422, "bad_file", csvin_rows(u->csv) == 0 ?
 		    "empty sheet: no header row" : "the sheet cannot be read on");
 	u->format = json_pack("{s:s,s:s,s:s}", "container", "xlsx", "sheet",
 	    xlsxin_sheet(x), "dates", xlsxin_dates(x) > 0 ? "excel-serial" :
@@ -719,15 +769,24 @@ upload_pump(struct upload *u)
 			continue;
 		}
 		if (n > 0) {
-			if (csvin_push(u->csv, buf, (size_t)n) != 0 &&
-			    u->fatal == NULL)
-				u->fatal = xstrdup("the file cannot be read on "
-				    "(broken quoting or a row too long)");
+			if (csvin_push(u->csv, buf, (size_t)n) != 0)
+				upload_fatal(u, "Không đọc tiếp được tệp (dấu "
+				    "ngoặc kép sai hoặc một hàng quá dài): sửa "
+				    "hàng được nêu rồi tải lên lại", "the file "
+				    "cannot be read on (broken quoting or a row "
+				    "too long)");
 		} else {
-			if (csvin_finish(u->csv) != 0 && u->fatal == NULL)
-				u->fatal = xstrdup(csvin_rows(u->csv) == 0 &&
-				    u->rows_seen == 0 ? "empty file: no header "
-				    "row" : "the file ends inside a quoted field");
+			if (csvin_finish(u->csv) != 0) {
+				if (csvin_rows(u->csv) == 0 && u->rows_seen == 0)
+					upload_fatal(u, "Tệp trống: dòng đầu "
+					    "tiên phải là dòng tiêu đề",
+					    "empty file: no header row");
+				else
+					upload_fatal(u, "Tệp kết thúc giữa một ô "
+					    "có ngoặc kép: thêm dấu ngoặc kép "
+					    "đóng", "the file ends inside a "
+					    "quoted field");
+			}
 			u->input_done = 1;
 		}
 		upload_progress(u);
@@ -735,6 +794,27 @@ upload_pump(struct upload *u)
 	u->pumping = 0;
 	if (u->outstanding == 0 && (u->input_done || u->unavailable))
 		upload_finish(u);
+}
+
+/* The charset parameter of a Content-Type, into buf (empty when none). */
+static void
+upload_charset(const char *ctype, char *buf, size_t size)
+{
+	const char *p;
+	size_t n;
+
+	buf[0] = '\0';
+	for (p = ctype; p != NULL && (p = strchr(p, ';')) != NULL; ) {
+		p++;
+		p += strspn(p, " \t");
+		if (strncasecmp(p, "charset=", 8) != 0)
+			continue;
+		p += 8;
+		p += *p == '"';
+		n = strcspn(p, "\"; \t");
+		snprintf(buf, size, "%.*s", (int)(n < size ? n : size - 1), p);
+		return;
+	}
 }
 
 /* POST /api/v1/uploads?survey=CODE, after authentication. */
@@ -747,31 +827,37 @@ upload_handle(struct request *r)
 	struct evkeyvalq q;
 	struct response_rules rules;
 	const struct survey *s;
-	const char *code, *ctype, *sheet;
-	char head[4];
+	const char *code, *ctype, *sheet, *lang = form_lang_api(r);
+	char head[4], charset[40];
 	ev_ssize_t got;
 	int magic, xlsx;
 	struct upload *u;
 
 	TAILQ_INIT(&q);
 	if (r->query != NULL && evhttp_parse_query_str(r->query, &q) != 0) {
-		http_reply_error(r, 400, "bad_query", NULL,
-		    "the query string is malformed");
+		http_reply_error(r, 400, "bad_query", NULL, "%s",
+		    upload_text(lang, "Chuỗi truy vấn sai cú pháp: kiểm tra "
+		    "địa chỉ, ví dụ ?survey=sipas-2023", "the query string is "
+		    "malformed: check the address, e.g. ?survey=sipas-2023"));
 		return;
 	}
 	code = http_query_get(&q, "survey");
 	if (code == NULL) {
 		evhttp_clear_headers(&q);
-		http_reply_error(r, 400, "missing", "survey",
-		    "survey=CODE is required");
+		http_reply_error(r, 400, "missing", "survey", "%s",
+		    upload_text(lang, "Thiếu survey=MÃ: thêm mã khảo sát vào "
+		    "địa chỉ, ví dụ ?survey=sipas-2023", "survey=CODE is "
+		    "required: add the survey's code, e.g. ?survey=sipas-2023"));
 		return;
 	}
 	if (body != NULL && bodystream_length(body) >
 	    (uint64_t)sd->config->upload_max) {
 		evhttp_clear_headers(&q);
-		http_reply_error(r, 413, "too_large", NULL, "the upload is "
-		    "larger than %ld bytes (upload_max); split it or use "
-		    "sipasctl import", sd->config->upload_max);
+		http_reply_error(r, 413, "too_large", NULL, UPLOAD_TEXT(lang,
+		    "Tệp lớn hơn %ld byte (upload_max): chia nhỏ tệp hoặc "
+		    "dùng sipasctl import", "the upload is larger than %ld "
+		    "bytes (upload_max); split it or use sipasctl import"),
+		    sd->config->upload_max);
 		return;
 	}
 	ctype = evhttp_find_header(evhttp_request_get_input_headers(r->req),
@@ -791,16 +877,31 @@ upload_handle(struct request *r)
 		    "sheet=NAME must name a sheet (1 to 255 bytes)");
 		return;
 	}
+	upload_charset(ctype, charset, sizeof charset);
+	if (charset[0] != '\0' && csvin_encoding_set(NULL, charset) != 0) {
+		evhttp_clear_headers(&q);
+		http_reply_error(r, 415, "unsupported_charset", "charset",
+		    UPLOAD_TEXT(lang, "Bảng mã \"%s\" không được hỗ trợ: dùng "
+		    "utf-8, utf-16, utf-16le, utf-16be hoặc windows-1258, hoặc "
+		    "lưu tệp dưới dạng CSV UTF-8", "charset \"%s\" is not "
+		    "read: use utf-8, utf-16, utf-16le, utf-16be or "
+		    "windows-1258, or save the file as CSV UTF-8"), charset);
+		return;
+	}
 	if (!sipasd_ready(sd) || sd->cache == NULL) {
 		evhttp_clear_headers(&q);
-		http_reply_unavailable(r, "the database is not available");
+		http_reply_unavailable(r, upload_text(lang, "Cơ sở dữ liệu "
+		    "đang không sẵn sàng: thử lại sau", "the database is not "
+		    "available"));
 		return;
 	}
 	if ((s = cache_survey_get(sd->cache, code)) == NULL) {
 		char *quoted = response_quote_dup(code);
 
 		http_reply_error(r, 422, "unknown_survey", "survey",
-		    "unknown survey '%s'", quoted);
+		    UPLOAD_TEXT(lang, "Không có khảo sát '%s': kiểm tra mã "
+		    "khảo sát trong địa chỉ (survey=)", "unknown survey '%s': "
+		    "check the survey's code in the address (survey=)"), quoted);
 		free(quoted);
 		evhttp_clear_headers(&q);
 		return;
@@ -812,7 +913,10 @@ upload_handle(struct request *r)
 	evhttp_clear_headers(&q);
 	u->cache = cache_ref(sd->cache);
 	u->survey = s;
+	u->lang = lang;
 	u->csv = csvin_create(s, upload_csv_row, upload_csv_error, u);
+	if (charset[0] != '\0')
+		csvin_encoding_set(u->csv, charset);
 	response_rules_default(&rules);
 	rules.weight_max = sd->config->weight_max;
 	u->rules = rules;

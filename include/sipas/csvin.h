@@ -5,8 +5,7 @@
  * Bytes are pushed in any chunks; each complete data row is validated against
  * the survey and handed to a callback as a struct response, or reported as an
  * error naming the row (first data row = 1), column (1-based) and reason.
- * Built on libcsv: RFC 4180 quoting, CRLF or LF, a UTF-8 BOM is skipped;
- * blank lines and rows whose fields are all empty (a spreadsheet's ",,,,")
+ * Built on libcsv: RFC 4180 quoting, CRLF or LF; blank lines and rows whose fields are all empty (a spreadsheet's ",,,,")
  * are skipped and not counted. Fields are trimmed of spaces and tabs. Column
  * names unit, id, submitted_at, channel, weight, stratum, psu and the
  * respondent. prefix match in any case; item codes match exactly. Memory is
@@ -18,6 +17,15 @@
  * invalid UTF-8) are all reported with row 0, then reading stops: csvin_push
  * and csvin_finish return -1. So do broken quoting and an over-long row, which
  * leave no way to find the next row.
+ *
+ * The bytes are decoded first (docs/uploads.md, "File formats"): UTF-8 with
+ * or without a BOM, UTF-16LE/BE (by the BOM, or by a NUL in the first two
+ * bytes) or, when the first non-ASCII bytes are not UTF-8, Windows-1258;
+ * csvin_encoding_set overrides that. Text is normalized to NFC. The delimiter
+ * (comma, semicolon or tab) is the one the header row has most of. The first
+ * CSVIN_DETECT_MAX bytes may be held until the encoding is decided, and the
+ * header row until its end: the decision never depends on how bytes are
+ * chunked. A byte that cannot be decoded is an error on its row and column.
  */
 #ifndef SIPAS_CSVIN_H
 #define SIPAS_CSVIN_H
@@ -36,6 +44,9 @@
  */
 #define CSVIN_EXTRA_COLUMNS 32
 
+/* Bytes held at most while no non-ASCII byte has decided the encoding. */
+#define CSVIN_DETECT_MAX 65536
+
 struct csvin;
 
 /* Everything borrowed, valid during the callback only. */
@@ -43,7 +54,15 @@ struct csvin_error {
 	long row;     /* data row, first = 1; 0 for the header or the whole file */
 	int column;   /* 1-based; 0 when not about one column */
 	const char *column_name; /* the column's header text, or NULL */
-	const char *reason;
+	const char *reason;	 /* English, saying what to do */
+	const char *reason_vi; /* the same in Vietnamese */
+};
+
+/* What was read: names as in the upload report, valid as long as the reader. */
+struct csvin_format {
+	const char *encoding;  /* "utf-8", "utf-16le", "utf-16be", "windows-1258" */
+	char delimiter;	       /* ',', ';' or '\t' */
+	const char *dates;     /* "iso8601", "dd/mm/yyyy" or "mixed" */
 };
 
 /* A good row (response borrowed, valid during the call): 0 goes on, -1 stops. */
@@ -60,6 +79,15 @@ struct csvin *csvin_create(const struct survey *, csvin_row_cb, csvin_error_cb, 
  * for answers).
  */
 void csvin_rules_set(struct csvin *, const struct response_rules *);
+/*
+ * Read the input in this encoding (a charset name: utf-8, utf-16, utf-16le,
+ * utf-16be, windows-1258 or cp1258, in any case) instead of detecting it;
+ * before the first push. 0, or -1 for a name not in that list (with a NULL
+ * reader, only the name is checked).
+ */
+int csvin_encoding_set(struct csvin *, const char *charset);
+/* What was detected (or set) so far. */
+void csvin_format_get(const struct csvin *, struct csvin_format *);
 /* Free a reader; NULL-safe. */
 void csvin_free(struct csvin *);
 /* Push bytes; -1 once a callback stopped or the input cannot be read on. */

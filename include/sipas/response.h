@@ -105,6 +105,12 @@ int response_date_valid(const char *s);
  * or nothing; no offset means +07:00. 0, or -1 with *cause.
  */
 int time_parse_iso8601(const char *, int64_t *utc, int *tz_minutes, char **cause);
+/*
+ * A date dd/mm/yyyy (day first, never month first; one or two digits for day
+ * and month), optionally with a time HH:MM or HH:MM:SS after a space, in
+ * Vietnam time (+07:00). 0, or -1 with *cause naming the format expected.
+ */
+int time_parse_dmy(const char *, int64_t *utc, int *tz_minutes, char **cause);
 /* Format as 2025-04-23T13:59:00+07:00 into buf (at least 32 bytes). */
 void time_format_iso8601(int64_t utc, int tz_minutes, char *buf);
 

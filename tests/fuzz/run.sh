@@ -34,7 +34,7 @@ fi
 pc() { pkg-config "$@" 2>/dev/null; }
 cflags=(-g -O1 -std=gnu11 -fno-omit-frame-pointer -fno-sanitize-recover=all
 	-I"$work" -I"$root/include" -I"$root" $(pc --cflags jansson libevent libpq gsl libcrypto libzip expat))
-libs=($(pc --libs jansson libevent libpq gsl libcrypto libzip expat) -lcsv -lm)
+libs=($(pc --libs jansson libevent libpq gsl libcrypto libzip expat) -lcsv -lunistring -lm)
 san=address,undefined
 
 # A minimal config.h: the sources include it for autoconf's defines.

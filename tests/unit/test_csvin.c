@@ -691,6 +691,167 @@ test_rules(void)
 	survey_free(s);
 }
 
+/* What a reader detects in a file: encoding, delimiter, dates. */
+static void
+test_formats(void)
+{
+	static const struct {
+		const char *file, *encoding;
+		char delimiter;
+		const char *dates;
+	} cases[] = {
+		{ "good-basic.csv", "utf-8", ',', "iso8601" },
+		{ "good-bom-crlf.csv", "utf-8", ',', "iso8601" },
+		{ "good-cp1258-semicolon.csv", "windows-1258", ';', "dd/mm/yyyy" },
+		{ "good-utf16le-tab.csv", "utf-16le", '\t', "dd/mm/yyyy" },
+		{ "good-utf16be.csv", "utf-16be", ',', "dd/mm/yyyy" },
+		{ "good-utf16le-nobom.csv", "utf-16le", ',', "dd/mm/yyyy" },
+		{ "good-utf8-nfd.csv", "utf-8", ';', "dd/mm/yyyy" },
+		{ "bad-dmy.csv", "utf-8", ',', "mixed" },
+		{ "bad-utf8-header.csv", "windows-1258", ',', "iso8601" },
+	};
+	struct survey *s = case_survey("mini");
+	struct csvin_format f;
+	struct csvin *in;
+	struct run run;
+	char *data;
+	size_t i, len;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		data = data_read(cases[i].file, &len);
+		memset(&run, 0, sizeof run);
+		in = csvin_create(s, on_row, on_error, &run);
+		if (data != NULL)
+			csvin_push(in, data, len);
+		csvin_finish(in);
+		csvin_format_get(in, &f);
+		tap_ok(data != NULL && strcmp(f.encoding, cases[i].encoding) == 0 &&
+		    f.delimiter == cases[i].delimiter &&
+		    strcmp(f.dates, cases[i].dates) == 0,
+		    "%s: %s, '%c', %s (got %s, '%c', %s)", cases[i].file,
+		    cases[i].encoding, cases[i].delimiter == '\t' ? 'T' :
+		    cases[i].delimiter, cases[i].dates, f.encoding,
+		    f.delimiter == '\t' ? 'T' : f.delimiter, f.dates);
+		csvin_free(in);
+		run_clear(&run);
+		free(data);
+	}
+	survey_free(s);
+}
+
+/* Two pushes cut at every byte read a file as one push does. */
+static void
+test_split_everywhere(void)
+{
+	static const char *files[] = { "good-cp1258-semicolon.csv",
+	    "good-utf16le-tab.csv", "good-utf16be.csv", "bad-utf16-surrogate.csv",
+	    "bad-late-cp1258.csv", "good-utf8-nfd.csv" };
+	struct survey *s = case_survey("mini");
+	struct run whole, run;
+	struct csvin *in;
+	char *data;
+	size_t i, k, len, bad;
+
+	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+		data = data_read(files[i], &len);
+		if (!tap_ok(data != NULL, "%s readable", files[i]))
+			continue;
+		memset(&whole, 0, sizeof whole);
+		run_case(s, data, len, 0, 0, &whole);
+		bad = 0;
+		for (k = 0; k <= len; k++) {
+			memset(&run, 0, sizeof run);
+			in = csvin_create(s, on_row, on_error, &run);
+			run.rc = csvin_push(in, data, k);
+			if (run.rc == 0)
+				run.rc = csvin_push(in, data + k, len - k);
+			if (run.rc == 0)
+				run.rc = csvin_finish(in);
+			if (run.rc != whole.rc || strcmp(buf_str(&run.dump),
+			    buf_str(&whole.dump)) != 0 || strcmp(buf_str(
+			    &run.errors), buf_str(&whole.errors)) != 0) {
+				if (bad++ == 0)
+					tap_diag("cut at %zu:\n%s%s", k,
+					    buf_str(&run.dump), buf_str(&run.errors));
+			}
+			csvin_free(in);
+			run_clear(&run);
+		}
+		tap_ok(bad == 0, "%s: the same cut at each of its %zu bytes "
+		    "(%zu differ)", files[i], len, bad);
+		run_clear(&whole);
+		free(data);
+	}
+	survey_free(s);
+}
+
+/* A charset named by the caller wins over detection. */
+static void
+test_encoding_set(void)
+{
+	struct survey *s = case_survey("mini");
+	struct csvin *in;
+	struct run run;
+	char *data;
+	size_t len;
+
+	in = csvin_create(s, on_row, on_error, &run);
+	tap_ok(csvin_encoding_set(in, "latin-9") == -1,
+	    "an encoding not read is refused");
+	tap_ok(csvin_encoding_set(in, "UTF-8") == 0 &&
+	    csvin_encoding_set(in, "Windows-1258") == 0 &&
+	    csvin_encoding_set(in, "utf-16") == 0, "charsets match in any case");
+	csvin_free(in);
+
+	data = data_read("good-cp1258-semicolon.csv", &len);
+	memset(&run, 0, sizeof run);
+	in = csvin_create(s, on_row, on_error, &run);
+	csvin_encoding_set(in, "utf-8");
+	csvin_push(in, data, len);
+	csvin_finish(in);
+	tap_ok(run.good == 0 && strstr(buf_str(&run.errors),
+	    "invalid UTF-8: save the file as CSV UTF-8") != NULL,
+	    "Windows-1258 read as the UTF-8 it was said to be: row errors");
+	csvin_free(in);
+	run_clear(&run);
+	free(data);
+
+	/* Bytes that detection takes for UTF-8, said to be Windows-1258. */
+	data = xstrdup("unit,respondent.name\nU1,\xc3\xa1\n");
+	memset(&run, 0, sizeof run);
+	in = csvin_create(s, on_row, on_error, &run);
+	csvin_encoding_set(in, "cp1258");
+	csvin_push(in, data, strlen(data));
+	csvin_finish(in);
+	tap_ok(run.good == 1 && strstr(buf_str(&run.dump), "name:\xc4\x82\xc2\xa1") !=
+	    NULL, "a named charset decodes as told (%s)", buf_str(&run.dump));
+	csvin_free(in);
+	run_clear(&run);
+	free(data);
+	survey_free(s);
+}
+
+/* dd/mm/yyyy: day first, Vietnam time. */
+static void
+test_dmy(void)
+{
+	char *cause = NULL, when[32];
+	int64_t utc;
+	int tz, rc;
+
+	tap_ok(time_parse_dmy("13/05/2025", &utc, &tz, &cause) == 0 &&
+	    (time_format_iso8601(utc, tz, when), strcmp(when,
+	    "2025-05-13T00:00:00+07:00") == 0), "13/05/2025 is 13 May, "
+	    "midnight in Vietnam");
+	tap_ok(time_parse_dmy("05/04/2025 23:59:30", &utc, &tz, &cause) == 0 &&
+	    (time_format_iso8601(utc, tz, when), strcmp(when,
+	    "2025-04-05T23:59:30+07:00") == 0), "05/04/2025 23:59:30 is 5 April");
+	rc = time_parse_dmy("04/13/2025", &utc, &tz, &cause);
+	tap_ok(rc == -1 && strstr(cause, "dd/mm/yyyy") != NULL, "04/13/2025 is "
+	    "refused, naming the format (%s)", cause);
+	free(cause);
+}
+
 /* Tests of csvin and response.c. */
 int
 main(void)
@@ -706,5 +867,9 @@ main(void)
 	test_stop();
 	test_long_row();
 	test_rules();
+	test_formats();
+	test_split_everywhere();
+	test_encoding_set();
+	test_dmy();
 	return tap_done();
 }
