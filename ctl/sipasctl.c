@@ -50,6 +50,9 @@ const struct ctl_verb ctl_verbs[] = {
 	    1, ctl_aggregate_run },
 	{ "report", "--survey CODE --unit CODE --from DATE --to DATE --format xlsx|pdf|csv|html -o FILE [--lang vi|en] [--min-n N]",
 	    "the periodic statistical report of a unit and its children", 1, ctl_report_run },
+	{ "template", "--survey CODE [--format xlsx|csv] [--unit CODE] -o FILE",
+	    "the sheet a survey team fills for an upload (as GET /uploads/template)",
+	    1, ctl_template_run },
 	{ NULL, NULL, NULL, 0, NULL },
 };
 
