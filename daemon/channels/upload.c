@@ -802,7 +802,6 @@ upload_run(struct request *r, const struct survey *s, upload_read_cb read,
 	u->keep_rejects = keep_rejects;
 	u->done = done;
 	u->done_arg = done_arg;
-	upload_pump(u);
 	return u;
 }
 

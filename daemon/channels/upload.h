@@ -60,13 +60,14 @@ struct upload;
  * Check and store a responses CSV of survey s (from r->sd's cache) read
  * through read, with the request's scope and audit actor, as POST
  * /api/v1/uploads does; done is called once at the end, after the audit row.
- * keep_rejects: collect the rejected-rows CSV. Returns the running upload,
- * valid until done is called.
+ * keep_rejects: collect the rejected rows. Returns the upload, valid until
+ * done is called; upload_input_ready starts it (done may be called before
+ * that returns).
  */
 struct upload *upload_run(struct request *r, const struct survey *s,
     upload_read_cb read, void *read_arg, int keep_rejects,
     upload_done_cb done, void *done_arg);
-/* More input for an upload whose read said BODYSTREAM_WAIT. */
+/* Start an upload, or go on after its read said BODYSTREAM_WAIT. */
 void upload_input_ready(struct upload *);
 
 #endif

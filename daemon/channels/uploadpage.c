@@ -862,6 +862,8 @@ uploadpage_post_start(struct uploadpage_post *p)
 	    s->code);
 	p->upload = upload_run(r, s, uploadpage_file_read, p, 1,
 	    uploadpage_done, p);
+	/* May answer at once and free p. */
+	upload_input_ready(p->upload);
 }
 
 /* Read and parse until the file part starts (or the form is bad). */

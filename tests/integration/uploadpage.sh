@@ -168,10 +168,14 @@ grep -q 'type="date"[^>]*sqref="C2:C5001"' "$tmp/s1.xml"
 tap $? "submitted_at takes dates"
 unzip -p "$tmp/t.xlsx" xl/styles.xml | grep -q 'formatCode="dd/mm/yyyy"'
 tap $? "shown dd/mm/yyyy"
-for w in id unit submitted_at R1 U001 C011 C012 'Hướng dẫn'; do
-	grep -q ">$w<" "$tmp/ss.xml" || { echo "# $w missing" >&2; false; } || break
+bad=0
+for w in id unit submitted_at R1 U001 C011 C012 'Tên đơn vị'; do
+	grep -q ">$w<" "$tmp/ss.xml" || { echo "# $w missing" >&2; bad=$((bad + 1)); }
 done
-tap $? "the header, the scope's units and the help sheet's words are in the workbook"
+tap $bad "the header, the scope's units and their names' heading are in the workbook"
+unzip -p "$tmp/t.xlsx" xl/workbook.xml | grep -o '<sheet name="[^"]*"' | tr '\n' ' ' >"$tmp/sheets"
+is "$(cat "$tmp/sheets")" '<sheet name="Phiếu" <sheet name="Hướng dẫn" <sheet name="Đơn vị" ' \
+	"three sheets: Phiếu, Hướng dẫn, Đơn vị"
 ! grep -q '>U002<' "$tmp/ss.xml"
 tap $? "no unit outside the scope"
 unzip -l "$tmp/t.xlsx" | grep -q 'xl/comments1.xml'
