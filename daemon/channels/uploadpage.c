@@ -858,8 +858,12 @@ uploadpage_post_start(struct uploadpage_post *p)
 		    "There is no such survey.");
 		return;
 	}
-	log_msg(LOG_LEVEL_INFO, r->id, "uploads page: %s, file part started",
-	    s->code);
+	log_msg(LOG_LEVEL_INFO, r->id, "uploads page: %s, file %s, form of "
+	    "%llu bytes%s", s->code, p->filename != NULL ? p->filename : "",
+	    p->body != NULL ? (unsigned long long)bodystream_length(p->body) :
+	    (unsigned long long)evbuffer_get_length(
+	    evhttp_request_get_input_buffer(r->req)), p->body != NULL ?
+	    ", streamed" : "");
 	p->upload = upload_run(r, s, uploadpage_file_read, p, 1,
 	    uploadpage_done, p);
 	/* May answer at once and free p. */
