@@ -20,7 +20,7 @@ struct json_t;
 
 /* Most rejected rows kept for the rejected-rows CSV, and their bytes. */
 #define UPLOAD_REJECTS_MAX 1000
-#define UPLOAD_REJECTS_BYTES (4 * 1024 * 1024)
+#define UPLOAD_REJECTS_BYTES (1024 * 1024)
 
 /* POST /api/v1/uploads, after authentication (roles uploader, admin). */
 void upload_handle(struct request *);

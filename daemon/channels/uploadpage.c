@@ -10,8 +10,8 @@
  * batches, size limit and audit row as POST /api/v1/uploads. The result page
  * shows the counts and the rejected rows; those rows, as they were sent with
  * a last column "reason", are kept in memory for an hour for this session
- * only (GET /uploads/rejected?id=...), at most UPLOADPAGE_KEPT_MAX files of at
- * most UPLOAD_REJECTS_BYTES each.
+ * only (GET /uploads/rejected?id=...): at most UPLOADPAGE_KEPT_MAX files of
+ * about UPLOAD_REJECTS_BYTES each, UPLOADPAGE_KEPT_BYTES in all.
  *
  * GET /uploads/template writes the survey's sheet (report/template.c) with
  * the units of the caller's scope as the unit list.
@@ -87,24 +87,29 @@ uploadpage_kept_free(struct uploadpage_kept *k)
 	free(k);
 }
 
-/* Drop expired files, and the oldest when full. */
+/* Drop expired files, then the oldest until room more bytes and a slot fit. */
 static void
-uploadpage_kept_sweep(int room)
+uploadpage_kept_sweep(size_t room)
 {
 	time_t now = time(NULL);
-	size_t i, j = 0;
+	size_t i, j = 0, bytes = 0;
 
 	for (i = 0; i < uploadpage_nkept; i++) {
 		if (uploadpage_kept[i]->expires <= now)
 			uploadpage_kept_free(uploadpage_kept[i]);
-		else
+		else {
+			bytes += uploadpage_kept[i]->len;
 			uploadpage_kept[j++] = uploadpage_kept[i];
+		}
 	}
 	uploadpage_nkept = j;
-	if (room && uploadpage_nkept == UPLOADPAGE_KEPT_MAX) {
+	while (room > 0 && uploadpage_nkept > 0 &&
+	    (uploadpage_nkept == UPLOADPAGE_KEPT_MAX ||
+	    bytes + room > UPLOADPAGE_KEPT_BYTES)) {
+		bytes -= uploadpage_kept[0]->len;
 		uploadpage_kept_free(uploadpage_kept[0]);
 		memmove(uploadpage_kept, uploadpage_kept + 1,
-		    (UPLOADPAGE_KEPT_MAX - 1) * sizeof uploadpage_kept[0]);
+		    (uploadpage_nkept - 1) * sizeof uploadpage_kept[0]);
 		uploadpage_nkept--;
 	}
 }
@@ -132,6 +137,8 @@ static const struct {
 	{ "weight", "Trọng số phải là một số lớn hơn 0 và không quá giới "
 	    "hạn." },
 	{ "row has", "Số ô của dòng khác số cột của dòng tiêu đề." },
+	{ "quoting", "Dấu ngoặc kép (\") đặt sai chỗ trong một ô; hãy lưu lại "
+	    "tệp từ bảng tính dạng \"CSV UTF-8\"." },
 	{ "no item is answered", "Phiếu không có câu trả lời nào." },
 	{ "invalid UTF-8", "Văn bản không phải UTF-8; hãy lưu tệp dạng "
 	    "\"CSV UTF-8\"." },
@@ -667,7 +674,6 @@ uploadpage_keep(struct uploadpage_post *p, const struct upload_result *res,
 		free(cause);
 		return -1;
 	}
-	uploadpage_kept_sweep(1);
 	/* The header and each row as sent, then the reason. */
 	csv = evbuffer_new();
 	csvout_init(&out, "\r\n");
@@ -683,6 +689,7 @@ uploadpage_keep(struct uploadpage_post *p, const struct upload_result *res,
 		evbuffer_add(csv, out.data, out.len);
 	}
 	csvout_free(&out);
+	uploadpage_kept_sweep(evbuffer_get_length(csv));
 	k = xcalloc(1, sizeof *k);
 	memcpy(k->id, id, TOKEN_LEN + 1);
 	snprintf(k->owner, sizeof k->owner, "%s", p->r->csrf);

@@ -14,8 +14,10 @@ struct request;
 
 /* Uploads listed on the page. */
 #define UPLOADPAGE_RECENT 20
-/* Rejected-rows files kept for download, and for how long (seconds). */
+/* Rejected-rows files kept for download: how many, their bytes in all,
+ * and for how long (seconds). The oldest go first. */
 #define UPLOADPAGE_KEPT_MAX 64
+#define UPLOADPAGE_KEPT_BYTES (32 * 1024 * 1024)
 #define UPLOADPAGE_KEPT_TTL 3600
 
 /* GET and POST /uploads, after the session check (r->role, r->scope, r->csrf). */

@@ -115,6 +115,14 @@ is "$(count stored)/$(count rejected)" 4/0 "all four are stored"
 is "$(send "$C" "$tmp/mixed.csv" "$CSRF")" 200 "the first file again"
 is "$(count stored)/$(count duplicates)/$(count rejected)" 0/3/4 "nothing new: 3 duplicates"
 
+# What a row holds is shown as text, never as markup.
+printf 'id,unit,submitted_at,R1\nx-1,C011,2025-03-01,<b>9</b>\n' >"$tmp/markup.csv"
+is "$(send "$C" "$tmp/markup.csv" "$CSRF")/$(count rejected)" 200/1 "a row with markup in a cell is rejected"
+grep -q '<td>R1</td><td>&lt;b&gt;9&lt;/b&gt;</td>' "$tmp/body" && ! grep -q '<b>9' "$tmp/body"
+tap $? "its value is escaped on the page"
+grep -q "Content-Security-Policy: default-src 'none'" "$tmp/headers"
+tap $? "the result page has the CSP header"
+
 # A file of many slices (the form is read 16 KiB at a time): every row
 # arrives whole, whatever slice the part's boundary falls in.
 {
@@ -148,8 +156,8 @@ is "$(curl -s -b "$C" -o /dev/null -w '%{http_code}' -H "Origin: $URL" \
 
 # --- the recent uploads ------------------------------------------------------
 is "$(page /uploads)" 200 "GET /uploads again"
-is "$(grep -c '<tr><td>[0-9][0-9]/[0-9][0-9]/20[0-9][0-9] [0-9:]*</td><td>t-uploader-U001</td><td>onestop-tt01</td><td>U001</td>' "$tmp/body")" 4 \
-	"the team's four uploads are listed"
+is "$(grep -c '<tr><td>[0-9][0-9]/[0-9][0-9]/20[0-9][0-9] [0-9:]*</td><td>t-uploader-U001</td><td>onestop-tt01</td><td>U001</td>' "$tmp/body")" 5 \
+	"the team's five uploads are listed"
 grep -q '<td class="n">7</td><td class="n">0</td><td class="n">3</td><td class="n">0</td><td class="n">4</td>' "$tmp/body"
 tap $? "with their counts"
 # U002's upload is not in U001's list, and U001's not in U002's.
