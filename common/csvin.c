@@ -1141,3 +1141,41 @@ csvin_column_index(const struct csvin *c, const char *field)
 	}
 	return 0;
 }
+
+/* The current record's fields, trimmed, into out. */
+void
+csvin_row_write(const struct csvin *c, struct csvout *out)
+{
+	const char *s;
+	char *text;
+	size_t len;
+	int i;
+
+	if (!c->have_header) {
+		csvin_header_write(c, out);
+		return;
+	}
+	for (i = 0; i < c->nfields && i < c->ncols; i++) {
+		s = c->buf + c->offs[i];
+		len = strnlen(s, c->lens[i]);
+		while (len > 0 && (*s == ' ' || *s == '\t')) {
+			s++;
+			len--;
+		}
+		while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		text = xstrndup(s, len);
+		csvout_field(out, text);
+		free(text);
+	}
+}
+
+/* The header's names into out. */
+void
+csvin_header_write(const struct csvin *c, struct csvout *out)
+{
+	int i;
+
+	for (i = 0; i < c->ncols; i++)
+		csvout_field(out, c->cols[i].name);
+}

@@ -55,6 +55,9 @@ const struct ctl_verb ctl_verbs[] = {
 	{ "report", "--survey CODE --unit CODE --from DATE --to DATE [--format xlsx|pdf|csv|html] -o FILE [--lang vi|en] [--min-n N] [--level 0.95] [--trend N]",
 	    "the periodic statistical report of a unit and its children",
 	    CTL_DB_NEEDS, ctl_report_opts, ctl_report_run },
+	{ "template", "--survey CODE [--format xlsx|csv] [--unit CODE] -o FILE",
+	    "the sheet a survey team fills for an upload (as GET /uploads/template)",
+	    CTL_DB_NEEDS, ctl_template_opts, ctl_template_run },
 	{ NULL, NULL, NULL, CTL_DB_NONE, NULL, NULL },
 };
 

@@ -34,6 +34,7 @@ struct request {
 	int role;     /* enum role, once authenticated */
 	char *scope;  /* the token's unit, or NULL */
 	char *csrf;   /* a dashboard session's sign-out token, or NULL */
+	char *actor;  /* a session's audit actor (its token's SHA-256), or NULL */
 	struct bodystream *body; /* a streamed upload body, or NULL */
 };
 

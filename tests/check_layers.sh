@@ -25,7 +25,7 @@ layer_of() {
 		util.h|strmap.h|survey.h|response.h|csvin.h|csvout.h|hmac.h|sms.h|token.h|xlsxin.h)
 			echo common ;;
 		analysis.h|aggfold.h)	echo analysis ;;
-		report.h|report_run.h)	echo report ;;
+		report.h|report_run.h|template.h)	echo report ;;
 		sql_*.h)		echo sql ;;
 		*)			echo unlisted ;;
 		esac ;;

@@ -188,11 +188,16 @@ bodystream_head_parse(const char *p, size_t end, uint64_t *length,
 	const char *v;
 	int ncl = 0;
 
-	/* "POST /api/v1/uploads[?query] HTTP/1.x" */
+	/* "POST /api/v1/uploads[?query] HTTP/1.x", or the page's /uploads */
 	if (end < 5 + plen || memcmp(p, "POST ", 5) != 0 ||
 	    memcmp(p + 5, BODYSTREAM_PATH, plen) != 0 ||
-	    (p[5 + plen] != ' ' && p[5 + plen] != '?'))
-		return 0;
+	    (p[5 + plen] != ' ' && p[5 + plen] != '?')) {
+		plen = strlen(BODYSTREAM_PAGE_PATH);
+		if (end < 5 + plen || memcmp(p, "POST ", 5) != 0 ||
+		    memcmp(p + 5, BODYSTREAM_PAGE_PATH, plen) != 0 ||
+		    (p[5 + plen] != ' ' && p[5 + plen] != '?'))
+			return 0;
+	}
 	for (i = 5 + plen; i < end && p[i] != ' ' && p[i] != '\n'; i++)
 		;
 	if (end - i < 9 || memcmp(p + i, " HTTP/1.", 8) != 0)

@@ -28,8 +28,9 @@ struct bodystream;
 
 /* Most body bytes held for the handler; above it the socket is not read. */
 #define BODYSTREAM_HIGH (256 * 1024)
-/* The one path whose bodies are streamed. */
+/* The paths whose bodies are streamed: the API's uploads and the upload page's. */
 #define BODYSTREAM_PATH "/api/v1/uploads"
+#define BODYSTREAM_PAGE_PATH "/uploads"
 /* bodystream_read: nothing yet (ready will be called), or the client left. */
 #define BODYSTREAM_WAIT (-1)
 #define BODYSTREAM_GONE (-2)

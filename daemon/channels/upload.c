@@ -47,6 +47,7 @@
 #include "daemon/conf.h"
 #include "daemon/formdata.h"
 #include "sipas/csvin.h"
+#include "sipas/csvout.h"
 #include "daemon/log.h"
 #include "sipas/response.h"
 #include "daemon/sipasd.h"
@@ -67,6 +68,7 @@ struct upload_row {
 	long row;
 	char *id;
 	char *json;
+	char *raw; /* the row as sent, when rejected rows are kept */
 };
 
 struct upload {
@@ -102,6 +104,14 @@ struct upload {
 	long problems_omitted;
 	char token_hash[TOKEN_HASH_LEN + 1];
 	int have_hash;
+	upload_read_cb read;	/* NULL: the request's body */
+	void *read_arg;
+	upload_done_cb done;	/* NULL: answer the JSON report */
+	void *done_arg;
+	int keep_rejects;
+	struct upload_reject *rejects;
+	size_t nrejects, rejalloc, rejbytes;
+	long rejects_omitted;
 };
 
 /* A row's answer from ingest_submit. */
@@ -109,6 +119,7 @@ struct upload_wait {
 	struct upload *u;
 	long row;
 	char *id;
+	char *raw;
 };
 
 static void upload_pump(struct upload *);
@@ -122,6 +133,7 @@ upload_free(struct upload *u)
 	for (i = u->next; i < u->npending; i++) {
 		free(u->pending[i].id);
 		free(u->pending[i].json);
+		free(u->pending[i].raw);
 	}
 	free(u->pending);
 	if (u->tmp_fd >= 0)
@@ -129,6 +141,12 @@ upload_free(struct upload *u)
 	xlsxin_free(u->xin);
 	free(u->sheet);
 	json_decref(u->format);
+	for (i = 0; i < u->nrejects; i++) {
+		free(u->rejects[i].line);
+		free(u->rejects[i].column);
+		free(u->rejects[i].reason);
+	}
+	free(u->rejects);
 	csvin_free(u->csv);
 	cache_unref(u->cache);
 	json_decref(u->problems);
@@ -180,6 +198,49 @@ upload_problem(struct upload *u, long row, const char *status,
 	json_array_append_new(u->problems, p);
 }
 
+/* Keep a rejected row as it was sent (its first problem names the reason). */
+static void
+upload_reject_keep(struct upload *u, long row, const char *line,
+    const char *column, int colno, const char *reason)
+{
+	struct upload_reject *k;
+	size_t len = strlen(line) + strlen(reason) + 64;
+
+	if (!u->keep_rejects || row <= 0 || row == u->last_rejected_row)
+		return;
+	if (u->nrejects >= UPLOAD_REJECTS_MAX ||
+	    u->rejbytes + len > UPLOAD_REJECTS_BYTES) {
+		u->rejects_omitted++;
+		return;
+	}
+	if (u->nrejects == u->rejalloc) {
+		u->rejalloc = u->rejalloc == 0 ? 64 : u->rejalloc * 2;
+		u->rejects = xreallocarray(u->rejects, u->rejalloc,
+		    sizeof *u->rejects);
+	}
+	k = &u->rejects[u->nrejects++];
+	k->row = row;
+	k->line = xstrdup(line);
+	k->column = column != NULL ? xstrdup(column) : NULL;
+	k->colno = colno;
+	k->reason = xstrdup(reason);
+	u->rejbytes += len;
+}
+
+/* The row csvin is reading, as a CSV line (owned). */
+static char *
+upload_row_line(const struct upload *u)
+{
+	struct csvout out;
+	char *line;
+
+	csvout_init(&out, "\n");
+	csvin_row_write(u->csv, &out);
+	line = xstrndup(out.data != NULL ? out.data : "", out.len);
+	csvout_free(&out);
+	return line;
+}
+
 /* Count a rejected row once, however many of its fields are bad. */
 static void
 upload_reject_row(struct upload *u, long row)
@@ -198,6 +259,13 @@ upload_csv_error(const struct csvin_error *e, void *arg)
 
 	upload_problem(u, e->row, "rejected", e->column_name, e->column,
 	    e->reason, e->reason_vi);
+	if (u->keep_rejects && e->row > 0 && e->row != u->last_rejected_row) {
+		char *line = upload_row_line(u);
+
+		upload_reject_keep(u, e->row, line, e->column_name, e->column,
+		    e->reason);
+		free(line);
+	}
 	upload_reject_row(u, e->row);
 	if (e->row == 0)
 		upload_fatal(u, e->reason_vi, e->reason);
@@ -263,6 +331,7 @@ upload_csv_row(const struct response *resp, long row, void *arg)
 	p->row = row;
 	p->id = resp->id != NULL ? xstrdup(resp->id) : NULL;
 	p->json = upload_row_json(u, resp);
+	p->raw = u->keep_rejects ? upload_row_line(u) : NULL;
 	return 0;
 }
 
@@ -322,10 +391,14 @@ upload_row_done(struct request *r, int status, const char *field,
 		upload_problem(u, w->row, "rejected", name, colno,
 		    message != NULL ? message : "rejected", vi);
 		free(vi);
+		if (w->raw != NULL)
+			upload_reject_keep(u, w->row, w->raw, name, colno,
+			    message != NULL ? message : "rejected");
 		upload_reject_row(u, w->row);
 		break;
 	}
 	free(w->id);
+	free(w->raw);
 	free(w);
 	u->outstanding--;
 	if (u->outstanding == 0 && !u->pumping)
@@ -401,13 +474,44 @@ upload_report(struct upload *u)
 	return rep;
 }
 
+/* Order of kept rejected rows: by row. */
+static int
+upload_reject_cmp(const void *a, const void *b)
+{
+	const struct upload_reject *x = a, *y = b;
+
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* Free an upload's outcome; NULL-safe. */
+void
+upload_result_free(struct upload_result *res)
+{
+	size_t i;
+
+	if (res == NULL)
+		return;
+	json_decref(res->report);
+	free(res->header);
+	for (i = 0; i < res->nrejects; i++) {
+		free(res->rejects[i].line);
+		free(res->rejects[i].column);
+		free(res->rejects[i].reason);
+	}
+	free(res->rejects);
+	free(res);
+}
+
 /* The audit row is written (or could not be): answer. */
 static void
 upload_audited(int ok, const char *sqlstate, const char *message, void *arg)
 {
 	struct upload *u = arg;
 	struct request *r = u->r;
+	struct upload_result *res;
+	struct csvout out;
 	json_t *rep;
+	int status = 200;
 
 	if (!ok)
 		log_msg(LOG_LEVEL_WARN, r->id, "upload: audit log not written: "
@@ -425,33 +529,46 @@ upload_audited(int ok, const char *sqlstate, const char *message, void *arg)
 		    "không bị lưu hai lần)", "some rows could not be stored "
 		    "now; upload the file again (rows with an id are not "
 		    "stored twice)")));
-		upload_free(u);
-		http_reply_json(r, 503, rep);
-		return;
-	}
-	if (u->cut) {
+		status = 503;
+	} else if (u->cut) {
 		/* Seldom read: the client has usually gone. */
 		json_object_set_new(rep, "error", json_pack("{s:s,s:s}", "code",
 		    "incomplete", "message", upload_text(u->lang, "Tệp bị cắt "
 		    "ngang khi tải lên; các hàng trước chỗ cắt đã được lưu: tải "
 		    "tệp lên lại", "the body ended before its "
 		    "Content-Length; the rows before the break are stored")));
-		upload_free(u);
-		http_reply_json(r, 400, rep);
-		return;
-	}
-	if (u->fatal != NULL) {
-		int status = u->fatal_status != 0 ? u->fatal_status : 422;
-
+		status = 400;
+	} else if (u->fatal != NULL) {
 		json_object_set_new(rep, "error", json_pack("{s:s,s:s}", "code",
 		    u->fatal_code != NULL ? u->fatal_code : "bad_file",
 		    "message", upload_text(u->lang, u->fatal_vi, u->fatal)));
+		status = u->fatal_status != 0 ? u->fatal_status : 422;
+	}
+	if (u->done == NULL) {
 		upload_free(u);
 		http_reply_json(r, status, rep);
 		return;
 	}
+	res = xcalloc(1, sizeof *res);
+	res->status = status;
+	res->report = rep;
+	if (u->keep_rejects) {
+		csvout_init(&out, "\n");
+		csvin_header_write(u->csv, &out);
+		res->header = xstrndup(out.data != NULL ? out.data : "",
+		    out.len);
+		csvout_free(&out);
+		if (u->nrejects > 1)
+			qsort(u->rejects, u->nrejects, sizeof *u->rejects,
+			    upload_reject_cmp);
+		res->rejects = u->rejects;
+		res->nrejects = u->nrejects;
+		res->rejects_omitted = u->rejects_omitted;
+		u->rejects = NULL;
+		u->nrejects = 0;
+	}
+	u->done(r, res, u->done_arg);
 	upload_free(u);
-	http_reply_json(r, 200, rep);
 }
 
 /* Everything read and answered: log, audit, then reply. */
@@ -471,8 +588,8 @@ upload_finish(struct upload *u)
 		upload_audited(0, NULL, "database unavailable", u);
 		return;
 	}
-	detail = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:b}", "survey",
-	    u->survey->code, "rows", (json_int_t)csvin_rows(u->csv), "stored",
+	detail = json_pack("{s:s,s:s?,s:I,s:I,s:I,s:I,s:I,s:b}", "survey",
+	    u->survey->code, "scope", u->r->scope, "rows", (json_int_t)csvin_rows(u->csv), "stored",
 	    (json_int_t)u->stored, "duplicates", (json_int_t)u->duplicates,
 	    "conflicts", (json_int_t)u->conflicts, "rejected",
 	    (json_int_t)u->rejected, "complete", u->fatal == NULL &&
@@ -499,6 +616,8 @@ upload_submit_window(struct upload *u)
 		w->row = p->row;
 		w->id = p->id;
 		p->id = NULL;
+		w->raw = p->raw;
+		p->raw = NULL;
 		u->outstanding++;
 		n++;
 		ingest_submit(u->r, p->json, strlen(p->json), upload_row_done, w);
@@ -540,6 +659,8 @@ upload_magic(int *matched, const char *buf, size_t n)
 static ssize_t
 upload_read(struct upload *u, char *buf, size_t n)
 {
+	if (u->read != NULL)
+		return u->read(u->read_arg, buf, n);
 	if (u->body != NULL)
 		return bodystream_read(u->body, buf, n);
 	return evbuffer_remove(evhttp_request_get_input_buffer(u->r->req), buf,
@@ -747,11 +868,13 @@ upload_pump(struct upload *u)
 		if (n == BODYSTREAM_WAIT)
 			break; /* upload_ready goes on */
 		if (n == BODYSTREAM_GONE) {
-			log_msg(LOG_LEVEL_WARN, u->r->id, "upload %s: the "
-			    "client stopped sending after %llu of %llu bytes",
-			    u->survey->code, (unsigned long long)
-			    bodystream_received(u->body), (unsigned long long)
-			    bodystream_length(u->body));
+			if (u->body != NULL)
+				log_msg(LOG_LEVEL_WARN, u->r->id, "upload %s: "
+				    "the client stopped sending after %llu of "
+				    "%llu bytes", u->survey->code,
+				    (unsigned long long)bodystream_received(
+				    u->body), (unsigned long long)
+				    bodystream_length(u->body));
 			u->cut = 1;
 			u->input_done = 1;
 			break;
@@ -817,6 +940,40 @@ upload_charset(const char *ctype, char *buf, size_t size)
 	}
 }
 
+/*
+ * A new upload of survey s for r (the cache held while it runs), its
+ * messages in lang ("vi" or "en").
+ */
+static struct upload *
+upload_create(struct request *r, const struct survey *s, const char *lang)
+{
+	struct sipasd *sd = r->sd;
+	struct response_rules rules;
+	struct upload *u;
+
+	u = xcalloc(1, sizeof *u);
+	u->r = r;
+	u->tmp_fd = -1;
+	u->cache = cache_ref(sd->cache);
+	u->survey = s;
+	u->lang = lang;
+	u->csv = csvin_create(s, upload_csv_row, upload_csv_error, u);
+	response_rules_default(&rules);
+	rules.weight_max = sd->config->weight_max;
+	u->rules = rules;
+	csvin_rules_set(u->csv, &rules);
+	u->problems = json_array();
+	u->progress_next = UPLOAD_PROGRESS_ROWS;
+	if (auth_token_hash(r, u->token_hash) == 0)
+		u->have_hash = 1;
+	else if (r->actor != NULL && strlen(r->actor) == TOKEN_HASH_LEN) {
+		memcpy(u->token_hash, r->actor, TOKEN_HASH_LEN + 1);
+		u->have_hash = 1;
+	}
+	u->body = r->body;
+	return u;
+}
+
 /* POST /api/v1/uploads?survey=CODE, after authentication. */
 void
 upload_handle(struct request *r)
@@ -825,7 +982,6 @@ upload_handle(struct request *r)
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
 	struct bodystream *body = r->body;
 	struct evkeyvalq q;
-	struct response_rules rules;
 	const struct survey *s;
 	const char *code, *ctype, *sheet, *lang = form_lang_api(r);
 	char head[4], charset[40];
@@ -906,25 +1062,11 @@ upload_handle(struct request *r)
 		evhttp_clear_headers(&q);
 		return;
 	}
-	u = xcalloc(1, sizeof *u);
-	u->r = r;
-	u->tmp_fd = -1;
+	u = upload_create(r, s, lang);
 	u->sheet = sheet != NULL ? xstrdup(sheet) : NULL;
 	evhttp_clear_headers(&q);
-	u->cache = cache_ref(sd->cache);
-	u->survey = s;
-	u->lang = lang;
-	u->csv = csvin_create(s, upload_csv_row, upload_csv_error, u);
 	if (charset[0] != '\0')
 		csvin_encoding_set(u->csv, charset);
-	response_rules_default(&rules);
-	rules.weight_max = sd->config->weight_max;
-	u->rules = rules;
-	csvin_rules_set(u->csv, &rules);
-	u->problems = json_array();
-	u->progress_next = UPLOAD_PROGRESS_ROWS;
-	u->have_hash = auth_token_hash(r, u->token_hash) == 0;
-	u->body = body;
 	if (body != NULL) {
 		log_msg(LOG_LEVEL_INFO, r->id, "upload %s: %llu bytes, "
 		    "streamed", s->code, (unsigned long long)
@@ -940,4 +1082,26 @@ upload_handle(struct request *r)
 		upload_xlsx_start(u, 0);
 	}
 	upload_pump(u);
+}
+
+/* Run an upload read through a caller's reader (the upload page). */
+struct upload *
+upload_run(struct request *r, const struct survey *s, upload_read_cb read,
+    void *read_arg, int keep_rejects, upload_done_cb done, void *done_arg)
+{
+	struct upload *u = upload_create(r, s, form_lang(r, NULL));
+
+	u->read = read;
+	u->read_arg = read_arg;
+	u->keep_rejects = keep_rejects;
+	u->done = done;
+	u->done_arg = done_arg;
+	return u;
+}
+
+/* The caller's reader has more. */
+void
+upload_input_ready(struct upload *u)
+{
+	upload_ready(u);
 }

@@ -24,6 +24,7 @@
 #include "daemon/conf.h"
 #include "daemon/present/dashboard.h"
 #include "daemon/net/session.h"
+#include "daemon/channels/uploadpage.h"
 #include "daemon/channels/ingest.h"
 #include "daemon/store/db.h"
 #include "daemon/present/export.h"
@@ -125,6 +126,7 @@ http_reply_release(struct request *r, int status)
 	free(r->query);
 	free(r->scope);
 	free(r->csrf);
+	free(r->actor);
 	free(r);
 	sd->inflight--;
 	sipasd_drain_check(sd);
@@ -347,6 +349,8 @@ http_health(struct request *r)
 
 /* In a route's roles: check them on the cookie session (session.c), not a token. */
 #define HTTP_SESSION (1u << 31)
+/* In a route's roles: a bearer token when the request has one, else the session. */
+#define HTTP_TOKEN_OR_SESSION (1u << 30)
 
 /*
  * The routes. A path ending in '/' is a prefix (e.g. "/f/" for
@@ -392,6 +396,19 @@ static const struct http_route {
 	{ EVHTTP_REQ_GET, "/dashboard",
 	    HTTP_SESSION | AUTH_ROLE(ROLE_VIEWER) | AUTH_ROLE(ROLE_ADMIN),
 	    dashboard_handle },
+	/* The survey teams' upload page (uploadpage.c); POST is streamed. */
+	{ EVHTTP_REQ_GET, BODYSTREAM_PAGE_PATH,
+	    HTTP_SESSION | AUTH_ROLE(ROLE_UPLOADER) | AUTH_ROLE(ROLE_ADMIN),
+	    uploadpage_handle },
+	{ EVHTTP_REQ_POST, BODYSTREAM_PAGE_PATH,
+	    HTTP_SESSION | AUTH_ROLE(ROLE_UPLOADER) | AUTH_ROLE(ROLE_ADMIN),
+	    uploadpage_handle },
+	{ EVHTTP_REQ_GET, "/uploads/rejected",
+	    HTTP_SESSION | AUTH_ROLE(ROLE_UPLOADER) | AUTH_ROLE(ROLE_ADMIN),
+	    uploadpage_rejected_handle },
+	{ EVHTTP_REQ_GET, "/uploads/template", HTTP_TOKEN_OR_SESSION |
+	    AUTH_ROLE(ROLE_UPLOADER) | AUTH_ROLE(ROLE_ADMIN),
+	    uploadpage_template_handle },
 };
 
 /* The route pattern that path falls under, for /metrics: never the raw path. */
@@ -544,10 +561,15 @@ http_request(struct evhttp_request *req, void *arg)
 		}
 		if (rt->roles == 0)
 			rt->handler(r);
-		else if (rt->roles & HTTP_SESSION)
-			session_check(r, rt->roles & ~HTTP_SESSION, rt->handler);
+		else if ((rt->roles & HTTP_SESSION) ||
+		    ((rt->roles & HTTP_TOKEN_OR_SESSION) &&
+		    evhttp_find_header(evhttp_request_get_input_headers(req),
+		    "Authorization") == NULL))
+			session_check(r, rt->roles & ~(HTTP_SESSION |
+			    HTTP_TOKEN_OR_SESSION), rt->handler);
 		else
-			auth_check(r, rt->roles, http_auth_done, (void *)rt);
+			auth_check(r, rt->roles & ~HTTP_TOKEN_OR_SESSION,
+			    http_auth_done, (void *)rt);
 		return;
 	}
 	if (path_known)

@@ -248,8 +248,15 @@ session_next_ok(const char *next)
 {
 	size_t i;
 
-	if (next == NULL || strncmp(next, "/dashboard", 10) != 0 ||
-	    (next[10] != '\0' && next[10] != '?'))
+	if (next == NULL)
+		return 0;
+	if (strncmp(next, "/dashboard", 10) == 0 && (next[10] == '\0' ||
+	    next[10] == '?'))
+		;
+	else if (strncmp(next, "/uploads", 8) == 0 && (next[8] == '\0' ||
+	    next[8] == '?' || next[8] == '/'))
+		;
+	else
 		return 0;
 	for (i = 0; next[i] != '\0'; i++) {
 		if ((unsigned char)next[i] < 0x20 || next[i] == '\\')
@@ -277,11 +284,13 @@ session_login_found(const struct store_token *t, const char *message, void *arg)
 		goto out;
 	}
 	if (!t->found || t->revoked || (role = role_parse(t->role)) < 0 ||
-	    (role != ROLE_VIEWER && role != ROLE_ADMIN)) {
+	    (role != ROLE_VIEWER && role != ROLE_ADMIN &&
+	    role != ROLE_UPLOADER)) {
 		log_msg(LOG_LEVEL_INFO, r->id, "login refused: %s", !t->found ?
 		    "unknown token" : t->revoked ? "revoked token" : "role");
 		session_login_page(r, 401, w->lang, w->next, en ?
-		    "This token is unknown, revoked, or not a viewer's." :
+		    "This token is unknown, revoked, or not a viewer's or "
+		    "an uploader's." :
 		    "Mã truy cập không đúng, đã bị thu hồi hoặc không có quyền "
 		    "xem.");
 		goto out;
@@ -321,8 +330,12 @@ session_login_found(const struct store_token *t, const char *message, void *arg)
 	    s->scope != NULL ? " for " : "", s->scope != NULL ? s->scope : "");
 	session_cookie_set(r, id, r->sd->config->session_lifetime);
 	session_cookie_put(r, SESSION_LOGIN_COOKIE, "/login", "", 0);
-	session_redirect(r, session_next_ok(w->next) ? w->next : en ?
-	    "/dashboard?lang=en" : "/dashboard");
+	if (session_next_ok(w->next))
+		session_redirect(r, w->next);
+	else if (role == ROLE_UPLOADER)
+		session_redirect(r, en ? "/uploads?lang=en" : "/uploads");
+	else
+		session_redirect(r, en ? "/dashboard?lang=en" : "/dashboard");
 out:
 	free(w->next);
 	free(w);
@@ -513,6 +526,8 @@ session_decide(struct request *r, const struct session *s, unsigned roles,
 	r->scope = s->scope != NULL ? xstrdup(s->scope) : NULL;
 	free(r->csrf);
 	r->csrf = xstrdup(s->csrf);
+	free(r->actor);
+	r->actor = xstrdup(s->hash);
 	then(r);
 }
 

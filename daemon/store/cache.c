@@ -174,6 +174,14 @@ cache_unit_children(const struct cache *c, const char *unit, size_t *n)
 	return v;
 }
 
+/* Unit i, in catalog order. */
+const struct cache_unit *
+cache_unit_nth(const struct cache *c, size_t i)
+{
+	ASSERT(i < c->nunits);
+	return &c->units[i];
+}
+
 /* Number of surveys. */
 size_t
 cache_survey_count(const struct cache *c)

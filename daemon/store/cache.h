@@ -33,6 +33,8 @@ const struct survey *cache_survey_get(const struct cache *, const char *code);
 /* 1 if unit is ancestor or lies below it. */
 int cache_unit_within(const struct cache *, const char *unit, const char *ancestor);
 size_t cache_unit_count(const struct cache *);
+/* Unit i (0 <= i < cache_unit_count), in catalog order. */
+const struct cache_unit *cache_unit_nth(const struct cache *, size_t i);
 /* The direct children of unit, sorted by code (array owned by the caller, units borrowed). */
 const struct cache_unit **cache_unit_children(const struct cache *, const char *unit, size_t *n);
 /* SMS: a unit by its code folded by sms_text_fold (SMS_FOLD_UPPER), or NULL. */

@@ -444,6 +444,83 @@ store_audit_append(struct db *db, const char *token_hash, const char *action,
 	db_submit(db, job);
 }
 
+/* --- the uploads of the audit log (the upload page) --- */
+
+struct store_uploads_ctx {
+	store_upload_cb cb;
+	void *arg;
+};
+
+/* A text cell as a number (0 when NULL). */
+static long
+store_cell_long(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? 0 :
+	    strtol(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* Hand each upload on. */
+static void
+store_uploads_result(const PGresult *res, int stmt, void *arg)
+{
+	struct store_uploads_ctx *ctx = arg;
+	struct store_upload up;
+	int i;
+
+	for (i = 0; i < PQntuples(res); i++) {
+		up.at = PQgetvalue(res, i, 0);
+		up.actor = PQgetvalue(res, i, 1);
+		up.survey = PQgetvalue(res, i, 2);
+		up.scope = PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3);
+		up.rows = store_cell_long(res, i, 4);
+		up.stored = store_cell_long(res, i, 5);
+		up.duplicates = store_cell_long(res, i, 6);
+		up.conflicts = store_cell_long(res, i, 7);
+		up.rejected = store_cell_long(res, i, 8);
+		up.complete = strcmp(PQgetvalue(res, i, 9), "t") == 0;
+		ctx->cb(&up, 1, NULL, ctx->arg);
+	}
+}
+
+/* The end of the list. */
+static void
+store_uploads_done(int ok, const char *sqlstate, const char *message,
+    void *arg)
+{
+	struct store_uploads_ctx *ctx = arg;
+
+	ctx->cb(NULL, ok, message, ctx->arg);
+	free(ctx);
+}
+
+/* The latest uploads within scope. */
+void
+store_uploads_recent(struct db *db, const char *scope, int limit,
+    store_upload_cb cb, void *arg)
+{
+	struct store_uploads_ctx *ctx = xcalloc(1, sizeof *ctx);
+	struct db_job *job;
+	char lim[16];
+	const char *params[2] = { scope, lim };
+
+	snprintf(lim, sizeof lim, "%d", limit);
+	ctx->cb = cb;
+	ctx->arg = arg;
+	job = db_job_create(0, store_uploads_result, store_uploads_done, ctx);
+	db_job_add(job,
+	    "WITH RECURSIVE sub (code) AS (SELECT code FROM units WHERE code = $1"
+	    " UNION ALL SELECT u.code FROM units u JOIN sub ON u.parent = sub.code)"
+	    " SELECT to_char(at AT TIME ZONE 'UTC' + interval '7 hours',"
+	    " 'DD/MM/YYYY HH24:MI'), actor, coalesce(detail->>'survey', ''),"
+	    " detail->>'scope', detail->>'rows', detail->>'stored',"
+	    " detail->>'duplicates', detail->>'conflicts', detail->>'rejected',"
+	    " coalesce((detail->>'complete')::boolean, false)"
+	    " FROM audit_log WHERE action = 'upload' AND ($1::text IS NULL OR"
+	    " detail->>'scope' IN (SELECT code FROM sub))"
+	    " ORDER BY id DESC LIMIT $2::int", 2, params);
+	db_submit(db, job);
+}
+
 /* --- ping --- */
 
 /* SELECT 1. */

@@ -127,6 +127,25 @@ void store_ping(struct db *, store_done_cb, void *arg);
 typedef void (*store_lag_cb)(int ok, int standby, double lag_s, void *arg);
 void store_read_lag(struct db *, store_lag_cb, void *arg);
 
+/* One upload of the audit log (strings borrowed during the callback). */
+struct store_upload {
+	const char *at;	    /* dd/mm/yyyy hh:mm, Vietnam time */
+	const char *actor;
+	const char *survey;
+	const char *scope;  /* the uploader's unit, or NULL */
+	long rows, stored, duplicates, conflicts, rejected;
+	int complete;
+};
+/* Each row, then once with NULL and ok (message when not ok). */
+typedef void (*store_upload_cb)(const struct store_upload *, int ok,
+    const char *message, void *arg);
+/*
+ * The latest limit uploads of the audit log, newest first: those made with
+ * a scope inside unit scope's subtree, or every one when scope is NULL.
+ */
+void store_uploads_recent(struct db *, const char *scope, int limit,
+    store_upload_cb, void *arg);
+
 /* --- GET /api/v1/export: the responses CSV, page by page --- */
 
 /* The selection of an export; every string borrowed, NULL = no filter but survey. */

@@ -111,6 +111,16 @@ int csvin_finish(struct csvin *);
 /* Data rows seen so far (good and bad), and bad ones. */
 long csvin_rows(const struct csvin *);
 long csvin_bad_rows(const struct csvin *);
+struct csvout;
+/*
+ * During a callback: the fields of the row being read (the header's names
+ * for row 0), trimmed, as one CSV row appended to out without its end, so a
+ * rejected row can be handed back as it was sent. Fields past the header's
+ * count are not kept and not written.
+ */
+void csvin_row_write(const struct csvin *, struct csvout *);
+/* The header's column names as one CSV row (not ended); nothing before it. */
+void csvin_header_write(const struct csvin *, struct csvout *);
 /* The 1-based column of the header named field ("unit", "Q9_1", "respondent.age"), or 0. */
 int csvin_column_index(const struct csvin *, const char *field);
 

@@ -25,6 +25,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "sipas/csvin.h"
+#include "sipas/csvout.h"
 #include "sipas/response.h"
 #include "sipas/survey.h"
 #include "sipas/util.h"
@@ -536,6 +537,56 @@ test_answers(void)
 	survey_free(s);
 }
 
+/* csvin_row_write: a bad row handed back as it was sent, trimmed. */
+struct row_write {
+	struct csvin *c;
+	struct csvout out;
+	long row;
+};
+
+static int
+test_row_write_error(const struct csvin_error *e, void *arg)
+{
+	struct row_write *w = arg;
+
+	if (e->row > 0 && w->row == 0) {
+		w->row = e->row;
+		csvin_row_write(w->c, &w->out);
+	}
+	return 0;
+}
+
+static void
+test_row_write(void)
+{
+	struct survey *s = case_survey("mini");
+	struct row_write w;
+	struct csvout head;
+	const char *text = "unit, id ,Q1\nU001,a,4\n U001 ,\"b,\"\"x\"\"\",9\n";
+	const char *want = "U001,\"b,\"\"x\"\"\",9";
+
+	if (!tap_ok(s != NULL, "mini survey loads"))
+		return;
+	memset(&w, 0, sizeof w);
+	csvout_init(&w.out, "\n");
+	csvout_init(&head, "\n");
+	w.c = csvin_create(s, NULL, test_row_write_error, &w);
+	csvin_push(w.c, text, strlen(text));
+	csvin_finish(w.c);
+	tap_ok(w.row == 2 && w.out.len == strlen(want) &&
+	    memcmp(w.out.data, want, w.out.len) == 0,
+	    "the bad row 2 written back as CSV, trimmed and quoted (%.*s)",
+	    (int)w.out.len, w.out.data != NULL ? w.out.data : "");
+	csvin_header_write(w.c, &head);
+	tap_ok(head.len == 10 && memcmp(head.data, "unit,id,Q1", 10) == 0,
+	    "the header's names written back (%.*s)", (int)head.len,
+	    head.data != NULL ? head.data : "");
+	csvin_free(w.c);
+	csvout_free(&w.out);
+	csvout_free(&head);
+	survey_free(s);
+}
+
 /* Callbacks that say stop: reading stops there, with -1. */
 static void
 test_stop(void)
@@ -871,5 +922,6 @@ main(void)
 	test_split_everywhere();
 	test_encoding_set();
 	test_dmy();
+	test_row_write();
 	return tap_done();
 }
