@@ -153,7 +153,7 @@ before=$(psql_q "SELECT count(*) FROM responses WHERE channel = 'sms'")
 reply=$(cd "$clone" && bash -c "$line")
 tap $? "it runs"
 case $reply in
-"Cam on ban da danh gia "*) tap 0 "and prints sipasd's reply ($reply)" ;;
+"Cam on ong/ba da danh gia "*) tap 0 "and prints sipasd's reply ($reply)" ;;
 *) tap 1 "and prints sipasd's reply (got '$reply')" ;;
 esac
 is "$(psql_q "SELECT count(*) FROM responses WHERE channel = 'sms'")" $((before + 1)) \
