@@ -24,7 +24,7 @@
 #include "sipas/analysis.h"
 #include "sipas/util.h"
 
-#define STATE_MAGIC "SIPASST1"
+#define STATE_MAGIC "SIPASST2"
 
 /* --- writing --- */
 
@@ -196,6 +196,7 @@ state_encode(const struct survey *s, const struct unit_acc *u, struct wbuf *b)
 	wi64(b, (int64_t)state_shape(s));
 	wi64(b, u->rows);
 	wi64(b, u->any_weight | u->any_stratum << 1 | u->any_psu << 2);
+	wi64(b, u->nweighted);
 	wlongs(b, u->n, ni);
 	wlongs(b, u->x, ni);
 	wput(b, u->Y, ni * sizeof *u->Y);
@@ -221,6 +222,8 @@ state_encode(const struct survey *s, const struct unit_acc *u, struct wbuf *b)
 	wput(b, u->ast, (size_t)s->ngroups * sizeof *u->ast);
 	wput(b, u->ast2, (size_t)s->ngroups * sizeof *u->ast2);
 	wlongs(b, u->cn, (size_t)s->nsat);
+	wput(b, u->cw, (size_t)s->nsat * sizeof *u->cw);
+	wput(b, u->cw2, (size_t)s->nsat * sizeof *u->cw2);
 	wput(b, u->cx, (size_t)s->nsat * sizeof *u->cx);
 	wput(b, u->cm, (size_t)s->nsat * sizeof *u->cm);
 	wput(b, u->cxx, (size_t)s->nsat * sizeof *u->cxx);
@@ -271,6 +274,7 @@ state_decode(const struct survey *s, const void *data, size_t len)
 	u->any_weight = (flags & 1) != 0;
 	u->any_stratum = (flags & 2) != 0;
 	u->any_psu = (flags & 4) != 0;
+	u->nweighted = (long)ri64(&b);
 	rlongs(&b, u->n, ni);
 	rlongs(&b, u->x, ni);
 	rget(&b, u->Y, ni * sizeof *u->Y);
@@ -316,6 +320,8 @@ state_decode(const struct survey *s, const void *data, size_t len)
 	rget(&b, u->ast, (size_t)s->ngroups * sizeof *u->ast);
 	rget(&b, u->ast2, (size_t)s->ngroups * sizeof *u->ast2);
 	rlongs(&b, u->cn, (size_t)s->nsat);
+	rget(&b, u->cw, (size_t)s->nsat * sizeof *u->cw);
+	rget(&b, u->cw2, (size_t)s->nsat * sizeof *u->cw2);
 	rget(&b, u->cx, (size_t)s->nsat * sizeof *u->cx);
 	rget(&b, u->cm, (size_t)s->nsat * sizeof *u->cm);
 	rget(&b, u->cxx, (size_t)s->nsat * sizeof *u->cxx);
