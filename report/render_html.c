@@ -291,8 +291,15 @@ report_html_trend(FILE *f, const struct report *r)
 	report_html_text(f, L(r, "Xu hướng chỉ số chung", "Trend of the overall index"));
 	fputs("</h3>\n", f);
 	report_html_trend_chart(f, r);
-	if (!r->trend_ok)
+	if (!r->trend_ok) {
+		char *text = report_trend_none_text(r->lang, r->trend_points);
+
+		fputs("<p class=\"note\" id=\"trend-none\">", f);
+		report_html_text(f, text);
+		fputs("</p>\n", f);
+		free(text);
 		return;
+	}
 	fprintf(f, "<p class=\"note\">%s: ", L(r, "Độ dốc", "Slope"));
 	report_html_number(f, r, r->trend_slope, 2, 1);
 	fprintf(f, " %s (%s ", L(r, "điểm mỗi kỳ", "points per period"), L(r, "sai số chuẩn", "standard error"));

@@ -824,6 +824,10 @@ report_pdf_render(struct pdf *p)
 				    report_number_format(r->lang, r->trend_slope_se, 2, 0, b, sizeof b));
 				report_pdf_paragraph(p, text, 7.2, 0, PDF_GREY);
 				free(text);
+			} else {
+				text = report_trend_none_text(r->lang, r->trend_points);
+				report_pdf_paragraph(p, text, 7.2, 0, PDF_GREY);
+				free(text);
 			}
 		}
 	}
