@@ -396,6 +396,10 @@ want=$(jq -r '.units[] | select(.unit | test("^U00[1-4]$")) | "\(.unit) \(.overa
 		function erfc(x,  t, y) { t = 1 / (1 + 0.5 * x); y = t * exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))); return y }' | sort)
 got=$(grep -o '<tr class="\(above\|within\|below\)" data-unit="U00[1-4]"' "$tmp/body" | sed 's/<tr class="\([a-z]*\)" data-unit="\(....\)"/\2 \1/' | sort)
 is "$got" "$want" "the ranking flags follow the Holm-adjusted p-values of the API's numbers"
+api_rank=$(jq -r '.ranking.children[] | select(.ranked) | "\(.unit) \(.flag)"' "$tmp/api.json" | sort)
+is "$api_rank" "$got" "GET /api/v1/indices?children=1 gives the same flags in its ranking"
+jq -e '.ranking.adjustment == "holm" and (.ranking.children | map(select(.ranked)) | length == 4 and all(.p_holm >= .p and .p_holm <= 1)) and (.ranking.children[] | select(.unit == "U005") | .ranked == false and .p == null and .flag == "none")' "$tmp/api.json" >/dev/null
+tap $? "the API keeps each raw p-value next to the adjusted one; U005 (too few) is not in the family"
 grep -q 'Vì so sánh nhiều cặp cùng lúc, giá trị p của mỗi bảng được hiệu chỉnh theo phương pháp Holm' "$tmp/body"
 tap $? "the page says in one sentence that the flags are adjusted (Holm)"
 grep -q '<p class="note" id="ci-meaning">Khoảng tin cậy 95 %: nếu khảo sát lặp lại nhiều lần' "$tmp/body"
