@@ -3,7 +3,10 @@
  * correlation, its Fisher z interval, the medians and the flag) of a simple
  * and a weighted, clustered fixture, and Holm's adjustment of a ranking and
  * of changes between periods, against R (tests/data/priority-ref.json,
- * tests/tools/gen_priority_ref.R) to 1e-6.
+ * tests/tools/gen_priority_ref.R) to 1e-6. Also: a state saved in the
+ * previous format (tests/data/state-v1-*.bin, made by the analysis code
+ * before the weighted sums) of an unweighted unit still merges to the same
+ * numbers; that of a weighted unit is refused (it must be rebuilt).
  */
 #include "config.h"
 
@@ -125,6 +128,48 @@ check_fixture(const struct survey *s, const char *dir, json_t *f)
 	result_free(r);
 }
 
+/* States of the previous format: read when unweighted, refused when weighted. */
+static void
+check_state_v1(const struct survey *s, const char *dir)
+{
+	struct result *direct = load(s, dir, "small-2017.csv");
+	struct analysis *a = analysis_create(s, 0.95);
+	const struct unit_result *d, *m;
+	struct result *r;
+	char *path, *data, *cause = NULL;
+	size_t len;
+	int i, good = 0;
+
+	xasprintf(&path, "%s/state-v1-small-U001.bin", dir);
+	data = util_file_read(path, &len, &cause);
+	free(path);
+	tap_ok(data != NULL && analysis_state_merge(a, "U001", data, len) == 0,
+	    "an unweighted state of the previous format merges");
+	free(data);
+	r = analysis_result(a);
+	d = direct != NULL ? result_unit_find(direct, "U001") : NULL;
+	m = result_unit_find(r, "U001");
+	for (i = 0; d != NULL && m != NULL && i < s->nsat; i++) {
+		if (tap_close(m->priorities[i].importance, d->priorities[i].importance, 1e-9) &&
+		    tap_close(m->priorities[i].importance_low, d->priorities[i].importance_low, 1e-9) &&
+		    m->priorities[i].priority == d->priorities[i].priority &&
+		    tap_close(m->items[i].value, d->items[i].value, 1e-9))
+			good++;
+	}
+	tap_ok(good == s->nsat && m->nweighted == 0 && !m->complex,
+	    "... and gives the rows' priorities and indices (%d/%d items)", good, s->nsat);
+	result_free(r);
+	result_free(direct);
+	xasprintf(&path, "%s/state-v1-cluster-U001.bin", dir);
+	data = util_file_read(path, &len, &cause);
+	free(path);
+	tap_ok(data != NULL && analysis_state_merge(a, "W", data, len) == -1 &&
+	    analysis_unit_rows(a, "W") == 0, "a weighted state of the previous format is refused");
+	free(data);
+	free(cause);
+	analysis_free(a);
+}
+
 /* The Holm families against R. */
 static void
 check_holm(json_t *h)
@@ -199,6 +244,7 @@ main(void)
 	json_array_foreach(json_object_get(ref, "priorities"), i, f)
 		check_fixture(s, dir, f);
 	check_holm(json_object_get(ref, "holm"));
+	check_state_v1(s, dir);
 	json_decref(ref);
 	survey_free(s);
 	return tap_done();
