@@ -414,6 +414,15 @@ nq=$(grep -o '<tr><th scope="row">Quý [IV]*/[0-9]*</th><td class="value">[0-9]'
 if [ "$nq" -ge 3 ]; then grep -q 'id="trend-slope"' "$tmp/body" && ! grep -q 'id="trend-none"' "$tmp/body"
 else grep -q "id=\"trend-none\">Chưa tính xu hướng: cần ít nhất 3 kỳ có số liệu, hiện có $nq kỳ." "$tmp/body" && ! grep -q 'id="trend-slope"' "$tmp/body"; fi
 tap $? "the trend has a slope only with 3 quarters with data ($nq here)"
+# The responses start in 2023-04: at Quý III/2023 two quarters have data.
+is "$(page '/dashboard?unit=P01&from=2023-07-01&to=2023-09-30')" 200 "Quý III/2023: 200"
+grep -q 'id="trend-none">Chưa tính xu hướng: cần ít nhất 3 kỳ có số liệu, hiện có 2 kỳ.</p>' "$tmp/body" &&
+	! grep -q 'id="trend-slope"' "$tmp/body"
+tap $? "two quarters with data: a sentence instead of a slope"
+is "$(page '/dashboard?unit=P01&from=2025-01-01&to=2025-06-30&lang=en')" 200 "H1 2025 in English: 200"
+grep -q '<span id="period">H1 2025</span>' "$tmp/body" && grep -q 'Against the previous period (H2 2024)' "$tmp/body" &&
+	grep -q '<tr><th scope="row">Q1 2025</th>' "$tmp/body"
+tap $? "English: H1 2025, the previous period H2 2024, quarters as Q1 2025"
 
 # A revoked token ends its sessions at the next check (token_ttl = 0).
 sql "UPDATE tokens SET revoked_at = now() WHERE name = 't-viewer'" >/dev/null
