@@ -262,7 +262,8 @@ report_html_trend_chart(FILE *f, const struct report *r)
 
 		x = X0 + step * (i + 0.5);
 		fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" font-size=\"10\" text-anchor=\"middle\">", x, Y1 + 16);
-		report_html_text_cut(f, r->trend[i].label, 12);
+		/* About 5 units a character at font size 10: "6 tháng đầu năm 2025" fits six points. */
+		report_html_text_cut(f, r->trend[i].label, (size_t)fmax(8, step / 5));
 		fputs("</text>\n", f);
 		if (!isfinite(e->value))
 			continue;
@@ -351,6 +352,8 @@ report_html_cover(FILE *f, const struct report *r)
 		report_html_number(f, r, ch->change.diff, 2, 1);
 		fprintf(f, " %s (p = ", L(r, "điểm", "points"));
 		report_html_number(f, r, ch->change.p, 3, 0);
+		fprintf(f, "; %s ", L(r, "hiệu chỉnh", "adjusted"));
+		report_html_number(f, r, ch->p_holm, 3, 0);
 		fprintf(f, ", %s)", ch->change.significant ? L(r, "có ý nghĩa thống kê", "significant") :
 		    L(r, "không có ý nghĩa thống kê", "not significant"));
 	}
