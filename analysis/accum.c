@@ -40,6 +40,8 @@ accum_unit_create(const struct survey *s, const char *code)
 		}
 	}
 	u->cn = xcalloc(s->nsat, sizeof *u->cn);
+	u->cw = xcalloc(s->nsat, sizeof *u->cw);
+	u->cw2 = xcalloc(s->nsat, sizeof *u->cw2);
 	u->cx = xcalloc(s->nsat, sizeof *u->cx);
 	u->cm = xcalloc(s->nsat, sizeof *u->cm);
 	u->cxx = xcalloc(s->nsat, sizeof *u->cxx);
@@ -102,6 +104,8 @@ accum_unit_free(const struct survey *s, struct unit_acc *u)
 	free(u->ast);
 	free(u->ast2);
 	free(u->cn);
+	free(u->cw);
+	free(u->cw2);
 	free(u->cx);
 	free(u->cm);
 	free(u->cxx);
@@ -245,7 +249,7 @@ accum_row_items(const struct survey *s, struct unit_acc *u, const struct analysi
 static void
 accum_row_groups(const struct survey *s, struct unit_acc *u, const struct analysis_row *r)
 {
-	double sum = 0, t, m;
+	double sum = 0, t, m, w = r->weight;
 	int i, j, k = 0, answered[s->nsat + 1];
 
 	/* answered[j]: answers among items 0..j-1; a group's items are contiguous. */
@@ -287,11 +291,13 @@ accum_row_groups(const struct survey *s, struct unit_acc *u, const struct analys
 			continue;
 		m = (sum - x) / (k - 1); /* mean of the respondent's other items */
 		u->cn[i]++;
-		u->cx[i] += x;
-		u->cm[i] += m;
-		u->cxx[i] += x * x;
-		u->cmm[i] += m * m;
-		u->cxm[i] += x * m;
+		u->cw[i] += w;
+		u->cw2[i] += w * w;
+		u->cx[i] += w * x;
+		u->cm[i] += w * m;
+		u->cxx[i] += w * x * x;
+		u->cmm[i] += w * m * m;
+		u->cxm[i] += w * x * m;
 	}
 }
 
@@ -342,8 +348,10 @@ accum_unit_add(const struct survey *s, struct unit_acc *u, const struct analysis
 
 	ASSERT(r->weight > 0 && isfinite(r->weight));
 	u->rows++;
-	if (r->weight != 1)
+	if (r->weight != 1) {
 		u->any_weight = 1;
+		u->nweighted++;
+	}
 	if (*stratum != '\0')
 		u->any_stratum = 1;
 	h = accum_stratum_get(s, u, stratum);
@@ -448,6 +456,7 @@ accum_unit_merge(const struct survey *s, struct unit_acc *to, const struct unit_
 	to->any_weight |= from->any_weight;
 	to->any_stratum |= from->any_stratum;
 	to->any_psu |= from->any_psu;
+	to->nweighted += from->nweighted;
 	accum_add_longs(to->n, from->n, s->nitems);
 	accum_add_longs(to->x, from->x, s->nitems);
 	accum_add_doubles(to->Y, from->Y, s->nitems);
@@ -467,6 +476,8 @@ accum_unit_merge(const struct survey *s, struct unit_acc *to, const struct unit_
 	accum_add_doubles(to->ast, from->ast, s->ngroups);
 	accum_add_doubles(to->ast2, from->ast2, s->ngroups);
 	accum_add_longs(to->cn, from->cn, s->nsat);
+	accum_add_doubles(to->cw, from->cw, s->nsat);
+	accum_add_doubles(to->cw2, from->cw2, s->nsat);
 	accum_add_doubles(to->cx, from->cx, s->nsat);
 	accum_add_doubles(to->cm, from->cm, s->nsat);
 	accum_add_doubles(to->cxx, from->cxx, s->nsat);

@@ -64,6 +64,7 @@ struct unit_acc {
 	int any_weight; /* a weight other than 1 */
 	int any_stratum;
 	int any_psu;
+	long nweighted; /* rows with a weight other than 1 */
 	/* per item */
 	long *n;     /* respondents who answered */
 	long *x;     /* of them satisfied (unweighted) */
@@ -80,9 +81,12 @@ struct unit_acc {
 	double **asx2; /* [group][k]: sum of squares */
 	double *ast;   /* sum of totals */
 	double *ast2;  /* sum of squared totals */
-	/* corrected item-total correlation per satisfaction item */
+	/*
+	 * Corrected item-total correlation per satisfaction item: respondents,
+	 * and weighted sums (weight w: w, w^2, w x, w m, w x^2, w m^2, w x m).
+	 */
 	long *cn;
-	double *cx, *cm, *cxx, *cmm, *cxm;
+	double *cw, *cw2, *cx, *cm, *cxx, *cmm, *cxm;
 	/* design */
 	struct stratum_acc **strata;
 	int nstrata;

@@ -5,10 +5,12 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include <gsl/gsl_cdf.h>
 
 #include "sipas/analysis.h"
+#include "sipas/util.h"
 
 /* Change from a to b: difference, SE sqrt(se_a^2 + se_b^2), normal p-value. */
 int
@@ -61,6 +63,77 @@ stats_rank_flag_name(enum rank_flag f)
 }
 
 /*
+ * Two-sided p-value of the child's value against the parent's value, on the
+ * child's SE and df: the test its interval inverts (the interval excludes the
+ * parent's value exactly when p < 1 - level). NAN when there is none.
+ */
+double
+stats_rank_p(const struct estimate *child, double parent_value)
+{
+	double t;
+
+	if (!isfinite(child->value) || !isfinite(parent_value) || !isfinite(child->se))
+		return NAN;
+	if (child->se <= 0)
+		return child->value == parent_value ? 1 : 0;
+	t = fabs(child->value - parent_value) / child->se;
+	if (isfinite(child->df) && child->df > 0)
+		return 2 * gsl_cdf_tdist_Q(t, child->df);
+	return 2 * gsl_cdf_ugaussian_Q(t);
+}
+
+/* The flag of a child from its (adjusted) p-value: above or below when p < alpha. */
+enum rank_flag
+stats_rank_flag_p(const struct estimate *child, double parent_value, double p, double alpha)
+{
+	if (!isfinite(p) || !isfinite(child->value) || !isfinite(parent_value))
+		return RANK_NONE;
+	if (p >= alpha)
+		return RANK_WITHIN;
+	return child->value > parent_value ? RANK_ABOVE : RANK_BELOW;
+}
+
+/* Compare indices into a p-value array by p, for the Holm order. */
+static const double *compare_holm_p;
+static int
+compare_holm_cmp(const void *a, const void *b)
+{
+	double x = compare_holm_p[*(const size_t *)a], y = compare_holm_p[*(const size_t *)b];
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	return (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
+}
+
+/*
+ * Holm's step-down adjustment (R: p.adjust(p, "holm")) over the finite
+ * p-values of p[0..n); the others stay NAN in adj. With m of them sorted
+ * ascending, adj_(k) = min(1, max_{j <= k} (m - j + 1) p_(j)).
+ */
+void
+stats_holm(const double *p, size_t n, double *adj)
+{
+	size_t *ord = xcalloc(n + 1, sizeof *ord), m = 0, k;
+	double run = 0, v;
+
+	for (k = 0; k < n; k++) {
+		adj[k] = NAN;
+		if (isfinite(p[k]))
+			ord[m++] = k;
+	}
+	compare_holm_p = p;
+	qsort(ord, m, sizeof *ord, compare_holm_cmp);
+	compare_holm_p = NULL;
+	for (k = 0; k < m; k++) {
+		v = (double)(m - k) * p[ord[k]];
+		if (v > run)
+			run = v;
+		adj[ord[k]] = run < 1 ? run : 1;
+	}
+	free(ord);
+}
+
+/*
  * Weighted least-squares slope of y on x with weights 1/se^2, and its SE
  * (1 / sqrt(S_xx) of the weighted design: the SEs are taken as known).
  */
@@ -79,7 +152,7 @@ stats_trend(const double *x, const double *y, const double *se, size_t n, double
 		sy += w * y[i];
 		k++;
 	}
-	if (k < 2)
+	if (k < STATS_TREND_MIN)
 		return -1;
 	xm = sx / sw;
 	ym = sy / sw;

@@ -596,39 +596,62 @@ indices_median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Improvement priorities: corrected item-total correlation vs item index. */
+/*
+ * Improvement priorities. Importance is the corrected item-total correlation
+ * (the item's value against the mean of the respondent's other satisfaction
+ * items), weighted by the sampling weights; its interval is Fisher's z,
+ * atanh(r) +- q / sqrt(n_eff - 3) with q the normal quantile and n_eff the
+ * Kish effective size (sum w)^2 / sum w^2 of the respondents it is computed
+ * on (n itself when every weight is 1: R's cor.test). An item is a priority
+ * only when both are clear: the lower limit of its importance is above the
+ * median importance and the upper limit of its index is below the median
+ * index (medians over the items that have both).
+ */
 static void
-indices_priorities(const struct survey *s, const struct unit_acc *u, struct unit_result *ur)
+indices_priorities(const struct survey *s, const struct unit_acc *u, double level,
+    struct unit_result *ur)
 {
 	double *imp = xcalloc(s->nsat, sizeof *imp), *perf = xcalloc(s->nsat, sizeof *perf);
-	double mi, mp;
+	double mi, mp, q = stats_t_quantile(level, INFINITY);
 	int i, k = 0;
 
 	for (i = 0; i < s->nsat; i++) {
 		struct priority *p = &ur->priorities[i];
-		double N = u->cn[i], sxx, smm;
+		double W = u->cw[i], sxx, smm, neff, z;
 
-		p->importance = NAN;
+		p->importance = p->importance_low = p->importance_high = NAN;
+		p->importance_n = u->cn[i];
+		p->importance_neff = W > 0 ? W * W / u->cw2[i] : 0;
 		p->performance = ur->items[i].value;
-		if (N >= 3) {
-			sxx = N * u->cxx[i] - u->cx[i] * u->cx[i];
-			smm = N * u->cmm[i] - u->cm[i] * u->cm[i];
+		if (u->cn[i] >= 3) {
+			sxx = W * u->cxx[i] - u->cx[i] * u->cx[i];
+			smm = W * u->cmm[i] - u->cm[i] * u->cm[i];
 			if (sxx > 0 && smm > 0)
-				p->importance = (N * u->cxm[i] - u->cx[i] * u->cm[i]) / sqrt(sxx * smm);
+				p->importance = (W * u->cxm[i] - u->cx[i] * u->cm[i]) / sqrt(sxx * smm);
+		}
+		neff = p->importance_neff;
+		if (isfinite(p->importance) && neff > 3 && fabs(p->importance) < 1) {
+			z = atanh(p->importance);
+			p->importance_low = tanh(z - q / sqrt(neff - 3));
+			p->importance_high = tanh(z + q / sqrt(neff - 3));
 		}
 		if (!isnan(p->importance) && !isnan(p->performance)) {
 			imp[k] = p->importance;
 			perf[k++] = p->performance;
 		}
 	}
+	ur->priority_median_importance = ur->priority_median_performance = NAN;
 	if (k > 0) {
 		mi = indices_median(imp, k);
 		mp = indices_median(perf, k);
+		ur->priority_median_importance = mi;
+		ur->priority_median_performance = mp;
 		for (i = 0; i < s->nsat; i++) {
 			struct priority *p = &ur->priorities[i];
 
-			p->priority = !isnan(p->importance) && !isnan(p->performance) &&
-			    p->importance > mi && p->performance < mp;
+			p->priority = isfinite(p->importance_low) &&
+			    isfinite(ur->items[i].ci_high) &&
+			    p->importance_low > mi && ur->items[i].ci_high < mp;
 		}
 	}
 	free(imp);
@@ -645,6 +668,12 @@ indices_unit(const struct analysis *a, const struct unit_acc *u, struct unit_res
 
 	ur->unit = xstrdup(u->code);
 	ur->complex = u->any_weight || u->any_stratum || u->any_psu;
+	ur->nweighted = u->nweighted;
+	ur->npsu = (long)strmap_count(u->psu_map);
+	for (h = 0; h < u->nstrata; h++) {
+		if (u->strata[h]->name[0] != '\0')
+			ur->nstrata++;
+	}
 	ur->respondents = u->rows;
 	ur->items = xcalloc(s->nitems, sizeof *ur->items);
 	ur->groups = xcalloc(s->ngroups, sizeof *ur->groups);
@@ -669,7 +698,7 @@ indices_unit(const struct analysis *a, const struct unit_acc *u, struct unit_res
 	}
 	indices_groups(s, u, v, a->level, ur);
 	indices_alpha(s, u, ur);
-	indices_priorities(s, u, ur);
+	indices_priorities(s, u, a->level, ur);
 	indices_strata_free(v, u->nstrata);
 }
 

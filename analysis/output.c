@@ -79,10 +79,17 @@ output_unit(const struct survey *s, const struct unit_result *ur)
 			    "alpha", output_number(ur->alpha[i]), "n", (json_int_t)ur->alpha_n[i]));
 	}
 	for (i = 0; i < s->nsat; i++) {
-		json_array_append_new(pri, json_pack("{s:s, s:o, s:o, s:b}", "code", s->items[i].code,
-		    "importance", output_number(ur->priorities[i].importance),
-		    "performance", output_number(ur->priorities[i].performance),
-		    "priority", ur->priorities[i].priority));
+		const struct priority *p = &ur->priorities[i];
+
+		json_array_append_new(pri, json_pack("{s:s, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:b}",
+		    "code", s->items[i].code, "importance", output_number(p->importance),
+		    "importance_ci_low", output_number(p->importance_low),
+		    "importance_ci_high", output_number(p->importance_high),
+		    "importance_n", (json_int_t)p->importance_n,
+		    "importance_neff", output_number(p->importance_neff),
+		    "performance", output_number(p->performance),
+		    "performance_ci_high", output_number(ur->items[i].ci_high),
+		    "priority", p->priority));
 	}
 	if (ur->lonely_psu)
 		json_array_append_new(warn, json_sprintf("unit %s: a stratum has a single PSU; %s", ur->unit,
@@ -90,6 +97,12 @@ output_unit(const struct survey *s, const struct unit_result *ur)
 		    "its PSU total enters the variance about zero (lonely_psu adjust)"));
 	o = json_pack("{s:s, s:s, s:I}", "unit", ur->unit, "design", ur->complex ? "complex" : "simple",
 	    "respondents", (json_int_t)ur->respondents);
+	json_object_set_new(o, "design_reason", json_pack("{s:I, s:I, s:I}",
+	    "weighted_rows", (json_int_t)ur->nweighted, "strata", (json_int_t)ur->nstrata,
+	    "psus", (json_int_t)ur->npsu));
+	json_object_set_new(o, "priority_medians", json_pack("{s:o, s:o}",
+	    "importance", output_number(ur->priority_median_importance),
+	    "performance", output_number(ur->priority_median_performance)));
 	json_object_set_new(o, "overall", output_estimate(s->overall->code, &ur->groups[s->ngroups - 1]));
 	json_object_set_new(o, "groups", groups);
 	json_object_set_new(o, "items", output_items(s, ur, 0));
@@ -130,9 +143,12 @@ result_unit_withhold(const struct survey *s, struct unit_result *ur,
 	}
 	for (i = 0; i < s->nsat; i++) {
 		ur->priorities[i].importance = NAN;
+		ur->priorities[i].importance_low = NAN;
+		ur->priorities[i].importance_high = NAN;
 		ur->priorities[i].performance = NAN;
 		ur->priorities[i].priority = 0;
 	}
+	ur->priority_median_importance = ur->priority_median_performance = NAN;
 	ur->withheld_min_n = min_n;
 }
 

@@ -24,7 +24,14 @@
 #include "sipas/analysis.h"
 #include "sipas/util.h"
 
-#define STATE_MAGIC "SIPASST1"
+#define STATE_MAGIC "SIPASST2"
+/*
+ * The format before weighted item-total sums and the count of weighted rows.
+ * Its states of units where every weight was 1 are read exactly (the
+ * weighted sums are the plain ones, the counts of weights 1 and of weighted
+ * rows follow); a weighted one is refused and must be rebuilt.
+ */
+#define STATE_MAGIC_V1 "SIPASST1"
 
 /* --- writing --- */
 
@@ -196,6 +203,7 @@ state_encode(const struct survey *s, const struct unit_acc *u, struct wbuf *b)
 	wi64(b, (int64_t)state_shape(s));
 	wi64(b, u->rows);
 	wi64(b, u->any_weight | u->any_stratum << 1 | u->any_psu << 2);
+	wi64(b, u->nweighted);
 	wlongs(b, u->n, ni);
 	wlongs(b, u->x, ni);
 	wput(b, u->Y, ni * sizeof *u->Y);
@@ -221,6 +229,8 @@ state_encode(const struct survey *s, const struct unit_acc *u, struct wbuf *b)
 	wput(b, u->ast, (size_t)s->ngroups * sizeof *u->ast);
 	wput(b, u->ast2, (size_t)s->ngroups * sizeof *u->ast2);
 	wlongs(b, u->cn, (size_t)s->nsat);
+	wput(b, u->cw, (size_t)s->nsat * sizeof *u->cw);
+	wput(b, u->cw2, (size_t)s->nsat * sizeof *u->cw2);
 	wput(b, u->cx, (size_t)s->nsat * sizeof *u->cx);
 	wput(b, u->cm, (size_t)s->nsat * sizeof *u->cm);
 	wput(b, u->cxx, (size_t)s->nsat * sizeof *u->cxx);
@@ -259,9 +269,11 @@ state_decode(const struct survey *s, const void *data, size_t len)
 	struct unit_acc *u;
 	char magic[8];
 	int64_t flags, n, i, h;
+	int v1;
 
 	rget(&b, magic, 8);
-	if (b.bad || memcmp(magic, STATE_MAGIC, 8) != 0 ||
+	v1 = !b.bad && memcmp(magic, STATE_MAGIC_V1, 8) == 0;
+	if (b.bad || (!v1 && memcmp(magic, STATE_MAGIC, 8) != 0) ||
 	    ri64(&b) != (int64_t)sizeof(acc_t) ||
 	    ri64(&b) != (int64_t)state_shape(s) || b.bad)
 		return NULL;
@@ -271,6 +283,9 @@ state_decode(const struct survey *s, const void *data, size_t len)
 	u->any_weight = (flags & 1) != 0;
 	u->any_stratum = (flags & 2) != 0;
 	u->any_psu = (flags & 4) != 0;
+	if (v1 && u->any_weight)
+		goto bad;
+	u->nweighted = v1 ? 0 : (long)ri64(&b);
 	rlongs(&b, u->n, ni);
 	rlongs(&b, u->x, ni);
 	rget(&b, u->Y, ni * sizeof *u->Y);
@@ -316,11 +331,17 @@ state_decode(const struct survey *s, const void *data, size_t len)
 	rget(&b, u->ast, (size_t)s->ngroups * sizeof *u->ast);
 	rget(&b, u->ast2, (size_t)s->ngroups * sizeof *u->ast2);
 	rlongs(&b, u->cn, (size_t)s->nsat);
+	if (!v1) {
+		rget(&b, u->cw, (size_t)s->nsat * sizeof *u->cw);
+		rget(&b, u->cw2, (size_t)s->nsat * sizeof *u->cw2);
+	}
 	rget(&b, u->cx, (size_t)s->nsat * sizeof *u->cx);
 	rget(&b, u->cm, (size_t)s->nsat * sizeof *u->cm);
 	rget(&b, u->cxx, (size_t)s->nsat * sizeof *u->cxx);
 	rget(&b, u->cmm, (size_t)s->nsat * sizeof *u->cmm);
 	rget(&b, u->cxm, (size_t)s->nsat * sizeof *u->cxm);
+	for (i = 0; v1 && i < s->nsat; i++)
+		u->cw[i] = u->cw2[i] = (double)u->cn[i];
 	n = ri64(&b);
 	if (b.bad || n < 0 || n > 1000000)
 		goto bad;

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <string.h>
@@ -297,4 +298,111 @@ util_roff_puts(FILE *f, const char *s)
 		else
 			fputc(*s, f);
 	}
+}
+
+/* Days in month m (1-12) of year y. */
+int
+util_month_days(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	ASSERT(m >= 1 && m <= 12);
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return days[m - 1];
+}
+
+/* A number for people: no sign on a value that rounds to zero ("-0.00"). */
+char *
+util_number_format(double v, int decimals, int sign, int comma, char *buf, size_t len)
+{
+	char *p;
+
+	ASSERT(len >= 32 && decimals >= 0 && decimals <= 6);
+	if (!isfinite(v)) {
+		snprintf(buf, len, "–");
+		return buf;
+	}
+	snprintf(buf, len, sign ? "%+.*f" : "%.*f", decimals, v);
+	if ((buf[0] == '-' || buf[0] == '+') && strspn(buf + 1, "0.") == strlen(buf + 1))
+		memmove(buf, buf + 1, strlen(buf));
+	if (comma && (p = strchr(buf, '.')) != NULL)
+		*p = ',';
+	return buf;
+}
+
+/* Split YYYY-MM-DD; 0 when day is one. */
+static int
+util_day_split(const char *day, int *y, int *m, int *d)
+{
+	int n = 0;
+
+	if (sscanf(day, "%4d-%2d-%2d%n", y, m, d, &n) != 3 || n != 10 || day[n] != '\0' ||
+	    *m < 1 || *m > 12 || *d < 1 || *d > util_month_days(*y, *m))
+		return -1;
+	return 0;
+}
+
+static const char *const util_months_en[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+	"Aug", "Sep", "Oct", "Nov", "Dec" };
+
+/* A day as people read it: "04/12/2026" (vi), "4 Dec 2026" (en); other text as given. */
+char *
+util_day_text(const char *day, int en, char *buf, size_t len)
+{
+	int y, m, d;
+
+	if (util_day_split(day, &y, &m, &d) != 0)
+		snprintf(buf, len, "%s", day);
+	else if (en)
+		snprintf(buf, len, "%d %s %04d", d, util_months_en[m - 1], y);
+	else
+		snprintf(buf, len, "%02d/%02d/%04d", d, m, y);
+	return buf;
+}
+
+/*
+ * A period of whole days in words, as Vietnamese administration names it
+ * ("Năm 2025", "6 tháng đầu năm 2025", "Quý I/2025", "Tháng 3/2025") or in
+ * English ("2025", "H1 2025", "Q1 2025", "Mar 2025"); any other span as two
+ * days ("01/01/2025 – 15/02/2025", "1 Jan 2025 – 15 Feb 2025").
+ */
+char *
+util_period_text(const char *from, const char *to, int en, char *buf, size_t len)
+{
+	static const char *const roman[] = { "I", "II", "III", "IV" };
+	int fy, fm, fd, ty, tm, td;
+	char a[64], b[64];
+
+	if (util_day_split(from, &fy, &fm, &fd) == 0 && util_day_split(to, &ty, &tm, &td) == 0 &&
+	    fy == ty && fd == 1 && td == util_month_days(ty, tm)) {
+		if (fm == 1 && tm == 12) {
+			snprintf(buf, len, en ? "%04d" : "Năm %04d", fy);
+			return buf;
+		}
+		if ((fm == 1 && tm == 6) || (fm == 7 && tm == 12)) {
+			if (en)
+				snprintf(buf, len, "H%d %04d", fm == 1 ? 1 : 2, fy);
+			else
+				snprintf(buf, len, "6 tháng %s năm %04d", fm == 1 ? "đầu" : "cuối", fy);
+			return buf;
+		}
+		if (tm - fm == 2 && (fm - 1) % 3 == 0) {
+			if (en)
+				snprintf(buf, len, "Q%d %04d", (fm - 1) / 3 + 1, fy);
+			else
+				snprintf(buf, len, "Quý %s/%04d", roman[(fm - 1) / 3], fy);
+			return buf;
+		}
+		if (tm == fm) {
+			if (en)
+				snprintf(buf, len, "%s %04d", util_months_en[fm - 1], fy);
+			else
+				snprintf(buf, len, "Tháng %d/%04d", fm, fy);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%s – %s", util_day_text(from, en, a, sizeof a),
+	    util_day_text(to, en, b, sizeof b));
+	return buf;
 }

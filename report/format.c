@@ -64,20 +64,7 @@ report_flag_text(const struct report *r, enum rank_flag flag)
 char *
 report_number_format(enum report_lang lang, double v, int decimals, int sign, char *buf, size_t len)
 {
-	char *p;
-
-	ASSERT(len >= 32 && decimals >= 0 && decimals <= 6);
-	if (!isfinite(v)) {
-		snprintf(buf, len, "–");
-		return buf;
-	}
-	snprintf(buf, len, sign ? "%+.*f" : "%.*f", decimals, v);
-	/* A value that rounds to zero is shown without a sign. */
-	if ((buf[0] == '-' || buf[0] == '+') && strspn(buf + 1, "0.") == strlen(buf + 1))
-		memmove(buf, buf + 1, strlen(buf));
-	if (lang == REPORT_LANG_VI && (p = strchr(buf, '.')) != NULL)
-		*p = ',';
-	return buf;
+	return util_number_format(v, decimals, sign, lang == REPORT_LANG_VI, buf, len);
 }
 
 /* A count with thousands separators: "." in Vietnamese, "," in English. */
@@ -171,4 +158,104 @@ report_trend_range(const struct report *r, double *lop, double *hip)
 	*lop = lo;
 	*hip = hi;
 	return 0;
+}
+
+/*
+ * Why the design of ur is simple or complex, in words: "Phức hợp: có trọng
+ * số (1 phiếu có trọng số khác 1)" / "Complex: weighted (1 response has a
+ * weight other than 1)", with strata and clusters likewise. Caller frees.
+ */
+char *
+report_design_text(enum report_lang lang, const struct unit_result *ur)
+{
+	char *text, *part, *tmp;
+	int en = lang == REPORT_LANG_EN, n = 0;
+
+	if (!ur->complex)
+		return xstrdup(en ? "Simple: every weight is 1, no strata, no clusters" :
+		    "Đơn giản: mọi phiếu có trọng số 1, không phân tầng, không chọn cụm");
+	text = xstrdup(en ? "Complex:" : "Phức hợp:");
+	if (ur->nweighted > 0) {
+		if (en)
+			xasprintf(&part, "weighted (%ld %s a weight other than 1)", ur->nweighted,
+			    ur->nweighted == 1 ? "response has" : "responses have");
+		else
+			xasprintf(&part, "có trọng số (%ld phiếu có trọng số khác 1)", ur->nweighted);
+		xasprintf(&tmp, "%s%s %s", text, n++ ? ";" : "", part);
+		free(text);
+		free(part);
+		text = tmp;
+	}
+	if (ur->nstrata > 0) {
+		if (en)
+			xasprintf(&part, "stratified (%ld %s)", ur->nstrata, ur->nstrata == 1 ? "stratum" : "strata");
+		else
+			xasprintf(&part, "phân tầng (%ld tầng)", ur->nstrata);
+		xasprintf(&tmp, "%s%s %s", text, n++ ? ";" : "", part);
+		free(text);
+		free(part);
+		text = tmp;
+	}
+	if (ur->npsu > 0) {
+		if (en)
+			xasprintf(&part, "clustered (%ld %s)", ur->npsu, ur->npsu == 1 ? "cluster" : "clusters");
+		else
+			xasprintf(&part, "chọn cụm (%ld cụm)", ur->npsu);
+		xasprintf(&tmp, "%s%s %s", text, n++ ? ";" : "", part);
+		free(text);
+		free(part);
+		text = tmp;
+	}
+	if (n == 0) {
+		/* A stored state from before the counts were kept. */
+		xasprintf(&tmp, "%s %s", text, en ? "weights, strata or clusters" :
+		    "có trọng số, phân tầng hoặc chọn cụm");
+		free(text);
+		text = tmp;
+	}
+	return text;
+}
+
+/* What a confidence interval at level (0-1) means, in one plain sentence. Caller frees. */
+char *
+report_ci_sentence(enum report_lang lang, double level)
+{
+	char *text;
+
+	if (lang == REPORT_LANG_EN)
+		xasprintf(&text, "A %g %% confidence interval is the range that, computed the same way on "
+		    "many samples, would contain the true value %g times in 100; a wide interval means "
+		    "the sample says little.", level * 100, level * 100);
+	else
+		xasprintf(&text, "Khoảng tin cậy %g %%: nếu khảo sát lặp lại nhiều lần theo cùng cách, "
+		    "%g lần trong 100 lần khoảng tính được sẽ chứa giá trị thật; khoảng càng rộng thì "
+		    "mẫu càng ít thông tin.", level * 100, level * 100);
+	return text;
+}
+
+/* The multiple-comparison rule of the flags shown together, in one sentence. */
+const char *
+report_holm_sentence(enum report_lang lang)
+{
+	if (lang == REPORT_LANG_EN)
+		return "Many comparisons are made at once, so the p-values of each table are adjusted "
+		    "(Holm's method): a difference is called significant only if it holds for the whole "
+		    "table at 5 %.";
+	return "Vì so sánh nhiều cặp cùng lúc, giá trị p của mỗi bảng được hiệu chỉnh theo phương pháp "
+	    "Holm: chỉ gọi là có ý nghĩa thống kê khi khác biệt vẫn đứng vững ở mức 5 % cho cả bảng.";
+}
+
+/* Why no trend is shown: fewer than STATS_TREND_MIN periods with data. Caller frees. */
+char *
+report_trend_none_text(enum report_lang lang, size_t nperiods)
+{
+	char *text;
+
+	if (lang == REPORT_LANG_EN)
+		xasprintf(&text, "No trend is computed: it needs at least %d periods with data, and "
+		    "there %s %zu.", STATS_TREND_MIN, nperiods == 1 ? "is" : "are", nperiods);
+	else
+		xasprintf(&text, "Chưa tính xu hướng: cần ít nhất %d kỳ có số liệu, hiện có %zu kỳ.",
+		    STATS_TREND_MIN, nperiods);
+	return text;
 }

@@ -29,6 +29,11 @@ report_unit_dup(const struct survey *s, const struct unit_result *u)
 
 	d->unit = xstrdup(u->unit);
 	d->complex = u->complex;
+	d->nweighted = u->nweighted;
+	d->nstrata = u->nstrata;
+	d->npsu = u->npsu;
+	d->priority_median_importance = u->priority_median_importance;
+	d->priority_median_performance = u->priority_median_performance;
 	d->respondents = u->respondents;
 	d->lonely_psu = u->lonely_psu;
 	d->groups = xcalloc(s->ngroups, sizeof *d->groups);
@@ -148,8 +153,50 @@ report_child_set(struct report *r, struct report_child *c, const struct result *
 	c->ur = report_unit_dup(r->survey, u);
 	c->overall = &c->ur->groups[r->survey->ngroups - 1];
 	c->ranked = isfinite(c->overall->value) && c->ur->respondents >= r->min_n;
+	c->p = c->p_holm = NAN;
 	if (c->ranked)
-		c->flag = stats_rank_flag(c->overall, po != NULL ? po->value : NAN);
+		c->p = stats_rank_p(c->overall, po != NULL ? po->value : NAN);
+}
+
+/* The flags of the ranked children: Holm over all of them (one table). */
+static void
+report_children_flag(struct report *r)
+{
+	const struct estimate *po = report_overall_get(r);
+	double *p = xcalloc(r->nchildren + 1, sizeof *p), *adj = xcalloc(r->nchildren + 1, sizeof *adj);
+	size_t i;
+
+	for (i = 0; i < r->nchildren; i++)
+		p[i] = r->children[i].ranked ? r->children[i].p : NAN;
+	stats_holm(p, r->nchildren, adj);
+	for (i = 0; i < r->nchildren; i++) {
+		struct report_child *c = &r->children[i];
+
+		c->p_holm = adj[i];
+		if (c->ranked)
+			c->flag = stats_rank_flag_p(c->overall, po != NULL ? po->value : NAN, adj[i], 0.05);
+	}
+	free(p);
+	free(adj);
+}
+
+/* Holm over the changes c[0..n) that exist; significant on the adjusted p. */
+static void
+report_changes_adjust(struct report_change *c, size_t n)
+{
+	double *p = xcalloc(n + 1, sizeof *p), *adj = xcalloc(n + 1, sizeof *adj);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = c[i].ok ? c[i].change.p : NAN;
+	stats_holm(p, n, adj);
+	for (i = 0; i < n; i++) {
+		c[i].p_holm = adj[i];
+		if (c[i].ok)
+			c[i].change.significant = adj[i] < 0.05;
+	}
+	free(p);
+	free(adj);
 }
 
 /* The children, sorted and ranked (equal values share a rank). */
@@ -170,6 +217,7 @@ report_children_build(struct report *r, const struct result *cur, const struct r
 		}
 	}
 	r->nchildren = k;
+	report_children_flag(r);
 	qsort(r->children, k, sizeof *r->children, report_child_cmp);
 	for (i = 0; i < k && r->children[i].ranked; i++) {
 		if (i > 0 && r->children[i].overall->value == r->children[i - 1].overall->value)
@@ -206,6 +254,8 @@ report_derive(struct report *r)
 		r->nonresponse[j] = r->ur != NULL ?
 		    100.0 * (double)(r->ur->respondents - r->ur->items[j].n) / (double)r->ur->respondents : NAN;
 	}
+	report_changes_adjust(r->group_change, (size_t)s->ngroups);
+	report_changes_adjust(r->item_change, (size_t)s->nsat);
 	if (r->ntrend == 0)
 		return;
 	x = xcalloc(r->ntrend, sizeof *x);
@@ -215,6 +265,8 @@ report_derive(struct report *r)
 		x[i] = (double)i;
 		y[i] = r->trend[i].estimate.value;
 		se[i] = r->trend[i].estimate.se;
+		if (isfinite(y[i]) && isfinite(se[i]) && se[i] > 0)
+			r->trend_points++;
 	}
 	r->trend_ok = stats_trend(x, y, se, r->ntrend, &r->trend_slope, &r->trend_slope_se) == 0;
 	free(x);
@@ -374,31 +426,16 @@ report_kv_number(struct report_table *t, const char *label, double v, int decima
 	return report_cell_number(t, report_row_kv(t, label), 1, v, decimals, sign);
 }
 
-/* A date as shown: dd/mm/yyyy in Vietnamese for an ISO date, else as given. */
-static void
-report_date_format(const struct report *r, const char *d, char *buf, size_t len)
-{
-	int y, m, dd, n = 0;
-
-	if (r->lang == REPORT_LANG_VI && sscanf(d, "%4d-%2d-%2d%n", &y, &m, &dd, &n) == 3 && d[n] == '\0')
-		snprintf(buf, len, "%02d/%02d/%04d", dd, m, y);
-	else
-		snprintf(buf, len, "%s", d);
-}
-
-/* The period (or the previous period) as shown. */
+/* The period (or the previous period) as shown: "Quý I/2025", "Q1 2025", "01/01/2025 – 15/02/2025". */
 char *
 report_period_text(const struct report *r, int previous)
 {
 	const char *from = previous ? r->prev_from : r->from, *to = previous ? r->prev_to : r->to;
-	char a[64], b[64], *text;
+	char buf[128];
 
 	if (from == NULL || to == NULL)
 		return xstrdup("–");
-	report_date_format(r, from, a, sizeof a);
-	report_date_format(r, to, b, sizeof b);
-	xasprintf(&text, "%s – %s", a, b);
-	return text;
+	return xstrdup(util_period_text(from, to, r->lang == REPORT_LANG_EN, buf, sizeof buf));
 }
 
 /* A group's or an item's text in the report's language. */
@@ -512,17 +549,18 @@ report_section_overview(struct report *r)
 		report_cell_count(t, report_row_kv(t, L(r, "Số người trả lời (n)", "Respondents (n)")), 1, 0);
 		return;
 	}
-	report_kv_text(t, L(r, "Thiết kế mẫu", "Sample design"),
-	    r->ur->complex
-		? L(r, "Phức hợp (trọng số, phân tầng hoặc chọn cụm)", "Complex (weights, strata or clusters)")
-		: L(r, "Đơn giản (không trọng số, không phân tầng, không chọn cụm)",
-		      "Simple (no weights, strata or clusters)"));
+	text = report_design_text(r->lang, r->ur);
+	report_kv_text(t, L(r, "Thiết kế mẫu", "Sample design"), text);
+	free(text);
 	report_cell_count(t, report_row_kv(t, L(r, "Số người trả lời (n)", "Respondents (n)")), 1, r->ur->respondents);
 	xasprintf(&text, "%s (%%)", report_group_title(r, s->overall));
 	report_kv_number(t, text, o->value, 2, 0)->strong = 1;
 	free(text);
 	report_kv_number(t, L(r, "Cận dưới khoảng tin cậy (%)", "Confidence interval, lower (%)"), o->ci_low, 2, 0);
 	report_kv_number(t, L(r, "Cận trên khoảng tin cậy (%)", "Confidence interval, upper (%)"), o->ci_high, 2, 0);
+	text = report_ci_sentence(r->lang, r->level);
+	report_kv_text(t, L(r, "Khoảng tin cậy là gì", "What the interval means"), text);
+	free(text);
 	if (r->prev != NULL)
 		report_kv_number(t, L(r, "Chỉ số kỳ trước (%)", "Previous period (%)"), ch->prev, 2, 0);
 	if (ch->ok) {
@@ -531,8 +569,9 @@ report_section_overview(struct report *r)
 		report_kv_number(t, L(r, "Sai số chuẩn của thay đổi", "Standard error of the change"), ch->change.se,
 		    2, 0);
 		report_kv_number(t, L(r, "Giá trị p", "p-value"), ch->change.p, 3, 0);
-		report_kv_text(t, L(r, "Có ý nghĩa thống kê (mức 5 %)", "Significant at 5 %"),
-		    report_significance_text(r, ch));
+		report_kv_number(t, L(r, "Giá trị p hiệu chỉnh (Holm)", "Adjusted p-value (Holm)"), ch->p_holm, 3, 0);
+		report_kv_text(t, L(r, "Có ý nghĩa thống kê (mức 5 %, sau hiệu chỉnh)",
+		    "Significant at 5 % (adjusted)"), report_significance_text(r, ch));
 	} else
 		report_kv_text(t, L(r, "Thay đổi so với kỳ trước", "Change from previous period"),
 		    L(r, "Không có số liệu kỳ trước để so sánh", "No previous period to compare with"));
@@ -541,6 +580,10 @@ report_section_overview(struct report *r)
 		    2, 1);
 		report_kv_number(t, L(r, "Sai số chuẩn của xu hướng", "Standard error of the trend"),
 		    r->trend_slope_se, 2, 0);
+	} else if (r->ntrend > 0) {
+		text = report_trend_none_text(r->lang, r->trend_points);
+		report_kv_text(t, L(r, "Xu hướng", "Trend"), text);
+		free(text);
 	}
 	if (r->ur->lonely_psu && r->survey->lonely_psu == LONELY_PSU_CERTAINTY)
 		report_kv_text(t, L(r, "Cảnh báo", "Warning"),
@@ -605,14 +648,16 @@ report_section_ranking(struct report *r)
 	}
 	report_number_format(r->lang, o->value, 2, 0, v, sizeof v);
 	if (r->lang == REPORT_LANG_VI)
-		xasprintf(&flag, "Khoảng tin cậy %g %%. “Cao hơn” / “Thấp hơn”: cả khoảng tin cậy của đơn vị nằm "
-		    "trên / dưới chỉ số của %s (%s %%); còn lại là “Tương đương”. Đơn vị có dưới %ld người trả "
-		    "lời được liệt kê nhưng không xếp hạng.", report_level_percent(r), r->unit_name, v, r->min_n);
+		xasprintf(&flag, "Khoảng tin cậy %g %%. “Cao hơn” / “Thấp hơn”: chỉ số của đơn vị khác chỉ số "
+		    "của %s (%s %%) có ý nghĩa thống kê ở mức 5 %% sau hiệu chỉnh; còn lại là “Tương đương”. "
+		    "Đơn vị có dưới %ld người trả lời được liệt kê nhưng không xếp hạng.",
+		    report_level_percent(r), r->unit_name, v, r->min_n);
 	else
-		xasprintf(&flag, "%g %% confidence intervals. “Above” / “Below”: the unit's whole interval lies "
-		    "above / below the index of %s (%s%%); otherwise “Within”. Units with fewer than %ld "
-		    "respondents are listed but not ranked.", report_level_percent(r), r->unit_name, v, r->min_n);
-	report_table_note(t, "%s", flag);
+		xasprintf(&flag, "%g %% confidence intervals. “Above” / “Below”: the unit's index differs from "
+		    "the index of %s (%s%%) at the 5 %% level after adjustment; otherwise “Within”. Units with "
+		    "fewer than %ld respondents are listed but not ranked.", report_level_percent(r),
+		    r->unit_name, v, r->min_n);
+	report_table_note(t, "%s %s", flag, report_holm_sentence(r->lang));
 	free(flag);
 }
 
@@ -625,7 +670,7 @@ report_section_elements(struct report *r)
 	size_t row;
 	int k;
 
-	t = report_table_add(r, REPORT_SECTION_ELEMENTS, report_section_title(r, REPORT_SECTION_ELEMENTS), NULL, 10);
+	t = report_table_add(r, REPORT_SECTION_ELEMENTS, report_section_title(r, REPORT_SECTION_ELEMENTS), NULL, 11);
 	report_column_set(t, 0, L(r, "Mã", "Code"), 8, 0);
 	report_column_set(t, 1, L(r, "Chỉ số, khía cạnh, yếu tố", "Index, aspect, element"), 34, 1);
 	report_column_set(t, 2, L(r, "Chỉ số (%)", "Index (%)"), 9, 0);
@@ -636,6 +681,7 @@ report_section_elements(struct report *r)
 	report_column_set(t, 7, L(r, "Thay đổi (điểm %)", "Change (points)"), 10, 0);
 	report_column_set(t, 8, "p", 7, 0);
 	report_column_set(t, 9, L(r, "Ý nghĩa thống kê", "Significant"), 10, 0);
+	report_column_set(t, 10, L(r, "p hiệu chỉnh (Holm)", "p adjusted (Holm)"), 9, 0);
 	if (r->nodata) {
 		report_table_note(t, "%s", report_nodata_text(r));
 		return;
@@ -661,15 +707,17 @@ report_section_elements(struct report *r)
 			report_cell_number(t, row, 7, c->change.diff, 2, 1);
 			report_cell_number(t, row, 8, c->change.p, 3, 0);
 			report_cell_text(t, row, 9, report_significance_text(r, c));
+			report_cell_number(t, row, 10, c->p_holm, 3, 0);
 		}
 	}
 	if (r->prev == NULL)
 		report_table_note(t, "%s",
 		    L(r, "Không có số liệu kỳ trước để so sánh.", "No previous period to compare with."));
 	else
-		report_table_note(t, "%s",
-		    L(r, "Thay đổi tính bằng điểm phần trăm so với kỳ trước; có ý nghĩa thống kê khi p < 0,05.",
-			"Change in percentage points from the previous period; significant when p < 0.05."));
+		report_table_note(t, "%s %s",
+		    L(r, "Thay đổi tính bằng điểm phần trăm so với kỳ trước; có ý nghĩa thống kê khi p hiệu "
+		    "chỉnh < 0,05.", "Change in percentage points from the previous period; significant when "
+		    "the adjusted p < 0.05."), report_holm_sentence(r->lang));
 }
 
 /* The satisfaction items or the expectation items. */
@@ -729,8 +777,8 @@ report_section_items(struct report *r, int expectation)
 		report_table_note(t, "%s", L(r, "Chỉ số mong đợi: tỷ lệ người trả lời chọn mức mong muốn trở lên.",
 		    "Expectation index: share of respondents who chose a wish level or above."));
 	else
-		report_table_note(t, "%s", L(r, "Không trả lời: tỷ lệ người trả lời bỏ trống tiêu chí.",
-		    "Non-response: share of respondents who left the item blank."));
+		report_table_note(t, "%s %s", L(r, "Không trả lời: tỷ lệ người trả lời bỏ trống tiêu chí.",
+		    "Non-response: share of respondents who left the item blank."), report_holm_sentence(r->lang));
 }
 
 /* A sheet name from a title and a suffix: at most 31 bytes, whole UTF-8 characters, no []:*?/\. */
@@ -854,42 +902,25 @@ report_section_reliability(struct report *r)
 		"α of 0.70 or more is commonly taken as acceptable."));
 }
 
-/* Compare doubles for qsort. */
-static int
-report_double_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The median of n values (sorted in place), as the analysis computes it. */
-static double
-report_median(double *v, int n)
-{
-	if (n == 0)
-		return NAN;
-	qsort(v, n, sizeof *v, report_double_cmp);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* Improvement priorities: the priority items first, then the rest, in survey order. */
 static void
 report_section_priorities(struct report *r)
 {
 	const struct survey *s = r->survey;
 	struct report_table *t;
-	double *imp, *perf;
 	char a[32], b[32];
 	size_t row;
-	int pass, i, k = 0;
+	int pass, i;
 
-	t = report_table_add(r, REPORT_SECTION_PRIORITIES, report_section_title(r, REPORT_SECTION_PRIORITIES), NULL, 5);
+	t = report_table_add(r, REPORT_SECTION_PRIORITIES, report_section_title(r, REPORT_SECTION_PRIORITIES), NULL, 8);
 	report_column_set(t, 0, L(r, "Mã", "Code"), 8, 0);
-	report_column_set(t, 1, L(r, "Tiêu chí", "Item"), 44, 1);
+	report_column_set(t, 1, L(r, "Tiêu chí", "Item"), 40, 1);
 	report_column_set(t, 2, L(r, "Tầm quan trọng (r)", "Importance (r)"), 12, 0);
-	report_column_set(t, 3, L(r, "Kết quả (%)", "Performance (%)"), 11, 0);
-	report_column_set(t, 4, L(r, "Ưu tiên cải thiện", "Priority"), 11, 0);
+	report_column_set(t, 3, L(r, "Cận dưới của r", "r, CI low"), 10, 0);
+	report_column_set(t, 4, L(r, "Cận trên của r", "r, CI high"), 10, 0);
+	report_column_set(t, 5, L(r, "Kết quả (%)", "Performance (%)"), 11, 0);
+	report_column_set(t, 6, L(r, "Cận trên kết quả (%)", "Performance, CI high (%)"), 11, 0);
+	report_column_set(t, 7, L(r, "Ưu tiên cải thiện", "Priority"), 11, 0);
 	if (r->nodata) {
 		report_table_note(t, "%s", report_nodata_text(r));
 		return;
@@ -904,36 +935,28 @@ report_section_priorities(struct report *r)
 			report_cell_text(t, row, 0, s->items[i].code)->strong = pass;
 			report_cell_text(t, row, 1, report_item_text(r, &s->items[i]))->strong = pass;
 			report_cell_number(t, row, 2, p->importance, 2, 0);
-			report_cell_number(t, row, 3, p->performance, 2, 0);
+			report_cell_number(t, row, 3, p->importance_low, 2, 0);
+			report_cell_number(t, row, 4, p->importance_high, 2, 0);
+			report_cell_number(t, row, 5, p->performance, 2, 0);
+			report_cell_number(t, row, 6, r->ur->items[i].ci_high, 2, 0);
 			if (pass)
-				report_cell_text(t, row, 4, L(r, "Ưu tiên", "Priority"))->strong = 1;
+				report_cell_text(t, row, 7, L(r, "Ưu tiên", "Priority"))->strong = 1;
 		}
 	}
-	imp = xcalloc(s->nsat, sizeof *imp);
-	perf = xcalloc(s->nsat, sizeof *perf);
-	for (i = 0; i < s->nsat; i++) {
-		const struct priority *p = &r->ur->priorities[i];
-
-		if (!isnan(p->importance) && !isnan(p->performance)) {
-			imp[k] = p->importance;
-			perf[k++] = p->performance;
-		}
-	}
-	report_number_format(r->lang, report_median(imp, k), 2, 0, a, sizeof a);
-	report_number_format(r->lang, report_median(perf, k), 2, 0, b, sizeof b);
-	free(imp);
-	free(perf);
+	report_number_format(r->lang, r->ur->priority_median_importance, 2, 0, a, sizeof a);
+	report_number_format(r->lang, r->ur->priority_median_performance, 2, 0, b, sizeof b);
 	if (r->lang == REPORT_LANG_VI)
 		report_table_note(t,
-		    "Tầm quan trọng: hệ số tương quan giữa điểm tiêu chí và điểm trung bình các tiêu chí "
-		    "còn lại của người trả lời. Ưu tiên cải thiện: tầm quan trọng trên trung vị (%s) và kết quả "
-		    "dưới trung vị (%s %%).",
-		    a, b);
+		    "Tầm quan trọng: hệ số tương quan (có trọng số) giữa điểm tiêu chí và điểm trung bình các "
+		    "tiêu chí còn lại của người trả lời, với khoảng tin cậy %g %%. Ưu tiên cải thiện chỉ khi rõ "
+		    "ràng: cận dưới của tầm quan trọng trên trung vị (%s) và cận trên của kết quả dưới trung vị "
+		    "(%s %%).", report_level_percent(r), a, b);
 	else
 		report_table_note(t,
-		    "Importance: correlation of the item with the mean of the respondent's other items. "
-		    "Priority: importance above the median (%s) and performance below the median (%s%%).",
-		    a, b);
+		    "Importance: the (weighted) correlation of the item with the mean of the respondent's other "
+		    "items, with its %g %% confidence interval. An item is a priority only when this is clear: "
+		    "the lower limit of its importance is above the median (%s) and the upper limit of its "
+		    "performance is below the median (%s%%).", report_level_percent(r), a, b);
 }
 
 /* The scales' satisfied answers, e.g. “Hài lòng” hoặc “Rất hài lòng”, for the given kind of item. */
@@ -1103,31 +1126,37 @@ static const struct {
 } report_methods_fixed[] = {
 	{ { "Thay đổi giữa hai kỳ", "Change between periods" },
 	    { "Hiệu hai chỉ số (điểm phần trăm); sai số chuẩn √(SE₁² + SE₂²); giá trị p hai phía theo phân phối "
-	      "chuẩn; có ý nghĩa thống kê khi p < 0,05.",
+	      "chuẩn, hiệu chỉnh theo phương pháp Holm trên các thay đổi của cùng một bảng; có ý nghĩa thống kê "
+	      "khi giá trị p hiệu chỉnh < 0,05.",
 		"Difference of the two indices (percentage points); standard error √(SE₁² + SE₂²); two-sided "
-		"p-value from the normal distribution; significant when p < 0.05." } },
+		"p-value from the normal distribution, adjusted by Holm's method over the changes of one table; "
+		"significant when the adjusted p-value < 0.05." } },
 	{ { "Xếp hạng", "Ranking" },
-	    { "Đơn vị trực thuộc xếp theo chỉ số chung giảm dần; “Cao hơn” / “Thấp hơn” khi cả khoảng tin cậy "
-	      "nằm trên / dưới chỉ số của đơn vị cấp trên, còn lại “Tương đương”.",
-		"Child units by overall index, highest first; “Above” / “Below” when the whole interval lies "
-		"above / below the parent's index, else “Within”." } },
+	    { "Đơn vị trực thuộc xếp theo chỉ số chung giảm dần; giá trị p hai phía của chỉ số đơn vị so với "
+	      "chỉ số của đơn vị cấp trên (phân phối t), hiệu chỉnh Holm trên mọi đơn vị được xếp hạng; "
+	      "“Cao hơn” / “Thấp hơn” khi giá trị p hiệu chỉnh < 0,05, còn lại “Tương đương”.",
+		"Child units by overall index, highest first; two-sided p-value of the unit's index against "
+		"the parent's index (t distribution), adjusted by Holm's method over every ranked unit; "
+		"“Above” / “Below” when the adjusted p-value < 0.05, else “Within”." } },
 	{ { "Xu hướng", "Trend" },
 	    { "Độ dốc bình phương tối thiểu có trọng số (trọng số 1/SE²) của chỉ số chung qua các kỳ, tính bằng "
-	      "điểm phần trăm mỗi kỳ.",
+	      "điểm phần trăm mỗi kỳ; chỉ tính khi có ít nhất 3 kỳ có số liệu.",
 		"Weighted least-squares slope (weights 1/SE²) of the overall index over the periods, in "
-		"percentage points per period." } },
+		"percentage points per period; computed only with at least 3 periods with data." } },
 	{ { "Độ tin cậy thang đo", "Scale reliability" },
 	    { "Hệ số Cronbach's α của mỗi yếu tố, trên những người trả lời đủ mọi tiêu chí của yếu tố, theo giá "
 	      "trị gốc của thang đo.",
 		"Cronbach's α of each element over the respondents who answered all its items, on the raw scale "
 		"values." } },
 	{ { "Ưu tiên cải thiện", "Improvement priorities" },
-	    { "Tầm quan trọng = hệ số tương quan Pearson giữa điểm tiêu chí và trung bình các tiêu chí hài lòng "
-	      "còn lại của người trả lời; kết quả = chỉ số tiêu chí. Ưu tiên: tầm quan trọng trên trung vị và "
-	      "kết quả dưới trung vị.",
-		"Importance = Pearson correlation of the item with the mean of the respondent's other "
-		"satisfaction items; performance = the item index. Priority: importance above the median and "
-		"performance below the median." } },
+	    { "Tầm quan trọng = hệ số tương quan Pearson (có trọng số) giữa điểm tiêu chí và trung bình các "
+	      "tiêu chí hài lòng còn lại của người trả lời, khoảng tin cậy theo biến đổi z của Fisher trên cỡ "
+	      "mẫu hiệu dụng; kết quả = chỉ số tiêu chí. Ưu tiên: cận dưới của tầm quan trọng trên trung vị "
+	      "tầm quan trọng và cận trên của kết quả dưới trung vị kết quả.",
+		"Importance = (weighted) Pearson correlation of the item with the mean of the respondent's "
+		"other satisfaction items, its interval by Fisher's z on the effective sample size; "
+		"performance = the item index. Priority: the importance's lower limit above the median "
+		"importance and the performance's upper limit below the median performance." } },
 };
 
 /* The interval method of the design, in words. */
@@ -1289,7 +1318,11 @@ report_create(const struct result *cur, const struct result *prev, const struct 
 	r->to = xstrdup(p->to);
 	r->prev_from = report_strdup(p->prev_from);
 	r->prev_to = report_strdup(p->prev_to);
-	r->generated = report_strdup(p->generated);
+	if (p->generated != NULL) {
+		char day[64];
+
+		r->generated = xstrdup(util_day_text(p->generated, p->lang == REPORT_LANG_EN, day, sizeof day));
+	}
 	r->level = cur->level;
 	r->min_n = p->min_n;
 	if ((u = report_unit_lookup(cur, p->unit)) != NULL)

@@ -262,7 +262,8 @@ report_html_trend_chart(FILE *f, const struct report *r)
 
 		x = X0 + step * (i + 0.5);
 		fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" font-size=\"10\" text-anchor=\"middle\">", x, Y1 + 16);
-		report_html_text_cut(f, r->trend[i].label, 12);
+		/* About 5 units a character at font size 10: "6 tháng đầu năm 2025" fits six points. */
+		report_html_text_cut(f, r->trend[i].label, (size_t)fmax(8, step / 5));
 		fputs("</text>\n", f);
 		if (!isfinite(e->value))
 			continue;
@@ -291,8 +292,15 @@ report_html_trend(FILE *f, const struct report *r)
 	report_html_text(f, L(r, "Xu hướng chỉ số chung", "Trend of the overall index"));
 	fputs("</h3>\n", f);
 	report_html_trend_chart(f, r);
-	if (!r->trend_ok)
+	if (!r->trend_ok) {
+		char *text = report_trend_none_text(r->lang, r->trend_points);
+
+		fputs("<p class=\"note\" id=\"trend-none\">", f);
+		report_html_text(f, text);
+		fputs("</p>\n", f);
+		free(text);
 		return;
+	}
 	fprintf(f, "<p class=\"note\">%s: ", L(r, "Độ dốc", "Slope"));
 	report_html_number(f, r, r->trend_slope, 2, 1);
 	fprintf(f, " %s (%s ", L(r, "điểm mỗi kỳ", "points per period"), L(r, "sai số chuẩn", "standard error"));
@@ -344,6 +352,8 @@ report_html_cover(FILE *f, const struct report *r)
 		report_html_number(f, r, ch->change.diff, 2, 1);
 		fprintf(f, " %s (p = ", L(r, "điểm", "points"));
 		report_html_number(f, r, ch->change.p, 3, 0);
+		fprintf(f, "; %s ", L(r, "hiệu chỉnh", "adjusted"));
+		report_html_number(f, r, ch->p_holm, 3, 0);
 		fprintf(f, ", %s)", ch->change.significant ? L(r, "có ý nghĩa thống kê", "significant") :
 		    L(r, "không có ý nghĩa thống kê", "not significant"));
 	}

@@ -764,16 +764,19 @@ report_pdf_cover(struct pdf *p)
 	report_pdf_show(p, bx, boxy + 35, text);
 	free(text);
 	if (ch->ok) {
-		xasprintf(&text, "%s: %s %s (p = %s)", L(r, "So với kỳ trước", "From the previous period"),
+		xasprintf(&text, "%s: %s %s (p = %s; %s %s)", L(r, "So với kỳ trước", "From the previous period"),
 		    report_number_format(r->lang, ch->change.diff, 2, 1, a, sizeof a), L(r, "điểm", "points"),
-		    report_number_format(r->lang, ch->change.p, 3, 0, c, sizeof c));
+		    report_number_format(r->lang, ch->change.p, 3, 0, c, sizeof c), L(r, "hiệu chỉnh", "adjusted"),
+		    report_number_format(r->lang, ch->p_holm, 3, 0, n, sizeof n));
 		report_pdf_show(p, bx, boxy + 50, text);
 		free(text);
 		report_pdf_font(p, 9, 1);
 		report_pdf_color(p, ch->change.significant ? (ch->change.diff > 0 ? PDF_ABOVE : PDF_BELOW) : PDF_GREY);
 		report_pdf_show(p, bx, boxy + 65, ch->change.significant ?
-		    L(r, "Thay đổi có ý nghĩa thống kê (mức 5 %)", "A significant change (5 % level)") :
-		    L(r, "Thay đổi không có ý nghĩa thống kê (mức 5 %)", "Not a significant change (5 % level)"));
+		    L(r, "Thay đổi có ý nghĩa thống kê (mức 5 %, sau hiệu chỉnh)",
+			"A significant change (5 % level, adjusted)") :
+		    L(r, "Thay đổi không có ý nghĩa thống kê (mức 5 %, sau hiệu chỉnh)",
+			"Not a significant change (5 % level, adjusted)"));
 	} else {
 		report_pdf_color(p, PDF_GREY);
 		report_pdf_show(p, bx, boxy + 50, L(r, "Không có số liệu kỳ trước để so sánh.",
@@ -822,6 +825,10 @@ report_pdf_render(struct pdf *p)
 				    report_number_format(r->lang, r->trend_slope, 2, 1, a, sizeof a),
 				    L(r, "điểm mỗi kỳ", "points per period"), L(r, "sai số chuẩn", "standard error"),
 				    report_number_format(r->lang, r->trend_slope_se, 2, 0, b, sizeof b));
+				report_pdf_paragraph(p, text, 7.2, 0, PDF_GREY);
+				free(text);
+			} else {
+				text = report_trend_none_text(r->lang, r->trend_points);
 				report_pdf_paragraph(p, text, 7.2, 0, PDF_GREY);
 				free(text);
 			}

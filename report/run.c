@@ -354,29 +354,6 @@ report_run_merge(struct report_run *rr, int p)
 	}
 }
 
-/* A trend label of a period: "2025", "Q1/2025", "03/2025" or "01/01–15/02/2025" (caller frees). */
-static char *
-report_period_text_short(const char *from, const char *to)
-{
-	int fy = atoi(from), fm = atoi(from + 5), fd = atoi(from + 8);
-	int ty = atoi(to), tm = atoi(to + 5), td = atoi(to + 8);
-	char *s;
-
-	if (fd == 1 && td == report_month_days(ty, tm) && fy == ty) {
-		if (fm == 1 && tm == 12)
-			xasprintf(&s, "%04d", fy);
-		else if (tm - fm == 2 && (fm - 1) % 3 == 0)
-			xasprintf(&s, "Q%d/%04d", (fm - 1) / 3 + 1, fy);
-		else if (tm == fm)
-			xasprintf(&s, "%02d/%04d", fm, fy);
-		else
-			xasprintf(&s, "%02d–%02d/%04d", fm, tm, fy);
-		return s;
-	}
-	xasprintf(&s, "%02d/%02d/%04d–%02d/%02d/%04d", fd, fm, fy, td, tm, ty);
-	return s;
-}
-
 /* Compute the periods and build the report. */
 struct report *
 report_run_finish(struct report_run *rr, const struct report_params *params, char **cause)
@@ -386,6 +363,7 @@ report_run_finish(struct report_run *rr, const struct report_params *params, cha
 	struct result **res;
 	const struct unit_result *u;
 	struct report *r;
+	char buf[128];
 	size_t n = 0;
 	int i, oldest = -1;
 
@@ -407,7 +385,8 @@ report_run_finish(struct report_run *rr, const struct report_params *params, cha
 				oldest = i;
 		}
 		for (i = oldest; i >= 0; i--) {
-			pts[n].label = report_period_text_short(rr->pfrom[i], rr->pto[i]);
+			pts[n].label = xstrdup(util_period_text(rr->pfrom[i], rr->pto[i],
+			    p.lang == REPORT_LANG_EN, buf, sizeof buf));
 			if ((u = result_unit_find(res[i], rr->unit)) != NULL && u->respondents > 0)
 				pts[n].estimate = u->groups[rr->survey->ngroups - 1];
 			else {

@@ -40,6 +40,7 @@
 #include "daemon/formdata.h"
 #include "daemon/html.h"
 #include "daemon/log.h"
+#include "sipas/report.h"
 #include "sipas/report_run.h"
 #include "sipas/response.h"
 #include "daemon/store/store_agg.h"
@@ -79,12 +80,16 @@ struct dash {
 	char from[REPORT_DAY_LEN], to[REPORT_DAY_LEN];
 	char pfrom[REPORT_DAY_LEN], pto[REPORT_DAY_LEN];
 	char tfrom[DASH_TREND][REPORT_DAY_LEN], tto[DASH_TREND][REPORT_DAY_LEN];
-	char tlabel[DASH_TREND][16];
+	char tlabel[DASH_TREND][32];
 	int step;
 	struct result *cur;   /* the unit and its children */
 	struct result *prev;  /* the unit, the previous period */
 	struct result *trend[DASH_TREND];
+	double *gp_holm; /* [group]: change p-values adjusted over the groups shown */
 };
+
+/* The report language of the page. */
+#define DLANG(d) (strcmp((d)->lang, "en") == 0 ? REPORT_LANG_EN : REPORT_LANG_VI)
 
 /* Vietnamese or English. */
 #define DTR(d, vi, en) (strcmp((d)->lang, "en") == 0 ? (en) : (vi))
@@ -94,20 +99,8 @@ static const char *
 dash_num(char *buf, size_t len, const char *lang, double v, int decimals,
     int sign)
 {
-	char *p;
-
-	if (!isfinite(v)) {
-		snprintf(buf, len, "–");
-		return buf;
-	}
-	snprintf(buf, len, sign ? "%+.*f" : "%.*f", decimals, v);
-	if (strcmp(lang, "en") != 0) {
-		for (p = buf; *p != '\0'; p++) {
-			if (*p == '.')
-				*p = ',';
-		}
-	}
-	return buf;
+	return util_number_format(v, decimals, sign, strcmp(lang, "en") != 0,
+	    buf, len);
 }
 
 /* A percentage for display: 87,53 % (vi) or 87.53% (en). */
@@ -132,6 +125,7 @@ dash_free(struct dash *d)
 
 	result_free(d->cur);
 	result_free(d->prev);
+	free(d->gp_holm);
 	for (i = 0; i < DASH_TREND; i++)
 		result_free(d->trend[i]);
 	for (i = 0; i < STORE_AGG_FILTER_MAX; i++) {
@@ -407,24 +401,50 @@ dash_cells(struct evbuffer *b, const struct dash *d, const struct estimate *e)
 	    dash_num(hi, sizeof hi, d->lang, e->ci_high, 2, 0), e->n);
 }
 
-/* The change from a to b as a cell: difference, p and significance. */
+/* The change from a to b as a cell: difference, raw and adjusted p, significance. */
 static void
 dash_change_cell(struct evbuffer *b, const struct dash *d,
-    const struct estimate *a, const struct estimate *e)
+    const struct estimate *a, const struct estimate *e, double p_holm)
 {
 	struct change c;
-	char diff[64], p[64];
+	char diff[64], p[64], ph[64];
+	int sig;
 
 	if (a == NULL || e == NULL || stats_change(a, e, &c) != 0) {
 		html_raw(b, "<td class=\"change none\">–</td>");
 		return;
 	}
-	html_raw(b, "<td class=\"change %s\">%s <span class=\"p\">(p = %s)</span>"
-	    "%s</td>", !c.significant ? "same" : c.diff > 0 ? "up" : "down",
+	sig = p_holm < 0.05;
+	html_raw(b, "<td class=\"change %s\">%s <span class=\"p\">(p = %s; %s %s)"
+	    "</span>%s</td>", !sig ? "same" : c.diff > 0 ? "up" : "down",
 	    dash_num(diff, sizeof diff, d->lang, c.diff, 2, 1),
 	    dash_num(p, sizeof p, d->lang, c.p, 3, 0),
-	    c.significant ? DTR(d, " <strong>có ý nghĩa</strong>",
+	    DTR(d, "hiệu chỉnh", "adjusted"),
+	    dash_num(ph, sizeof ph, d->lang, p_holm, 3, 0),
+	    sig ? DTR(d, " <strong>có ý nghĩa</strong>",
 	    " <strong>significant</strong>") : "");
+}
+
+/* Holm over the changes of every group shown (overall included). */
+static void
+dash_changes_adjust(struct dash *d)
+{
+	const struct unit_result *ur = dash_unit(d->cur, d->unit);
+	const struct unit_result *pr = dash_unit(d->prev, d->unit);
+	int n = d->s->ngroups, i;
+	double *p = xcalloc(n, sizeof *p);
+	struct change c;
+
+	d->gp_holm = xcalloc(n, sizeof *d->gp_holm);
+	for (i = 0; i < n; i++) {
+		p[i] = NAN;
+		if (ur != NULL && pr != NULL && !dash_hidden(d, ur) &&
+		    !dash_hidden(d, pr) && stats_change(&pr->groups[i],
+		    &ur->groups[i], &c) == 0)
+			p[i] = c.p;
+	}
+	stats_holm(p, n, d->gp_holm);
+	free(p);
 }
 
 /* The unit's summary: overall index, interval, n, change. */
@@ -434,9 +454,11 @@ dash_summary(struct evbuffer *b, const struct dash *d)
 	const struct unit_result *ur = dash_unit(d->cur, d->unit);
 	const struct unit_result *pr = dash_unit(d->prev, d->unit);
 	const struct estimate *e = dash_overall(d, ur), *pe = dash_overall(d, pr);
-	char v[64], lo[64], hi[64], diff[64], p[64], conf[16];
+	char v[64], lo[64], hi[64], diff[64], p[64], ph[64], conf[16];
+	char per[128], *text;
 	struct change c;
-	int i;
+	double holm = d->gp_holm[d->s->ngroups - 1];
+	int i, sig;
 
 	html_raw(b, "<section class=\"summary\" id=\"summary\">\n<h1 id=\"unit\" "
 	    "data-unit=\"");
@@ -446,7 +468,8 @@ dash_summary(struct evbuffer *b, const struct dash *d)
 	html_raw(b, "</h1>\n<p class=\"survey\">");
 	html_text(b, strcmp(d->lang, "en") == 0 && d->s->title_en != NULL ?
 	    d->s->title_en : d->s->title_vi);
-	html_raw(b, " · %s %s – %s", DTR(d, "kỳ", "period"), d->from, d->to);
+	html_raw(b, " · <span id=\"period\">%s</span>", util_period_text(d->from,
+	    d->to, DLANG(d) == REPORT_LANG_EN, per, sizeof per));
 	if (d->channel != NULL)
 		html_raw(b, " · <span id=\"channel\" data-channel=\"%s\">%s: %s"
 		    "</span>", d->channel, DTR(d, "kênh", "channel"),
@@ -490,22 +513,40 @@ dash_summary(struct evbuffer *b, const struct dash *d)
 		    DTR(d, " %", "%"),
 		    dash_num(lo, sizeof lo, d->lang, e->ci_low, 2, 0),
 		    dash_num(hi, sizeof hi, d->lang, e->ci_high, 2, 0), e->n);
+		text = report_ci_sentence(DLANG(d), d->cur->level);
+		html_raw(b, "<p class=\"note\" id=\"ci-meaning\">");
+		html_text(b, text);
+		html_raw(b, "</p>\n");
+		free(text);
 	}
-	html_raw(b, "<p class=\"change\" id=\"overall-change\">%s (%s – %s): ",
-	    DTR(d, "So với kỳ trước", "Against the previous period"), d->pfrom,
-	    d->pto);
+	if (ur != NULL && !dash_hidden(d, ur)) {
+		text = report_design_text(DLANG(d), ur);
+		html_raw(b, "<p class=\"note\" id=\"design\">%s: ",
+		    DTR(d, "Thiết kế mẫu", "Sample design"));
+		html_text(b, text);
+		html_raw(b, "</p>\n");
+		free(text);
+	}
+	html_raw(b, "<p class=\"change\" id=\"overall-change\">%s (%s): ",
+	    DTR(d, "So với kỳ trước", "Against the previous period"),
+	    util_period_text(d->pfrom, d->pto, DLANG(d) == REPORT_LANG_EN, per,
+	    sizeof per));
 	if (e == NULL || pe == NULL || stats_change(pe, e, &c) != 0)
 		html_raw(b, "%s", DTR(d, "không so sánh được (thiếu số liệu)",
 		    "cannot be compared (no data)"));
-	else
-		html_raw(b, "<strong class=\"%s\">%s %s</strong>, p = %s: %s",
-		    !c.significant ? "same" : c.diff > 0 ? "up" : "down",
+	else {
+		sig = holm < 0.05;
+		html_raw(b, "<strong class=\"%s\">%s %s</strong>, p = %s (%s %s): %s",
+		    !sig ? "same" : c.diff > 0 ? "up" : "down",
 		    dash_num(diff, sizeof diff, d->lang, c.diff, 2, 1),
 		    DTR(d, "điểm %", "points"),
-		    dash_num(p, sizeof p, d->lang, c.p, 3, 0), c.significant ?
+		    dash_num(p, sizeof p, d->lang, c.p, 3, 0),
+		    DTR(d, "hiệu chỉnh", "adjusted"),
+		    dash_num(ph, sizeof ph, d->lang, holm, 3, 0), sig ?
 		    DTR(d, "thay đổi có ý nghĩa thống kê (5 %)",
 		    "a significant change (5%)") :
 		    DTR(d, "không có ý nghĩa thống kê", "not significant"));
+	}
 	html_raw(b, "</p>\n</section>\n");
 }
 
@@ -524,7 +565,7 @@ dash_group_rows(struct evbuffer *b, const struct dash *d, const struct group *g,
 	html_raw(b, "</th>");
 	dash_cells(b, d, ur != NULL ? &ur->groups[g->index] : NULL);
 	dash_change_cell(b, d, pr != NULL ? &pr->groups[g->index] : NULL,
-	    ur != NULL ? &ur->groups[g->index] : NULL);
+	    ur != NULL ? &ur->groups[g->index] : NULL, d->gp_holm[g->index]);
 	html_raw(b, "</tr>\n");
 	for (i = 0; i < g->ngroups; i++)
 		dash_group_rows(b, d, g->groups[i], depth + 1, ur, pr);
@@ -554,7 +595,8 @@ dash_groups(struct evbuffer *b, const struct dash *d)
 	    DTR(d, "Khoảng tin cậy", "Interval"),
 	    DTR(d, "Thay đổi (điểm %)", "Change (points)"));
 	dash_group_rows(b, d, d->s->overall, 0, ur, pr);
-	html_raw(b, "</tbody></table></div>\n</section>\n");
+	html_raw(b, "</tbody></table></div>\n<p class=\"note\" id=\"groups-holm\">%s"
+	    "</p>\n</section>\n", report_holm_sentence(DLANG(d)));
 }
 
 /* A child of the ranking. */
@@ -562,6 +604,7 @@ struct dash_rank {
 	const char *unit;
 	const struct estimate *e; /* NULL: no response in the period */
 	int tier; /* 2 ranked, 1 too few respondents, 0 no response */
+	enum rank_flag flag; /* on the Holm-adjusted p against the parent */
 };
 
 /* Ranked first by value (descending), then too few, then none, by code. */
@@ -627,6 +670,23 @@ dash_rank_children(const struct dash *d, size_t *n)
 	return rk;
 }
 
+/* The flags of the ranked children: Holm over all of them. */
+static void
+dash_rank_flags(struct dash_rank *rk, size_t n, double parent)
+{
+	double *p = xcalloc(n + 1, sizeof *p), *adj = xcalloc(n + 1, sizeof *adj);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = rk[i].tier == 2 ? stats_rank_p(rk[i].e, parent) : NAN;
+	stats_holm(p, n, adj);
+	for (i = 0; i < n; i++)
+		rk[i].flag = rk[i].tier == 2 ? stats_rank_flag_p(rk[i].e, parent,
+		    adj[i], 0.05) : RANK_NONE;
+	free(p);
+	free(adj);
+}
+
 /*
  * The ranking of the child units: a bar chart with whiskers and a table.
  * Children without a response in the period are listed in the table (greyed,
@@ -657,15 +717,16 @@ dash_ranking(struct evbuffer *b, const struct dash *d)
 		return;
 	}
 	qsort(rk, n, sizeof *rk, dash_rank_cmp);
+	dash_rank_flags(rk, n, parent);
 	for (i = 0; i < n; i++) {
 		if (rk[i].tier > 0)
 			nbars++;
 	}
-	html_raw(b, "<p class=\"note\">%s %ld %s</p>\n",
+	html_raw(b, "<p class=\"note\">%s %ld %s %s</p>\n",
 	    DTR(d, "So với chỉ số của đơn vị cấp trên (vạch đứt). Đơn vị có dưới",
 	    "Against the parent's index (dashed line). Units with fewer than"),
 	    min_n, DTR(d, "người trả lời không được xếp hạng.",
-	    "respondents are not ranked."));
+	    "respondents are not ranked."), report_holm_sentence(DLANG(d)));
 
 	/* The chart: one row per child with responses, 0-100 % over w pixels. */
 	if (nbars == 0) {
@@ -689,7 +750,7 @@ dash_ranking(struct evbuffer *b, const struct dash *d)
 
 		if (rk[i].tier == 0)
 			continue;
-		f = rk[i].tier == 2 ? stats_rank_flag(e, parent) : RANK_NONE;
+		f = rk[i].flag;
 		y = 8 + 26 * row++;
 		html_raw(b, "<a href=\"");
 		dash_href(b, d, rk[i].unit, d->lang);
@@ -711,8 +772,8 @@ dash_ranking(struct evbuffer *b, const struct dash *d)
 			    y + 14, x0 + w * e->ci_low / 100, y + 9,
 			    x0 + w * e->ci_high / 100, x0 + w * e->ci_high / 100,
 			    y + 4, y + 14);
-		html_raw(b, "<text class=\"val\" x=\"%.1f\" y=\"%d\">%s</text>\n",
-		    x0 + w + 8, y + 14, dash_num(v, sizeof v, d->lang, e->value,
+		html_raw(b, "<text class=\"val\" x=\"676\" y=\"%d\">%s</text>\n",
+		    y + 14, dash_num(v, sizeof v, d->lang, e->value,
 		    2, 0));
 	}
 	if (isfinite(parent))
@@ -729,8 +790,7 @@ table:
 	    DTR(d, "So với cấp trên", "Against the parent"));
 	for (i = 0; i < n; i++) {
 		const struct estimate *e = rk[i].e;
-		enum rank_flag f = rk[i].tier == 2 ? stats_rank_flag(e, parent) :
-		    RANK_NONE;
+		enum rank_flag f = rk[i].flag;
 		const char *flag = rk[i].tier == 0 ? DTR(d, "Chưa có phiếu",
 		    "No responses") : f == RANK_ABOVE ? DTR(d, "Cao hơn", "Above") :
 		    f == RANK_BELOW ? DTR(d, "Thấp hơn", "Below") :
@@ -743,24 +803,31 @@ table:
 		    "few empty");
 		html_text(b, rk[i].unit);
 		if (rk[i].tier == 2)
-			html_raw(b, "\"><td>%d</td>", ++rank);
+			html_raw(b, "\"><td class=\"rank\">%d</td>", ++rank);
 		else
-			html_raw(b, "\"><td></td>");
-		html_raw(b, "<td><a href=\"");
+			html_raw(b, "\"><td class=\"rank\"></td>");
+		html_raw(b, "<td class=\"unit\"><a href=\"");
 		dash_href(b, d, rk[i].unit, d->lang);
 		html_raw(b, "\">");
 		html_text(b, dash_unit_name(d, rk[i].unit));
 		html_raw(b, "</a></td>");
 		if (rk[i].tier == 2)
-			html_raw(b, "<td class=\"value\">%s</td><td class=\"ci\">"
-			    "%s – %s</td>", dash_pct(v, sizeof v, d->lang, e->value),
+			html_raw(b, "<td data-label=\"%s\" class=\"value\">%s</td>"
+			    "<td data-label=\"%s\" class=\"ci\">%s – %s</td>",
+			    DTR(d, "Chỉ số", "Index"),
+			    dash_pct(v, sizeof v, d->lang, e->value),
+			    DTR(d, "Khoảng tin cậy", "Interval"),
 			    dash_num(lo, sizeof lo, d->lang, e->ci_low, 2, 0),
 			    dash_num(hi, sizeof hi, d->lang, e->ci_high, 2, 0));
 		else
-			html_raw(b, "<td class=\"value\">–</td><td class=\"ci\">–"
-			    "</td>");
-		html_raw(b, "<td class=\"n\">%ld</td><td class=\"flag\">%s</td>"
-		    "</tr>\n", e != NULL ? e->n : 0L, flag);
+			html_raw(b, "<td data-label=\"%s\" class=\"value\">–</td>"
+			    "<td data-label=\"%s\" class=\"ci\">–</td>",
+			    DTR(d, "Chỉ số", "Index"),
+			    DTR(d, "Khoảng tin cậy", "Interval"));
+		html_raw(b, "<td data-label=\"n\" class=\"n\">%ld</td>"
+		    "<td data-label=\"%s\" class=\"flag\">%s</td></tr>\n",
+		    e != NULL ? e->n : 0L, DTR(d, "So với cấp trên",
+		    "Against the parent"), flag);
 	}
 	html_raw(b, "</tbody></table></div>\n</section>\n");
 	free(rk);
@@ -858,8 +925,8 @@ dash_trend(struct evbuffer *b, const struct dash *d)
 		html_raw(b, "<circle class=\"dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\"/>"
 		    "\n", px[i], py[i]);
 	for (i = 0; i < DASH_TREND; i++) {
-		html_raw(b, "<text class=\"axis\" x=\"%.1f\" y=\"214\">%s</text>\n",
-		    TX(i), d->tlabel[i]);
+		html_raw(b, "<text class=\"axis tick%s\" x=\"%.1f\" y=\"214\">%s"
+		    "</text>\n", i % 2 ? " odd" : "", TX(i), d->tlabel[i]);
 		if (e[i] != NULL)
 			html_raw(b, "<text class=\"val\" x=\"%.1f\" y=\"%.1f\">%s"
 			    "</text>\n", TX(i), TY(e[i]->value) - 8,
@@ -870,11 +937,20 @@ dash_trend(struct evbuffer *b, const struct dash *d)
 	html_raw(b, "</svg>\n");
 	if (stats_trend(x, y, se, n, &slope, &slope_se) == 0)
 		html_raw(b, "<p class=\"note\" id=\"trend-slope\">%s %s %s "
-		    "(SE %s).</p>\n", DTR(d, "Độ dốc (bình phương tối thiểu có "
+		    "(%s %s).</p>\n", DTR(d, "Độ dốc (bình phương tối thiểu có "
 		    "trọng số):", "Weighted least-squares slope:"),
 		    dash_num(s1, sizeof s1, d->lang, slope, 2, 1),
 		    DTR(d, "điểm % mỗi quý", "points per quarter"),
+		    DTR(d, "sai số chuẩn", "standard error"),
 		    dash_num(s2, sizeof s2, d->lang, slope_se, 2, 0));
+	else {
+		char *text = report_trend_none_text(DLANG(d), n);
+
+		html_raw(b, "<p class=\"note\" id=\"trend-none\">");
+		html_text(b, text);
+		html_raw(b, "</p>\n");
+		free(text);
+	}
 table:
 	html_raw(b, "<table class=\"trend\"><thead><tr><th>%s</th><th>%s</th>"
 	    "<th>%s</th><th>n</th></tr></thead><tbody>\n",
@@ -903,15 +979,20 @@ dash_items(struct evbuffer *b, const struct dash *d)
 {
 	const struct unit_result *ur = dash_unit(d->cur, d->unit);
 	const struct survey *s = d->s;
-	char v[64], imp[64];
+	char v[64], imp[64], ilo[64], ihi[64];
 	int i, j;
 
 	html_raw(b, "<section id=\"items\">\n<h2>%s</h2>\n<p class=\"note\">%s"
 	    "</p>\n", DTR(d, "Chi tiết từng câu hỏi", "Item detail"),
 	    DTR(d, "Thanh màu: tỷ lệ từng mức trả lời (từ thấp đến cao). "
-	    "Ưu tiên cải thiện: tầm quan trọng trên trung vị và chỉ số dưới "
-	    "trung vị.", "Bars: the share of each answer (low to high). "
-	    "Priority: importance above the median and index below the median."));
+	    "Tầm quan trọng: hệ số tương quan của câu hỏi với trung bình các câu "
+	    "còn lại, kèm khoảng tin cậy 95 %. Ưu tiên cải thiện chỉ khi rõ ràng: "
+	    "cận dưới của tầm quan trọng trên trung vị và cận trên của chỉ số "
+	    "dưới trung vị.", "Bars: the share of each answer (low to high). "
+	    "Importance: the correlation of the item with the mean of the other "
+	    "items, with its 95 % interval. A priority only when clear: the "
+	    "importance's lower limit above the median and the index's upper "
+	    "limit below the median."));
 	if (ur == NULL || dash_hidden(d, ur)) {
 		html_raw(b, "<p class=\"note\">%s</p>\n</section>\n", ur == NULL ?
 		    DTR(d, "Chưa có số liệu.", "No data yet.") :
@@ -959,10 +1040,12 @@ dash_items(struct evbuffer *b, const struct dash *d)
 			    share * 2);
 			xpos += share;
 		}
-		html_raw(b, "</svg></td><td class=\"imp\">%s</td><td class=\"pri\">"
-		    "%s</td></tr>\n", dash_num(imp, sizeof imp, d->lang,
-		    p->importance, 2, 0), p->priority ? DTR(d, "Ưu tiên",
-		    "Priority") : "");
+		html_raw(b, "</svg></td><td class=\"imp\">%s <span class=\"ci\">"
+		    "(%s – %s)</span></td><td class=\"pri\">%s</td></tr>\n",
+		    dash_num(imp, sizeof imp, d->lang, p->importance, 2, 0),
+		    dash_num(ilo, sizeof ilo, d->lang, p->importance_low, 2, 0),
+		    dash_num(ihi, sizeof ihi, d->lang, p->importance_high, 2, 0),
+		    p->priority ? DTR(d, "Ưu tiên", "Priority") : "");
 	}
 	html_raw(b, "</tbody></table></div>\n</section>\n");
 }
@@ -974,6 +1057,7 @@ dash_render(struct dash *d)
 	struct evbuffer *b = evbuffer_new();
 	char conf[16];
 
+	dash_changes_adjust(d);
 	dash_head(b, d);
 	dash_summary(b, d);
 	dash_ranking(b, d);
@@ -991,8 +1075,10 @@ dash_render(struct dash *d)
 	    "</main>\n</body>\n</html>\n",
 	    DTR(d, "Chỉ số là tỷ lệ người hài lòng (%); khoảng tin cậy",
 	    "Indices are the share of satisfied respondents (%); intervals at"),
-	    conf, DTR(d, " %", "%"), DTR(d, "Số liệu giống GET /api/v1/indices.",
-	    "The numbers are those of GET /api/v1/indices."));
+	    conf, DTR(d, " %", "%"), DTR(d, "Số liệu trên trang này trùng với số "
+	    "liệu trong báo cáo định kỳ và dữ liệu xuất cho đơn vị, cùng kỳ.",
+	    "The numbers on this page are the same as in the periodic reports "
+	    "and the data exports of the unit for the same period."));
 	/* The sign-out post of this page carries its real Origin. */
 	evhttp_add_header(evhttp_request_get_output_headers(d->r->req),
 	    "Referrer-Policy", "same-origin");
@@ -1058,18 +1144,6 @@ dash_next(struct dash *d)
 		    d->tto[t], d->channel, &d->filter, 0, conf, dash_fetched, d);
 }
 
-/* The last day of month m of year y. */
-static int
-dash_month_days(int y, int m)
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
-		31 };
-
-	if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
-		return 29;
-	return days[m - 1];
-}
-
 /* The DASH_TREND quarters that end with the quarter holding day to. */
 static void
 dash_quarters(struct dash *d)
@@ -1082,10 +1156,10 @@ dash_quarters(struct dash *d)
 		snprintf(buf, sizeof buf, "%04d-%02d-01", y, q * 3 + 1);
 		memcpy(d->tfrom[i], buf, REPORT_DAY_LEN - 1);
 		snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, q * 3 + 3,
-		    dash_month_days(y, q * 3 + 3));
+		    util_month_days(y, q * 3 + 3));
 		memcpy(d->tto[i], buf, REPORT_DAY_LEN - 1);
-		snprintf(buf, sizeof buf, "%04d-Q%d", y, q + 1);
-		memcpy(d->tlabel[i], buf, 8);
+		util_period_text(d->tfrom[i], d->tto[i], strcmp(d->lang, "en") == 0,
+		    d->tlabel[i], sizeof d->tlabel[i]);
 		if (--q < 0) {
 			q = 3;
 			y--;

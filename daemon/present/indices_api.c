@@ -149,6 +149,67 @@ indices_ctx_free(struct indices_ctx *ctx)
 	free(ctx);
 }
 
+/* A number, or null for NAN. */
+static json_t *
+indices_number(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+/*
+ * With children=1, the ranking the dashboard shows: each child with at least
+ * dashboard_min_n respondents against the unit's overall value, its raw
+ * two-sided p-value, the p-value adjusted (Holm) over those children, and
+ * its flag (docs/methodology.md section 7). Added to the result JSON text
+ * (freed here); returns the new text.
+ */
+static char *
+indices_ranking_add(struct indices_ctx *ctx, const struct result *res, char *text)
+{
+	const struct unit_result *pu = result_unit_find(res, ctx->unit);
+	int og = ctx->survey->overall->index;
+	long min_n = ctx->r->sd->config->dashboard_min_n;
+	double parent = pu != NULL ? pu->groups[og].value : NAN;
+	double *p = xcalloc(res->nunits + 1, sizeof *p);
+	double *adj = xcalloc(res->nunits + 1, sizeof *adj);
+	json_t *root, *kids = json_array(), *rk;
+	json_error_t err;
+	size_t i;
+
+	for (i = 0; i < res->nunits; i++) {
+		const struct estimate *e = &res->units[i].groups[og];
+
+		p[i] = NAN;
+		if (strcmp(res->units[i].unit, ctx->unit) != 0 && e->n >= min_n)
+			p[i] = stats_rank_p(e, parent);
+	}
+	stats_holm(p, res->nunits, adj);
+	for (i = 0; i < res->nunits; i++) {
+		const struct estimate *e = &res->units[i].groups[og];
+
+		if (strcmp(res->units[i].unit, ctx->unit) == 0)
+			continue;
+		json_array_append_new(kids, json_pack("{s:s, s:b, s:o, s:o, s:s}",
+		    "unit", res->units[i].unit, "ranked", isfinite(p[i]),
+		    "p", indices_number(p[i]), "p_holm", indices_number(adj[i]),
+		    "flag", stats_rank_flag_name(stats_rank_flag_p(e, parent,
+		    adj[i], 0.05))));
+	}
+	free(p);
+	free(adj);
+	rk = json_pack("{s:s, s:o, s:I, s:s, s:o}", "parent", ctx->unit,
+	    "parent_value", indices_number(parent), "min_n", (json_int_t)min_n,
+	    "adjustment", "holm", "children", kids);
+	root = json_loads(text, 0, &err);
+	ASSERT(root != NULL);
+	free(text);
+	json_object_set_new(root, "ranking", rk);
+	text = json_dumps(root, JSON_PRESERVE_ORDER | JSON_COMPACT |
+	    JSON_REAL_PRECISION(17));
+	json_decref(root);
+	return text;
+}
+
 /* Every row arrived: compute and answer. */
 static void
 indices_done(int ok, const char *sqlstate, const char *message, void *arg)
@@ -206,7 +267,10 @@ indices_done(int ok, const char *sqlstate, const char *message, void *arg)
 			result_unit_withhold(ctx->survey, &res->units[i],
 			    ctx->min_n);
 	}
-	text = indices_json_lag(result_to_json(res, 0), r->sd);
+	text = result_to_json(res, 0);
+	if (ctx->children && !ctx->level)
+		text = indices_ranking_add(ctx, res, text);
+	text = indices_json_lag(text, r->sd);
 	result_free(res);
 	http_reply(r, 200, "application/json", text, strlen(text));
 	free(text);

@@ -37,16 +37,25 @@ struct estimate {
 	long n;	   /* respondents who answered (groups: at least one item) */
 };
 
-/* Improvement priority inputs of one item (docs/methodology.md section 8). */
+/*
+ * Improvement priority inputs of one item (docs/methodology.md, "Improvement
+ * priorities").
+ */
 struct priority {
-	double importance;  /* corrected item-total correlation, NAN if undefined */
+	double importance;  /* corrected item-total correlation (weighted), NAN if undefined */
+	double importance_low, importance_high; /* its interval (Fisher z), NAN if none */
+	long importance_n;  /* respondents it is computed on */
+	double importance_neff; /* their Kish effective size (= n when unweighted) */
 	double performance; /* the item index */
-	int priority;	    /* above median importance, below median performance */
+	int priority;	    /* importance clearly above, index clearly below the medians */
 };
 
 struct unit_result {
 	char *unit;
 	int complex;
+	long nweighted; /* why complex: rows with a weight other than 1, */
+	long nstrata;	/* named strata, */
+	long npsu;	/* named PSUs */
 	long respondents;
 	int lonely_psu; /* a stratum had one PSU (warning; survey->lonely_psu says how it counted) */
 	struct estimate *groups; /* survey->ngroups, post-order; overall last */
@@ -55,6 +64,7 @@ struct unit_result {
 	double *alpha;		 /* [group]: Cronbach's alpha of leaf groups, else NAN */
 	long *alpha_n;		 /* [group]: respondents who answered all its items */
 	struct priority *priorities; /* [item] for satisfaction items */
+	double priority_median_importance, priority_median_performance; /* NAN: none */
 	long withheld_min_n; /* > 0: numbers withheld, fewer respondents than this */
 };
 
@@ -145,8 +155,20 @@ enum rank_flag {
 };
 enum rank_flag stats_rank_flag(const struct estimate *child, double parent_value);
 const char *stats_rank_flag_name(enum rank_flag);
+/* Two-sided p-value of child's value against parent_value (its SE, t on its df); NAN if none. */
+double stats_rank_p(const struct estimate *child, double parent_value);
+/* Above or below when p (adjusted) < alpha, else within; RANK_NONE without a value. */
+enum rank_flag stats_rank_flag_p(const struct estimate *child, double parent_value, double p,
+    double alpha);
+/*
+ * Holm's adjustment of the finite p-values among p[0..n) for multiple
+ * comparisons (R p.adjust(method = "holm")); NAN stays NAN. adj may not be p.
+ */
+void stats_holm(const double *p, size_t n, double *adj);
+/* Periods with data a trend needs before a slope is shown. */
+#define STATS_TREND_MIN 3
 
-/* WLS slope of y over x with weights 1/se^2; -1 if fewer than 2 usable points. */
+/* WLS slope of y over x with weights 1/se^2; -1 if fewer than STATS_TREND_MIN usable points. */
 int stats_trend(const double *x, const double *y, const double *se, size_t n,
     double *slope, double *slope_se);
 

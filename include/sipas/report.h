@@ -115,7 +115,8 @@ struct report_table {
 struct report_change {
 	int ok;	     /* both periods have a value and an SE */
 	double prev; /* the previous period's value, NAN if none */
-	struct change change;
+	struct change change; /* change.significant: p_holm < 0.05 */
+	double p_holm; /* change.p adjusted (Holm) over the changes of its table */
 };
 
 /* A child unit in the ranking. */
@@ -126,7 +127,8 @@ struct report_child {
 	const struct estimate *overall; /* the overall index, into ur; NULL: no data */
 	int ranked;		/* a value and at least min_n respondents */
 	int rank;		/* 1-based among the ranked, 0 if not ranked */
-	enum rank_flag flag;	/* against the parent's overall value */
+	enum rank_flag flag;	/* against the parent's overall value, on p_holm */
+	double p, p_holm;	/* against the parent's value: raw, Holm over the ranked */
 };
 
 struct report {
@@ -152,7 +154,8 @@ struct report {
 	size_t nranked;
 	struct report_point *trend; /* copies of the caller's points */
 	size_t ntrend;
-	int trend_ok; /* a WLS slope over the trend points exists */
+	int trend_ok; /* a WLS slope over the trend points exists (STATS_TREND_MIN of them) */
+	size_t trend_points; /* trend points with a value */
 	double trend_slope, trend_slope_se;
 	struct report_table *tables; /* in section order */
 	size_t ntables;
@@ -218,6 +221,15 @@ char *report_number_format(enum report_lang, double v, int decimals, int sign, c
 char *report_count_format(enum report_lang, long n, char *buf, size_t len);
 /* A cell's display text into buf (at least 64 bytes); "" for an empty cell. */
 const char *report_cell_format(const struct report *, const struct report_cell *, char *buf, size_t len);
+
+/* Why ur's design is simple or complex: "Phức hợp: có trọng số (1 phiếu có trọng số khác 1)". Caller frees. */
+char *report_design_text(enum report_lang, const struct unit_result *ur);
+/* One plain sentence on what a confidence interval at level (0-1) means. Caller frees. */
+char *report_ci_sentence(enum report_lang, double level);
+/* One sentence on the Holm adjustment of the flags of a table (static). */
+const char *report_holm_sentence(enum report_lang);
+/* Why no trend is shown with nperiods periods with data. Caller frees. */
+char *report_trend_none_text(enum report_lang, size_t nperiods);
 
 /* --- for the renderers: write-then-rename --- */
 

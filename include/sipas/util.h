@@ -55,6 +55,24 @@ char *util_file_read(const char *path, size_t *lenp, char **cause);
  * errno. */
 int util_random_bytes(void *buf, size_t len);
 
+/* Days in month m (1-12) of year y. */
+int util_month_days(int y, int m);
+/*
+ * v with decimals for people, with a decimal comma when comma ("87,53"),
+ * "+" on positive values when sign, "–" for NAN or infinity, and never a
+ * sign on a value that rounds to zero (no "-0,00"). Returns buf (>= 32 bytes).
+ */
+char *util_number_format(double v, int decimals, int sign, int comma, char *buf, size_t len);
+/* A day YYYY-MM-DD as people read it: "04/12/2026", en "4 Dec 2026"; other text as given. */
+char *util_day_text(const char *day, int en, char *buf, size_t len);
+/*
+ * The period from..to (days, inclusive) in words: "Năm 2025", "6 tháng đầu
+ * năm 2025", "6 tháng cuối năm 2025", "Quý I/2025", "Tháng 3/2025", else
+ * "01/01/2025 – 15/02/2025"; en: "2025", "H1 2025", "H2 2025", "Q1 2025",
+ * "Mar 2025", "1 Jan 2025 – 15 Feb 2025". Returns buf (>= 64 bytes).
+ */
+char *util_period_text(const char *from, const char *to, int en, char *buf, size_t len);
+
 /* The wall clock in seconds (deadlines and ages of a few seconds). */
 double util_now(void);
 

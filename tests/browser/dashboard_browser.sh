@@ -16,7 +16,11 @@
 #  - choosing a gender and an age band in the filter form gives that
 #    group's numbers (equal to the API's with respondent.gender= and
 #    respondent.age_band=), kept by the drill-down;
-#  - a national viewer sees the province with its five districts.
+#  - a national viewer sees the province with its five districts;
+#  - at 390 px and 1366 px nothing scrolls sideways, the ranking shows each
+#    unit's index, interval, whole n and flag (cards on the phone) and no
+#    chart label is under 12 px; screenshots dashboard-390.png and
+#    dashboard-1366.png.
 # SIPAS_SCREENSHOTS=DIR saves dashboard-*.png there (docs/img for the docs).
 set -u
 . "$(dirname "$0")/../integration/daemon_lib.sh"
@@ -192,6 +196,61 @@ wd_rect 360 780
 wd_go "$URL/dashboard?unit=P01&$Q1"
 is "$(wd_exec 'return document.documentElement.scrollWidth <= 360')" true "360 px: no horizontal scroll of the page"
 wd_shot "$SHOTS/dashboard-phone.png"
+
+# Phone first: at 390 px (a phone) and 1366 px (a laptop) nothing scrolls
+# sideways, every ranked unit shows its index, interval, n (whole) and flag,
+# and no chart label is drawn under 12 px (its font size in SVG units times
+# the chart's scale on screen).
+layout_check() {
+	wd_exec '
+	var out = [], de = document.documentElement;
+	if (de.scrollWidth > window.innerWidth)
+		out.push("page " + de.scrollWidth + " > " + window.innerWidth);
+	document.querySelectorAll("table.ranking tr[data-unit]").forEach(function (tr) {
+		var r = tr.getBoundingClientRect();
+		if (r.width === 0 || r.left < 0 || r.right > window.innerWidth + 0.5)
+			out.push(tr.dataset.unit + " row not fully visible");
+		tr.querySelectorAll("td.value, td.ci, td.n, td.flag").forEach(function (td) {
+			var c = td.getBoundingClientRect();
+			if (getComputedStyle(td).display === "none" || c.width === 0 ||
+			    td.scrollWidth > td.clientWidth + 1 || c.right > window.innerWidth + 0.5)
+				out.push(tr.dataset.unit + " " + td.className + " cut");
+		});
+	});
+	document.querySelectorAll("svg.chart").forEach(function (svg) {
+		var scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+		svg.querySelectorAll("text").forEach(function (t) {
+			if (getComputedStyle(t).display === "none")
+				return;
+			var px = parseFloat(getComputedStyle(t).fontSize) * scale;
+			if (px < 12)
+				out.push(svg.getAttribute("class") + " text \"" + t.textContent + "\" " + px.toFixed(1) + " px");
+			var b = t.getBoundingClientRect();
+			if (b.right > window.innerWidth + 0.5)
+				out.push("\"" + t.textContent + "\" off screen");
+		});
+	});
+	return out.join("; ")' | tr -d '"'
+}
+for w in 390 1366; do
+	wd_rect "$w" 900
+	wd_go "$URL/dashboard?unit=P01&$Q1"
+	is "$(wd_exec 'return window.innerWidth <= '"$w"' && document.querySelectorAll("table.ranking tr[data-unit]").length')" 5 \
+		"$w px: the five districts are listed"
+	is "$(layout_check)" "" "$w px: no sideways scrolling, index/interval/n/flag whole, chart labels >= 12 px"
+	n=$(curl -s --max-time 30 -H "Authorization: Bearer $VIEWER" "$URL/api/v1/indices?survey=sipas-2023&unit=P01&$Q1&children=1" |
+		jq -r '.units[] | select(.unit == "U002") | .overall.n')
+	is "$(wd_exec 'return document.querySelector("table.ranking tr[data-unit=U002] td.n").innerText' | tr -d '"')" "$n" \
+		"$w px: U002's n is shown whole ($n)"
+	wd_exec 'window.scrollTo(0, document.querySelector("#ranking").offsetTop); return 0' >/dev/null
+	wd_shot "${SIPAS_SCREENSHOTS:-tests/browser}/dashboard-$w.png"
+done
+is "$(wd_exec 'return getComputedStyle(document.querySelector("table.ranking tr[data-unit]")).display')" '"table-row"' \
+	"1366 px: the ranking is a table"
+wd_rect 390 900
+wd_go "$URL/dashboard?unit=P01&$Q1"
+is "$(wd_exec 'return getComputedStyle(document.querySelector("table.ranking tr[data-unit]")).display')" '"grid"' \
+	"390 px: the ranking is one card per unit"
 wd_quit
 
 log_clean

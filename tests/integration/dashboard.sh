@@ -174,7 +174,7 @@ api "unit=U001&from=2024-10-01&to=2024-12-31"
 pv=$(jq -r '.units[0].overall.value' "$tmp/api.json")
 cv=$(jq -r '.units[] | select(.unit == "U001") | .overall.value' "$tmp/u001.json")
 diff=$(awk -v a="$cv" -v b="$pv" 'BEGIN { printf "%+.2f", a - b }' | tr . ,)
-grep -q "id=\"overall-change\">So với kỳ trước (2024-10-01 – 2024-12-31): <strong class=\"[a-z]*\">$diff điểm %</strong>" "$tmp/body"
+grep -q "id=\"overall-change\">So với kỳ trước (Quý IV/2024): <strong class=\"[a-z]*\">$diff điểm %</strong>" "$tmp/body"
 tap $? "the change from the previous quarter is the difference of the API values ($diff)"
 grep -q '<svg class="chart ranking"' "$tmp/body" && grep -q '<svg class="chart trend"' "$tmp/body" &&
 	[ "$(grep -c '<svg class="dist"' "$tmp/body")" = 39 ]
@@ -183,7 +183,7 @@ grep -q 'id="trend-slope"' "$tmp/body"
 tap $? "the trend has its weighted slope"
 
 # A child without any response (C013): in the table, greyed, n = 0; no bar.
-grep -q '<tr class="few empty" data-unit="C013"><td></td><td><a [^>]*>Xã Ba</a></td><td class="value">–</td><td class="ci">–</td><td class="n">0</td><td class="flag">Chưa có phiếu</td></tr>' "$tmp/body"
+grep -q '<tr class="few empty" data-unit="C013"><td class="rank"></td><td class="unit"><a [^>]*>Xã Ba</a></td><td data-label="Chỉ số" class="value">–</td><td data-label="Khoảng tin cậy" class="ci">–</td><td data-label="n" class="n">0</td><td data-label="So với cấp trên" class="flag">Chưa có phiếu</td></tr>' "$tmp/body"
 tap $? "C013 without responses is listed, greyed, n = 0, 'Chưa có phiếu'"
 grep -o 'data-unit="C01[123]"' "$tmp/body" | grep -n . | tail -n 1 | grep -q '^3:data-unit="C013"$'
 tap $? "... after the ranked communes"
@@ -217,13 +217,13 @@ pv=$(jq -r '.units[0].overall.value' "$tmp/api.json")
 api "unit=U001&from=2025-01-01&to=2025-03-31&channel=web"
 cv=$(jq -r '.units[0].overall.value' "$tmp/api.json")
 diff=$(awk -v a="$cv" -v b="$pv" 'BEGIN { printf "%+.2f", a - b }' | tr . ,)
-grep -q "id=\"overall-change\">So với kỳ trước (2024-10-01 – 2024-12-31): <strong class=\"[a-z]*\">$diff điểm %</strong>" "$tmp/u001-web.html"
+grep -q "id=\"overall-change\">So với kỳ trước (Quý IV/2024): <strong class=\"[a-z]*\">$diff điểm %</strong>" "$tmp/u001-web.html"
 tap $? "channel=web: the change is against the previous quarter's web responses ($diff)"
 api "unit=U001&from=2024-07-01&to=2024-09-30&channel=paper"
 n=$(jq -r '.units[0].overall.n' "$tmp/api.json")
-grep -q "<tr><th scope=\"row\">2024-Q3</th>.*<td class=\"n\">$n</td></tr>" "$tmp/u001-paper.html"
-tap $? "channel=paper: the trend's 2024-Q3 has the paper n ($n)"
-grep -q '<tr><th scope="row">2024-Q3</th><td class="value">–</td><td class="ci">–</td><td class="n">0</td></tr>' "$tmp/u001-kiosk.html"
+grep -q "<tr><th scope=\"row\">Quý III/2024</th>.*<td class=\"n\">$n</td></tr>" "$tmp/u001-paper.html"
+tap $? "channel=paper: the trend's Quý III/2024 has the paper n ($n)"
+grep -q '<tr><th scope="row">Quý III/2024</th><td class="value">–</td><td class="ci">–</td><td class="n">0</td></tr>' "$tmp/u001-kiosk.html"
 tap $? "channel=kiosk: the trend before the kiosk responses is empty (n = 0)"
 is "$(page '/dashboard?unit=C011&from=2025-01-01&to=2025-03-31&channel=kiosk')" 200 "drill-down to C011 with channel=kiosk: 200"
 grep -q '<li><a href="[^"]*unit=U001[^"]*channel=kiosk[^"]*" data-unit="U001">Huyện Một</a></li>' "$tmp/body"
@@ -263,8 +263,8 @@ for f in "respondent.gender=f" "respondent.gender=m&respondent.age_band=35-49" "
 	done
 	api "unit=U001&from=2024-07-01&to=2024-09-30&$f"
 	n=$(jq -r '.units[0].overall.n // 0' "$tmp/api.json")
-	grep -q "<tr><th scope=\"row\">2024-Q3</th>.*<td class=\"n\">$n</td></tr>" "$tmp/body"
-	tap $? "$f: the trend's 2024-Q3 has the filtered n ($n)"
+	grep -q "<tr><th scope=\"row\">Quý III/2024</th>.*<td class=\"n\">$n</td></tr>" "$tmp/body"
+	tap $? "$f: the trend's Quý III/2024 has the filtered n ($n)"
 	k=${f%%&*}
 	k=${k//+/%2B}
 	is "$(grep -o 'href="/dashboard?[^"]*"' "$tmp/body" | grep -vc "${k//./\\.}")" 0 "$f: every link of the page keeps $k"
@@ -289,8 +289,8 @@ grep -q 'id="overall-few"' "$tmp/body"
 tap $? "... and says the group is too small"
 is "$(grep -c 'class="value">[0-9]' "$tmp/body") $(grep -c '<svg class="dist"' "$tmp/body")" "0 0" \
 	"no value anywhere on the page (groups, items, trend), no distribution"
-grep -q '<tr><th scope="row">2025-Q1</th><td class="value">–</td><td class="ci">–</td><td class="n">5</td></tr>' "$tmp/body"
-tap $? "the trend's 2025-Q1 shows n = 5 and no number"
+grep -q '<tr><th scope="row">Quý I/2025</th><td class="value">–</td><td class="ci">–</td><td class="n">5</td></tr>' "$tmp/body"
+tap $? "the trend's Quý I/2025 shows n = 5 and no number"
 is "$(page '/dashboard?unit=C011&from=2025-01-01&to=2025-03-31&channel=kiosk')" 200 "without the filter ..."
 [ "$(grep -c 'class="value">[0-9]' "$tmp/body")" -gt 0 ]
 tap $? "... the same 12 kiosk responses show their numbers (the rule is for subgroups)"
@@ -378,10 +378,51 @@ for c in U001 U002 U003 U004; do
 	is "$(row_value $c)" "$(vi_pct "$v")" "province ranking: $c equals the API's"
 done
 n5=$(jq -r '.units[] | select(.unit == "U005") | .overall.n' "$tmp/api.json")
-grep -q "<tr class=\"few\" data-unit=\"U005\"><td></td><td><a [^>]*>Huyện Năm</a></td><td class=\"value\">–</td><td class=\"ci\">–</td><td class=\"n\">$n5</td>" "$tmp/body"
+grep -q "<tr class=\"few\" data-unit=\"U005\"><td class=\"rank\"></td><td class=\"unit\"><a [^>]*>Huyện Năm</a></td><td data-label=\"Chỉ số\" class=\"value\">–</td><td data-label=\"Khoảng tin cậy\" class=\"ci\">–</td><td data-label=\"n\" class=\"n\">$n5</td>" "$tmp/body"
 tap $? "U005 (n = $n5 < 10) is greyed with its n and no number"
 flags=$(grep -o '<tr class="\(above\|within\|below\)" data-unit="U00[1-4]"' "$tmp/body" | wc -l)
 is "$flags" 4 "the four ranked districts are flagged above/within/below"
+# The flags are Holm-adjusted: a district flagged above or below has an
+# adjusted p < 0.05 against the province, computed here from the API numbers.
+pv=$(jq -r '.units[] | select(.unit == "P01") | .overall.value' "$tmp/api.json")
+want=$(jq -r '.units[] | select(.unit | test("^U00[1-4]$")) | "\(.unit) \(.overall.value) \(.overall.se)"' "$tmp/api.json" |
+	awk -v pv="$pv" '{ u[NR] = $1; v[NR] = $2; z[NR] = ($2 - pv) / $3; if (z[NR] < 0) z[NR] = -z[NR] } END {
+		# normal tail for large df (the districts have hundreds of respondents)
+		for (i = 1; i <= NR; i++) p[i] = erfc(z[i] / sqrt(2))
+		m = NR; for (i = 1; i <= m; i++) o[i] = i
+		for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (p[o[j]] < p[o[i]]) { t = o[i]; o[i] = o[j]; o[j] = t }
+		run = 0; for (k = 1; k <= m; k++) { a = (m - k + 1) * p[o[k]]; if (a > run) run = a; adj[o[k]] = run > 1 ? 1 : run }
+		for (i = 1; i <= m; i++) printf "%s %s\n", u[i], (adj[i] >= 0.05 ? "within" : (v[i] > pv ? "above" : "below")) }
+		function erfc(x,  t, y) { t = 1 / (1 + 0.5 * x); y = t * exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))); return y }' | sort)
+got=$(grep -o '<tr class="\(above\|within\|below\)" data-unit="U00[1-4]"' "$tmp/body" | sed 's/<tr class="\([a-z]*\)" data-unit="\(....\)"/\2 \1/' | sort)
+is "$got" "$want" "the ranking flags follow the Holm-adjusted p-values of the API's numbers"
+api_rank=$(jq -r '.ranking.children[] | select(.ranked) | "\(.unit) \(.flag)"' "$tmp/api.json" | sort)
+is "$api_rank" "$got" "GET /api/v1/indices?children=1 gives the same flags in its ranking"
+jq -e '.ranking.adjustment == "holm" and (.ranking.children | map(select(.ranked)) | length == 4 and all(.p_holm >= .p and .p_holm <= 1)) and (.ranking.children[] | select(.unit == "U005") | .ranked == false and .p == null and .flag == "none")' "$tmp/api.json" >/dev/null
+tap $? "the API keeps each raw p-value next to the adjusted one; U005 (too few) is not in the family"
+grep -q 'Vì so sánh nhiều cặp cùng lúc, giá trị p của mỗi bảng được hiệu chỉnh theo phương pháp Holm' "$tmp/body"
+tap $? "the page says in one sentence that the flags are adjusted (Holm)"
+grep -q '<p class="note" id="ci-meaning">Khoảng tin cậy 95 %: nếu khảo sát lặp lại nhiều lần' "$tmp/body"
+tap $? "one sentence says what the 95 % interval means"
+grep -q '<p class="note" id="design">Thiết kế mẫu: Đơn giản: mọi phiếu có trọng số 1, không phân tầng, không chọn cụm</p>' "$tmp/body"
+tap $? "the design is shown with its reason"
+grep -q '<span id="period">Quý I/2025</span>' "$tmp/body"
+tap $? "the period is named Quý I/2025"
+! grep -q '/api/v1/indices\|[0-9]-Q[1-4]\|-0,00' "$tmp/body"
+tap $? "no API path, no ISO quarter code, no -0,00 on the page"
+nq=$(grep -o '<tr><th scope="row">Quý [IV]*/[0-9]*</th><td class="value">[0-9]' "$tmp/body" | wc -l)
+if [ "$nq" -ge 3 ]; then grep -q 'id="trend-slope"' "$tmp/body" && ! grep -q 'id="trend-none"' "$tmp/body"
+else grep -q "id=\"trend-none\">Chưa tính xu hướng: cần ít nhất 3 kỳ có số liệu, hiện có $nq kỳ." "$tmp/body" && ! grep -q 'id="trend-slope"' "$tmp/body"; fi
+tap $? "the trend has a slope only with 3 quarters with data ($nq here)"
+# The responses start in 2023-04: at Quý III/2023 two quarters have data.
+is "$(page '/dashboard?unit=P01&from=2023-07-01&to=2023-09-30')" 200 "Quý III/2023: 200"
+grep -q 'id="trend-none">Chưa tính xu hướng: cần ít nhất 3 kỳ có số liệu, hiện có 2 kỳ.</p>' "$tmp/body" &&
+	! grep -q 'id="trend-slope"' "$tmp/body"
+tap $? "two quarters with data: a sentence instead of a slope"
+is "$(page '/dashboard?unit=P01&from=2025-01-01&to=2025-06-30&lang=en')" 200 "H1 2025 in English: 200"
+grep -q '<span id="period">H1 2025</span>' "$tmp/body" && grep -q 'Against the previous period (H2 2024)' "$tmp/body" &&
+	grep -q '<tr><th scope="row">Q1 2025</th>' "$tmp/body"
+tap $? "English: H1 2025, the previous period H2 2024, quarters as Q1 2025"
 
 # A revoked token ends its sessions at the next check (token_ttl = 0).
 sql "UPDATE tokens SET revoked_at = now() WHERE name = 't-viewer'" >/dev/null

@@ -65,15 +65,16 @@ tap $([ "$n" -gt 20 ] && [ "$bad" = 0 ]; echo $?) \
 	--to 2025-12-31 --trend 4 --format csv -o "$tmp/q4.csv" 2>"$tmp/report.err"
 is $? 0 "report of Q4 2025 with --trend 4 exits 0"
 is "$(awk -F, '$1 == "P01" && $2 == "trend" { printf "%s ", $3 }' "$tmp/q4.csv")" \
-	"Q1/2025 Q2/2025 Q3/2025 Q4/2025 " "CSV: four trend points Q1/2025..Q4/2025, oldest first"
+	"Quý I/2025 Quý II/2025 Quý III/2025 Quý IV/2025 " "CSV: four trend points Quý I/2025..Quý IV/2025, oldest first"
 bad=0
 for q in 1 2 3 4; do
+	roman=$(echo "I II III IV" | cut -d' ' -f$q)
 	# The quarter's rows by the month of submitted_at (all +07:00 in the fixture).
 	awk -F, -v q=$q 'NR == 1 || int((substr($3, 7, 2) - 1) / 3) + 1 == q' "$tmp/pooled.csv" \
 		>"$tmp/pooled-q$q.csv"
 	"$SIPASCTL" analyze --survey sipas-2017 --input "$tmp/pooled-q$q.csv" --format csv \
 		>"$tmp/pooled-q$q.out" 2>/dev/null
-	awk -F, -v q="Q$q/2025" '{ gsub(/"/, "") }
+	awk -F, -v q="Quý $roman/2025" '{ gsub(/"/, "") }
 		NR == FNR { if ($1 == "P01" && $2 == "overall") { v = $4; lo = $5; hi = $6; n = $7 }; next }
 		$1 == "P01" && $2 == "trend" && $3 == q {
 			seen = 1
@@ -93,8 +94,8 @@ is "$(awk -F, '$1 == "P01" && $2 == "overall" { print $7 }' "$tmp/q4.csv")" \
 	--to 2025-12-31 --trend 4 --format xlsx -o "$tmp/q4.xlsx" 2>"$tmp/report.err"
 is $? 0 "the same as XLSX exits 0"
 tap $(unzip -p "$tmp/q4.xlsx" xl/workbook.xml 2>/dev/null | grep -q 'name="Xu hướng"' &&
-	unzip -p "$tmp/q4.xlsx" xl/sharedStrings.xml 2>/dev/null | grep -q 'Q1/2025'; echo $?) \
-	"XLSX has a Xu hướng sheet naming Q1/2025"
+	unzip -p "$tmp/q4.xlsx" xl/sharedStrings.xml 2>/dev/null | grep -q 'Quý I/2025'; echo $?) \
+	"XLSX has a Xu hướng sheet naming Quý I/2025"
 "$SIPASCTL" --db "$DSN" report --survey sipas-2017 --unit P01 --from 2025-10-01 \
 	--to 2025-12-31 --trend 0 --format csv -o "$tmp/x.csv" 2>/dev/null
 is $? 2 "--trend 0: exit 2"
@@ -156,7 +157,7 @@ is $? 0 "from 1970-01-01 to 2025-12-31 with --trend 60: exit 0"
 tap $(grep -q 'over 2 period(s)' "$tmp/report.err"; echo $?) \
 	"... over the 2 periods that start in 1900 or later: $(cat "$tmp/report.err")"
 is "$(awk -F, '$1 == "P01" && $2 == "trend" { printf "%s ", $3 }' "$tmp/long.csv")" \
-	"01/01/1970–31/12/2025 " "... its trend is the one period with data"
+	"01/01/1970 – 31/12/2025 " "... its trend is the one period with data"
 "$SIPASCTL" --db "$DSN" report --survey sipas-2017 --unit P01 --from 2025-01-01 \
 	--to 9999-12-31 --format csv -o "$tmp/x.csv" 2>"$tmp/report.err"
 is $? 2 "--to 9999-12-31: exit 2"

@@ -85,7 +85,8 @@ main(void)
 		}
 		tap_ok(nitems == s->nsat, "%s: %d/%d corrected item-total correlations equal R's", ur->unit, nitems,
 		    s->nsat);
-		tap_ok(npri > 0 && npri < s->nsat, "%s: %d priority items (some, not all)", ur->unit, npri);
+		/* 30 respondents: no importance is clearly above the median (test_priority.c). */
+		tap_ok(npri < s->nsat, "%s: %d priority items (not all)", ur->unit, npri);
 		for (j = 0; j < (size_t)s->nitems; j++) {
 			double sum = 0;
 			int v;

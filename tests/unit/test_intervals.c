@@ -85,6 +85,8 @@ main(void)
 		    tap_close(sse, num(tr, "slope_se"), 1e-10), "WLS trend slope %.6f (SE %.6f) equals R's lm",
 		    slope, sse);
 		tap_ok(stats_trend(x, y, se, 1, &slope, &sse) == -1, "no trend from one period");
+		tap_ok(stats_trend(x, y, se, 2, &slope, &sse) == -1, "no trend from two periods");
+		tap_ok(stats_trend(x, y, se, 3, &slope, &sse) == 0, "a trend from three periods");
 	}
 
 	{

@@ -854,8 +854,10 @@ test_parent(void)
 	/* Change from the previous period, through stats_change. */
 	stats_change(&result_unit_find(prev, "P")->groups[s->ngroups - 1], po, &ch);
 	tap_ok(r->group_change[s->ngroups - 1].ok && r->group_change[s->ngroups - 1].change.diff == ch.diff &&
-	    r->group_change[s->ngroups - 1].change.p == ch.p && r->group_change[s->ngroups - 1].change.significant ==
-	    ch.significant, "overall change %+.4f (p %.4f) as stats_change", ch.diff, ch.p);
+	    r->group_change[s->ngroups - 1].change.p == ch.p && r->group_change[s->ngroups - 1].p_holm >= ch.p &&
+	    r->group_change[s->ngroups - 1].change.significant ==
+	    (r->group_change[s->ngroups - 1].p_holm < 0.05), "overall change %+.4f (p %.4f, Holm %.4f) as "
+	    "stats_change, significant on the adjusted p", ch.diff, ch.p, r->group_change[s->ngroups - 1].p_holm);
 	bad = 0;
 	for (i = 0; i < (size_t)s->nitems; i++) {
 		double want = 100.0 * (double)(pu->respondents - pu->items[i].n) / (double)pu->respondents;
@@ -943,7 +945,7 @@ test_parent(void)
 		}
 		shown(r, pu, buf, sizeof buf);
 		tap_ok(ok && strstr(text, buf) != NULL, "PDF shows every overall with a decimal comma (P %s)", buf);
-		tap_ok(strstr(text, "QĐ 2640/QĐ-BNV") != NULL && strstr(text, "01/01/2025 – 31/12/2025") != NULL &&
+		tap_ok(strstr(text, "QĐ 2640/QĐ-BNV") != NULL && strstr(text, "Năm 2025") != NULL &&
 		    strstr(text, "Trang 1/") != NULL && strstr(text, "Phương pháp") != NULL,
 		    "PDF: legal basis, period, page numbers, methods annex");
 		tap_ok(strstr(text, "Chỉ số hài lòng") != NULL && strstr(text, "Cronbach") != NULL,
@@ -988,6 +990,42 @@ test_parent(void)
 	survey_free(s);
 }
 
+/* Periods and days as people name them; no "-0,00". */
+static void
+test_calendar(void)
+{
+	static const struct {
+		const char *from, *to, *vi, *en;
+	} cases[] = {
+		{ "2025-01-01", "2025-03-31", "Quý I/2025", "Q1 2025" },
+		{ "2025-10-01", "2025-12-31", "Quý IV/2025", "Q4 2025" },
+		{ "2025-01-01", "2025-06-30", "6 tháng đầu năm 2025", "H1 2025" },
+		{ "2025-07-01", "2025-12-31", "6 tháng cuối năm 2025", "H2 2025" },
+		{ "2025-01-01", "2025-12-31", "Năm 2025", "2025" },
+		{ "2024-02-01", "2024-02-29", "Tháng 2/2024", "Feb 2024" },
+		{ "2025-01-01", "2025-02-15", "01/01/2025 – 15/02/2025", "1 Jan 2025 – 15 Feb 2025" },
+		{ "2024-12-01", "2025-02-28", "01/12/2024 – 28/02/2025", "1 Dec 2024 – 28 Feb 2025" },
+	};
+	char buf[128];
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (strcmp(util_period_text(cases[i].from, cases[i].to, 0, buf, sizeof buf), cases[i].vi) != 0 ||
+		    strcmp(util_period_text(cases[i].from, cases[i].to, 1, buf, sizeof buf), cases[i].en) != 0) {
+			tap_diag("%s..%s: %s", cases[i].from, cases[i].to, buf);
+			bad++;
+		}
+	}
+	tap_ok(bad == 0, "periods named in Vietnamese and English (Quý I/2025, Q1 2025, ...)");
+	tap_ok(strcmp(util_day_text("2026-12-04", 0, buf, sizeof buf), "04/12/2026") == 0 &&
+	    strcmp(util_day_text("2026-12-04", 1, buf, sizeof buf), "4 Dec 2026") == 0, "days: 04/12/2026, 4 Dec 2026");
+	tap_ok(strcmp(util_number_format(-0.001, 2, 0, 1, buf, sizeof buf), "0,00") == 0 &&
+	    strcmp(util_number_format(-0.004, 2, 1, 0, buf, sizeof buf), "0.00") == 0 &&
+	    strcmp(util_number_format(-0.02, 2, 0, 1, buf, sizeof buf), "-0,02") == 0,
+	    "no -0,00 from the one number formatter");
+}
+
 /* One unit alone, in English: sipas-2023 (aspects, expectations), weights. */
 static void
 test_single(void)
@@ -999,7 +1037,8 @@ test_single(void)
 	struct result *cur;
 	struct report *r;
 	struct xlsx x;
-	char *cause = NULL, *path, *text, buf[32];
+	char *cause = NULL, *path, *text, buf[32], want[128];
+	struct report_point two[2];
 	size_t rows, trows;
 	int bad, checked;
 
@@ -1014,11 +1053,27 @@ test_single(void)
 	p.to = "2025-03-31";
 	p.min_n = 30;
 	p.lang = REPORT_LANG_EN;
+	two[0].label = "Q4 2024";
+	two[0].estimate = result_unit_find(cur, "U001")->groups[s->ngroups - 1];
+	two[1].label = "Q1 2025";
+	two[1].estimate = two[0].estimate;
+	p.trend = two;
+	p.ntrend = 2;
 	r = report_create(cur, NULL, &p, &cause);
 	if (!tap_ok(r != NULL, "report of U001 created")) {
 		tap_diag("%s", cause);
 		return;
 	}
+	text = report_period_text(r, 0);
+	tap_ok(strcmp(text, "Q1 2025") == 0, "the period in English: %s", text);
+	free(text);
+	text = report_design_text(r->lang, r->ur);
+	snprintf(want, sizeof want, "weighted (%ld %s a weight other than 1)", r->ur->nweighted,
+	    r->ur->nweighted == 1 ? "response has" : "responses have");
+	tap_ok(r->ur->complex && r->ur->nweighted > 0 && strstr(text, want) != NULL,
+	    "the design says why: %s", text);
+	free(text);
+	tap_ok(!r->trend_ok && r->trend_points == 2, "two periods: no slope");
 	tap_ok(r->nchildren == 0 && r->prev == NULL && !r->group_change[s->ngroups - 1].ok,
 	    "no children, no previous period, no change");
 	tap_ok(write_all(r, "single") == 4, "xlsx, pdf, csv, html written");
@@ -1061,6 +1116,11 @@ test_single(void)
 	text = util_file_read(path, NULL, NULL);
 	tap_ok(text != NULL && strstr(text, "<html lang=\"en\">") != NULL && strstr(text, buf) != NULL,
 	    "HTML in English with the overall %s", buf);
+	tap_ok(text != NULL && strstr(text, "No trend is computed: it needs at least 3 periods with data, "
+	    "and there are 2.") != NULL && strstr(text, "Slope") == NULL,
+	    "HTML: two periods give a sentence, not a slope");
+	tap_ok(text != NULL && strstr(text, "95 % confidence interval is the range") != NULL &&
+	    strstr(text, "weight other than 1") != NULL, "HTML: what the interval means, why the design is complex");
 	free(text);
 	free(path);
 	report_free(r);
@@ -1387,6 +1447,7 @@ main(void)
 	if (!tap_ok(out_dir != NULL, "output directory"))
 		return tap_done();
 	test_format();
+	test_calendar();
 	test_parent();
 	test_single();
 	test_nodata();
