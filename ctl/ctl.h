@@ -55,6 +55,8 @@ int ctl_analyze_run(struct ctl *, int argc, char **argv);
 int ctl_purge_run(struct ctl *, int argc, char **argv);
 /* aggregate.c: fold pending responses into the incremental aggregates. */
 int ctl_aggregate_run(struct ctl *, int argc, char **argv);
+/* user.c: people's accounts (Argon2id passwords). */
+int ctl_user_run(struct ctl *, int argc, char **argv);
 /* poster.c: the A4 QR poster of a unit's web form. */
 int ctl_poster_run(struct ctl *, int argc, char **argv);
 
