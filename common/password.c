@@ -16,6 +16,26 @@
 #include "sipas/password.h"
 #include "sipas/util.h"
 
+/* 1 if login is a valid login. */
+int
+password_login_ok(const char *login)
+{
+	size_t i, len = strlen(login);
+
+	if (len == 0 || len > 63)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if ((login[i] >= 'a' && login[i] <= 'z') ||
+		    (login[i] >= '0' && login[i] <= '9'))
+			continue;
+		if (i > 0 && (login[i] == '.' || login[i] == '_' ||
+		    login[i] == '-'))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
 /* NULL if pw may become a password, else why not. */
 const char *
 password_check(const char *pw)

@@ -28,26 +28,6 @@
 	"[--name TEXT] --password-stdin | passwd LOGIN --password-stdin | " \
 	"disable LOGIN | list"
 
-/* 1 if login is a valid login: a-z 0-9 . _ -, starting with a letter or digit. */
-static int
-user_login_ok(const char *login)
-{
-	size_t i, len = strlen(login);
-
-	if (len == 0 || len > 63)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if ((login[i] >= 'a' && login[i] <= 'z') ||
-		    (login[i] >= '0' && login[i] <= '9'))
-			continue;
-		if (i > 0 && (login[i] == '.' || login[i] == '_' ||
-		    login[i] == '-'))
-			continue;
-		return 0;
-	}
-	return 1;
-}
-
 /*
  * Read one line of standard input as the new password, check it and hash it
  * into out: 0, or the exit status after a message.
@@ -150,7 +130,7 @@ user_add(PGconn *conn, int argc, char **argv)
 	if (optind != argc - 1 || role == NULL || !stdin_pw)
 		goto usage;
 	login = argv[optind];
-	if (!user_login_ok(login)) {
+	if (!password_login_ok(login)) {
 		fprintf(stderr, "sipasctl: login '%s': use 1 to 63 of a-z, 0-9, "
 		    ". _ -, starting with a letter or digit\n", login);
 		return CTL_EXIT_USAGE;

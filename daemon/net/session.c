@@ -124,6 +124,14 @@ static int
 session_cookie_get(const struct request *r, const char *cname,
     char id[TOKEN_LEN + 1])
 {
+	return http_cookie_get(r, cname, id, TOKEN_LEN + 1);
+}
+
+/* The value of the request's cookie cname into buf, or -1. */
+int
+http_cookie_get(const struct request *r, const char *cname, char *buf,
+    size_t size)
+{
 	const char *h, *p, *end;
 	size_t name = strlen(cname), len;
 
@@ -138,10 +146,10 @@ session_cookie_get(const struct request *r, const char *cname,
 		if ((size_t)(end - p) > name && strncmp(p, cname,
 		    name) == 0 && p[name] == '=') {
 			len = (size_t)(end - p) - name - 1;
-			if (len == 0 || len > TOKEN_LEN)
+			if (len == 0 || len >= size)
 				return -1;
-			memcpy(id, p + name + 1, len);
-			id[len] = '\0';
+			memcpy(buf, p + name + 1, len);
+			buf[len] = '\0';
 			return 0;
 		}
 	}
@@ -177,6 +185,14 @@ session_cookie_put(struct request *r, const char *cname, const char *path,
 	evhttp_add_header(evhttp_request_get_output_headers(r->req),
 	    "Set-Cookie", v);
 	free(v);
+}
+
+/* Set a cookie of the whole site. */
+void
+http_cookie_set(struct request *r, const char *cname, const char *value,
+    long max_age)
+{
+	session_cookie_put(r, cname, "/", value, max_age);
 }
 
 /* Set (max_age > 0) or clear the session cookie. */
@@ -301,7 +317,7 @@ session_start(struct request *r, const char *id, struct session *s,
 	session_cookie_set(r, id, r->sd->config->session_lifetime);
 	session_cookie_put(r, SESSION_LOGIN_COOKIE, "/login", "", 0);
 	session_redirect(r, session_next_ok(next) ? next :
-	    strcmp(lang, "en") == 0 ? "/dashboard?lang=en" : "/dashboard");
+	    strcmp(lang, "en") == 0 ? "/start?lang=en" : "/start");
 }
 
 /* Open a person's session (account.c) and redirect, or a 503 login page. */
@@ -441,6 +457,13 @@ session_origin_ok(const struct request *r)
 	if (host == NULL || (p = strstr(origin, "://")) == NULL)
 		return 0;
 	return strcmp(p + 3, host) == 0;
+}
+
+/* 1 if a post comes from this site's own page (session_origin_ok). */
+int
+session_post_ok(const struct request *r)
+{
+	return session_origin_ok(r);
 }
 
 /* 1 if the login form's csrf field is the token of this browser's form. */
@@ -609,6 +632,8 @@ session_decide(struct request *r, const struct session *s, unsigned roles,
 	r->scope = s->scope != NULL ? xstrdup(s->scope) : NULL;
 	free(r->csrf);
 	r->csrf = xstrdup(s->csrf);
+	free(r->user);
+	r->user = s->user != NULL ? xstrdup(s->user) : NULL;
 	then(r);
 }
 

@@ -37,6 +37,11 @@ void session_login_page(struct request *, int status, const char *lang,
  */
 void session_open_user(struct request *, int role, const char *scope,
     const char *user, const char *lang, const char *next);
+/*
+ * 1 if a POST comes from this site's own page: Sec-Fetch-Site same-origin,
+ * or an Origin that is this host.
+ */
+int session_post_ok(const struct request *);
 /* End every session of login (disabled, or a new password). */
 void session_end_user(const char *login);
 

@@ -174,6 +174,14 @@ cache_unit_children(const struct cache *c, const char *unit, size_t *n)
 	return v;
 }
 
+/* Every unit, in catalog order. */
+const struct cache_unit *
+cache_units(const struct cache *c, size_t *n)
+{
+	*n = c->nunits;
+	return c->units;
+}
+
 /* Number of surveys. */
 size_t
 cache_survey_count(const struct cache *c)

@@ -1,6 +1,6 @@
 /*
  * store_users.c: the SQL of people's accounts, of audit rows by a named
- * actor and of the landing page's latest month (store_users.h).
+ * actor and of the landing page's latest day with data (store_users.h).
  *
  * Every call is one asynchronous job on the connection it is given; results
  * are copied out of the PGresult before the callback runs.
@@ -223,12 +223,12 @@ store_audit_actor(struct db *db, const char *actor, const char *action,
 struct store_latest_ctx {
 	store_latest_cb cb;
 	void *arg;
-	char *month;
+	char *day;
 	long quarter_n;
 	long year_n;
 };
 
-/* The one row: month, the quarter's and the year's responses. */
+/* The one row: the day, the quarter's and the year's responses. */
 static void
 store_latest_result(const PGresult *res, int stmt, void *arg)
 {
@@ -237,12 +237,12 @@ store_latest_result(const PGresult *res, int stmt, void *arg)
 	(void)stmt;
 	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
 		return;
-	ctx->month = xstrdup(PQgetvalue(res, 0, 0));
+	ctx->day = xstrdup(PQgetvalue(res, 0, 0));
 	ctx->quarter_n = atol(PQgetvalue(res, 0, 1));
 	ctx->year_n = atol(PQgetvalue(res, 0, 2));
 }
 
-/* Report the latest month. */
+/* Report the latest day. */
 static void
 store_latest_done(int ok, const char *sqlstate, const char *message,
     void *arg)
@@ -253,14 +253,14 @@ store_latest_done(int ok, const char *sqlstate, const char *message,
 	if (!ok)
 		ctx->cb(NULL, 0, 0, message, ctx->arg);
 	else
-		ctx->cb(ctx->month, ctx->quarter_n, ctx->year_n, NULL, ctx->arg);
-	free(ctx->month);
+		ctx->cb(ctx->day, ctx->quarter_n, ctx->year_n, NULL, ctx->arg);
+	free(ctx->day);
 	free(ctx);
 }
 
-/* The latest month with data in unit's subtree. */
+/* The latest day with data in unit's subtree. */
 void
-store_latest_month(struct db *db, const char *survey, const char *unit,
+store_latest_day(struct db *db, const char *survey, const char *unit,
     store_latest_cb cb, void *arg)
 {
 	struct store_latest_ctx *ctx = xcalloc(1, sizeof *ctx);
@@ -270,14 +270,24 @@ store_latest_month(struct db *db, const char *survey, const char *unit,
 	ctx->cb = cb;
 	ctx->arg = arg;
 	job = db_job_create(0, store_latest_result, store_latest_done, ctx);
+	/* Vietnam days: the day of the latest response at +07, its quarter
+	 * and year as [first day 00:00+07, next first day 00:00+07). */
 	db_job_add(job, SQL_SUBTREE("$2", "NULL::text")
-	    ", m AS (SELECT month, sum(rows) AS n FROM agg_states"
-	    " WHERE survey = $1 AND unit IN (SELECT code FROM sub)"
-	    " GROUP BY month), l AS (SELECT max(month) AS month FROM m)"
-	    " SELECT to_char(l.month, 'YYYY-MM-DD'),"
-	    " coalesce((SELECT sum(n) FROM m WHERE date_trunc('quarter', month)"
-	    " = date_trunc('quarter', l.month)), 0),"
-	    " coalesce((SELECT sum(n) FROM m WHERE date_trunc('year', month)"
-	    " = date_trunc('year', l.month)), 0) FROM l", 2, params);
+	    ", l AS (SELECT (max(x.at) AT TIME ZONE '+07')::date AS day FROM sub,"
+	    " LATERAL (SELECT max(submitted_at) AS at FROM responses r"
+	    " WHERE r.survey = $1 AND r.unit = sub.code) x),"
+	    " b AS (SELECT day, date_trunc('quarter', day)::date AS q,"
+	    " date_trunc('year', day)::date AS y FROM l WHERE day IS NOT NULL)"
+	    " SELECT to_char(b.day, 'YYYY-MM-DD'),"
+	    " (SELECT count(*) FROM responses r WHERE r.survey = $1"
+	    "  AND r.unit IN (SELECT code FROM sub)"
+	    "  AND r.submitted_at >= (b.q::text || ' 00:00:00+07')::timestamptz"
+	    "  AND r.submitted_at < ((b.q + interval '3 months')::date::text"
+	    "  || ' 00:00:00+07')::timestamptz),"
+	    " (SELECT count(*) FROM responses r WHERE r.survey = $1"
+	    "  AND r.unit IN (SELECT code FROM sub)"
+	    "  AND r.submitted_at >= (b.y::text || ' 00:00:00+07')::timestamptz"
+	    "  AND r.submitted_at < ((b.y + interval '1 year')::date::text"
+	    "  || ' 00:00:00+07')::timestamptz) FROM b", 2, params);
 	db_submit(db, job);
 }

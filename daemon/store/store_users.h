@@ -1,7 +1,7 @@
 /*
  * store_users.h: the statements of people's accounts (sql/0006_users.sql)
  * for sign-in, the session re-check and the admin page, the audit rows
- * whose actor is a person, and the latest month with data that the landing
+ * whose actor is a person, and the latest day with data that the landing
  * page starts from. The SQL text lives in store_users.c only.
  */
 #ifndef SIPAS_STORE_USERS_H
@@ -50,13 +50,13 @@ void store_audit_actor(struct db *, const char *actor, const char *action,
     const char *detail, store_done_cb, void *arg);
 
 /*
- * The latest month with stored responses of survey in unit's subtree
- * (month "YYYY-MM-01", NULL when none) and how many responses the
- * aggregates hold for the quarter and the year holding it.
+ * The Vietnam day of the latest stored response of survey in unit's subtree
+ * ("YYYY-MM-DD", NULL when there is none) and how many responses that
+ * subtree has in the calendar quarter and in the year holding that day.
  */
-typedef void (*store_latest_cb)(const char *month, long quarter_n,
+typedef void (*store_latest_cb)(const char *day, long quarter_n,
     long year_n, const char *message, void *arg);
-void store_latest_month(struct db *, const char *survey, const char *unit,
+void store_latest_day(struct db *, const char *survey, const char *unit,
     store_latest_cb, void *arg);
 
 #endif

@@ -23,6 +23,8 @@
 #define PASSWORD_MIN 10		 /* characters (Unicode code points) */
 #define PASSWORD_MAX 256	 /* bytes */
 
+/* 1 if login is a valid login: 1 to 63 of a-z 0-9 . _ -, the first a letter or digit. */
+int password_login_ok(const char *login);
 /*
  * NULL if pw is acceptable as a new password (valid UTF-8, PASSWORD_MIN
  * characters or more, at most PASSWORD_MAX bytes, no control characters),

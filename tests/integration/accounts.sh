@@ -16,6 +16,19 @@ pg_setup
 units_setup || bail "unit import"
 C=$tmp/cookies
 
+# Responses: 30 for C011 in 2024-11 (the province's and U001's latest
+# quarter, 2024-Q4), 5 for U002 in 2023-05 (too few for a quarter: its year
+# 2023), none for U003.
+"$PSQL" -X -q -d "$DSN" >/dev/null <<'EOF' || bail "data"
+INSERT INTO responses (survey, unit, source_id, submitted_at, channel, answers, content_hash)
+SELECT 'sipas-2023', u.unit, 'a-' || u.unit || '-' || g, u.at + g * interval '1 hour', 'paper',
+	(SELECT jsonb_object_agg('Q9_' || i, 1 + (g + i) % 5) FROM generate_series(1, 39) i),
+	md5(u.unit || g)
+FROM (VALUES ('C011', timestamptz '2024-11-02 08:00+07', 30),
+	('U002', timestamptz '2023-05-02 08:00+07', 5)) u(unit, at, cnt),
+	generate_series(1, u.cnt) g;
+EOF
+
 # user ARGS... <<< PASSWORD: sipasctl user; exit status out, output in $tmp/out.
 user() { "$SIPASCTL" --db "$DSN" user "$@" >"$tmp/out" 2>&1; echo $?; }
 
@@ -51,7 +64,10 @@ tap $? "a pg_dump of the database holds no password"
 ! grep -qE 'password|argon2' <(sql "SELECT detail::text FROM audit_log WHERE action LIKE 'user %'")
 tap $? "the audit rows of user changes hold no password nor hash"
 
-sipasd_start "token_ttl = 0" "session_cookie_secure = 0"
+"$SIPASCTL" --db "$DSN" user add v2 --role viewer --unit U002 --password-stdin <<<'viewer-two-password' >/dev/null 2>&1
+"$SIPASCTL" --db "$DSN" user add v3 --role viewer --unit U003 --password-stdin <<<'viewer-three-password' >/dev/null 2>&1
+"$SIPASCTL" --db "$DSN" user add uadmin --role admin --unit U001 --password-stdin <<<'u001-admin-password' >/dev/null 2>&1
+sipasd_start "token_ttl = 0" "session_cookie_secure = 0" "dashboard_min_n = 10"
 
 # page PATH: GET with the cookie jar; status out, body in $tmp/body.
 page() {
@@ -119,6 +135,108 @@ is "$(plogin viewer1 'viewer-one-password')" 401 "... and it cannot sign in agai
 is "$(user passwd prov --password-stdin <<<'new-province-pw')" 0 "user passwd: exit 0"
 is "$(plogin prov 'province-password')" 401 "the old password no longer works"
 is "$(plogin prov 'new-province-pw')" 303 "the new one does"
+
+# --- the landing ------------------------------------------------------------
+rm -f "$C"
+plogin prov 'new-province-pw' >/dev/null
+is "$(header Location)" /start "after sign-in: to /start"
+is "$(page /start)" 303 "GET /start: 303"
+is "$(header Location)" "/dashboard?unit=P01&from=2024-10-01&to=2024-12-31" "a province viewer lands on the province's latest quarter with data"
+is "$(page "$(header Location)")" 200 "... whose page opens"
+rm -f "$C"
+plogin v2 'viewer-two-password' >/dev/null
+page /start >/dev/null
+is "$(header Location)" "/dashboard?unit=U002&from=2023-01-01&to=2023-12-31" "a quarter with too few responses: the year"
+rm -f "$C"
+plogin v3 'viewer-three-password' >/dev/null
+page '/start?lang=en' >/dev/null
+is "$(header Location)" "/dashboard?unit=U003&lang=en" "no data at all: the dashboard's default period"
+rm -f "$C"
+plogin padmin "$PW_ADMIN" >/dev/null
+is "$(page /start)" 200 "an account of every unit gets the unit picker"
+grep -q 'href="/start?unit=P01"' "$tmp/body" && grep -q 'href="/start?unit=C011"' "$tmp/body"
+tap $? "... with the unit tree"
+! grep -q '<script' "$tmp/body" && grep -q '<form method="get" action="/dashboard"' "$tmp/body"
+tap $? "... and a search form that needs no JavaScript"
+is "$(page '/dashboard?q=hai')" 200 "a search: 200"
+is "$(grep -o 'href="/start?unit=[A-Z0-9]*"' "$tmp/body" | sort | tr '\n' ' ')" 'href="/start?unit=C012" href="/start?unit=U002" ' "?q=hai lists Huyện Hai and Xã Hai"
+page '/dashboard?q=zzz' >/dev/null
+grep -q 'id="no-match"' "$tmp/body"
+tap $? "a search without a match says so"
+is "$(page '/start?unit=U001')" 303 "choosing U001: 303"
+is "$(header Location)" "/dashboard?unit=U001&from=2024-10-01&to=2024-12-31" "... to its latest quarter"
+grep -q 'sipas_unit.*U001' "$C"
+tap $? "... and the choice is remembered in a cookie"
+page /start >/dev/null
+is "$(header Location)" "/dashboard?unit=U001&from=2024-10-01&to=2024-12-31" "the next landing goes to the unit last chosen"
+page /dashboard >/dev/null
+grep -q 'id="last-unit"' "$tmp/body"
+tap $? "the picker offers the unit last chosen first"
+
+# --- error pages in words ---------------------------------------------------
+is "$(page '/dashboard?unit=U001&from=2025-13-01&to=2025-12-31')" 422 "a bad day: 422"
+! grep -q '<h1>422</h1>' "$tmp/body" && grep -q '<h1>Thông tin nhập chưa đúng</h1>' "$tmp/body" && grep -q 'Some input is not valid' "$tmp/body"
+tap $? "... headed in words, Vietnamese and English"
+grep -q 'class="button" href="/dashboard"' "$tmp/body"
+tap $? "... with the way back"
+is "$(curl -s -o "$tmp/body" -w '%{http_code}' -H 'Accept: text/html' "$URL/no/such/page")" 404 "an unknown page for a browser: 404"
+grep -q '<h1>Không tìm thấy trang</h1>' "$tmp/body" && grep -q 'Page not found' "$tmp/body" && grep -q 'href="/dashboard"' "$tmp/body"
+tap $? "... in words, with a link to the dashboard"
+is "$(curl -s -o "$tmp/body" -w '%{http_code}' "$URL/no/such/page")" 404 "an unknown path for an API client: 404 ..."
+grep -q '"code":"not_found"' "$tmp/body"
+tap $? "... in JSON as before"
+
+# --- the admin page -----------------------------------------------------------
+# apost JAR FIELD=VALUE...: POST /admin/users with the page's token; status out.
+apost() {
+	local jar=$1 f a=()
+	shift
+	curl -s -b "$jar" -c "$jar" -o "$tmp/admin.html" "$URL/admin/users"
+	for f in "$@"; do a+=(--data-urlencode "$f"); done
+	curl -s -b "$jar" -c "$jar" -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' -H "Origin: $URL" \
+		--data-urlencode "csrf=$(csrf_of "$tmp/admin.html")" "${a[@]}" "$URL/admin/users"
+}
+listed() { grep -o 'data-login="[^"]*"' "$tmp/body" | sed 's/data-login="//; s/"//' | sort | tr '\n' ' '; }
+is "$(page /admin/users)" 200 "an admin of every unit: GET /admin/users 200"
+is "$(listed)" "dadmin padmin prov uadmin v2 v3 viewer1 " "... lists every account"
+rm -f "$C"
+plogin uadmin 'u001-admin-password' >/dev/null
+is "$(page /admin/users)" 200 "a district admin: 200"
+is "$(listed)" "dadmin uadmin viewer1 " "... lists only the accounts of its district"
+is "$(apost "$C" action=disable login=prov)" 403 "a district admin cannot disable a province account"
+is "$(apost "$C" action=passwd login=padmin password=taken-over-pw)" 403 "... nor set the password of an account of every unit"
+is "$(plogin padmin "$PW_ADMIN")" 303 "... whose password still works"
+rm -f "$C"
+plogin uadmin 'u001-admin-password' >/dev/null
+is "$(apost "$C" action=add login=newp role=viewer unit=P01 password=new-person-pw)" 422 "... nor add an account of the province"
+grep -q 'unit: ' "$tmp/body"
+tap $? "... the 422 page names the field"
+is "$(apost "$C" action=add login=newp role=viewer password=new-person-pw)" 422 "... nor one of every unit"
+is "$(apost "$C" action=add login=newp role=viewer unit=C011 password=short)" 422 "a short password: 422"
+grep -q 'password: ' "$tmp/body"
+tap $? "... naming the field"
+is "$(apost "$C" action=add login=newp 'name=Người Mới' role=viewer unit=C011 password=new-person-pw)" 303 "a district admin adds a commune viewer"
+is "$(sql "SELECT role || ' ' || unit || ' ' || display_name FROM users WHERE login = 'newp'")" "viewer C011 Người Mới" "... stored with its role, unit and name"
+is "$(sql "SELECT actor FROM audit_log WHERE action = 'user add' AND detail ->> 'login' = 'newp'")" "user:uadmin" "... audited with the admin as actor"
+is "$(apost "$C" action=add login=newp role=viewer unit=C011 password=new-person-pw)" 422 "adding an existing login: 422"
+curl -s -b "$C" -c "$C" -o "$tmp/admin.html" "$URL/admin/users"
+is "$(curl -s -b "$C" -o /dev/null -w '%{http_code}' -H "Origin: $URL" --data-urlencode action=disable --data-urlencode login=newp "$URL/admin/users")" 403 "a post without the token: 403"
+is "$(curl -s -b "$C" -o /dev/null -w '%{http_code}' -H 'Origin: http://evil.example' --data-urlencode "csrf=$(csrf_of "$tmp/admin.html")" --data-urlencode action=disable --data-urlencode login=newp "$URL/admin/users")" 403 "a post from another site: 403"
+is "$(apost "$C" action=passwd login=newp password=reset-by-admin)" 303 "the admin resets newp's password"
+C2=$tmp/cookies2
+curl -s -c "$C2" -o "$tmp/login.html" "$URL/login"
+is "$(curl -s -b "$C2" -c "$C2" -o /dev/null -w '%{http_code}' -H "Origin: $URL" --data-urlencode login=newp --data-urlencode password=reset-by-admin --data-urlencode "csrf=$(csrf_of "$tmp/login.html")" "$URL/login")" 303 "newp signs in with the new password"
+is "$(curl -s -b "$C2" -o /dev/null -w '%{http_code}' "$URL/start")" 303 "... and has a session"
+is "$(apost "$C" action=disable login=newp)" 303 "the admin disables newp"
+is "$(curl -s -b "$C2" -o /dev/null -D "$tmp/h2" -w '%{http_code}' "$URL/start")" 303 "newp's session ends at once ..."
+grep -qi '^Location: /login' "$tmp/h2"
+tap $? "... back to the login"
+is "$(apost "$C" action=disable login=uadmin)" 422 "an admin cannot disable itself"
+rm -f "$C"
+plogin v2 'viewer-two-password' >/dev/null
+is "$(page /admin/users)" 403 "a viewer may not open the admin page"
+! grep -q '<h1>403</h1>' "$tmp/body"
+tap $? "... told in words"
 
 log_clean
 finish
