@@ -177,7 +177,8 @@ account_verified(int ok, const char *encoded, void *arg)
 
 	(void)encoded;
 	a = account_fails_get(w->login, now);
-	if (ok && w->found) {
+	/* A lockout begun while this one was being verified holds. */
+	if (ok && w->found && a->until <= now) {
 		a->n = 0;
 		a->first = 0;
 		metrics_login("ok");

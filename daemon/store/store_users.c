@@ -110,7 +110,7 @@ store_user_find(struct db *db, const char *login, store_users_cb cb, void *arg)
 
 	store_users_query(db, "SELECT login, display_name, role, unit, "
 	    "password_hash, disabled_at IS NOT NULL, "
-	    "extract(epoch FROM password_changed_at)::bigint FROM users "
+	    "floor(extract(epoch FROM password_changed_at))::bigint FROM users "
 	    "WHERE login = $1", 1, params, cb, arg);
 }
 
@@ -120,7 +120,7 @@ store_users_list(struct db *db, store_users_cb cb, void *arg)
 {
 	store_users_query(db, "SELECT login, display_name, role, unit, "
 	    "NULL::text, disabled_at IS NOT NULL, "
-	    "extract(epoch FROM password_changed_at)::bigint FROM users "
+	    "floor(extract(epoch FROM password_changed_at))::bigint FROM users "
 	    "ORDER BY login", 0, NULL, cb, arg);
 }
 
