@@ -86,7 +86,7 @@ int ctl_check_dates(const char *from, const char *to);
 extern const struct ctl_opt ctl_analyze_opts[], ctl_token_opts[],
     ctl_export_opts[], ctl_poster_opts[], ctl_import_opts[], ctl_purge_opts[],
     ctl_aggregate_opts[], ctl_report_opts[], ctl_init_opts[],
-    ctl_template_opts[];
+    ctl_template_opts[], ctl_user_opts[];
 
 /* The verbs of analyze.c; the database verbs are declared in ctl_db.h. */
 int ctl_analyze_run(struct ctl *, int argc, char **argv);
@@ -99,6 +99,8 @@ struct pg_conn;
 int ctl_aggregate_survey(struct pg_conn *, const char *survey);
 /* ctl_template.c: the sheet to fill for an upload. */
 int ctl_template_run(struct ctl *, int argc, char **argv);
+/* user.c: people's accounts (Argon2id passwords). */
+int ctl_user_run(struct ctl *, int argc, char **argv);
 /* poster.c: the A4 QR poster of a unit's web form. */
 int ctl_poster_run(struct ctl *, int argc, char **argv);
 

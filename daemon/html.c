@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -118,6 +119,43 @@ html_reply(struct request *r, int status, struct evbuffer *b)
 	    (const char *)evbuffer_pullup(b, -1), len);
 }
 
+/* The words of an error status: [0] Vietnamese, [1] English; NULL if none. */
+static const char *const *
+html_status_words(int status)
+{
+	static const struct {
+		int status;
+		const char *words[2];
+	} table[] = {
+		{ 400, { "Yêu cầu không hợp lệ", "The request is not valid" } },
+		{ 401, { "Cần đăng nhập", "Please sign in" } },
+		{ 403, { "Không có quyền truy cập", "Not allowed" } },
+		{ 404, { "Không tìm thấy trang", "Page not found" } },
+		{ 405, { "Thao tác không được hỗ trợ", "Not supported here" } },
+		{ 413, { "Dữ liệu gửi lên quá lớn", "Too much data sent" } },
+		{ 422, { "Thông tin nhập chưa đúng", "Some input is not valid" } },
+		{ 429, { "Quá nhiều lần thử", "Too many attempts" } },
+		{ 500, { "Đã xảy ra lỗi trong hệ thống", "Something went wrong on our side" } },
+		{ 503, { "Hệ thống tạm thời gián đoạn", "Temporarily unavailable" } },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof table / sizeof table[0]; i++) {
+		if (table[i].status == status)
+			return table[i].words;
+	}
+	return NULL;
+}
+
+/* 1 if title is missing or only a status number. */
+static int
+html_title_bare(const char *title)
+{
+	if (title == NULL || *title == '\0')
+		return 1;
+	return strspn(title, "0123456789") == strlen(title);
+}
+
 /* A page with one message. */
 void
 html_reply_message(struct request *r, int status, const char *lang,
@@ -125,13 +163,35 @@ html_reply_message(struct request *r, int status, const char *lang,
     const char *link_text)
 {
 	struct evbuffer *b = evbuffer_new();
+	const char *const *words = html_status_words(status);
+	int en = strcmp(lang, "en") == 0;
+	char *again = NULL;
 
+	/* A bare status number never heads a page: say it in words. */
+	if (html_title_bare(title))
+		title = words != NULL ? words[en] : en ? "Error" : "Lỗi";
 	html_page_begin(b, lang, title, "message", 0, NULL);
 	html_raw(b, "<h1>");
 	html_text(b, title);
-	html_raw(b, "</h1>\n<p>");
+	html_raw(b, "</h1>\n");
+	/* The other language's words for the status, for the other reader. */
+	if (words != NULL && status >= 400) {
+		html_raw(b, "<p class=\"status\" lang=\"%s\">", en ? "vi" : "en");
+		html_text(b, words[!en]);
+		html_raw(b, " (%d)</p>\n", status);
+	}
+	html_raw(b, "<p>");
 	html_text(b, text);
 	html_raw(b, "</p>\n");
+	/* Without a way given, the way back is the same address, to try again. */
+	if (link_href == NULL && status >= 400) {
+		if (r->query != NULL)
+			xasprintf(&again, "%s?%s", r->path, r->query);
+		else
+			again = xstrdup(r->path);
+		link_href = again;
+		link_text = en ? "Try again" : "Thử lại";
+	}
 	if (link_href != NULL) {
 		html_raw(b, "<p><a class=\"button\" href=\"");
 		html_text(b, link_href);
@@ -142,4 +202,5 @@ html_reply_message(struct request *r, int status, const char *lang,
 	html_page_end(b, 0);
 	html_reply(r, status, b);
 	evbuffer_free(b);
+	free(again);
 }

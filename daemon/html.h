@@ -29,7 +29,12 @@ void html_page_begin(struct evbuffer *, const char *lang, const char *title,
 void html_page_end(struct evbuffer *, int with_js);
 /* Reply with buf as text/html (buf stays the caller's); frees the request. */
 void html_reply(struct request *, int status, struct evbuffer *buf);
-/* A whole page: a heading, a paragraph and an optional link (all escaped). */
+/*
+ * A whole page: a heading, a paragraph and a link (all escaped). A title that
+ * is NULL or only a status number is replaced by the status in words (the
+ * other language's words follow); without a link, an error page links to
+ * its own address to try again.
+ */
 void html_reply_message(struct request *, int status, const char *lang,
     const char *title, const char *text, const char *link_href,
     const char *link_text);

@@ -71,6 +71,11 @@ static const char *const metrics_spool_outcomes[] = { "stored",
 #define METRICS_NSPOOL METRICS_NLE(metrics_spool_outcomes)
 static unsigned long long metrics_spooled, metrics_spool_fulls;
 static unsigned long long metrics_agg_folds, metrics_agg_rows, metrics_agg_failures;
+/* Password sign-ins by outcome (metrics_login), and lockouts begun. */
+static const char *const metrics_login_outcomes[] = { "ok", "refused",
+	"locked" };
+#define METRICS_NLOGIN 3
+static unsigned long long metrics_logins[METRICS_NLOGIN], metrics_lockouts;
 static unsigned long long metrics_spool_replays[METRICS_NSPOOL];
 
 /* Count a reply. */
@@ -191,6 +196,25 @@ metrics_aggregate(long rows)
 	}
 	metrics_agg_folds++;
 	metrics_agg_rows += (unsigned long long)rows;
+}
+
+/* A password sign-in: "ok", "refused" (wrong or unknown), "locked". */
+void
+metrics_login(const char *outcome)
+{
+	size_t i;
+
+	for (i = 0; i < METRICS_NLOGIN; i++) {
+		if (strcmp(outcome, metrics_login_outcomes[i]) == 0)
+			metrics_logins[i]++;
+	}
+}
+
+/* A login began its lockout. */
+void
+metrics_lockout(void)
+{
+	metrics_lockouts++;
 }
 
 /* Spooled responses replayed, by outcome (a fixed set). */
@@ -361,4 +385,13 @@ metrics_print(struct evbuffer *b)
 	for (i = 0; i < metrics_nsms; i++)
 		evbuffer_add_printf(b, "sipas_sms_total{outcome=\"%s\"} %llu\n",
 		    metrics_sms_outcomes[i].name, metrics_sms_outcomes[i].n);
+	evbuffer_add_printf(b, "# HELP sipas_logins_total Password sign-ins, "
+	    "by outcome.\n# TYPE sipas_logins_total counter\n");
+	for (i = 0; i < METRICS_NLOGIN; i++)
+		evbuffer_add_printf(b, "sipas_logins_total{outcome=\"%s\"} %llu\n",
+		    metrics_login_outcomes[i], metrics_logins[i]);
+	evbuffer_add_printf(b, "# HELP sipas_login_lockouts_total Logins "
+	    "locked out after too many wrong passwords.\n"
+	    "# TYPE sipas_login_lockouts_total counter\n"
+	    "sipas_login_lockouts_total %llu\n", metrics_lockouts);
 }

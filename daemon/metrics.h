@@ -46,6 +46,11 @@ void metrics_spool_replayed(const char *outcome, int n);
 void metrics_spool_full(void);
 /* A fold of the aggregates committed rows responses; -1: it failed. */
 void metrics_aggregate(long rows);
+/* A password sign-in answered: "ok", "refused" (wrong password or unknown
+ * login) or "locked" (refused during a lockout). */
+void metrics_login(const char *outcome);
+/* A login was locked out after too many wrong passwords. */
+void metrics_lockout(void);
 /* The gauges, read from their owners when the metrics are printed. */
 enum metrics_gauge {
 	METRICS_GAUGE_QUEUE,	     /* responses waiting for a batch */

@@ -35,6 +35,7 @@ struct request {
 	char *scope;  /* the token's unit, or NULL */
 	char *csrf;   /* a dashboard session's sign-out token, or NULL */
 	char *actor;  /* a session's audit actor (its token's SHA-256), or NULL */
+	char *user;   /* a person's session: the login, or NULL */
 	struct bodystream *body; /* a streamed upload body, or NULL */
 };
 
@@ -73,6 +74,12 @@ int http_check_dates(struct request *, const char *from, const char *to);
 /* The Content-Disposition of a download named name, escaped (RFC 6266). */
 void http_attachment(struct request *, const char *name);
 
+/* session.c: the value of the request's cookie name into buf (len bytes): 0, or -1 when absent or too long. */
+int http_cookie_get(const struct request *, const char *name, char *buf,
+    size_t len);
+/* session.c: set the cookie name=value (a safe token) for Path=/, HttpOnly, SameSite=Strict. */
+void http_cookie_set(struct request *, const char *name, const char *value,
+    long max_age);
 /* auth.c: 1 if the request's token may see unit (its scope is an ancestor-or-self). */
 int auth_scope_allows(const struct request *, const char *unit);
 /* auth.c: SHA-256 (hex) of the request's bearer token into hash (TOKEN_HASH_LEN + 1): 0, or -1 none, -2 bad. */

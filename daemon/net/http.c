@@ -23,12 +23,15 @@
 #include "daemon/store/cache.h"
 #include "daemon/conf.h"
 #include "daemon/present/dashboard.h"
+#include "daemon/present/landing.h"
 #include "daemon/net/session.h"
 #include "daemon/channels/uploadpage.h"
+#include "daemon/net/admin_users.h"
 #include "daemon/channels/ingest.h"
 #include "daemon/store/db.h"
 #include "daemon/present/export.h"
 #include "daemon/channels/form.h"
+#include "daemon/formdata.h"
 #include "daemon/html.h"
 #include "daemon/net/limits.h"
 #include "daemon/log.h"
@@ -127,6 +130,7 @@ http_reply_release(struct request *r, int status)
 	free(r->scope);
 	free(r->csrf);
 	free(r->actor);
+	free(r->user);
 	free(r);
 	sd->inflight--;
 	sipasd_drain_check(sd);
@@ -409,6 +413,15 @@ static const struct http_route {
 	{ EVHTTP_REQ_GET, "/uploads/template", HTTP_TOKEN_OR_SESSION |
 	    AUTH_ROLE(ROLE_UPLOADER) | AUTH_ROLE(ROLE_ADMIN),
 	    uploadpage_template_handle },
+	/* People's accounts, for admins (admin_users.c). */
+	{ EVHTTP_REQ_GET, "/admin/users", HTTP_SESSION | AUTH_ROLE(ROLE_ADMIN),
+	    admin_users_handle },
+	{ EVHTTP_REQ_POST, "/admin/users", HTTP_SESSION | AUTH_ROLE(ROLE_ADMIN),
+	    admin_users_handle },
+	/* After sign-in: the latest period of the account's unit, or a picker. */
+	{ EVHTTP_REQ_GET, "/start",
+	    HTTP_SESSION | AUTH_ROLE(ROLE_VIEWER) | AUTH_ROLE(ROLE_ADMIN),
+	    landing_handle },
 };
 
 /* The route pattern that path falls under, for /metrics: never the raw path. */
@@ -454,6 +467,17 @@ http_method_name(enum evhttp_cmd_type m)
 	default:
 		return "OTHER";
 	}
+}
+
+/* 1 if a browser asks for a page (Accept: text/html), outside the API. */
+static int
+http_wants_html(const struct request *r)
+{
+	const char *accept = evhttp_find_header(
+	    evhttp_request_get_input_headers(r->req), "Accept");
+
+	return accept != NULL && strstr(accept, "text/html") != NULL &&
+	    strncmp(r->path, "/api/", 5) != 0;
 }
 
 /* The token's verdict on a routed request (arg: its route): go on, or reply. */
@@ -575,6 +599,15 @@ http_request(struct evhttp_request *req, void *arg)
 	if (path_known)
 		http_reply_error(r, 405, "method_not_allowed", NULL,
 		    "%s is not allowed on %s", r->method, r->path);
+	else if (http_wants_html(r))
+		html_reply_message(r, 404, form_lang(r, NULL), NULL,
+		    strcmp(form_lang(r, NULL), "en") == 0 ? "There is no page "
+		    "at this address; it may have moved, or the link may be "
+		    "mistyped." : "Không có trang nào ở địa chỉ này; trang có "
+		    "thể đã chuyển chỗ hoặc đường dẫn bị gõ sai.",
+		    strcmp(form_lang(r, NULL), "en") == 0 ? "/dashboard?lang=en" :
+		    "/dashboard", strcmp(form_lang(r, NULL), "en") == 0 ?
+		    "Go to the dashboard" : "Về bảng điều hành");
 	else
 		http_reply_error(r, 404, "not_found", NULL, "no such path: %s",
 		    r->path);

@@ -10,6 +10,10 @@
  * itself, and looks the token up again every token_ttl seconds so that a
  * revocation ends it.
  *
+ * A person signs in with a login and a password instead (account.c); such a
+ * session keeps the login and looks the account up again every token_ttl
+ * seconds, so that disabling it or changing its password ends the session.
+ *
  * Every POST (login, logout) must come from this site's own pages: the
  * browser's Sec-Fetch-Site or Origin says so, and the form carries a token.
  * The login form's token is a form token (form.c) whose scope holds a
@@ -36,6 +40,8 @@
 #include "daemon/html.h"
 #include "daemon/log.h"
 #include "daemon/store/store.h"
+#include "daemon/store/store_users.h"
+#include "daemon/net/account.h"
 #include "sipas/hmac.h"
 #include "sipas/strmap.h"
 #include "sipas/token.h"
@@ -50,11 +56,13 @@
 
 struct session {
 	char hash[TOKEN_HASH_LEN + 1]; /* the token's SHA-256 */
+	char *user;	 /* a person's login, or NULL: a token's session */
 	int role;
 	char *scope;	 /* NULL: every unit */
 	char csrf[TOKEN_LEN + 1]; /* the token of the session's own posts */
 	time_t expires;	 /* 0: logged out */
 	time_t checked;	 /* last look-up of the token */
+	time_t opened;	 /* when the session began */
 };
 
 /* id -> struct session; one loop, so no lock. Reachable until exit. */
@@ -69,6 +77,7 @@ struct session_wait {
 	const char *lang;
 	unsigned roles;
 	auth_next_cb then;
+	time_t opened;		/* re-check of a person: the session's start */
 };
 
 /* Drop expired and logged-out sessions (rebuilds the table). */
@@ -88,6 +97,7 @@ session_sweep(void)
 			strmap_put(keep, key, s);
 		else {
 			free(s->scope);
+			free(s->user);
 			free(s);
 		}
 	}
@@ -114,6 +124,14 @@ static int
 session_cookie_get(const struct request *r, const char *cname,
     char id[TOKEN_LEN + 1])
 {
+	return http_cookie_get(r, cname, id, TOKEN_LEN + 1);
+}
+
+/* The value of the request's cookie cname into buf, or -1. */
+int
+http_cookie_get(const struct request *r, const char *cname, char *buf,
+    size_t size)
+{
 	const char *h, *p, *end;
 	size_t name = strlen(cname), len;
 
@@ -128,10 +146,10 @@ session_cookie_get(const struct request *r, const char *cname,
 		if ((size_t)(end - p) > name && strncmp(p, cname,
 		    name) == 0 && p[name] == '=') {
 			len = (size_t)(end - p) - name - 1;
-			if (len == 0 || len > TOKEN_LEN)
+			if (len == 0 || len >= size)
 				return -1;
-			memcpy(id, p + name + 1, len);
-			id[len] = '\0';
+			memcpy(buf, p + name + 1, len);
+			buf[len] = '\0';
 			return 0;
 		}
 	}
@@ -169,6 +187,14 @@ session_cookie_put(struct request *r, const char *cname, const char *path,
 	free(v);
 }
 
+/* Set a cookie of the whole site. */
+void
+http_cookie_set(struct request *r, const char *cname, const char *value,
+    long max_age)
+{
+	session_cookie_put(r, cname, "/", value, max_age);
+}
+
 /* Set (max_age > 0) or clear the session cookie. */
 static void
 session_cookie_set(struct request *r, const char *id, long max_age)
@@ -184,7 +210,7 @@ session_login_scope(char *scope, size_t len, const char *bind)
 }
 
 /* The login page, with an error line or none. */
-static void
+void
 session_login_page(struct request *r, int status, const char *lang,
     const char *next, const char *error)
 {
@@ -222,6 +248,26 @@ session_login_page(struct request *r, int status, const char *lang,
 		html_text(b, error);
 		html_raw(b, "</p>\n");
 	}
+	html_raw(b, "<form method=\"post\" action=\"/login\" class=\"login\">\n"
+	    "<label for=\"user-login\">%s</label>\n"
+	    "<input type=\"text\" id=\"user-login\" name=\"login\" "
+	    "autocomplete=\"username\" autocapitalize=\"none\" required>\n"
+	    "<label for=\"password\">%s</label>\n"
+	    "<input type=\"password\" id=\"password\" name=\"password\" "
+	    "autocomplete=\"current-password\" required>\n"
+	    "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n"
+	    "<input type=\"hidden\" name=\"csrf\" value=\"",
+	    en ? "Login" : "Tên đăng nhập", en ? "Password" : "Mật khẩu", lang);
+	html_text(b, csrf);
+	html_raw(b, "\">\n");
+	if (next != NULL) {
+		html_raw(b, "<input type=\"hidden\" name=\"next\" value=\"");
+		html_text(b, next);
+		html_raw(b, "\">\n");
+	}
+	html_raw(b, "<button type=\"submit\" id=\"login-password\">%s</button>\n"
+	    "</form>\n<h2>%s</h2>\n", en ? "Sign in" : "Đăng nhập", en ?
+	    "Or with an access token" : "Hoặc bằng mã truy cập");
 	html_raw(b, "<form method=\"post\" action=\"/login\" class=\"login\">\n"
 	    "<label for=\"token\">%s</label>\n"
 	    "<input type=\"password\" id=\"token\" name=\"token\" "
@@ -263,6 +309,79 @@ session_next_ok(const char *next)
 			return 0;
 	}
 	return 1;
+}
+
+/* Keep session s under id, set the cookie and go to the page asked for. */
+static void
+session_start(struct request *r, const char *id, struct session *s,
+    const char *lang, const char *next)
+{
+	strmap_put(session_table, id, s);
+	log_msg(LOG_LEVEL_INFO, r->id, "login: %s session%s%s%s%s",
+	    role_name(s->role), s->user != NULL ? " of " : "",
+	    s->user != NULL ? s->user : "", s->scope != NULL ? " for " : "",
+	    s->scope != NULL ? s->scope : "");
+	session_cookie_set(r, id, r->sd->config->session_lifetime);
+	session_cookie_put(r, SESSION_LOGIN_COOKIE, "/login", "", 0);
+	if (session_next_ok(next))
+		session_redirect(r, next);
+	else if (s->role == ROLE_UPLOADER)
+		session_redirect(r, strcmp(lang, "en") == 0 ?
+		    "/uploads?lang=en" : "/uploads");
+	else
+		session_redirect(r, strcmp(lang, "en") == 0 ?
+		    "/start?lang=en" : "/start");
+}
+
+/* Open a person's session (account.c) and redirect, or a 503 login page. */
+void
+session_open_user(struct request *r, int role, const char *scope,
+    const char *user, const char *lang, const char *next)
+{
+	struct session *s;
+	char id[TOKEN_LEN + 1], *cause = NULL;
+	int en = strcmp(lang, "en") == 0;
+
+	if (session_table == NULL)
+		session_table = strmap_create();
+	if (strmap_count(session_table) >= SESSION_SWEEP)
+		session_sweep();
+	s = xcalloc(1, sizeof *s);
+	if (strmap_count(session_table) >= SESSION_MAX ||
+	    token_generate(id, sizeof id, &cause) != 0 ||
+	    token_generate(s->csrf, sizeof s->csrf, &cause) != 0) {
+		log_msg(LOG_LEVEL_WARN, r->id, "no session: %s", cause != NULL ?
+		    cause : "too many sessions");
+		free(cause);
+		free(s);
+		session_login_page(r, 503, lang, next, en ?
+		    "Cannot sign in now; try again shortly." :
+		    "Không thể đăng nhập lúc này; vui lòng thử lại.");
+		return;
+	}
+	s->role = role;
+	s->scope = scope != NULL ? xstrdup(scope) : NULL;
+	s->user = xstrdup(user);
+	s->opened = s->checked = time(NULL);
+	s->expires = s->checked + r->sd->config->session_lifetime;
+	session_start(r, id, s, lang, next);
+}
+
+/* End every session of a person's login. */
+void
+session_end_user(const char *user)
+{
+	const char *key;
+	void *value;
+	struct session *s;
+	size_t pos = 0;
+
+	while (session_table != NULL && strmap_next(session_table, &pos, &key,
+	    &value)) {
+		s = value;
+		if (s->user != NULL && strcmp(s->user, user) == 0)
+			s->expires = 0;
+	}
 }
 
 /* The token look-up of a login answered. */
@@ -313,7 +432,7 @@ session_login_found(const struct store_token *t, const char *message, void *arg)
 	memcpy(s->hash, w->hash, sizeof s->hash);
 	s->role = role;
 	s->scope = t->unit != NULL ? xstrdup(t->unit) : NULL;
-	s->checked = time(NULL);
+	s->opened = s->checked = time(NULL);
 	s->expires = s->checked + r->sd->config->session_lifetime;
 	if (token_generate(s->csrf, sizeof s->csrf, &cause) != 0) {
 		log_msg(LOG_LEVEL_WARN, r->id, "no session: %s", cause);
@@ -325,17 +444,7 @@ session_login_found(const struct store_token *t, const char *message, void *arg)
 		    "Không thể đăng nhập lúc này; vui lòng thử lại.");
 		goto out;
 	}
-	strmap_put(session_table, id, s);
-	log_msg(LOG_LEVEL_INFO, r->id, "login: %s session%s%s", role_name(role),
-	    s->scope != NULL ? " for " : "", s->scope != NULL ? s->scope : "");
-	session_cookie_set(r, id, r->sd->config->session_lifetime);
-	session_cookie_put(r, SESSION_LOGIN_COOKIE, "/login", "", 0);
-	if (session_next_ok(w->next))
-		session_redirect(r, w->next);
-	else if (role == ROLE_UPLOADER)
-		session_redirect(r, en ? "/uploads?lang=en" : "/uploads");
-	else
-		session_redirect(r, en ? "/dashboard?lang=en" : "/dashboard");
+	session_start(r, id, s, w->lang, w->next);
 out:
 	free(w->next);
 	free(w);
@@ -363,6 +472,13 @@ session_origin_ok(const struct request *r)
 	if (host == NULL || (p = strstr(origin, "://")) == NULL)
 		return 0;
 	return strcmp(p + 3, host) == 0;
+}
+
+/* 1 if a post comes from this site's own page (session_origin_ok). */
+int
+session_post_ok(const struct request *r)
+{
+	return session_origin_ok(r);
 }
 
 /* 1 if the login form's csrf field is the token of this browser's form. */
@@ -424,6 +540,11 @@ session_login_handle(struct request *r)
 		session_login_page(r, 403, lang, next, strcmp(lang, "en") == 0 ?
 		    "The sign-in form has expired; please sign in again." :
 		    "Biểu mẫu đăng nhập đã hết hạn; vui lòng đăng nhập lại.");
+		goto out;
+	}
+	if (form_fields_get(f, "login") != NULL || form_fields_get(f,
+	    "password") != NULL) {
+		account_login(r, f, lang, next);
 		goto out;
 	}
 	token = f != NULL ? form_fields_get(f, "token") : NULL;
@@ -527,7 +648,9 @@ session_decide(struct request *r, const struct session *s, unsigned roles,
 	free(r->csrf);
 	r->csrf = xstrdup(s->csrf);
 	free(r->actor);
-	r->actor = xstrdup(s->hash);
+	r->actor = s->user == NULL ? xstrdup(s->hash) : NULL;
+	free(r->user);
+	r->user = s->user != NULL ? xstrdup(s->user) : NULL;
 	then(r);
 }
 
@@ -566,6 +689,42 @@ out:
 	free(w);
 }
 
+/* The re-check of a person's account answered. */
+static void
+session_user_found(const struct store_user *u, size_t n, const char *message,
+    void *arg)
+{
+	struct session_wait *w = arg;
+	struct request *r = w->r;
+	struct session *s = session_get(w->id);
+	int role;
+
+	if (u == NULL) {
+		log_msg(LOG_LEVEL_WARN, r->id, "account look-up failed: %s",
+		    message);
+		html_reply_message(r, 503, form_lang(r, NULL), "503",
+		    "The database is not available / Cơ sở dữ liệu tạm thời "
+		    "không sẵn sàng.", NULL, NULL);
+		goto out;
+	}
+	/* Gone, disabled, or its password changed since the sign-in: end it. */
+	if (s == NULL || n != 1 || u->disabled ||
+	    (role = role_parse(u->role)) < 0 || u->changed > w->opened) {
+		if (s != NULL)
+			s->expires = 0;
+		session_cookie_set(r, "", 0);
+		session_to_login(r);
+		goto out;
+	}
+	s->role = role;
+	free(s->scope);
+	s->scope = u->unit != NULL ? xstrdup(u->unit) : NULL;
+	s->checked = time(NULL);
+	session_decide(r, s, w->roles, w->then);
+out:
+	free(w);
+}
+
 /* Check the session cookie, then call then. */
 void
 session_check(struct request *r, unsigned roles, auth_next_cb then)
@@ -594,6 +753,11 @@ session_check(struct request *r, unsigned roles, auth_next_cb then)
 	memcpy(w->hash, s->hash, sizeof w->hash);
 	w->roles = roles;
 	w->then = then;
-	store_token_find(sipasd_lookup_db(r->sd), w->hash,
-	    session_recheck_found, w);
+	w->opened = s->opened;
+	if (s->user != NULL)
+		store_user_find(sipasd_lookup_db(r->sd), s->user,
+		    session_user_found, w);
+	else
+		store_token_find(sipasd_lookup_db(r->sd), w->hash,
+		    session_recheck_found, w);
 }

@@ -27,6 +27,24 @@ void session_logout_handle(struct request *);
  * revoked token ends its sessions.
  */
 void session_check(struct request *, unsigned roles, auth_next_cb next);
+/* The login page (status, an error line or NULL; next: a checked path or NULL). */
+void session_login_page(struct request *, int status, const char *lang,
+    const char *next, const char *error);
+/*
+ * Open the session of a person whose password was checked (account.c):
+ * cookie, then 303 to next or the dashboard; a 503 login page when no
+ * session can be opened.
+ */
+void session_open_user(struct request *, int role, const char *scope,
+    const char *user, const char *lang, const char *next);
+/*
+ * 1 if a POST comes from this site's own page: Sec-Fetch-Site same-origin,
+ * or an Origin that is this host.
+ */
+int session_post_ok(const struct request *);
+/* End every session of login (disabled, or a new password). */
+void session_end_user(const char *login);
+
 /* Reply 303 See Other to location (a path made by the caller). */
 void session_redirect(struct request *, const char *location);
 

@@ -34,6 +34,7 @@
 #include "daemon/store/cache.h"
 #include "daemon/conf.h"
 #include "daemon/present/dashboard.h"
+#include "daemon/present/landing.h"
 #include "daemon/sipasd.h"
 #include "daemon/present/indices_api.h"
 #include "daemon/store/db.h"
@@ -1257,11 +1258,7 @@ dash_start(struct request *r)
 	if (unit == NULL)
 		unit = r->scope;
 	if (unit == NULL) {
-		dash_message(r, 400, lang, en ? "Choose a unit" : "Chọn đơn vị",
-		    en ? "This account sees every unit: add unit=CODE to the "
-		    "address, e.g. /dashboard?unit=BN." : "Tài khoản này xem "
-		    "được mọi đơn vị: thêm unit=MÃ vào địa chỉ, ví dụ "
-		    "/dashboard?unit=BN.");
+		landing_picker(r);
 		goto out;
 	}
 	s = survey != NULL ? cache_survey_get(sd->cache, survey) :

@@ -182,6 +182,14 @@ cache_unit_nth(const struct cache *c, size_t i)
 	return &c->units[i];
 }
 
+/* Every unit, in catalog order. */
+const struct cache_unit *
+cache_units(const struct cache *c, size_t *n)
+{
+	*n = c->nunits;
+	return c->units;
+}
+
 /* Number of surveys. */
 size_t
 cache_survey_count(const struct cache *c)

@@ -37,6 +37,8 @@ size_t cache_unit_count(const struct cache *);
 const struct cache_unit *cache_unit_nth(const struct cache *, size_t i);
 /* The direct children of unit, sorted by code (array owned by the caller, units borrowed). */
 const struct cache_unit **cache_unit_children(const struct cache *, const char *unit, size_t *n);
+/* Every unit, in catalog order (an array borrowed from the snapshot). */
+const struct cache_unit *cache_units(const struct cache *, size_t *n);
 /* SMS: a unit by its code folded by sms_text_fold (SMS_FOLD_UPPER), or NULL. */
 const struct cache_unit *cache_unit_folded_get(const struct cache *,
     const char *folded);

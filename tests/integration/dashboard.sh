@@ -139,7 +139,7 @@ tap $? "session_cookie_secure = 0 on 127.0.0.1: the log says the cookies go with
 
 # --- a viewer scoped to the district U001 ---------------------------------
 is "$(login "$VIEWER_U001")" 303 "a district viewer signs in: 303"
-is "$(header Location)" /dashboard "to /dashboard"
+is "$(header Location)" /start "to /start (the landing)"
 cookie=$(tr -d '\r' <"$tmp/headers" | sed -n 's/^Set-Cookie: //Ip' | grep '^sipas_session=')
 case "$cookie" in sipas_session=sip_*"; Path=/; Max-Age=28800; HttpOnly; SameSite=Strict") tap 0 "the cookie: HttpOnly, SameSite=Strict, Max-Age" ;;
 *) tap 1 "the cookie (got '$cookie')" ;; esac
@@ -370,7 +370,7 @@ rm -f "$C"
 is "$(login "$VIEWER" "/dashboard?unit=P01&from=2025-01-01&to=2025-03-31")" 303 "a national viewer signs in with next="
 is "$(header Location)" "/dashboard?unit=P01&from=2025-01-01&to=2025-03-31" "back to the page asked for"
 is "$(login "$VIEWER" "https://evil.example/")" 303 "next= to another site ..."
-is "$(header Location)" "/dashboard" "... is ignored"
+is "$(header Location)" "/start" "... is ignored"
 is "$(page '/dashboard?unit=P01&from=2025-01-01&to=2025-03-31')" 200 "the province page: 200"
 api "unit=P01&from=2025-01-01&to=2025-03-31&children=1"
 for c in U001 U002 U003 U004; do
