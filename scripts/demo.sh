@@ -153,6 +153,21 @@ fi
 
 # 6b. User accounts (name and password) for the sign-in page.
 # ---- user accounts: create the demo's accounts here (one per role) ----
+# A login and password per role for the sign-in page (the passwords are the
+# demo's, printed below: never use them on a real service). Running again
+# sets the same passwords.
+demo_user() { # LOGIN PASSWORD ROLE UNIT NAME
+	local login=$1 pw=$2 role=$3 unit=$4 name=$5
+	if ! printf '%s\n' "$pw" | "$SIPASCTL" --db "$DSN" user add "$login" \
+	    --role "$role" ${unit:+--unit "$unit"} --name "$name" \
+	    --password-stdin >/dev/null 2>&1; then
+		printf '%s\n' "$pw" | "$SIPASCTL" --db "$DSN" user passwd "$login" \
+		    --password-stdin >/dev/null
+	fi
+}
+demo_user lanhdao demo-lanhdao-2025 viewer BN 'Lãnh đạo tỉnh'
+demo_user khaosat demo-khaosat-2025 uploader BN-YP 'Nhóm khảo sát Yên Phong'
+demo_user quantri demo-quantri-2025 admin '' 'Quản trị'
 # ---- end of user accounts ----
 
 # 7. sipasd on 127.0.0.1:$port.
@@ -299,6 +314,14 @@ Logins (API tokens; Authorization: Bearer TOKEN, or the sign-in page):
   collector                  $COLLECTOR
 EOF
 # ---- user accounts: print the demo's accounts here ----
+cat <<EOF
+
+Sign in at $url/login with a login and password:
+
+  leader, province BN         lanhdao / demo-lanhdao-2025   (lands on the province's numbers)
+  survey team, district BN-YP khaosat / demo-khaosat-2025   (lands on the upload page)
+  administrator               quantri / demo-quantri-2025   (also $url/admin/users)
+EOF
 # ---- end of user accounts ----
 cat <<EOF
 
