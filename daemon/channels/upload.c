@@ -102,7 +102,7 @@ struct upload {
 	long progress_next;
 	json_t *problems;
 	long problems_omitted;
-	char token_hash[TOKEN_HASH_LEN + 1];
+	char token_hash[80];	/* the token's hash, or "user:LOGIN" */
 	int have_hash;
 	upload_read_cb read;	/* NULL: the request's body */
 	void *read_arg;
@@ -968,6 +968,11 @@ upload_create(struct request *r, const struct survey *s, const char *lang)
 		u->have_hash = 1;
 	else if (r->actor != NULL && strlen(r->actor) == TOKEN_HASH_LEN) {
 		memcpy(u->token_hash, r->actor, TOKEN_HASH_LEN + 1);
+		u->have_hash = 1;
+	} else if (r->user != NULL) {
+		/* A person's session: the audit names the account. */
+		snprintf(u->token_hash, sizeof u->token_hash, "user:%s",
+		    r->user);
 		u->have_hash = 1;
 	}
 	u->body = r->body;

@@ -440,7 +440,8 @@ store_audit_append(struct db *db, const char *token_hash, const char *action,
 	db_job_add(job,
 	    "INSERT INTO audit_log (actor, action, detail) VALUES (coalesce("
 	    "(SELECT coalesce(nullif(name, ''), 'token #' || id) FROM tokens"
-	    " WHERE hash = $1), 'unknown'), $2, $3::jsonb)", 3, params);
+	    " WHERE hash = $1), CASE WHEN $1 LIKE 'user:%' THEN $1 END, "
+	    "'unknown'), $2, $3::jsonb)", 3, params);
 	db_submit(db, job);
 }
 

@@ -109,8 +109,9 @@ void store_responses_fetch(struct db *, const char *survey, const char *unit,
 
 /*
  * Append to audit_log: the actor is the name of the token whose hash is
- * token_hash ("token #ID" when it has none; "unknown" when not found), action
- * a verb ("upload"), detail a JSON object text.
+ * token_hash ("token #ID" when it has none), or token_hash itself when it is
+ * "user:LOGIN" (a person's session), else "unknown"; action a verb
+ * ("upload"), detail a JSON object text.
  */
 void store_audit_append(struct db *, const char *token_hash, const char *action,
     const char *detail, store_done_cb, void *arg);

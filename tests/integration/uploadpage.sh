@@ -225,5 +225,23 @@ printf 'f-1,C011,2025-04-01,1\r\nf-2,C012,2025-04-02,2\r\n' >>"$tmp/filled.csv"
 is "$(send "$C" "$tmp/filled.csv" "$CSRF")/$(count stored)/$(count rejected)" 200/2/0 \
 	"a filled CSV template uploads: 2 stored"
 
+# A person's account (a password session) uploads too, audited under its login.
+printf '%s\n' 'team-u001-password' | "$SIPASCTL" --db "$DSN" user add team1 \
+	--role uploader --unit U001 --password-stdin >/dev/null
+C3=$tmp/cookies3
+curl -s -b "$C3" -c "$C3" -o "$tmp/login.html" "$URL/login"
+is "$(curl -s -b "$C3" -c "$C3" -o "$tmp/body" -D "$tmp/headers" -w '%{http_code}' \
+	-H "Origin: $URL" --data-urlencode "login=team1" \
+	--data-urlencode "password=team-u001-password" \
+	--data-urlencode "csrf=$(csrf_of "$tmp/login.html")" "$URL/login")" 303 \
+	"an uploader's account signs in with its password"
+is "$(header Location)" /uploads "and lands on /uploads"
+curl -s -b "$C3" -c "$C3" -o "$tmp/body" "$URL/uploads"
+printf 'id,unit,submitted_at,R1\r\nacct-1,U001,2025-05-01,2\r\n' >"$tmp/acct.csv"
+is "$(send "$C3" "$tmp/acct.csv" "$(csrf_of "$tmp/body")")/$(count stored)" 200/1 \
+	"its upload through the page is stored"
+is "$(sql "SELECT actor FROM audit_log WHERE action = 'upload' ORDER BY id DESC LIMIT 1")" \
+	"user:team1" "and audited under the account's login"
+
 log_clean
 finish
