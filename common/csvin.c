@@ -931,7 +931,8 @@ csvin_convert(struct csvin *c, int final)
 		if (err == EINVAL && !final)
 			break;
 	}
-	memmove(c->raw, in, inleft);
+	if (inleft > 0)
+		memmove(c->raw, in, inleft);
 	c->nraw = inleft;
 	if (final && !c->stopped) {
 		/* A letter the decoder holds back for a tone mark that may follow. */
@@ -1037,7 +1038,8 @@ csvin_start(struct csvin *c, size_t skip)
 	}
 	c->raw = NULL;
 	c->nraw = c->rawalloc = 0;
-	rc = csvin_decode(c, held + skip, n - skip);
+	/* Nothing held (an empty input): nothing to decode, no pointer to add to. */
+	rc = n > skip ? csvin_decode(c, held + skip, n - skip) : 0;
 	free(held);
 	return rc;
 }

@@ -854,6 +854,21 @@ test_encoding_set(void)
 	    csvin_encoding_set(in, "utf-16") == 0, "charsets match in any case");
 	csvin_free(in);
 
+	/* An empty input in an encoding that is decoded: an empty file, no more. */
+	memset(&run, 0, sizeof run);
+	in = csvin_create(s, on_row, on_error, &run);
+	csvin_encoding_set(in, "windows-1258");
+	tap_ok(csvin_finish(in) == -1 && run.good == 0,
+	    "an empty Windows-1258 input is an empty file");
+	csvin_free(in);
+	run_clear(&run);
+	memset(&run, 0, sizeof run);
+	in = csvin_create(s, on_row, on_error, &run);
+	tap_ok(csvin_finish(in) == -1 && run.good == 0,
+	    "an empty input of no stated encoding is an empty file");
+	csvin_free(in);
+	run_clear(&run);
+
 	data = data_read("good-cp1258-semicolon.csv", &len);
 	memset(&run, 0, sizeof run);
 	in = csvin_create(s, on_row, on_error, &run);
