@@ -13,6 +13,7 @@
 #define SIPAS_REQUEST_H
 
 #include <stddef.h>
+#include <string.h>
 #include <sys/time.h>
 
 /* The limit on a request line and its headers (http.c gives it to evhttp). */
@@ -38,6 +39,13 @@ struct request {
 	char *user;   /* a person's session: the login, or NULL */
 	struct bodystream *body; /* a streamed upload body, or NULL */
 };
+
+/*
+ * One of two texts (or format strings: both are checked) by a reply's
+ * language, "vi" or "en" (form_lang_api of formdata.h picks it from lang=
+ * and Accept-Language). Every message a person may read comes in both.
+ */
+#define LANG_TEXT(lang, vi, en) (strcmp((lang), "vi") == 0 ? (vi) : (en))
 
 /* http.c: replies; each frees the request. */
 void http_reply(struct request *, int status, const char *content_type,

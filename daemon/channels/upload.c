@@ -155,9 +155,6 @@ upload_free(struct upload *u)
 	free(u);
 }
 
-/* One of two format strings by the reply's language (both checked). */
-#define UPLOAD_TEXT(lang, vi, en) (strcmp((lang), "vi") == 0 ? (vi) : (en))
-
 /* One of two texts by the reply's language (English when vi is NULL). */
 static const char *
 upload_text(const char *lang, const char *vi, const char *en)
@@ -1014,7 +1011,7 @@ upload_handle(struct request *r)
 	if (body != NULL && bodystream_length(body) >
 	    (uint64_t)sd->config->upload_max) {
 		evhttp_clear_headers(&q);
-		http_reply_error(r, 413, "too_large", NULL, UPLOAD_TEXT(lang,
+		http_reply_error(r, 413, "too_large", NULL, LANG_TEXT(lang,
 		    "Tệp lớn hơn %ld byte (upload_max): chia nhỏ tệp hoặc "
 		    "dùng sipasctl import", "the upload is larger than %ld "
 		    "bytes (upload_max); split it or use sipasctl import"),
@@ -1042,7 +1039,7 @@ upload_handle(struct request *r)
 	if (charset[0] != '\0' && csvin_encoding_set(NULL, charset) != 0) {
 		evhttp_clear_headers(&q);
 		http_reply_error(r, 415, "unsupported_charset", "charset",
-		    UPLOAD_TEXT(lang, "Bảng mã \"%s\" không được hỗ trợ: dùng "
+		    LANG_TEXT(lang, "Bảng mã \"%s\" không được hỗ trợ: dùng "
 		    "utf-8, utf-16, utf-16le, utf-16be hoặc windows-1258, hoặc "
 		    "lưu tệp dưới dạng CSV UTF-8", "charset \"%s\" is not "
 		    "read: use utf-8, utf-16, utf-16le, utf-16be or "
@@ -1060,7 +1057,7 @@ upload_handle(struct request *r)
 		char *quoted = response_quote_dup(code);
 
 		http_reply_error(r, 422, "unknown_survey", "survey",
-		    UPLOAD_TEXT(lang, "Không có khảo sát '%s': kiểm tra mã "
+		    LANG_TEXT(lang, "Không có khảo sát '%s': kiểm tra mã "
 		    "khảo sát trong địa chỉ (survey=)", "unknown survey '%s': "
 		    "check the survey's code in the address (survey=)"), quoted);
 		free(quoted);
