@@ -8,7 +8,7 @@
  * size. An XLSX workbook (told by its first bytes; --sheet NAME picks a
  * sheet other than the first) is read by xlsxin.c, one row at a time, and
  * its rows go through the same reader (csvin_push_fields). Good rows are inserted CTL_IMPORT_CHUNK at a time, one transaction per
- * chunk sent in one round trip (libpq pipeline mode), with the statement of
+ * chunk holding one statement for the whole chunk, the batch statement of
  * daemon/store/store.c: stored, duplicate (same id and
  * content hash) or conflict (same id, other content). The content hash is the
  * one sipasd computes for a response (daemon/channels/ingest.c), so a file uploaded
@@ -33,6 +33,7 @@
 #include "ctl.h"
 #include "ctl_db.h"
 #include "sipas/csvin.h"
+#include "sipas/pgarray.h"
 #include "sipas/response.h"
 #include "sipas/sql_insert.h"
 #include "sipas/strmap.h"
@@ -50,8 +51,8 @@
 /* A progress line on stderr every this many rows. */
 #define CTL_IMPORT_PROGRESS 100000
 
-/* The insert of daemon/store/store.c: says inserted, duplicate or conflict. */
-static const char ctl_import_sql[] = SQL_RESPONSE_INSERT;
+/* The batch insert of daemon/store/store.c: inserted, duplicate or conflict. */
+static const char ctl_import_sql[] = SQL_RESPONSE_BATCH;
 
 /* One good row ready to insert; every string owned. */
 struct ctl_import_row {
@@ -156,118 +157,64 @@ ctl_import_do(PGconn *conn, const char *sql)
 }
 
 /*
- * One row's result of the insert: 0 and *what (0 inserted, 1 duplicate, 2
- * conflict), or -1 with the SQLSTATE in state and the message in msg.
+ * Rows [from, from + n) of the chunk in one transaction: BEGIN, the batch
+ * statement, COMMIT. 0 committed, with each row's outcome in what[] (0
+ * inserted, 1 duplicate, 2 conflict); 1 the statement failed (its SQLSTATE
+ * in state, the message in msg, rolled back); -1 the connection failed.
  */
 static int
-ctl_import_result(const PGresult *res, int *what, char *state, char *msg,
-    size_t msglen)
+ctl_import_batch(struct ctl_import *im, int from, int n, int *what,
+    char *state, char *msg, size_t msglen)
 {
+	struct pgarray cols[SQL_RESPONSE_BATCH_NPARAMS];
+	const char *params[SQL_RESPONSE_BATCH_NPARAMS];
+	PGresult *res;
 	const char *w;
+	int i, j, rc = 0;
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		snprintf(state, 6, "%s", PQresultStatus(res) == PGRES_TUPLES_OK ?
-		    "40001" : ctl_import_sqlstate(res));
-		snprintf(msg, msglen, "%s", PQresultStatus(res) ==
-		    PGRES_TUPLES_OK ? "concurrent insert of the same id" :
-		    PQresultErrorMessage(res));
-		msg[strcspn(msg, "\n")] = '\0';
+	if (ctl_import_do(im->conn, "BEGIN") != 0)
 		return -1;
+	memset(cols, 0, sizeof cols);
+	for (i = from; i < from + n; i++) {
+		for (j = 0; j < SQL_RESPONSE_BATCH_NPARAMS; j++)
+			pgarray_add(&cols[j], im->chunk[i].p[j]);
 	}
-	w = PQgetvalue(res, 0, 0);
-	*what = strcmp(w, "inserted") == 0 ? 0 : strcmp(w, "duplicate") == 0 ?
-	    1 : 2;
-	return 0;
-}
-
-/* Insert one row inside the open transaction (ctl_import_result). */
-static int
-ctl_import_insert(struct ctl_import *im, const struct ctl_import_row *ir,
-    int *what, char *state, char *msg, size_t msglen)
-{
-	PGresult *res;
-	int rc;
-
-	res = PQexecPrepared(im->conn, "import_row", 11,
-	    (const char *const *)ir->p, NULL, NULL, 0);
-	rc = ctl_import_result(res, what, state, msg, msglen);
+	for (j = 0; j < SQL_RESPONSE_BATCH_NPARAMS; j++)
+		params[j] = pgarray_text(&cols[j]);
+	res = PQexecPrepared(im->conn, "import_batch",
+	    SQL_RESPONSE_BATCH_NPARAMS, params, NULL, NULL, 0);
+	for (j = 0; j < SQL_RESPONSE_BATCH_NPARAMS; j++)
+		pgarray_free(&cols[j]);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snprintf(state, 6, "%s", ctl_import_sqlstate(res));
+		snprintf(msg, msglen, "%s", PQresultErrorMessage(res));
+		rc = 1;
+	} else if (PQntuples(res) != n) {
+		snprintf(state, 6, "XX000");
+		snprintf(msg, msglen, "%d outcomes for %d rows", PQntuples(res),
+		    n);
+		rc = 1;
+	}
+	for (i = 0; rc == 0 && i < n; i++) {
+		if (PQgetisnull(res, i, 0)) {
+			/* Its id was claimed by a concurrent commit. */
+			snprintf(state, 6, "40001");
+			snprintf(msg, msglen, "concurrent insert of the same id");
+			rc = 1;
+			break;
+		}
+		w = PQgetvalue(res, i, 0);
+		what[i] = strcmp(w, "inserted") == 0 ? 0 :
+		    strcmp(w, "duplicate") == 0 ? 1 : 2;
+	}
 	PQclear(res);
-	return rc;
-}
-
-/*
- * The chunk in one round trip (libpq pipeline mode): BEGIN, every row, COMMIT,
- * then the results. 0 committed, with each row's outcome in what[]; 1 a row
- * failed (its SQLSTATE in state, the transaction rolled back); -1 the
- * connection failed. The results of CTL_IMPORT_CHUNK rows (a few dozen KB)
- * fit the socket's buffer, so sending them all before reading cannot stall.
- */
-static int
-ctl_import_pipeline(struct ctl_import *im, int *what, char *state, char *msg,
-    size_t msglen)
-{
-	PGconn *conn = im->conn;
-	PGresult *res;
-	ExecStatusType st;
-	int i, step, failed = 0, broken = 0;
-
-	if (PQenterPipelineMode(conn) != 1)
-		return -1;
-	broken = PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL,
-	    0) != 1;
-	for (i = 0; i < im->nchunk && !broken; i++)
-		broken = PQsendQueryPrepared(conn, "import_row", 11,
-		    (const char *const *)im->chunk[i].p, NULL, NULL, 0) != 1;
-	if (!broken)
-		broken = PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL,
-		    NULL, 0) != 1 || PQpipelineSync(conn) != 1;
-	if (broken) {
-		snprintf(msg, msglen, "%s", PQerrorMessage(conn));
+	if (rc != 0) {
 		msg[strcspn(msg, "\n")] = '\0';
-		fprintf(stderr, "sipasctl: %s\n", msg);
-		return -1;
-	}
-	/* Step 0 is BEGIN, 1..nchunk the rows, nchunk + 1 COMMIT. */
-	for (step = 0; step <= im->nchunk + 1; step++) {
-		if ((res = PQgetResult(conn)) == NULL) {
-			broken = 1;
-			break;
-		}
-		st = PQresultStatus(res);
-		if (failed)
-			; /* the rest is PGRES_PIPELINE_ABORTED */
-		else if (step >= 1 && step <= im->nchunk)
-			failed = ctl_import_result(res, &what[step - 1], state,
-			    msg, msglen) != 0;
-		else if (st == PGRES_FATAL_ERROR) {
-			failed = 1;
-			snprintf(state, 6, "%s", ctl_import_sqlstate(res));
-			snprintf(msg, msglen, "%s", PQresultErrorMessage(res));
-			msg[strcspn(msg, "\n")] = '\0';
-		}
-		PQclear(res);
-		/* Each query's results end with a NULL. */
-		if ((res = PQgetResult(conn)) != NULL) {
-			PQclear(res);
-			broken = 1;
-			break;
-		}
-	}
-	if (!broken) {
-		res = PQgetResult(conn);
-		broken = res == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC;
-		PQclear(res);
-	}
-	if (broken || PQexitPipelineMode(conn) != 1) {
-		fprintf(stderr, "sipasctl: %s", PQerrorMessage(conn));
-		return -1;
-	}
-	if (failed) {
-		/* The block is open and aborted (the COMMIT was skipped). */
-		ctl_import_do(conn, "ROLLBACK");
+		if (ctl_import_do(im->conn, "ROLLBACK") != 0)
+			return -1;
 		return 1;
 	}
-	return 0;
+	return ctl_import_do(im->conn, "COMMIT") != 0 ? -1 : 0;
 }
 
 /* Count one row's outcome. */
@@ -309,7 +256,8 @@ ctl_import_flush(struct ctl_import *im)
 
 	if (im->nchunk == 0 || im->dbfail)
 		goto out;
-	failed = ctl_import_pipeline(im, what, state, msg, sizeof msg);
+	failed = ctl_import_batch(im, 0, im->nchunk, what, state, msg,
+	    sizeof msg);
 	if (failed < 0) {
 		im->dbfail = 1;
 		goto out;
@@ -326,20 +274,16 @@ ctl_import_flush(struct ctl_import *im)
 	}
 	/* One row spoilt the transaction: each row alone. */
 	for (i = 0; i < im->nchunk && !im->dbfail; i++) {
-		if (ctl_import_do(im->conn, "BEGIN") != 0) {
+		failed = ctl_import_batch(im, i, 1, &what[i], state, msg,
+		    sizeof msg);
+		if (failed < 0) {
 			im->dbfail = 1;
 			break;
 		}
-		if (ctl_import_insert(im, &im->chunk[i], &what[i], state, msg,
-		    sizeof msg) == 0) {
-			if (ctl_import_do(im->conn, "COMMIT") != 0) {
-				im->dbfail = 1;
-				break;
-			}
+		if (!failed) {
 			ctl_import_outcome(im, &im->chunk[i], what[i]);
 			continue;
 		}
-		ctl_import_do(im->conn, "ROLLBACK");
 		if (ctl_import_state_is_connection(state)) {
 			fprintf(stderr, "sipasctl: %s\n", msg);
 			im->dbfail = 1;
@@ -500,7 +444,8 @@ ctl_import_catalog(struct ctl_import *im, const char *code, struct survey **sp)
 	for (i = 0; i < PQntuples(res); i++)
 		strmap_put(im->units, PQgetvalue(res, i, 0), im);
 	PQclear(res);
-	res = PQprepare(im->conn, "import_row", ctl_import_sql, 11, NULL);
+	res = PQprepare(im->conn, "import_batch", ctl_import_sql,
+	    SQL_RESPONSE_BATCH_NPARAMS, NULL);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		fprintf(stderr, "sipasctl: %s", PQresultErrorMessage(res));
 		PQclear(res);

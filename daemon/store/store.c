@@ -15,6 +15,7 @@
 #include <libpq-fe.h>
 
 #include "daemon/store/db.h"
+#include "sipas/pgarray.h"
 #include "sipas/sql_export.h"
 #include "sipas/sql_insert.h"
 #include "sipas/sql_subtree.h"
@@ -249,11 +250,11 @@ store_token_find(struct db *db, const char *hash, store_token_cb cb, void *arg)
 /* --- the batch insert --- */
 
 /*
- * One row: insert it unless its (survey, source id) exists; either way say
- * what happened. A row inserted earlier in the same transaction is visible to
- * the later statement, so two copies in one batch are told apart too.
+ * A batch in one statement (include/sipas/sql_insert.h): insert each row
+ * unless its (survey, source id) exists, and say what happened to each, in
+ * order; two copies of one id in the batch are told apart too.
  */
-static const char store_insert_sql[] = SQL_RESPONSE_INSERT;
+static const char store_insert_sql[] = SQL_RESPONSE_BATCH;
 
 struct store_batch_ctx {
 	struct store_row **rows;
@@ -264,24 +265,28 @@ struct store_batch_ctx {
 	long long *ids;
 };
 
-/* The outcome of one INSERT (statements 1..n; 0 is BEGIN, n+1 COMMIT). */
+/* The outcomes of the batch's statement (1; 0 is BEGIN, 2 COMMIT). */
 static void
 store_batch_result(const PGresult *res, int stmt, void *arg)
 {
 	struct store_batch_ctx *ctx = arg;
 	const char *what;
-	int i = stmt - 1;
+	int i;
 
-	if (i < 0 || i >= ctx->n || PQntuples(res) != 1)
+	if (stmt != 1 || PQntuples(res) != ctx->n)
 		return;
-	what = PQgetvalue(res, 0, 0);
-	if (strcmp(what, "inserted") == 0)
-		ctx->outcomes[i] = STORE_INSERTED;
-	else if (strcmp(what, "duplicate") == 0)
-		ctx->outcomes[i] = STORE_DUPLICATE;
-	else
-		ctx->outcomes[i] = STORE_CONFLICT;
-	ctx->ids[i] = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	for (i = 0; i < ctx->n; i++) {
+		if (PQgetisnull(res, i, 0))
+			continue; /* claimed by a concurrent commit: stays pending */
+		what = PQgetvalue(res, i, 0);
+		if (strcmp(what, "inserted") == 0)
+			ctx->outcomes[i] = STORE_INSERTED;
+		else if (strcmp(what, "duplicate") == 0)
+			ctx->outcomes[i] = STORE_DUPLICATE;
+		else
+			ctx->outcomes[i] = STORE_CONFLICT;
+		ctx->ids[i] = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+	}
 }
 
 /* The batch committed (or not): publish the outcomes. */
@@ -314,16 +319,17 @@ store_batch_done(int ok, const char *sqlstate, const char *message, void *arg)
 	free(ctx);
 }
 
-/* Insert rows in one transaction, in one pipeline. */
+/* Insert rows in one transaction: BEGIN, one statement, COMMIT, one pipeline. */
 void
 store_batch_insert(struct db *db, struct store_row **rows, int n,
     store_done_cb cb, void *arg)
 {
 	struct store_batch_ctx *ctx = xcalloc(1, sizeof *ctx);
+	struct pgarray cols[SQL_RESPONSE_BATCH_NPARAMS];
+	const char *params[SQL_RESPONSE_BATCH_NPARAMS];
 	struct db_job *job;
 	struct store_row *r;
 	char when[32], weight[40];
-	const char *params[11];
 	int i;
 
 	ctx->rows = rows;
@@ -332,27 +338,32 @@ store_batch_insert(struct db *db, struct store_row **rows, int n,
 	ctx->arg = arg;
 	ctx->outcomes = xcalloc((size_t)n, sizeof *ctx->outcomes);
 	ctx->ids = xcalloc((size_t)n, sizeof *ctx->ids);
-	job = db_job_create(1, store_batch_result, store_batch_done, ctx);
-	db_job_add(job, "BEGIN", 0, NULL);
+	memset(cols, 0, sizeof cols);
 	for (i = 0; i < n; i++) {
 		r = rows[i];
 		snprintf(when, sizeof when, "%" PRId64, r->submitted_at);
 		snprintf(weight, sizeof weight, "%.17g", r->weight);
-		params[0] = r->survey;
-		params[1] = r->unit;
-		params[2] = r->source_id;
-		params[3] = when;
-		params[4] = r->channel;
-		params[5] = weight;
-		params[6] = r->stratum;
-		params[7] = r->psu;
-		params[8] = r->answers;
-		params[9] = r->respondent;
-		params[10] = r->hash;
-		db_job_add_prepared(job, "sipas_response_insert",
-		    store_insert_sql, 11, params);
+		pgarray_add(&cols[0], r->survey);
+		pgarray_add(&cols[1], r->unit);
+		pgarray_add(&cols[2], r->source_id);
+		pgarray_add(&cols[3], when);
+		pgarray_add(&cols[4], r->channel);
+		pgarray_add(&cols[5], weight);
+		pgarray_add(&cols[6], r->stratum);
+		pgarray_add(&cols[7], r->psu);
+		pgarray_add(&cols[8], r->answers);
+		pgarray_add(&cols[9], r->respondent);
+		pgarray_add(&cols[10], r->hash);
 	}
+	for (i = 0; i < SQL_RESPONSE_BATCH_NPARAMS; i++)
+		params[i] = pgarray_text(&cols[i]);
+	job = db_job_create(1, store_batch_result, store_batch_done, ctx);
+	db_job_add(job, "BEGIN", 0, NULL);
+	db_job_add_prepared(job, "sipas_response_batch", store_insert_sql,
+	    SQL_RESPONSE_BATCH_NPARAMS, params);
 	db_job_add(job, "COMMIT", 0, NULL);
+	for (i = 0; i < SQL_RESPONSE_BATCH_NPARAMS; i++)
+		pgarray_free(&cols[i]);
 	db_submit(db, job);
 }
 

@@ -81,8 +81,9 @@ struct store_row {
 	long long id;	     /* the stored row's id */
 };
 /*
- * Insert rows in one transaction (pipeline: BEGIN, one INSERT per row,
- * COMMIT). rows are borrowed until done runs; outcomes are set only when ok.
+ * Insert rows in one transaction (pipeline: BEGIN, one statement for the
+ * whole batch, COMMIT). rows are borrowed until done runs; outcomes are set
+ * only when ok. One bad row fails the batch (its SQLSTATE in done).
  */
 void store_batch_insert(struct db *, struct store_row **rows, int n, store_done_cb, void *arg);
 

@@ -1,42 +1,67 @@
 /*
- * sql_insert.h: the one statement that stores a response, shared by sipasd's
- * batched writes (daemon/store/store.c) and sipasctl import (ctl/import.c) so both
- * decide "inserted", "duplicate" or "conflict" the same way.
+ * sql_insert.h: the one statement that stores a batch of responses, shared by
+ * sipasd's batched writes (daemon/store/store.c) and sipasctl import
+ * (ctl/import.c) so both decide "inserted", "duplicate" or "conflict" the
+ * same way.
  *
- * Parameters: $1 survey, $2 unit, $3 source id (or NULL), $4 submitted_at
- * (Unix seconds), $5 channel, $6 weight, $7 stratum, $8 psu, $9 answers
- * (JSON), $10 respondent (JSON), $11 content hash. A row inserted earlier in
- * the same transaction is visible to the later statement, so two copies in
- * one batch are told apart too.
+ * Parameters: one array per column, element i of each being row i (text
+ * array literals, include/sipas/pgarray.h): $1 survey, $2 unit, $3 source id
+ * (or NULL), $4 submitted_at (Unix seconds), $5 channel, $6 weight, $7
+ * stratum, $8 psu, $9 answers (JSON), $10 respondent (JSON or NULL), $11
+ * content hash. The result has one row per input row, in input order: the
+ * outcome and the stored response's id. The outcome is NULL when the id was
+ * claimed by another transaction that committed while this one waited for
+ * it (its row is not in this statement's snapshot): retry the batch.
  *
  * responses is partitioned by year (sql/0005_partitions.sql), so the
- * idempotency key (survey, source id) lives in response_keys: the key is
- * claimed first, with the response's id taken from the sequence, and the
- * response is inserted only if the claim succeeded (or there is no id).
+ * idempotency key (survey, source id) lives in response_keys. Every row gets
+ * an id from the sequence first (b). The first copy of each source id in the
+ * batch claims its key with that id (k), keys taken in sorted order so that
+ * two writers never wait on each other in a cycle. A row is inserted when it
+ * has no source id or its claim succeeded (ins). Any other row is a later
+ * copy of an id inserted by this batch, or of one stored before: it is a
+ * duplicate when its content hash equals that response's, else a conflict.
+ * One failing row (a constraint) fails the whole statement.
+ *
+ * One statement per batch also means one run of the statement-level insert
+ * trigger that queues the rows for the aggregates (sql/0004_aggregates.sql).
  */
 #ifndef SIPAS_SQL_INSERT_H
 #define SIPAS_SQL_INSERT_H
 
-#define SQL_RESPONSE_INSERT \
-    "WITH k AS (" \
+#define SQL_RESPONSE_BATCH_NPARAMS 11
+
+#define SQL_RESPONSE_BATCH \
+    "WITH b AS MATERIALIZED (" \
+    " SELECT u.*, nextval('responses_id_seq') AS id" \
+    " FROM unnest($1::text[], $2::text[], $3::text[]," \
+    "  $4::double precision[], $5::text[], $6::double precision[]," \
+    "  $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])" \
+    " WITH ORDINALITY AS u(survey, unit, source_id, at, channel, weight," \
+    "  stratum, psu, answers, respondent, hash, n))," \
+    " k AS (" \
     " INSERT INTO response_keys (survey, source_id, response_id, content_hash)" \
-    " SELECT $1, $3, nextval('responses_id_seq'), $11" \
-    " WHERE $3::text IS NOT NULL" \
+    " SELECT DISTINCT ON (survey, source_id) survey, source_id, id, hash" \
+    " FROM b WHERE source_id IS NOT NULL ORDER BY survey, source_id, n" \
     " ON CONFLICT (survey, source_id) DO NOTHING RETURNING response_id)," \
     " ins AS (" \
     " INSERT INTO responses (id, survey, unit, source_id, submitted_at," \
     "  channel, weight, stratum, psu, answers, respondent, content_hash)" \
-    " SELECT coalesce((SELECT response_id FROM k)," \
-    "  nextval('responses_id_seq')), $1, $2, $3," \
-    "  to_timestamp($4::double precision), $5, $6::double precision, $7, $8," \
-    "  $9::jsonb, $10::jsonb, $11" \
-    " WHERE $3::text IS NULL OR EXISTS (SELECT 1 FROM k)" \
-    " RETURNING id)" \
-    " SELECT 'inserted', id FROM ins" \
-    " UNION ALL" \
-    " SELECT CASE WHEN rk.content_hash = $11 THEN 'duplicate'" \
-    "  ELSE 'conflict' END, rk.response_id FROM response_keys rk" \
-    " WHERE $3::text IS NOT NULL AND rk.survey = $1 AND rk.source_id = $3" \
-    "  AND NOT EXISTS (SELECT 1 FROM k)"
+    " SELECT id, survey, unit, source_id, to_timestamp(at), channel, weight," \
+    "  stratum, psu, answers::jsonb, respondent::jsonb, hash" \
+    " FROM b WHERE source_id IS NULL OR id IN (SELECT response_id FROM k)" \
+    " RETURNING id, survey, source_id, content_hash)" \
+    " SELECT CASE WHEN i.id IS NOT NULL THEN 'inserted'" \
+    "  WHEN coalesce(f.content_hash, rk.content_hash) = b.hash" \
+    "  THEN 'duplicate'" \
+    "  WHEN coalesce(f.content_hash, rk.content_hash) IS NOT NULL" \
+    "  THEN 'conflict' END," \
+    " coalesce(i.id, f.id, rk.response_id)" \
+    " FROM b LEFT JOIN ins i ON i.id = b.id" \
+    " LEFT JOIN ins f ON i.id IS NULL AND f.survey = b.survey" \
+    "  AND f.source_id = b.source_id" \
+    " LEFT JOIN response_keys rk ON i.id IS NULL AND f.id IS NULL" \
+    "  AND rk.survey = b.survey AND rk.source_id = b.source_id" \
+    " ORDER BY b.n"
 
 #endif
