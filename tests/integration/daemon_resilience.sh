@@ -134,6 +134,54 @@ wait $d1 $d2 $blocker
 is "$(cat "$tmp/d1") $(cat "$tmp/d2")" "201 409" "one id twice in one batch: 201 then 409"
 [ "$(grep -c 'batch of 2 committed' "$SIPASD_LOG")" -ge 2 ]
 tap $? "both pairs were committed as batches of two"
+# queued ID BODY FILE: POST BODY in the background, its status into FILE,
+# once the queue holds one more response than before.
+queued() {
+	local depth
+	depth=$(curl -s "$URL/metrics" | awk '$1 == "sipas_ingest_queue_depth" { print $2 }')
+	curl -s -o "$3.body" -w '%{http_code}' -H "Authorization: Bearer $COLLECTOR" \
+		--data-binary "$2" "$URL/api/v1/responses" >"$3" &
+	QUEUED_PIDS="$QUEUED_PIDS $!"
+	wait_metric sipas_ingest_queue_depth $((depth + 1)) || echo "# $1 not seen queued" >&2
+}
+# The same id and content twice in one batch: the second is a duplicate of the
+# first, with its id.
+table_lock responses || bail "the table responses was not seen locked"
+blocked b-3
+QUEUED_PIDS=
+queued e-1 "$(body e-1)" "$tmp/e1"
+queued e-1 "$(body e-1)" "$tmp/e2"
+table_unlock
+wait $QUEUED_PIDS $blocker
+is "$(cat "$tmp/e1") $(cat "$tmp/e2")" "201 200" "one id twice with the same content in one batch: 201 then 200"
+is "$(jq -r .stored_id "$tmp/e2.body")" "$(jq -r .stored_id "$tmp/e1.body")" "and the 200 names the id stored by the 201"
+# One row the database refuses (a trigger of this test stands for a
+# constraint) in a batch of good ones: the batch fails as a whole, its rows
+# are retried one per transaction, and only that row is refused.
+sql "CREATE FUNCTION t_refuse() RETURNS trigger LANGUAGE plpgsql AS
+	\$\$BEGIN IF NEW.source_id = 'bad-1' THEN RAISE EXCEPTION 'refused by the test'
+	USING ERRCODE = '23514'; END IF; RETURN NEW; END\$\$;
+	CREATE TRIGGER t_refuse BEFORE INSERT ON response_keys FOR EACH ROW EXECUTE FUNCTION t_refuse()" >/dev/null ||
+	bail "cannot create the refusing trigger"
+failed=$(grep -c 'batch of 2 failed' "$SIPASD_LOG")
+table_lock responses || bail "the table responses was not seen locked"
+blocked b-4
+QUEUED_PIDS=
+queued bad-1 "$(body bad-1)" "$tmp/bad1"
+queued g-1 "$(body g-1)" "$tmp/g1"
+table_unlock
+wait $QUEUED_PIDS $blocker
+is "$(cat "$tmp/bad1") $(cat "$tmp/g1")" "422 201" "a batch with a row the database refuses: that row 422, the good one 201"
+is "$(grep -c 'batch of 2 failed' "$SIPASD_LOG")" $((failed + 1)) "the batch failed whole and was retried row by row"
+sql "DROP TRIGGER t_refuse ON response_keys; DROP FUNCTION t_refuse()" >/dev/null
+# Replays of what those batches stored.
+is "$(post "$COLLECTOR" "$(body e-1)")" 200 "replay of a response stored in a batch: 200"
+is "$(post "$COLLECTOR" '{"id":"d-1","survey":"onestop-tt01","unit":"U001","answers":{"R1":1}}')" 409 \
+	"replay of the conflicting copy: still 409"
+is "$(post "$COLLECTOR" "$(body g-1)")" 200 "replay of the good row of the failed batch: 200"
+is "$(post "$COLLECTOR" "$(body bad-1)")" 201 "the refused row, sent again once the database takes it: 201"
+is "$(sql "SELECT count(*) FROM responses WHERE source_id IN ('d-1', 'e-1', 'g-1', 'bad-1')")" 4 \
+	"one row per id"
 cp "$tmp/good.conf" "$SIPASD_CONF"
 before=$(grep -c 'config reloaded' "$SIPASD_LOG")
 kill -HUP "$SIPASD_PID"

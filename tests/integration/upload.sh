@@ -232,7 +232,7 @@ is "$? $(jq -r '"\(.stored) \(.duplicates) \(.rejected)"' "$tmp/imp.json")" "2 0
 "$SIPASCTL" --db "$DSN2" import --survey onestop-tt01 "$FIXTURES/onestop-simple.csv" >/dev/null 2>&1
 is $? 0 "import of a good file: exit 0"
 # A row the database refuses in the middle of a chunk (a trigger of this test
-# stands for a constraint): the chunk's pipelined transaction rolls back, its
+# stands for a constraint): the chunk's transaction (one statement) rolls back, its
 # rows are retried one by one, only that row is rejected, with its SQLSTATE.
 "$PSQL" -X -q -d "$DSN2" -c "CREATE FUNCTION t_refuse() RETURNS trigger LANGUAGE plpgsql AS
 	\$\$BEGIN IF NEW.source_id = 'refuse-0700' THEN RAISE EXCEPTION 'refused by the test'
