@@ -72,30 +72,7 @@
 #define BENCH_COPY_SQL \
     "WITH b AS MATERIALIZED (" \
     " SELECT s.*, nextval('responses_id_seq') AS id FROM bench_stage s)," \
-    " k AS (" \
-    " INSERT INTO response_keys (survey, source_id, response_id, content_hash)" \
-    " SELECT DISTINCT ON (survey, source_id) survey, source_id, id, hash" \
-    " FROM b WHERE source_id IS NOT NULL ORDER BY survey, source_id, n" \
-    " ON CONFLICT (survey, source_id) DO NOTHING RETURNING response_id)," \
-    " ins AS (" \
-    " INSERT INTO responses (id, survey, unit, source_id, submitted_at," \
-    "  channel, weight, stratum, psu, answers, respondent, content_hash)" \
-    " SELECT id, survey, unit, source_id, to_timestamp(at), channel, weight," \
-    "  stratum, psu, answers::jsonb, respondent::jsonb, hash" \
-    " FROM b WHERE source_id IS NULL OR id IN (SELECT response_id FROM k)" \
-    " RETURNING id, survey, source_id, content_hash)" \
-    " SELECT CASE WHEN i.id IS NOT NULL THEN 'inserted'" \
-    "  WHEN coalesce(f.content_hash, rk.content_hash) = b.hash" \
-    "  THEN 'duplicate'" \
-    "  WHEN coalesce(f.content_hash, rk.content_hash) IS NOT NULL" \
-    "  THEN 'conflict' END," \
-    " coalesce(i.id, f.id, rk.response_id)" \
-    " FROM b LEFT JOIN ins i ON i.id = b.id" \
-    " LEFT JOIN ins f ON i.id IS NULL AND f.survey = b.survey" \
-    "  AND f.source_id = b.source_id" \
-    " LEFT JOIN response_keys rk ON i.id IS NULL AND f.id IS NULL" \
-    "  AND rk.survey = b.survey AND rk.source_id = b.source_id" \
-    " ORDER BY b.n"
+    SQL_RESPONSE_BATCH_FROM_B
 
 #define NCOL 11
 

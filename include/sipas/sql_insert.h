@@ -39,6 +39,14 @@
     "  $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])" \
     " WITH ORDINALITY AS u(survey, unit, source_id, at, channel, weight," \
     "  stratum, psu, answers, respondent, hash, n))," \
+    SQL_RESPONSE_BATCH_FROM_B
+
+/*
+ * The statement after its first CTE: claims, inserts and outcomes, given b,
+ * the batch (the columns named as above, n the row's position, id a new id
+ * from responses_id_seq for each row).
+ */
+#define SQL_RESPONSE_BATCH_FROM_B \
     " k AS (" \
     " INSERT INTO response_keys (survey, source_id, response_id, content_hash)" \
     " SELECT DISTINCT ON (survey, source_id) survey, source_id, id, hash" \
