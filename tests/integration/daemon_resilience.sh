@@ -144,15 +144,22 @@ queued() {
 	QUEUED_PIDS="$QUEUED_PIDS $!"
 	wait_metric sipas_ingest_queue_depth $((depth + 1)) || echo "# $1 not seen queued" >&2
 }
+# one_batch BLOCKER ID BODY FILE ID BODY FILE: two responses in one batch of
+# two, queued behind BLOCKER's batch held by a table lock.
+one_batch() {
+	table_lock responses || bail "the table responses was not seen locked"
+	blocked "$1"
+	QUEUED_PIDS=
+	queued "$2" "$3" "$4"
+	queued "$5" "$6" "$7"
+	table_unlock
+	wait $QUEUED_PIDS $blocker
+}
 # The same id and content twice in one batch: the second is a duplicate of the
 # first, with its id.
-table_lock responses || bail "the table responses was not seen locked"
-blocked b-3
-QUEUED_PIDS=
-queued e-1 "$(body e-1)" "$tmp/e1"
-queued e-1 "$(body e-1)" "$tmp/e2"
-table_unlock
-wait $QUEUED_PIDS $blocker
+committed=$(grep -c 'batch of 2 committed' "$SIPASD_LOG")
+one_batch b-3 e-1 "$(body e-1)" "$tmp/e1" e-1 "$(body e-1)" "$tmp/e2"
+is "$(grep -c 'batch of 2 committed' "$SIPASD_LOG")" $((committed + 1)) "the pair was committed as one batch"
 is "$(cat "$tmp/e1") $(cat "$tmp/e2")" "201 200" "one id twice with the same content in one batch: 201 then 200"
 is "$(jq -r .stored_id "$tmp/e2.body")" "$(jq -r .stored_id "$tmp/e1.body")" "and the 200 names the id stored by the 201"
 # One row the database refuses (a trigger of this test stands for a
@@ -164,13 +171,7 @@ sql "CREATE FUNCTION t_refuse() RETURNS trigger LANGUAGE plpgsql AS
 	CREATE TRIGGER t_refuse BEFORE INSERT ON response_keys FOR EACH ROW EXECUTE FUNCTION t_refuse()" >/dev/null ||
 	bail "cannot create the refusing trigger"
 failed=$(grep -c 'batch of 2 failed' "$SIPASD_LOG")
-table_lock responses || bail "the table responses was not seen locked"
-blocked b-4
-QUEUED_PIDS=
-queued bad-1 "$(body bad-1)" "$tmp/bad1"
-queued g-1 "$(body g-1)" "$tmp/g1"
-table_unlock
-wait $QUEUED_PIDS $blocker
+one_batch b-4 bad-1 "$(body bad-1)" "$tmp/bad1" g-1 "$(body g-1)" "$tmp/g1"
 is "$(cat "$tmp/bad1") $(cat "$tmp/g1")" "422 201" "a batch with a row the database refuses: that row 422, the good one 201"
 is "$(grep -c 'batch of 2 failed' "$SIPASD_LOG")" $((failed + 1)) "the batch failed whole and was retried row by row"
 sql "DROP TRIGGER t_refuse ON response_keys; DROP FUNCTION t_refuse()" >/dev/null
