@@ -85,7 +85,9 @@ kill -HUP "$SIPASD_PID"
 wait_log 'listen cannot change on reload'
 tap $? "SIGHUP refuses to change a key that needs a restart"
 cp "$tmp/good.conf" "$SIPASD_CONF"
-printf 'queue_max = 2\nbatch_max = 2\n' >>"$SIPASD_CONF"
+# Token verdicts are looked up on the write connection: a long token_ttl
+# keeps the collector's verdict cached while a batch holds that connection.
+printf 'queue_max = 2\nbatch_max = 2\ntoken_ttl = 3600\n' >>"$SIPASD_CONF"
 before=$(grep -c 'config reloaded' "$SIPASD_LOG")
 kill -HUP "$SIPASD_PID"
 wait_log 'config reloaded' $((before + 1))
