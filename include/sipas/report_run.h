@@ -78,7 +78,26 @@ int report_run_periods(const struct report_run *);
  */
 int report_run_add(struct report_run *, const char *day, const char *child, double weight,
     const char *stratum, const char *psu, const char *answers, size_t len);
-/* Rows folded and rows skipped (unreadable answers). */
+/*
+ * Merge the stored state of one whole month (month: its first day, the month
+ * wholly inside one period) of the subtree of child (NULL/"" for the unit
+ * itself), rows responses, as if its rows had been added one by one. -1 if
+ * the state cannot be read (another survey shape or machine): nothing is
+ * merged and the caller must not publish the report.
+ */
+int report_run_state(struct report_run *, const char *month, const char *child, long rows,
+    const void *state, size_t len);
+/* States merged; *rows the responses they hold, *bad the states refused (each may be NULL). */
+long report_run_states(const struct report_run *, long *rows, long *bad);
+/*
+ * What to read for the run, as PostgreSQL array literals (caller frees):
+ * months, the first days of the months wholly inside one period, to read
+ * as states (SQL_AGG_REPORT); lo and hi, the bounds [lo, hi) of the
+ * timestamps of the other days, to read raw. raw: every day raw, no state.
+ */
+void report_run_ranges(const struct report_run *, int raw, char **months, char **lo,
+    char **hi);
+/* Responses folded (rows added, and the rows of merged states) and rows skipped (unreadable answers). */
 long report_run_rows(const struct report_run *, long *skipped);
 /* The child codes seen in the period or the previous one, sorted (array owned by the caller, codes borrowed). */
 const char **report_run_children(const struct report_run *, size_t *n);

@@ -13,6 +13,8 @@
 #ifndef SIPAS_SQL_AGG_H
 #define SIPAS_SQL_AGG_H
 
+#include "sipas/sql_subtree.h"
+
 /* $1 survey. */
 #define SQL_AGG_LOCK \
     "SELECT pg_advisory_xact_lock(hashtext('sipas-aggregate:' || $1))"
@@ -63,5 +65,41 @@
     "  AND submitted_at < (($3::date + interval '1 month')::date::text" \
     "   || ' 00:00:00+07')::timestamptz" \
     " ON CONFLICT (id) DO NOTHING"
+
+/*
+ * A report's read (report_run.h), shared by sipasd's reports
+ * (daemon/store/store_agg.c) and `sipasctl report`: $1 survey, $2 unit,
+ * $3 the first days of the whole months to read as states (date[]), $4 and
+ * $5 the bounds [lo, hi) of the other days, read raw (timestamptz[]),
+ * the three from report_run_ranges. One snapshot gives every committed
+ * response once: a response of a state month is in its month's roll-up
+ * state or still pending, and the pending ones are read raw.
+ * Rows: kind 'S' (child, month, rows, state) or 'R' (child, Vietnam day,
+ * weight, stratum, psu, answers); child is the direct child of $2 the unit
+ * lies under, NULL for $2 itself. Every column is text or bytea.
+ */
+#define SQL_AGG_REPORT \
+    SQL_SUBTREE("$2", "NULL::text") \
+    " SELECT 'S', sub.child, s.month::text, s.rows::text, NULL, NULL, NULL," \
+    "  NULL, s.state" \
+    " FROM agg_states s JOIN sub ON s.unit = sub.code" \
+    " WHERE s.survey = $1 AND s.channel = '*'" \
+    " AND s.month = ANY ($3::date[])" \
+    " UNION ALL" \
+    " SELECT 'R', sub.child," \
+    "  ((r.submitted_at AT TIME ZONE 'UTC') + interval '7 hours')::date::text," \
+    "  NULL, r.weight::text, r.stratum, r.psu, r.answers::text, NULL" \
+    " FROM unnest($4::timestamptz[], $5::timestamptz[]) AS g (lo, hi)" \
+    "  JOIN responses r ON r.submitted_at >= g.lo AND r.submitted_at < g.hi" \
+    "  JOIN sub ON r.unit = sub.code" \
+    " WHERE r.survey = $1" \
+    " UNION ALL" \
+    " SELECT 'R', sub.child," \
+    "  ((r.submitted_at AT TIME ZONE 'UTC') + interval '7 hours')::date::text," \
+    "  NULL, r.weight::text, r.stratum, r.psu, r.answers::text, NULL" \
+    " FROM agg_pending p JOIN responses r ON r.id = p.id" \
+    "  JOIN sub ON r.unit = sub.code" \
+    " WHERE p.survey = $1 AND r.survey = $1" \
+    " AND sipas_vn_month(r.submitted_at) = ANY ($3::date[])"
 
 #endif
