@@ -10,8 +10,8 @@
  * The numbers come from the read connection in single-row mode, in one fetch
  * (store_agg_report_fetch): the aggregate states of every whole month of
  * every period, the responses of the other days and those not folded yet,
- * folded by report/run.c into their period as they arrive, so the event loop never waits for the
- * database and memory does not grow with rows; only the model and the
+ * folded by report/run.c into their period as they arrive, so the event
+ * loop never waits for the database and memory does not grow with rows; only the model and the
  * rendering (tens of milliseconds) run in one go on the loop. Scheduled
  * reports run one at a time. The child units listed are every direct child
  * in the unit cache (and any other child a row names, should the cache lag).
