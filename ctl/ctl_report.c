@@ -32,6 +32,7 @@
 #include "sipas/report_run.h"
 #include "sipas/response.h"
 #include "sipas/sql_agg.h"
+#include "sipas/sql_subtree.h"
 #include "sipas/survey.h"
 #include "sipas/util.h"
 

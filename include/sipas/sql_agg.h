@@ -13,8 +13,6 @@
 #ifndef SIPAS_SQL_AGG_H
 #define SIPAS_SQL_AGG_H
 
-#include "sipas/sql_subtree.h"
-
 /* $1 survey. */
 #define SQL_AGG_LOCK \
     "SELECT pg_advisory_xact_lock(hashtext('sipas-aggregate:' || $1))"
@@ -76,7 +74,8 @@
  * state or still pending, and the pending ones are read raw.
  * Rows: kind 'S' (child, month, rows, state) or 'R' (child, Vietnam day,
  * weight, stratum, psu, answers); child is the direct child of $2 the unit
- * lies under, NULL for $2 itself. Every column is text or bytea.
+ * lies under, NULL for $2 itself. Every column is text or bytea. Uses
+ * SQL_SUBTREE: include sipas/sql_subtree.h too.
  */
 #define SQL_AGG_REPORT \
     SQL_SUBTREE("$2", "NULL::text") \
