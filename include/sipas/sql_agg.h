@@ -74,15 +74,16 @@
  * state or still pending, and the pending ones are read raw.
  * Rows: kind 'S' (child, month, rows, state) or 'R' (child, Vietnam day,
  * weight, stratum, psu, answers); child is the direct child of $2 the unit
- * lies under, NULL for $2 itself. Every column is text or bytea. Uses
- * SQL_SUBTREE: include sipas/sql_subtree.h too.
+ * lies under, NULL for $2 itself. A branch with an empty array is never
+ * run (a one-time filter, whatever plan the rest gets). Every column is text
+ * or bytea. Uses SQL_SUBTREE: include sipas/sql_subtree.h too.
  */
 #define SQL_AGG_REPORT \
     SQL_SUBTREE("$2", "NULL::text") \
     " SELECT 'S', sub.child, s.month::text, s.rows::text, NULL, NULL, NULL," \
     "  NULL, s.state" \
     " FROM agg_states s JOIN sub ON s.unit = sub.code" \
-    " WHERE s.survey = $1 AND s.channel = '*'" \
+    " WHERE cardinality($3::date[]) > 0 AND s.survey = $1 AND s.channel = '*'" \
     " AND s.month = ANY ($3::date[])" \
     " UNION ALL" \
     " SELECT 'R', sub.child," \
@@ -91,14 +92,14 @@
     " FROM unnest($4::timestamptz[], $5::timestamptz[]) AS g (lo, hi)" \
     "  JOIN responses r ON r.submitted_at >= g.lo AND r.submitted_at < g.hi" \
     "  JOIN sub ON r.unit = sub.code" \
-    " WHERE r.survey = $1" \
+    " WHERE cardinality($4::timestamptz[]) > 0 AND r.survey = $1" \
     " UNION ALL" \
     " SELECT 'R', sub.child," \
     "  ((r.submitted_at AT TIME ZONE 'UTC') + interval '7 hours')::date::text," \
     "  NULL, r.weight::text, r.stratum, r.psu, r.answers::text, NULL" \
     " FROM agg_pending p JOIN responses r ON r.id = p.id" \
     "  JOIN sub ON r.unit = sub.code" \
-    " WHERE p.survey = $1 AND r.survey = $1" \
+    " WHERE cardinality($3::date[]) > 0 AND p.survey = $1 AND r.survey = $1" \
     " AND sipas_vn_month(r.submitted_at) = ANY ($3::date[])"
 
 #endif
