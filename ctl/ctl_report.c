@@ -188,22 +188,26 @@ ctl_report_args(int argc, char **argv, struct ctl_report_opts *o)
 static int
 ctl_report_fetch(PGconn *conn, const struct ctl_report_opts *o, struct report_run *rr)
 {
-	const char *params[5];
-	char *months, *lo, *hi;
+	struct report_ranges g;
+	const char *params[7];
 	PGresult *res;
 	int i, n, st = -1;
 
-	report_run_ranges(rr, o->raw, &months, &lo, &hi);
+	report_run_ranges(rr, o->raw, &g);
 	params[0] = o->survey;
 	params[1] = o->unit;
-	params[2] = months;
-	params[3] = lo;
-	params[4] = hi;
-	res = ctl_report_exec(conn, "DECLARE report_rows NO SCROLL CURSOR FOR "
-	    SQL_AGG_REPORT, 5, params);
-	free(months);
-	free(lo);
-	free(hi);
+	params[2] = g.months;
+	params[3] = g.t0;
+	params[4] = g.t1;
+	params[5] = g.lo;
+	params[6] = g.hi;
+	if (g.nraw > 0)
+		res = ctl_report_exec(conn, "DECLARE report_rows NO SCROLL CURSOR FOR "
+		    SQL_AGG_REPORT_RAW, 7, params);
+	else
+		res = ctl_report_exec(conn, "DECLARE report_rows NO SCROLL CURSOR FOR "
+		    SQL_AGG_REPORT, 5, params);
+	report_ranges_clear(&g);
 	if (res == NULL)
 		return -1;
 	PQclear(res);

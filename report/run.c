@@ -352,19 +352,6 @@ report_run_cat(char **buf, size_t *len, const char *s)
 	*len += n;
 }
 
-/* Append a timestamptz literal of midnight (+07:00) at day number z, quoted for an array. */
-static void
-report_run_cat_midnight(char **buf, size_t *len, long z)
-{
-	char day[REPORT_DAY_LEN], lit[48];
-	int y, m, d;
-
-	report_day_civil(z, &y, &m, &d);
-	report_day_write(day, y, m, d);
-	snprintf(lit, sizeof lit, "%s\"%s 00:00:00+07\"", *len > 1 ? "," : "", day);
-	report_run_cat(buf, len, lit);
-}
-
 /* The day number of a YYYY-MM-DD day. */
 static long
 report_run_day(const char *s)
@@ -372,18 +359,44 @@ report_run_day(const char *s)
 	return report_day_number(atoi(s), atoi(s + 5), atoi(s + 8));
 }
 
+/* Midnight (+07:00) at day number z as a timestamptz literal. */
+static void
+report_run_midnight(long z, char out[32])
+{
+	char day[REPORT_DAY_LEN];
+	int y, m, d;
+
+	report_day_civil(z, &y, &m, &d);
+	report_day_write(day, y, m, d);
+	snprintf(out, 32, "%s 00:00:00+07", day);
+}
+
+/* Append midnight (+07:00) at day number z to an array literal, quoted. */
+static void
+report_run_cat_midnight(char **buf, size_t *len, long z)
+{
+	char t[32], lit[48];
+
+	report_run_midnight(z, t);
+	snprintf(lit, sizeof lit, "%s\"%s\"", *len > 1 ? "," : "", t);
+	report_run_cat(buf, len, lit);
+}
+
 /* What to read for every period: its whole months as states, the other days raw. */
 void
-report_run_ranges(const struct report_run *rr, int raw, char **months, char **lo, char **hi)
+report_run_ranges(const struct report_run *rr, int raw, struct report_ranges *g)
 {
 	size_t nm = 1, nl = 1, nh = 1;
 	long a, b, f0, f1;
 	int i, y, m, d, first, last, k;
 	char lit[32];
 
-	*months = xstrdup("{");
-	*lo = xstrdup("{");
-	*hi = xstrdup("{");
+	memset(g, 0, sizeof *g);
+	g->months = xstrdup("{");
+	g->lo = xstrdup("{");
+	g->hi = xstrdup("{");
+	report_run_midnight(report_run_day(rr->pfrom[rr->nper - 1]), g->t0);
+	report_run_midnight(report_run_day(rr->pto[0]) + 1, g->t1);
 	for (i = 0; i < rr->nper; i++) {
 		a = report_run_day(rr->pfrom[i]);
 		b = report_run_day(rr->pto[i]) + 1; /* the day after the period */
@@ -393,8 +406,9 @@ report_run_ranges(const struct report_run *rr, int raw, char **months, char **lo
 		report_day_civil(b, &y, &m, &d);
 		last = y * 12 + m - 1 - 1; /* the month before the one holding b */
 		if (raw || first > last) {
-			report_run_cat_midnight(lo, &nl, a);
-			report_run_cat_midnight(hi, &nh, b);
+			report_run_cat_midnight(&g->lo, &nl, a);
+			report_run_cat_midnight(&g->hi, &nh, b);
+			g->nraw++;
 			continue;
 		}
 		f0 = report_day_number(first / 12, first % 12 + 1, 1);
@@ -402,20 +416,32 @@ report_run_ranges(const struct report_run *rr, int raw, char **months, char **lo
 		for (k = first; k <= last; k++) {
 			snprintf(lit, sizeof lit, "%s%04d-%02d-01", nm > 1 ? "," : "", k / 12,
 			    k % 12 + 1);
-			report_run_cat(months, &nm, lit);
+			report_run_cat(&g->months, &nm, lit);
 		}
 		if (a < f0) {
-			report_run_cat_midnight(lo, &nl, a);
-			report_run_cat_midnight(hi, &nh, f0);
+			report_run_cat_midnight(&g->lo, &nl, a);
+			report_run_cat_midnight(&g->hi, &nh, f0);
+			g->nraw++;
 		}
 		if (f1 < b) {
-			report_run_cat_midnight(lo, &nl, f1);
-			report_run_cat_midnight(hi, &nh, b);
+			report_run_cat_midnight(&g->lo, &nl, f1);
+			report_run_cat_midnight(&g->hi, &nh, b);
+			g->nraw++;
 		}
 	}
-	report_run_cat(months, &nm, "}");
-	report_run_cat(lo, &nl, "}");
-	report_run_cat(hi, &nh, "}");
+	report_run_cat(&g->months, &nm, "}");
+	report_run_cat(&g->lo, &nl, "}");
+	report_run_cat(&g->hi, &nh, "}");
+}
+
+/* Free the literals of report_run_ranges. */
+void
+report_ranges_clear(struct report_ranges *g)
+{
+	free(g->months);
+	free(g->lo);
+	free(g->hi);
+	memset(g, 0, sizeof *g);
 }
 
 /* Rows folded and skipped. */

@@ -344,17 +344,16 @@ out:
 static void
 reports_job_start(struct reports_job *job, const struct survey *s, double level)
 {
-	char *months, *lo, *hi;
+	struct report_ranges g;
 
 	job->survey = s;
 	job->rr = report_run_create(s, level, job->unit, job->from, job->to, job->ntrend);
 	report_period_previous(job->from, job->to, job->pfrom, job->pto);
-	report_run_ranges(job->rr, 0, &months, &lo, &hi);
-	store_agg_report_fetch(sipasd_reader(job->sd), s->code, job->unit, months, lo, hi,
-	    reports_job_row, reports_job_done, job);
-	free(months);
-	free(lo);
-	free(hi);
+	report_run_ranges(job->rr, 0, &g);
+	store_agg_report_fetch(sipasd_reader(job->sd), s->code, job->unit, g.months, g.t0,
+	    g.t1, g.nraw > 0 ? g.lo : NULL, g.nraw > 0 ? g.hi : NULL, reports_job_row,
+	    reports_job_done, job);
+	report_ranges_clear(&g);
 }
 
 /* --- on demand --- */

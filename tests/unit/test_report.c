@@ -1418,23 +1418,29 @@ test_run_ranges(void)
 	};
 	struct survey *s = survey_builtin_create("sipas-2023");
 	struct report_run *rr;
-	char *months, *lo, *hi;
+	struct report_ranges g;
 	size_t i;
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		rr = report_run_create(s, 0.95, "P01", cases[i].from, cases[i].to,
 		    cases[i].ntrend);
-		report_run_ranges(rr, cases[i].raw, &months, &lo, &hi);
-		if (!tap_ok(strcmp(months, cases[i].months) == 0 && strcmp(lo, cases[i].lo) == 0 &&
-		    strcmp(hi, cases[i].hi) == 0, "ranges of %s..%s, %d period(s)%s",
-		    cases[i].from, cases[i].to, report_run_periods(rr),
-		    cases[i].raw ? ", raw" : ""))
-			tap_diag("months %s lo %s hi %s", months, lo, hi);
-		free(months);
-		free(lo);
-		free(hi);
+		report_run_ranges(rr, cases[i].raw, &g);
+		if (!tap_ok(strcmp(g.months, cases[i].months) == 0 &&
+		    strcmp(g.lo, cases[i].lo) == 0 && strcmp(g.hi, cases[i].hi) == 0 &&
+		    (g.nraw > 0) == (strcmp(cases[i].lo, "{}") != 0),
+		    "ranges of %s..%s, %d period(s)%s", cases[i].from, cases[i].to,
+		    report_run_periods(rr), cases[i].raw ? ", raw" : ""))
+			tap_diag("months %s lo %s hi %s (%d)", g.months, g.lo, g.hi, g.nraw);
+		report_ranges_clear(&g);
 		report_run_free(rr);
 	}
+	rr = report_run_create(s, 0.95, "P01", "2025-02-10", "2025-10-20", 2);
+	report_run_ranges(rr, 0, &g);
+	tap_ok(strcmp(g.t0, "2024-06-02 00:00:00+07") == 0 &&
+	    strcmp(g.t1, "2025-10-21 00:00:00+07") == 0,
+	    "the bounds of all the periods: [%s, %s)", g.t0, g.t1);
+	report_ranges_clear(&g);
+	report_run_free(rr);
 	survey_free(s);
 }
 
