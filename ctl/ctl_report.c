@@ -1,16 +1,18 @@
 /*
  * ctl_report.c: sipasctl report --survey CODE --unit CODE --from DATE --to DATE
  * --format xlsx|pdf|csv|html -o FILE [--lang vi|en] [--min-n N]
- * [--level 0.95] [--trend N]: the periodic statistical report of a unit and its children
- * (docs/reports.md).
+ * [--level 0.95] [--trend N] [--raw]: the periodic statistical report of a unit and its
+ * children (docs/reports.md).
  *
  * One read-only transaction: the survey, the unit and its direct children
- * with their names, then the responses of the unit's subtree from the start
- * of the oldest trend period to the end of the period through one cursor,
- * each row tagged with its Vietnam day and the direct child it lies under.
- * The rows are folded by report/run.c (into their period by day; the period
- * and the previous one keyed by child, the unit from its children by
- * analysis_merge; older periods by the unit alone) and rendered by report/.
+ * with their names, then through one cursor (SQL_AGG_REPORT) the aggregate
+ * states of the unit's subtree for every whole month of every period, and
+ * the responses of the other days and of the months not folded yet (with
+ * --raw: every response), each tagged with its month or Vietnam day and the
+ * direct child it lies under. The states and rows are folded by report/run.c
+ * (into their period; the period and the previous one keyed by child, the
+ * unit from its children by analysis_merge; older periods by the unit
+ * alone) and rendered by report/.
  * Memory does not grow with rows. Must not compute statistics itself.
  */
 #include "config.h"
@@ -29,11 +31,13 @@
 #include "sipas/report.h"
 #include "sipas/report_run.h"
 #include "sipas/response.h"
+#include "sipas/sql_agg.h"
+#include "sipas/sql_subtree.h"
 #include "sipas/survey.h"
 #include "sipas/util.h"
 
-/* Rows per FETCH. */
-#define CTL_REPORT_FETCH "FETCH 20000 FROM report_rows"
+/* Rows per FETCH (a state is tens of kilobytes). */
+#define CTL_REPORT_FETCH "FETCH 1000 FROM report_rows"
 
 /* Default minimum respondents of a ranked child unit (docs/reports.md). */
 #define CTL_REPORT_MIN_N 30
@@ -58,6 +62,7 @@ struct ctl_report_opts {
 	long min_n;
 	double level;
 	int trend;
+	int raw;
 };
 
 /* The options of sipasctl report. */
@@ -76,6 +81,8 @@ const struct ctl_opt ctl_report_opts[] = {
 	    "0.95)" },
 	{ "trend", 'T', 0, "N", "periods in the trend of the overall index, "
 	    "the report's own included (default 6)" },
+	{ "raw", 'R', 0, NULL, "read every response instead of the aggregate "
+	    "states (slower; the same figures)" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -146,6 +153,9 @@ ctl_report_args(int argc, char **argv, struct ctl_report_opts *o)
 			}
 			o->trend = (int)n;
 			break;
+		case 'R':
+			o->raw = 1;
+			break;
 		default:
 			return -1;
 		}
@@ -170,46 +180,66 @@ ctl_report_args(int argc, char **argv, struct ctl_report_opts *o)
 	return 0;
 }
 
-/* The responses of the subtree over every period, through one cursor. */
+/*
+ * What the periods need, through one cursor: the states of their whole months
+ * and the other days' responses (SQL_AGG_REPORT), or with raw every response.
+ * Fetched in binary format (a state is tens of kilobytes).
+ */
 static int
 ctl_report_fetch(PGconn *conn, const struct ctl_report_opts *o, struct report_run *rr)
 {
-	const char *params[4] = { o->survey, o->unit, report_run_start(rr), o->to };
+	struct report_ranges g;
+	const char *params[7];
 	PGresult *res;
-	int i, n;
+	int i, n, st = -1;
 
-	if ((res = ctl_report_exec(conn,
-	    "DECLARE report_rows NO SCROLL CURSOR FOR "
-	    "WITH RECURSIVE sub (code, child) AS ("
-	    " SELECT code, NULL::text FROM units WHERE code = $2"
-	    " UNION ALL"
-	    " SELECT u.code, coalesce(sub.child, u.code)"
-	    " FROM units u JOIN sub ON u.parent = sub.code)"
-	    " SELECT ((r.submitted_at AT TIME ZONE 'UTC') + interval '7 hours')::date::text,"
-	    "  sub.child, r.weight, r.stratum, r.psu, r.answers::text"
-	    " FROM responses r JOIN sub ON r.unit = sub.code"
-	    " WHERE r.survey = $1"
-	    " AND r.submitted_at >= ($3::date::text || ' 00:00:00+07')::timestamptz"
-	    " AND r.submitted_at < (($4::date + 1)::text || ' 00:00:00+07')::timestamptz",
-	    4, params)) == NULL)
+	report_run_ranges(rr, o->raw, &g);
+	params[0] = o->survey;
+	params[1] = o->unit;
+	params[2] = g.months;
+	params[3] = g.t0;
+	params[4] = g.t1;
+	params[5] = g.lo;
+	params[6] = g.hi;
+	if (g.nraw > 0)
+		res = ctl_report_exec(conn, "DECLARE report_rows NO SCROLL CURSOR FOR "
+		    SQL_AGG_REPORT_RAW, 7, params);
+	else
+		res = ctl_report_exec(conn, "DECLARE report_rows NO SCROLL CURSOR FOR "
+		    SQL_AGG_REPORT, 5, params);
+	report_ranges_clear(&g);
+	if (res == NULL)
 		return -1;
 	PQclear(res);
 	for (;;) {
-		if ((res = ctl_report_exec(conn, CTL_REPORT_FETCH, 0, NULL)) == NULL)
-			return -1;
+		res = PQexecParams(conn, CTL_REPORT_FETCH, 0, NULL, NULL, NULL, NULL, 1);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			ctl_warnx("%s", PQresultErrorMessage(res));
+			goto out;
+		}
 		if ((n = PQntuples(res)) == 0)
 			break;
-		for (i = 0; i < n; i++)
-			report_run_add(rr, PQgetvalue(res, i, 0),
+		for (i = 0; i < n; i++) {
+			if (*PQgetvalue(res, i, 0) == 'S') {
+				report_run_state(rr, PQgetvalue(res, i, 2),
+				    PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1),
+				    strtol(PQgetvalue(res, i, 3), NULL, 10), PQgetvalue(res, i, 8),
+				    (size_t)PQgetlength(res, i, 8));
+				continue;
+			}
+			report_run_add(rr, PQgetvalue(res, i, 2),
 			    PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1),
-			    strtod(PQgetvalue(res, i, 2), NULL),
-			    PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3),
-			    PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4),
-			    PQgetvalue(res, i, 5), (size_t)PQgetlength(res, i, 5));
+			    strtod(PQgetvalue(res, i, 4), NULL),
+			    PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5),
+			    PQgetisnull(res, i, 6) ? NULL : PQgetvalue(res, i, 6),
+			    PQgetvalue(res, i, 7), (size_t)PQgetlength(res, i, 7));
+		}
 		PQclear(res);
 	}
+	st = 0;
+out:
 	PQclear(res);
-	return 0;
+	return st;
 }
 
 /* The report: survey, units, rows, model, file. */
@@ -225,7 +255,7 @@ ctl_report_make(PGconn *conn, const struct ctl_report_opts *o)
 	struct report_run *rr = NULL;
 	struct report *r = NULL;
 	PGresult *res = NULL, *kres = NULL;
-	long rows, skipped;
+	long rows, skipped, bad, states, state_rows;
 	int i, nkids = 0, st = CTL_EXIT_FAIL;
 
 	report_period_previous(o->from, o->to, pfrom, pto); /* checked by ctl_report_args */
@@ -276,7 +306,14 @@ ctl_report_make(PGconn *conn, const struct ctl_report_opts *o)
 	rr = report_run_create(s, o->level, o->unit, o->from, o->to, o->trend);
 	if (ctl_report_fetch(conn, o, rr) != 0)
 		goto out;
+	report_run_states(rr, NULL, &bad);
+	if (bad > 0) {
+		ctl_warnx("%ld aggregate state(s) could not be read (another survey shape or "
+		    "machine): run sipasctl aggregate --rebuild, or report with --raw", bad);
+		goto out;
+	}
 	rows = report_run_rows(rr, &skipped);
+	states = report_run_states(rr, &state_rows, NULL);
 	if (skipped > 0)
 		ctl_warnx("%ld stored row(s) with unreadable answers skipped", skipped);
 
@@ -301,8 +338,9 @@ ctl_report_make(PGconn *conn, const struct ctl_report_opts *o)
 		ctl_warnx("%s: %s", o->output, cause);
 		goto out;
 	}
-	fprintf(stderr, "%s: %s report of %s, %s to %s: %ld response(s) over %d period(s)%s\n",
-	    o->output, o->format, o->unit, o->from, o->to, rows, report_run_periods(rr),
+	fprintf(stderr, "%s: %s report of %s, %s to %s: %ld response(s) over %d period(s), "
+	    "%ld of them from %ld aggregate state(s)%s\n", o->output, o->format, o->unit,
+	    o->from, o->to, rows, report_run_periods(rr), state_rows, states,
 	    r->nodata ? " (no data in the period)" : "");
 	st = CTL_EXIT_OK;
 out:

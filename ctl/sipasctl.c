@@ -55,7 +55,7 @@ const struct ctl_verb ctl_verbs[] = {
 	{ "aggregate", "[--survey CODE] [--batch N] [--rebuild]",
 	    "fold pending responses into the aggregates (sipasd does it too)",
 	    CTL_DB_NEEDS, ctl_aggregate_opts, ctl_aggregate_run },
-	{ "report", "--survey CODE --unit CODE --from DATE --to DATE [--format xlsx|pdf|csv|html] -o FILE [--lang vi|en] [--min-n N] [--level 0.95] [--trend N]",
+	{ "report", "--survey CODE --unit CODE --from DATE --to DATE [--format xlsx|pdf|csv|html] -o FILE [--lang vi|en] [--min-n N] [--level 0.95] [--trend N] [--raw]",
 	    "the periodic statistical report of a unit and its children",
 	    CTL_DB_NEEDS, ctl_report_opts, ctl_report_run },
 	{ "template", "--survey CODE [--format xlsx|csv] [--unit CODE] -o FILE",

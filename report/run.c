@@ -38,6 +38,7 @@ struct report_run {
 	struct strmap *index;	 /* item code -> index + 1 */
 	int *answers;
 	long rows, skipped;
+	long states, state_rows, bad_states;
 };
 
 /* --- days --- */
@@ -299,6 +300,148 @@ report_run_add(struct report_run *rr, const char *day, const char *child, double
 		strmap_put(rr->kids[p], key, (void *)1);
 	analysis_add(rr->a[p], key, &ar);
 	return 0;
+}
+
+/*
+ * Merge a stored state of a whole month (month its first day) into its
+ * period, under child (or the unit itself), as report_run_add would have
+ * added its rows. -1 if the state cannot be read (nothing merged).
+ */
+int
+report_run_state(struct report_run *rr, const char *month, const char *child, long rows,
+    const void *state, size_t len)
+{
+	int p = report_run_period(rr, month);
+	const char *key = child != NULL && *child != '\0' ? child : rr->unit;
+
+	if (p < 0)
+		return 0;
+	if (p >= 2)
+		key = rr->unit;
+	if (analysis_state_merge(rr->a[p], key, state, len) != 0) {
+		rr->bad_states++;
+		return -1;
+	}
+	rr->states++;
+	rr->state_rows += rows;
+	rr->rows += rows;
+	if (key != rr->unit && strmap_get(rr->kids[p], key) == NULL)
+		strmap_put(rr->kids[p], key, (void *)1);
+	return 0;
+}
+
+/* States merged, the responses they hold and states that could not be read. */
+long
+report_run_states(const struct report_run *rr, long *rows, long *bad)
+{
+	if (rows != NULL)
+		*rows = rr->state_rows;
+	if (bad != NULL)
+		*bad = rr->bad_states;
+	return rr->states;
+}
+
+/* Append s to a growing buffer. */
+static void
+report_run_cat(char **buf, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+
+	*buf = xreallocarray(*buf, *len + n + 1, 1);
+	memcpy(*buf + *len, s, n + 1);
+	*len += n;
+}
+
+/* The day number of a YYYY-MM-DD day. */
+static long
+report_run_day(const char *s)
+{
+	return report_day_number(atoi(s), atoi(s + 5), atoi(s + 8));
+}
+
+/* Midnight (+07:00) at day number z as a timestamptz literal. */
+static void
+report_run_midnight(long z, char out[32])
+{
+	char day[REPORT_DAY_LEN];
+	int y, m, d;
+
+	report_day_civil(z, &y, &m, &d);
+	report_day_write(day, y, m, d);
+	snprintf(out, 32, "%s 00:00:00+07", day);
+}
+
+/* Append midnight (+07:00) at day number z to an array literal, quoted. */
+static void
+report_run_cat_midnight(char **buf, size_t *len, long z)
+{
+	char t[32], lit[48];
+
+	report_run_midnight(z, t);
+	snprintf(lit, sizeof lit, "%s\"%s\"", *len > 1 ? "," : "", t);
+	report_run_cat(buf, len, lit);
+}
+
+/* What to read for every period: its whole months as states, the other days raw. */
+void
+report_run_ranges(const struct report_run *rr, int raw, struct report_ranges *g)
+{
+	size_t nm = 1, nl = 1, nh = 1;
+	long a, b, f0, f1;
+	int i, y, m, d, first, last, k;
+	char lit[32];
+
+	memset(g, 0, sizeof *g);
+	g->months = xstrdup("{");
+	g->lo = xstrdup("{");
+	g->hi = xstrdup("{");
+	report_run_midnight(report_run_day(rr->pfrom[rr->nper - 1]), g->t0);
+	report_run_midnight(report_run_day(rr->pto[0]) + 1, g->t1);
+	for (i = 0; i < rr->nper; i++) {
+		a = report_run_day(rr->pfrom[i]);
+		b = report_run_day(rr->pto[i]) + 1; /* the day after the period */
+		/* Whole months first..last (months since year 0); none if first > last. */
+		report_day_civil(a, &y, &m, &d);
+		first = y * 12 + m - 1 + (d == 1 ? 0 : 1);
+		report_day_civil(b, &y, &m, &d);
+		last = y * 12 + m - 1 - 1; /* the month before the one holding b */
+		if (raw || first > last) {
+			report_run_cat_midnight(&g->lo, &nl, a);
+			report_run_cat_midnight(&g->hi, &nh, b);
+			g->nraw++;
+			continue;
+		}
+		f0 = report_day_number(first / 12, first % 12 + 1, 1);
+		f1 = report_day_number((last + 1) / 12, (last + 1) % 12 + 1, 1);
+		for (k = first; k <= last; k++) {
+			snprintf(lit, sizeof lit, "%s%04d-%02d-01", nm > 1 ? "," : "", k / 12,
+			    k % 12 + 1);
+			report_run_cat(&g->months, &nm, lit);
+		}
+		if (a < f0) {
+			report_run_cat_midnight(&g->lo, &nl, a);
+			report_run_cat_midnight(&g->hi, &nh, f0);
+			g->nraw++;
+		}
+		if (f1 < b) {
+			report_run_cat_midnight(&g->lo, &nl, f1);
+			report_run_cat_midnight(&g->hi, &nh, b);
+			g->nraw++;
+		}
+	}
+	report_run_cat(&g->months, &nm, "}");
+	report_run_cat(&g->lo, &nl, "}");
+	report_run_cat(&g->hi, &nh, "}");
+}
+
+/* Free the literals of report_run_ranges. */
+void
+report_ranges_clear(struct report_ranges *g)
+{
+	free(g->months);
+	free(g->lo);
+	free(g->hi);
+	memset(g, 0, sizeof *g);
 }
 
 /* Rows folded and skipped. */

@@ -7,11 +7,11 @@
  * lists what was produced; GET /api/v1/reports/list and
  * /api/v1/reports/files/NAME serve that list and the files.
  *
- * The rows come from the read connection in single-row mode, in one fetch
- * (store_responses_fetch) from the start of the oldest trend period to the
- * end of the period, folded by report/run.c into their period (by the day
- * they were submitted) as they arrive, so the event loop never waits for the
- * database and memory does not grow with rows; only the model and the
+ * The numbers come from the read connection in single-row mode, in one fetch
+ * (store_agg_report_fetch): the aggregate states of every whole month of
+ * every period, the responses of the other days and those not folded yet,
+ * folded by report/run.c into their period as they arrive, so the event
+ * loop never waits for the database and memory does not grow with rows; only the model and the
  * rendering (tens of milliseconds) run in one go on the loop. Scheduled
  * reports run one at a time. The child units listed are every direct child
  * in the unit cache (and any other child a row names, should the cache lag).
@@ -43,6 +43,7 @@
 #include "daemon/sipasd.h"
 #include "daemon/request.h"
 #include "daemon/store/store.h"
+#include "daemon/store/store_agg.h"
 #include "sipas/response.h"
 #include "sipas/survey.h"
 #include "sipas/util.h"
@@ -108,14 +109,18 @@ reports_job_free(struct reports_job *job)
 	free(job);
 }
 
-/* One stored row: fold it into its period. */
+/* One state of a whole month or one stored row: fold it into its period. */
 static void
-reports_job_row(const struct store_fetch_row *row, void *arg)
+reports_job_row(const struct store_agg_row *row, void *arg)
 {
 	struct reports_job *job = arg;
 
-	report_run_add(job->rr, row->day, row->child, row->weight, row->stratum,
-	    row->psu, row->answers, strlen(row->answers));
+	if (row->kind == 'S')
+		report_run_state(job->rr, row->month, row->child, 0, row->state,
+		    row->state_len);
+	else
+		report_run_add(job->rr, row->month, row->child, row->weight,
+		    row->stratum, row->psu, row->answers, strlen(row->answers));
 }
 
 /* Build the model from the folded rows; NULL and *cause. */
@@ -284,8 +289,20 @@ reports_job_done(int ok, const char *sqlstate, const char *message, void *arg)
 	struct reports_job *job = arg;
 	struct report *rep;
 	char *cause = NULL;
-	long skipped;
+	long skipped, bad;
 
+	report_run_states(job->rr, NULL, &bad);
+	if (ok && bad > 0) {
+		/* A state of another survey shape or machine: never guess. */
+		log_msg(LOG_LEVEL_WARN, job->r != NULL ? job->r->id : 0, "report: %ld "
+		    "aggregate states could not be read; run sipasctl aggregate --rebuild",
+		    bad);
+		if (job->r != NULL)
+			http_reply_error(job->r, 500, "stale_aggregates", NULL, "aggregate "
+			    "states could not be read (sipasctl aggregate --rebuild rebuilds "
+			    "them)");
+		goto out;
+	}
 	if (!ok) {
 		log_msg(LOG_LEVEL_WARN, job->r != NULL ? job->r->id : 0,
 		    "report: fetch failed (%s): %s", sqlstate != NULL ? sqlstate : "?", message);
@@ -323,15 +340,20 @@ out:
 	reports_job_free(job);
 }
 
-/* Start a job's fetch: every period, oldest first day to the period's last. */
+/* Start a job's fetch: the states of every period's whole months, the other days raw. */
 static void
 reports_job_start(struct reports_job *job, const struct survey *s, double level)
 {
+	struct report_ranges g;
+
 	job->survey = s;
 	job->rr = report_run_create(s, level, job->unit, job->from, job->to, job->ntrend);
 	report_period_previous(job->from, job->to, job->pfrom, job->pto);
-	store_responses_fetch(sipasd_reader(job->sd), s->code, job->unit, report_run_start(job->rr),
-	    job->to, NULL, reports_job_row, reports_job_done, job);
+	report_run_ranges(job->rr, 0, &g);
+	store_agg_report_fetch(sipasd_reader(job->sd), s->code, job->unit, g.months, g.t0,
+	    g.t1, g.nraw > 0 ? g.lo : NULL, g.nraw > 0 ? g.hi : NULL, reports_job_row,
+	    reports_job_done, job);
+	report_ranges_clear(&g);
 }
 
 /* --- on demand --- */

@@ -18,7 +18,6 @@
 #include "sipas/pgarray.h"
 #include "sipas/sql_export.h"
 #include "sipas/sql_insert.h"
-#include "sipas/sql_subtree.h"
 #include "daemon/store/store.h"
 #include "sipas/util.h"
 
@@ -364,76 +363,6 @@ store_batch_insert(struct db *db, struct store_row **rows, int n,
 	db_job_add(job, "COMMIT", 0, NULL);
 	for (i = 0; i < SQL_RESPONSE_BATCH_NPARAMS; i++)
 		pgarray_free(&cols[i]);
-	db_submit(db, job);
-}
-
-/* --- fetching responses for the indices --- */
-
-struct store_fetch_ctx {
-	store_fetch_cb row_cb;
-	store_done_cb cb;
-	void *arg;
-};
-
-/* One row (single-row mode) or the empty final result. */
-static void
-store_fetch_result(const PGresult *res, int stmt, void *arg)
-{
-	struct store_fetch_ctx *ctx = arg;
-	struct store_fetch_row row;
-	int i;
-
-	for (i = 0; i < PQntuples(res); i++) {
-		row.unit = store_value(res, i, 0);
-		row.child = store_value(res, i, 1);
-		row.at_level = store_value(res, i, 2);
-		row.weight = strtod(PQgetvalue(res, i, 3), NULL);
-		row.stratum = store_value(res, i, 4);
-		row.psu = store_value(res, i, 5);
-		row.answers = PQgetvalue(res, i, 6);
-		row.day = PQgetvalue(res, i, 7);
-		ctx->row_cb(&row, ctx->arg);
-	}
-}
-
-/* Every row was delivered (or the fetch failed). */
-static void
-store_fetch_done(int ok, const char *sqlstate, const char *message, void *arg)
-{
-	struct store_fetch_ctx *ctx = arg;
-
-	ctx->cb(ok, sqlstate, message, ctx->arg);
-	free(ctx);
-}
-
-/* Stream the responses of a subtree and period. */
-void
-store_responses_fetch(struct db *db, const char *survey, const char *unit,
-    const char *from, const char *to, const char *level, store_fetch_cb row_cb,
-    store_done_cb cb, void *arg)
-{
-	struct store_fetch_ctx *ctx = xcalloc(1, sizeof *ctx);
-	const char *params[5] = { survey, unit, from, to, level };
-	struct db_job *job;
-
-	ctx->row_cb = row_cb;
-	ctx->cb = cb;
-	ctx->arg = arg;
-	job = db_job_create(0, store_fetch_result, store_fetch_done, ctx);
-	/* Days are Vietnam days: [from 00:00+07, to + 1 day 00:00+07). */
-	db_job_add(job,
-	    SQL_SUBTREE("$2", "$5")
-	    " SELECT r.unit, sub.child, sub.at_level, r.weight, r.stratum,"
-	    "  r.psu, r.answers::text,"
-	    "  ((r.submitted_at AT TIME ZONE 'UTC') + interval '7 hours')::date::text"
-	    " FROM responses r JOIN sub ON r.unit = sub.code"
-	    " WHERE r.survey = $1"
-	    " AND ($3::date IS NULL OR r.submitted_at >="
-	    "  ($3::date::text || ' 00:00:00+07')::timestamptz)"
-	    " AND ($4::date IS NULL OR r.submitted_at <"
-	    "  (($4::date + 1)::text || ' 00:00:00+07')::timestamptz)",
-	    5, params);
-	db_job_single_row(job);
 	db_submit(db, job);
 }
 

@@ -87,27 +87,6 @@ struct store_row {
  */
 void store_batch_insert(struct db *, struct store_row **rows, int n, store_done_cb, void *arg);
 
-/* One stored response, for the analysis. */
-struct store_fetch_row {
-	const char *unit;
-	const char *child;    /* the direct child of the selected unit it is under, or NULL */
-	const char *at_level; /* its ancestor-or-self of the asked level, or NULL */
-	double weight;
-	const char *stratum; /* NULL: none */
-	const char *psu;
-	const char *answers; /* JSON object text */
-	const char *day;     /* the Vietnam day it was submitted, YYYY-MM-DD */
-};
-typedef void (*store_fetch_cb)(const struct store_fetch_row *, void *arg);
-/*
- * Stream the responses of survey in unit's subtree given from day from to day
- * to (YYYY-MM-DD, Vietnam time, inclusive; NULL = open), row by row. level
- * (or NULL) fills at_level.
- */
-void store_responses_fetch(struct db *, const char *survey, const char *unit,
-    const char *from, const char *to, const char *level, store_fetch_cb,
-    store_done_cb, void *arg);
-
 /*
  * Append to audit_log: the actor is the name of the token whose hash is
  * token_hash ("token #ID" when it has none), or token_hash itself when it is

@@ -327,6 +327,37 @@ store_agg_fetch(struct db *db, const char *survey, const char *unit,
 	db_submit(db, job);
 }
 
+/* --- a report's fetch --- */
+
+/* Rows of SQL_AGG_REPORT: kind, child, month or day, rows, weight, stratum, psu, answers, state. */
+static void
+store_agg_report_result(const PGresult *res, int stmt, void *arg)
+{
+	static const int cols[AGG_NCOLS] = { 0, -1, 1, -1, 2, -1, 4, 5, 6, 7, 8 };
+
+	store_agg_rows(res, cols, arg);
+}
+
+/* Stream what a report's periods need (SQL_AGG_REPORT, SQL_AGG_REPORT_RAW). */
+void
+store_agg_report_fetch(struct db *db, const char *survey, const char *unit,
+    const char *months, const char *t0, const char *t1, const char *lo,
+    const char *hi, store_agg_row_cb row_cb, store_done_cb cb, void *arg)
+{
+	struct store_agg_ctx *ctx = store_agg_ctx_create(row_cb, cb, arg);
+	const char *params[7] = { survey, unit, months, t0, t1, lo, hi };
+	struct db_job *job;
+
+	job = db_job_create(0, store_agg_report_result, store_agg_done, ctx);
+	if (lo != NULL)
+		db_job_add(job, SQL_AGG_REPORT_RAW, 7, params);
+	else
+		db_job_add(job, SQL_AGG_REPORT, 5, params);
+	db_job_single_row(job);
+	db_job_binary(job);
+	db_submit(db, job);
+}
+
 /* --- one fold --- */
 
 /* BEGIN and the survey's fold lock. */

@@ -66,6 +66,17 @@ void store_agg_fetch(struct db *, const char *survey, const char *unit,
     const struct store_agg_filter *f, store_agg_row_cb, store_done_cb,
     void *arg);
 
+/*
+ * What a report's periods need (include/sipas/sql_agg.h): the parameters
+ * of SQL_AGG_REPORT, or with raw ranges lo and hi (non-NULL) of
+ * SQL_AGG_REPORT_RAW, as report_run_ranges writes them; copied. Each row
+ * is a state ('S': child, month, state) or a response ('R': child, weight,
+ * stratum, psu, answers, and its Vietnam day in month).
+ */
+void store_agg_report_fetch(struct db *, const char *survey, const char *unit,
+    const char *months, const char *t0, const char *t1, const char *lo,
+    const char *hi, store_agg_row_cb, store_done_cb, void *arg);
+
 /* Fold steps, on a connection used for nothing else (the transaction spans jobs). */
 void store_agg_begin(struct db *, const char *survey, store_done_cb, void *arg);
 void store_agg_take(struct db *, const char *survey, long limit,

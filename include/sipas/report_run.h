@@ -78,7 +78,33 @@ int report_run_periods(const struct report_run *);
  */
 int report_run_add(struct report_run *, const char *day, const char *child, double weight,
     const char *stratum, const char *psu, const char *answers, size_t len);
-/* Rows folded and rows skipped (unreadable answers). */
+/*
+ * Merge the stored state of one whole month (month: its first day, the month
+ * wholly inside one period) of the subtree of child (NULL/"" for the unit
+ * itself), rows responses, as if its rows had been added one by one. -1 if
+ * the state cannot be read (another survey shape or machine): nothing is
+ * merged and the caller must not publish the report.
+ */
+int report_run_state(struct report_run *, const char *month, const char *child, long rows,
+    const void *state, size_t len);
+/* States merged; *rows the responses they hold, *bad the states refused (each may be NULL). */
+long report_run_states(const struct report_run *, long *rows, long *bad);
+/* The parameters of SQL_AGG_REPORT and SQL_AGG_REPORT_RAW (sql_agg.h). */
+struct report_ranges {
+	char *months;	 /* the first days of the months wholly inside one period */
+	char t0[32], t1[32]; /* the first and the last instant of all the periods */
+	char *lo, *hi;	 /* the bounds [lo, hi) of the other days */
+	int nraw;	 /* ranges in lo and hi: 0 for SQL_AGG_REPORT */
+};
+/*
+ * What to read for the run (PostgreSQL array and timestamptz literals):
+ * the whole months as states, the other days raw. raw: every day raw, no
+ * state.
+ */
+void report_run_ranges(const struct report_run *, int raw, struct report_ranges *);
+/* Free what report_run_ranges made. */
+void report_ranges_clear(struct report_ranges *);
+/* Responses folded (rows added, and the rows of merged states) and rows skipped (unreadable answers). */
 long report_run_rows(const struct report_run *, long *skipped);
 /* The child codes seen in the period or the previous one, sorted (array owned by the caller, codes borrowed). */
 const char **report_run_children(const struct report_run *, size_t *n);

@@ -64,4 +64,50 @@
     "   || ' 00:00:00+07')::timestamptz" \
     " ON CONFLICT (id) DO NOTHING"
 
+/*
+ * A report's read (report_run.h), shared by sipasd's reports
+ * (daemon/store/store_agg.c) and `sipasctl report`, from report_run_ranges:
+ * $1 survey, $2 unit, $3 the first days of the whole months to read as
+ * states (date[]), $4 and $5 the first and last instants of all the periods
+ * ([$4, $5), timestamptz: they keep the planner to the partitions that may
+ * hold them), and for SQL_AGG_REPORT_RAW also $6 and $7, the bounds
+ * [lo, hi) of the other days, read raw (timestamptz[]). One snapshot gives
+ * every committed response once: a response of a state month is in its
+ * month's roll-up state or still pending, and the pending ones are read raw.
+ * Rows: kind 'S' (child, month, rows, state) or 'R' (child, Vietnam day,
+ * weight, stratum, psu, answers); child is the direct child of $2 the unit
+ * lies under, NULL for $2 itself. Every column is text or bytea.
+ * SQL_AGG_REPORT serves periods of whole months only (no raw range), and
+ * spares the planner the raw branch. Uses SQL_SUBTREE: include
+ * sipas/sql_subtree.h too.
+ */
+#define SQL_AGG_REPORT \
+    SQL_SUBTREE("$2", "NULL::text") \
+    " SELECT 'S', sub.child, s.month::text, s.rows::text, NULL, NULL, NULL," \
+    "  NULL, s.state" \
+    " FROM agg_states s JOIN sub ON s.unit = sub.code" \
+    " WHERE s.survey = $1 AND s.channel = '*'" \
+    " AND s.month = ANY ($3::date[])" \
+    " UNION ALL" \
+    " SELECT 'R', sub.child," \
+    "  ((r.submitted_at AT TIME ZONE 'UTC') + interval '7 hours')::date::text," \
+    "  NULL, r.weight::text, r.stratum, r.psu, r.answers::text, NULL" \
+    " FROM agg_pending p JOIN responses r ON r.id = p.id" \
+    "  JOIN sub ON r.unit = sub.code" \
+    " WHERE p.survey = $1 AND r.survey = $1" \
+    " AND r.submitted_at >= $4::timestamptz AND r.submitted_at < $5::timestamptz" \
+    " AND sipas_vn_month(r.submitted_at) = ANY ($3::date[])"
+
+#define SQL_AGG_REPORT_RAW \
+    SQL_AGG_REPORT \
+    " UNION ALL" \
+    " SELECT 'R', sub.child," \
+    "  ((r.submitted_at AT TIME ZONE 'UTC') + interval '7 hours')::date::text," \
+    "  NULL, r.weight::text, r.stratum, r.psu, r.answers::text, NULL" \
+    " FROM unnest($6::timestamptz[], $7::timestamptz[]) AS g (lo, hi)" \
+    "  JOIN responses r ON r.submitted_at >= g.lo AND r.submitted_at < g.hi" \
+    "  JOIN sub ON r.unit = sub.code" \
+    " WHERE r.survey = $1" \
+    " AND r.submitted_at >= $4::timestamptz AND r.submitted_at < $5::timestamptz"
+
 #endif

@@ -259,6 +259,33 @@ same() {
 	return $bad
 }
 
+# csv_near A B TOL: two CSV files with the same cells, numbers within TOL of
+# each other (the same report computed two ways); prints the cells compared
+# and the largest difference, and returns 1 at the first cell that differs.
+csv_near() {
+	awk -F, -v tol="$3" '
+		function num(x) { return x ~ /^-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$/ }
+		NR == FNR { a[FNR] = $0; na = FNR; next }
+		{
+			nb = FNR
+			if (!(FNR in a)) { print "line " FNR " only in the second" > "/dev/stderr"; bad = 1; exit }
+			n = split(a[FNR], x, ",")
+			if (n != NF) { print "line " FNR ": " n " vs " NF " cells" > "/dev/stderr"; bad = 1; exit }
+			for (i = 1; i <= NF; i++) {
+				cells++
+				if (num(x[i]) && num($i)) {
+					d = x[i] - $i; if (d < 0) d = -d
+					if (d > max) max = d
+					if (d > tol) { print "line " FNR " cell " i ": " x[i] " vs " $i > "/dev/stderr"; bad = 1; exit }
+				} else if (x[i] != $i) {
+					print "line " FNR " cell " i ": " x[i] " vs " $i > "/dev/stderr"; bad = 1; exit
+				}
+			}
+		}
+		END { if (bad) exit 1; if (na != nb) { print na " vs " nb " lines" > "/dev/stderr"; exit 1 }
+			printf "%d cells, largest difference %g\n", cells, max }' "$1" "$2"
+}
+
 # The "field" of the last error body.
 error_field() {
 	sed -n 's/.*"field":"\([^"]*\)".*/\1/p' "$tmp/body"

@@ -1380,6 +1380,70 @@ test_run_periods(void)
 	survey_free(s);
 }
 
+/* What a run reads: the whole months of each period as states, the other days raw. */
+static void
+test_run_ranges(void)
+{
+	static const struct {
+		const char *from, *to;
+		int ntrend, raw;
+		const char *months, *lo, *hi;
+	} cases[] = {
+		{ "2025-01-01", "2025-12-31", 1, 0,
+		    "{2025-01-01,2025-02-01,2025-03-01,2025-04-01,2025-05-01,2025-06-01,"
+		    "2025-07-01,2025-08-01,2025-09-01,2025-10-01,2025-11-01,2025-12-01,"
+		    "2024-01-01,2024-02-01,2024-03-01,2024-04-01,2024-05-01,2024-06-01,"
+		    "2024-07-01,2024-08-01,2024-09-01,2024-10-01,2024-11-01,2024-12-01}",
+		    "{}", "{}" },
+		{ "2025-10-01", "2025-12-31", 1, 1, "{}",
+		    "{\"2025-10-01 00:00:00+07\",\"2025-07-01 00:00:00+07\"}",
+		    "{\"2026-01-01 00:00:00+07\",\"2025-10-01 00:00:00+07\"}" },
+		/* 253 days; the previous period is 2024-06-02..2025-02-09. */
+		{ "2025-02-10", "2025-10-20", 2, 0,
+		    "{2025-03-01,2025-04-01,2025-05-01,2025-06-01,2025-07-01,2025-08-01,"
+		    "2025-09-01,2024-07-01,2024-08-01,2024-09-01,2024-10-01,2024-11-01,"
+		    "2024-12-01,2025-01-01}",
+		    "{\"2025-02-10 00:00:00+07\",\"2025-10-01 00:00:00+07\","
+		    "\"2024-06-02 00:00:00+07\",\"2025-02-01 00:00:00+07\"}",
+		    "{\"2025-03-01 00:00:00+07\",\"2025-10-21 00:00:00+07\","
+		    "\"2024-07-01 00:00:00+07\",\"2025-02-10 00:00:00+07\"}" },
+		/* Inside one month: no whole month, every day raw. */
+		{ "2025-04-03", "2025-04-27", 2, 0, "{}",
+		    "{\"2025-04-03 00:00:00+07\",\"2025-03-09 00:00:00+07\"}",
+		    "{\"2025-04-28 00:00:00+07\",\"2025-04-03 00:00:00+07\"}" },
+		/* From the 1st to a day that is not a month's last. */
+		{ "2025-01-01", "2025-02-27", 2, 0, "{2025-01-01,2024-12-01}",
+		    "{\"2025-02-01 00:00:00+07\",\"2024-11-04 00:00:00+07\"}",
+		    "{\"2025-02-28 00:00:00+07\",\"2024-12-01 00:00:00+07\"}" },
+	};
+	struct survey *s = survey_builtin_create("sipas-2023");
+	struct report_run *rr;
+	struct report_ranges g;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		rr = report_run_create(s, 0.95, "P01", cases[i].from, cases[i].to,
+		    cases[i].ntrend);
+		report_run_ranges(rr, cases[i].raw, &g);
+		if (!tap_ok(strcmp(g.months, cases[i].months) == 0 &&
+		    strcmp(g.lo, cases[i].lo) == 0 && strcmp(g.hi, cases[i].hi) == 0 &&
+		    (g.nraw > 0) == (strcmp(cases[i].lo, "{}") != 0),
+		    "ranges of %s..%s, %d period(s)%s", cases[i].from, cases[i].to,
+		    report_run_periods(rr), cases[i].raw ? ", raw" : ""))
+			tap_diag("months %s lo %s hi %s (%d)", g.months, g.lo, g.hi, g.nraw);
+		report_ranges_clear(&g);
+		report_run_free(rr);
+	}
+	rr = report_run_create(s, 0.95, "P01", "2025-02-10", "2025-10-20", 2);
+	report_run_ranges(rr, 0, &g);
+	tap_ok(strcmp(g.t0, "2024-06-02 00:00:00+07") == 0 &&
+	    strcmp(g.t1, "2025-10-21 00:00:00+07") == 0,
+	    "the bounds of all the periods: [%s, %s)", g.t0, g.t1);
+	report_ranges_clear(&g);
+	report_run_free(rr);
+	survey_free(s);
+}
+
 /* The HTML report's policy allows exactly its own style element. */
 static void
 test_html_policy(void)
@@ -1453,6 +1517,7 @@ main(void)
 	test_nodata();
 	test_errors();
 	test_run_periods();
+	test_run_ranges();
 	test_html_policy();
 	cleanup();
 	free(out_dir);
