@@ -436,6 +436,24 @@ store_agg_write_add(struct store_agg_write *w, const char *unit,
 	e->hex = state != NULL ? store_agg_hex(state, len) : NULL;
 }
 
+void
+store_agg_write_discard(struct store_agg_write *w)
+{
+	size_t i;
+
+	if (w == NULL)
+		return;
+	for (i = 0; i < w->n; i++) {
+		free(w->e[i].unit);
+		free(w->e[i].month);
+		free(w->e[i].channel);
+		free(w->e[i].hex);
+	}
+	free(w->e);
+	free(w->survey);
+	free(w);
+}
+
 /* Upsert every state (or queue stale months again) and COMMIT. */
 void
 store_agg_write_commit(struct db *db, struct store_agg_write *w,
@@ -458,10 +476,6 @@ store_agg_write_commit(struct db *db, struct store_agg_write *w,
 			db_job_add(job, SQL_AGG_UPSERT, 6, params);
 		else
 			db_job_add(job, SQL_AGG_REQUEUE, 4, params);
-		free(e->unit);
-		free(e->month);
-		free(e->channel);
-		free(e->hex);
 	}
 	/*
 	 * After a large fold the planner would still count the responses it
@@ -471,9 +485,7 @@ store_agg_write_commit(struct db *db, struct store_agg_write *w,
 		db_job_add(job, "ANALYZE agg_pending", 0, NULL);
 	db_job_add(job, "COMMIT", 0, NULL);
 	db_job_continue(job);
-	free(w->e);
-	free(w->survey);
-	free(w);
+	store_agg_write_discard(w);
 	db_submit(db, job);
 }
 

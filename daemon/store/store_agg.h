@@ -81,6 +81,8 @@ void store_agg_write_analyze(struct store_agg_write *);
 /* Write everything added and COMMIT; frees w. */
 void store_agg_write_commit(struct db *, struct store_agg_write *,
     store_done_cb, void *arg);
+/* Free w without writing anything. */
+void store_agg_write_discard(struct store_agg_write *);
 void store_agg_rollback(struct db *, store_done_cb, void *arg);
 
 #endif
