@@ -467,6 +467,8 @@ aggregator_thread_start(struct aggregator *ag)
 	event_add(ag->ev_done, NULL);
 	if (pthread_create(&ag->thread, NULL, aggregator_thread, ag) != 0)
 		fatal("aggregate: cannot start a thread");
+	/* Its name shows in top -H and /proc/PID/task/TID/comm. */
+	pthread_setname_np(ag->thread, "sipasd-fold");
 	ag->started = 1;
 }
 
