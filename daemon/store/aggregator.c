@@ -320,7 +320,8 @@ aggregator_thread(void *arg)
 		ag->rows = aggfold_rows(ag->fold);
 		ag->keys = aggfold_count(ag->fold);
 		if (end > 0 && ag->rows > 0) {
-			ag->w = store_agg_write_create(ag->s->code);
+			ag->w = store_agg_write_create(ag->s->code,
+			    aggregator_committed, ag);
 			if (ag->rows >= 50000)
 				store_agg_write_analyze(ag->w);
 			aggfold_each(ag->fold, aggregator_write_one, ag->w);
@@ -382,7 +383,7 @@ aggregator_folded(evutil_socket_t fd, short what, void *arg)
 		}
 		w = ag->w;
 		ag->w = NULL;
-		store_agg_write_commit(ag->db, w, aggregator_committed, ag);
+		store_agg_write_commit(ag->db, w);
 	}
 }
 
