@@ -71,7 +71,8 @@ struct aggregator {
 	struct aggfold *fold;	/* the thread's from the first row to the end */
 	const struct survey *s;
 	long limit;		/* responses to take in the next fold */
-	char *fail_state;	/* a failed take: its SQLSTATE and message */
+	int take_failed;	/* the take failed: its SQLSTATE and message */
+	char *fail_state;
 	char *fail_message;
 
 	/* Shared with the thread, under lock. */
@@ -350,6 +351,7 @@ aggregator_taken(int ok, const char *sqlstate, const char *message, void *arg)
 		return;
 	}
 	if (!ok) {
+		ag->take_failed = 1;
 		ag->fail_state = sqlstate != NULL ? xstrdup(sqlstate) : NULL;
 		ag->fail_message = message != NULL ? xstrdup(message) : NULL;
 	}
@@ -369,7 +371,8 @@ aggregator_folded(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	while (read(fd, &c, 1) == 1) {
-		if (ag->fail_state != NULL || ag->fail_message != NULL) {
+		if (ag->take_failed) {
+			ag->take_failed = 0;
 			aggregator_fail(ag, "take", ag->fail_state,
 			    ag->fail_message);
 			free(ag->fail_state);

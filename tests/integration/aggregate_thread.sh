@@ -3,7 +3,8 @@
 # (daemon/store/aggregator.c), not on the event loop: a large fold's CPU is
 # counted to the thread named sipasd-fold, the loop answers while it runs,
 # the fold commits whole, and SIGTERM in the middle of a fold stops sipasd
-# cleanly with the fold rolled back or committed, never half of it.
+# cleanly with the fold rolled back or committed, never half of it; a
+# failed take is counted and retried.
 set -u
 . "$(dirname "$0")/daemon_lib.sh"
 FIX=$SIPAS_TEST_DATA/fixtures
@@ -75,5 +76,44 @@ states=$(sql "SELECT sum(rows) FROM agg_states WHERE channel = '*'")
 tap $? "the fold was rolled back or committed whole ($left pending, $states in the states)"
 grep -q 'stopping' "$SIPASD_LOG"
 tap $? "sipasd logged that it was stopping"
+
+# A take that fails (its backend ended while it waits for a lock on the
+# states; the insert's trigger does not need them): counted,
+# rolled back, and the next tick folds everything.
+: >"$SIPASD_LOG"
+sipasd_start "aggregate_interval_ms = 100" "aggregate_batch = 100000" || bail "sipasd did not start again"
+i=0
+until [ "$(sql 'SELECT count(*) FROM agg_pending')" = 0 ] || [ "$i" -ge 1200 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+is "$(sql "SELECT sum(rows) FROM agg_states WHERE channel = '*'")" "$((total + pending))" "the restarted folder folded what was left"
+table_lock agg_states || bail "cannot lock agg_states"
+grow 1 c
+waiter() {
+	sql "SELECT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+		WHERE c.relname = 'agg_states' AND NOT l.granted LIMIT 1"
+}
+i=0
+until [ -n "$(waiter)" ] || [ "$i" -ge 600 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+[ -n "$(waiter)" ]
+tap $? "the fold waits for agg_states"
+sql "SELECT pg_terminate_backend($(waiter))" >/dev/null
+wait_metric sipas_aggregate_failures_total 1
+tap $? "the failed take is counted"
+table_unlock
+wait_log 'aggregate: take of [a-z0-9-]+ failed \(57P01\)'
+tap $? "and logged"
+i=0
+until [ "$(sql 'SELECT count(*) FROM agg_pending')" = 0 ] || [ "$i" -ge 600 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+is "$(sql "SELECT sum(rows) FROM agg_states WHERE channel = '*'")" "$((total + pending + 900))" "the next tick folded the responses the failed fold left pending"
+sipasd_stop
+tap $? "sipasd exits 0"
 log_clean
 finish
