@@ -6,10 +6,16 @@
 # validating or storing anything), each on a free 127.0.0.1 port. wrk posts
 # valid sipas-2023 responses (bench/ingest.lua: 49 answers, a unique id per
 # request) to each at 16 and 64 connections. Prints requests/s, p50/p90/p99
-# latency, the statuses, sipasd's maximum RSS (ps every 0.5 s), then checks
+# latency, the statuses, sipasd's maximum RSS (ps every 0.5 s) and the CPU
+# account of each run: the server's CPU seconds and, for sipasd, those of
+# every process of the private PostgreSQL, each per response in µs (see
+# pg_ticks for how the PostgreSQL side is counted). After a sipasd run it
+# waits until the folder has folded every response of the run, so that the
+# fold's CPU (sipasd's thread and its backend) is counted too. Then it checks
 # that every 201 is a row in responses (exit 1 if not) and prints a Markdown
-# table with its targets: durable ingest >= 1/2 of echo's
-# throughput, p99 < 50 ms at 64 connections, RSS < 100 MiB.
+# table with its targets: durable ingest >= 1/2 of echo's throughput, p99 <
+# 50 ms at 64 connections, RSS < 100 MiB, and sipasd's plus PostgreSQL's CPU
+# per durable response <= 2x echo's CPU per request.
 # A measurement, not part of make check.
 #
 #	SIPAS_BUILD=/path/to/build bench/ingest.sh
@@ -116,19 +122,36 @@ wait_http() {
 	return 1
 }
 
-# cpu_ticks PID: user + system clock ticks PID has used so far.
+# cpu_ticks PID: user + system clock ticks PID has used so far (every
+# thread of it: /proc/PID/stat sums them).
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-# pg_ticks: the same for the private PostgreSQL: the postmaster, its live
-# children and the children that have exited.
+# pg_ticks: the same for the whole private PostgreSQL. Every process of a
+# cluster is a child of the postmaster, which waits for each one that exits
+# (backends, autovacuum workers, ...); the kernel then adds the child's
+# user and system time to the postmaster's cutime and cstime. So the
+# cluster's CPU so far is the postmaster's utime + stime + cutime + cstime
+# plus utime + stime of every child still alive (a zombie not yet waited
+# for is still listed with its times). The children are read first: one that
+# is waited for between the two reads is counted twice (a backend of a few
+# ms; the long-lived ones do not exit during a run), never missed.
 pg_ticks() {
-	local pm p t
+	local pm p t=0
 	pm=$(head -n 1 "$PGDIR/data/postmaster.pid")
-	t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat")
 	for p in $(ps -o pid= --ppid "$pm"); do
 		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
 	done
-	echo "$t"
+	echo $((t + $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat")))
+}
+
+# folded: wait (up to 60 s) until nothing is pending for the aggregates.
+folded() {
+	local i
+	for i in $(seq 1 600); do
+		[ "$(sql 'SELECT count(*) FROM agg_pending')" = 0 ] && return 0
+		sleep 0.1
+	done
+	echo "ingest: the folder did not catch up within 60 s; its CPU is counted so far" >&2
 }
 
 # batch_stat: "SUM COUNT" of sipasd's sipas_ingest_batch_size histogram.
@@ -188,6 +211,9 @@ for try in 1 2 3 4 5; do
 done
 pids+=("$ECHO_PID")
 
+# field NAME KEY: a value of the BENCH line of run NAME.
+field() { sed -n "s/^BENCH.* $2=\([^ ]*\).*/\1/p" "$tmp/$1.out"; }
+
 # run NAME PORT PID CONNS SECONDS: one wrk run; its BENCH line (ingest.lua)
 # and the maximum RSS of PID in KiB are left in $tmp/NAME.{out,rss}.
 run() {
@@ -213,6 +239,7 @@ run() {
 	kill "$sampler" 2>/dev/null || true
 	wait "$sampler" 2>/dev/null || true
 	sort -n "$tmp/$name.rsslog" | tail -n 1 >"$tmp/$name.rss"
+	[ "$pid" != "$SIPASD_PID" ] || folded
 	t1=$(cpu_ticks "$pid")
 	p1=$(pg_ticks)
 	b1=$(batch_stat)
@@ -225,10 +252,18 @@ run() {
 		printf "\n"
 	}' >"$tmp/$name.cpu"
 	grep -q '^BENCH ' "$tmp/$name.out" || { cat "$tmp/$name.out" "$tmp/$name.err" >&2; die "no BENCH line from $name"; }
+	# The CPU account: server and PostgreSQL seconds, and per answered
+	# request (echo) or durable response (201 and 200 of sipasd) in µs.
+	awk -v t0="$t0" -v t1="$t1" -v p0="$p0" -v p1="$p1" -v hz="$(getconf CLK_TCK)" \
+		-v n="$( [ "$pid" = "$SIPASD_PID" ] && echo $(( $(field "$name" s201) + $(field "$name" s200) )) || field "$name" completed)" \
+		'BEGIN { s = (t1 - t0) / hz; p = (p1 - p0) / hz
+		printf "%.2f %.2f %d %.1f %.1f\n", s, p, n, (n > 0 ? 1e6 * s / n : 0), (n > 0 ? 1e6 * p / n : 0) }' \
+		>"$tmp/$name.acct"
 }
 
-# field NAME KEY: a value of the BENCH line of run NAME.
-field() { sed -n "s/^BENCH.* $2=\([^ ]*\).*/\1/p" "$tmp/$1.out"; }
+# acct NAME I: field I of run NAME's CPU account (1 server s, 2 PostgreSQL s,
+# 3 responses, 4 server µs each, 5 PostgreSQL µs each).
+acct() { awk -v i="$2" '{ print $i }' "$tmp/$1.acct"; }
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 pgver=$(sql 'SHOW server_version')
@@ -251,6 +286,11 @@ for c in $connections; do
 		echo "$t, $c connections (load before: ${loadavg[$t-c$c]}): $(grep '^BENCH ' "$tmp/$t-c$c.out")"
 		sed -n 's/^ *Requests\/sec: */  wrk Requests\/sec: /p' "$tmp/$t-c$c.out"
 		sed 's/^/  /' "$tmp/$t-c$c.cpu"
+		if [ "$t" = echo ]; then
+			echo "  CPU account: echo $(acct "$t-c$c" 1) s for $(acct "$t-c$c" 3) requests: $(acct "$t-c$c" 4) µs each"
+		else
+			echo "  CPU account: sipasd $(acct "$t-c$c" 1) s + PostgreSQL $(acct "$t-c$c" 2) s for $(acct "$t-c$c" 3) durable responses: $(acct "$t-c$c" 4) + $(acct "$t-c$c" 5) = $(awk -v a="$(acct "$t-c$c" 4)" -v b="$(acct "$t-c$c" 5)" 'BEGIN { printf "%.1f", a + b }') µs each (folding included; load after: $(load))"
+		fi
 		kill -0 "$pid" 2>/dev/null || die "$t died during the run"
 	done
 done
@@ -281,15 +321,19 @@ curl -s "http://127.0.0.1:$sport/metrics" | grep -E '^sipas_(limit_rejections_to
 mib() { awk -v k="${1:-0}" 'BEGIN { printf "%.1f", k / 1024 }'; }
 ms() { awk -v u="${1:-0}" 'BEGIN { printf "%.2f", u / 1000 }'; }
 echo
-echo "| target | connections | req/s | p50 ms | p90 ms | p99 ms | max RSS MiB | 201 | 503 | other | sipasd/echo | load 1/5/15 before |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-ratio_ok=1 p99_ok=1 rss_max=0
+echo "| target | connections | req/s | p50 ms | p90 ms | p99 ms | max RSS MiB | 201 | 503 | other | sipasd/echo | server CPU s | PostgreSQL CPU s | server µs/resp | PostgreSQL µs/resp | CPU/resp vs echo | load 1/5/15 before |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+ratio_ok=1 p99_ok=1 rss_max=0 cpu_ok=1 cpu_ratios=
 for c in $connections; do
 	for t in echo sipasd; do
 		n=$t-c$c
 		rss=$(cat "$tmp/$n.rss")
-		ratio=-
+		ratio=- cratio=- pgs=- pgus=-
 		if [ "$t" = sipasd ]; then
+			pgs=$(acct "$n" 2) pgus=$(acct "$n" 5)
+			cratio=$(awk -v s="$(acct "$n" 4)" -v p="$pgus" -v e="$(acct "echo-c$c" 4)" 'BEGIN { printf "%.2f", (e > 0 ? (s + p) / e : 0) }')
+			awk -v r="$cratio" 'BEGIN { exit !(r <= 2) }' || cpu_ok=0
+			cpu_ratios="${cpu_ratios:+$cpu_ratios, }${cratio}× at $c"
 			ratio=$(awk -v s="$(field "$n" rps)" -v e="$(field "echo-c$c" rps)" 'BEGIN { printf "%.3f", s / e }')
 			awk -v r="$ratio" 'BEGIN { exit !(r >= 0.5) }' || ratio_ok=0
 			[ "${rss:-0}" -gt "$rss_max" ] && rss_max=$rss
@@ -298,7 +342,7 @@ for c in $connections; do
 				[ "$p99_64" -lt 50000 ] || p99_ok=0
 			fi
 		fi
-		echo "| $t | $c | $(field "$n" rps) | $(ms "$(field "$n" p50_us)") | $(ms "$(field "$n" p90_us)") | $(ms "$(field "$n" p99_us)") | $(mib "$rss") | $(field "$n" s201) | $(field "$n" s503) | $(field "$n" other) | $ratio | ${loadavg[$n]} |"
+		echo "| $t | $c | $(field "$n" rps) | $(ms "$(field "$n" p50_us)") | $(ms "$(field "$n" p90_us)") | $(ms "$(field "$n" p99_us)") | $(mib "$rss") | $(field "$n" s201) | $(field "$n" s503) | $(field "$n" other) | $ratio | $(acct "$n" 1) | $pgs | $(acct "$n" 4) | $pgus | $cratio | ${loadavg[$n]} |"
 	done
 done
 verdict() { [ "$1" = 1 ] && echo met || echo "not met"; }
@@ -311,5 +355,6 @@ if [ -n "${p99_64:-}" ]; then
 else
 	echo "| p99 < 50 ms at 64 connections | not run (CONNECTIONS=$connections) | |"
 fi
+echo "| sipasd + PostgreSQL CPU per durable response <= 2x echo's CPU per request | $cpu_ratios | $(verdict $cpu_ok) |"
 echo "| sipasd RSS < 100 MiB | max $(mib "$rss_max") MiB | $( [ "$rss_max" -lt 102400 ] && echo met || echo 'not met') |"
 [ "$fail" = 0 ] || die "FAIL: fewer rows than acknowledged 201s (see above)"

@@ -26,6 +26,13 @@ log_level_set(enum log_level level)
 	log_level = level;
 }
 
+/* Whether a message at level would be written. */
+int
+log_enabled(enum log_level level)
+{
+	return level >= log_level;
+}
+
 /* Level by name; -1 if unknown. */
 int
 log_level_parse(const char *s)

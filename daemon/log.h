@@ -18,6 +18,8 @@ enum log_level {
 
 /* Only messages at or above level are written. */
 void log_level_set(enum log_level);
+/* Whether a message at level would be written. */
+int log_enabled(enum log_level);
 /* Level by name (debug, info, warn, error); -1 if unknown. */
 int log_level_parse(const char *);
 /* One log line; reqid is 0 when the line is about no request. */

@@ -27,6 +27,7 @@
 #include "daemon/net/session.h"
 #include "daemon/channels/uploadpage.h"
 #include "daemon/net/admin_users.h"
+#include "daemon/net/accesslog.h"
 #include "daemon/channels/ingest.h"
 #include "daemon/store/db.h"
 #include "daemon/present/export.h"
@@ -118,11 +119,9 @@ static void
 http_reply_release(struct request *r, int status)
 {
 	struct sipasd *sd = r->sd;
-	char qpath[512];
 
-	log_msg(status >= 500 ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, r->id,
-	    "%s %s %d %.1f ms", r->method, log_quote(qpath, sizeof qpath,
-	    r->path), status, http_elapsed_ms(r));
+	accesslog_request(r, http_route_label(r->path), status,
+	    http_elapsed_ms(r));
 	if (r->body != NULL)
 		bodystream_release(r->body);
 	free(r->path);
@@ -665,6 +664,7 @@ http_start(struct sipasd *sd, char **cause)
 	evhttp_set_gencb(sd->http, http_request, sd);
 	http_configure(sd);
 	limits_start(sd);
+	accesslog_start(sd);
 	sd->bound = evhttp_bind_socket_with_handle(sd->http, addr,
 	    (ev_uint16_t)port);
 	if (sd->bound == NULL) {
@@ -702,6 +702,7 @@ http_free(struct sipasd *sd)
 	if (sd->http != NULL)
 		evhttp_free(sd->http);
 	sd->http = NULL;
+	accesslog_stop();
 	limits_free();
 }
 

@@ -13,12 +13,27 @@
  * tries again. Several sipasd instances and `sipasctl aggregate` may fold
  * the same database: the lock serialises them per survey.
  *
- * Owns its connection, its timer and the fold in progress.
+ * The statements run on the event loop through the connection, but the
+ * CPU of a fold does not: each row SQL_AGG_TAKE streams is copied into a
+ * queue for the folder's own thread, which merges states and responses
+ * (analysis/aggfold.c) and, once the take is over, encodes the new states
+ * for the write. It hands the finished fold back through a pipe whose read
+ * end is an event of the loop, which then commits (or rolls back). The
+ * thread touches only the queue, the fold and the survey (held by the
+ * tick's catalog reference); logging, metrics and the connection stay on
+ * the loop. On shutdown the thread leaves the fold it is in (between two
+ * rows) and is joined; the connection's close rolls the transaction back.
+ *
+ * Owns its connection, its timer, its thread and the fold in progress.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -34,17 +49,48 @@
 #include "sipas/survey.h"
 #include "sipas/util.h"
 
+/* A row of SQL_AGG_TAKE copied for the thread: the strings sit in buf. */
+struct aggregator_row {
+	struct aggregator_row *next;
+	char kind;
+	double weight;
+	const char *unit, *month, *channel, *stratum, *psu, *answers;
+	const void *state;
+	size_t state_len;
+	char buf[];
+};
+
 struct aggregator {
 	struct sipasd *sd;
 	struct db *db;
 	struct event *ev;
 	int running;		/* a tick is folding */
+	int closing;		/* aggregator_free: the thread is gone */
 	struct cache *cache;	/* held during a tick */
 	size_t next;		/* survey of the tick being folded */
-	struct aggfold *fold;
+	struct aggfold *fold;	/* the thread's from the first row to the end */
 	const struct survey *s;
-	long bad_rows;
 	long limit;		/* responses to take in the next fold */
+	int take_failed;	/* the take failed: its SQLSTATE and message */
+	char *fail_state;
+	char *fail_message;
+
+	/* Shared with the thread, under lock. */
+	pthread_t thread;
+	int started;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct aggregator_row *head, *tail;
+	int end;		/* the take is over: 1 done, -1 failed */
+	int quit;
+
+	/* The thread's results, read by the loop after the pipe says so. */
+	long rows;		/* responses folded */
+	long bad_rows;		/* responses with unreadable answers */
+	size_t keys;		/* states written */
+	struct store_agg_write *w;
+	int pipe[2];
+	struct event *ev_done;
 };
 
 static void aggregator_step(struct aggregator *);
@@ -63,12 +109,23 @@ aggregator_arm(struct aggregator *ag)
 	evtimer_add(ag->ev, &tv);
 }
 
+/* Drop a write the thread prepared but the loop did not send. */
+static void
+aggregator_write_free(struct aggregator *ag)
+{
+	if (ag->w != NULL) {
+		store_agg_write_discard(ag->w);
+		ag->w = NULL;
+	}
+}
+
 /* The tick is over: let go of the snapshot and wait. */
 static void
 aggregator_tick_end(struct aggregator *ag)
 {
 	aggfold_free(ag->fold);
 	ag->fold = NULL;
+	aggregator_write_free(ag);
 	ag->s = NULL;
 	cache_unref(ag->cache);
 	ag->cache = NULL;
@@ -109,7 +166,7 @@ static void
 aggregator_committed(int ok, const char *sqlstate, const char *message, void *arg)
 {
 	struct aggregator *ag = arg;
-	long rows = aggfold_rows(ag->fold);
+	long rows = ag->rows;
 
 	if (!ok) {
 		aggregator_fail(ag, "commit", sqlstate, message);
@@ -117,7 +174,7 @@ aggregator_committed(int ok, const char *sqlstate, const char *message, void *ar
 	}
 	metrics_aggregate(rows);
 	log_debug("aggregate: %s: %ld responses folded into %zu states",
-	    ag->s->code, rows, aggfold_count(ag->fold));
+	    ag->s->code, rows, ag->keys);
 	if (ag->bad_rows > 0)
 		log_warn("aggregate: %s: %ld stored responses with unreadable "
 		    "answers left out", ag->s->code, ag->bad_rows);
@@ -135,6 +192,88 @@ aggregator_committed(int ok, const char *sqlstate, const char *message, void *ar
 	aggregator_step(ag);
 }
 
+/* A string of a row into the copy's buffer (NULL stays NULL). */
+static const char *
+aggregator_row_put(char **p, const char *v)
+{
+	size_t len;
+	char *s = *p;
+
+	if (v == NULL)
+		return NULL;
+	len = strlen(v) + 1;
+	memcpy(s, v, len);
+	*p += len;
+	return s;
+}
+
+/* One row of SQL_AGG_TAKE: copied and queued for the thread. */
+static void
+aggregator_taken_row(const struct store_agg_row *row, void *arg)
+{
+	struct aggregator *ag = arg;
+	struct aggregator_row *r;
+	const char *v[6];
+	size_t size = 0;
+	char *p;
+	int i;
+
+	if (row->unit == NULL || row->month == NULL || row->channel == NULL)
+		return;
+	if (row->kind != 'S' && row->answers == NULL)
+		return;
+	v[0] = row->unit;
+	v[1] = row->month;
+	v[2] = row->channel;
+	v[3] = row->stratum;
+	v[4] = row->psu;
+	v[5] = row->kind == 'S' ? NULL : row->answers;
+	for (i = 0; i < 6; i++)
+		size += v[i] != NULL ? strlen(v[i]) + 1 : 0;
+	if (row->kind == 'S')
+		size += row->state_len;
+	r = xmalloc(sizeof *r + size);
+	r->next = NULL;
+	r->kind = row->kind;
+	r->weight = row->weight;
+	p = r->buf;
+	r->unit = aggregator_row_put(&p, v[0]);
+	r->month = aggregator_row_put(&p, v[1]);
+	r->channel = aggregator_row_put(&p, v[2]);
+	r->stratum = aggregator_row_put(&p, v[3]);
+	r->psu = aggregator_row_put(&p, v[4]);
+	r->answers = aggregator_row_put(&p, v[5]);
+	r->state = NULL;
+	r->state_len = 0;
+	if (row->kind == 'S') {
+		if (row->state_len > 0)
+			memcpy(p, row->state, row->state_len);
+		r->state = p;
+		r->state_len = row->state_len;
+	}
+	pthread_mutex_lock(&ag->lock);
+	if (ag->tail != NULL)
+		ag->tail->next = r;
+	else {
+		ag->head = r;
+		pthread_cond_signal(&ag->wake);
+	}
+	ag->tail = r;
+	pthread_mutex_unlock(&ag->lock);
+}
+
+/* Free a list of copied rows. */
+static void
+aggregator_rows_free(struct aggregator_row *r)
+{
+	struct aggregator_row *next;
+
+	for (; r != NULL; r = next) {
+		next = r->next;
+		free(r);
+	}
+}
+
 /* Add one new state (or stale key) to the write. */
 static void
 aggregator_write_one(const char *unit, const char *month, const char *channel,
@@ -143,43 +282,112 @@ aggregator_write_one(const char *unit, const char *month, const char *channel,
 	store_agg_write_add(arg, unit, month, channel, rows, state, len);
 }
 
-/* One row of SQL_AGG_TAKE. */
-static void
-aggregator_taken_row(const struct store_agg_row *row, void *arg)
+/* The thread: fold queued rows; at the end of a take, prepare the write. */
+static void *
+aggregator_thread(void *arg)
 {
 	struct aggregator *ag = arg;
+	struct aggregator_row *list, *r;
+	int end, quit;
 
-	if (row->unit == NULL || row->month == NULL || row->channel == NULL)
-		return;
-	if (row->kind == 'S')
-		aggfold_state(ag->fold, row->unit, row->month, row->channel,
-		    row->state, row->state_len);
-	else if (row->answers != NULL &&
-	    aggfold_row(ag->fold, row->unit, row->month, row->channel,
-	    row->weight, row->stratum, row->psu, row->answers) != 0)
-		ag->bad_rows++;
+	for (;;) {
+		pthread_mutex_lock(&ag->lock);
+		while (ag->head == NULL && ag->end == 0 && !ag->quit)
+			pthread_cond_wait(&ag->wake, &ag->lock);
+		list = ag->head;
+		ag->head = ag->tail = NULL;
+		end = ag->end;
+		quit = ag->quit;
+		pthread_mutex_unlock(&ag->lock);
+		if (quit) {
+			aggregator_rows_free(list);
+			break;
+		}
+		/* Rows queued before the end marker are all in this list. */
+		for (r = list; r != NULL; r = r->next) {
+			if (end < 0)
+				continue;
+			if (r->kind == 'S')
+				aggfold_state(ag->fold, r->unit, r->month,
+				    r->channel, r->state, r->state_len);
+			else if (aggfold_row(ag->fold, r->unit, r->month,
+			    r->channel, r->weight, r->stratum, r->psu,
+			    r->answers) != 0)
+				ag->bad_rows++;
+		}
+		aggregator_rows_free(list);
+		if (end == 0)
+			continue;
+		ag->rows = aggfold_rows(ag->fold);
+		ag->keys = aggfold_count(ag->fold);
+		if (end > 0 && ag->rows > 0) {
+			ag->w = store_agg_write_create(ag->s->code,
+			    aggregator_committed, ag);
+			if (ag->rows >= 50000)
+				store_agg_write_analyze(ag->w);
+			aggfold_each(ag->fold, aggregator_write_one, ag->w);
+		}
+		aggfold_free(ag->fold);
+		ag->fold = NULL;
+		pthread_mutex_lock(&ag->lock);
+		ag->end = 0;
+		pthread_mutex_unlock(&ag->lock);
+		while (write(ag->pipe[1], "", 1) != 1) {
+			if (errno != EINTR)
+				abort();
+		}
+	}
+	return NULL;
 }
 
-/* Everything taken: write the states back, or roll back if nothing was pending. */
+/* Everything taken: let the thread finish the fold. */
 static void
 aggregator_taken(int ok, const char *sqlstate, const char *message, void *arg)
 {
 	struct aggregator *ag = arg;
-	struct store_agg_write *w;
 
-	if (!ok) {
+	if (ag->closing) {
 		aggregator_fail(ag, "take", sqlstate, message);
 		return;
 	}
-	if (aggfold_rows(ag->fold) == 0) {
-		store_agg_rollback(ag->db, aggregator_rolled_back, ag);
-		return;
+	if (!ok) {
+		ag->take_failed = 1;
+		ag->fail_state = sqlstate != NULL ? xstrdup(sqlstate) : NULL;
+		ag->fail_message = message != NULL ? xstrdup(message) : NULL;
 	}
-	w = store_agg_write_create(ag->s->code);
-	if (aggfold_rows(ag->fold) >= 50000)
-		store_agg_write_analyze(w);
-	aggfold_each(ag->fold, aggregator_write_one, w);
-	store_agg_write_commit(ag->db, w, aggregator_committed, ag);
+	pthread_mutex_lock(&ag->lock);
+	ag->end = ok ? 1 : -1;
+	pthread_cond_signal(&ag->wake);
+	pthread_mutex_unlock(&ag->lock);
+}
+
+/* The thread finished a fold: write the states back, or roll back. */
+static void
+aggregator_folded(evutil_socket_t fd, short what, void *arg)
+{
+	struct aggregator *ag = arg;
+	struct store_agg_write *w;
+	char c;
+
+	(void)what;
+	while (read(fd, &c, 1) == 1) {
+		if (ag->take_failed) {
+			ag->take_failed = 0;
+			aggregator_fail(ag, "take", ag->fail_state,
+			    ag->fail_message);
+			free(ag->fail_state);
+			free(ag->fail_message);
+			ag->fail_state = ag->fail_message = NULL;
+			continue;
+		}
+		if (ag->w == NULL) {
+			store_agg_rollback(ag->db, aggregator_rolled_back, ag);
+			continue;
+		}
+		w = ag->w;
+		ag->w = NULL;
+		store_agg_write_commit(ag->db, w);
+	}
 }
 
 /* The transaction and the lock are ours: take. */
@@ -213,6 +421,8 @@ aggregator_step(struct aggregator *ag)
 	ag->s = surveys[ag->next];
 	ag->fold = aggfold_create(ag->s);
 	ag->bad_rows = 0;
+	ag->rows = 0;
+	ag->keys = 0;
 	store_agg_begin(ag->db, ag->s->code, aggregator_begun, ag);
 }
 
@@ -248,6 +458,43 @@ aggregator_db_state(struct db *db, enum db_state state, void *arg)
 	}
 }
 
+/* Start the thread and the pipe it answers through. */
+static void
+aggregator_thread_start(struct aggregator *ag)
+{
+	if (pipe2(ag->pipe, O_CLOEXEC) != 0)
+		fatal("aggregate: pipe: %s", strerror(errno));
+	if (fcntl(ag->pipe[0], F_SETFL, O_NONBLOCK) != 0)
+		fatal("aggregate: fcntl: %s", strerror(errno));
+	ag->ev_done = event_new(ag->sd->base, ag->pipe[0], EV_READ | EV_PERSIST,
+	    aggregator_folded, ag);
+	event_add(ag->ev_done, NULL);
+	if (pthread_create(&ag->thread, NULL, aggregator_thread, ag) != 0)
+		fatal("aggregate: cannot start a thread");
+	/* Its name shows in top -H and /proc/PID/task/TID/comm. */
+	pthread_setname_np(ag->thread, "sipasd-fold");
+	ag->started = 1;
+}
+
+/* Have the thread leave its fold and wait for it. */
+static void
+aggregator_thread_stop(struct aggregator *ag)
+{
+	if (!ag->started)
+		return;
+	pthread_mutex_lock(&ag->lock);
+	ag->quit = 1;
+	pthread_cond_signal(&ag->wake);
+	pthread_mutex_unlock(&ag->lock);
+	pthread_join(ag->thread, NULL);
+	ag->started = 0;
+	aggregator_rows_free(ag->head);
+	ag->head = ag->tail = NULL;
+	event_free(ag->ev_done);
+	close(ag->pipe[0]);
+	close(ag->pipe[1]);
+}
+
 struct aggregator *
 aggregator_create(struct sipasd *sd)
 {
@@ -255,7 +502,10 @@ aggregator_create(struct sipasd *sd)
 
 	ag->sd = sd;
 	ag->ev = evtimer_new(sd->base, aggregator_tick, ag);
+	pthread_mutex_init(&ag->lock, NULL);
+	pthread_cond_init(&ag->wake, NULL);
 	if (sd->config->aggregate_interval_ms > 0) {
+		aggregator_thread_start(ag);
 		ag->db = db_create(sd->base, "aggregate", sd->config->db,
 		    aggregator_db_state, ag);
 		db_backoff_set(ag->db, sd->config->reconnect_min_ms,
@@ -270,10 +520,18 @@ aggregator_free(struct aggregator *ag)
 {
 	if (ag == NULL)
 		return;
+	/* The thread first: the connection's failing jobs then end the tick here. */
+	aggregator_thread_stop(ag);
+	ag->closing = 1;
 	if (ag->db != NULL)
 		db_free(ag->db);
 	event_free(ag->ev);
 	aggfold_free(ag->fold);
+	aggregator_write_free(ag);
+	free(ag->fail_state);
+	free(ag->fail_message);
 	cache_unref(ag->cache);
+	pthread_cond_destroy(&ag->wake);
+	pthread_mutex_destroy(&ag->lock);
 	free(ag);
 }

@@ -131,6 +131,14 @@ db_job_create(int pipeline, db_result_cb on_result, db_done_cb on_done,
 	return job;
 }
 
+/* Free a job that was never submitted. */
+void
+db_job_discard(struct db_job *job)
+{
+	if (job != NULL)
+		db_job_free(job);
+}
+
 /* Add a statement with copied parameters. */
 void
 db_job_add(struct db_job *job, const char *sql, int nparams,

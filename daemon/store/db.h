@@ -54,6 +54,8 @@ enum db_state db_state(const struct db *);
 struct db_job *db_job_create(int pipeline, db_result_cb, db_done_cb, void *arg);
 /* Add a statement; sql is borrowed (a literal), params are copied (NULL = SQL NULL). */
 void db_job_add(struct db_job *, const char *sql, int nparams, const char *const *params);
+/* Free a job that was never submitted (NULL-safe); its callbacks do not run. */
+void db_job_discard(struct db_job *);
 /*
  * Run inside the transaction the previous job left open (BEGIN without
  * COMMIT). Only for a connection whose jobs all come from one owner, which

@@ -401,24 +401,24 @@ store_agg_take(struct db *db, const char *survey, long limit,
 	db_submit(db, job);
 }
 
-struct store_agg_entry {
-	char *unit, *month, *channel;
-	char rows[32];
-	char *hex; /* NULL: stale, queue the month again */
-};
-
+/*
+ * The statements of a write are added to their job as the states come:
+ * the job copies its parameters, so the states' hex text is built and
+ * copied where store_agg_write_add runs (sipasd's folding thread), and the
+ * loop only sends the job.
+ */
 struct store_agg_write {
+	struct db_job *job;
 	char *survey;
 	int analyze;
-	struct store_agg_entry *e;
-	size_t n, cap;
 };
 
 struct store_agg_write *
-store_agg_write_create(const char *survey)
+store_agg_write_create(const char *survey, store_done_cb cb, void *arg)
 {
 	struct store_agg_write *w = xcalloc(1, sizeof *w);
 
+	w->job = db_job_create(1, NULL, cb, arg);
 	w->survey = xstrdup(survey);
 	return w;
 }
@@ -448,52 +448,46 @@ store_agg_write_analyze(struct store_agg_write *w)
 	w->analyze = 1;
 }
 
+/* Upsert a state, or queue a stale key's month again. */
 void
 store_agg_write_add(struct store_agg_write *w, const char *unit,
     const char *month, const char *channel, long rows, const void *state,
     size_t len)
 {
-	struct store_agg_entry *e;
+	char nrows[32], *hex = NULL;
+	const char *params[6];
 
-	if (w->n == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 64;
-		w->e = xreallocarray(w->e, w->cap, sizeof *w->e);
-	}
-	e = &w->e[w->n++];
-	e->unit = xstrdup(unit);
-	e->month = xstrdup(month);
-	e->channel = xstrdup(channel);
-	snprintf(e->rows, sizeof e->rows, "%ld", rows);
-	e->hex = state != NULL ? store_agg_hex(state, len) : NULL;
+	snprintf(nrows, sizeof nrows, "%ld", rows);
+	params[0] = w->survey;
+	params[1] = unit;
+	params[2] = month;
+	params[3] = channel;
+	params[4] = nrows;
+	if (state != NULL) {
+		hex = store_agg_hex(state, len);
+		params[5] = hex;
+		db_job_add(w->job, SQL_AGG_UPSERT, 6, params);
+		free(hex);
+	} else
+		db_job_add(w->job, SQL_AGG_REQUEUE, 4, params);
 }
 
-/* Upsert every state (or queue stale months again) and COMMIT. */
 void
-store_agg_write_commit(struct db *db, struct store_agg_write *w,
-    store_done_cb cb, void *arg)
+store_agg_write_discard(struct store_agg_write *w)
 {
-	struct db_job *job = db_job_create(1, NULL, cb, arg);
-	const char *params[6];
-	size_t i;
+	if (w == NULL)
+		return;
+	db_job_discard(w->job);
+	free(w->survey);
+	free(w);
+}
 
-	for (i = 0; i < w->n; i++) {
-		struct store_agg_entry *e = &w->e[i];
+/* Everything added, then COMMIT. */
+void
+store_agg_write_commit(struct db *db, struct store_agg_write *w)
+{
+	struct db_job *job = w->job;
 
-		params[0] = w->survey;
-		params[1] = e->unit;
-		params[2] = e->month;
-		params[3] = e->channel;
-		params[4] = e->rows;
-		params[5] = e->hex;
-		if (e->hex != NULL)
-			db_job_add(job, SQL_AGG_UPSERT, 6, params);
-		else
-			db_job_add(job, SQL_AGG_REQUEUE, 4, params);
-		free(e->unit);
-		free(e->month);
-		free(e->channel);
-		free(e->hex);
-	}
 	/*
 	 * After a large fold the planner would still count the responses it
 	 * took as pending, and plan the indices' reads for them.
@@ -502,9 +496,8 @@ store_agg_write_commit(struct db *db, struct store_agg_write *w,
 		db_job_add(job, "ANALYZE agg_pending", 0, NULL);
 	db_job_add(job, "COMMIT", 0, NULL);
 	db_job_continue(job);
-	free(w->e);
-	free(w->survey);
-	free(w);
+	w->job = NULL;
+	store_agg_write_discard(w);
 	db_submit(db, job);
 }
 

@@ -82,7 +82,13 @@ void store_agg_begin(struct db *, const char *survey, store_done_cb, void *arg);
 void store_agg_take(struct db *, const char *survey, long limit,
     store_agg_row_cb, store_done_cb, void *arg);
 struct store_agg_write;
-struct store_agg_write *store_agg_write_create(const char *survey);
+/*
+ * The write of a fold's states, and cb (with arg) once it is committed or
+ * failed. Building it (create, add, analyze, discard) needs no connection,
+ * so it may run on another thread than the loop's.
+ */
+struct store_agg_write *store_agg_write_create(const char *survey,
+    store_done_cb cb, void *arg);
 /* A new state for a key, or (state NULL) a stale key whose month is queued again. */
 void store_agg_write_add(struct store_agg_write *, const char *unit,
     const char *month, const char *channel, long rows, const void *state,
@@ -90,8 +96,9 @@ void store_agg_write_add(struct store_agg_write *, const char *unit,
 /* Also refresh the planner's statistics of agg_pending (after a large fold). */
 void store_agg_write_analyze(struct store_agg_write *);
 /* Write everything added and COMMIT; frees w. */
-void store_agg_write_commit(struct db *, struct store_agg_write *,
-    store_done_cb, void *arg);
+void store_agg_write_commit(struct db *, struct store_agg_write *);
+/* Free w without writing anything. */
+void store_agg_write_discard(struct store_agg_write *);
 void store_agg_rollback(struct db *, store_done_cb, void *arg);
 
 #endif
