@@ -18,6 +18,7 @@
 
 #include "daemon/store/cache.h"
 #include "daemon/conf.h"
+#include "daemon/formdata.h"
 #include "daemon/log.h"
 #include "daemon/sipasd.h"
 #include "daemon/request.h"
@@ -108,7 +109,10 @@ auth_decide(struct request *r, const struct auth_entry *e, unsigned roles,
 {
 	r->role = e->role;
 	if (!(roles & AUTH_ROLE(e->role))) {
-		done(r, AUTH_FORBIDDEN, "this token's role may not do this", arg);
+		done(r, AUTH_FORBIDDEN, LANG_TEXT(form_lang_api(r), "vai trò "
+		    "của mã thông báo này không được làm việc này: dùng mã "
+		    "của vai trò được phép", "this token's role may not do "
+		    "this"), arg);
 		return;
 	}
 	r->scope = e->scope != NULL ? xstrdup(e->scope) : NULL;
@@ -134,14 +138,19 @@ auth_found(const struct store_token *t, const char *message, void *arg)
 			auth_decide(r, e, w->roles, w->done, w->arg);
 			goto out;
 		}
-		w->done(r, AUTH_UNAVAILABLE, "cannot check the token now",
-		    w->arg);
+		w->done(r, AUTH_UNAVAILABLE, LANG_TEXT(form_lang_api(r),
+		    "chưa kiểm tra được mã thông báo lúc này: thử lại sau ít "
+		    "phút", "cannot check the token now"), w->arg);
 		goto out;
 	}
 	if (!t->found || t->revoked ||
 	    (role = role_parse(t->role)) < 0) {
 		w->done(r, AUTH_UNAUTHORIZED, t->found ?
-		    "the token was revoked" : "unknown token", w->arg);
+		    LANG_TEXT(form_lang_api(r), "mã thông báo đã bị thu hồi: "
+		    "xin quản trị viên cấp mã mới", "the token was revoked") :
+		    LANG_TEXT(form_lang_api(r), "mã thông báo không hợp lệ "
+		    "hoặc đã hết hạn: đăng nhập lại hoặc xin mã mới",
+		    "unknown token"), w->arg);
 		goto out;
 	}
 	if (strmap_count(a->tokens) >= AUTH_CACHE_MAX)
@@ -196,12 +205,16 @@ auth_check(struct request *r, unsigned roles, auth_verdict_cb done, void *arg)
 	int rc;
 
 	if ((rc = auth_token_hash(r, hash)) == -1) {
-		done(r, AUTH_UNAUTHORIZED, "an Authorization: Bearer token is "
-		    "required", arg);
+		done(r, AUTH_UNAUTHORIZED, LANG_TEXT(form_lang_api(r),
+		    "thiếu mã thông báo: gửi tiêu đề Authorization: Bearer "
+		    "kèm mã được cấp", "an Authorization: Bearer token is "
+		    "required"), arg);
 		return;
 	}
 	if (rc != 0) {
-		done(r, AUTH_UNAUTHORIZED, "unknown token", arg);
+		done(r, AUTH_UNAUTHORIZED, LANG_TEXT(form_lang_api(r),
+		    "mã thông báo không hợp lệ hoặc đã hết hạn: đăng nhập lại "
+		    "hoặc xin mã mới", "unknown token"), arg);
 		return;
 	}
 	e = strmap_get(sd->auth->tokens, hash);
@@ -222,8 +235,10 @@ auth_check(struct request *r, unsigned roles, auth_verdict_cb done, void *arg)
 			return;
 		}
 		if (sipasd_lookup_db(sd) == NULL) {
-			done(r, AUTH_UNAVAILABLE,
-			    "the database is not available", arg);
+			done(r, AUTH_UNAVAILABLE, LANG_TEXT(form_lang_api(r),
+			    "cơ sở dữ liệu tạm thời không sẵn sàng: thử lại "
+			    "sau ít phút", "the database is not available"),
+			    arg);
 			return;
 		}
 	}

@@ -290,7 +290,9 @@ http_metrics(struct request *r)
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 		    "WWW-Authenticate", "Bearer");
 		http_reply_error(r, 401, "unauthorized", NULL,
-		    "GET /metrics needs the metrics token");
+		    LANG_TEXT(form_lang_api(r), "GET /metrics cần mã thông "
+		    "báo metrics: gửi Authorization: Bearer kèm mã đó",
+		    "GET /metrics needs the metrics token"));
 		return;
 	}
 	b = evbuffer_new();
@@ -497,7 +499,10 @@ http_auth_done(struct request *r, enum auth_verdict v, const char *why,
 		break;
 	case AUTH_FORBIDDEN:
 		http_reply_error(r, 403, "forbidden", NULL,
-		    "a %s token may not do this", role_name(r->role));
+		    LANG_TEXT(form_lang_api(r), "mã thông báo vai trò %s không "
+		    "được làm việc này: dùng mã của vai trò được phép hoặc "
+		    "xin quản trị viên cấp quyền", "a %s token may not do this"),
+		    role_name(r->role));
 		break;
 	case AUTH_UNAVAILABLE:
 		http_reply_unavailable(r, why);
@@ -539,17 +544,22 @@ http_request(struct evhttp_request *req, void *arg)
 	if (sd->draining) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Connection", "close");
-		http_reply_unavailable(r, "shutting down");
+		http_reply_unavailable(r, LANG_TEXT(form_lang_api(r),
+		    "máy chủ đang dừng: thử lại sau ít phút", "shutting down"));
 		return;
 	}
 	if ((refused = limits_conn_status(r)) != 0) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Connection", "close");
 		if (refused == 503)
-			http_reply_unavailable(r, "too many connections");
+			http_reply_unavailable(r, LANG_TEXT(form_lang_api(r),
+			    "máy chủ đang có quá nhiều kết nối: thử lại sau "
+			    "ít giây", "too many connections"));
 		else
 			http_reply_error(r, 413, "too_large", NULL,
-			    "the request is too large");
+			    LANG_TEXT(form_lang_api(r), "yêu cầu quá lớn: gửi "
+			    "ít dữ liệu hơn hoặc chia thành nhiều lần",
+			    "the request is too large"));
 		return;
 	}
 	/* Probes are not rate limited. */
@@ -571,14 +581,22 @@ http_request(struct evhttp_request *req, void *arg)
 		    req)) > sd->config->max_body) {
 			if (rt->handler == upload_handle)
 				http_reply_error(r, 413, "too_large", NULL,
+				    LANG_TEXT(form_lang_api(r), "tệp tải lên "
+				    "này không được gửi theo luồng (thiếu "
+				    "Content-Length, hoặc gửi sau một yêu cầu "
+				    "khác) nên bị giới hạn ở %ld byte "
+				    "(max_body): gửi lại kèm Content-Length",
 				    "this upload was not streamed (no "
 				    "Content-Length, or sent behind another "
 				    "request), so it is held to %ld bytes "
-				    "(max_body): send it with a Content-Length",
+				    "(max_body): send it with a Content-Length"),
 				    sd->config->max_body);
 			else
 				http_reply_error(r, 413, "too_large", NULL,
-				    "the body is larger than %ld bytes",
+				    LANG_TEXT(form_lang_api(r), "nội dung "
+				    "lớn hơn %ld byte: gửi ít dữ liệu hơn hoặc "
+				    "chia thành nhiều lần",
+				    "the body is larger than %ld bytes"),
 				    sd->config->max_body);
 			return;
 		}
@@ -597,7 +615,9 @@ http_request(struct evhttp_request *req, void *arg)
 	}
 	if (path_known)
 		http_reply_error(r, 405, "method_not_allowed", NULL,
-		    "%s is not allowed on %s", r->method, r->path);
+		    LANG_TEXT(form_lang_api(r), "không dùng được %s cho %s: "
+		    "gửi bằng phương thức mà đường dẫn này nhận (GET hoặc POST)",
+		    "%s is not allowed on %s"), r->method, r->path);
 	else if (http_wants_html(r))
 		html_reply_message(r, 404, form_lang(r, NULL), NULL,
 		    strcmp(form_lang(r, NULL), "en") == 0 ? "There is no page "
@@ -608,8 +628,10 @@ http_request(struct evhttp_request *req, void *arg)
 		    "/dashboard", strcmp(form_lang(r, NULL), "en") == 0 ?
 		    "Go to the dashboard" : "Về bảng điều hành");
 	else
-		http_reply_error(r, 404, "not_found", NULL, "no such path: %s",
-		    r->path);
+		http_reply_error(r, 404, "not_found", NULL,
+		    LANG_TEXT(form_lang_api(r), "không có đường dẫn %s: kiểm "
+		    "tra lại địa chỉ (các đường dẫn API bắt đầu bằng /api/v1/)",
+		    "no such path: %s"), r->path);
 }
 
 /* Split ADDR:PORT (the address may be [v6]). */
@@ -719,18 +741,23 @@ http_check_survey_unit(struct request *r, const char *survey, const char *unit)
 
 	if ((s = cache_survey_get(r->sd->cache, survey)) == NULL) {
 		http_reply_error(r, 422, "unknown_survey", "survey",
-		    "unknown survey '%s'", survey);
+		    LANG_TEXT(form_lang_api(r), "không có khảo sát '%s': "
+		    "dùng một mã khảo sát đã nạp, ví dụ sipas-2023",
+		    "unknown survey '%s'"), survey);
 		return NULL;
 	}
 	/* Scope first: a scoped token cannot tell unknown codes apart. */
 	if (unit != NULL && !auth_scope_allows(r, unit)) {
 		http_reply_error(r, 403, "forbidden", "unit",
-		    "this token may not see this unit");
+		    LANG_TEXT(form_lang_api(r), "mã thông báo này không được "
+		    "xem đơn vị này: chọn một đơn vị thuộc phạm vi của mã",
+		    "this token may not see this unit"));
 		return NULL;
 	}
 	if (unit != NULL && cache_unit_get(r->sd->cache, unit) == NULL) {
 		http_reply_error(r, 422, "unknown_unit", "unit",
-		    "unknown unit '%s'", unit);
+		    LANG_TEXT(form_lang_api(r), "không có đơn vị '%s': kiểm "
+		    "tra lại mã đơn vị", "unknown unit '%s'"), unit);
 		return NULL;
 	}
 	return s;
@@ -749,7 +776,9 @@ http_check_channel(struct request *r, const char **channel)
 		return 0;
 	if ((ch = channel_parse(*channel)) < 0) {
 		http_reply_error(r, 422, "invalid", "channel",
-		    "unknown channel '%s' (paper, web, sms, kiosk)", *channel);
+		    LANG_TEXT(form_lang_api(r), "không có kênh '%s': dùng "
+		    "paper, web, sms hoặc kiosk",
+		    "unknown channel '%s' (paper, web, sms, kiosk)"), *channel);
 		return -1;
 	}
 	*channel = channel_name(ch);
@@ -776,19 +805,24 @@ http_check_dates(struct request *r, const char *from, const char *to)
 {
 	if (from != NULL && !response_date_valid(from)) {
 		http_reply_error(r, 422, "invalid_date", "from",
-		    "from must be a date YYYY-MM-DD from %s to %s",
+		    LANG_TEXT(form_lang_api(r), "ngày from không hợp lệ: "
+		    "ghi theo dạng YYYY-MM-DD, từ %s đến %s",
+		    "from must be a date YYYY-MM-DD from %s to %s"),
 		    RESPONSE_DATE_MIN, RESPONSE_DATE_MAX);
 		return -1;
 	}
 	if (to != NULL && !response_date_valid(to)) {
 		http_reply_error(r, 422, "invalid_date", "to",
-		    "to must be a date YYYY-MM-DD from %s to %s",
+		    LANG_TEXT(form_lang_api(r), "ngày to không hợp lệ: "
+		    "ghi theo dạng YYYY-MM-DD, từ %s đến %s",
+		    "to must be a date YYYY-MM-DD from %s to %s"),
 		    RESPONSE_DATE_MIN, RESPONSE_DATE_MAX);
 		return -1;
 	}
 	if (from != NULL && to != NULL && strcmp(from, to) > 0) {
 		http_reply_error(r, 422, "invalid_date", "to",
-		    "to is before from");
+		    LANG_TEXT(form_lang_api(r), "ngày to trước ngày from: "
+		    "đổi lại để from không sau to", "to is before from"));
 		return -1;
 	}
 	return 0;

@@ -48,6 +48,7 @@
 
 #include "daemon/channels/bodystream.h"
 #include "daemon/conf.h"
+#include "daemon/formdata.h"
 #include "daemon/net/limits.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
@@ -355,17 +356,21 @@ limits_take(struct limits_bucket *table, const char *keytext, double rate,
 	return -1;
 }
 
-/* Reply 429 with Retry-After. */
+/* Reply 429 with Retry-After; what (and what_vi) names the limited client. */
 static void
-limits_refuse(struct request *r, double wait, const char *what)
+limits_refuse(struct request *r, double wait, const char *what,
+    const char *what_vi)
 {
+	const char *lang = form_lang_api(r);
 	char secs[16];
 
 	snprintf(secs, sizeof secs, "%ld", (long)ceil(wait < 1 ? 1 : wait));
 	evhttp_add_header(evhttp_request_get_output_headers(r->req),
 	    "Retry-After", secs);
 	http_reply_error(r, 429, "rate_limited", NULL,
-	    "too many requests from this %s; retry after %s s", what, secs);
+	    LANG_TEXT(lang, "quá nhiều yêu cầu từ %s này: chờ %s giây rồi "
+	    "thử lại", "too many requests from this %s; retry after %s s"),
+	    LANG_TEXT(lang, what_vi, what), secs);
 }
 
 /* The rate limits of the client address and of the bearer token. */
@@ -384,7 +389,7 @@ limits_rate_check(struct request *r)
 		if (addr != NULL && limits_take(limits_ip, addr, cfg->rate_ip,
 		    (double)cfg->rate_ip_burst, &wait) != 0) {
 			metrics_limit(METRICS_LIMIT_RATE_IP);
-			limits_refuse(r, wait, "address");
+			limits_refuse(r, wait, "address", "địa chỉ");
 			return -1;
 		}
 	}
@@ -393,7 +398,7 @@ limits_rate_check(struct request *r)
 	if (cfg->rate_token > 0 && auth != NULL && limits_take(limits_token,
 	    auth, cfg->rate_token, (double)cfg->rate_token_burst, &wait) != 0) {
 		metrics_limit(METRICS_LIMIT_RATE_TOKEN);
-		limits_refuse(r, wait, "token");
+		limits_refuse(r, wait, "token", "mã thông báo");
 		return -1;
 	}
 	return 0;

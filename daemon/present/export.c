@@ -45,6 +45,7 @@
 #include "daemon/log.h"
 #include "sipas/response.h"
 #include "daemon/sipasd.h"
+#include "daemon/formdata.h"
 #include "daemon/request.h"
 #include "daemon/store/store.h"
 #include "sipas/survey.h"
@@ -287,12 +288,16 @@ export_head_done(char *const *keys, size_t nkeys, long long last_id,
 		    "not be read (%s): %s", sqlstate != NULL ? sqlstate : "?",
 		    message);
 		if (db_sqlstate_is_connection(sqlstate))
-			http_reply_unavailable(r, "the database is not "
-			    "available");
+			http_reply_unavailable(r, LANG_TEXT(form_lang_api(r),
+			    "cơ sở dữ liệu tạm thời không sẵn sàng: thử lại "
+			    "sau ít phút", "the database is not available"));
 		else
-			http_reply_error(r, 500, "internal", NULL, "the "
-			    "responses could not be read (SQLSTATE %s)",
-			    sqlstate != NULL ? sqlstate : "?");
+			http_reply_error(r, 500, "internal", NULL,
+			    LANG_TEXT(form_lang_api(r), "không đọc được các "
+			    "câu trả lời (SQLSTATE %s): thử lại; nếu vẫn lỗi, "
+			    "báo quản trị viên", "the responses could not be "
+			    "read (SQLSTATE %s)"), sqlstate != NULL ? sqlstate :
+			    "?");
 		export_free(x);
 		return;
 	}
@@ -318,7 +323,7 @@ export_head_done(char *const *keys, size_t nkeys, long long last_id,
 
 /* The query parameters export knows. */
 static const char *const export_params[] = { "survey", "unit", "from", "to",
-	"channel", NULL };
+	"channel", "lang", NULL };
 
 /* GET /api/v1/export, after authentication. */
 void
@@ -329,13 +334,16 @@ export_handle(struct request *r)
 	struct evkeyval *kv;
 	const char *survey, *unit, *from, *to, *channel;
 	const struct survey *s;
+	const char *lang = form_lang_api(r);
 	struct export *x;
 	int i;
 
 	TAILQ_INIT(&q);
 	if (r->query != NULL && evhttp_parse_query_str(r->query, &q) != 0) {
 		http_reply_error(r, 400, "bad_query", NULL,
-		    "the query string is malformed");
+		    LANG_TEXT(lang, "chuỗi truy vấn sai cú pháp: mã hoá lại "
+		    "các tham số (ví dụ %%20 cho dấu cách)",
+		    "the query string is malformed"));
 		return;
 	}
 	TAILQ_FOREACH(kv, &q, next) {
@@ -345,8 +353,10 @@ export_handle(struct request *r)
 		}
 		if (export_params[i] == NULL) {
 			http_reply_error(r, 400, "unknown_parameter", kv->key,
+			    LANG_TEXT(lang, "không có tham số '%s': chỉ dùng "
+			    "survey, unit, from, to, channel, lang",
 			    "unknown parameter '%s' (survey, unit, from, to, "
-			    "channel)", kv->key);
+			    "channel)"), kv->key);
 			goto out;
 		}
 	}
@@ -357,11 +367,14 @@ export_handle(struct request *r)
 	channel = http_query_get(&q, "channel");
 	if (survey == NULL) {
 		http_reply_error(r, 400, "missing_parameter", "survey",
-		    "survey=CODE is required");
+		    LANG_TEXT(lang, "thiếu tham số survey: thêm "
+		    "?survey=MÃ_KHẢO_SÁT", "survey=CODE is required"));
 		goto out;
 	}
 	if (!sipasd_read_ready(sd) || sd->cache == NULL) {
-		http_reply_unavailable(r, "the database is not available");
+		http_reply_unavailable(r, LANG_TEXT(lang, "cơ sở dữ liệu tạm "
+		    "thời không sẵn sàng: thử lại sau ít phút",
+		    "the database is not available"));
 		goto out;
 	}
 	/* A scoped token exports its own subtree unless it names a unit in it. */

@@ -243,14 +243,20 @@ indices_done(int ok, const char *sqlstate, const char *message, void *arg)
 		log_msg(LOG_LEVEL_WARN, r->id, "fetch failed (%s): %s",
 		    sqlstate != NULL ? sqlstate : "?", message);
 		if (db_sqlstate_is_connection(sqlstate))
-			http_reply_unavailable(r, "the database is not "
-			    "available");
+			http_reply_unavailable(r, LANG_TEXT(form_lang_api(r),
+			    "cơ sở dữ liệu tạm thời không sẵn sàng: thử lại "
+			    "sau ít phút", "the database is not available"));
 		else if (ctx->bad_states > 0)
 			http_reply_error(r, 500, "stale_aggregates", NULL,
-			    "%s", message);
+			    "%s", LANG_TEXT(form_lang_api(r), "không đọc được "
+			    "trạng thái tổng hợp: quản trị viên chạy sipasctl "
+			    "aggregate --rebuild để dựng lại", message));
 		else
 			http_reply_error(r, 500, "internal", NULL,
-			    "the responses could not be read (SQLSTATE %s)",
+			    LANG_TEXT(form_lang_api(r), "không đọc được các "
+			    "câu trả lời (SQLSTATE %s): thử lại; nếu vẫn lỗi, "
+			    "báo quản trị viên",
+			    "the responses could not be read (SQLSTATE %s)"),
 			    sqlstate != NULL ? sqlstate : "?");
 		goto out;
 	}
@@ -330,7 +336,7 @@ indices_handle(struct request *r)
 	struct store_agg_filter filter = { 0 };
 	struct indices_ctx *ctx;
 	const char *survey, *unit, *from, *to, *children, *level, *conf;
-	const char *channel, *why;
+	const char *channel, *why, *lang = form_lang_api(r);
 	const struct survey *s;
 	double confidence = sd->config->confidence;
 	char *end;
@@ -338,12 +344,16 @@ indices_handle(struct request *r)
 	TAILQ_INIT(&q);
 	if (r->query != NULL && evhttp_parse_query_str(r->query, &q) != 0) {
 		http_reply_error(r, 400, "bad_query", NULL,
-		    "the query string is malformed");
+		    LANG_TEXT(lang, "chuỗi truy vấn sai cú pháp: mã hoá lại "
+		    "các tham số (ví dụ %%20 cho dấu cách)",
+		    "the query string is malformed"));
 		return;
 	}
 	if (!sipasd_read_ready(sd)) {
 		evhttp_clear_headers(&q);
-		http_reply_unavailable(r, "the database is not available");
+		http_reply_unavailable(r, LANG_TEXT(lang, "cơ sở dữ liệu tạm "
+		    "thời không sẵn sàng: thử lại sau ít phút",
+		    "the database is not available"));
 		return;
 	}
 	survey = http_query_get(&q, "survey");
@@ -356,7 +366,10 @@ indices_handle(struct request *r)
 	channel = http_query_get(&q, "channel");
 	if (survey == NULL || unit == NULL) {
 		http_reply_error(r, 400, "missing_parameter", survey == NULL ?
-		    "survey" : "unit", "survey and unit are required");
+		    "survey" : "unit", LANG_TEXT(lang, survey == NULL ?
+		    "thiếu tham số survey: thêm ?survey=MÃ_KHẢO_SÁT&unit="
+		    "MÃ_ĐƠN_VỊ" : "thiếu tham số unit: thêm &unit=MÃ_ĐƠN_VỊ",
+		    "survey and unit are required"));
 		goto out;
 	}
 	if ((s = http_check_survey_unit(r, survey, unit)) == NULL ||
@@ -365,7 +378,8 @@ indices_handle(struct request *r)
 	if (children != NULL && strcmp(children, "0") != 0 &&
 	    strcmp(children, "1") != 0) {
 		http_reply_error(r, 422, "invalid", "children",
-		    "children must be 0 or 1");
+		    LANG_TEXT(lang, "children không hợp lệ: ghi 0 hoặc 1",
+		    "children must be 0 or 1"));
 		goto out;
 	}
 	if (http_check_channel(r, &channel) != 0)
@@ -379,10 +393,18 @@ indices_handle(struct request *r)
 		    &why) != 0) {
 			if (!indices_printable(kv->key))
 				http_reply_error(r, 422, "invalid", "respondent",
-				    "a respondent filter: %s", why);
+				    LANG_TEXT(lang, "bộ lọc người trả lời không "
+				    "hợp lệ (%s): chỉ dùng respondent.gender "
+				    "(f, m, o) và respondent.age_band (18-24, "
+				    "25-34, 35-49, 50-64, 65+), mỗi trường một "
+				    "lần", "a respondent filter: %s"), why);
 			else
 				http_reply_error(r, 422, "invalid", kv->key,
-				    "%s: %s", kv->key, why);
+				    LANG_TEXT(lang, "%s không hợp lệ (%s): chỉ "
+				    "dùng respondent.gender (f, m, o) và "
+				    "respondent.age_band (18-24, 25-34, 35-49, "
+				    "50-64, 65+), mỗi trường một lần", "%s: %s"),
+				    kv->key, why);
 			goto out;
 		}
 	}
@@ -391,7 +413,9 @@ indices_handle(struct request *r)
 		if (*end != '\0' || !(confidence >= 0.5 &&
 		    confidence <= 0.999)) {
 			http_reply_error(r, 422, "invalid", "confidence",
-			    "confidence must be a number from 0.5 to 0.999");
+			    LANG_TEXT(lang, "confidence không hợp lệ: ghi một "
+			    "số từ 0.5 đến 0.999, ví dụ 0.95",
+			    "confidence must be a number from 0.5 to 0.999"));
 			goto out;
 		}
 	}

@@ -41,6 +41,7 @@
 #include "sipas/report_run.h"
 #include "daemon/present/reports.h"
 #include "daemon/sipasd.h"
+#include "daemon/formdata.h"
 #include "daemon/request.h"
 #include "daemon/store/store.h"
 #include "daemon/store/store_agg.h"
@@ -222,7 +223,9 @@ reports_job_reply(struct reports_job *job, struct report *rep)
 	    tmpdir : "/tmp");
 	if ((fd = mkstemp(path)) < 0) {
 		log_msg(LOG_LEVEL_ERROR, r->id, "report: %s: %s", path, strerror(errno));
-		http_reply_error(r, 500, "internal", NULL, "the report could not be written");
+		http_reply_error(r, 500, "internal", NULL, LANG_TEXT(form_lang_api(r),
+		    "không ghi được báo cáo: thử lại; nếu vẫn lỗi, báo quản trị viên",
+		    "the report could not be written"));
 		free(path);
 		return;
 	}
@@ -230,7 +233,9 @@ reports_job_reply(struct reports_job *job, struct report *rep)
 	if (report_write(rep, job->format, path, &cause) != 0 ||
 	    (body = util_file_read(path, &len, &cause)) == NULL) {
 		log_msg(LOG_LEVEL_ERROR, r->id, "report: %s", cause);
-		http_reply_error(r, 500, "internal", NULL, "the report could not be written");
+		http_reply_error(r, 500, "internal", NULL, LANG_TEXT(form_lang_api(r),
+		    "không ghi được báo cáo: thử lại; nếu vẫn lỗi, báo quản trị viên",
+		    "the report could not be written"));
 		goto out;
 	}
 	name = reports_file_name(job->survey->code, job->unit, job->from, job->format);
@@ -307,10 +312,14 @@ reports_job_done(int ok, const char *sqlstate, const char *message, void *arg)
 		log_msg(LOG_LEVEL_WARN, job->r != NULL ? job->r->id : 0,
 		    "report: fetch failed (%s): %s", sqlstate != NULL ? sqlstate : "?", message);
 		if (job->r != NULL && db_sqlstate_is_connection(sqlstate))
-			http_reply_unavailable(job->r, "the database is not available");
+			http_reply_unavailable(job->r, LANG_TEXT(form_lang_api(job->r),
+			    "cơ sở dữ liệu tạm thời không sẵn sàng: thử lại sau ít phút", "the database is not available"));
 		else if (job->r != NULL)
-			http_reply_error(job->r, 500, "internal", NULL, "the responses could not "
-			    "be read (SQLSTATE %s)", sqlstate != NULL ? sqlstate : "?");
+			http_reply_error(job->r, 500, "internal", NULL,
+			    LANG_TEXT(form_lang_api(job->r), "không đọc được các câu trả lời "
+			    "(SQLSTATE %s): thử lại; nếu vẫn lỗi, báo quản trị viên",
+			    "the responses could not be read (SQLSTATE %s)"),
+			    sqlstate != NULL ? sqlstate : "?");
 		goto out;
 	}
 	report_run_rows(job->rr, &skipped);
@@ -320,7 +329,9 @@ reports_job_done(int ok, const char *sqlstate, const char *message, void *arg)
 	if ((rep = reports_job_model(job, &cause)) == NULL) {
 		log_msg(LOG_LEVEL_ERROR, job->r != NULL ? job->r->id : 0, "report: %s", cause);
 		if (job->r != NULL)
-			http_reply_error(job->r, 500, "internal", NULL, "%s", cause);
+			http_reply_error(job->r, 500, "internal", NULL,
+			    LANG_TEXT(form_lang_api(job->r), "không lập được báo cáo (%s): "
+			    "kiểm tra các tham số rồi thử lại", "%s"), cause);
 		free(cause);
 		goto out;
 	}
@@ -366,17 +377,21 @@ reports_handle(struct request *r)
 	struct evkeyvalq q;
 	struct reports_job *job;
 	const char *survey, *unit, *from, *to, *format, *lang, *min_n, *trend;
+	const char *ml = form_lang_api(r); /* the language of the messages */
 	const struct survey *s;
 	long n = sd->config->report_min_n, nt = sd->config->report_trend;
 	char *end, pfrom[REPORT_DAY_LEN], pto[REPORT_DAY_LEN];
 
 	TAILQ_INIT(&q);
 	if (r->query != NULL && evhttp_parse_query_str(r->query, &q) != 0) {
-		http_reply_error(r, 400, "bad_query", NULL, "the query string is malformed");
+		http_reply_error(r, 400, "bad_query", NULL, LANG_TEXT(ml, "chuỗi truy vấn "
+		    "sai cú pháp: mã hoá lại các tham số (ví dụ %%20 cho dấu cách)",
+		    "the query string is malformed"));
 		return;
 	}
 	if (!sipasd_read_ready(sd)) {
-		http_reply_unavailable(r, "the database is not available");
+		http_reply_unavailable(r, LANG_TEXT(ml, "cơ sở dữ liệu tạm thời không sẵn sàng: thử lại sau ít phút",
+		    "the database is not available"));
 		goto out;
 	}
 	survey = http_query_get(&q, "survey");
@@ -390,7 +405,9 @@ reports_handle(struct request *r)
 	if (survey == NULL || unit == NULL || from == NULL || to == NULL || format == NULL) {
 		http_reply_error(r, 400, "missing_parameter", survey == NULL ? "survey" :
 		    unit == NULL ? "unit" : from == NULL ? "from" : to == NULL ? "to" : "format",
-		    "survey, unit, from, to and format are required");
+		    LANG_TEXT(ml, "thiếu tham số: cần đủ survey, unit, from, to và format, ví "
+		    "dụ ?survey=MÃ_KHẢO_SÁT&unit=MÃ_ĐƠN_VỊ&from=2025-01-01&to=2025-03-31"
+		    "&format=xlsx", "survey, unit, from, to and format are required"));
 		goto out;
 	}
 	if ((s = http_check_survey_unit(r, survey, unit)) == NULL)
@@ -398,26 +415,33 @@ reports_handle(struct request *r)
 	if (http_check_dates(r, from, to) != 0)
 		goto out;
 	if (report_period_previous(from, to, pfrom, pto) != 0) {
-		http_reply_error(r, 422, "invalid_date", "from", "the previous period of equal "
-		    "length would start before %s", RESPONSE_DATE_MIN);
+		http_reply_error(r, 422, "invalid_date", "from", LANG_TEXT(ml, "kỳ trước có "
+		    "cùng độ dài sẽ bắt đầu trước %s: chọn from muộn hơn",
+		    "the previous period of equal length would start before %s"),
+		    RESPONSE_DATE_MIN);
 		goto out;
 	}
 	if (report_format_mime(format) == NULL) {
-		http_reply_error(r, 422, "invalid", "format", "format must be xlsx, pdf, csv or html");
+		http_reply_error(r, 422, "invalid", "format", LANG_TEXT(ml, "định dạng không "
+		    "hợp lệ: ghi format=xlsx, pdf, csv hoặc html",
+		    "format must be xlsx, pdf, csv or html"));
 		goto out;
 	}
 	if (lang != NULL && strcmp(lang, "vi") != 0 && strcmp(lang, "en") != 0) {
-		http_reply_error(r, 422, "invalid", "lang", "lang must be vi or en");
+		http_reply_error(r, 422, "invalid", "lang", LANG_TEXT(ml, "ngôn ngữ không "
+		    "hợp lệ: ghi lang=vi hoặc lang=en", "lang must be vi or en"));
 		goto out;
 	}
 	if (min_n != NULL && ((n = strtol(min_n, &end, 10)) < 0 || *end != '\0')) {
-		http_reply_error(r, 422, "invalid", "min_n", "min_n must be an integer >= 0");
+		http_reply_error(r, 422, "invalid", "min_n", LANG_TEXT(ml, "min_n không hợp "
+		    "lệ: ghi một số nguyên từ 0 trở lên", "min_n must be an integer >= 0"));
 		goto out;
 	}
 	if (trend != NULL && ((nt = strtol(trend, &end, 10)) < 1 || nt > REPORT_TREND_MAX ||
 	    *end != '\0')) {
-		http_reply_error(r, 422, "invalid", "trend", "trend must be an integer from 1 to %d",
-		    REPORT_TREND_MAX);
+		http_reply_error(r, 422, "invalid", "trend", LANG_TEXT(ml, "trend không hợp "
+		    "lệ: ghi một số nguyên từ 1 đến %d", "trend must be an integer from 1 "
+		    "to %d"), REPORT_TREND_MAX);
 		goto out;
 	}
 	job = xcalloc(1, sizeof *job);
@@ -528,7 +552,9 @@ reports_list_handle(struct request *r)
 
 	TAILQ_INIT(&q);
 	if (r->query != NULL && evhttp_parse_query_str(r->query, &q) != 0) {
-		http_reply_error(r, 400, "bad_query", NULL, "the query string is malformed");
+		http_reply_error(r, 400, "bad_query", NULL, LANG_TEXT(form_lang_api(r),
+		    "chuỗi truy vấn sai cú pháp: mã hoá lại các tham số (ví dụ %%20 cho "
+		    "dấu cách)", "the query string is malformed"));
 		return;
 	}
 	memset(&ctx, 0, sizeof ctx);
@@ -570,13 +596,17 @@ reports_file_handle(struct request *r)
 	if (*ctx.want == '\0' || strchr(ctx.want, '/') != NULL ||
 	    !reports_list_each(r->sd->config, reports_file_find, &ctx) ||
 	    !auth_scope_allows(r, ctx.unit_found)) {
-		http_reply_error(r, 404, "not_found", NULL, "no such report");
+		http_reply_error(r, 404, "not_found", NULL, LANG_TEXT(form_lang_api(r),
+		    "không có báo cáo này: xem danh sách ở /api/v1/reports/list",
+		    "no such report"));
 		goto out;
 	}
 	xasprintf(&path, "%s/%s", ctx.dir, ctx.want);
 	if ((body = util_file_read(path, &len, &cause)) == NULL) {
 		log_msg(LOG_LEVEL_WARN, r->id, "report file: %s", cause);
-		http_reply_error(r, 404, "not_found", NULL, "the report file is missing");
+		http_reply_error(r, 404, "not_found", NULL, LANG_TEXT(form_lang_api(r),
+		    "tệp báo cáo không còn: xem lại danh sách ở /api/v1/reports/list hoặc "
+		    "báo quản trị viên", "the report file is missing"));
 		goto out;
 	}
 	reports_send(r, ctx.want, ctx.format, body, len);

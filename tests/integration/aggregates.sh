@@ -157,6 +157,12 @@ is "$(sql "SELECT count(*) FROM audit_log WHERE action = 'aggregate rebuild'")" 
 sql "UPDATE agg_states SET state = '\\x00' WHERE survey = 'sipas-2017' AND unit = 'U002'" >/dev/null
 is "$(get "$VIEWER" "/api/v1/indices?${Q[0]}")" 500 "a damaged state: 500"
 is "$(jq -r .error.code "$tmp/body")" stale_aggregates "naming the problem"
+is "$(jq -r .error.message "$tmp/body")" "aggregate states could not be read (sipasctl aggregate --rebuild rebuilds them)" \
+    "saying what to do"
+is "$(get "$VIEWER" "/api/v1/indices?${Q[0]}&lang=vi")" 500 "asked in Vietnamese: 500 too"
+is "$(jq -r .error.code "$tmp/body")" stale_aggregates "with the same code"
+jq -r .error.message "$tmp/body" | grep -q 'chạy sipasctl aggregate --rebuild để dựng lại'
+tap $? "and what to do in Vietnamese"
 "$SIPASCTL" --db "$DSN" aggregate --rebuild --survey sipas-2017 >/dev/null 2>&1
 tap $? "sipasctl aggregate --rebuild --survey sipas-2017"
 fetch_all repaired

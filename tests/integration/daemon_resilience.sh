@@ -45,6 +45,13 @@ is "$(post "$COLLECTOR" "$(body r-2)")" 503 "POST while the database is down: 50
 grep -qi '^Retry-After: 7' "$tmp/headers"
 tap $? "the 503 carries Retry-After"
 is "$(get "$VIEWER" '/api/v1/indices?survey=onestop-tt01&unit=P01')" 503 "indices while the database is down: 503"
+is "$(jq -r .error.message "$tmp/body")" "the database is not available" "saying so"
+is "$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $VIEWER" \
+    -H 'Accept-Language: vi-VN,vi;q=0.9' "$URL/api/v1/indices?survey=onestop-tt01&unit=P01")" 503 \
+    "asked with Accept-Language: vi: 503 too"
+is "$(jq -r .error.code "$tmp/body")" unavailable "with the same code"
+jq -r .error.message "$tmp/body" | grep -q 'cơ sở dữ liệu tạm thời không sẵn sàng: thử lại'
+tap $? "saying so in Vietnamese, with what to do"
 n201=0
 for i in $(seq 1 20); do
 	[ "$(post "$COLLECTOR" "$(body r-down-$i)")" = 201 ] && n201=$((n201 + 1))
