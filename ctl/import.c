@@ -376,32 +376,6 @@ ctl_import_too_long(struct ctl_import *im, long row, const char *name,
 	return 1;
 }
 
-/*
- * The content hash of sipasd (ingest.c): SHA-256 of the canonical JSON of
- * everything but the id: answers as numbers, the time as an instant (or null
- * when not given), keys sorted.
- */
-static void
-ctl_import_hash(const struct ctl_import *im, const struct response *resp,
-    json_t *norm, json_t *rd, char *hash)
-{
-	json_t *canon;
-	char *text;
-
-	canon = json_pack("{s:s,s:s,s:s,s:o,s:O,s:O,s:f,s:s?,s:s?}",
-	    "survey", im->survey->code, "unit", resp->unit, "channel",
-	    channel_name(resp->channel), "t", resp->has_time ?
-	    json_integer(resp->submitted_at) : json_null(), "answers", norm,
-	    "respondent", rd != NULL ? rd : json_null(), "weight", resp->weight,
-	    "stratum", resp->stratum, "psu", resp->psu);
-	ASSERT(canon != NULL);
-	text = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS |
-	    JSON_REAL_PRECISION(17));
-	token_hash(text, strlen(text), hash);
-	free(text);
-	json_decref(canon);
-}
-
 /* csvin: a good row; check its unit and texts, then queue it. */
 static int
 ctl_import_csv_row(const struct response *resp, long row, void *arg)
@@ -409,9 +383,7 @@ ctl_import_csv_row(const struct response *resp, long row, void *arg)
 	struct ctl_import *im = arg;
 	struct ctl_import_row *ir;
 	const struct survey *s = im->survey;
-	json_t *answers, *rd = NULL;
 	char hash[TOKEN_HASH_LEN + 1], buf[64], *reason;
-	int i;
 
 	if (strmap_get(im->units, resp->unit) == NULL) {
 		xasprintf(&reason, "unknown unit '%s'", resp->unit);
@@ -425,19 +397,8 @@ ctl_import_csv_row(const struct response *resp, long row, void *arg)
 	    ctl_import_too_long(im, row, "stratum", resp->stratum) ||
 	    ctl_import_too_long(im, row, "psu", resp->psu))
 		return 0;
-	answers = json_object();
-	for (i = 0; i < s->nitems && i < resp->nanswers; i++) {
-		if (resp->answers[i] != ANSWER_NONE)
-			json_object_set_new(answers, s->items[i].code,
-			    json_integer(resp->answers[i]));
-	}
-	if (resp->nresp > 0) {
-		rd = json_object();
-		for (i = 0; i < resp->nresp; i++)
-			json_object_set_new(rd, resp->resp_keys[i],
-			    json_string(resp->resp_values[i]));
-	}
-	ctl_import_hash(im, resp, answers, rd, hash);
+	/* The same hash as sipasd: a replay through any channel is a duplicate. */
+	response_hash(resp, s, hash);
 
 	ir = &im->chunk[im->nchunk++];
 	ir->row = row;
@@ -451,12 +412,9 @@ ctl_import_csv_row(const struct response *resp, long row, void *arg)
 	ir->p[5] = xstrdup(buf);
 	ir->p[6] = resp->stratum != NULL ? xstrdup(resp->stratum) : NULL;
 	ir->p[7] = resp->psu != NULL ? xstrdup(resp->psu) : NULL;
-	ir->p[8] = json_dumps(answers, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	ir->p[9] = rd != NULL ? json_dumps(rd, JSON_COMPACT |
-	    JSON_PRESERVE_ORDER) : NULL;
+	ir->p[8] = response_answers_text(resp, s);
+	ir->p[9] = response_respondent_text(resp);
 	ir->p[10] = xstrdup(hash);
-	json_decref(answers);
-	json_decref(rd);
 	if (im->nchunk == CTL_IMPORT_CHUNK)
 		ctl_import_flush(im);
 	return im->dbfail ? -1 : 0;

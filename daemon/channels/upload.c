@@ -3,8 +3,8 @@
  * API"): a responses CSV from a survey team, checked row by row.
  *
  * The body is read in slices through the streaming CSV reader (csvin.c). A
- * good row becomes the JSON of POST /api/v1/responses and goes through
- * ingest_submit, so it is validated again (unit known, unit inside the
+ * good row is a struct response that goes through ingest_submit_response,
+ * so it is validated again (unit known, unit inside the
  * token's scope, id length) and stored by the same queue and batched
  * transactions as every other response: 201 stored, 200 duplicate, 409
  * conflict. At most batch_max rows are in the queue at a time; the next slice
@@ -67,7 +67,7 @@
 struct upload_row {
 	long row;
 	char *id;
-	char *json;
+	struct response *resp; /* the row read, for ingest_submit_response */
 	char *raw; /* the row as sent, when rejected rows are kept */
 };
 
@@ -114,7 +114,7 @@ struct upload {
 	long rejects_omitted;
 };
 
-/* A row's answer from ingest_submit. */
+/* A row's answer from ingest_submit_response. */
 struct upload_wait {
 	struct upload *u;
 	long row;
@@ -132,7 +132,7 @@ upload_free(struct upload *u)
 
 	for (i = u->next; i < u->npending; i++) {
 		free(u->pending[i].id);
-		free(u->pending[i].json);
+		response_free(u->pending[i].resp);
 		free(u->pending[i].raw);
 	}
 	free(u->pending);
@@ -269,49 +269,6 @@ upload_csv_error(const struct csvin_error *e, void *arg)
 	return 0;
 }
 
-/* The JSON of POST /api/v1/responses for a good CSV row. */
-static char *
-upload_row_json(const struct upload *u, const struct response *resp)
-{
-	const struct survey *s = u->survey;
-	json_t *o, *answers, *rd;
-	char when[32], *text;
-	int i;
-
-	o = json_pack("{s:s,s:s,s:s,s:f}", "survey", s->code, "unit",
-	    resp->unit, "channel", channel_name(resp->channel), "weight",
-	    resp->weight);
-	if (resp->id != NULL)
-		json_object_set_new(o, "id", json_string(resp->id));
-	if (resp->has_time) {
-		time_format_iso8601(resp->submitted_at, resp->tz_minutes, when);
-		json_object_set_new(o, "submitted_at", json_string(when));
-	}
-	if (resp->stratum != NULL)
-		json_object_set_new(o, "stratum", json_string(resp->stratum));
-	if (resp->psu != NULL)
-		json_object_set_new(o, "psu", json_string(resp->psu));
-	answers = json_object();
-	for (i = 0; i < s->nitems && i < resp->nanswers; i++) {
-		if (resp->answers[i] != ANSWER_NONE)
-			json_object_set_new(answers, s->items[i].code,
-			    json_integer(resp->answers[i]));
-	}
-	json_object_set_new(o, "answers", answers);
-	if (resp->nresp > 0) {
-		rd = json_object();
-		for (i = 0; i < resp->nresp; i++)
-			json_object_set_new(rd, resp->resp_keys[i],
-			    json_string(resp->resp_values[i]));
-		json_object_set_new(o, "respondent", rd);
-	}
-	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
-	    JSON_REAL_PRECISION(17));
-	json_decref(o);
-	ASSERT(text != NULL);
-	return text;
-}
-
 /* csvin: a good row; keep it for the next window. */
 static int
 upload_csv_row(const struct response *resp, long row, void *arg)
@@ -327,7 +284,7 @@ upload_csv_row(const struct response *resp, long row, void *arg)
 	p = &u->pending[u->npending++];
 	p->row = row;
 	p->id = resp->id != NULL ? xstrdup(resp->id) : NULL;
-	p->json = upload_row_json(u, resp);
+	p->resp = response_copy(resp);
 	p->raw = u->keep_rejects ? upload_row_line(u) : NULL;
 	return 0;
 }
@@ -344,7 +301,7 @@ upload_field_column(const struct upload *u, const char *field, const char **name
 	return csvin_column_index(u->csv, *name);
 }
 
-/* ingest_submit answered one row: count it; the pump goes on when all are in. */
+/* ingest_submit_response answered one row: count it; the pump goes on when all are in. */
 static void
 upload_row_done(struct request *r, int status, const char *field,
     const char *message, void *arg)
@@ -617,9 +574,9 @@ upload_submit_window(struct upload *u)
 		p->raw = NULL;
 		u->outstanding++;
 		n++;
-		ingest_submit(u->r, p->json, strlen(p->json), upload_row_done, w);
-		free(p->json);
-		p->json = NULL;
+		ingest_submit_response(u->r, u->survey, p->resp,
+		    upload_row_done, w);
+		p->resp = NULL;
 	}
 	if (u->next == u->npending)
 		u->next = u->npending = 0;
