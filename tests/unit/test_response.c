@@ -128,13 +128,16 @@ test_minimal(const struct survey *s)
 	response_free(r);
 }
 
-/* The JSON API's demographics keep their JSON type in the hash. */
+/* The SMS-like response with six demographics, typed (json 1) or as strings. */
 static void
-test_typed(const struct survey *s)
+typed_fill(const struct survey *s, struct response *r, int json)
 {
-	struct response *r = response_create(s), *c;
-	char h[TOKEN_HASH_LEN + 1], *text;
+	static const char *const kv[][2] = { { "age", "42" },
+		{ "disability", "true" }, { "education", "2.5" },
+		{ "occupation", "null" }, { "residence", "0.10000000000000001" } };
+	size_t i;
 
+	response_clear(r);
 	r->unit = xstrdup("HN.BD");
 	r->channel = CHANNEL_SMS;
 	r->has_time = 1;
@@ -143,11 +146,22 @@ test_typed(const struct survey *s)
 	r->stratum = xstrdup("1");
 	answer(s, r, "Q9_1", 3);
 	response_respondent_add(r, "gender", "n\xe1\xbb\xaf /\"x\"");
-	response_respondent_add_json(r, "age", "42");
-	response_respondent_add_json(r, "disability", "true");
-	response_respondent_add_json(r, "education", "2.5");
-	response_respondent_add_json(r, "occupation", "null");
-	response_respondent_add_json(r, "residence", "0.10000000000000001");
+	for (i = 0; i < sizeof kv / sizeof kv[0]; i++) {
+		if (json)
+			response_respondent_add_json(r, kv[i][0], kv[i][1]);
+		else
+			response_respondent_add(r, kv[i][0], kv[i][1]);
+	}
+}
+
+/* The JSON API's demographics keep their JSON type in the hash. */
+static void
+test_typed(const struct survey *s)
+{
+	struct response *r = response_create(s), *c;
+	char h[TOKEN_HASH_LEN + 1], *text;
+
+	typed_fill(s, r, 1);
 	hash_is(s, r, "8df8ef4a3a24b7d33b15d3002208ceb098f6cdac068edcf989c8f0"
 	    "96a41a9ede", "typed demographics, weight 0.1");
 	text = response_respondent_text(r);
@@ -163,20 +177,7 @@ test_typed(const struct survey *s)
 	response_free(c);
 
 	/* The same values as strings are other content. */
-	response_clear(r);
-	r->unit = xstrdup("HN.BD");
-	r->channel = CHANNEL_SMS;
-	r->has_time = 1;
-	r->submitted_at = 1745391540;
-	r->weight = 0.1;
-	r->stratum = xstrdup("1");
-	answer(s, r, "Q9_1", 3);
-	response_respondent_add(r, "gender", "n\xe1\xbb\xaf /\"x\"");
-	response_respondent_add(r, "age", "42");
-	response_respondent_add(r, "disability", "true");
-	response_respondent_add(r, "education", "2.5");
-	response_respondent_add(r, "occupation", "null");
-	response_respondent_add(r, "residence", "0.10000000000000001");
+	typed_fill(s, r, 0);
 	response_hash(r, s, h);
 	tap_ok(strcmp(h, "8df8ef4a3a24b7d33b15d3002208ceb098f6cdac068edcf989c8f0"
 	    "96a41a9ede") != 0, "string demographics hash otherwise");
