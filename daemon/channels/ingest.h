@@ -1,6 +1,7 @@
 /*
  * ingest.h: POST /api/v1/responses, the queue and the batches (ingest.c),
- * and the entry point of every other channel's responses (ingest_submit).
+ * and the entry point of every other channel's responses
+ * (ingest_submit_response).
  */
 #ifndef SIPAS_INGEST_H
 #define SIPAS_INGEST_H
