@@ -377,7 +377,7 @@ ctl_import_csv_row(const struct response *resp, long row, void *arg)
 	    ctl_import_too_long(im, row, "stratum", resp->stratum) ||
 	    ctl_import_too_long(im, row, "psu", resp->psu))
 		return 0;
-	/* The same hash as sipasd: a replay through any channel is a duplicate. */
+	/* sipasd's hash: a replay through any channel is a duplicate. */
 	response_hash(resp, s, hash);
 
 	ir = &im->chunk[im->nchunk++];
@@ -707,8 +707,8 @@ ctl_import(PGconn *conn, int argc, char **argv)
 		    fmt.dates);
 	fprintf(stderr, "sipasctl: %s: %ld rows, %ld stored, %ld duplicates, "
 	    "%ld conflicts, %ld rejected%s\n", im.path, csvin_rows(im.csv),
-	    im.stored, im.duplicates, im.conflicts, im.problems.rejected, im.dbfail ?
-	    " (stopped: database failure)" : im.fatal != NULL ?
+	    im.stored, im.duplicates, im.conflicts, im.problems.rejected,
+	    im.dbfail ? " (stopped: database failure)" : im.fatal != NULL ?
 	    " (stopped: bad file)" : "");
 	if (im.dbfail)
 		rc = CTL_EXIT_FAIL;

@@ -75,7 +75,7 @@ struct ingest_item {
 	char *respondent;
 	char hash[TOKEN_HASH_LEN + 1];
 	int solo; /* retry alone after a failed batch */
-	ingest_done_cb done; /* ingest_submit_response: who answers, or NULL for JSON */
+	ingest_done_cb done; /* who answers (ingest_submit_response), or NULL */
 	void *done_arg;
 };
 
@@ -168,7 +168,7 @@ ingest_idle(const struct ingest *ing)
 	return ing->nqueued == 0 && ing->nbatch == 0;
 }
 
-/* An ingest_submit_response item: hand the outcome to its module; 0 for a JSON one. */
+/* A module's item: hand the outcome to it; 0 for a JSON one. */
 static int
 ingest_item_done(struct ingest_item *it, int status, const char *field,
     const char *message)
@@ -425,8 +425,8 @@ ingest_unit_check(struct request *r, const char *unit,
 	}
 	if (cache_unit_get(r->sd->cache, unit) == NULL)
 		return ingest_fail(err, 422, "unknown_unit", "unit",
-		    LANG_TEXT(err->lang, "Không có đơn vị '%s': dùng mã của một "
-		    "đơn vị đã đăng ký", "unknown unit '%s'"), unit);
+		    LANG_TEXT(err->lang, "Không có đơn vị '%s': dùng mã của "
+		    "một đơn vị đã đăng ký", "unknown unit '%s'"), unit);
 	return 0;
 }
 
@@ -479,7 +479,7 @@ ingest_check(struct request *r, const struct survey *s,
 	return rv;
 }
 
-/* The respondent object of the API into rs: strings, numbers, true, false, null. */
+/* The API's respondent object into rs: strings, numbers, booleans, null. */
 static int
 ingest_json_respondent(json_t *resp, struct response *rs,
     struct ingest_error *err)
@@ -499,10 +499,10 @@ ingest_json_respondent(json_t *resp, struct response *rs,
 		    (json_is_string(v) && strlen(json_string_value(v)) !=
 		    json_string_length(v)))
 			return ingest_fail(err, 422, "invalid", f,
-			    LANG_TEXT(err->lang, "respondent.%s phải là một giá "
-			    "trị đơn (chuỗi, số, true, false hoặc null): sửa giá "
-			    "trị rồi gửi lại", "respondent.%s must be a plain "
-			    "value"), key);
+			    LANG_TEXT(err->lang, "respondent.%s phải là một "
+			    "giá trị đơn (chuỗi, số, true, false hoặc null): "
+			    "sửa giá trị rồi gửi lại", "respondent.%s must be "
+			    "a plain value"), key);
 		if (json_is_string(v))
 			response_respondent_add(rs, key, json_string_value(v));
 		else {
@@ -642,8 +642,8 @@ ingest_json_parse(struct request *r, const char *text, size_t len,
 		cause = NULL;
 		if (!isfinite(rs->weight) || rs->weight <= 0) {
 			ingest_fail(err, 422, "invalid_weight", "weight",
-			    LANG_TEXT(err->lang, "Trọng số (weight) phải là một "
-			    "số lớn hơn 0: sửa giá trị rồi gửi lại",
+			    LANG_TEXT(err->lang, "Trọng số (weight) phải là "
+			    "một số lớn hơn 0: sửa giá trị rồi gửi lại",
 			    "weight must be a number greater than 0"));
 			goto out;
 		}
@@ -658,7 +658,8 @@ ingest_json_parse(struct request *r, const char *text, size_t len,
 	if (!json_is_object(answers)) {
 		ingest_fail(err, 422, answers == NULL ? "missing" : "invalid",
 		    "answers", LANG_TEXT(err->lang, "answers phải là một đối "
-		    "tượng {\"mã câu hỏi\": giá trị, ...}: thêm các câu trả lời",
+		    "tượng {\"mã câu hỏi\": giá trị, ...}: thêm các câu trả "
+		    "lời",
 		    "answers must be an object of item codes"));
 		goto out;
 	}
@@ -777,9 +778,9 @@ ingest_item_reply(struct ingest_item *it)
 		json_decref(id);
 		http_reply_error(r, 409, "conflict", "id",
 		    LANG_TEXT(form_lang_api(r), "Khảo sát %2$s đã có một phiếu "
-		    "khác mang mã '%1$s': đổi mã id của phiếu này hoặc không gửi "
-		    "lại", "another response with id '%1$s' is already stored "
-		    "for survey %2$s"), it->resp->id, it->survey);
+		    "khác mang mã '%1$s': đổi mã id của phiếu này hoặc không "
+		    "gửi lại", "another response with id '%1$s' is already "
+		    "stored for survey %2$s"), it->resp->id, it->survey);
 		break;
 	default:
 		json_decref(id);
@@ -857,7 +858,8 @@ ingest_batch_done(int ok, const char *sqlstate, const char *message,
 		else
 			http_reply_error(it->r, 500, "internal", NULL,
 			    LANG_TEXT(form_lang_api(it->r), "Không lưu được "
-			    "phiếu (SQLSTATE %s): gửi lại sau, giữ nguyên mã id",
+			    "phiếu (SQLSTATE %s): gửi lại sau, giữ nguyên mã "
+			    "id",
 			    "the response could not be stored (SQLSTATE %s)"),
 			    sqlstate != NULL ? sqlstate : "?");
 		ingest_item_free(it);

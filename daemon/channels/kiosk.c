@@ -4,9 +4,9 @@
  * button per value of its scale, in plain HTML forms (no JavaScript).
  *
  * A tap posts the value; it is stored with channel kiosk through
- * ingest_submit_response (the API's validation and write path) and the thank-you page
- * returns to the question after kiosk_reset seconds (meta refresh). Must not
- * contain SQL.
+ * ingest_submit_response (the API's validation and write path) and the
+ * thank-you page returns to the question after kiosk_reset seconds (meta
+ * refresh). Must not contain SQL.
  */
 #include "config.h"
 

@@ -4,8 +4,8 @@
  * and a RapidPro-style external channel. Each incoming message is
  * authenticated, logged raw (store_sms_begin), parsed by the pure core
  * (sms.h), turned into a response
- * that goes through the ingest queue (ingest_submit_response: the thank-you is only
- * sent after COMMIT), and answered with exactly one reply SMS.
+ * that goes through the ingest queue (ingest_submit_response: the thank-you
+ * is only sent after COMMIT), and answered with exactly one reply SMS.
  *
  * The state machine of one message:
  *

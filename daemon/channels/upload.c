@@ -281,7 +281,10 @@ upload_field_column(const struct upload *u, const char *field, const char **name
 	return csvin_column_index(u->csv, *name);
 }
 
-/* ingest_submit_response answered one row: count it; the pump goes on when all are in. */
+/*
+ * ingest_submit_response answered one row: count it; the pump goes on when
+ * all are in.
+ */
 static void
 upload_row_done(struct request *r, int status, const char *field,
     const char *message, void *arg)
@@ -480,7 +483,8 @@ upload_finish(struct upload *u)
 	log_msg(LOG_LEVEL_INFO, u->r->id, "upload %s: %ld rows, %ld stored, "
 	    "%ld duplicates, %ld conflicts, %ld rejected%s", u->survey->code,
 	    csvin_rows(u->csv), u->stored, u->duplicates, u->conflicts,
-	    u->problems.rejected, u->unavailable ? " (stopped: database unavailable)" :
+	    u->problems.rejected, u->unavailable ?
+	    " (stopped: database unavailable)" :
 	    u->cut ? " (stopped: the body was cut off)" :
 	    u->fatal != NULL ? " (stopped: bad file)" : "");
 	if (!u->have_hash || !sipasd_ready(u->r->sd)) {
