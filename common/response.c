@@ -474,6 +474,7 @@ response_free(struct response *r)
 	free(r->answers);
 	free(r->resp_keys);
 	free(r->resp_values);
+	free(r->resp_json);
 	free(r);
 }
 
@@ -493,6 +494,7 @@ response_clear(struct response *r)
 		free(r->resp_values[i]);
 	}
 	r->nresp = 0;
+	r->resp_object = 0;
 	r->submitted_at = 0;
 	r->tz_minutes = RESPONSE_TZ_DEFAULT;
 	r->has_time = 0;
@@ -502,9 +504,10 @@ response_clear(struct response *r)
 		r->answers[i] = ANSWER_NONE;
 }
 
-/* Add one respondent.<key> demographic. */
-void
-response_respondent_add(struct response *r, const char *key, const char *value)
+/* Add one respondent.<key> demographic, a string (json 0) or JSON text. */
+static void
+response_respondent_put(struct response *r, const char *key, const char *value,
+    int json)
 {
 	if (r->nresp == r->resp_alloc) {
 		r->resp_alloc = r->resp_alloc == 0 ? 4 : r->resp_alloc * 2;
@@ -512,10 +515,151 @@ response_respondent_add(struct response *r, const char *key, const char *value)
 		    sizeof *r->resp_keys);
 		r->resp_values = xreallocarray(r->resp_values, r->resp_alloc,
 		    sizeof *r->resp_values);
+		r->resp_json = xreallocarray(r->resp_json, r->resp_alloc,
+		    sizeof *r->resp_json);
 	}
 	r->resp_keys[r->nresp] = xstrdup(key);
 	r->resp_values[r->nresp] = xstrdup(value);
+	r->resp_json[r->nresp] = json != 0;
 	r->nresp++;
+}
+
+/* Add one respondent.<key> demographic. */
+void
+response_respondent_add(struct response *r, const char *key, const char *value)
+{
+	response_respondent_put(r, key, value, 0);
+}
+
+/* Add one demographic given as a JSON number, true, false or null. */
+void
+response_respondent_add_json(struct response *r, const char *key,
+    const char *value)
+{
+	response_respondent_put(r, key, value, 1);
+}
+
+/* A deep copy. */
+struct response *
+response_copy(const struct response *r)
+{
+	struct response *c = xcalloc(1, sizeof *c);
+	int i;
+
+	c->id = r->id != NULL ? xstrdup(r->id) : NULL;
+	c->unit = r->unit != NULL ? xstrdup(r->unit) : NULL;
+	c->stratum = r->stratum != NULL ? xstrdup(r->stratum) : NULL;
+	c->psu = r->psu != NULL ? xstrdup(r->psu) : NULL;
+	c->submitted_at = r->submitted_at;
+	c->tz_minutes = r->tz_minutes;
+	c->has_time = r->has_time;
+	c->channel = r->channel;
+	c->weight = r->weight;
+	c->nanswers = r->nanswers;
+	c->answers = xreallocarray(NULL, r->nanswers > 0 ? r->nanswers : 1,
+	    sizeof *c->answers);
+	if (r->nanswers > 0)
+		memcpy(c->answers, r->answers, (size_t)r->nanswers *
+		    sizeof *c->answers);
+	for (i = 0; i < r->nresp; i++)
+		response_respondent_put(c, r->resp_keys[i], r->resp_values[i],
+		    r->resp_json[i]);
+	c->resp_object = r->resp_object;
+	return c;
+}
+
+/* The answered items as a JSON object of item code to integer. */
+static json_t *
+response_answers_object(const struct response *r, const struct survey *s)
+{
+	json_t *o = json_object();
+	int i;
+
+	for (i = 0; i < s->nitems && i < r->nanswers; i++) {
+		if (r->answers[i] != ANSWER_NONE)
+			json_object_set_new(o, s->items[i].code,
+			    json_integer(r->answers[i]));
+	}
+	return o;
+}
+
+/*
+ * The respondent as a JSON object (values typed as given), or NULL when the
+ * response has none. A value that is not valid UTF-8 or JSON text is kept as
+ * the bytes' string where it can be; validation refuses such values first.
+ */
+static json_t *
+response_respondent_object(const struct response *r)
+{
+	json_t *o, *v;
+	int i;
+
+	if (r->nresp == 0 && !r->resp_object)
+		return NULL;
+	o = json_object();
+	for (i = 0; i < r->nresp; i++) {
+		v = NULL;
+		if (r->resp_json[i])
+			v = json_loads(r->resp_values[i], JSON_DECODE_ANY |
+			    JSON_REJECT_DUPLICATES, NULL);
+		if (v == NULL)
+			v = json_string(r->resp_values[i]);
+		if (v == NULL)
+			v = json_null();
+		json_object_set_new(o, r->resp_keys[i], v);
+	}
+	return o;
+}
+
+/* The answers as stored: see response.h. */
+char *
+response_answers_text(const struct response *r, const struct survey *s)
+{
+	json_t *o = response_answers_object(r, s);
+	char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	json_decref(o);
+	ASSERT(text != NULL);
+	return text;
+}
+
+/* The respondent as stored, or NULL: see response.h. */
+char *
+response_respondent_text(const struct response *r)
+{
+	json_t *o = response_respondent_object(r);
+	char *text;
+
+	if (o == NULL)
+		return NULL;
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	ASSERT(text != NULL);
+	return text;
+}
+
+/* The content hash: see response.h. */
+void
+response_hash(const struct response *r, const struct survey *s,
+    char out[TOKEN_HASH_LEN + 1])
+{
+	json_t *canon, *rd = response_respondent_object(r);
+	char *text;
+
+	canon = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:f,s:s?,s:s?}",
+	    "survey", s->code, "unit", r->unit != NULL ? r->unit : "",
+	    "channel", channel_name(r->channel), "t", r->has_time ?
+	    json_integer(r->submitted_at) : json_null(), "answers",
+	    response_answers_object(r, s), "respondent", rd != NULL ? rd :
+	    json_null(), "weight", r->weight, "stratum", r->stratum, "psu",
+	    r->psu);
+	ASSERT(canon != NULL);
+	text = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_REAL_PRECISION(17));
+	ASSERT(text != NULL);
+	token_hash(text, strlen(text), out);
+	free(text);
+	json_decref(canon);
 }
 
 /* Item code -> index + 1. */

@@ -34,6 +34,7 @@
 #include "ctl_db.h"
 #include "sipas/csvin.h"
 #include "sipas/pgarray.h"
+#include "sipas/problems.h"
 #include "sipas/response.h"
 #include "sipas/sql_insert.h"
 #include "sipas/strmap.h"
@@ -69,9 +70,8 @@ struct ctl_import {
 	struct ctl_import_row chunk[CTL_IMPORT_CHUNK];
 	int nchunk;
 	int dbfail;	 /* a connection or transaction failure: stop */
-	long stored, duplicates, conflicts, rejected, last_rejected_row;
-	json_t *problems;
-	long problems_omitted;
+	long stored, duplicates, conflicts;
+	struct problems problems; /* and the rows rejected */
 	char *fatal;
 	long progress_next;
 	json_t *format; /* "format" of the report: an XLSX's sheet, dates */
@@ -82,30 +82,10 @@ static void
 ctl_import_problem(struct ctl_import *im, long row, const char *status,
     const char *column, int colno, const char *reason)
 {
-	json_t *p;
-
 	fprintf(stderr, "%s:%ld:%d: %s: %s%s\n", im->path, row, colno,
 	    column != NULL ? column : "-", strcmp(status, "conflict") == 0 ?
 	    "conflict: " : "", reason);
-	if (json_array_size(im->problems) >= CTL_IMPORT_PROBLEMS_MAX) {
-		im->problems_omitted++;
-		return;
-	}
-	p = json_pack("{s:I,s:s,s:s?,s:s}", "row", (json_int_t)row, "status",
-	    status, "column", column, "reason", reason);
-	json_object_set_new(p, "column_number", colno > 0 ?
-	    json_integer(colno) : json_null());
-	json_array_append_new(im->problems, p);
-}
-
-/* Count a rejected row once. */
-static void
-ctl_import_reject_row(struct ctl_import *im, long row)
-{
-	if (row > 0 && row != im->last_rejected_row) {
-		im->rejected++;
-		im->last_rejected_row = row;
-	}
+	problems_add(&im->problems, row, status, column, colno, reason, NULL);
 }
 
 /* csvin: a bad field, row or header. */
@@ -116,7 +96,7 @@ ctl_import_csv_error(const struct csvin_error *e, void *arg)
 
 	ctl_import_problem(im, e->row, "rejected", e->column_name, e->column,
 	    e->reason);
-	ctl_import_reject_row(im, e->row);
+	problems_reject_row(&im->problems, e->row);
 	if (e->row == 0 && im->fatal == NULL)
 		im->fatal = xstrdup(e->reason);
 	return 0;
@@ -293,7 +273,7 @@ ctl_import_flush(struct ctl_import *im)
 		    "%s): %s", state, msg);
 		ctl_import_problem(im, im->chunk[i].row, "rejected", NULL, 0,
 		    reason);
-		ctl_import_reject_row(im, im->chunk[i].row);
+		problems_reject_row(&im->problems, im->chunk[i].row);
 		free(reason);
 	}
 out:
@@ -315,35 +295,9 @@ ctl_import_too_long(struct ctl_import *im, long row, const char *name,
 	    CTL_IMPORT_TEXT_MAX);
 	ctl_import_problem(im, row, "rejected", name, csvin_column_index(im->csv,
 	    name), reason);
-	ctl_import_reject_row(im, row);
+	problems_reject_row(&im->problems, row);
 	free(reason);
 	return 1;
-}
-
-/*
- * The content hash of sipasd (ingest.c): SHA-256 of the canonical JSON of
- * everything but the id: answers as numbers, the time as an instant (or null
- * when not given), keys sorted.
- */
-static void
-ctl_import_hash(const struct ctl_import *im, const struct response *resp,
-    json_t *norm, json_t *rd, char *hash)
-{
-	json_t *canon;
-	char *text;
-
-	canon = json_pack("{s:s,s:s,s:s,s:o,s:O,s:O,s:f,s:s?,s:s?}",
-	    "survey", im->survey->code, "unit", resp->unit, "channel",
-	    channel_name(resp->channel), "t", resp->has_time ?
-	    json_integer(resp->submitted_at) : json_null(), "answers", norm,
-	    "respondent", rd != NULL ? rd : json_null(), "weight", resp->weight,
-	    "stratum", resp->stratum, "psu", resp->psu);
-	ASSERT(canon != NULL);
-	text = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS |
-	    JSON_REAL_PRECISION(17));
-	token_hash(text, strlen(text), hash);
-	free(text);
-	json_decref(canon);
 }
 
 /* csvin: a good row; check its unit and texts, then queue it. */
@@ -353,15 +307,13 @@ ctl_import_csv_row(const struct response *resp, long row, void *arg)
 	struct ctl_import *im = arg;
 	struct ctl_import_row *ir;
 	const struct survey *s = im->survey;
-	json_t *answers, *rd = NULL;
 	char hash[TOKEN_HASH_LEN + 1], buf[64], *reason;
-	int i;
 
 	if (strmap_get(im->units, resp->unit) == NULL) {
 		xasprintf(&reason, "unknown unit '%s'", resp->unit);
 		ctl_import_problem(im, row, "rejected", "unit",
 		    csvin_column_index(im->csv, "unit"), reason);
-		ctl_import_reject_row(im, row);
+		problems_reject_row(&im->problems, row);
 		free(reason);
 		return 0;
 	}
@@ -369,19 +321,8 @@ ctl_import_csv_row(const struct response *resp, long row, void *arg)
 	    ctl_import_too_long(im, row, "stratum", resp->stratum) ||
 	    ctl_import_too_long(im, row, "psu", resp->psu))
 		return 0;
-	answers = json_object();
-	for (i = 0; i < s->nitems && i < resp->nanswers; i++) {
-		if (resp->answers[i] != ANSWER_NONE)
-			json_object_set_new(answers, s->items[i].code,
-			    json_integer(resp->answers[i]));
-	}
-	if (resp->nresp > 0) {
-		rd = json_object();
-		for (i = 0; i < resp->nresp; i++)
-			json_object_set_new(rd, resp->resp_keys[i],
-			    json_string(resp->resp_values[i]));
-	}
-	ctl_import_hash(im, resp, answers, rd, hash);
+	/* sipasd's hash: a replay through any channel is a duplicate. */
+	response_hash(resp, s, hash);
 
 	ir = &im->chunk[im->nchunk++];
 	ir->row = row;
@@ -395,12 +336,9 @@ ctl_import_csv_row(const struct response *resp, long row, void *arg)
 	ir->p[5] = xstrdup(buf);
 	ir->p[6] = resp->stratum != NULL ? xstrdup(resp->stratum) : NULL;
 	ir->p[7] = resp->psu != NULL ? xstrdup(resp->psu) : NULL;
-	ir->p[8] = json_dumps(answers, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	ir->p[9] = rd != NULL ? json_dumps(rd, JSON_COMPACT |
-	    JSON_PRESERVE_ORDER) : NULL;
+	ir->p[8] = response_answers_text(resp, s);
+	ir->p[9] = response_respondent_text(resp);
 	ir->p[10] = xstrdup(hash);
-	json_decref(answers);
-	json_decref(rd);
 	if (im->nchunk == CTL_IMPORT_CHUNK)
 		ctl_import_flush(im);
 	return im->dbfail ? -1 : 0;
@@ -472,7 +410,7 @@ ctl_import_read(struct ctl_import *im, FILE *f)
 			fprintf(stderr, "sipasctl: %s: %ld rows read, %ld "
 			    "stored, %ld duplicates, %ld rejected\n", im->path,
 			    csvin_rows(im->csv), im->stored, im->duplicates,
-			    im->rejected);
+			    im->problems.rejected);
 			im->progress_next += CTL_IMPORT_PROGRESS;
 		}
 	}
@@ -496,7 +434,7 @@ ctl_import_progress(struct ctl_import *im)
 	if (csvin_rows(im->csv) >= im->progress_next) {
 		fprintf(stderr, "sipasctl: %s: %ld rows read, %ld stored, %ld "
 		    "duplicates, %ld rejected\n", im->path, csvin_rows(im->csv),
-		    im->stored, im->duplicates, im->rejected);
+		    im->stored, im->duplicates, im->problems.rejected);
 		im->progress_next += CTL_IMPORT_PROGRESS;
 	}
 }
@@ -633,7 +571,7 @@ ctl_import(PGconn *conn, int argc, char **argv)
 	im.conn = conn;
 	im.path = argv[optind];
 	im.units = strmap_create();
-	im.problems = json_array();
+	problems_init(&im.problems, CTL_IMPORT_PROBLEMS_MAX);
 	im.progress_next = CTL_IMPORT_PROGRESS;
 	if ((rc = ctl_import_catalog(&im, code, &s)) >= 0)
 		goto out;
@@ -676,10 +614,10 @@ ctl_import(PGconn *conn, int argc, char **argv)
 	    "stored", (json_int_t)im.stored,
 	    "duplicates", (json_int_t)im.duplicates,
 	    "conflicts", (json_int_t)im.conflicts,
-	    "rejected", (json_int_t)im.rejected,
+	    "rejected", (json_int_t)im.problems.rejected,
 	    "complete", im.fatal == NULL && !im.dbfail,
-	    "problems", im.problems,
-	    "problems_omitted", (json_int_t)im.problems_omitted);
+	    "problems", im.problems.list,
+	    "problems_omitted", (json_int_t)im.problems.omitted);
 	if (im.format != NULL)
 		json_object_set(rep, "format", im.format);
 	else
@@ -714,12 +652,12 @@ ctl_import(PGconn *conn, int argc, char **argv)
 		    fmt.dates);
 	fprintf(stderr, "sipasctl: %s: %ld rows, %ld stored, %ld duplicates, "
 	    "%ld conflicts, %ld rejected%s\n", im.path, csvin_rows(im.csv),
-	    im.stored, im.duplicates, im.conflicts, im.rejected, im.dbfail ?
-	    " (stopped: database failure)" : im.fatal != NULL ?
+	    im.stored, im.duplicates, im.conflicts, im.problems.rejected,
+	    im.dbfail ? " (stopped: database failure)" : im.fatal != NULL ?
 	    " (stopped: bad file)" : "");
 	if (im.dbfail)
 		rc = CTL_EXIT_FAIL;
-	else if (im.fatal != NULL || im.rejected > 0)
+	else if (im.fatal != NULL || im.problems.rejected > 0)
 		rc = CTL_EXIT_USAGE;
 	else
 		rc = CTL_EXIT_OK;
@@ -729,7 +667,7 @@ out:
 	csvin_free(im.csv);
 	survey_free(s);
 	strmap_free(im.units);
-	json_decref(im.problems);
+	problems_free(&im.problems);
 	json_decref(im.format);
 	free(im.fatal);
 	return rc;

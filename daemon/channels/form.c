@@ -10,9 +10,9 @@
  * the form secret and bound to the form token, so nothing is kept on the
  * server between pages. A POST is checked (form.h form_guard), the answers of
  * its page are checked item by item so that every problem can be shown next
- * to its item, and the last page is turned into the JSON of POST
- * /api/v1/responses and handed to ingest_submit: the same validation and the
- * same batched, durable write path as the API. After COMMIT the browser is
+ * to its item, and the last page is turned into a struct response and
+ * handed to ingest_submit_response: the same validation and the same
+ * batched, durable write path as the API. After COMMIT the browser is
  * sent (303) to the thank-you page, GET /f/{survey}/{unit}/thanks, so that
  * reloading it sends nothing.
  *
@@ -1049,7 +1049,7 @@ form_post_done(struct request *r, int status, const char *field,
  * problems.
  */
 static int
-form_check(struct form_ctx *ctx, json_t *resp)
+form_check(struct form_ctx *ctx, struct response *resp)
 {
 	const struct survey *s = ctx->survey;
 	const char *lang = ctx->lang, *v;
@@ -1086,7 +1086,7 @@ form_check(struct form_ctx *ctx, json_t *resp)
 			    "Not a valid choice."));
 			n++;
 		} else
-			json_object_set_new(resp, "gender", json_string(v));
+			response_respondent_add(resp, "gender", v);
 	}
 	v = form_fields_get(ctx->fields, "age_band");
 	if (v != NULL && v[0] != '\0') {
@@ -1098,7 +1098,7 @@ form_check(struct form_ctx *ctx, json_t *resp)
 			    "Not a valid choice."));
 			n++;
 		} else
-			json_object_set_new(resp, "age_band", json_string(v));
+			response_respondent_add(resp, "age_band", v);
 	}
 	v = form_fields_get(ctx->fields, "comment");
 	if (v != NULL && v[0] != '\0') {
@@ -1111,8 +1111,10 @@ form_check(struct form_ctx *ctx, json_t *resp)
 			    "The comment is too long or has invalid characters "
 			    "(at most 1000 bytes)."));
 			n++;
-		} else
-			json_object_set_new(resp, "comment", js);
+		} else {
+			json_decref(js);
+			response_respondent_add(resp, "comment", v);
+		}
 	}
 	return n;
 }
@@ -1151,21 +1153,6 @@ form_required_check(struct form_ctx *ctx, int step)
 		}
 	}
 	return n;
-}
-
-/* The answers given, as the JSON object of the API. */
-static json_t *
-form_answers_json(const struct form_ctx *ctx)
-{
-	json_t *answers = json_object();
-	int i;
-
-	for (i = 0; i < ctx->survey->nitems; i++) {
-		if (ctx->values[i] != ANSWER_NONE)
-			json_object_set_new(answers, ctx->survey->items[i].code,
-			    json_integer(ctx->values[i]));
-	}
-	return answers;
 }
 
 /* A changed or missing step or state: the page that names the field. */
@@ -1234,8 +1221,8 @@ form_post(struct request *r, struct form_ctx *ctx, const char *scope)
 	const struct config *c = r->sd->config;
 	const struct survey *s = ctx->survey;
 	const char *nav, *field;
-	json_t *answers, *resp, *doc;
-	char id[64], *text;
+	struct response *resp;
+	char id[64];
 	int i, n, stepped = ctx->nsteps > 1, last = ctx->nsteps - 1;
 
 	if ((ctx->fields = form_fields_parse(body != NULL ? body : "", len)) ==
@@ -1251,12 +1238,13 @@ form_post(struct request *r, struct form_ctx *ctx, const char *scope)
 	if ((nav = form_fields_get(ctx->fields, "nav")) == NULL)
 		nav = stepped ? "next" : "send";
 	ctx->errors = xcalloc((size_t)s->nitems, sizeof *ctx->errors);
-	resp = json_object();
+	resp = response_create(s);
+	resp->resp_object = 1;
 	/* Only a post that may store counts against the rate limit. */
 	switch (form_guard(r, ctx->fields, stepped && strcmp(nav, "send") != 0 ?
 	    's' : 'f', scope, ctx->lang, ctx->nonce)) {
 	case FORM_GUARD_REPLIED:
-		json_decref(resp);
+		response_free(resp);
 		form_ctx_free(ctx);
 		return;
 	case FORM_GUARD_TOKEN:
@@ -1265,7 +1253,7 @@ form_post(struct request *r, struct form_ctx *ctx, const char *scope)
 		    ctx->fields, "token"), &field) != 0)
 			form_values_clear(ctx);
 		form_check(ctx, resp);
-		json_decref(resp);
+		response_free(resp);
 		form_token_create(c, scope, ctx->token);
 		ctx->message = xstrdup(TR(ctx->lang, "Phiếu đã hết hạn hoặc "
 		    "không hợp lệ. Các câu trả lời vẫn được giữ: vui lòng kiểm "
@@ -1278,7 +1266,7 @@ form_post(struct request *r, struct form_ctx *ctx, const char *scope)
 		break;
 	}
 	if (form_answered_today(r, ctx->unit->code)) {
-		json_decref(resp);
+		response_free(resp);
 		form_reply_once(r, ctx->lang);
 		form_ctx_free(ctx);
 		return;
@@ -1286,14 +1274,14 @@ form_post(struct request *r, struct form_ctx *ctx, const char *scope)
 	snprintf(ctx->token, sizeof ctx->token, "%s",
 	    form_fields_get(ctx->fields, "token"));
 	if (stepped && form_state_read(c, ctx, ctx->token, &field) != 0) {
-		json_decref(resp);
+		response_free(resp);
 		form_reply_state(r, ctx, field);
 		return;
 	}
 	n = form_check(ctx, resp);
 	if (stepped && strcmp(nav, "back") == 0) {
 		/* Back keeps what is answered and asks for nothing. */
-		json_decref(resp);
+		response_free(resp);
 		form_errors_clear(ctx);
 		if (ctx->step > 0)
 			ctx->step--;
@@ -1304,7 +1292,7 @@ form_post(struct request *r, struct form_ctx *ctx, const char *scope)
 		n += form_required_check(ctx, ctx->step);
 	if (n == 0 && stepped && (ctx->step < last ||
 	    strcmp(nav, "send") != 0)) {
-		json_decref(resp);
+		response_free(resp);
 		if (ctx->step < last)
 			ctx->step++;
 		form_redirect_step(r, ctx);
@@ -1315,29 +1303,27 @@ form_post(struct request *r, struct form_ctx *ctx, const char *scope)
 		if ((n = form_required_check(ctx, i)) > 0)
 			ctx->step = i;
 	}
-	answers = form_answers_json(ctx);
-	if (n == 0 && json_object_size(answers) == 0) {
+	for (i = 0; i < s->nitems; i++)
+		resp->answers[i] = ctx->values[i];
+	for (i = 0; i < s->nitems && ctx->values[i] == ANSWER_NONE; i++)
+		;
+	if (n == 0 && i == s->nitems) {
 		ctx->message = xstrdup(TR(ctx->lang, "Vui lòng trả lời ít nhất "
 		    "một câu hỏi.", "Please answer at least one question."));
 		n = -1;
 	}
 	if (n != 0) {
-		json_decref(answers);
-		json_decref(resp);
+		response_free(resp);
 		ctx->nerrors = n > 0 ? n : 0;
 		form_reply_form(r, 422, ctx);
 		return;
 	}
 	/* The token's nonce is the id: sending the same form again is a replay. */
 	snprintf(id, sizeof id, "web-%s", ctx->nonce);
-	doc = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}", "id", id, "survey",
-	    s->code, "unit", ctx->unit->code, "channel", "web", "answers",
-	    answers, "respondent", resp);
-	ASSERT(doc != NULL);
-	text = json_dumps(doc, JSON_COMPACT);
-	json_decref(doc);
-	ingest_submit(r, text, strlen(text), form_post_done, ctx);
-	free(text);
+	resp->id = xstrdup(id);
+	resp->unit = xstrdup(ctx->unit->code);
+	resp->channel = CHANNEL_WEB;
+	ingest_submit_response(r, s, resp, form_post_done, ctx);
 }
 
 /* GET and POST /f/{survey}/{unit}. */

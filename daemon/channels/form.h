@@ -4,9 +4,10 @@
  * static assets (static.c, /static/NAME), with the abuse checks they share:
  * a signed form token (CSRF), a honeypot field, a per-address rate limit.
  *
- * Both channels build the JSON of POST /api/v1/responses and hand it to
- * ingest_submit: the same validation and the same durable write path as the
- * API, with the thank-you page sent only after COMMIT. See docs/form.md.
+ * Both channels build a struct response and hand it to
+ * ingest_submit_response: the same validation and the same durable write
+ * path as the API, with the thank-you page sent only after COMMIT. See
+ * docs/form.md.
  */
 #ifndef SIPAS_FORM_H
 #define SIPAS_FORM_H

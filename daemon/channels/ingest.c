@@ -1,7 +1,14 @@
 /*
- * ingest.c: POST /api/v1/responses (docs/interfaces.md, "HTTP API"):
- * validate the JSON body against the cached survey and unit tree, queue it,
- * and commit queued responses in batches.
+ * ingest.c: POST /api/v1/responses (docs/interfaces.md, "HTTP API"), and
+ * the queue every channel's responses go through.
+ *
+ * The JSON body becomes a struct response (ingest_json_parse: the types and
+ * formats of its fields); every channel's response, that one or one a module
+ * built itself (ingest_submit_response), then passes the same check
+ * (ingest_check: unit known and in scope, answers on their scales,
+ * response_validate) and is queued. What is stored (the answers and
+ * respondent JSON, the content hash of common/response.c) is produced once,
+ * from the response, when it is queued.
  *
  * Owns the queue. Every validated response waits in the queue; one batch at a
  * time goes to store_batch_insert (one transaction for everything queued, up
@@ -17,7 +24,8 @@
  * 202 once fsync()ed; the spool replays it later. Every API response then has
  * a source id (a generated "spool-..." when it came without one), so that a
  * replay of a response whose COMMIT was in doubt cannot store it twice.
- * Responses of the web form and the kiosk (ingest_submit) are never spooled.
+ * Responses of the other channels (ingest_submit_response) are never
+ * spooled.
  *
  * Must not contain SQL (store.c) or compute statistics.
  */
@@ -40,6 +48,7 @@
 #include "sipas/analysis.h"
 #include "daemon/store/cache.h"
 #include "daemon/conf.h"
+#include "daemon/formdata.h"
 #include "daemon/store/db.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
@@ -60,17 +69,13 @@ struct ingest_item {
 	TAILQ_ENTRY(ingest_item) entry;
 	struct request *r;
 	struct store_row row;
+	struct response *resp; /* validated; row points into it */
 	char *survey;
-	char *unit;
-	char *source_id;
-	char *channel;
-	char *stratum;
-	char *psu;
 	char *answers;
 	char *respondent;
 	char hash[TOKEN_HASH_LEN + 1];
 	int solo; /* retry alone after a failed batch */
-	ingest_done_cb done; /* ingest_submit: who answers, or NULL for JSON */
+	ingest_done_cb done; /* who answers (ingest_submit_response), or NULL */
 	void *done_arg;
 };
 
@@ -87,8 +92,9 @@ struct ingest {
 	int flush_armed;
 };
 
-/* A validation failure: status, code, field and message. */
+/* A validation failure: status, code, field and message in lang. */
 struct ingest_error {
+	const char *lang; /* "vi" or "en" */
 	int status;
 	const char *code;
 	char field[160];
@@ -96,6 +102,7 @@ struct ingest_error {
 };
 
 static void ingest_flush(evutil_socket_t, short, void *);
+static void ingest_reply_unavailable(struct request *, const char *);
 
 /* Record a 422 (or other) failure. */
 static int
@@ -122,12 +129,8 @@ ingest_fail(struct ingest_error *err, int status, const char *code,
 static void
 ingest_item_free(struct ingest_item *it)
 {
+	response_free(it->resp);
 	free(it->survey);
-	free(it->unit);
-	free(it->source_id);
-	free(it->channel);
-	free(it->stratum);
-	free(it->psu);
 	free(it->answers);
 	free(it->respondent);
 	free(it);
@@ -165,7 +168,7 @@ ingest_idle(const struct ingest *ing)
 	return ing->nqueued == 0 && ing->nbatch == 0;
 }
 
-/* An ingest_submit item: hand the outcome to its module; 0 for a JSON one. */
+/* A module's item: hand the outcome to it; 0 for a JSON one. */
 static int
 ingest_item_done(struct ingest_item *it, int status, const char *field,
     const char *message)
@@ -187,10 +190,14 @@ ingest_queued(const struct ingest *ing)
 static void
 ingest_item_spooled(struct ingest_item *it)
 {
+	const char *lang = form_lang_api(it->r);
+
 	http_reply_json(it->r, 202, json_pack("{s:s,s:s,s:s}", "id",
-	    it->source_id, "status", "spooled", "message", "the database is "
-	    "not available; the response is kept on disk and will be stored "
-	    "when it is back"));
+	    it->resp->id, "status", "spooled", "message", LANG_TEXT(lang,
+	    "Cơ sở dữ liệu tạm thời không truy cập được; phiếu đã được giữ "
+	    "trên đĩa và sẽ được lưu khi cơ sở dữ liệu hoạt động lại: không "
+	    "cần gửi lại", "the database is not available; the response is "
+	    "kept on disk and will be stored when it is back")));
 }
 
 /* 1 if the item goes to the spool rather than to a 503. */
@@ -198,7 +205,7 @@ static int
 ingest_item_spoolable(const struct ingest *ing, const struct ingest_item *it)
 {
 	return ing->sd->spool != NULL && it->done == NULL &&
-	    it->source_id != NULL;
+	    it->resp->id != NULL;
 }
 
 /*
@@ -235,7 +242,7 @@ ingest_unavailable(struct ingest *ing, struct ingest_item **items, int n,
 		if (spooled && ingest_item_spoolable(ing, items[i]))
 			ingest_item_spooled(items[i]);
 		else if (!ingest_item_done(items[i], 503, NULL, why))
-			http_reply_unavailable(items[i]->r, why);
+			ingest_reply_unavailable(items[i]->r, why);
 		items[i]->r = NULL;
 	}
 	free(rows);
@@ -274,6 +281,15 @@ ingest_abandon(struct ingest *ing, const char *why)
 		ingest_unavailable(ing, ing->batch, ing->nbatch, why);
 }
 
+/* A 503 for an API request: why in English, a retry advice in Vietnamese. */
+static void
+ingest_reply_unavailable(struct request *r, const char *why)
+{
+	http_reply_unavailable(r, LANG_TEXT(form_lang_api(r),
+	    "Hiện chưa lưu được phiếu: vui lòng gửi lại sau ít phút, giữ "
+	    "nguyên mã id để phiếu không bị lưu hai lần", why));
+}
+
 /* A JSON string or integer as a new string; NULL if another type. */
 static char *
 ingest_json_text(json_t *v)
@@ -289,6 +305,20 @@ ingest_json_text(json_t *v)
 	return NULL;
 }
 
+/* A short text field (id, stratum, psu) of at most INGEST_ID_MAX bytes. */
+static int
+ingest_text_check(const char *name, const char *text, size_t len,
+    struct ingest_error *err)
+{
+	if (text == NULL || (strlen(text) <= INGEST_ID_MAX &&
+	    strlen(text) == len))
+		return 0;
+	return ingest_fail(err, 422, "invalid", name, LANG_TEXT(err->lang,
+	    "%s phải là một chuỗi không quá %d byte: rút ngắn giá trị rồi gửi "
+	    "lại", "%s must be a string of at most %d bytes"), name,
+	    INGEST_ID_MAX);
+}
+
 /* An optional short text field (id, stratum, psu): 0, or -1 with err. */
 static int
 ingest_text_field(json_t *body, const char *name, char **out,
@@ -301,17 +331,29 @@ ingest_text_field(json_t *body, const char *name, char **out,
 		return 0;
 	if ((*out = ingest_json_text(v)) == NULL)
 		return ingest_fail(err, 422, "invalid", name,
-		    "%s must be a string", name);
-	if (strlen(*out) > INGEST_ID_MAX || strlen(*out) !=
-	    (json_is_string(v) ? json_string_length(v) : strlen(*out)))
-		return ingest_fail(err, 422, "invalid", name,
-		    "%s must be a string of at most %d bytes", name,
-		    INGEST_ID_MAX);
+		    LANG_TEXT(err->lang, "%s phải là một chuỗi: gửi giá trị "
+		    "trong dấu ngoặc kép", "%s must be a string"), name);
+	if (ingest_text_check(name, *out, json_is_string(v) ?
+	    json_string_length(v) : strlen(*out), err) != 0)
+		return -1;
 	if (**out == '\0') {
 		free(*out);
 		*out = NULL;
 	}
 	return 0;
+}
+
+/* An answer not on its item's scale. */
+static int
+ingest_answer_fail(const struct item *item, struct ingest_error *err)
+{
+	char field[160];
+
+	snprintf(field, sizeof field, "answers.%s", item->code);
+	return ingest_fail(err, 422, "invalid_answer", field,
+	    LANG_TEXT(err->lang, "Câu trả lời %s không thuộc thang đo %s: gửi "
+	    "một giá trị của thang đo", "%s is not a value of scale %s"),
+	    item->code, item->scale->name);
 }
 
 /* One answer: ANSWER_NONE for null, else a value of the item's scale. */
@@ -331,7 +373,9 @@ ingest_answer(const struct item *item, json_t *v, int *value,
 			return 0;
 		if (response_answer_parse(item, json_string_value(v), value,
 		    &cause) != 0) {
-			ingest_fail(err, 422, "invalid_answer", field, "%s",
+			ingest_fail(err, 422, "invalid_answer", field,
+			    LANG_TEXT(err->lang, "Câu trả lời không hợp lệ "
+			    "(%s): gửi một giá trị của thang đo", "%s"),
 			    cause != NULL ? cause : "not a value of the scale");
 			free(cause);
 			return -1;
@@ -342,7 +386,7 @@ ingest_answer(const struct item *item, json_t *v, int *value,
 		if (json_integer_value(v) < -1000000 ||
 		    json_integer_value(v) > 1000000 ||
 		    !scale_has(item->scale, (int)json_integer_value(v)))
-			goto bad;
+			return ingest_answer_fail(item, err);
 		*value = (int)json_integer_value(v);
 		return 0;
 	}
@@ -350,95 +394,160 @@ ingest_answer(const struct item *item, json_t *v, int *value,
 		d = json_real_value(v);
 		if (d != floor(d) || fabs(d) > 1e6 || !scale_has(item->scale,
 		    (int)d))
-			goto bad;
+			return ingest_answer_fail(item, err);
 		*value = (int)d;
 		return 0;
 	}
-bad:
-	return ingest_fail(err, 422, "invalid_answer", field,
-	    "%s is not a value of scale %s", item->code, item->scale->name);
+	return ingest_answer_fail(item, err);
 }
 
 /*
- * The rules of common/response.c on the parsed body: the same checks a CSV
- * row of an upload or an import passes. channel_ids: the body comes from a
- * channel that may use its own id prefixes (form, kiosk, SMS).
+ * The unit of a response: inside the token's scope (checked first: a scoped
+ * token cannot tell unknown codes apart), a well-formed code, a known unit.
  */
 static int
-ingest_rules(struct request *r, const struct survey *s,
-    struct ingest_item *it, json_t *norm, json_t *resp, int64_t when,
-    int tz, int has_time, double weight, int channel_ids,
+ingest_unit_check(struct request *r, const char *unit,
     struct ingest_error *err)
 {
-	struct response *rs = response_create(s);
-	struct response_rules rules;
-	const char *key;
-	json_t *v;
-	char *field = NULL, *cause = NULL, *text;
-	int rv = 0;
+	char *cause = NULL;
 
-	rs->unit = xstrdup(it->unit);
-	rs->id = it->source_id != NULL ? xstrdup(it->source_id) : NULL;
-	rs->submitted_at = when;
-	rs->tz_minutes = tz;
-	rs->has_time = has_time;
-	rs->weight = weight;
-	json_object_foreach(norm, key, v)
-		rs->answers[survey_item_find(s, key)] =
-		    (int)json_integer_value(v);
-	if (resp != NULL) {
-		json_object_foreach(resp, key, v) {
-			if (json_is_string(v))
-				text = xstrndup(json_string_value(v),
-				    json_string_length(v));
-			else
-				text = json_dumps(v, JSON_ENCODE_ANY);
-			response_respondent_add(rs, key, text);
-			free(text);
-		}
+	if (!auth_scope_allows(r, unit))
+		return ingest_fail(err, 403, "forbidden", "unit",
+		    LANG_TEXT(err->lang, "Mã truy cập này không được gửi phiếu "
+		    "cho đơn vị này: dùng mã truy cập của đơn vị hoặc sửa mã "
+		    "đơn vị", "this token may not post to this unit"));
+	if (response_unit_check(unit, &cause) != 0) {
+		ingest_fail(err, 422, "invalid", "unit", LANG_TEXT(err->lang,
+		    "Mã đơn vị không hợp lệ (%s): sửa mã rồi gửi lại", "%s"),
+		    cause);
+		free(cause);
+		return -1;
+	}
+	if (cache_unit_get(r->sd->cache, unit) == NULL)
+		return ingest_fail(err, 422, "unknown_unit", "unit",
+		    LANG_TEXT(err->lang, "Không có đơn vị '%s': dùng mã của "
+		    "một đơn vị đã đăng ký", "unknown unit '%s'"), unit);
+	return 0;
+}
+
+/*
+ * The one check of every response before the queue, whatever its channel:
+ * the unit (scope, code, known), the text fields' lengths, the answers on
+ * their scales, then the rules of common/response.c (response_validate), the
+ * same a CSV row of an upload or an import passes. channel_ids: the response
+ * comes from a channel that may use its own id prefixes (form, kiosk, SMS).
+ */
+static int
+ingest_check(struct request *r, const struct survey *s,
+    const struct response *rs, int channel_ids, struct ingest_error *err)
+{
+	struct response_rules rules;
+	char *field = NULL, *cause = NULL;
+	int i, rv = 0;
+
+	if (rs->unit == NULL)
+		return ingest_fail(err, 422, "missing", "unit",
+		    LANG_TEXT(err->lang, "Thiếu mã đơn vị (unit): thêm mã đơn "
+		    "vị rồi gửi lại", "unit (a unit code) is required"));
+	if (ingest_unit_check(r, rs->unit, err) != 0)
+		return -1;
+	if (ingest_text_check("id", rs->id, rs->id != NULL ? strlen(rs->id) :
+	    0, err) != 0 || ingest_text_check("stratum", rs->stratum,
+	    rs->stratum != NULL ? strlen(rs->stratum) : 0, err) != 0 ||
+	    ingest_text_check("psu", rs->psu, rs->psu != NULL ?
+	    strlen(rs->psu) : 0, err) != 0)
+		return -1;
+	if (!isfinite(rs->weight) || rs->weight <= 0)
+		return ingest_fail(err, 422, "invalid_weight", "weight",
+		    LANG_TEXT(err->lang, "Trọng số (weight) phải là một số lớn "
+		    "hơn 0: sửa giá trị rồi gửi lại",
+		    "weight must be a number greater than 0"));
+	for (i = 0; i < s->nitems && i < rs->nanswers; i++) {
+		if (rs->answers[i] != ANSWER_NONE &&
+		    !scale_has(s->items[i].scale, rs->answers[i]))
+			return ingest_answer_fail(&s->items[i], err);
 	}
 	response_rules_default(&rules);
 	rules.weight_max = r->sd->config->weight_max;
 	rules.channel_ids = channel_ids;
 	if (response_validate(rs, &rules, &field, &cause) != 0)
-		rv = ingest_fail(err, 422, "invalid", field, "%s", cause);
+		rv = ingest_fail(err, 422, "invalid", field,
+		    LANG_TEXT(err->lang, "Phiếu không hợp lệ ở trường %s (%s): "
+		    "sửa giá trị rồi gửi lại", "%.0s%s"), field, cause);
 	free(field);
 	free(cause);
-	response_free(rs);
 	return rv;
 }
 
+/* The API's respondent object into rs: strings, numbers, booleans, null. */
+static int
+ingest_json_respondent(json_t *resp, struct response *rs,
+    struct ingest_error *err)
+{
+	const char *key;
+	json_t *v;
+	char f[160], *text;
+
+	if (!json_is_object(resp))
+		return ingest_fail(err, 422, "invalid", "respondent",
+		    LANG_TEXT(err->lang, "respondent phải là một đối tượng "
+		    "JSON: gửi {\"trường\": \"giá trị\", ...}",
+		    "respondent must be an object"));
+	json_object_foreach(resp, key, v) {
+		snprintf(f, sizeof f, "respondent.%s", key);
+		if (json_is_object(v) || json_is_array(v) ||
+		    (json_is_string(v) && strlen(json_string_value(v)) !=
+		    json_string_length(v)))
+			return ingest_fail(err, 422, "invalid", f,
+			    LANG_TEXT(err->lang, "respondent.%s phải là một "
+			    "giá trị đơn (chuỗi, số, true, false hoặc null): "
+			    "sửa giá trị rồi gửi lại", "respondent.%s must be "
+			    "a plain value"), key);
+		if (json_is_string(v))
+			response_respondent_add(rs, key, json_string_value(v));
+		else {
+			text = json_dumps(v, JSON_ENCODE_ANY);
+			response_respondent_add_json(rs, key, text);
+			free(text);
+		}
+	}
+	rs->resp_object = 1;
+	return 0;
+}
+
 /*
- * Validate a request body into an item. The content hash covers everything
- * but the id, normalised (answers as numbers, the time as an instant), so
- * that the same response sent again matches whatever its formatting.
+ * The JSON API's body into a response of *sp (owned by the caller): the
+ * types and formats of its fields, in the order a client is told about
+ * them. The checks every channel passes (ingest_check) come after.
  */
 static int
-ingest_parse(struct request *r, const char *text, size_t len,
-    struct ingest_item *it, int channel_ids, struct ingest_error *err)
+ingest_json_parse(struct request *r, const char *text, size_t len,
+    const struct survey **sp, struct response **rp, struct ingest_error *err)
 {
 	static const char *const known[] = { "id", "survey", "unit", "channel",
 		"submitted_at", "answers", "respondent", "weight", "stratum",
 		"psu", NULL };
-	struct cache *cache = r->sd->cache;
 	const struct survey *s;
-	const struct item *item;
+	struct response *rs = NULL;
 	const char *key, *const *k;
-	json_t *body, *v, *answers, *norm = NULL, *canon = NULL, *resp;
+	json_t *body, *v, *answers;
 	json_error_t jerr;
-	char *cause = NULL, *ctext;
-	int64_t when = 0;
-	int tz = 0, has_time = 0, value, idx, ch, rv = -1;
-	double weight = 1;
+	char *cause = NULL;
+	int value, idx, ch, rv = -1;
 
+	*rp = NULL;
 	body = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (body == NULL)
 		return ingest_fail(err, 400, "malformed_json", NULL,
-		    "malformed JSON at line %d, column %d: %s", jerr.line,
+		    LANG_TEXT(err->lang, "JSON không đúng cú pháp ở dòng %d, "
+		    "cột %d (%s): sửa nội dung rồi gửi lại",
+		    "malformed JSON at line %d, column %d: %s"), jerr.line,
 		    jerr.column, jerr.text);
 	if (!json_is_object(body)) {
 		ingest_fail(err, 400, "malformed_json", NULL,
-		    "the body must be a JSON object");
+		    LANG_TEXT(err->lang, "Nội dung phải là một đối tượng JSON "
+		    "{...}: gửi một phiếu mỗi lần",
+		    "the body must be a JSON object"));
 		goto out;
 	}
 	json_object_foreach(body, key, v) {
@@ -449,7 +558,9 @@ ingest_parse(struct request *r, const char *text, size_t len,
 		if (*k == NULL) {
 			cause = response_quote_dup(key);
 			ingest_fail(err, 422, "unknown_field", cause,
-			    "unknown field '%s'", cause);
+			    LANG_TEXT(err->lang, "Không có trường '%s': bỏ "
+			    "trường này hoặc sửa tên trường",
+			    "unknown field '%s'"), cause);
 			free(cause);
 			goto out;
 		}
@@ -458,45 +569,36 @@ ingest_parse(struct request *r, const char *text, size_t len,
 	v = json_object_get(body, "survey");
 	if (!json_is_string(v)) {
 		ingest_fail(err, 422, v == NULL ? "missing" : "invalid",
-		    "survey", "survey (a survey code) is required");
+		    "survey", LANG_TEXT(err->lang, "Cần mã khảo sát (survey): "
+		    "thêm trường survey là một chuỗi",
+		    "survey (a survey code) is required"));
 		goto out;
 	}
-	if ((s = cache_survey_get(cache, json_string_value(v))) == NULL) {
+	if ((s = cache_survey_get(r->sd->cache, json_string_value(v))) ==
+	    NULL) {
 		cause = response_quote_dup(json_string_value(v));
 		ingest_fail(err, 422, "unknown_survey", "survey",
-		    "unknown survey '%s'", cause);
+		    LANG_TEXT(err->lang, "Không có khảo sát '%s': dùng mã của "
+		    "một khảo sát đã đăng ký", "unknown survey '%s'"), cause);
 		free(cause);
 		goto out;
 	}
-	it->survey = xstrdup(s->code);
+	rs = response_create(s);
 
 	v = json_object_get(body, "unit");
 	if (!json_is_string(v)) {
 		ingest_fail(err, 422, v == NULL ? "missing" : "invalid", "unit",
-		    "unit (a unit code) is required");
+		    LANG_TEXT(err->lang, "Cần mã đơn vị (unit): thêm trường "
+		    "unit là một chuỗi", "unit (a unit code) is required"));
 		goto out;
 	}
-	/* Scope first: a scoped token cannot tell unknown codes apart. */
-	if (!auth_scope_allows(r, json_string_value(v))) {
-		ingest_fail(err, 403, "forbidden", "unit",
-		    "this token may not post to this unit");
+	if (ingest_unit_check(r, json_string_value(v), err) != 0)
 		goto out;
-	}
-	if (response_unit_check(json_string_value(v), &cause) != 0) {
-		ingest_fail(err, 422, "invalid", "unit", "%s", cause);
-		free(cause);
-		goto out;
-	}
-	if (cache_unit_get(cache, json_string_value(v)) == NULL) {
-		ingest_fail(err, 422, "unknown_unit", "unit",
-		    "unknown unit '%s'", json_string_value(v));
-		goto out;
-	}
-	it->unit = xstrdup(json_string_value(v));
+	rs->unit = xstrdup(json_string_value(v));
 
-	if (ingest_text_field(body, "id", &it->source_id, err) != 0 ||
-	    ingest_text_field(body, "stratum", &it->stratum, err) != 0 ||
-	    ingest_text_field(body, "psu", &it->psu, err) != 0)
+	if (ingest_text_field(body, "id", &rs->id, err) != 0 ||
+	    ingest_text_field(body, "stratum", &rs->stratum, err) != 0 ||
+	    ingest_text_field(body, "psu", &rs->psu, err) != 0)
 		goto out;
 
 	v = json_object_get(body, "channel");
@@ -505,73 +607,62 @@ ingest_parse(struct request *r, const char *text, size_t len,
 	else if (!json_is_string(v) ||
 	    (ch = channel_parse(json_string_value(v))) < 0) {
 		ingest_fail(err, 422, "invalid", "channel",
-		    "channel must be paper, web, sms or kiosk");
+		    LANG_TEXT(err->lang, "Kênh (channel) phải là paper, web, "
+		    "sms hoặc kiosk: sửa giá trị rồi gửi lại",
+		    "channel must be paper, web, sms or kiosk"));
 		goto out;
 	}
-	it->channel = xstrdup(channel_name(ch));
+	rs->channel = ch;
 
 	v = json_object_get(body, "submitted_at");
 	if (v != NULL && !json_is_null(v)) {
 		if (!json_is_string(v) ||
-		    time_parse_iso8601(json_string_value(v), &when, &tz,
-		    &cause) != 0) {
+		    time_parse_iso8601(json_string_value(v), &rs->submitted_at,
+		    &rs->tz_minutes, &cause) != 0) {
 			ingest_fail(err, 422, "invalid_time", "submitted_at",
-			    "submitted_at: %s", cause != NULL ? cause :
-			    "not an ISO 8601 date or time");
+			    LANG_TEXT(err->lang, "submitted_at không phải thời "
+			    "điểm ISO 8601 (%s): gửi dạng 2025-04-23T13:59:00"
+			    "+07:00", "submitted_at: %s"), cause != NULL ?
+			    cause : "not an ISO 8601 date or time");
 			free(cause);
 			goto out;
 		}
-		has_time = 1;
+		rs->has_time = 1;
 	}
-	if (!has_time)
-		when = (int64_t)time(NULL);
 
 	v = json_object_get(body, "weight");
 	if (v != NULL && !json_is_null(v)) {
 		if (json_is_number(v))
-			weight = json_number_value(v);
+			rs->weight = json_number_value(v);
 		else if (!json_is_string(v) ||
-		    response_weight_parse(json_string_value(v), &weight,
+		    response_weight_parse(json_string_value(v), &rs->weight,
 		    &cause) != 0)
-			weight = NAN;
+			rs->weight = NAN;
 		free(cause);
 		cause = NULL;
-		if (!isfinite(weight) || weight <= 0) {
+		if (!isfinite(rs->weight) || rs->weight <= 0) {
 			ingest_fail(err, 422, "invalid_weight", "weight",
-			    "weight must be a number greater than 0");
+			    LANG_TEXT(err->lang, "Trọng số (weight) phải là "
+			    "một số lớn hơn 0: sửa giá trị rồi gửi lại",
+			    "weight must be a number greater than 0"));
 			goto out;
 		}
 	}
 
-	resp = json_object_get(body, "respondent");
-	if (resp != NULL && !json_is_null(resp)) {
-		if (!json_is_object(resp)) {
-			ingest_fail(err, 422, "invalid", "respondent",
-			    "respondent must be an object");
-			goto out;
-		}
-		json_object_foreach(resp, key, v) {
-			if (json_is_object(v) || json_is_array(v)) {
-				char f[160];
-
-				snprintf(f, sizeof f, "respondent.%s", key);
-				ingest_fail(err, 422, "invalid", f,
-				    "respondent.%s must be a plain value", key);
-				goto out;
-			}
-		}
-		it->respondent = json_dumps(resp, JSON_COMPACT |
-		    JSON_PRESERVE_ORDER);
-	} else
-		resp = NULL;
+	v = json_object_get(body, "respondent");
+	if (v != NULL && !json_is_null(v) &&
+	    ingest_json_respondent(v, rs, err) != 0)
+		goto out;
 
 	answers = json_object_get(body, "answers");
 	if (!json_is_object(answers)) {
 		ingest_fail(err, 422, answers == NULL ? "missing" : "invalid",
-		    "answers", "answers must be an object of item codes");
+		    "answers", LANG_TEXT(err->lang, "answers phải là một đối "
+		    "tượng {\"mã câu hỏi\": giá trị, ...}: thêm các câu trả "
+		    "lời",
+		    "answers must be an object of item codes"));
 		goto out;
 	}
-	norm = json_object();
 	json_object_foreach(answers, key, v) {
 		char f[160];
 
@@ -579,50 +670,55 @@ ingest_parse(struct request *r, const char *text, size_t len,
 			cause = response_quote_dup(key);
 			snprintf(f, sizeof f, "answers.%s", cause);
 			ingest_fail(err, 422, "unknown_item", f,
-			    "survey %s has no item '%s'", s->code, cause);
+			    LANG_TEXT(err->lang, "Khảo sát %s không có câu hỏi "
+			    "'%s': sửa mã câu hỏi theo phiếu",
+			    "survey %s has no item '%s'"), s->code, cause);
 			free(cause);
 			goto out;
 		}
-		item = &s->items[idx];
-		if (ingest_answer(item, v, &value, err) != 0)
+		if (ingest_answer(&s->items[idx], v, &value, err) != 0)
 			goto out;
-		if (value != ANSWER_NONE)
-			json_object_set_new(norm, item->code,
-			    json_integer(value));
+		rs->answers[idx] = value;
 	}
-	it->answers = json_dumps(answers, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (ingest_rules(r, s, it, norm, resp, when, tz, has_time, weight,
-	    channel_ids, err) != 0)
-		goto out;
+	*sp = s;
+	*rp = rs;
+	rs = NULL;
+	rv = 0;
+out:
+	response_free(rs);
+	json_decref(body);
+	return rv;
+}
 
-	canon = json_pack("{s:s,s:s,s:s,s:o,s:O,s:O,s:f,s:s?,s:s?}",
-	    "survey", it->survey, "unit", it->unit, "channel", it->channel,
-	    "t", has_time ? json_integer(when) : json_null(),
-	    "answers", norm, "respondent", resp != NULL ? resp : json_null(),
-	    "weight", weight, "stratum", it->stratum, "psu", it->psu);
-	ASSERT(canon != NULL);
-	ctext = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS |
-	    JSON_REAL_PRECISION(17));
-	token_hash(ctext, strlen(ctext), it->hash);
-	free(ctext);
+/*
+ * A checked response into a queue item (which owns it from now on): what is
+ * stored is produced here, once, from the response.
+ */
+static struct ingest_item *
+ingest_item_create(struct request *r, const struct survey *s,
+    struct response *rs)
+{
+	struct ingest_item *it = xcalloc(1, sizeof *it);
 
+	it->r = r;
+	it->resp = rs;
+	it->survey = xstrdup(s->code);
+	it->answers = response_answers_text(rs, s);
+	it->respondent = response_respondent_text(rs);
+	response_hash(rs, s, it->hash);
 	it->row.survey = it->survey;
-	it->row.unit = it->unit;
-	it->row.source_id = it->source_id;
-	it->row.submitted_at = when;
-	it->row.channel = it->channel;
-	it->row.weight = weight;
-	it->row.stratum = it->stratum;
-	it->row.psu = it->psu;
+	it->row.unit = rs->unit;
+	it->row.source_id = rs->id;
+	it->row.submitted_at = rs->has_time ? rs->submitted_at :
+	    (int64_t)time(NULL);
+	it->row.channel = channel_name(rs->channel);
+	it->row.weight = rs->weight;
+	it->row.stratum = rs->stratum;
+	it->row.psu = rs->psu;
 	it->row.answers = it->answers;
 	it->row.respondent = it->respondent;
 	it->row.hash = it->hash;
-	rv = 0;
-out:
-	json_decref(canon);
-	json_decref(norm);
-	json_decref(body);
-	return rv;
+	return it;
 }
 
 /* Arm a flush: now, or after batch_delay_ms while the batch is not full. */
@@ -667,7 +763,7 @@ ingest_item_reply(struct ingest_item *it)
 	    it->row.outcome == STORE_DUPLICATE ? 200 : 409,
 	    it->row.outcome == STORE_CONFLICT ? "id" : NULL, "committed"))
 		return;
-	id = it->source_id != NULL ? json_string(it->source_id) : json_null();
+	id = it->resp->id != NULL ? json_string(it->resp->id) : json_null();
 	switch (it->row.outcome) {
 	case STORE_INSERTED:
 		http_reply_json(r, 201, json_pack("{s:o,s:s,s:I}", "id", id,
@@ -681,8 +777,10 @@ ingest_item_reply(struct ingest_item *it)
 	case STORE_CONFLICT:
 		json_decref(id);
 		http_reply_error(r, 409, "conflict", "id",
-		    "another response with id '%s' is already stored for "
-		    "survey %s", it->source_id, it->survey);
+		    LANG_TEXT(form_lang_api(r), "Khảo sát %2$s đã có một phiếu "
+		    "khác mang mã '%1$s': đổi mã id của phiếu này hoặc không "
+		    "gửi lại", "another response with id '%1$s' is already "
+		    "stored for survey %2$s"), it->resp->id, it->survey);
 		break;
 	default:
 		json_decref(id);
@@ -727,7 +825,7 @@ ingest_batch_done(int ok, const char *sqlstate, const char *message,
 		for (i = 0; i < n; i++) {
 			if (!ingest_item_done(ing->batch[i], 503, NULL,
 			    "the response could not be stored now"))
-				http_reply_unavailable(ing->batch[i]->r,
+				ingest_reply_unavailable(ing->batch[i]->r,
 				    "the response could not be stored now");
 			ingest_item_free(ing->batch[i]);
 		}
@@ -753,11 +851,16 @@ ingest_batch_done(int ok, const char *sqlstate, const char *message,
 		else if (sqlstate != NULL && (strncmp(sqlstate, "22", 2) == 0 ||
 		    strncmp(sqlstate, "23", 2) == 0))
 			http_reply_error(it->r, 422, "rejected", NULL,
-			    "the database rejected the response (SQLSTATE %.5s)",
-			    sqlstate);
+			    LANG_TEXT(form_lang_api(it->r), "Cơ sở dữ liệu từ "
+			    "chối phiếu (SQLSTATE %.5s): kiểm tra các giá trị "
+			    "rồi gửi lại", "the database rejected the response "
+			    "(SQLSTATE %.5s)"), sqlstate);
 		else
 			http_reply_error(it->r, 500, "internal", NULL,
-			    "the response could not be stored (SQLSTATE %s)",
+			    LANG_TEXT(form_lang_api(it->r), "Không lưu được "
+			    "phiếu (SQLSTATE %s): gửi lại sau, giữ nguyên mã "
+			    "id",
+			    "the response could not be stored (SQLSTATE %s)"),
 			    sqlstate != NULL ? sqlstate : "?");
 		ingest_item_free(it);
 	}
@@ -808,47 +911,53 @@ ingest_handle(struct request *r)
 	struct sipasd *sd = r->sd;
 	struct ingest *ing = sd->ingest;
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	const struct survey *s = NULL;
+	struct response *rs = NULL;
 	struct ingest_item *it;
 	struct ingest_error err;
 	size_t len = evbuffer_get_length(in);
-	const char *body;
+	const char *body, *lang = form_lang_api(r);
 
 	if ((long)len > sd->config->max_body) {
-		http_reply_error(r, 413, "too_large", NULL,
-		    "the body is larger than %ld bytes", sd->config->max_body);
+		http_reply_error(r, 413, "too_large", NULL, LANG_TEXT(lang,
+		    "Nội dung lớn hơn %ld byte: gửi từng phiếu một, hoặc tải "
+		    "nhiều phiếu lên bằng /api/v1/uploads",
+		    "the body is larger than %ld bytes"), sd->config->max_body);
 		return;
 	}
 	/* Without the database, only the spool can take it (once validated). */
 	if (!sipasd_ready(sd) && (sd->spool == NULL || sd->cache == NULL)) {
-		http_reply_unavailable(r, "the database is not available");
+		ingest_reply_unavailable(r, "the database is not available");
 		return;
 	}
 	if (ing->nqueued >= sd->config->queue_max) {
 		metrics_limit(METRICS_LIMIT_QUEUE);
-		http_reply_unavailable(r, "too many responses are waiting");
+		ingest_reply_unavailable(r, "too many responses are waiting");
 		return;
 	}
 	body = (const char *)evbuffer_pullup(in, -1);
-	it = xcalloc(1, sizeof *it);
 	memset(&err, 0, sizeof err);
-	if (ingest_parse(r, body != NULL ? body : "", len, it, 0, &err) != 0) {
-		ingest_item_free(it);
+	err.lang = lang;
+	if (ingest_json_parse(r, body != NULL ? body : "", len, &s, &rs,
+	    &err) != 0 || ingest_check(r, s, rs, 0, &err) != 0) {
+		response_free(rs);
 		http_reply_error(r, err.status, err.code, err.field[0] != '\0' ?
 		    err.field : NULL, "%s", err.message);
 		return;
 	}
-	it->r = r;
-	if (sd->spool != NULL && it->source_id == NULL) {
+	if (sd->spool != NULL && rs->id == NULL) {
 		/* A replay must be able to tell it was stored: give it an id. */
-		it->source_id = xmalloc(SPOOL_ID_LEN + 1);
-		if (spool_id_generate(it->source_id) != 0) {
-			ingest_item_free(it);
+		rs->id = xmalloc(SPOOL_ID_LEN + 1);
+		if (spool_id_generate(rs->id) != 0) {
+			response_free(rs);
 			http_reply_error(r, 500, "internal", NULL,
-			    "no random source id");
+			    LANG_TEXT(lang, "Không tạo được mã id ngẫu nhiên: "
+			    "gửi phiếu kèm mã id của mình",
+			    "no random source id"));
 			return;
 		}
-		it->row.source_id = it->source_id;
 	}
+	it = ingest_item_create(r, s, rs);
 	/* Also while the database is away: the flush answers the whole queue
 	 * then, spooling it with one fsync (ingest_fail_queued). */
 	TAILQ_INSERT_TAIL(&ing->queue, it, entry);
@@ -856,33 +965,35 @@ ingest_handle(struct request *r)
 	ingest_kick(ing);
 }
 
-/* A response from the web form or the kiosk: see sipasd.h. */
+/* A response of another channel: see ingest.h. */
 void
-ingest_submit(struct request *r, const char *body, size_t len,
-    ingest_done_cb done, void *arg)
+ingest_submit_response(struct request *r, const struct survey *s,
+    struct response *rs, ingest_done_cb done, void *arg)
 {
 	struct ingest *ing = r->sd->ingest;
 	struct ingest_item *it;
 	struct ingest_error err;
 
 	if (!sipasd_ready(r->sd)) {
+		response_free(rs);
 		done(r, 503, NULL, "the database is not available", arg);
 		return;
 	}
 	if (ing->nqueued >= r->sd->config->queue_max) {
+		response_free(rs);
 		metrics_limit(METRICS_LIMIT_QUEUE);
 		done(r, 503, NULL, "too many responses are waiting", arg);
 		return;
 	}
-	it = xcalloc(1, sizeof *it);
 	memset(&err, 0, sizeof err);
-	if (ingest_parse(r, body, len, it, 1, &err) != 0) {
-		ingest_item_free(it);
+	err.lang = "en";
+	if (ingest_check(r, s, rs, 1, &err) != 0) {
+		response_free(rs);
 		done(r, err.status, err.field[0] != '\0' ? err.field : NULL,
 		    err.message, arg);
 		return;
 	}
-	it->r = r;
+	it = ingest_item_create(r, s, rs);
 	it->done = done;
 	it->done_arg = arg;
 	TAILQ_INSERT_TAIL(&ing->queue, it, entry);

@@ -1,6 +1,7 @@
 /*
  * ingest.h: POST /api/v1/responses, the queue and the batches (ingest.c),
- * and the entry point of every other channel's responses (ingest_submit).
+ * and the entry point of every other channel's responses
+ * (ingest_submit_response).
  */
 #ifndef SIPAS_INGEST_H
 #define SIPAS_INGEST_H
@@ -26,16 +27,22 @@ void ingest_abandon(struct ingest *, const char *why);
 /* Try to start a batch. */
 void ingest_kick(struct ingest *);
 /*
- * A response from another channel module (the web form, the kiosk): body is
- * the JSON of POST /api/v1/responses, validated and stored the same way, but
- * done is called exactly once (after COMMIT for 201/200/409, or at once for
- * 4xx/503) instead of a JSON reply, and done must reply to the request. The
- * id may carry a channel's own prefix (sms-, web-, kiosk-): callers make
- * their ids themselves, or (the upload) have refused such ids already.
+ * A response from another channel module (the upload, the web form, the
+ * kiosk, SMS), built by the channel itself: checked by the same rules as
+ * the JSON of POST /api/v1/responses (unit known and in the token's scope,
+ * fields, answers on their scales, response_validate) and stored the same
+ * way, but done is called exactly once (after COMMIT for 201/200/409, or at
+ * once for 4xx/503) instead of a JSON reply, and done must reply to the
+ * request. The message is in English. resp belongs to the queue from the
+ * call on. The id may carry a channel's own prefix (sms-, web-, kiosk-):
+ * callers make their ids themselves, or (the upload) have refused such ids
+ * already.
  */
+struct response;
+struct survey;
 typedef void (*ingest_done_cb)(struct request *, int status,
     const char *field, const char *message, void *arg);
-void ingest_submit(struct request *, const char *body, size_t len,
-    ingest_done_cb done, void *arg);
+void ingest_submit_response(struct request *, const struct survey *,
+    struct response *resp, ingest_done_cb done, void *arg);
 
 #endif

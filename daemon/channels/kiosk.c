@@ -4,9 +4,9 @@
  * button per value of its scale, in plain HTML forms (no JavaScript).
  *
  * A tap posts the value; it is stored with channel kiosk through
- * ingest_submit (the API's validation and write path) and the thank-you page
- * returns to the question after kiosk_reset seconds (meta refresh). Must not
- * contain SQL.
+ * ingest_submit_response (the API's validation and write path) and the
+ * thank-you page returns to the question after kiosk_reset seconds (meta
+ * refresh). Must not contain SQL.
  */
 #include "config.h"
 
@@ -16,7 +16,6 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
-#include <jansson.h>
 
 #include "daemon/store/cache.h"
 #include "daemon/conf.h"
@@ -169,8 +168,8 @@ kiosk_post(struct request *r, struct kiosk_ctx *k)
 	const char *body = (const char *)evbuffer_pullup(in, -1), *v;
 	const struct item *it = &k->survey->items[0];
 	struct form_fields *f;
-	char id[64], *scope, *text, *cause = NULL;
-	json_t *doc;
+	char id[64], *scope, *cause = NULL;
+	struct response *rs;
 	int value;
 
 	f = form_fields_parse(body != NULL ? body : "", len);
@@ -206,14 +205,12 @@ kiosk_post(struct request *r, struct kiosk_ctx *k)
 		goto out;
 	}
 	snprintf(id, sizeof id, "kiosk-%s", k->nonce);
-	doc = json_pack("{s:s,s:s,s:s,s:s,s:{s:i}}", "id", id, "survey",
-	    k->survey->code, "unit", k->unit->code, "channel", "kiosk",
-	    "answers", it->code, value);
-	ASSERT(doc != NULL);
-	text = json_dumps(doc, JSON_COMPACT);
-	json_decref(doc);
-	ingest_submit(r, text, strlen(text), kiosk_post_done, k);
-	free(text);
+	rs = response_create(k->survey);
+	rs->id = xstrdup(id);
+	rs->unit = xstrdup(k->unit->code);
+	rs->channel = CHANNEL_KIOSK;
+	rs->answers[0] = value;
+	ingest_submit_response(r, k->survey, rs, kiosk_post_done, k);
 out:
 	free(scope);
 	form_fields_free(f);

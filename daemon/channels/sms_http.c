@@ -4,8 +4,8 @@
  * and a RapidPro-style external channel. Each incoming message is
  * authenticated, logged raw (store_sms_begin), parsed by the pure core
  * (sms.h), turned into a response
- * that goes through the ingest queue (ingest_submit: the thank-you is only
- * sent after COMMIT), and answered with exactly one reply SMS.
+ * that goes through the ingest queue (ingest_submit_response: the thank-you
+ * is only sent after COMMIT), and answered with exactly one reply SMS.
  *
  * The state machine of one message:
  *
@@ -16,7 +16,7 @@
  *   answer -> one more dialogue answer: save it and ask the next item, or,
  *             with the last one, store like a complete message
  *   store  -> claim the period (one response per number, survey, unit and
- *             period), ingest_submit, and after COMMIT thank
+ *             period), ingest_submit_response, and after COMMIT thank
  *   finish -> the dialogue change and the message's outcome and reply in one
  *             transaction, then the HTTP reply
  *
@@ -483,24 +483,18 @@ static void
 sms_submit(struct sms_msg *m)
 {
 	const struct survey *s = m->survey;
-	json_t *body, *answers = json_object();
-	char when[32], *text;
+	struct response *rs = response_create(s);
 	int i;
 
+	rs->id = xstrdup(m->source_id);
+	rs->unit = xstrdup(m->unit);
+	rs->channel = CHANNEL_SMS;
+	rs->submitted_at = m->sent_at > 0 ? m->sent_at : (int64_t)time(NULL);
+	rs->tz_minutes = RESPONSE_TZ_DEFAULT;
+	rs->has_time = 1;
 	for (i = 0; i < s->nsms && i < m->nanswers; i++)
-		json_object_set_new(answers, s->items[s->sms_items[i]].code,
-		    json_integer(m->answers[i]));
-	time_format_iso8601(m->sent_at > 0 ? m->sent_at : (int64_t)time(NULL),
-	    RESPONSE_TZ_DEFAULT, when);
-	body = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "id", m->source_id,
-	    "survey", s->code, "unit", m->unit, "channel", "sms",
-	    "submitted_at", when, "answers", answers);
-	ASSERT(body != NULL);
-	text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	ASSERT(text != NULL);
-	ingest_submit(m->r, text, strlen(text), sms_ingest_done, m);
-	free(text);
+		rs->answers[s->sms_items[i]] = m->answers[i];
+	ingest_submit_response(m->r, s, rs, sms_ingest_done, m);
 }
 
 /* The period's claim: ours (or none needed) stores, another's refuses. */

@@ -3,8 +3,8 @@
  * API"): a responses CSV from a survey team, checked row by row.
  *
  * The body is read in slices through the streaming CSV reader (csvin.c). A
- * good row becomes the JSON of POST /api/v1/responses and goes through
- * ingest_submit, so it is validated again (unit known, unit inside the
+ * good row is a struct response that goes through ingest_submit_response,
+ * so it is validated again (unit known, unit inside the
  * token's scope, id length) and stored by the same queue and batched
  * transactions as every other response: 201 stored, 200 duplicate, 409
  * conflict. At most batch_max rows are in the queue at a time; the next slice
@@ -49,6 +49,7 @@
 #include "sipas/csvin.h"
 #include "sipas/csvout.h"
 #include "daemon/log.h"
+#include "sipas/problems.h"
 #include "sipas/response.h"
 #include "daemon/sipasd.h"
 #include "daemon/request.h"
@@ -67,7 +68,7 @@
 struct upload_row {
 	long row;
 	char *id;
-	char *json;
+	struct response *resp; /* the row read, for ingest_submit_response */
 	char *raw; /* the row as sent, when rejected rows are kept */
 };
 
@@ -97,11 +98,9 @@ struct upload {
 	char *fatal_vi;	  /* the same in Vietnamese */
 	const char *lang; /* of the messages: "vi" or "en" (form_lang_api) */
 	long rows_seen;
-	long stored, duplicates, conflicts, rejected;
-	long last_rejected_row;
+	long stored, duplicates, conflicts;
 	long progress_next;
-	json_t *problems;
-	long problems_omitted;
+	struct problems problems; /* and the rows rejected */
 	char token_hash[80];	/* the token's hash, or "user:LOGIN" */
 	int have_hash;
 	upload_read_cb read;	/* NULL: the request's body */
@@ -114,7 +113,7 @@ struct upload {
 	long rejects_omitted;
 };
 
-/* A row's answer from ingest_submit. */
+/* A row's answer from ingest_submit_response. */
 struct upload_wait {
 	struct upload *u;
 	long row;
@@ -132,7 +131,7 @@ upload_free(struct upload *u)
 
 	for (i = u->next; i < u->npending; i++) {
 		free(u->pending[i].id);
-		free(u->pending[i].json);
+		response_free(u->pending[i].resp);
 		free(u->pending[i].raw);
 	}
 	free(u->pending);
@@ -149,7 +148,7 @@ upload_free(struct upload *u)
 	free(u->rejects);
 	csvin_free(u->csv);
 	cache_unref(u->cache);
-	json_decref(u->problems);
+	problems_free(&u->problems);
 	free(u->fatal);
 	free(u->fatal_vi);
 	free(u);
@@ -180,19 +179,8 @@ static void
 upload_problem(struct upload *u, long row, const char *status,
     const char *column, int colno, const char *reason, const char *vi)
 {
-	json_t *p;
-
-	if (json_array_size(u->problems) >= UPLOAD_PROBLEMS_MAX) {
-		u->problems_omitted++;
-		return;
-	}
-	p = json_pack("{s:I,s:s,s:s?,s:s}", "row", (json_int_t)row, "status",
-	    status, "column", column, "reason", reason);
-	json_object_set_new(p, "column_number", colno > 0 ?
-	    json_integer(colno) : json_null());
-	json_object_set_new(p, "message", json_string(upload_text(u->lang, vi,
-	    reason)));
-	json_array_append_new(u->problems, p);
+	problems_add(&u->problems, row, status, column, colno, reason,
+	    upload_text(u->lang, vi, reason));
 }
 
 /* Keep a rejected row as it was sent (its first problem names the reason). */
@@ -203,7 +191,8 @@ upload_reject_keep(struct upload *u, long row, const char *line,
 	struct upload_reject *k;
 	size_t len = strlen(line) + strlen(reason) + 64;
 
-	if (!u->keep_rejects || row <= 0 || row == u->last_rejected_row)
+	if (!u->keep_rejects || row <= 0 ||
+	    problems_row_rejected(&u->problems, row))
 		return;
 	if (u->nrejects >= UPLOAD_REJECTS_MAX ||
 	    u->rejbytes + len > UPLOAD_REJECTS_BYTES) {
@@ -238,16 +227,6 @@ upload_row_line(const struct upload *u)
 	return line;
 }
 
-/* Count a rejected row once, however many of its fields are bad. */
-static void
-upload_reject_row(struct upload *u, long row)
-{
-	if (row > 0 && row != u->last_rejected_row) {
-		u->rejected++;
-		u->last_rejected_row = row;
-	}
-}
-
 /* csvin: a bad field, row or header. */
 static int
 upload_csv_error(const struct csvin_error *e, void *arg)
@@ -256,60 +235,18 @@ upload_csv_error(const struct csvin_error *e, void *arg)
 
 	upload_problem(u, e->row, "rejected", e->column_name, e->column,
 	    e->reason, e->reason_vi);
-	if (u->keep_rejects && e->row > 0 && e->row != u->last_rejected_row) {
+	if (u->keep_rejects && e->row > 0 &&
+	    !problems_row_rejected(&u->problems, e->row)) {
 		char *line = upload_row_line(u);
 
 		upload_reject_keep(u, e->row, line, e->column_name, e->column,
 		    e->reason);
 		free(line);
 	}
-	upload_reject_row(u, e->row);
+	problems_reject_row(&u->problems, e->row);
 	if (e->row == 0)
 		upload_fatal(u, e->reason_vi, e->reason);
 	return 0;
-}
-
-/* The JSON of POST /api/v1/responses for a good CSV row. */
-static char *
-upload_row_json(const struct upload *u, const struct response *resp)
-{
-	const struct survey *s = u->survey;
-	json_t *o, *answers, *rd;
-	char when[32], *text;
-	int i;
-
-	o = json_pack("{s:s,s:s,s:s,s:f}", "survey", s->code, "unit",
-	    resp->unit, "channel", channel_name(resp->channel), "weight",
-	    resp->weight);
-	if (resp->id != NULL)
-		json_object_set_new(o, "id", json_string(resp->id));
-	if (resp->has_time) {
-		time_format_iso8601(resp->submitted_at, resp->tz_minutes, when);
-		json_object_set_new(o, "submitted_at", json_string(when));
-	}
-	if (resp->stratum != NULL)
-		json_object_set_new(o, "stratum", json_string(resp->stratum));
-	if (resp->psu != NULL)
-		json_object_set_new(o, "psu", json_string(resp->psu));
-	answers = json_object();
-	for (i = 0; i < s->nitems && i < resp->nanswers; i++) {
-		if (resp->answers[i] != ANSWER_NONE)
-			json_object_set_new(answers, s->items[i].code,
-			    json_integer(resp->answers[i]));
-	}
-	json_object_set_new(o, "answers", answers);
-	if (resp->nresp > 0) {
-		rd = json_object();
-		for (i = 0; i < resp->nresp; i++)
-			json_object_set_new(rd, resp->resp_keys[i],
-			    json_string(resp->resp_values[i]));
-		json_object_set_new(o, "respondent", rd);
-	}
-	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
-	    JSON_REAL_PRECISION(17));
-	json_decref(o);
-	ASSERT(text != NULL);
-	return text;
 }
 
 /* csvin: a good row; keep it for the next window. */
@@ -327,7 +264,7 @@ upload_csv_row(const struct response *resp, long row, void *arg)
 	p = &u->pending[u->npending++];
 	p->row = row;
 	p->id = resp->id != NULL ? xstrdup(resp->id) : NULL;
-	p->json = upload_row_json(u, resp);
+	p->resp = response_copy(resp);
 	p->raw = u->keep_rejects ? upload_row_line(u) : NULL;
 	return 0;
 }
@@ -344,7 +281,10 @@ upload_field_column(const struct upload *u, const char *field, const char **name
 	return csvin_column_index(u->csv, *name);
 }
 
-/* ingest_submit answered one row: count it; the pump goes on when all are in. */
+/*
+ * ingest_submit_response answered one row: count it; the pump goes on when
+ * all are in.
+ */
 static void
 upload_row_done(struct request *r, int status, const char *field,
     const char *message, void *arg)
@@ -391,7 +331,7 @@ upload_row_done(struct request *r, int status, const char *field,
 		if (w->raw != NULL)
 			upload_reject_keep(u, w->row, w->raw, name, colno,
 			    message != NULL ? message : "rejected");
-		upload_reject_row(u, w->row);
+		problems_reject_row(&u->problems, w->row);
 		break;
 	}
 	free(w->id);
@@ -402,42 +342,6 @@ upload_row_done(struct request *r, int status, const char *field,
 		upload_pump(u);
 }
 
-/* Order of problems: by row, then as reported. */
-static int
-upload_problem_cmp(const void *a, const void *b)
-{
-	json_t *const *x = a, *const *y = b;
-	json_int_t rx = json_integer_value(json_object_get(*x, "row"));
-	json_int_t ry = json_integer_value(json_object_get(*y, "row"));
-	json_int_t sx = json_integer_value(json_object_get(*x, "seq"));
-	json_int_t sy = json_integer_value(json_object_get(*y, "seq"));
-
-	if (rx != ry)
-		return rx < ry ? -1 : 1;
-	return sx < sy ? -1 : sx > sy;
-}
-
-/* Sort the problems by row (rows checked by ingest come back later). */
-static void
-upload_problems_sort(struct upload *u)
-{
-	size_t i, n = json_array_size(u->problems);
-	json_t **v = xcalloc(n + 1, sizeof *v), *sorted = json_array();
-
-	for (i = 0; i < n; i++) {
-		v[i] = json_array_get(u->problems, i);
-		json_object_set_new(v[i], "seq", json_integer((json_int_t)i));
-	}
-	qsort(v, n, sizeof *v, upload_problem_cmp);
-	for (i = 0; i < n; i++) {
-		json_object_del(v[i], "seq");
-		json_array_append(sorted, v[i]);
-	}
-	free(v);
-	json_decref(u->problems);
-	u->problems = sorted;
-}
-
 /* The report of an upload (counts, problems). */
 static json_t *
 upload_report(struct upload *u)
@@ -446,7 +350,8 @@ upload_report(struct upload *u)
 	char delim[2];
 	json_t *rep;
 
-	upload_problems_sort(u);
+	/* Rows checked by ingest come back later. */
+	problems_sort(&u->problems);
 	csvin_format_get(u->csv, &f);
 	delim[0] = f.delimiter;
 	delim[1] = '\0';
@@ -457,10 +362,10 @@ upload_report(struct upload *u)
 	    "stored", (json_int_t)u->stored,
 	    "duplicates", (json_int_t)u->duplicates,
 	    "conflicts", (json_int_t)u->conflicts,
-	    "rejected", (json_int_t)u->rejected,
+	    "rejected", (json_int_t)u->problems.rejected,
 	    "complete", u->fatal == NULL && !u->unavailable && !u->cut,
-	    "problems", u->problems,
-	    "problems_omitted", (json_int_t)u->problems_omitted);
+	    "problems", u->problems.list,
+	    "problems_omitted", (json_int_t)u->problems.omitted);
 	ASSERT(rep != NULL);
 	if (u->format != NULL)
 		json_object_set(rep, "format", u->format);
@@ -578,7 +483,8 @@ upload_finish(struct upload *u)
 	log_msg(LOG_LEVEL_INFO, u->r->id, "upload %s: %ld rows, %ld stored, "
 	    "%ld duplicates, %ld conflicts, %ld rejected%s", u->survey->code,
 	    csvin_rows(u->csv), u->stored, u->duplicates, u->conflicts,
-	    u->rejected, u->unavailable ? " (stopped: database unavailable)" :
+	    u->problems.rejected, u->unavailable ?
+	    " (stopped: database unavailable)" :
 	    u->cut ? " (stopped: the body was cut off)" :
 	    u->fatal != NULL ? " (stopped: bad file)" : "");
 	if (!u->have_hash || !sipasd_ready(u->r->sd)) {
@@ -589,7 +495,7 @@ upload_finish(struct upload *u)
 	    u->survey->code, "scope", u->r->scope, "rows", (json_int_t)csvin_rows(u->csv), "stored",
 	    (json_int_t)u->stored, "duplicates", (json_int_t)u->duplicates,
 	    "conflicts", (json_int_t)u->conflicts, "rejected",
-	    (json_int_t)u->rejected, "complete", u->fatal == NULL &&
+	    (json_int_t)u->problems.rejected, "complete", u->fatal == NULL &&
 	    !u->unavailable && !u->cut);
 	text = json_dumps(detail, JSON_COMPACT);
 	json_decref(detail);
@@ -617,9 +523,9 @@ upload_submit_window(struct upload *u)
 		p->raw = NULL;
 		u->outstanding++;
 		n++;
-		ingest_submit(u->r, p->json, strlen(p->json), upload_row_done, w);
-		free(p->json);
-		p->json = NULL;
+		ingest_submit_response(u->r, u->survey, p->resp,
+		    upload_row_done, w);
+		p->resp = NULL;
 	}
 	if (u->next == u->npending)
 		u->next = u->npending = 0;
@@ -685,7 +591,7 @@ upload_progress(struct upload *u)
 		log_msg(LOG_LEVEL_INFO, u->r->id, "upload %s: %ld rows "
 		    "read, %ld stored, %ld duplicates, %ld rejected",
 		    u->survey->code, u->rows_seen, u->stored,
-		    u->duplicates, u->rejected);
+		    u->duplicates, u->problems.rejected);
 		u->progress_next += UPLOAD_PROGRESS_ROWS;
 	}
 }
@@ -959,7 +865,7 @@ upload_create(struct request *r, const struct survey *s, const char *lang)
 	rules.weight_max = sd->config->weight_max;
 	u->rules = rules;
 	csvin_rules_set(u->csv, &rules);
-	u->problems = json_array();
+	problems_init(&u->problems, UPLOAD_PROBLEMS_MAX);
 	u->progress_next = UPLOAD_PROGRESS_ROWS;
 	if (auth_token_hash(r, u->token_hash) == 0)
 		u->have_hash = 1;

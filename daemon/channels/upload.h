@@ -1,7 +1,8 @@
 /*
  * upload.h: POST /api/v1/uploads?survey=CODE (daemon/channels/upload.c): a responses
  * CSV (docs/interfaces.md) checked row by row and stored through the
- * ingest queue (ingest_submit), answered with totals and the rejected rows.
+ * ingest queue (ingest_submit_response), answered with totals and the
+ * rejected rows.
  * docs/uploads.md describes the answer.
  */
 #ifndef SIPAS_UPLOAD_H

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "sipas/survey.h"
+#include "sipas/token.h"
 
 /* The offset assumed when a time has none: Vietnam, +07:00. */
 #define RESPONSE_TZ_DEFAULT (7 * 60)
@@ -38,8 +39,11 @@ struct response {
 	int nanswers;
 	char **resp_keys;     /* respondent.<field> demographics: field names */
 	char **resp_values;   /* and their values */
+	unsigned char *resp_json; /* 1: the value is JSON text (a number,
+				     true, false or null), 0: a string */
 	int nresp;
 	int resp_alloc;	      /* slots allocated in resp_keys/resp_values */
+	int resp_object;      /* 1: respondent was given, maybe as {} */
 };
 
 /*
@@ -137,5 +141,35 @@ void response_free(struct response *);
 void response_clear(struct response *);
 /* Add a respondent.<key> demographic (both copied). */
 void response_respondent_add(struct response *, const char *key, const char *value);
+/*
+ * Add a demographic the JSON API gave as a number, true, false or null:
+ * value is its JSON text (a string value goes to response_respondent_add).
+ * The content hash and the stored respondent object keep it with its type.
+ */
+void response_respondent_add_json(struct response *, const char *key,
+    const char *value);
+/* A deep copy of a response of survey. */
+struct response *response_copy(const struct response *);
+
+/*
+ * What is stored of a response (both owned by the caller): the answers as a
+ * JSON object of item code to integer, unanswered items left out, in the
+ * survey's order; the respondent as a JSON object in the order given, or
+ * NULL when there is none (see resp_object).
+ */
+char *response_answers_text(const struct response *, const struct survey *);
+char *response_respondent_text(const struct response *);
+/*
+ * The content hash that tells a replay (same id, same content: a duplicate)
+ * from a conflict (same id, other content), the same for every channel and
+ * for sipasctl import: SHA-256 (hex) of the compact JSON, keys sorted, of
+ * survey, unit, channel, t (the instant in Unix seconds, or null when no
+ * time was given), answers (item code to integer, answered items only),
+ * respondent (the object with each value as typed, or null), weight (a real
+ * printed with 17 significant digits), stratum and psu (or null). The id is
+ * not part of it. Stored rows keep their hash: this text must never change.
+ */
+void response_hash(const struct response *, const struct survey *,
+    char out[TOKEN_HASH_LEN + 1]);
 
 #endif

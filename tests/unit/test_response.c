@@ -1,0 +1,200 @@
+/*
+ * test_response.c: the content hash of a response (response_hash), the
+ * stored JSON of its answers and respondent, and response_copy.
+ *
+ * The hashes below are pinned: rows already stored keep the hash they were
+ * given, and a replay of one of them must still be found a duplicate (200),
+ * not a conflict (409). A change of the canonical text fails here.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sipas/response.h"
+#include "sipas/survey.h"
+#include "sipas/util.h"
+#include "tap.h"
+
+/* Answer code's value. */
+static void
+answer(const struct survey *s, struct response *r, const char *code, int v)
+{
+	int i = survey_item_find(s, code);
+
+	if (i >= 0)
+		r->answers[i] = v;
+}
+
+/* Compare the hash of r with the pinned one. */
+static void
+hash_is(const struct survey *s, const struct response *r, const char *want,
+    const char *name)
+{
+	char h[TOKEN_HASH_LEN + 1];
+
+	response_hash(r, s, h);
+	if (!tap_ok(strcmp(h, want) == 0, "hash: %s", name))
+		tap_diag("got %s, want %s", h, want);
+}
+
+/* A response with every field: strings only (a CSV row, a form, an import). */
+static void
+test_full(const struct survey *s)
+{
+	struct response *r = response_create(s), *c;
+	char *text;
+
+	r->id = xstrdup("paper-17");
+	r->unit = xstrdup("HN.BD");
+	r->channel = CHANNEL_PAPER;
+	r->has_time = 1;
+	r->submitted_at = 1745391540;
+	r->tz_minutes = 7 * 60;
+	r->weight = 1.5;
+	r->stratum = xstrdup("urban");
+	r->psu = xstrdup("p-7");
+	answer(s, r, "Q9_3", 2);
+	answer(s, r, "Q9_1", 4);
+	answer(s, r, "Q9_2", 1);
+	response_respondent_add(r, "gender", "female");
+	response_respondent_add(r, "age_band", "25-34");
+	hash_is(s, r, "9a12cea3120e7b6ba6721a6e7982bd3f7159674827deb2519b971"
+	    "c3999b32fab", "every field, string demographics");
+
+	/* The id and the offset the time was given in are not content. */
+	free(r->id);
+	r->id = NULL;
+	r->tz_minutes = 0;
+	hash_is(s, r, "9a12cea3120e7b6ba6721a6e7982bd3f7159674827deb2519b971"
+	    "c3999b32fab", "without the id, the same instant at +00:00");
+
+	text = response_answers_text(r, s);
+	tap_ok(strcmp(text, "{\"Q9_1\":4,\"Q9_2\":1,\"Q9_3\":2}") == 0,
+	    "answers as stored: %s", text);
+	free(text);
+	text = response_respondent_text(r);
+	tap_ok(text != NULL && strcmp(text, "{\"gender\":\"female\","
+	    "\"age_band\":\"25-34\"}") == 0, "respondent as stored: %s",
+	    text != NULL ? text : "(null)");
+	free(text);
+
+	c = response_copy(r);
+	hash_is(s, c, "9a12cea3120e7b6ba6721a6e7982bd3f7159674827deb2519b971"
+	    "c3999b32fab", "a copy hashes the same");
+	r->answers[0] = 5;
+	tap_ok(c->answers[0] == 4 && strcmp(c->unit, "HN.BD") == 0 &&
+	    c->nresp == 2 && strcmp(c->resp_values[1], "25-34") == 0,
+	    "a copy owns its fields");
+	response_free(c);
+	response_free(r);
+}
+
+/* The least: a unit and one answer, no time, weight 1. */
+static void
+test_minimal(const struct survey *s)
+{
+	struct response *r = response_create(s);
+	char *text;
+
+	r->unit = xstrdup("U1");
+	r->channel = CHANNEL_WEB;
+	answer(s, r, "Q9_1", 5);
+	hash_is(s, r, "970420a12f4c8077c8507769886de4d73ba3bf2acbd1aea60acee3"
+	    "47d0fcd96c", "minimal, no time");
+	tap_ok(response_respondent_text(r) == NULL, "no respondent: NULL");
+
+	/* The web form sends an empty respondent object: not the same. */
+	r->answers[survey_item_find(s, "Q9_1")] = ANSWER_NONE;
+	answer(s, r, "Q9_2", 5);
+	r->resp_object = 1;
+	hash_is(s, r, "33e77a257b08a318dababaf300e170cffb34af541a5d4602862727"
+	    "799e6848e5", "empty respondent object");
+	text = response_respondent_text(r);
+	tap_ok(text != NULL && strcmp(text, "{}") == 0,
+	    "empty respondent as stored: {}");
+	free(text);
+
+	response_clear(r);
+	r->unit = xstrdup("U1");
+	r->channel = CHANNEL_KIOSK;
+	r->has_time = 1;
+	r->submitted_at = -86400;
+	r->weight = 1000;
+	r->psu = xstrdup("7");
+	answer(s, r, "Q9_1", 1);
+	hash_is(s, r, "aabd80552a1dbdb2891d8b5ed6d28e35340969d70bf4ebe710c1b9"
+	    "d630d66ebc", "kiosk, a time before 1970, weight 1000, psu");
+	response_free(r);
+}
+
+/* The SMS-like response with six demographics, typed (json 1) or as strings. */
+static void
+typed_fill(const struct survey *s, struct response *r, int json)
+{
+	static const char *const kv[][2] = { { "age", "42" },
+		{ "disability", "true" }, { "education", "2.5" },
+		{ "occupation", "null" },
+		{ "residence", "0.10000000000000001" } };
+	size_t i;
+
+	response_clear(r);
+	r->unit = xstrdup("HN.BD");
+	r->channel = CHANNEL_SMS;
+	r->has_time = 1;
+	r->submitted_at = 1745391540;
+	r->weight = 0.1;
+	r->stratum = xstrdup("1");
+	answer(s, r, "Q9_1", 3);
+	response_respondent_add(r, "gender", "n\xe1\xbb\xaf /\"x\"");
+	for (i = 0; i < sizeof kv / sizeof kv[0]; i++) {
+		if (json)
+			response_respondent_add_json(r, kv[i][0], kv[i][1]);
+		else
+			response_respondent_add(r, kv[i][0], kv[i][1]);
+	}
+}
+
+/* The JSON API's demographics keep their JSON type in the hash. */
+static void
+test_typed(const struct survey *s)
+{
+	struct response *r = response_create(s), *c;
+	char h[TOKEN_HASH_LEN + 1], *text;
+
+	typed_fill(s, r, 1);
+	hash_is(s, r, "8df8ef4a3a24b7d33b15d3002208ceb098f6cdac068edcf989c8f0"
+	    "96a41a9ede", "typed demographics, weight 0.1");
+	text = response_respondent_text(r);
+	tap_ok(text != NULL && strcmp(text, "{\"gender\":\"n\xe1\xbb\xaf "
+	    "/\\\"x\\\"\",\"age\":42,\"disability\":true,\"education\":2.5,"
+	    "\"occupation\":null,\"residence\":0.10000000000000001}") == 0,
+	    "typed respondent as stored: %s", text != NULL ? text : "(null)");
+	free(text);
+
+	c = response_copy(r);
+	hash_is(s, c, "8df8ef4a3a24b7d33b15d3002208ceb098f6cdac068edcf989c8f0"
+	    "96a41a9ede", "a copy keeps the types");
+	response_free(c);
+
+	/* The same values as strings are other content. */
+	typed_fill(s, r, 0);
+	response_hash(r, s, h);
+	tap_ok(strcmp(h, "8df8ef4a3a24b7d33b15d3002208ceb098f6cdac068edcf98"
+	    "9c8f096a41a9ede") != 0, "string demographics hash otherwise");
+	response_free(r);
+}
+
+int
+main(void)
+{
+	struct survey *s = survey_builtin_create("sipas-2023");
+
+	if (!tap_ok(s != NULL, "the built-in survey sipas-2023"))
+		return tap_done();
+	test_full(s);
+	test_minimal(s);
+	test_typed(s);
+	survey_free(s);
+	return tap_done();
+}
