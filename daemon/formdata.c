@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -34,41 +33,49 @@ const struct form_choice form_genders[] = {
 	{ NULL, NULL, NULL },
 };
 
-/* Decode one urlencoded component (+ is a space); NULL if malformed. */
-static char *
-form_decode(const char *s, size_t len)
+/* The value of hex digit c, or -1. */
+static int
+form_hexval(int c)
 {
-	char *out = xmalloc(len + 1), *o = out;
-	size_t i;
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode one urlencoded component (+ is a space). */
+char *
+form_decode(const char *s, size_t len, int strict, size_t *outlen)
+{
+	char *out = xmalloc(len + 1);
+	size_t i, n = 0;
+	int hi, lo;
 
 	for (i = 0; i < len; i++) {
 		if (s[i] == '+')
-			*o++ = ' ';
-		else if (s[i] == '%') {
-			char hex[3];
-
-			if (i + 2 >= len) {
-				free(out);
-				return NULL;
-			}
-			if (!isxdigit((unsigned char)s[i + 1]) ||
-			    !isxdigit((unsigned char)s[i + 2])) {
-				free(out);
-				return NULL;
-			}
-			hex[0] = s[i + 1];
-			hex[1] = s[i + 2];
-			hex[2] = '\0';
-			*o++ = (char)strtol(hex, NULL, 16);
+			out[n++] = ' ';
+		else if (s[i] == '%' && i + 2 < len &&
+		    (hi = form_hexval((unsigned char)s[i + 1])) >= 0 &&
+		    (lo = form_hexval((unsigned char)s[i + 2])) >= 0) {
+			if (strict && hi == 0 && lo == 0)
+				break; /* an encoded NUL */
+			out[n++] = (char)(hi * 16 + lo);
 			i += 2;
-		} else
-			*o++ = s[i];
+		} else if (s[i] == '%' && strict)
+			break;
+		else
+			out[n++] = s[i];
 	}
-	*o = '\0';
-	if (strlen(out) != (size_t)(o - out)) { /* an encoded NUL */
+	if (i < len) {
 		free(out);
 		return NULL;
 	}
+	out[n] = '\0';
+	if (outlen != NULL)
+		*outlen = n;
 	return out;
 }
 
@@ -86,9 +93,10 @@ form_fields_parse(const char *text, size_t len)
 			amp = end;
 		if (amp > p) {
 			eq = memchr(p, '=', (size_t)(amp - p));
-			k = form_decode(p, (size_t)((eq != NULL ? eq : amp) - p));
+			k = form_decode(p, (size_t)((eq != NULL ? eq : amp) - p),
+			    1, NULL);
 			v = eq != NULL ? form_decode(eq + 1,
-			    (size_t)(amp - eq - 1)) : xstrdup("");
+			    (size_t)(amp - eq - 1), 1, NULL) : xstrdup("");
 			if (k == NULL || v == NULL || f->n >= 1000) {
 				free(k);
 				free(v);
