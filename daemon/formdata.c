@@ -148,26 +148,6 @@ form_fields_get(const struct form_fields *f, const char *key)
 	return NULL;
 }
 
-/* "en" if the fields or the query say lang=en. */
-const char *
-form_lang(const struct request *r, const struct form_fields *f)
-{
-	const char *v = form_fields_get(f, "lang");
-	struct form_fields *q;
-	const char *lang = "vi";
-
-	if (v != NULL)
-		return strcmp(v, "en") == 0 ? "en" : "vi";
-	if (r->query != NULL && (q = form_fields_parse(r->query,
-	    strlen(r->query))) != NULL) {
-		v = form_fields_get(q, "lang");
-		if (v != NULL && strcmp(v, "en") == 0)
-			lang = "en";
-		form_fields_free(q);
-	}
-	return lang;
-}
-
 /* "vi" or "en" for a language range of Accept-Language, else NULL. */
 static const char *
 form_lang_range(const char *s, size_t len)
@@ -179,24 +159,42 @@ form_lang_range(const char *s, size_t len)
 	return NULL;
 }
 
-/* The API reply's language: lang=, then Accept-Language, then English. */
-const char *
-form_lang_api(const struct request *r)
+/* "vi" or "en" when v names one, else NULL. */
+static const char *
+form_lang_known(const char *v)
+{
+	if (v != NULL && strcmp(v, "vi") == 0)
+		return "vi";
+	if (v != NULL && strcmp(v, "en") == 0)
+		return "en";
+	return NULL;
+}
+
+/*
+ * The language of a reply: the fields' lang= (dflt unless vi or en), else
+ * the query's lang=vi or lang=en, else (when accept) the best of vi and en
+ * in Accept-Language, else dflt.
+ */
+static const char *
+form_lang_pick(const struct request *r, const struct form_fields *f,
+    int accept, const char *dflt)
 {
 	struct form_fields *q;
 	const char *v, *h, *p, *lang = NULL, *best = NULL;
 	size_t n;
 	double qv, bestq = 0;
 
+	if ((v = form_fields_get(f, "lang")) != NULL)
+		return (lang = form_lang_known(v)) != NULL ? lang : dflt;
 	if (r->query != NULL && (q = form_fields_parse(r->query,
 	    strlen(r->query))) != NULL) {
-		v = form_fields_get(q, "lang");
-		if (v != NULL && (strcmp(v, "vi") == 0 || strcmp(v, "en") == 0))
-			lang = strcmp(v, "vi") == 0 ? "vi" : "en";
+		lang = form_lang_known(form_fields_get(q, "lang"));
 		form_fields_free(q);
 		if (lang != NULL)
 			return lang;
 	}
+	if (!accept)
+		return dflt;
 	h = evhttp_find_header(evhttp_request_get_input_headers(r->req),
 	    "Accept-Language");
 	/* "vi-VN,vi;q=0.9,en;q=0.8": ranges by comma, each with its q. */
@@ -217,7 +215,21 @@ form_lang_api(const struct request *r)
 			bestq = qv;
 		}
 	}
-	return best != NULL ? best : "en";
+	return best != NULL ? best : dflt;
+}
+
+/* A page's language: lang= of the fields or the query, else Vietnamese. */
+const char *
+form_lang(const struct request *r, const struct form_fields *f)
+{
+	return form_lang_pick(r, f, 0, "vi");
+}
+
+/* The API reply's language: lang=, then Accept-Language, then English. */
+const char *
+form_lang_api(const struct request *r)
+{
+	return form_lang_pick(r, NULL, 1, "en");
 }
 
 /* The demographic fields a respondent filter may name, with their values. */

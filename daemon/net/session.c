@@ -618,7 +618,7 @@ session_to_login(struct request *r)
 		path = xstrdup(r->path);
 	enc = evhttp_encode_uri(path);
 	evbuffer_add_printf(b, "/login?next=%s", enc);
-	if (r->query != NULL && strstr(r->query, "lang=en") != NULL)
+	if (strcmp(form_lang(r, NULL), "en") == 0)
 		evbuffer_add_printf(b, "&lang=en");
 	evbuffer_add(b, "", 1);
 	session_redirect(r, (const char *)evbuffer_pullup(b, -1));
