@@ -1179,20 +1179,6 @@ dash_message(struct request *r, int status, const char *lang,
 	    "Về bảng điều hành");
 }
 
-/* The default survey: sipas-2023 when loaded, else the first. */
-static const struct survey *
-dash_default_survey(const struct cache *c)
-{
-	const struct survey *const *all;
-	const struct survey *s;
-	size_t n;
-
-	if ((s = cache_survey_get(c, "sipas-2023")) != NULL)
-		return s;
-	all = cache_surveys(c, &n);
-	return n > 0 ? all[0] : NULL;
-}
-
 /* GET /dashboard, once the session is checked. */
 static void
 dash_start(struct request *r)
@@ -1262,7 +1248,7 @@ dash_start(struct request *r)
 		goto out;
 	}
 	s = survey != NULL ? cache_survey_get(sd->cache, survey) :
-	    dash_default_survey(sd->cache);
+	    cache_default_survey(sd->cache);
 	if (s == NULL) {
 		dash_message(r, 404, lang, "404", en ? "Unknown survey." :
 		    "Không có bộ phiếu này.");
