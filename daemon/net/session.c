@@ -654,39 +654,66 @@ session_decide(struct request *r, const struct session *s, unsigned roles,
 	then(r);
 }
 
+/* 503: the database cannot answer. */
+static void
+session_unavailable(struct request *r)
+{
+	html_reply_message(r, 503, form_lang(r, NULL), "503",
+	    "The database is not available / Cơ sở dữ liệu tạm thời "
+	    "không sẵn sàng.", NULL, NULL);
+}
+
+/*
+ * A re-check's answer: ok and role (-1 if unknown) keep the session with
+ * unit as its scope and decide on the request, else the session ends and
+ * the request goes to the login. Frees w.
+ */
+static void
+session_recheck_done(struct session_wait *w, int ok, int role,
+    const char *unit)
+{
+	struct request *r = w->r;
+	struct session *s = session_get(w->id);
+
+	if (s == NULL || !ok || role < 0) {
+		if (s != NULL)
+			s->expires = 0;
+		session_cookie_set(r, "", 0);
+		session_to_login(r);
+	} else {
+		s->role = role;
+		free(s->scope);
+		s->scope = unit != NULL ? xstrdup(unit) : NULL;
+		s->checked = time(NULL);
+		session_decide(r, s, w->roles, w->then);
+	}
+	free(w);
+}
+
+/* A re-check's look-up failed (what: "token" or "account"). Frees w. */
+static void
+session_recheck_failed(struct session_wait *w, const char *what,
+    const char *message)
+{
+	log_msg(LOG_LEVEL_WARN, w->r->id, "%s look-up failed: %s", what,
+	    message);
+	session_unavailable(w->r);
+	free(w);
+}
+
 /* The re-check of a session's token answered. */
 static void
 session_recheck_found(const struct store_token *t, const char *message,
     void *arg)
 {
 	struct session_wait *w = arg;
-	struct request *r = w->r;
-	struct session *s = session_get(w->id);
-	int role;
 
 	if (t == NULL) {
-		log_msg(LOG_LEVEL_WARN, r->id, "token look-up failed: %s",
-		    message);
-		html_reply_message(r, 503, form_lang(r, NULL), "503",
-		    "The database is not available / Cơ sở dữ liệu tạm thời "
-		    "không sẵn sàng.", NULL, NULL);
-		goto out;
+		session_recheck_failed(w, "token", message);
+		return;
 	}
-	if (s == NULL || !t->found || t->revoked ||
-	    (role = role_parse(t->role)) < 0) {
-		if (s != NULL)
-			s->expires = 0;
-		session_cookie_set(r, "", 0);
-		session_to_login(r);
-		goto out;
-	}
-	s->role = role;
-	free(s->scope);
-	s->scope = t->unit != NULL ? xstrdup(t->unit) : NULL;
-	s->checked = time(NULL);
-	session_decide(r, s, w->roles, w->then);
-out:
-	free(w);
+	session_recheck_done(w, t->found && !t->revoked, t->found &&
+	    !t->revoked ? role_parse(t->role) : -1, t->unit);
 }
 
 /* The re-check of a person's account answered. */
@@ -695,34 +722,15 @@ session_user_found(const struct store_user *u, size_t n, const char *message,
     void *arg)
 {
 	struct session_wait *w = arg;
-	struct request *r = w->r;
-	struct session *s = session_get(w->id);
-	int role;
 
 	if (u == NULL) {
-		log_msg(LOG_LEVEL_WARN, r->id, "account look-up failed: %s",
-		    message);
-		html_reply_message(r, 503, form_lang(r, NULL), "503",
-		    "The database is not available / Cơ sở dữ liệu tạm thời "
-		    "không sẵn sàng.", NULL, NULL);
-		goto out;
+		session_recheck_failed(w, "account", message);
+		return;
 	}
 	/* Gone, disabled, or its password changed since the sign-in: end it. */
-	if (s == NULL || n != 1 || u->disabled ||
-	    (role = role_parse(u->role)) < 0 || u->changed > w->opened) {
-		if (s != NULL)
-			s->expires = 0;
-		session_cookie_set(r, "", 0);
-		session_to_login(r);
-		goto out;
-	}
-	s->role = role;
-	free(s->scope);
-	s->scope = u->unit != NULL ? xstrdup(u->unit) : NULL;
-	s->checked = time(NULL);
-	session_decide(r, s, w->roles, w->then);
-out:
-	free(w);
+	session_recheck_done(w, n == 1 && !u->disabled &&
+	    u->changed <= w->opened, n == 1 ? role_parse(u->role) : -1,
+	    n == 1 ? u->unit : NULL);
 }
 
 /* Check the session cookie, then call then. */
@@ -742,9 +750,7 @@ session_check(struct request *r, unsigned roles, auth_next_cb then)
 		return;
 	}
 	if (sipasd_lookup_db(r->sd) == NULL) {
-		html_reply_message(r, 503, form_lang(r, NULL), "503",
-		    "The database is not available / Cơ sở dữ liệu tạm thời "
-		    "không sẵn sàng.", NULL, NULL);
+		session_unavailable(r);
 		return;
 	}
 	w = xcalloc(1, sizeof *w);
