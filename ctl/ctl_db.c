@@ -53,7 +53,7 @@ ctl_db_connect(const char *dsn)
 }
 
 /* Run a statement with text parameters; the result if it succeeded, else NULL (printed). */
-static PGresult *
+PGresult *
 ctl_db_exec(PGconn *conn, const char *sql, int n, const char *const *params)
 {
 	PGresult *res;
@@ -81,7 +81,7 @@ ctl_db_do(PGconn *conn, const char *sql, int n, const char *const *params)
 }
 
 /* The SQLSTATE of a failed result, or "". */
-static const char *
+const char *
 ctl_db_sqlstate(const PGresult *res)
 {
 	const char *s = PQresultErrorField(res, PG_DIAG_SQLSTATE);

@@ -8,10 +8,16 @@
 
 struct ctl;
 struct pg_conn;
+struct pg_result;
 
 /* Shared by the verbs that talk to PostgreSQL (ctl/ctl_db.c). */
 /* Connect (UTF8) or print why not; NULL on failure. */
 struct pg_conn *ctl_db_connect(const char *dsn);
+/* Run a statement with text parameters: its result, or NULL (printed). */
+struct pg_result *ctl_db_exec(struct pg_conn *, const char *sql, int n,
+    const char *const *params);
+/* The SQLSTATE of a failed result, or "". */
+const char *ctl_db_sqlstate(const struct pg_result *);
 /* Run a statement whose result is not needed; 0 or -1 (printed). */
 int ctl_db_do(struct pg_conn *, const char *sql, int n, const char *const *params);
 /* Append an audit_log row by actor sipasctl; 0 or -1 (printed). */

@@ -38,19 +38,6 @@
 /* Default minimum respondents of a ranked child unit (docs/reports.md). */
 #define CTL_REPORT_MIN_N 30
 
-/* Run a statement with text parameters; the result if it succeeded, else NULL (printed). */
-static PGresult *
-ctl_report_exec(PGconn *conn, const char *sql, int n, const char *const *params)
-{
-	PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-
-	if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK)
-		return res;
-	ctl_warnx("%s", PQresultErrorMessage(res));
-	PQclear(res);
-	return NULL;
-}
-
 /* Options of the verb. */
 struct ctl_report_opts {
 	const char *survey, *unit, *from, *to, *format, *output;
@@ -178,7 +165,7 @@ ctl_report_fetch(PGconn *conn, const struct ctl_report_opts *o, struct report_ru
 	PGresult *res;
 	int i, n;
 
-	if ((res = ctl_report_exec(conn,
+	if ((res = ctl_db_exec(conn,
 	    "DECLARE report_rows NO SCROLL CURSOR FOR "
 	    "WITH RECURSIVE sub (code, child) AS ("
 	    " SELECT code, NULL::text FROM units WHERE code = $2"
@@ -195,7 +182,7 @@ ctl_report_fetch(PGconn *conn, const struct ctl_report_opts *o, struct report_ru
 		return -1;
 	PQclear(res);
 	for (;;) {
-		if ((res = ctl_report_exec(conn, CTL_REPORT_FETCH, 0, NULL)) == NULL)
+		if ((res = ctl_db_exec(conn, CTL_REPORT_FETCH, 0, NULL)) == NULL)
 			return -1;
 		if ((n = PQntuples(res)) == 0)
 			break;
@@ -229,15 +216,11 @@ ctl_report_make(PGconn *conn, const struct ctl_report_opts *o)
 	int i, nkids = 0, st = CTL_EXIT_FAIL;
 
 	report_period_previous(o->from, o->to, pfrom, pto); /* checked by ctl_report_args */
-	res = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		ctl_warnx("%s", PQresultErrorMessage(res));
-		PQclear(res);
+	if (ctl_db_do(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	    0, NULL) != 0)
 		return CTL_EXIT_FAIL;
-	}
-	PQclear(res);
 	params[0] = o->survey;
-	if ((res = ctl_report_exec(conn, "SELECT definition::text FROM surveys WHERE code = $1",
+	if ((res = ctl_db_exec(conn, "SELECT definition::text FROM surveys WHERE code = $1",
 	    1, params)) == NULL)
 		goto out;
 	if (PQntuples(res) != 1) {
@@ -252,7 +235,7 @@ ctl_report_make(PGconn *conn, const struct ctl_report_opts *o)
 	}
 	PQclear(res);
 	params[0] = o->unit;
-	if ((res = ctl_report_exec(conn, "SELECT name FROM units WHERE code = $1", 1,
+	if ((res = ctl_db_exec(conn, "SELECT name FROM units WHERE code = $1", 1,
 	    params)) == NULL)
 		goto out;
 	if (PQntuples(res) != 1) {
@@ -263,7 +246,7 @@ ctl_report_make(PGconn *conn, const struct ctl_report_opts *o)
 	unit_name = xstrdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	res = NULL;
-	if ((kres = ctl_report_exec(conn, "SELECT code, name FROM units WHERE parent = $1 "
+	if ((kres = ctl_db_exec(conn, "SELECT code, name FROM units WHERE parent = $1 "
 	    "ORDER BY code", 1, params)) == NULL)
 		goto out;
 	nkids = PQntuples(kres);

@@ -133,28 +133,6 @@ ctl_import_row_clear(struct ctl_import_row *ir)
 	}
 }
 
-/* SQL state of a failed result, or "". */
-static const char *
-ctl_import_sqlstate(const PGresult *res)
-{
-	const char *s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-	return s != NULL ? s : "";
-}
-
-/* Run a statement without result; 0 or -1 (printed). */
-static int
-ctl_import_do(PGconn *conn, const char *sql)
-{
-	PGresult *res = PQexec(conn, sql);
-	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-
-	if (!ok)
-		fprintf(stderr, "sipasctl: %s", PQresultErrorMessage(res));
-	PQclear(res);
-	return ok ? 0 : -1;
-}
-
 /*
  * One row's result of the insert: 0 and *what (0 inserted, 1 duplicate, 2
  * conflict), or -1 with the SQLSTATE in state and the message in msg.
@@ -167,7 +145,7 @@ ctl_import_result(const PGresult *res, int *what, char *state, char *msg,
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		snprintf(state, 6, "%s", PQresultStatus(res) == PGRES_TUPLES_OK ?
-		    "40001" : ctl_import_sqlstate(res));
+		    "40001" : ctl_db_sqlstate(res));
 		snprintf(msg, msglen, "%s", PQresultStatus(res) ==
 		    PGRES_TUPLES_OK ? "concurrent insert of the same id" :
 		    PQresultErrorMessage(res));
@@ -241,7 +219,7 @@ ctl_import_pipeline(struct ctl_import *im, int *what, char *state, char *msg,
 			    msg, msglen) != 0;
 		else if (st == PGRES_FATAL_ERROR) {
 			failed = 1;
-			snprintf(state, 6, "%s", ctl_import_sqlstate(res));
+			snprintf(state, 6, "%s", ctl_db_sqlstate(res));
 			snprintf(msg, msglen, "%s", PQresultErrorMessage(res));
 			msg[strcspn(msg, "\n")] = '\0';
 		}
@@ -264,7 +242,7 @@ ctl_import_pipeline(struct ctl_import *im, int *what, char *state, char *msg,
 	}
 	if (failed) {
 		/* The block is open and aborted (the COMMIT was skipped). */
-		ctl_import_do(conn, "ROLLBACK");
+		ctl_db_do(conn, "ROLLBACK", 0, NULL);
 		return 1;
 	}
 	return 0;
@@ -326,20 +304,20 @@ ctl_import_flush(struct ctl_import *im)
 	}
 	/* One row spoilt the transaction: each row alone. */
 	for (i = 0; i < im->nchunk && !im->dbfail; i++) {
-		if (ctl_import_do(im->conn, "BEGIN") != 0) {
+		if (ctl_db_do(im->conn, "BEGIN", 0, NULL) != 0) {
 			im->dbfail = 1;
 			break;
 		}
 		if (ctl_import_insert(im, &im->chunk[i], &what[i], state, msg,
 		    sizeof msg) == 0) {
-			if (ctl_import_do(im->conn, "COMMIT") != 0) {
+			if (ctl_db_do(im->conn, "COMMIT", 0, NULL) != 0) {
 				im->dbfail = 1;
 				break;
 			}
 			ctl_import_outcome(im, &im->chunk[i], what[i]);
 			continue;
 		}
-		ctl_import_do(im->conn, "ROLLBACK");
+		ctl_db_do(im->conn, "ROLLBACK", 0, NULL);
 		if (ctl_import_state_is_connection(state)) {
 			fprintf(stderr, "sipasctl: %s\n", msg);
 			im->dbfail = 1;
@@ -471,13 +449,9 @@ ctl_import_catalog(struct ctl_import *im, const char *code, struct survey **sp)
 	char *cause = NULL;
 	int i;
 
-	res = PQexecParams(im->conn, "SELECT definition::text FROM surveys "
-	    "WHERE code = $1", 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "sipasctl: %s", PQresultErrorMessage(res));
-		PQclear(res);
+	if ((res = ctl_db_exec(im->conn, "SELECT definition::text FROM "
+	    "surveys WHERE code = $1", 1, params)) == NULL)
 		return CTL_EXIT_FAIL;
-	}
 	if (PQntuples(res) != 1) {
 		fprintf(stderr, "sipasctl: unknown survey '%s'\n", code);
 		PQclear(res);
@@ -491,12 +465,9 @@ ctl_import_catalog(struct ctl_import *im, const char *code, struct survey **sp)
 		free(cause);
 		return CTL_EXIT_FAIL;
 	}
-	res = PQexec(im->conn, "SELECT code FROM units");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "sipasctl: %s", PQresultErrorMessage(res));
-		PQclear(res);
+	if ((res = ctl_db_exec(im->conn, "SELECT code FROM units", 0,
+	    NULL)) == NULL)
 		return CTL_EXIT_FAIL;
-	}
 	for (i = 0; i < PQntuples(res); i++)
 		strmap_put(im->units, PQgetvalue(res, i, 0), im);
 	PQclear(res);
@@ -637,7 +608,7 @@ ctl_import(PGconn *conn, int argc, char **argv)
 	struct ctl_import im;
 	struct response_rules rules;
 	struct survey *s = NULL;
-	const char *code = NULL, *sheet = NULL, *encoding = NULL, *params[1];
+	const char *code = NULL, *sheet = NULL, *encoding = NULL;
 	struct csvin_format fmt;
 	char delim[2];
 	json_t *rep;
@@ -751,16 +722,8 @@ ctl_import(PGconn *conn, int argc, char **argv)
 	json_object_del(rep, "problems");
 	json_object_del(rep, "problems_omitted");
 	text = json_dumps(rep, JSON_COMPACT);
-	params[0] = text;
-	if (!im.dbfail) {
-		PGresult *res = PQexecParams(conn, "INSERT INTO audit_log (actor, "
-		    "action, detail) VALUES ('sipasctl', 'import', $1::jsonb)", 1,
-		    NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			fprintf(stderr, "sipasctl: audit log: %s",
-			    PQresultErrorMessage(res));
-		PQclear(res);
-	}
+	if (!im.dbfail)
+		ctl_db_audit(conn, "import", text);
 	free(text);
 	json_decref(rep);
 	if (!zip)

@@ -80,13 +80,9 @@ user_unit_exists(PGconn *conn, const char *unit)
 	PGresult *res;
 	int r;
 
-	res = PQexecParams(conn, "SELECT 1 FROM units WHERE code = $1", 1, NULL,
-	    params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "sipasctl: %s", PQresultErrorMessage(res));
-		PQclear(res);
+	if ((res = ctl_db_exec(conn, "SELECT 1 FROM units WHERE code = $1", 1,
+	    params)) == NULL)
 		return -1;
-	}
 	r = PQntuples(res) == 1;
 	PQclear(res);
 	return r;
@@ -167,8 +163,7 @@ user_add(PGconn *conn, int argc, char **argv)
 	    NULL, NULL, 0);
 	explicit_bzero(hash, sizeof hash);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		if (strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE) != NULL ?
-		    PQresultErrorField(res, PG_DIAG_SQLSTATE) : "", "23505") == 0)
+		if (strcmp(ctl_db_sqlstate(res), "23505") == 0)
 			fprintf(stderr, "sipasctl: user '%s' exists already\n",
 			    login);
 		else
@@ -196,12 +191,8 @@ user_update(PGconn *conn, const char *sql, int n, const char *const *params)
 	PGresult *res;
 	long rows;
 
-	res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		fprintf(stderr, "sipasctl: %s", PQresultErrorMessage(res));
-		PQclear(res);
+	if ((res = ctl_db_exec(conn, sql, n, params)) == NULL)
 		return CTL_EXIT_FAIL;
-	}
 	rows = atol(PQcmdTuples(res));
 	PQclear(res);
 	if (rows != 1) {
@@ -266,16 +257,12 @@ user_list(PGconn *conn)
 	PGresult *res;
 	int i;
 
-	res = PQexecParams(conn, "SELECT login, role, coalesce(unit, '-'), "
+	if ((res = ctl_db_exec(conn, "SELECT login, role, coalesce(unit, '-'), "
 	    "CASE WHEN disabled_at IS NULL THEN 'active' ELSE 'disabled' END, "
 	    "to_char(created_at, 'YYYY-MM-DD'), "
 	    "to_char(password_changed_at, 'YYYY-MM-DD'), display_name "
-	    "FROM users ORDER BY login", 0, NULL, NULL, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "sipasctl: %s", PQresultErrorMessage(res));
-		PQclear(res);
+	    "FROM users ORDER BY login", 0, NULL)) == NULL)
 		return CTL_EXIT_FAIL;
-	}
 	printf("%-20s %-9s %-12s %-9s %-10s %-10s %s\n", "login", "role",
 	    "unit", "state", "created", "password", "name");
 	for (i = 0; i < PQntuples(res); i++)
