@@ -103,32 +103,18 @@ const struct ctl_opt ctl_user_opts[] = {
 static int
 user_add(PGconn *conn, int argc, char **argv)
 {
-	const char *role = NULL, *unit = NULL, *name = "", *login, *params[5];
+	struct ctl_grant g;
+	const char *role, *unit, *name, *login, *params[5];
 	char hash[PASSWORD_ENCODED_MAX];
 	PGresult *res;
-	int c, stdin_pw = 0, r;
+	int r;
 
-	optind = 0;
-	while ((c = ctl_getopt(argc, argv, ctl_user_opts)) != -1) {
-		switch (c) {
-		case 'r':
-			role = optarg;
-			break;
-		case 'u':
-			unit = optarg;
-			break;
-		case 'n':
-			name = optarg;
-			break;
-		case 'p':
-			stdin_pw = 1;
-			break;
-		default:
-			goto usage;
-		}
-	}
-	if (optind != argc - 1 || role == NULL || !stdin_pw)
+	if (ctl_db_grant_opts(argc, argv, ctl_user_opts, &g) != 0 ||
+	    optind != argc - 1 || g.role == NULL || !g.password_stdin)
 		goto usage;
+	role = g.role;
+	unit = g.unit;
+	name = g.name;
 	login = argv[optind];
 	if (!password_login_ok(login)) {
 		fprintf(stderr, "sipasctl: login '%s': use 1 to 63 of a-z, 0-9, "
