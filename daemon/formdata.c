@@ -33,19 +33,6 @@ const struct form_choice form_genders[] = {
 	{ NULL, NULL, NULL },
 };
 
-/* The value of hex digit c, or -1. */
-static int
-form_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode one urlencoded component (+ is a space). */
 char *
 form_decode(const char *s, size_t len, int strict, size_t *outlen)
@@ -58,8 +45,8 @@ form_decode(const char *s, size_t len, int strict, size_t *outlen)
 		if (s[i] == '+')
 			out[n++] = ' ';
 		else if (s[i] == '%' && i + 2 < len &&
-		    (hi = form_hexval((unsigned char)s[i + 1])) >= 0 &&
-		    (lo = form_hexval((unsigned char)s[i + 2])) >= 0) {
+		    (hi = util_hexval((unsigned char)s[i + 1])) >= 0 &&
+		    (lo = util_hexval((unsigned char)s[i + 2])) >= 0) {
 			if (strict && hi == 0 && lo == 0)
 				break; /* an encoded NUL */
 			out[n++] = (char)(hi * 16 + lo);
