@@ -209,6 +209,22 @@ session_login_scope(char *scope, size_t len, const char *bind)
 	snprintf(scope, len, "login/%s", bind);
 }
 
+/* The hidden fields of a login form: lang, csrf and next if any. */
+static void
+session_login_hidden(struct evbuffer *b, const char *lang, const char *csrf,
+    const char *next)
+{
+	html_raw(b, "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n"
+	    "<input type=\"hidden\" name=\"csrf\" value=\"", lang);
+	html_text(b, csrf);
+	html_raw(b, "\">\n");
+	if (next != NULL) {
+		html_raw(b, "<input type=\"hidden\" name=\"next\" value=\"");
+		html_text(b, next);
+		html_raw(b, "\">\n");
+	}
+}
+
 /* The login page, with an error line or none. */
 void
 session_login_page(struct request *r, int status, const char *lang,
@@ -254,34 +270,18 @@ session_login_page(struct request *r, int status, const char *lang,
 	    "autocomplete=\"username\" autocapitalize=\"none\" required>\n"
 	    "<label for=\"password\">%s</label>\n"
 	    "<input type=\"password\" id=\"password\" name=\"password\" "
-	    "autocomplete=\"current-password\" required>\n"
-	    "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n"
-	    "<input type=\"hidden\" name=\"csrf\" value=\"",
-	    en ? "Login" : "Tên đăng nhập", en ? "Password" : "Mật khẩu", lang);
-	html_text(b, csrf);
-	html_raw(b, "\">\n");
-	if (next != NULL) {
-		html_raw(b, "<input type=\"hidden\" name=\"next\" value=\"");
-		html_text(b, next);
-		html_raw(b, "\">\n");
-	}
+	    "autocomplete=\"current-password\" required>\n",
+	    en ? "Login" : "Tên đăng nhập", en ? "Password" : "Mật khẩu");
+	session_login_hidden(b, lang, csrf, next);
 	html_raw(b, "<button type=\"submit\" id=\"login-password\">%s</button>\n"
 	    "</form>\n<h2>%s</h2>\n", en ? "Sign in" : "Đăng nhập", en ?
 	    "Or with an access token" : "Hoặc bằng mã truy cập");
 	html_raw(b, "<form method=\"post\" action=\"/login\" class=\"login\">\n"
 	    "<label for=\"token\">%s</label>\n"
 	    "<input type=\"password\" id=\"token\" name=\"token\" "
-	    "autocomplete=\"current-password\" required>\n"
-	    "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n"
-	    "<input type=\"hidden\" name=\"csrf\" value=\"",
-	    en ? "Access token" : "Mã truy cập", lang);
-	html_text(b, csrf);
-	html_raw(b, "\">\n");
-	if (next != NULL) {
-		html_raw(b, "<input type=\"hidden\" name=\"next\" value=\"");
-		html_text(b, next);
-		html_raw(b, "\">\n");
-	}
+	    "autocomplete=\"current-password\" required>\n",
+	    en ? "Access token" : "Mã truy cập");
+	session_login_hidden(b, lang, csrf, next);
 	html_raw(b, "<button type=\"submit\" id=\"login\">%s</button>\n</form>\n"
 	    "</main>\n</body>\n</html>\n", en ? "Sign in" : "Đăng nhập");
 	html_reply(r, status, b);
