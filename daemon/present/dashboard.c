@@ -273,13 +273,9 @@ dash_head(struct evbuffer *b, const struct dash *d)
 	    static_version("dashboard.css"),
 	    DTR(d, "Bảng điều hành SIPAS", "SIPAS dashboard"));
 	dash_href(b, d, d->unit, DTR(d, "en", "vi"));
-	html_raw(b, "\">%s</a> <form method=\"post\" action=\"/logout\">"
-	    "<input type=\"hidden\" name=\"csrf\" value=\"",
-	    DTR(d, "English", "Tiếng Việt"));
-	html_text(b, r->csrf != NULL ? r->csrf : "");
-	html_raw(b, "\"><button type=\"submit\" id=\"logout\">%s</button>"
-	    "</form></nav>\n</header>\n<main>\n",
-	    DTR(d, "Đăng xuất", "Sign out"));
+	html_raw(b, "\">%s</a> ", DTR(d, "English", "Tiếng Việt"));
+	html_logout_form(b, r, d->lang);
+	html_raw(b, "</nav>\n</header>\n<main>\n");
 
 	/* The breadcrumb: from the viewer's top unit down to this one. */
 	for (u = cache_unit_get(d->cache, d->unit); u != NULL && n < 64;
