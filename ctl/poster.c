@@ -227,8 +227,8 @@ poster_db(const char *dsn, const char *unit, char **name, const char *scode,
 	if ((conn = ctl_db_connect(dsn)) == NULL)
 		return CTL_EXIT_FAIL;
 	params[0] = unit;
-	if ((res = ctl_db_exec(conn, "SELECT name FROM units WHERE code = $1", 1,
-	    params)) == NULL)
+	if ((res = ctl_db_exec(conn, "SELECT name FROM units WHERE code = $1",
+	    1, params)) == NULL)
 		goto out;
 	if (PQntuples(res) != 1) {
 		ctl_warnx("unknown unit '%s'", unit);

@@ -80,8 +80,8 @@ form_fields_parse(const char *text, size_t len)
 			amp = end;
 		if (amp > p) {
 			eq = memchr(p, '=', (size_t)(amp - p));
-			k = form_decode(p, (size_t)((eq != NULL ? eq : amp) - p),
-			    1, NULL);
+			k = form_decode(p, (size_t)((eq != NULL ? eq : amp) -
+			    p), 1, NULL);
 			v = eq != NULL ? form_decode(eq + 1,
 			    (size_t)(amp - eq - 1), 1, NULL) : xstrdup("");
 			if (k == NULL || v == NULL || f->n >= 1000) {

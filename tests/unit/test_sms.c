@@ -125,8 +125,10 @@ unescape(const char *s, size_t *lenp)
 		case '0': out[n++] = '\0'; s++; break;
 		case '\\': out[n++] = '\\'; s++; break;
 		case 'x':
-			ASSERT(util_hexval(s[1]) >= 0 && util_hexval(s[2]) >= 0);
-			out[n++] = (char)(util_hexval(s[1]) * 16 + util_hexval(s[2]));
+			ASSERT(util_hexval(s[1]) >= 0 &&
+			    util_hexval(s[2]) >= 0);
+			out[n++] = (char)(util_hexval(s[1]) * 16 +
+			    util_hexval(s[2]));
 			s += 3;
 			break;
 		case 'u':
