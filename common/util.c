@@ -207,6 +207,19 @@ util_now(void)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+/* The value of a hex digit, or -1. */
+int
+util_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* 1 if s[0..len) is well-formed UTF-8 without a NUL. */
 int
 utf8_valid(const char *s, size_t len)

@@ -53,7 +53,7 @@ ctl_db_connect(const char *dsn)
 }
 
 /* Run a statement with text parameters; the result if it succeeded, else NULL (printed). */
-static PGresult *
+PGresult *
 ctl_db_exec(PGconn *conn, const char *sql, int n, const char *const *params)
 {
 	PGresult *res;
@@ -81,7 +81,7 @@ ctl_db_do(PGconn *conn, const char *sql, int n, const char *const *params)
 }
 
 /* The SQLSTATE of a failed result, or "". */
-static const char *
+const char *
 ctl_db_sqlstate(const PGresult *res)
 {
 	const char *s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -691,35 +691,55 @@ const struct ctl_opt ctl_token_opts[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
+/* Read the options of a grant (--role, --unit, --name, --password-stdin). */
+int
+ctl_db_grant_opts(int argc, char **argv, const struct ctl_opt *opts,
+    struct ctl_grant *g)
+{
+	int c;
+
+	memset(g, 0, sizeof *g);
+	g->name = "";
+	optind = 0;
+	while ((c = ctl_getopt(argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'r':
+			g->role = optarg;
+			break;
+		case 'u':
+			g->unit = optarg;
+			break;
+		case 'n':
+			g->name = optarg;
+			break;
+		case 'p':
+			g->password_stdin = 1;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* sipasctl token create --role ROLE [--unit CODE] [--name TEXT]. */
 static int
 ctl_db_token_create(PGconn *conn, int argc, char **argv)
 {
-	const char *role = NULL, *unit = NULL, *name = "", *params[4];
+	struct ctl_grant g;
+	const char *role, *unit, *name, *params[4];
 	char token[TOKEN_LEN + 1], hash[TOKEN_HASH_LEN + 1], *cause = NULL;
 	char *text;
 	json_t *detail;
 	PGresult *res;
-	int c, r;
+	int r;
 
-	optind = 0;
-	while ((c = ctl_getopt(argc, argv, ctl_token_opts)) != -1) {
-		switch (c) {
-		case 'r':
-			role = optarg;
-			break;
-		case 'u':
-			unit = optarg;
-			break;
-		case 'n':
-			name = optarg;
-			break;
-		default:
-			goto usage;
-		}
-	}
-	if (optind != argc || role == NULL)
+	if (ctl_db_grant_opts(argc, argv, ctl_token_opts, &g) != 0 ||
+	    optind != argc || g.role == NULL)
 		goto usage;
+	role = g.role;
+	unit = g.unit;
+	name = g.name;
 	if (role_parse(role) < 0) {
 		fprintf(stderr, "sipasctl: unknown role '%s' (collector, "
 		    "uploader, viewer, admin)\n", role);

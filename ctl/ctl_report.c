@@ -42,19 +42,6 @@
 /* Default minimum respondents of a ranked child unit (docs/reports.md). */
 #define CTL_REPORT_MIN_N 30
 
-/* Run a statement with text parameters; the result if it succeeded, else NULL (printed). */
-static PGresult *
-ctl_report_exec(PGconn *conn, const char *sql, int n, const char *const *params)
-{
-	PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-
-	if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK)
-		return res;
-	ctl_warnx("%s", PQresultErrorMessage(res));
-	PQclear(res);
-	return NULL;
-}
-
 /* Options of the verb. */
 struct ctl_report_opts {
 	const char *survey, *unit, *from, *to, *format, *output;
@@ -202,11 +189,11 @@ ctl_report_fetch(PGconn *conn, const struct ctl_report_opts *o, struct report_ru
 	params[5] = g.lo;
 	params[6] = g.hi;
 	if (g.nraw > 0)
-		res = ctl_report_exec(conn, "DECLARE report_rows NO SCROLL CURSOR FOR "
-		    SQL_AGG_REPORT_RAW, 7, params);
+		res = ctl_db_exec(conn, "DECLARE report_rows NO SCROLL CURSOR "
+		    "FOR " SQL_AGG_REPORT_RAW, 7, params);
 	else
-		res = ctl_report_exec(conn, "DECLARE report_rows NO SCROLL CURSOR FOR "
-		    SQL_AGG_REPORT, 5, params);
+		res = ctl_db_exec(conn, "DECLARE report_rows NO SCROLL CURSOR "
+		    "FOR " SQL_AGG_REPORT, 5, params);
 	report_ranges_clear(&g);
 	if (res == NULL)
 		return -1;
@@ -259,15 +246,11 @@ ctl_report_make(PGconn *conn, const struct ctl_report_opts *o)
 	int i, nkids = 0, st = CTL_EXIT_FAIL;
 
 	report_period_previous(o->from, o->to, pfrom, pto); /* checked by ctl_report_args */
-	res = PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		ctl_warnx("%s", PQresultErrorMessage(res));
-		PQclear(res);
+	if (ctl_db_do(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+	    0, NULL) != 0)
 		return CTL_EXIT_FAIL;
-	}
-	PQclear(res);
 	params[0] = o->survey;
-	if ((res = ctl_report_exec(conn, "SELECT definition::text FROM surveys WHERE code = $1",
+	if ((res = ctl_db_exec(conn, "SELECT definition::text FROM surveys WHERE code = $1",
 	    1, params)) == NULL)
 		goto out;
 	if (PQntuples(res) != 1) {
@@ -282,7 +265,7 @@ ctl_report_make(PGconn *conn, const struct ctl_report_opts *o)
 	}
 	PQclear(res);
 	params[0] = o->unit;
-	if ((res = ctl_report_exec(conn, "SELECT name FROM units WHERE code = $1", 1,
+	if ((res = ctl_db_exec(conn, "SELECT name FROM units WHERE code = $1", 1,
 	    params)) == NULL)
 		goto out;
 	if (PQntuples(res) != 1) {
@@ -293,7 +276,7 @@ ctl_report_make(PGconn *conn, const struct ctl_report_opts *o)
 	unit_name = xstrdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	res = NULL;
-	if ((kres = ctl_report_exec(conn, "SELECT code, name FROM units WHERE parent = $1 "
+	if ((kres = ctl_db_exec(conn, "SELECT code, name FROM units WHERE parent = $1 "
 	    "ORDER BY code", 1, params)) == NULL)
 		goto out;
 	nkids = PQntuples(kres);

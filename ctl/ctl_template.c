@@ -31,11 +31,8 @@ ctl_template_survey(PGconn *conn, const char *code, int *rc)
 	PGresult *res;
 	char *cause = NULL;
 
-	res = PQexecParams(conn, "SELECT definition::text FROM surveys "
-	    "WHERE code = $1", 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		ctl_warnx("%s", PQresultErrorMessage(res));
-		PQclear(res);
+	if ((res = ctl_db_exec(conn, "SELECT definition::text FROM surveys "
+	    "WHERE code = $1", 1, params)) == NULL) {
 		*rc = CTL_EXIT_FAIL;
 		return NULL;
 	}
@@ -84,16 +81,14 @@ ctl_template_write(PGconn *conn, const struct survey *s, const char *unit,
 		return rc;
 	}
 	if (unit != NULL)
-		res = PQexecParams(conn, SQL_SUBTREE("$1", "$2")
+		res = ctl_db_exec(conn, SQL_SUBTREE("$1", "$2")
 		    " SELECT u.code, u.name FROM sub JOIN units u USING (code)"
-		    " ORDER BY u.code", 2, NULL, params, NULL, NULL, 0);
+		    " ORDER BY u.code", 2, params);
 	else
-		res = PQexec(conn, "SELECT code, name FROM units ORDER BY code");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		ctl_warnx("%s", PQresultErrorMessage(res));
-		PQclear(res);
+		res = ctl_db_exec(conn, "SELECT code, name FROM units ORDER BY "
+		    "code", 0, NULL);
+	if (res == NULL)
 		return CTL_EXIT_FAIL;
-	}
 	if (unit != NULL && PQntuples(res) == 0) {
 		ctl_warnx("--unit: unknown unit '%s'", unit);
 		PQclear(res);

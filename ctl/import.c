@@ -114,28 +114,6 @@ ctl_import_row_clear(struct ctl_import_row *ir)
 	}
 }
 
-/* SQL state of a failed result, or "". */
-static const char *
-ctl_import_sqlstate(const PGresult *res)
-{
-	const char *s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-	return s != NULL ? s : "";
-}
-
-/* Run a statement without result; 0 or -1 (printed). */
-static int
-ctl_import_do(PGconn *conn, const char *sql)
-{
-	PGresult *res = PQexec(conn, sql);
-	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-
-	if (!ok)
-		fprintf(stderr, "sipasctl: %s", PQresultErrorMessage(res));
-	PQclear(res);
-	return ok ? 0 : -1;
-}
-
 /*
  * Rows [from, from + n) of the chunk in one transaction: BEGIN, the batch
  * statement, COMMIT. 0 committed, with each row's outcome in what[] (0
@@ -152,7 +130,7 @@ ctl_import_batch(struct ctl_import *im, int from, int n, int *what,
 	const char *w;
 	int i, j, rc = 0;
 
-	if (ctl_import_do(im->conn, "BEGIN") != 0)
+	if (ctl_db_do(im->conn, "BEGIN", 0, NULL) != 0)
 		return -1;
 	memset(cols, 0, sizeof cols);
 	for (i = from; i < from + n; i++) {
@@ -166,7 +144,7 @@ ctl_import_batch(struct ctl_import *im, int from, int n, int *what,
 	for (j = 0; j < SQL_RESPONSE_BATCH_NPARAMS; j++)
 		pgarray_free(&cols[j]);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		snprintf(state, 6, "%s", ctl_import_sqlstate(res));
+		snprintf(state, 6, "%s", ctl_db_sqlstate(res));
 		snprintf(msg, msglen, "%s", PQresultErrorMessage(res));
 		rc = 1;
 	} else if (PQntuples(res) != n) {
@@ -190,11 +168,11 @@ ctl_import_batch(struct ctl_import *im, int from, int n, int *what,
 	PQclear(res);
 	if (rc != 0) {
 		msg[strcspn(msg, "\n")] = '\0';
-		if (ctl_import_do(im->conn, "ROLLBACK") != 0)
+		if (ctl_db_do(im->conn, "ROLLBACK", 0, NULL) != 0)
 			return -1;
 		return 1;
 	}
-	return ctl_import_do(im->conn, "COMMIT") != 0 ? -1 : 0;
+	return ctl_db_do(im->conn, "COMMIT", 0, NULL) != 0 ? -1 : 0;
 }
 
 /* Count one row's outcome. */
@@ -353,13 +331,9 @@ ctl_import_catalog(struct ctl_import *im, const char *code, struct survey **sp)
 	char *cause = NULL;
 	int i;
 
-	res = PQexecParams(im->conn, "SELECT definition::text FROM surveys "
-	    "WHERE code = $1", 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "sipasctl: %s", PQresultErrorMessage(res));
-		PQclear(res);
+	if ((res = ctl_db_exec(im->conn, "SELECT definition::text FROM "
+	    "surveys WHERE code = $1", 1, params)) == NULL)
 		return CTL_EXIT_FAIL;
-	}
 	if (PQntuples(res) != 1) {
 		fprintf(stderr, "sipasctl: unknown survey '%s'\n", code);
 		PQclear(res);
@@ -373,12 +347,9 @@ ctl_import_catalog(struct ctl_import *im, const char *code, struct survey **sp)
 		free(cause);
 		return CTL_EXIT_FAIL;
 	}
-	res = PQexec(im->conn, "SELECT code FROM units");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "sipasctl: %s", PQresultErrorMessage(res));
-		PQclear(res);
+	if ((res = ctl_db_exec(im->conn, "SELECT code FROM units", 0,
+	    NULL)) == NULL)
 		return CTL_EXIT_FAIL;
-	}
 	for (i = 0; i < PQntuples(res); i++)
 		strmap_put(im->units, PQgetvalue(res, i, 0), im);
 	PQclear(res);
@@ -520,7 +491,7 @@ ctl_import(PGconn *conn, int argc, char **argv)
 	struct ctl_import im;
 	struct response_rules rules;
 	struct survey *s = NULL;
-	const char *code = NULL, *sheet = NULL, *encoding = NULL, *params[1];
+	const char *code = NULL, *sheet = NULL, *encoding = NULL;
 	struct csvin_format fmt;
 	char delim[2];
 	json_t *rep;
@@ -634,16 +605,8 @@ ctl_import(PGconn *conn, int argc, char **argv)
 	json_object_del(rep, "problems");
 	json_object_del(rep, "problems_omitted");
 	text = json_dumps(rep, JSON_COMPACT);
-	params[0] = text;
-	if (!im.dbfail) {
-		PGresult *res = PQexecParams(conn, "INSERT INTO audit_log (actor, "
-		    "action, detail) VALUES ('sipasctl', 'import', $1::jsonb)", 1,
-		    NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK)
-			fprintf(stderr, "sipasctl: audit log: %s",
-			    PQresultErrorMessage(res));
-		PQclear(res);
-	}
+	if (!im.dbfail)
+		ctl_db_audit(conn, "import", text);
 	free(text);
 	json_decref(rep);
 	if (!zip)

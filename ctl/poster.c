@@ -24,6 +24,7 @@
 #include <qrencode.h>
 
 #include "ctl.h"
+#include "ctl_db.h"
 #include "sipas/report.h"
 #include "sipas/sms.h"
 #include "sipas/survey.h"
@@ -217,26 +218,18 @@ static int
 poster_db(const char *dsn, const char *unit, char **name, const char *scode,
     struct survey **s)
 {
-	PGconn *conn = PQconnectdb(dsn != NULL ? dsn : "");
+	PGconn *conn;
 	const char *params[1];
 	PGresult *res;
 	char *cause = NULL;
 	int rv = CTL_EXIT_FAIL;
 
-	if (PQstatus(conn) != CONNECTION_OK) {
-		ctl_warnx("cannot connect to the database: %s",
-		    PQerrorMessage(conn));
-		goto out;
-	}
-	PQsetClientEncoding(conn, "UTF8");
+	if ((conn = ctl_db_connect(dsn)) == NULL)
+		return CTL_EXIT_FAIL;
 	params[0] = unit;
-	res = PQexecParams(conn, "SELECT name FROM units WHERE code = $1", 1,
-	    NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		ctl_warnx("%s", PQresultErrorMessage(res));
-		PQclear(res);
+	if ((res = ctl_db_exec(conn, "SELECT name FROM units WHERE code = $1",
+	    1, params)) == NULL)
 		goto out;
-	}
 	if (PQntuples(res) != 1) {
 		ctl_warnx("unknown unit '%s'", unit);
 		PQclear(res);

@@ -49,13 +49,12 @@
 static long
 purge_count(PGconn *conn, const char *sql, int n, const char *const *params)
 {
-	PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-	long count = -1;
+	PGresult *res = ctl_db_exec(conn, sql, n, params);
+	long count;
 
-	if (PQresultStatus(res) == PGRES_COMMAND_OK)
-		count = atol(PQcmdTuples(res));
-	else
-		fprintf(stderr, "sipasctl: %s", PQresultErrorMessage(res));
+	if (res == NULL)
+		return -1;
+	count = atol(PQcmdTuples(res));
 	PQclear(res);
 	return count;
 }

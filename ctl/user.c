@@ -80,13 +80,9 @@ user_unit_exists(PGconn *conn, const char *unit)
 	PGresult *res;
 	int r;
 
-	res = PQexecParams(conn, "SELECT 1 FROM units WHERE code = $1", 1, NULL,
-	    params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "sipasctl: %s", PQresultErrorMessage(res));
-		PQclear(res);
+	if ((res = ctl_db_exec(conn, "SELECT 1 FROM units WHERE code = $1", 1,
+	    params)) == NULL)
 		return -1;
-	}
 	r = PQntuples(res) == 1;
 	PQclear(res);
 	return r;
@@ -107,32 +103,18 @@ const struct ctl_opt ctl_user_opts[] = {
 static int
 user_add(PGconn *conn, int argc, char **argv)
 {
-	const char *role = NULL, *unit = NULL, *name = "", *login, *params[5];
+	struct ctl_grant g;
+	const char *role, *unit, *name, *login, *params[5];
 	char hash[PASSWORD_ENCODED_MAX];
 	PGresult *res;
-	int c, stdin_pw = 0, r;
+	int r;
 
-	optind = 0;
-	while ((c = ctl_getopt(argc, argv, ctl_user_opts)) != -1) {
-		switch (c) {
-		case 'r':
-			role = optarg;
-			break;
-		case 'u':
-			unit = optarg;
-			break;
-		case 'n':
-			name = optarg;
-			break;
-		case 'p':
-			stdin_pw = 1;
-			break;
-		default:
-			goto usage;
-		}
-	}
-	if (optind != argc - 1 || role == NULL || !stdin_pw)
+	if (ctl_db_grant_opts(argc, argv, ctl_user_opts, &g) != 0 ||
+	    optind != argc - 1 || g.role == NULL || !g.password_stdin)
 		goto usage;
+	role = g.role;
+	unit = g.unit;
+	name = g.name;
 	login = argv[optind];
 	if (!password_login_ok(login)) {
 		fprintf(stderr, "sipasctl: login '%s': use 1 to 63 of a-z, 0-9, "
@@ -167,8 +149,7 @@ user_add(PGconn *conn, int argc, char **argv)
 	    NULL, NULL, 0);
 	explicit_bzero(hash, sizeof hash);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		if (strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE) != NULL ?
-		    PQresultErrorField(res, PG_DIAG_SQLSTATE) : "", "23505") == 0)
+		if (strcmp(ctl_db_sqlstate(res), "23505") == 0)
 			fprintf(stderr, "sipasctl: user '%s' exists already\n",
 			    login);
 		else
@@ -196,12 +177,8 @@ user_update(PGconn *conn, const char *sql, int n, const char *const *params)
 	PGresult *res;
 	long rows;
 
-	res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		fprintf(stderr, "sipasctl: %s", PQresultErrorMessage(res));
-		PQclear(res);
+	if ((res = ctl_db_exec(conn, sql, n, params)) == NULL)
 		return CTL_EXIT_FAIL;
-	}
 	rows = atol(PQcmdTuples(res));
 	PQclear(res);
 	if (rows != 1) {
@@ -266,16 +243,12 @@ user_list(PGconn *conn)
 	PGresult *res;
 	int i;
 
-	res = PQexecParams(conn, "SELECT login, role, coalesce(unit, '-'), "
+	if ((res = ctl_db_exec(conn, "SELECT login, role, coalesce(unit, '-'), "
 	    "CASE WHEN disabled_at IS NULL THEN 'active' ELSE 'disabled' END, "
 	    "to_char(created_at, 'YYYY-MM-DD'), "
 	    "to_char(password_changed_at, 'YYYY-MM-DD'), display_name "
-	    "FROM users ORDER BY login", 0, NULL, NULL, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "sipasctl: %s", PQresultErrorMessage(res));
-		PQclear(res);
+	    "FROM users ORDER BY login", 0, NULL)) == NULL)
 		return CTL_EXIT_FAIL;
-	}
 	printf("%-20s %-9s %-12s %-9s %-10s %-10s %s\n", "login", "role",
 	    "unit", "state", "created", "password", "name");
 	for (i = 0; i < PQntuples(res); i++)

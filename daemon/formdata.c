@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -34,41 +33,36 @@ const struct form_choice form_genders[] = {
 	{ NULL, NULL, NULL },
 };
 
-/* Decode one urlencoded component (+ is a space); NULL if malformed. */
-static char *
-form_decode(const char *s, size_t len)
+/* Decode one urlencoded component (+ is a space). */
+char *
+form_decode(const char *s, size_t len, int strict, size_t *outlen)
 {
-	char *out = xmalloc(len + 1), *o = out;
-	size_t i;
+	char *out = xmalloc(len + 1);
+	size_t i, n = 0;
+	int hi, lo;
 
 	for (i = 0; i < len; i++) {
 		if (s[i] == '+')
-			*o++ = ' ';
-		else if (s[i] == '%') {
-			char hex[3];
-
-			if (i + 2 >= len) {
-				free(out);
-				return NULL;
-			}
-			if (!isxdigit((unsigned char)s[i + 1]) ||
-			    !isxdigit((unsigned char)s[i + 2])) {
-				free(out);
-				return NULL;
-			}
-			hex[0] = s[i + 1];
-			hex[1] = s[i + 2];
-			hex[2] = '\0';
-			*o++ = (char)strtol(hex, NULL, 16);
+			out[n++] = ' ';
+		else if (s[i] == '%' && i + 2 < len &&
+		    (hi = util_hexval((unsigned char)s[i + 1])) >= 0 &&
+		    (lo = util_hexval((unsigned char)s[i + 2])) >= 0) {
+			if (strict && hi == 0 && lo == 0)
+				break; /* an encoded NUL */
+			out[n++] = (char)(hi * 16 + lo);
 			i += 2;
-		} else
-			*o++ = s[i];
+		} else if (s[i] == '%' && strict)
+			break;
+		else
+			out[n++] = s[i];
 	}
-	*o = '\0';
-	if (strlen(out) != (size_t)(o - out)) { /* an encoded NUL */
+	if (i < len) {
 		free(out);
 		return NULL;
 	}
+	out[n] = '\0';
+	if (outlen != NULL)
+		*outlen = n;
 	return out;
 }
 
@@ -86,9 +80,10 @@ form_fields_parse(const char *text, size_t len)
 			amp = end;
 		if (amp > p) {
 			eq = memchr(p, '=', (size_t)(amp - p));
-			k = form_decode(p, (size_t)((eq != NULL ? eq : amp) - p));
+			k = form_decode(p, (size_t)((eq != NULL ? eq : amp) -
+			    p), 1, NULL);
 			v = eq != NULL ? form_decode(eq + 1,
-			    (size_t)(amp - eq - 1)) : xstrdup("");
+			    (size_t)(amp - eq - 1), 1, NULL) : xstrdup("");
 			if (k == NULL || v == NULL || f->n >= 1000) {
 				free(k);
 				free(v);
@@ -140,26 +135,6 @@ form_fields_get(const struct form_fields *f, const char *key)
 	return NULL;
 }
 
-/* "en" if the fields or the query say lang=en. */
-const char *
-form_lang(const struct request *r, const struct form_fields *f)
-{
-	const char *v = form_fields_get(f, "lang");
-	struct form_fields *q;
-	const char *lang = "vi";
-
-	if (v != NULL)
-		return strcmp(v, "en") == 0 ? "en" : "vi";
-	if (r->query != NULL && (q = form_fields_parse(r->query,
-	    strlen(r->query))) != NULL) {
-		v = form_fields_get(q, "lang");
-		if (v != NULL && strcmp(v, "en") == 0)
-			lang = "en";
-		form_fields_free(q);
-	}
-	return lang;
-}
-
 /* "vi" or "en" for a language range of Accept-Language, else NULL. */
 static const char *
 form_lang_range(const char *s, size_t len)
@@ -171,24 +146,42 @@ form_lang_range(const char *s, size_t len)
 	return NULL;
 }
 
-/* The API reply's language: lang=, then Accept-Language, then English. */
-const char *
-form_lang_api(const struct request *r)
+/* "vi" or "en" when v names one, else NULL. */
+static const char *
+form_lang_known(const char *v)
+{
+	if (v != NULL && strcmp(v, "vi") == 0)
+		return "vi";
+	if (v != NULL && strcmp(v, "en") == 0)
+		return "en";
+	return NULL;
+}
+
+/*
+ * The language of a reply: the fields' lang= (dflt unless vi or en), else
+ * the query's lang=vi or lang=en, else (when accept) the best of vi and en
+ * in Accept-Language, else dflt.
+ */
+static const char *
+form_lang_pick(const struct request *r, const struct form_fields *f,
+    int accept, const char *dflt)
 {
 	struct form_fields *q;
 	const char *v, *h, *p, *lang = NULL, *best = NULL;
 	size_t n;
 	double qv, bestq = 0;
 
+	if ((v = form_fields_get(f, "lang")) != NULL)
+		return (lang = form_lang_known(v)) != NULL ? lang : dflt;
 	if (r->query != NULL && (q = form_fields_parse(r->query,
 	    strlen(r->query))) != NULL) {
-		v = form_fields_get(q, "lang");
-		if (v != NULL && (strcmp(v, "vi") == 0 || strcmp(v, "en") == 0))
-			lang = strcmp(v, "vi") == 0 ? "vi" : "en";
+		lang = form_lang_known(form_fields_get(q, "lang"));
 		form_fields_free(q);
 		if (lang != NULL)
 			return lang;
 	}
+	if (!accept)
+		return dflt;
 	h = evhttp_find_header(evhttp_request_get_input_headers(r->req),
 	    "Accept-Language");
 	/* "vi-VN,vi;q=0.9,en;q=0.8": ranges by comma, each with its q. */
@@ -209,7 +202,21 @@ form_lang_api(const struct request *r)
 			bestq = qv;
 		}
 	}
-	return best != NULL ? best : "en";
+	return best != NULL ? best : dflt;
+}
+
+/* A page's language: lang= of the fields or the query, else Vietnamese. */
+const char *
+form_lang(const struct request *r, const struct form_fields *f)
+{
+	return form_lang_pick(r, f, 0, "vi");
+}
+
+/* The API reply's language: lang=, then Accept-Language, then English. */
+const char *
+form_lang_api(const struct request *r)
+{
+	return form_lang_pick(r, NULL, 1, "en");
 }
 
 /* The demographic fields a respondent filter may name, with their values. */

@@ -34,6 +34,14 @@ struct form_fields {
 	int n;
 };
 
+/*
+ * Decode one urlencoded component of len bytes (+ is a space) into a new
+ * NUL-terminated string; *outlen, if not NULL, is its length. When strict,
+ * a '%' without two hex digits after it or an encoded NUL makes it NULL;
+ * when not, such a '%' stands for itself and a NUL is kept (count by
+ * *outlen).
+ */
+char *form_decode(const char *s, size_t len, int strict, size_t *outlen);
 /* Parse a urlencoded body (or query); NULL when malformed. */
 struct form_fields *form_fields_parse(const char *text, size_t len);
 void form_fields_free(struct form_fields *);

@@ -102,6 +102,18 @@ html_page_end(struct evbuffer *b, int with_js)
 	html_raw(b, "</body>\n</html>\n");
 }
 
+/* The sign-out form of a page's header. */
+void
+html_logout_form(struct evbuffer *b, const struct request *r,
+    const char *lang)
+{
+	html_raw(b, "<form method=\"post\" action=\"/logout\">"
+	    "<input type=\"hidden\" name=\"csrf\" value=\"");
+	html_text(b, r->csrf != NULL ? r->csrf : "");
+	html_raw(b, "\"><button type=\"submit\" id=\"logout\">%s</button>"
+	    "</form>", LANG_TEXT(lang, "Đăng xuất", "Sign out"));
+}
+
 /* Reply with an HTML page: nothing from elsewhere, no framing. */
 void
 html_reply(struct request *r, int status, struct evbuffer *b)

@@ -25,6 +25,12 @@ void html_raw(struct evbuffer *, const char *fmt, ...)
  */
 void html_page_begin(struct evbuffer *, const char *lang, const char *title,
     const char *body_class, int refresh, const char *refresh_url);
+/*
+ * The sign-out button of a signed-in page's header: a POST form to /logout
+ * carrying the session's CSRF value (r->csrf), labelled in lang.
+ */
+void html_logout_form(struct evbuffer *, const struct request *,
+    const char *lang);
 /* </main></body></html>; with_js adds the optional enhancement script. */
 void html_page_end(struct evbuffer *, int with_js);
 /* Reply with buf as text/html (buf stays the caller's); frees the request. */

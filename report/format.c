@@ -128,6 +128,37 @@ report_path_commit(const char *tmp, const char *path, char **cause)
 	return 0;
 }
 
+/* Write path through its temporary file. */
+int
+report_path_write(const char *path, const char *mode, report_write_fn fn,
+    void *arg, char **cause)
+{
+	char *tmp = report_path_tmp(path), *why = NULL;
+	FILE *f;
+	int error;
+
+	if ((f = fopen(tmp, mode)) == NULL) {
+		xasprintf(cause, "%s: %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	errno = 0;
+	error = fn(f, tmp, arg, &why) != 0 || ferror(f);
+	if (fclose(f) != 0 || error) {
+		if (why != NULL)
+			*cause = why;
+		else
+			xasprintf(cause, "%s: %s", tmp, strerror(errno != 0 ?
+			    errno : EIO));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	error = report_path_commit(tmp, path, cause);
+	free(tmp);
+	return error;
+}
+
 /*
  * The value axis of a trend chart: the points and their intervals, widened to
  * multiples of 5 with room for the labels, at least 10 points tall, within

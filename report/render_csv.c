@@ -65,22 +65,17 @@ report_csv_unit(struct csvout *o, const struct survey *s, const char *unit, cons
 		    &ur->items[i]);
 }
 
-/* Write the CSV. */
-int
-report_write_csv(const struct report *r, const char *path, char **cause)
+/* The CSV's rows into f. */
+static int
+report_csv_body(FILE *f, const char *tmp, void *arg, char **cause)
 {
-	char *tmp = report_path_tmp(path);
+	const struct report *r = arg;
 	struct csvout o;
-	FILE *f;
 	size_t i;
 	int error;
 
-	if ((f = fopen(tmp, "w")) == NULL) {
-		xasprintf(cause, "%s: %s", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	errno = 0;
+	(void)tmp;
+	(void)cause;
 	csvout_init(&o, "\n");
 	fputs("unit,index_kind,code,value,ci_low,ci_high,n\n", f);
 	if (r->ur != NULL)
@@ -91,15 +86,14 @@ report_write_csv(const struct report *r, const char *path, char **cause)
 	}
 	for (i = 0; i < r->ntrend; i++)
 		report_csv_row(&o, r->unit, "trend", r->trend[i].label, &r->trend[i].estimate);
-	error = csvout_write(&o, f) != 0 || ferror(f);
+	error = csvout_write(&o, f) != 0 ? -1 : 0;
 	csvout_free(&o);
-	if (fclose(f) != 0 || error) {
-		xasprintf(cause, "%s: %s", tmp, strerror(errno != 0 ? errno : EIO));
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	error = report_path_commit(tmp, path, cause);
-	free(tmp);
 	return error;
+}
+
+/* Write the CSV. */
+int
+report_write_csv(const struct report *r, const char *path, char **cause)
+{
+	return report_path_write(path, "w", report_csv_body, (void *)r, cause);
 }

@@ -438,29 +438,19 @@ report_html_body(FILE *f, const struct report *r)
 	fputs(" · sipas</footer>\n</body>\n</html>\n", f);
 }
 
+/* The page into f. */
+static int
+report_html_file(FILE *f, const char *tmp, void *arg, char **cause)
+{
+	(void)tmp;
+	(void)cause;
+	report_html_body(f, arg);
+	return 0;
+}
+
 /* Write the HTML. */
 int
 report_write_html(const struct report *r, const char *path, char **cause)
 {
-	char *tmp = report_path_tmp(path);
-	FILE *f;
-	int error;
-
-	if ((f = fopen(tmp, "w")) == NULL) {
-		xasprintf(cause, "%s: %s", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	errno = 0;
-	report_html_body(f, r);
-	error = ferror(f);
-	if (fclose(f) != 0 || error) {
-		xasprintf(cause, "%s: %s", tmp, strerror(errno != 0 ? errno : EIO));
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	error = report_path_commit(tmp, path, cause);
-	free(tmp);
-	return error;
+	return report_path_write(path, "w", report_html_file, (void *)r, cause);
 }

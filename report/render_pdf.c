@@ -856,15 +856,42 @@ report_pdf_fwrite(void *arg, const unsigned char *data, unsigned int len)
 	return fwrite(data, 1, len, arg) == len ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
 }
 
+/* Pass 2 of the PDF: the document into f. */
+static int
+report_pdf_file(FILE *f, const char *tmp, void *arg, char **cause)
+{
+	struct pdf *p = arg;
+	const struct report *r = p->r;
+	cairo_status_t st;
+	char *title;
+
+	p->surface = cairo_pdf_surface_create_for_stream(report_pdf_fwrite, f, PDF_W, PDF_H);
+	xasprintf(&title, "%s – %s", L(r, "Báo cáo chỉ số hài lòng", "Satisfaction index report"), r->unit_name);
+	cairo_pdf_surface_set_metadata(p->surface, CAIRO_PDF_METADATA_TITLE, title);
+	cairo_pdf_surface_set_metadata(p->surface, CAIRO_PDF_METADATA_SUBJECT, r->survey->code);
+	cairo_pdf_surface_set_metadata(p->surface, CAIRO_PDF_METADATA_CREATOR, "sipas");
+	free(title);
+	report_pdf_render(p);
+	cairo_surface_finish(p->surface);
+	st = cairo_surface_status(p->surface);
+	cairo_surface_destroy(p->surface);
+	if (st != CAIRO_STATUS_SUCCESS) {
+		xasprintf(cause, "%s: %s", tmp, cairo_status_to_string(st));
+		return -1;
+	}
+	if (p->page != p->npages) {
+		xasprintf(cause, "pdf: %d pages laid out, %d counted", p->page, p->npages);
+		return -1;
+	}
+	return 0;
+}
+
 /* Write the PDF. */
 int
 report_write_pdf(const struct report *r, const char *path, char **cause)
 {
 	struct pdf p;
-	char *tmp = report_path_tmp(path), *title;
 	cairo_status_t st;
-	FILE *f;
-	int error = -1;
 
 	memset(&p, 0, sizeof p);
 	p.r = r;
@@ -876,43 +903,10 @@ report_write_pdf(const struct report *r, const char *path, char **cause)
 	cairo_surface_destroy(p.surface);
 	if (st != CAIRO_STATUS_SUCCESS) {
 		xasprintf(cause, "pdf: %s", cairo_status_to_string(st));
-		free(tmp);
 		return -1;
 	}
 	p.npages = p.page;
-
-	/* Pass 2: the document. */
-	if ((f = fopen(tmp, "wb")) == NULL) {
-		xasprintf(cause, "%s: %s", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	p.surface = cairo_pdf_surface_create_for_stream(report_pdf_fwrite, f, PDF_W, PDF_H);
-	xasprintf(&title, "%s – %s", L(r, "Báo cáo chỉ số hài lòng", "Satisfaction index report"), r->unit_name);
-	cairo_pdf_surface_set_metadata(p.surface, CAIRO_PDF_METADATA_TITLE, title);
-	cairo_pdf_surface_set_metadata(p.surface, CAIRO_PDF_METADATA_SUBJECT, r->survey->code);
-	cairo_pdf_surface_set_metadata(p.surface, CAIRO_PDF_METADATA_CREATOR, "sipas");
-	free(title);
-	report_pdf_render(&p);
-	cairo_surface_finish(p.surface);
-	st = cairo_surface_status(p.surface);
-	cairo_surface_destroy(p.surface);
-	if (fclose(f) != 0 && st == CAIRO_STATUS_SUCCESS)
-		st = CAIRO_STATUS_WRITE_ERROR;
-	if (st != CAIRO_STATUS_SUCCESS) {
-		xasprintf(cause, "%s: %s", tmp, cairo_status_to_string(st));
-		unlink(tmp);
-		goto out;
-	}
-	if (p.page != p.npages) {
-		xasprintf(cause, "pdf: %d pages laid out, %d counted", p.page, p.npages);
-		unlink(tmp);
-		goto out;
-	}
-	error = report_path_commit(tmp, path, cause);
-out:
-	free(tmp);
-	return error;
+	return report_path_write(path, "wb", report_pdf_file, &p, cause);
 }
 
 /* Release the font caches cairo and fontconfig keep for the process. */

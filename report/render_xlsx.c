@@ -240,30 +240,27 @@ report_xlsx_trend(struct xlsx *x, char **cause)
 	return error;
 }
 
-/* Write the XLSX. */
-int
-report_write_xlsx(const struct report *r, const char *path, char **cause)
+/*
+ * The workbook into the file tmp (libxlsxwriter writes it itself; f, opened
+ * first, tells at once a file it cannot create, which libxlsxwriter reports
+ * only at close and without errno).
+ */
+static int
+report_xlsx_file(FILE *f, const char *tmp, void *arg, char **cause)
 {
+	const struct report *r = arg;
 	struct xlsx x;
 	lxw_doc_properties props;
 	lxw_error err;
-	char *tmp = report_path_tmp(path), *title;
+	char *title;
 	size_t i;
-	int error = -1;
-	FILE *probe;
 
-	/* libxlsxwriter reports a file it cannot create only at close, without errno. */
-	if ((probe = fopen(tmp, "w")) == NULL) {
-		xasprintf(cause, "%s: %s", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	fclose(probe);
+	(void)f;
 	memset(&x, 0, sizeof x);
 	x.r = r;
 	if ((x.wb = workbook_new(tmp)) == NULL) {
 		xasprintf(cause, "%s: cannot create workbook", tmp);
-		goto out;
+		return -1;
 	}
 	x.title = workbook_add_format(x.wb);
 	format_set_bold(x.title);
@@ -293,21 +290,21 @@ report_write_xlsx(const struct report *r, const char *path, char **cause)
 		    report_xlsx_trend(&x, cause) != 0)) {
 			free(title);
 			workbook_close(x.wb);
-			goto out;
+			return -1;
 		}
 	}
 	err = workbook_close(x.wb);
 	free(title);
 	if (err != LXW_NO_ERROR) {
 		xasprintf(cause, "%s: %s", tmp, lxw_strerror(err));
-		goto out;
+		return -1;
 	}
-	error = report_path_commit(tmp, path, cause);
-	free(tmp);
-	return error;
+	return 0;
+}
 
-out:
-	unlink(tmp);
-	free(tmp);
-	return error;
+/* Write the XLSX. */
+int
+report_write_xlsx(const struct report *r, const char *path, char **cause)
+{
+	return report_path_write(path, "w", report_xlsx_file, (void *)r, cause);
 }

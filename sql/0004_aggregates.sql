@@ -11,8 +11,9 @@
 --
 -- agg_pending lists the responses not yet folded. A trigger fills it on every
 -- insert, whoever inserts (sipasd, sipasctl import, psql); sipasd's folder
--- (daemon/aggregator.c) or `sipasctl aggregate` takes rows from it and updates
--- the states in one transaction, so a response is in exactly one of the two.
+-- (daemon/store/aggregator.c) or `sipasctl aggregate` takes rows from it and
+-- updates the states in one transaction, so a response is in exactly one of
+-- the two.
 -- A response deleted or changed after folding makes its month's state stale:
 -- the trigger drops that state and queues the month's remaining responses
 -- again. A survey whose definition changes has all its states rebuilt.

@@ -44,6 +44,7 @@
 
 #include "daemon/store/cache.h"
 #include "daemon/conf.h"
+#include "daemon/formdata.h"
 #include "sipas/hmac.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
@@ -109,43 +110,6 @@ struct sms_msg {
 static void sms_store(struct sms_msg *);
 static void sms_finish(struct sms_msg *);
 
-/* The value of a hex digit, or -1. */
-static int
-sms_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode one application/x-www-form-urlencoded part; *outlen its length. */
-static char *
-sms_form_decode(const char *s, size_t len, size_t *outlen)
-{
-	char *out = xmalloc(len + 1);
-	size_t i, n = 0;
-	int hi, lo;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] == '+')
-			out[n++] = ' ';
-		else if (s[i] == '%' && i + 2 < len &&
-		    (hi = sms_hex((unsigned char)s[i + 1])) >= 0 &&
-		    (lo = sms_hex((unsigned char)s[i + 2])) >= 0) {
-			out[n++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else
-			out[n++] = s[i];
-	}
-	out[n] = '\0';
-	*outlen = n;
-	return out;
-}
-
 /* Add the fields of s (name=value&...) to f; later duplicates are kept too. */
 static void
 sms_form_parse(struct sms_form *f, const char *s, size_t len)
@@ -160,11 +124,11 @@ sms_form_parse(struct sms_form *f, const char *s, size_t len)
 			eq = memchr(s, '=', (size_t)(amp - s));
 			if (eq == NULL)
 				eq = amp;
-			f->p[f->n].name = sms_form_decode(s, (size_t)(eq - s),
+			f->p[f->n].name = form_decode(s, (size_t)(eq - s), 0,
 			    &nlen);
-			f->p[f->n].value = eq < amp ? sms_form_decode(eq + 1,
-			    (size_t)(amp - eq - 1), &f->len[f->n]) :
-			    sms_form_decode("", 0, &f->len[f->n]);
+			f->p[f->n].value = eq < amp ? form_decode(eq + 1,
+			    (size_t)(amp - eq - 1), 0, &f->len[f->n]) :
+			    form_decode("", 0, 0, &f->len[f->n]);
 			f->n++;
 		}
 		s = amp + 1;

@@ -216,13 +216,9 @@ uploadpage_begin(struct evbuffer *b, const struct request *r, const char *lang,
 	    static_version("dashboard.css"), static_version("uploads.css"),
 	    UTR(lang, "SIPAS – Tải phiếu lên", "SIPAS – Uploads"));
 	html_text(b, other_lang_href);
-	html_raw(b, "\">%s</a> <form method=\"post\" action=\"/logout\">"
-	    "<input type=\"hidden\" name=\"csrf\" value=\"",
-	    UTR(lang, "English", "Tiếng Việt"));
-	html_text(b, r->csrf != NULL ? r->csrf : "");
-	html_raw(b, "\"><button type=\"submit\" id=\"logout\">%s</button>"
-	    "</form></nav>\n</header>\n<main>\n",
-	    UTR(lang, "Đăng xuất", "Sign out"));
+	html_raw(b, "\">%s</a> ", UTR(lang, "English", "Tiếng Việt"));
+	html_logout_form(b, r, lang);
+	html_raw(b, "</nav>\n</header>\n<main>\n");
 }
 
 static void

@@ -209,6 +209,22 @@ session_login_scope(char *scope, size_t len, const char *bind)
 	snprintf(scope, len, "login/%s", bind);
 }
 
+/* The hidden fields of a login form: lang, csrf and next if any. */
+static void
+session_login_hidden(struct evbuffer *b, const char *lang, const char *csrf,
+    const char *next)
+{
+	html_raw(b, "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n"
+	    "<input type=\"hidden\" name=\"csrf\" value=\"", lang);
+	html_text(b, csrf);
+	html_raw(b, "\">\n");
+	if (next != NULL) {
+		html_raw(b, "<input type=\"hidden\" name=\"next\" value=\"");
+		html_text(b, next);
+		html_raw(b, "\">\n");
+	}
+}
+
 /* The login page, with an error line or none. */
 void
 session_login_page(struct request *r, int status, const char *lang,
@@ -254,34 +270,18 @@ session_login_page(struct request *r, int status, const char *lang,
 	    "autocomplete=\"username\" autocapitalize=\"none\" required>\n"
 	    "<label for=\"password\">%s</label>\n"
 	    "<input type=\"password\" id=\"password\" name=\"password\" "
-	    "autocomplete=\"current-password\" required>\n"
-	    "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n"
-	    "<input type=\"hidden\" name=\"csrf\" value=\"",
-	    en ? "Login" : "Tên đăng nhập", en ? "Password" : "Mật khẩu", lang);
-	html_text(b, csrf);
-	html_raw(b, "\">\n");
-	if (next != NULL) {
-		html_raw(b, "<input type=\"hidden\" name=\"next\" value=\"");
-		html_text(b, next);
-		html_raw(b, "\">\n");
-	}
+	    "autocomplete=\"current-password\" required>\n",
+	    en ? "Login" : "Tên đăng nhập", en ? "Password" : "Mật khẩu");
+	session_login_hidden(b, lang, csrf, next);
 	html_raw(b, "<button type=\"submit\" id=\"login-password\">%s</button>\n"
 	    "</form>\n<h2>%s</h2>\n", en ? "Sign in" : "Đăng nhập", en ?
 	    "Or with an access token" : "Hoặc bằng mã truy cập");
 	html_raw(b, "<form method=\"post\" action=\"/login\" class=\"login\">\n"
 	    "<label for=\"token\">%s</label>\n"
 	    "<input type=\"password\" id=\"token\" name=\"token\" "
-	    "autocomplete=\"current-password\" required>\n"
-	    "<input type=\"hidden\" name=\"lang\" value=\"%s\">\n"
-	    "<input type=\"hidden\" name=\"csrf\" value=\"",
-	    en ? "Access token" : "Mã truy cập", lang);
-	html_text(b, csrf);
-	html_raw(b, "\">\n");
-	if (next != NULL) {
-		html_raw(b, "<input type=\"hidden\" name=\"next\" value=\"");
-		html_text(b, next);
-		html_raw(b, "\">\n");
-	}
+	    "autocomplete=\"current-password\" required>\n",
+	    en ? "Access token" : "Mã truy cập");
+	session_login_hidden(b, lang, csrf, next);
 	html_raw(b, "<button type=\"submit\" id=\"login\">%s</button>\n</form>\n"
 	    "</main>\n</body>\n</html>\n", en ? "Sign in" : "Đăng nhập");
 	html_reply(r, status, b);
@@ -618,7 +618,7 @@ session_to_login(struct request *r)
 		path = xstrdup(r->path);
 	enc = evhttp_encode_uri(path);
 	evbuffer_add_printf(b, "/login?next=%s", enc);
-	if (r->query != NULL && strstr(r->query, "lang=en") != NULL)
+	if (strcmp(form_lang(r, NULL), "en") == 0)
 		evbuffer_add_printf(b, "&lang=en");
 	evbuffer_add(b, "", 1);
 	session_redirect(r, (const char *)evbuffer_pullup(b, -1));
@@ -654,39 +654,66 @@ session_decide(struct request *r, const struct session *s, unsigned roles,
 	then(r);
 }
 
+/* 503: the database cannot answer. */
+static void
+session_unavailable(struct request *r)
+{
+	html_reply_message(r, 503, form_lang(r, NULL), "503",
+	    "The database is not available / Cơ sở dữ liệu tạm thời "
+	    "không sẵn sàng.", NULL, NULL);
+}
+
+/*
+ * A re-check's answer: ok and role (-1 if unknown) keep the session with
+ * unit as its scope and decide on the request, else the session ends and
+ * the request goes to the login. Frees w.
+ */
+static void
+session_recheck_done(struct session_wait *w, int ok, int role,
+    const char *unit)
+{
+	struct request *r = w->r;
+	struct session *s = session_get(w->id);
+
+	if (s == NULL || !ok || role < 0) {
+		if (s != NULL)
+			s->expires = 0;
+		session_cookie_set(r, "", 0);
+		session_to_login(r);
+	} else {
+		s->role = role;
+		free(s->scope);
+		s->scope = unit != NULL ? xstrdup(unit) : NULL;
+		s->checked = time(NULL);
+		session_decide(r, s, w->roles, w->then);
+	}
+	free(w);
+}
+
+/* A re-check's look-up failed (what: "token" or "account"). Frees w. */
+static void
+session_recheck_failed(struct session_wait *w, const char *what,
+    const char *message)
+{
+	log_msg(LOG_LEVEL_WARN, w->r->id, "%s look-up failed: %s", what,
+	    message);
+	session_unavailable(w->r);
+	free(w);
+}
+
 /* The re-check of a session's token answered. */
 static void
 session_recheck_found(const struct store_token *t, const char *message,
     void *arg)
 {
 	struct session_wait *w = arg;
-	struct request *r = w->r;
-	struct session *s = session_get(w->id);
-	int role;
 
 	if (t == NULL) {
-		log_msg(LOG_LEVEL_WARN, r->id, "token look-up failed: %s",
-		    message);
-		html_reply_message(r, 503, form_lang(r, NULL), "503",
-		    "The database is not available / Cơ sở dữ liệu tạm thời "
-		    "không sẵn sàng.", NULL, NULL);
-		goto out;
+		session_recheck_failed(w, "token", message);
+		return;
 	}
-	if (s == NULL || !t->found || t->revoked ||
-	    (role = role_parse(t->role)) < 0) {
-		if (s != NULL)
-			s->expires = 0;
-		session_cookie_set(r, "", 0);
-		session_to_login(r);
-		goto out;
-	}
-	s->role = role;
-	free(s->scope);
-	s->scope = t->unit != NULL ? xstrdup(t->unit) : NULL;
-	s->checked = time(NULL);
-	session_decide(r, s, w->roles, w->then);
-out:
-	free(w);
+	session_recheck_done(w, t->found && !t->revoked, t->found &&
+	    !t->revoked ? role_parse(t->role) : -1, t->unit);
 }
 
 /* The re-check of a person's account answered. */
@@ -695,34 +722,15 @@ session_user_found(const struct store_user *u, size_t n, const char *message,
     void *arg)
 {
 	struct session_wait *w = arg;
-	struct request *r = w->r;
-	struct session *s = session_get(w->id);
-	int role;
 
 	if (u == NULL) {
-		log_msg(LOG_LEVEL_WARN, r->id, "account look-up failed: %s",
-		    message);
-		html_reply_message(r, 503, form_lang(r, NULL), "503",
-		    "The database is not available / Cơ sở dữ liệu tạm thời "
-		    "không sẵn sàng.", NULL, NULL);
-		goto out;
+		session_recheck_failed(w, "account", message);
+		return;
 	}
 	/* Gone, disabled, or its password changed since the sign-in: end it. */
-	if (s == NULL || n != 1 || u->disabled ||
-	    (role = role_parse(u->role)) < 0 || u->changed > w->opened) {
-		if (s != NULL)
-			s->expires = 0;
-		session_cookie_set(r, "", 0);
-		session_to_login(r);
-		goto out;
-	}
-	s->role = role;
-	free(s->scope);
-	s->scope = u->unit != NULL ? xstrdup(u->unit) : NULL;
-	s->checked = time(NULL);
-	session_decide(r, s, w->roles, w->then);
-out:
-	free(w);
+	session_recheck_done(w, n == 1 && !u->disabled &&
+	    u->changed <= w->opened, n == 1 ? role_parse(u->role) : -1,
+	    n == 1 ? u->unit : NULL);
 }
 
 /* Check the session cookie, then call then. */
@@ -742,9 +750,7 @@ session_check(struct request *r, unsigned roles, auth_next_cb then)
 		return;
 	}
 	if (sipasd_lookup_db(r->sd) == NULL) {
-		html_reply_message(r, 503, form_lang(r, NULL), "503",
-		    "The database is not available / Cơ sở dữ liệu tạm thời "
-		    "không sẵn sàng.", NULL, NULL);
+		session_unavailable(r);
 		return;
 	}
 	w = xcalloc(1, sizeof *w);

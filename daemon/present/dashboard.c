@@ -273,13 +273,9 @@ dash_head(struct evbuffer *b, const struct dash *d)
 	    static_version("dashboard.css"),
 	    DTR(d, "Bảng điều hành SIPAS", "SIPAS dashboard"));
 	dash_href(b, d, d->unit, DTR(d, "en", "vi"));
-	html_raw(b, "\">%s</a> <form method=\"post\" action=\"/logout\">"
-	    "<input type=\"hidden\" name=\"csrf\" value=\"",
-	    DTR(d, "English", "Tiếng Việt"));
-	html_text(b, r->csrf != NULL ? r->csrf : "");
-	html_raw(b, "\"><button type=\"submit\" id=\"logout\">%s</button>"
-	    "</form></nav>\n</header>\n<main>\n",
-	    DTR(d, "Đăng xuất", "Sign out"));
+	html_raw(b, "\">%s</a> ", DTR(d, "English", "Tiếng Việt"));
+	html_logout_form(b, r, d->lang);
+	html_raw(b, "</nav>\n</header>\n<main>\n");
 
 	/* The breadcrumb: from the viewer's top unit down to this one. */
 	for (u = cache_unit_get(d->cache, d->unit); u != NULL && n < 64;
@@ -1179,20 +1175,6 @@ dash_message(struct request *r, int status, const char *lang,
 	    "Về bảng điều hành");
 }
 
-/* The default survey: sipas-2023 when loaded, else the first. */
-static const struct survey *
-dash_default_survey(const struct cache *c)
-{
-	const struct survey *const *all;
-	const struct survey *s;
-	size_t n;
-
-	if ((s = cache_survey_get(c, "sipas-2023")) != NULL)
-		return s;
-	all = cache_surveys(c, &n);
-	return n > 0 ? all[0] : NULL;
-}
-
 /* GET /dashboard, once the session is checked. */
 static void
 dash_start(struct request *r)
@@ -1262,7 +1244,7 @@ dash_start(struct request *r)
 		goto out;
 	}
 	s = survey != NULL ? cache_survey_get(sd->cache, survey) :
-	    dash_default_survey(sd->cache);
+	    cache_default_survey(sd->cache);
 	if (s == NULL) {
 		dash_message(r, 404, lang, "404", en ? "Unknown survey." :
 		    "Không có bộ phiếu này.");

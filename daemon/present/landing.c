@@ -66,20 +66,6 @@ landing_code_ok(const char *code)
 	return 1;
 }
 
-/* The survey a landing shows: sipas-2023 when loaded, else the first. */
-static const struct survey *
-landing_survey(const struct cache *c)
-{
-	const struct survey *const *all;
-	const struct survey *s;
-	size_t n;
-
-	if ((s = cache_survey_get(c, "sipas-2023")) != NULL)
-		return s;
-	all = cache_surveys(c, &n);
-	return n > 0 ? all[0] : NULL;
-}
-
 /* 303 to the dashboard of unit, with a period (from NULL: its default). */
 static void
 landing_redirect(struct request *r, const char *unit, const char *from,
@@ -354,7 +340,7 @@ landing_handle(struct request *r)
 		landing_picker(r);
 		goto out;
 	}
-	if ((s = landing_survey(sd->cache)) == NULL) {
+	if ((s = cache_default_survey(sd->cache)) == NULL) {
 		landing_redirect(r, unit, NULL, NULL, lang);
 		goto out;
 	}

@@ -211,3 +211,14 @@ cache_surveys(const struct cache *c, size_t *n)
 	*n = c->nsurveys;
 	return (const struct survey *const *)c->surveys;
 }
+
+/* The default survey: sipas-2023 when loaded, else the first. */
+const struct survey *
+cache_default_survey(const struct cache *c)
+{
+	const struct survey *s;
+
+	if ((s = cache_survey_get(c, "sipas-2023")) != NULL)
+		return s;
+	return c->nsurveys > 0 ? c->surveys[0] : NULL;
+}

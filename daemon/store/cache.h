@@ -45,5 +45,8 @@ const struct cache_unit *cache_unit_folded_get(const struct cache *,
 /* Every survey, in catalog order (borrowed from the snapshot). */
 const struct survey *const *cache_surveys(const struct cache *, size_t *n);
 size_t cache_survey_count(const struct cache *);
+/* The survey shown when none is asked for: sipas-2023 if loaded, else the
+ * first in catalog order, else NULL. */
+const struct survey *cache_default_survey(const struct cache *);
 
 #endif

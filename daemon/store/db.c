@@ -507,6 +507,18 @@ db_submit(struct db *db, struct db_job *job)
 		db_kick_arm(db);
 }
 
+/* Queue a job of one statement. */
+void
+db_submit_one(struct db *db, const char *sql, int nparams,
+    const char *const *params, db_result_cb result, db_done_cb done,
+    void *arg)
+{
+	struct db_job *job = db_job_create(0, result, done, arg);
+
+	db_job_add(job, sql, nparams, params);
+	db_submit(db, job);
+}
+
 /* Flush pending output; wait for writability while some remains. */
 static int
 db_flush(struct db *db)

@@ -82,6 +82,9 @@ void db_job_single_row(struct db_job *);
  * SQLSTATE 08006.
  */
 void db_submit(struct db *, struct db_job *);
+/* db_submit of a job (not a pipeline) of the one statement sql. */
+void db_submit_one(struct db *, const char *sql, int nparams,
+    const char *const *params, db_result_cb, db_done_cb, void *arg);
 
 /* 1 if sqlstate says the connection, not the statement, failed. */
 int db_sqlstate_is_connection(const char *sqlstate);

@@ -17,8 +17,10 @@
 #include "sipas/sql_subtree.h"
 #include "sipas/util.h"
 
+/* A query of accounts (cb) or a count of the rows it returns (count_cb). */
 struct store_users_ctx {
 	store_users_cb cb;
+	store_count_cb count_cb;
 	void *arg;
 	struct store_user *users;
 	size_t n;
@@ -87,19 +89,44 @@ store_users_done(int ok, const char *sqlstate, const char *message, void *arg)
 	free(ctx);
 }
 
-/* Run a query of accounts. */
+/* Count the rows an UPDATE ... RETURNING gave. */
+static void
+store_count_result(const PGresult *res, int stmt, void *arg)
+{
+	struct store_users_ctx *ctx = arg;
+
+	(void)stmt;
+	ctx->n += (size_t)PQntuples(res);
+}
+
+/* Report the count. */
+static void
+store_count_done(int ok, const char *sqlstate, const char *message, void *arg)
+{
+	struct store_users_ctx *ctx = arg;
+
+	(void)sqlstate;
+	ctx->count_cb(ok ? (long)ctx->n : -1, ok ? NULL : message, ctx->arg);
+	free(ctx);
+}
+
+/* Run a query of accounts (cb) or count the rows of an UPDATE (count_cb). */
 static void
 store_users_query(struct db *db, const char *sql, int n,
-    const char *const *params, store_users_cb cb, void *arg)
+    const char *const *params, store_users_cb cb, store_count_cb count_cb,
+    void *arg)
 {
 	struct store_users_ctx *ctx = xcalloc(1, sizeof *ctx);
-	struct db_job *job;
 
 	ctx->cb = cb;
+	ctx->count_cb = count_cb;
 	ctx->arg = arg;
-	job = db_job_create(0, store_users_result, store_users_done, ctx);
-	db_job_add(job, sql, n, params);
-	db_submit(db, job);
+	if (cb != NULL)
+		db_submit_one(db, sql, n, params, store_users_result,
+		    store_users_done, ctx);
+	else
+		db_submit_one(db, sql, n, params, store_count_result,
+		    store_count_done, ctx);
 }
 
 /* The account of login, with its hash. */
@@ -111,7 +138,7 @@ store_user_find(struct db *db, const char *login, store_users_cb cb, void *arg)
 	store_users_query(db, "SELECT login, display_name, role, unit, "
 	    "password_hash, disabled_at IS NOT NULL, "
 	    "floor(extract(epoch FROM password_changed_at))::bigint FROM users "
-	    "WHERE login = $1", 1, params, cb, arg);
+	    "WHERE login = $1", 1, params, cb, NULL, arg);
 }
 
 /* Every account, without hashes. */
@@ -121,7 +148,7 @@ store_users_list(struct db *db, store_users_cb cb, void *arg)
 	store_users_query(db, "SELECT login, display_name, role, unit, "
 	    "NULL::text, disabled_at IS NOT NULL, "
 	    "floor(extract(epoch FROM password_changed_at))::bigint FROM users "
-	    "ORDER BY login", 0, NULL, cb, arg);
+	    "ORDER BY login", 0, NULL, cb, NULL, arg);
 }
 
 /* Insert an account. */
@@ -132,54 +159,10 @@ store_user_insert(struct db *db, const char *login, const char *name,
 {
 	const char *params[5] = { login, name != NULL ? name : "", role, unit,
 		hash };
-	struct db_job *job;
 
-	job = db_job_create(0, NULL, cb, arg);
-	db_job_add(job, "INSERT INTO users (login, display_name, role, unit, "
-	    "password_hash) VALUES ($1, $2, $3, $4, $5)", 5, params);
-	db_submit(db, job);
-}
-
-struct store_count_ctx {
-	store_count_cb cb;
-	void *arg;
-	long n;
-};
-
-/* Count the rows an UPDATE ... RETURNING gave. */
-static void
-store_count_result(const PGresult *res, int stmt, void *arg)
-{
-	struct store_count_ctx *ctx = arg;
-
-	(void)stmt;
-	ctx->n += PQntuples(res);
-}
-
-/* Report the count. */
-static void
-store_count_done(int ok, const char *sqlstate, const char *message, void *arg)
-{
-	struct store_count_ctx *ctx = arg;
-
-	(void)sqlstate;
-	ctx->cb(ok ? ctx->n : -1, ok ? NULL : message, ctx->arg);
-	free(ctx);
-}
-
-/* Run an UPDATE ... RETURNING and count its rows. */
-static void
-store_count_query(struct db *db, const char *sql, int n,
-    const char *const *params, store_count_cb cb, void *arg)
-{
-	struct store_count_ctx *ctx = xcalloc(1, sizeof *ctx);
-	struct db_job *job;
-
-	ctx->cb = cb;
-	ctx->arg = arg;
-	job = db_job_create(0, store_count_result, store_count_done, ctx);
-	db_job_add(job, sql, n, params);
-	db_submit(db, job);
+	db_submit_one(db, "INSERT INTO users (login, display_name, role, "
+	    "unit, password_hash) VALUES ($1, $2, $3, $4, $5)", 5, params, NULL,
+	    cb, arg);
 }
 
 /* Disable login. */
@@ -189,9 +172,9 @@ store_user_disable(struct db *db, const char *login, store_count_cb cb,
 {
 	const char *params[1] = { login };
 
-	store_count_query(db, "UPDATE users SET disabled_at = "
+	store_users_query(db, "UPDATE users SET disabled_at = "
 	    "coalesce(disabled_at, now()) WHERE login = $1 RETURNING 1", 1,
-	    params, cb, arg);
+	    params, NULL, cb, arg);
 }
 
 /* A new password hash for login. */
@@ -201,9 +184,9 @@ store_user_set_hash(struct db *db, const char *login, const char *hash,
 {
 	const char *params[2] = { login, hash };
 
-	store_count_query(db, "UPDATE users SET password_hash = $2, "
+	store_users_query(db, "UPDATE users SET password_hash = $2, "
 	    "password_changed_at = now() WHERE login = $1 RETURNING 1", 2,
-	    params, cb, arg);
+	    params, NULL, cb, arg);
 }
 
 /* An audit row by a named actor. */
@@ -212,12 +195,9 @@ store_audit_actor(struct db *db, const char *actor, const char *action,
     const char *detail, store_done_cb cb, void *arg)
 {
 	const char *params[3] = { actor, action, detail };
-	struct db_job *job;
 
-	job = db_job_create(0, NULL, cb, arg);
-	db_job_add(job, "INSERT INTO audit_log (actor, action, detail) "
-	    "VALUES ($1, $2, $3::jsonb)", 3, params);
-	db_submit(db, job);
+	db_submit_one(db, "INSERT INTO audit_log (actor, action, detail) "
+	    "VALUES ($1, $2, $3::jsonb)", 3, params, NULL, cb, arg);
 }
 
 struct store_latest_ctx {

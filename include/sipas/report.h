@@ -21,6 +21,7 @@
 #define SIPAS_REPORT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "sipas/analysis.h"
 #include "sipas/survey.h"
@@ -237,5 +238,15 @@ char *report_trend_none_text(enum report_lang, size_t nperiods);
 char *report_path_tmp(const char *path);
 /* Rename tmp over path; on failure remove tmp, -1 and *cause. */
 int report_path_commit(const char *tmp, const char *path, char **cause);
+/*
+ * Write path through a temporary file: open it (fopen mode), let fn write
+ * into f (or into the file named tmp), close it and rename it over path.
+ * fn returns 0, or -1 with or without *cause (without: the error of f). 0,
+ * or -1 and *cause with the temporary file removed.
+ */
+typedef int (*report_write_fn)(FILE *f, const char *tmp, void *arg,
+    char **cause);
+int report_path_write(const char *path, const char *mode, report_write_fn fn,
+    void *arg, char **cause);
 
 #endif

@@ -36,6 +36,8 @@ int xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)));
 uint32_t utf8_next(const unsigned char **pp, const unsigned char *end);
 /* 1 if s[0..len) is well-formed UTF-8 (utf8_next) without a NUL. */
 int utf8_valid(const char *s, size_t len);
+/* The value of the hex digit c (0-9, a-f, A-F), or -1. */
+int util_hexval(int c);
 
 /*
  * The Content-Disposition of a download named name (RFC 6266): "attachment;

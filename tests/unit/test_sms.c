@@ -76,19 +76,6 @@ data_read(const char *name, size_t *len)
 	return text;
 }
 
-/* The value of hex digit c, or -1. */
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Append the UTF-8 of cp to buf at *n. */
 static void
 put_utf8(char *buf, size_t *n, uint32_t cp)
@@ -138,8 +125,10 @@ unescape(const char *s, size_t *lenp)
 		case '0': out[n++] = '\0'; s++; break;
 		case '\\': out[n++] = '\\'; s++; break;
 		case 'x':
-			ASSERT(hexval(s[1]) >= 0 && hexval(s[2]) >= 0);
-			out[n++] = (char)(hexval(s[1]) * 16 + hexval(s[2]));
+			ASSERT(util_hexval(s[1]) >= 0 &&
+			    util_hexval(s[2]) >= 0);
+			out[n++] = (char)(util_hexval(s[1]) * 16 +
+			    util_hexval(s[2]));
 			s += 3;
 			break;
 		case 'u':

@@ -3,7 +3,8 @@
  * driven: a name with quotes, backslashes, control bytes, spaces, header
  * separators, UTF-8 and bytes that are not UTF-8 always gives one header
  * line whose quoted filename holds only A-Z a-z 0-9 . _ - and whose
- * filename* percent-encodes the name exactly.
+ * filename* percent-encodes the name exactly. Then util_hexval, the hex
+ * digit of every percent decoder.
  */
 #include "config.h"
 
@@ -76,5 +77,12 @@ main(void)
 			tap_diag("want %s", cases[i].want);
 		free(h);
 	}
+	tap_ok(util_hexval('0') == 0 && util_hexval('9') == 9 &&
+	    util_hexval('a') == 10 && util_hexval('F') == 15,
+	    "util_hexval: digits and both cases of a-f");
+	tap_ok(util_hexval('g') == -1 && util_hexval('/') == -1 &&
+	    util_hexval(':') == -1 && util_hexval('@') == -1 &&
+	    util_hexval('G') == -1 && util_hexval('%') == -1,
+	    "util_hexval: -1 next to the ranges");
 	return tap_done();
 }
