@@ -144,6 +144,41 @@ pg_ticks() {
 	echo $((t + $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat")))
 }
 
+# pg_procs FILE: "PID TICKS" of every child of the postmaster, into FILE.
+pg_procs() {
+	local pm p
+	pm=$(head -n 1 "$PGDIR/data/postmaster.pid")
+	for p in $(ps -o pid= --ppid "$pm"); do
+		awk -v p="$p" '{ print p, $14 + $15 }' "/proc/$p/stat" 2>/dev/null || true
+	done >"$1"
+}
+
+# pg_split BEFORE AFTER SECONDS_TOTAL N: PostgreSQL's CPU of a run by
+# process, in µs per durable response: sipasd's write backend (its last
+# statement stores responses), the fold's backend (its last statement
+# touches the aggregate states), the other client backends, each background
+# process by its type, and what processes that exited during the run used
+# (the rest of the total).
+pg_split() {
+	local labels
+	labels=$(sql "SELECT pid, CASE WHEN backend_type <> 'client backend' THEN replace(backend_type, ' ', '_')
+		WHEN query ILIKE '%response_keys%' THEN 'write_backend'
+		WHEN query ILIKE '%agg_%' THEN 'fold_backend'
+		ELSE 'other_client' END FROM pg_stat_activity" | tr '|' ' ')
+	awk -v hz="$(getconf CLK_TCK)" -v total="$3" -v n="$4" -v labels="$labels" '
+		BEGIN { k = split(labels, l, "\n"); for (i = 1; i <= k; i++) { split(l[i], f, " "); lab[f[1]] = f[2] } }
+		FNR == NR { before[$1] = $2; next }
+		{ d = $2 - ($1 in before ? before[$1] : 0); name = ($1 in lab) ? lab[$1] : "unnamed"
+		  by[name] += d; seen += d }
+		END {
+			if (n <= 0)
+				exit
+			printf "PostgreSQL by process (µs per durable response):"
+			for (name in by) if (by[name] > 0) printf " %s %.1f", name, 1e6 * by[name] / hz / n
+			printf " exited %.1f\n", 1e6 * (total - seen / hz) / n
+		}' "$1" "$2"
+}
+
 # folded: wait (up to 60 s) until nothing is pending for the aggregates.
 folded() {
 	local i
@@ -219,6 +254,7 @@ field() { sed -n "s/^BENCH.* $2=\([^ ]*\).*/\1/p" "$tmp/$1.out"; }
 run() {
 	local name=$1 port=$2 pid=$3 conns=$4 secs=$5 sampler t0 t1 b0 b1 p0 p1
 	t0=$(cpu_ticks "$pid")
+	pg_procs "$tmp/$name.pg0"
 	p0=$(pg_ticks)
 	b0=$(batch_stat)
 	(
@@ -241,6 +277,7 @@ run() {
 	sort -n "$tmp/$name.rsslog" | tail -n 1 >"$tmp/$name.rss"
 	[ "$pid" != "$SIPASD_PID" ] || folded
 	t1=$(cpu_ticks "$pid")
+	pg_procs "$tmp/$name.pg1"
 	p1=$(pg_ticks)
 	b1=$(batch_stat)
 	# The CPU share of the server (100 = one core) and sipasd's mean batch.
@@ -259,6 +296,10 @@ run() {
 		'BEGIN { s = (t1 - t0) / hz; p = (p1 - p0) / hz
 		printf "%.2f %.2f %d %.1f %.1f\n", s, p, n, (n > 0 ? 1e6 * s / n : 0), (n > 0 ? 1e6 * p / n : 0) }' \
 		>"$tmp/$name.acct"
+	if [ "$pid" = "$SIPASD_PID" ]; then
+		pg_split "$tmp/$name.pg0" "$tmp/$name.pg1" "$(acct "$name" 2)" \
+			"$(acct "$name" 3)" >>"$tmp/$name.cpu"
+	fi
 }
 
 # acct NAME I: field I of run NAME's CPU account (1 server s, 2 PostgreSQL s,
