@@ -122,15 +122,14 @@ time_day_civil(int64_t z, int64_t *yp, int *mp, int *dp)
 	*yp = y + (*mp <= 2);
 }
 
-/* Days in month m of year y. */
-static int
-time_month_days(int y, int m)
+void
+time_midnight_vn(int64_t days, char *out)
 {
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int64_t y;
+	int m, d;
 
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return days[m - 1];
+	time_day_civil(days, &y, &m, &d);
+	snprintf(out, 32, "%04d-%02d-%02d 00:00:00+07", (int)y, m, d);
 }
 
 /* Exactly n decimal digits at *pp into *v; advances *pp. */
@@ -209,7 +208,7 @@ time_parse_iso8601(const char *text, int64_t *utc, int *tz_minutes, char **cause
 	if (*p != '\0')
 		goto bad;
 
-	if (mo < 1 || mo > 12 || d < 1 || d > time_month_days(y, mo)) {
+	if (mo < 1 || mo > 12 || d < 1 || d > util_month_days(y, mo)) {
 		xasprintf(cause, "no such date: %04d-%02d-%02d", y, mo, d);
 		goto fail;
 	}
@@ -284,7 +283,7 @@ time_parse_dmy(const char *text, int64_t *utc, int *tz_minutes, char **cause)
 		    "23/04/2025", mo, q);
 		goto fail;
 	}
-	if (d < 1 || d > time_month_days(y, mo)) {
+	if (d < 1 || d > util_month_days(y, mo)) {
 		xasprintf(cause, "no such date: \"%s\" (dd/mm/yyyy: day %d of "
 		    "month %d)", q, d, mo);
 		goto fail;

@@ -60,17 +60,6 @@ report_day_civil(long z, int *y, int *m, int *d)
 	*y = (int)yy;
 }
 
-/* Days in a month. */
-static int
-report_month_days(int y, int m)
-{
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
-		return 29;
-	return mdays[m - 1];
-}
-
 /* 1 if s is YYYY-MM-DD, a day that exists inside the supported range. */
 int
 report_day_valid(const char *s)
@@ -112,7 +101,7 @@ report_period_previous(const char *from, const char *to, char *pfrom, char *pto)
 		return -1;
 	fy = atoi(from), fm = atoi(from + 5), fd = atoi(from + 8);
 	ty = atoi(to), tm = atoi(to + 5), td = atoi(to + 8);
-	if (fd == 1 && td == report_month_days(ty, tm)) {
+	if (fd == 1 && td == util_month_days(ty, tm)) {
 		months = (ty * 12 + tm - 1) - (fy * 12 + fm - 1) + 1;
 		m = fy * 12 + fm - 1 - months;
 		if (m < 0 || !report_day_supported(m / 12, m % 12 + 1, 1))
@@ -120,7 +109,7 @@ report_period_previous(const char *from, const char *to, char *pfrom, char *pto)
 		y = m / 12;
 		report_day_write(pfrom, y, m % 12 + 1, 1);
 		m = fy * 12 + fm - 1 - 1;
-		report_day_write(pto, m / 12, m % 12 + 1, report_month_days(m / 12, m % 12 + 1));
+		report_day_write(pto, m / 12, m % 12 + 1, util_month_days(m / 12, m % 12 + 1));
 		return 0;
 	}
 	a = report_day_number(fy, fm, fd);
@@ -167,7 +156,7 @@ report_period_closed(enum report_period kind, const char *today, char *from, cha
 	report_day_write(from, first / 12, first % 12 + 1, 1);
 	first += months - 1;
 	report_day_write(to, first / 12, first % 12 + 1,
-	    report_month_days(first / 12, first % 12 + 1));
+	    util_month_days(first / 12, first % 12 + 1));
 	return 0;
 }
 
@@ -359,17 +348,6 @@ report_run_day(const char *s)
 	return report_day_number(atoi(s), atoi(s + 5), atoi(s + 8));
 }
 
-/* Midnight (+07:00) at day number z as a timestamptz literal. */
-static void
-report_run_midnight(long z, char out[32])
-{
-	char day[REPORT_DAY_LEN];
-	int y, m, d;
-
-	report_day_civil(z, &y, &m, &d);
-	report_day_write(day, y, m, d);
-	snprintf(out, 32, "%s 00:00:00+07", day);
-}
 
 /* Append midnight (+07:00) at day number z to an array literal, quoted. */
 static void
@@ -377,7 +355,7 @@ report_run_cat_midnight(char **buf, size_t *len, long z)
 {
 	char t[32], lit[48];
 
-	report_run_midnight(z, t);
+	time_midnight_vn(z, t);
 	snprintf(lit, sizeof lit, "%s\"%s\"", *len > 1 ? "," : "", t);
 	report_run_cat(buf, len, lit);
 }
@@ -395,8 +373,8 @@ report_run_ranges(const struct report_run *rr, int raw, struct report_ranges *g)
 	g->months = xstrdup("{");
 	g->lo = xstrdup("{");
 	g->hi = xstrdup("{");
-	report_run_midnight(report_run_day(rr->pfrom[rr->nper - 1]), g->t0);
-	report_run_midnight(report_run_day(rr->pto[0]) + 1, g->t1);
+	time_midnight_vn(report_run_day(rr->pfrom[rr->nper - 1]), g->t0);
+	time_midnight_vn(report_run_day(rr->pto[0]) + 1, g->t1);
 	for (i = 0; i < rr->nper; i++) {
 		a = report_run_day(rr->pfrom[i]);
 		b = report_run_day(rr->pto[i]) + 1; /* the day after the period */

@@ -127,12 +127,8 @@ store_agg_month(const char *d, int add, char out[11])
 static void
 store_agg_midnight(const char *d, int add, char out[32])
 {
-	int64_t y;
-	int m, day;
-
-	time_day_civil(time_day_number(atoi(d), atoi(d + 5), atoi(d + 8)) + add,
-	    &y, &m, &day);
-	snprintf(out, 32, "%04d-%02d-%02d 00:00:00+07", (int)y, m, day);
+	time_midnight_vn(time_day_number(atoi(d), atoi(d + 5), atoi(d + 8)) +
+	    add, out);
 }
 
 int

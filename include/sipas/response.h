@@ -95,6 +95,11 @@ int channel_parse(const char *);
 int64_t time_day_number(int64_t y, int m, int d);
 void time_day_civil(int64_t days, int64_t *y, int *m, int *d);
 /*
+ * Midnight in Vietnam (+07:00) at the start of a day number, as a
+ * timestamptz literal "YYYY-MM-DD 00:00:00+07" into out (at least 32 bytes).
+ */
+void time_midnight_vn(int64_t days, char *out);
+/*
  * The days a query may name: the store turns a day's end into the next day's
  * midnight at +07:00, and PostgreSQL reads no five-digit year there.
  */
