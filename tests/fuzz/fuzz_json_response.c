@@ -1,10 +1,13 @@
 /*
  * fuzz_json_response.c: libFuzzer target for the JSON response decoder of
- * POST /api/v1/responses (ingest_parse in daemon/channels/ingest.c, static: this file
- * includes ingest.c). The catalogue is the built-in surveys and any unit code
- * of 1 to 32 bytes; every token may see every unit. Nothing but the decoder
- * runs: run.sh links with unresolved symbols ignored (the HTTP replies, the
- * store and the metrics are never reached from ingest_parse).
+ * POST /api/v1/responses and of the one check every channel's response
+ * passes (ingest_json_parse and ingest_check in daemon/channels/ingest.c,
+ * static: this file includes ingest.c), then the content hash and the stored
+ * texts of what passed. The catalogue is the built-in surveys and any unit
+ * code of 1 to 32 bytes; every token may see every unit; the messages are in
+ * Vietnamese for inputs of odd length, English otherwise. Nothing but the
+ * decoder runs: run.sh links with unresolved symbols ignored (the HTTP
+ * replies, the store and the metrics are never reached from these).
  */
 #include "../../daemon/channels/ingest.c"
 
@@ -53,8 +56,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sipasd sd;
 	struct config cfg;
 	struct request r;
-	struct ingest_item *it;
 	struct ingest_error err;
+	const struct survey *s = NULL;
+	struct response *rs = NULL;
+	char hash[TOKEN_HASH_LEN + 1], *text;
 
 	if (fuzz_nsurveys == 0) {
 		for (codes = survey_builtin_codes(); *codes != NULL &&
@@ -70,9 +75,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&r, 0, sizeof r);
 	sd.cache = (struct cache *)&fuzz_unit; /* never dereferenced */
 	r.sd = &sd;
-	it = xcalloc(1, sizeof *it);
 	memset(&err, 0, sizeof err);
-	(void)ingest_parse(&r, (const char *)data, size, it, 0, &err);
-	ingest_item_free(it);
+	err.lang = size % 2 == 1 ? "vi" : "en";
+	if (ingest_json_parse(&r, (const char *)data, size, &s, &rs,
+	    &err) == 0 && ingest_check(&r, s, rs, 0, &err) == 0) {
+		response_hash(rs, s, hash);
+		free(response_answers_text(rs, s));
+		if ((text = response_respondent_text(rs)) != NULL)
+			free(text);
+	}
+	response_free(rs);
 	return 0;
 }

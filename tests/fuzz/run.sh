@@ -32,7 +32,7 @@ else
 fi
 
 pc() { pkg-config "$@" 2>/dev/null; }
-cflags=(-g -O1 -std=gnu11 -fno-omit-frame-pointer -fno-sanitize-recover=all
+cflags=(-g -O1 -std=gnu11 -fno-omit-frame-pointer -fno-sanitize-recover=all -Werror=implicit-function-declaration
 	-I"$work" -I"$root/include" -I"$root" $(pc --cflags jansson libevent libpq gsl libcrypto libzip expat))
 libs=($(pc --libs jansson libevent libpq gsl libcrypto libzip expat) -lcsv -lunistring -lm)
 san=address,undefined
