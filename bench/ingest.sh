@@ -154,17 +154,12 @@ pg_procs() {
 }
 
 # pg_split BEFORE AFTER SECONDS_TOTAL N: PostgreSQL's CPU of a run by
-# process, in µs per durable response: sipasd's write backend (its last
-# statement stores responses), the fold's backend (its last statement
-# touches the aggregate states), the other client backends, each background
-# process by its type, and what processes that exited during the run used
-# (the rest of the total).
+# process type, in µs per durable response: the client backends (sipasd's
+# connections: writes, reads, the fold), each background process, and what
+# processes that exited during the run used (the rest of the total).
 pg_split() {
 	local labels
-	labels=$(sql "SELECT pid, CASE WHEN backend_type <> 'client backend' THEN replace(backend_type, ' ', '_')
-		WHEN query ILIKE '%response_keys%' THEN 'write_backend'
-		WHEN query ILIKE '%agg_%' THEN 'fold_backend'
-		ELSE 'other_client' END FROM pg_stat_activity" | tr '|' ' ')
+	labels=$(sql "SELECT pid, replace(backend_type, ' ', '_') FROM pg_stat_activity" | tr '|' ' ')
 	awk -v hz="$(getconf CLK_TCK)" -v total="$3" -v n="$4" -v labels="$labels" '
 		BEGIN { k = split(labels, l, "\n"); for (i = 1; i <= k; i++) { split(l[i], f, " "); lab[f[1]] = f[2] } }
 		FNR == NR { before[$1] = $2; next }
