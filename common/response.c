@@ -637,21 +637,20 @@ response_respondent_text(const struct response *r)
 	return text;
 }
 
-/* The content hash: see response.h. */
-void
-response_hash(const struct response *r, const struct survey *s,
-    char out[TOKEN_HASH_LEN + 1])
+/* The hash of the canonical text over the objects answers and rd (or NULL). */
+static void
+response_hash_objects(const struct response *r, const struct survey *s,
+    json_t *answers, json_t *rd, char out[TOKEN_HASH_LEN + 1])
 {
-	json_t *canon, *rd = response_respondent_object(r);
+	json_t *canon;
 	char *text;
 
-	canon = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:f,s:s?,s:s?}",
+	canon = json_pack("{s:s,s:s,s:s,s:o,s:O,s:O,s:f,s:s?,s:s?}",
 	    "survey", s->code, "unit", r->unit != NULL ? r->unit : "",
 	    "channel", channel_name(r->channel), "t", r->has_time ?
-	    json_integer(r->submitted_at) : json_null(), "answers",
-	    response_answers_object(r, s), "respondent", rd != NULL ? rd :
-	    json_null(), "weight", r->weight, "stratum", r->stratum, "psu",
-	    r->psu);
+	    json_integer(r->submitted_at) : json_null(), "answers", answers,
+	    "respondent", rd != NULL ? rd : json_null(), "weight", r->weight,
+	    "stratum", r->stratum, "psu", r->psu);
 	ASSERT(canon != NULL);
 	text = json_dumps(canon, JSON_COMPACT | JSON_SORT_KEYS |
 	    JSON_REAL_PRECISION(17));
@@ -659,6 +658,40 @@ response_hash(const struct response *r, const struct survey *s,
 	token_hash(text, strlen(text), out);
 	free(text);
 	json_decref(canon);
+}
+
+/* The content hash: see response.h. */
+void
+response_hash(const struct response *r, const struct survey *s,
+    char out[TOKEN_HASH_LEN + 1])
+{
+	json_t *answers = response_answers_object(r, s);
+	json_t *rd = response_respondent_object(r);
+
+	response_hash_objects(r, s, answers, rd, out);
+	json_decref(answers);
+	json_decref(rd);
+}
+
+/* The stored texts and the hash, each JSON object built once: see response.h. */
+void
+response_store_texts(const struct response *r, const struct survey *s,
+    char **answers_text, char **respondent_text, char out[TOKEN_HASH_LEN + 1])
+{
+	json_t *answers = response_answers_object(r, s);
+	json_t *rd = response_respondent_object(r);
+
+	*answers_text = json_dumps(answers, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	ASSERT(*answers_text != NULL);
+	*respondent_text = NULL;
+	if (rd != NULL) {
+		*respondent_text = json_dumps(rd, JSON_COMPACT |
+		    JSON_PRESERVE_ORDER);
+		ASSERT(*respondent_text != NULL);
+	}
+	response_hash_objects(r, s, answers, rd, out);
+	json_decref(answers);
+	json_decref(rd);
 }
 
 /* Item code -> index + 1. */

@@ -299,10 +299,9 @@ ctl_import_csv_row(const struct response *resp, long row, void *arg)
 	    ctl_import_too_long(im, row, "stratum", resp->stratum) ||
 	    ctl_import_too_long(im, row, "psu", resp->psu))
 		return 0;
-	/* sipasd's hash: a replay through any channel is a duplicate. */
-	response_hash(resp, s, hash);
-
 	ir = &im->chunk[im->nchunk++];
+	/* sipasd's texts and hash: a replay through any channel is a duplicate. */
+	response_store_texts(resp, s, &ir->p[8], &ir->p[9], hash);
 	ir->row = row;
 	ir->p[0] = xstrdup(s->code);
 	ir->p[1] = xstrdup(resp->unit);
@@ -314,8 +313,6 @@ ctl_import_csv_row(const struct response *resp, long row, void *arg)
 	ir->p[5] = xstrdup(buf);
 	ir->p[6] = resp->stratum != NULL ? xstrdup(resp->stratum) : NULL;
 	ir->p[7] = resp->psu != NULL ? xstrdup(resp->psu) : NULL;
-	ir->p[8] = response_answers_text(resp, s);
-	ir->p[9] = response_respondent_text(resp);
 	ir->p[10] = xstrdup(hash);
 	if (im->nchunk == CTL_IMPORT_CHUNK)
 		ctl_import_flush(im);

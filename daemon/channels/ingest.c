@@ -703,9 +703,7 @@ ingest_item_create(struct request *r, const struct survey *s,
 	it->r = r;
 	it->resp = rs;
 	it->survey = xstrdup(s->code);
-	it->answers = response_answers_text(rs, s);
-	it->respondent = response_respondent_text(rs);
-	response_hash(rs, s, it->hash);
+	response_store_texts(rs, s, &it->answers, &it->respondent, it->hash);
 	it->row.survey = it->survey;
 	it->row.unit = rs->unit;
 	it->row.source_id = rs->id;

@@ -176,5 +176,11 @@ char *response_respondent_text(const struct response *);
  */
 void response_hash(const struct response *, const struct survey *,
     char out[TOKEN_HASH_LEN + 1]);
+/*
+ * response_answers_text, response_respondent_text and response_hash at once,
+ * each JSON object built once (what a store row needs).
+ */
+void response_store_texts(const struct response *, const struct survey *,
+    char **answers_text, char **respondent_text, char out[TOKEN_HASH_LEN + 1]);
 
 #endif

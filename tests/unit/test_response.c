@@ -31,11 +31,23 @@ static void
 hash_is(const struct survey *s, const struct response *r, const char *want,
     const char *name)
 {
-	char h[TOKEN_HASH_LEN + 1];
+	char h[TOKEN_HASH_LEN + 1], h2[TOKEN_HASH_LEN + 1];
+	char *answers, *rd, *answers1, *rd1;
 
 	response_hash(r, s, h);
 	if (!tap_ok(strcmp(h, want) == 0, "hash: %s", name))
 		tap_diag("got %s, want %s", h, want);
+	/* A store row's texts and hash at once are the same as one by one. */
+	response_store_texts(r, s, &answers, &rd, h2);
+	answers1 = response_answers_text(r, s);
+	rd1 = response_respondent_text(r);
+	tap_ok(strcmp(h2, want) == 0 && strcmp(answers, answers1) == 0 &&
+	    (rd == NULL) == (rd1 == NULL) && (rd == NULL ||
+	    strcmp(rd, rd1) == 0), "store texts at once: %s", name);
+	free(answers);
+	free(rd);
+	free(answers1);
+	free(rd1);
 }
 
 /* A response with every field: strings only (a CSV row, a form, an import). */
