@@ -26,7 +26,10 @@
 # (seconds per run, default 30), CONNECTIONS (default "16 64"), THREADS (wrk
 # threads, default 2), WARMUP (seconds of unmeasured load on each target
 # first, default 3), LOG_LEVEL (sipasd's, default info), KEEP=1 keeps the
-# temporary directory (logs, wrk outputs, the cluster).
+# temporary directory (logs, wrk outputs, the cluster), PROFILE=DIR records
+# each measured sipasd run with `perf record -a -g` into DIR/NAME.perf and
+# lists the PIDs of sipasd and of each PostgreSQL process, named, in
+# DIR/NAME.pids (read with `perf report -i DIR/NAME.perf --pid PID`).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -154,12 +157,13 @@ pg_procs() {
 }
 
 # pg_split BEFORE AFTER SECONDS_TOTAL N: PostgreSQL's CPU of a run by
-# process type, in µs per durable response: the client backends (sipasd's
-# connections: writes, reads, the fold), each background process, and what
+# process, in µs per durable response: each of sipasd's connections by the
+# name it gives itself (sipasd_write, sipasd_read, sipasd_aggregate), each
+# background process by its type, and what
 # processes that exited during the run used (the rest of the total).
 pg_split() {
 	local labels
-	labels=$(sql "SELECT pid, replace(backend_type, ' ', '_') FROM pg_stat_activity" | tr '|' ' ')
+	labels=$(sql "SELECT pid, replace(coalesce(nullif(application_name, ''), backend_type), ' ', '_') FROM pg_stat_activity" | tr '|' ' ')
 	awk -v hz="$(getconf CLK_TCK)" -v total="$3" -v n="$4" -v labels="$labels" '
 		BEGIN { k = split(labels, l, "\n"); for (i = 1; i <= k; i++) { split(l[i], f, " "); lab[f[1]] = f[2] } }
 		FNR == NR { before[$1] = $2; next }
@@ -247,7 +251,7 @@ field() { sed -n "s/^BENCH.* $2=\([^ ]*\).*/\1/p" "$tmp/$1.out"; }
 # run NAME PORT PID CONNS SECONDS: one wrk run; its BENCH line (ingest.lua)
 # and the maximum RSS of PID in KiB are left in $tmp/NAME.{out,rss}.
 run() {
-	local name=$1 port=$2 pid=$3 conns=$4 secs=$5 sampler t0 t1 b0 b1 p0 p1
+	local name=$1 port=$2 pid=$3 conns=$4 secs=$5 sampler t0 t1 b0 b1 p0 p1 perfpid=
 	t0=$(cpu_ticks "$pid")
 	pg_procs "$tmp/$name.pg0"
 	p0=$(pg_ticks)
@@ -259,6 +263,14 @@ run() {
 		done
 	) >"$tmp/$name.rsslog" 2>/dev/null &
 	sampler=$!
+	if [ -n "${PROFILE:-}" ] && [ "$pid" = "$SIPASD_PID" ] && [ "${name#warm}" = "$name" ]; then
+		perf record -a -g -F 499 -o "$PROFILE/$name.perf" -- sleep "$((secs > 4 ? secs - 2 : secs))" \
+			>"$PROFILE/$name.perf.log" 2>&1 &
+		perfpid=$!
+		sql "SELECT pid, replace(coalesce(nullif(application_name, ''), backend_type), ' ', '_') FROM pg_stat_activity" \
+			| tr '|' ' ' >"$PROFILE/$name.pids"
+		echo "$SIPASD_PID sipasd" >>"$PROFILE/$name.pids"
+	fi
 	BENCH_TOKEN=$TOKEN BENCH_PREFIX="bench-$name" BENCH_UNITS=$units \
 		wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 10s --latency \
 		-s "$root/bench/ingest.lua" "http://127.0.0.1:$port" \
@@ -269,6 +281,7 @@ run() {
 	}
 	kill "$sampler" 2>/dev/null || true
 	wait "$sampler" 2>/dev/null || true
+	[ -z "$perfpid" ] || wait "$perfpid" || true
 	sort -n "$tmp/$name.rsslog" | tail -n 1 >"$tmp/$name.rss"
 	[ "$pid" != "$SIPASD_PID" ] || folded
 	t1=$(cpu_ticks "$pid")

@@ -19,6 +19,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -437,6 +438,25 @@ db_connect_poll(struct db *db)
 }
 
 /* Start connecting. */
+/*
+ * Start connecting. The connection names itself "sipasd LABEL" unless the
+ * conninfo names it, so pg_stat_activity (and a CPU account by process)
+ * tells the writes from the reads and the fold.
+ */
+static PGconn *
+db_connect_start(struct db *db)
+{
+	const char *keys[] = { "dbname", "fallback_application_name", NULL };
+	const char *values[3];
+	char name[64];
+
+	snprintf(name, sizeof name, "sipasd %s", db->label);
+	values[0] = db->conninfo;
+	values[1] = name;
+	values[2] = NULL;
+	return PQconnectStartParams(keys, values, 1);
+}
+
 void
 db_connect(struct db *db)
 {
@@ -447,7 +467,7 @@ db_connect(struct db *db)
 		PQfinish(db->conn);
 	}
 	db_state_set(db, DB_CONNECTING);
-	db->conn = PQconnectStart(db->conninfo);
+	db->conn = db_connect_start(db);
 	if (db->conn == NULL) {
 		db_lost(db, "out of memory");
 		return;

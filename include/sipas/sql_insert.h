@@ -42,6 +42,26 @@
     SQL_RESPONSE_BATCH_FROM_B
 
 /*
+ * For a row of b that was not inserted: the response holding its source id,
+ * as (id, hash), at most one row. A copy inserted by this batch comes first
+ * (response_keys as this statement sees it does not hold the keys k just
+ * claimed), else the key stored before. No row: the key was claimed by a
+ * transaction this one waited for.
+ *
+ * Each lookup is a subquery under a CASE, so it runs only for the rows that
+ * were not inserted, one index probe each. A join with response_keys instead
+ * let the planner hash the whole table for every batch whenever its
+ * statistics still said the table was small (a new database: the plan of
+ * the prepared statement kept doing so as the table grew).
+ */
+#define SQL_RESPONSE_BATCH_OTHER \
+    "SELECT f.id, f.content_hash AS hash FROM ins f" \
+    " WHERE f.survey = b.survey AND f.source_id = b.source_id" \
+    " UNION ALL SELECT rk.response_id, rk.content_hash FROM response_keys rk" \
+    " WHERE rk.survey = b.survey AND rk.source_id = b.source_id" \
+    " LIMIT 1"
+
+/*
  * The statement after its first CTE: claims, inserts and outcomes, given b,
  * the batch (the columns named as above, n the row's position, id a new id
  * from responses_id_seq for each row).
@@ -59,17 +79,12 @@
     "  stratum, psu, answers::jsonb, respondent::jsonb, hash" \
     " FROM b WHERE source_id IS NULL OR id IN (SELECT response_id FROM k)" \
     " RETURNING id, survey, source_id, content_hash)" \
-    " SELECT CASE WHEN i.id IS NOT NULL THEN 'inserted'" \
-    "  WHEN coalesce(f.content_hash, rk.content_hash) = b.hash" \
-    "  THEN 'duplicate'" \
-    "  WHEN coalesce(f.content_hash, rk.content_hash) IS NOT NULL" \
-    "  THEN 'conflict' END," \
-    " coalesce(i.id, f.id, rk.response_id)" \
+    " SELECT CASE WHEN i.id IS NOT NULL THEN 'inserted' ELSE (" \
+    "  SELECT CASE WHEN o.hash = b.hash THEN 'duplicate' ELSE 'conflict' END" \
+    "  FROM (" SQL_RESPONSE_BATCH_OTHER ") o) END," \
+    " CASE WHEN i.id IS NOT NULL THEN i.id ELSE (" \
+    "  SELECT o.id FROM (" SQL_RESPONSE_BATCH_OTHER ") o) END" \
     " FROM b LEFT JOIN ins i ON i.id = b.id" \
-    " LEFT JOIN ins f ON i.id IS NULL AND f.survey = b.survey" \
-    "  AND f.source_id = b.source_id" \
-    " LEFT JOIN response_keys rk ON i.id IS NULL AND f.id IS NULL" \
-    "  AND rk.survey = b.survey AND rk.source_id = b.source_id" \
     " ORDER BY b.n"
 
 #endif
