@@ -187,8 +187,9 @@ ctl_aggregate(PGconn *conn, int argc, char **argv)
 		    " END)", 1, params) != 0 ||
 		    ctl_db_do(conn, "DELETE FROM agg_states WHERE $1::text IS NULL"
 		    " OR survey = $1", 1, params) != 0 ||
-		    ctl_db_do(conn, "INSERT INTO agg_pending (id, survey) SELECT id,"
-		    " survey FROM responses WHERE $1::text IS NULL OR survey = $1"
+		    ctl_db_do(conn, "INSERT INTO agg_pending (id, survey,"
+		    " submitted_at) SELECT id, survey, submitted_at FROM responses"
+		    " WHERE $1::text IS NULL OR survey = $1"
 		    " ON CONFLICT (id) DO NOTHING", 1, params) != 0 ||
 		    ctl_db_audit(conn, "aggregate rebuild", detail) != 0 ||
 		    ctl_db_do(conn, "COMMIT", 0, NULL) != 0) {

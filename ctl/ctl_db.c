@@ -25,6 +25,7 @@
 #include "ctl.h"
 #include "ctl_db.h"
 #include "sipas/csvout.h"
+#include "sipas/pgconn.h"
 #include "sipas/response.h"
 #include "sipas/strmap.h"
 #include "sipas/survey.h"
@@ -39,9 +40,11 @@
 PGconn *
 ctl_db_connect(const char *dsn)
 {
+	struct pgconn_params p;
 	PGconn *conn;
 
-	conn = PQconnectdb(dsn != NULL ? dsn : "");
+	pgconn_params(&p, dsn, "sipasctl");
+	conn = PQconnectdbParams(p.keys, p.values, 1);
 	if (PQstatus(conn) != CONNECTION_OK) {
 		fprintf(stderr, "sipasctl: cannot connect to the database: %s",
 		    PQerrorMessage(conn));

@@ -30,6 +30,7 @@
 #include "daemon/store/db.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
+#include "sipas/pgconn.h"
 #include "sipas/util.h"
 
 #define DB_SQLSTATE_LOST "08006"
@@ -438,23 +439,16 @@ db_connect_poll(struct db *db)
 }
 
 /* Start connecting. */
-/*
- * Start connecting. The connection names itself "sipasd LABEL" unless the
- * conninfo names it, so pg_stat_activity (and a CPU account by process)
- * tells the writes from the reads and the fold.
- */
+/* Start connecting, as "sipasd LABEL" (pgconn.h). */
 static PGconn *
 db_connect_start(struct db *db)
 {
-	const char *keys[] = { "dbname", "fallback_application_name", NULL };
-	const char *values[3];
+	struct pgconn_params p;
 	char name[64];
 
 	snprintf(name, sizeof name, "sipasd %s", db->label);
-	values[0] = db->conninfo;
-	values[1] = name;
-	values[2] = NULL;
-	return PQconnectStartParams(keys, values, 1);
+	pgconn_params(&p, db->conninfo, name);
+	return PQconnectStartParams(p.keys, p.values, 1);
 }
 
 void

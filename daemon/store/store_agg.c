@@ -312,6 +312,7 @@ store_agg_fetch(struct db *db, const char *survey, const char *unit,
 	    /* responses of the whole months not folded yet */
 	    STORE_AGG_RAW
 	    " FROM agg_pending p JOIN responses r ON r.id = p.id"
+	    "  AND r.submitted_at = p.submitted_at"
 	    "  JOIN sub ON r.unit = sub.code"
 	    " WHERE $7::boolean AND p.survey = $1 AND r.survey = $1"
 	    " AND ($9::timestamptz IS NULL OR r.submitted_at >= $9::timestamptz)"

@@ -26,11 +26,13 @@
     "WITH d AS (" \
     " DELETE FROM agg_pending WHERE id IN (SELECT id FROM agg_pending" \
     "  WHERE survey = $1 ORDER BY id LIMIT $2::bigint)" \
-    " RETURNING id)," \
+    " RETURNING id, submitted_at)," \
     " rows AS (" \
     " SELECT r.unit, sipas_vn_month(r.submitted_at) AS month, r.channel," \
     "  r.weight, r.stratum, r.psu, r.answers" \
-    " FROM responses r JOIN d ON r.id = d.id WHERE r.survey = $1)," \
+    " FROM d CROSS JOIN LATERAL (SELECT * FROM responses x" \
+    "  WHERE x.id = d.id AND x.submitted_at = d.submitted_at OFFSET 0) r" \
+    " WHERE r.survey = $1)," \
     " keys AS (SELECT DISTINCT unit, month, channel FROM rows" \
     "  UNION SELECT DISTINCT unit, month, '*' FROM rows)" \
     " SELECT 'S', s.unit, s.month::text, s.channel, NULL, NULL, NULL, NULL," \
@@ -57,8 +59,9 @@
 #define SQL_AGG_REQUEUE \
     "WITH gone AS (DELETE FROM agg_states WHERE survey = $1 AND unit = $2" \
     "  AND month = $3::date AND $4::text IS NOT NULL)" \
-    " INSERT INTO agg_pending (id, survey)" \
-    " SELECT id, survey FROM responses WHERE survey = $1 AND unit = $2" \
+    " INSERT INTO agg_pending (id, survey, submitted_at)" \
+    " SELECT id, survey, submitted_at FROM responses" \
+    " WHERE survey = $1 AND unit = $2" \
     "  AND submitted_at >= ($3::date::text || ' 00:00:00+07')::timestamptz" \
     "  AND submitted_at < (($3::date + interval '1 month')::date::text" \
     "   || ' 00:00:00+07')::timestamptz" \
@@ -93,6 +96,7 @@
     "  ((r.submitted_at AT TIME ZONE 'UTC') + interval '7 hours')::date::text," \
     "  NULL, r.weight::text, r.stratum, r.psu, r.answers::text, NULL" \
     " FROM agg_pending p JOIN responses r ON r.id = p.id" \
+    "  AND r.submitted_at = p.submitted_at" \
     "  JOIN sub ON r.unit = sub.code" \
     " WHERE p.survey = $1 AND r.survey = $1" \
     " AND r.submitted_at >= $4::timestamptz AND r.submitted_at < $5::timestamptz" \

@@ -120,6 +120,23 @@ is $? 1 "which differs from before the new weight"
 sql "UPDATE responses SET weight = weight / 2 WHERE survey = 'sipas-2017' AND source_id = 'U002-00001'" >/dev/null
 "$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
 
+# A pending response whose time changes, into another year's partition: its
+# queued time follows it, and the fold puts it in its new month.
+st=$(post "$COLLECTOR" '{"id": "moved", "survey": "sipas-2017", "unit": "U001", "submitted_at": "2025-06-15T10:00:00+07:00", "channel": "paper", "answers": {"A1": 5, "B1": 2}}')
+is "$st" 201 "a response posted while the folder is off"
+nov=$(sql "SELECT coalesce(sum(rows), 0) FROM agg_states WHERE survey = 'sipas-2017' AND unit = 'U001' AND month = '2024-11-01' AND channel = '*'")
+sql "UPDATE responses SET submitted_at = '2024-11-20 10:00+07' WHERE source_id = 'moved'" >/dev/null
+is "$(sql "SELECT p.submitted_at = r.submitted_at FROM agg_pending p JOIN responses r ON r.id = p.id WHERE r.source_id = 'moved'")" t \
+	"moved to 2024 while pending: its queued time is the new one"
+"$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
+is "$(sql 'SELECT count(*) FROM agg_pending')" 0 "the fold takes it"
+is "$(sql "SELECT sum(rows) FROM agg_states WHERE survey = 'sipas-2017' AND unit = 'U001' AND month = '2024-11-01' AND channel = '*'")" \
+	$((nov + 1)) "into the state of its new month"
+is "$(sql "SELECT sum(rows) FROM agg_states WHERE channel = '*'")" "$(sql 'SELECT count(*) FROM responses')" \
+	"every response is in exactly one roll-up"
+sql "DELETE FROM responses WHERE source_id = 'moved'" >/dev/null
+"$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
+
 # A changed survey definition drops its states and queues its responses.
 n23=$(sql "SELECT count(*) FROM responses WHERE survey = 'onestop-tt01'")
 sql "UPDATE surveys SET definition = definition || '{\"note\": \"x\"}'::jsonb WHERE code = 'onestop-tt01'" >/dev/null

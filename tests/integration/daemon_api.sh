@@ -65,6 +65,8 @@ sipasd_start "max_body = 4096"
 tap $? "--check-config accepts the test config"
 
 is "$(get '' /healthz)" 200 "/healthz 200 with the database up"
+is "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sipasd write'")" 1 \
+	"sipasd's write connection names itself in pg_stat_activity"
 
 R1='{"id":"t-1","survey":"onestop-tt01","unit":"U001","channel":"kiosk","submitted_at":"2025-03-01T10:00:00+07:00","answers":{"R1":3},"respondent":{"gender":"f"}}'
 is "$(post "$COLLECTOR" "$R1")" 201 "POST a new response: 201"

@@ -92,7 +92,7 @@ tap $? "indices served from the rebuilt states"
 items=$(jq -r '[.. | objects | .code? // empty] | unique | join(" ")' "$tmp/states.0.json")
 case " $items " in *" Q9_40 "*) tap 0 "they have the added item" ;; *) tap 1 "they have the added item" ;; esac
 case " $items " in *" Q9_2 "*) tap 1 "and not the removed one" ;; *) tap 0 "and not the removed one" ;; esac
-sql "DELETE FROM agg_states; INSERT INTO agg_pending (id, survey) SELECT id, survey FROM responses ON CONFLICT (id) DO NOTHING" >/dev/null
+sql "DELETE FROM agg_states; INSERT INTO agg_pending (id, survey, submitted_at) SELECT id, survey, submitted_at FROM responses ON CONFLICT (id) DO NOTHING" >/dev/null
 fetch_all raw
 tap $? "indices computed from the raw rows"
 same states raw
