@@ -22,6 +22,7 @@
 
 #include "sipas/response.h"
 #include "sipas/strmap.h"
+#include "sipas/textbuf.h"
 #include "sipas/util.h"
 
 /* How much of a bad value a message quotes. */
@@ -673,25 +674,94 @@ response_hash(const struct response *r, const struct survey *s,
 	json_decref(rd);
 }
 
-/* The stored texts and the hash, each JSON object built once: see response.h. */
+/*
+ * The answers as JSON text, written directly: item codes with their values,
+ * answered items only, in survey order (sorted = 0, as stored) or in the
+ * byte order of the codes (sorted = 1, as in the canonical text).
+ */
+static void
+response_answers_write(struct textbuf *t, const struct response *r,
+    const struct survey *s, int sorted)
+{
+	int k, i, n = 0;
+
+	textbuf_addc(t, '{');
+	for (k = 0; k < s->nitems; k++) {
+		i = sorted ? s->by_code[k] : k;
+		if (i >= r->nanswers || r->answers[i] == ANSWER_NONE)
+			continue;
+		if (n++ > 0)
+			textbuf_addc(t, ',');
+		textbuf_json_string(t, s->items[i].code);
+		textbuf_addc(t, ':');
+		textbuf_int(t, r->answers[i]);
+	}
+	textbuf_addc(t, '}');
+}
+
+/* A string member of the canonical text, or null. */
+static void
+response_canon_string(struct textbuf *t, const char *key, const char *v)
+{
+	textbuf_puts(t, key);
+	if (v != NULL)
+		textbuf_json_string(t, v);
+	else
+		textbuf_puts(t, "null");
+}
+
+/*
+ * The stored texts and the hash (see response.h), on every stored response's
+ * path, so written without Jansson where that is simple: the answers (flat
+ * item codes and integers) and the canonical text around them are written
+ * directly, byte for byte what response_hash_objects has Jansson write (its
+ * keys in byte order, compact, reals of 17 digits: test_response compares
+ * the two). Only a respondent, whose values keep the JSON type they were
+ * given, still goes through Jansson.
+ */
 void
 response_store_texts(const struct response *r, const struct survey *s,
     char **answers_text, char **respondent_text, char out[TOKEN_HASH_LEN + 1])
 {
-	json_t *answers = response_answers_object(r, s);
+	struct textbuf t = { NULL, 0, 0 };
 	json_t *rd = response_respondent_object(r);
+	char *canon_rd = NULL;
 
-	*answers_text = json_dumps(answers, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	ASSERT(*answers_text != NULL);
+	response_answers_write(&t, r, s, 0);
+	*answers_text = textbuf_take(&t);
 	*respondent_text = NULL;
 	if (rd != NULL) {
 		*respondent_text = json_dumps(rd, JSON_COMPACT |
 		    JSON_PRESERVE_ORDER);
-		ASSERT(*respondent_text != NULL);
+		canon_rd = json_dumps(rd, JSON_COMPACT | JSON_SORT_KEYS |
+		    JSON_REAL_PRECISION(17));
+		ASSERT(*respondent_text != NULL && canon_rd != NULL);
+		json_decref(rd);
 	}
-	response_hash_objects(r, s, answers, rd, out);
-	json_decref(answers);
-	json_decref(rd);
+
+	/* Keys in byte order: answers channel psu respondent stratum survey t
+	 * unit weight. */
+	textbuf_puts(&t, "{\"answers\":");
+	response_answers_write(&t, r, s, 1);
+	response_canon_string(&t, ",\"channel\":", channel_name(r->channel));
+	response_canon_string(&t, ",\"psu\":", r->psu);
+	textbuf_puts(&t, ",\"respondent\":");
+	textbuf_puts(&t, canon_rd != NULL ? canon_rd : "null");
+	response_canon_string(&t, ",\"stratum\":", r->stratum);
+	response_canon_string(&t, ",\"survey\":", s->code);
+	textbuf_puts(&t, ",\"t\":");
+	if (r->has_time)
+		textbuf_int(&t, r->submitted_at);
+	else
+		textbuf_puts(&t, "null");
+	response_canon_string(&t, ",\"unit\":", r->unit != NULL ? r->unit :
+	    "");
+	textbuf_puts(&t, ",\"weight\":");
+	textbuf_json_real(&t, r->weight);
+	textbuf_addc(&t, '}');
+	token_hash(t.buf, t.len, out);
+	textbuf_free(&t);
+	free(canon_rd);
 }
 
 /* Item code -> index + 1. */

@@ -385,6 +385,29 @@ survey_load(struct survey_load *l, json_t *root)
 	return survey_sms_load(l, json_object_get(root, "sms"));
 }
 
+/*
+ * by_code: the items in the byte order of their codes, for survey_item_find
+ * (every answer of every response is looked up by code) and for writing
+ * answers with sorted keys.
+ */
+static void
+survey_index_codes(struct survey *s)
+{
+	int i, j, k;
+
+	/* An insertion sort: a survey has tens of items, and qsort would need
+	 * the survey in a global to compare two indices. */
+	s->by_code = xreallocarray(NULL, (size_t)s->nitems + 1,
+	    sizeof *s->by_code);
+	for (i = 0; i < s->nitems; i++) {
+		k = i;
+		for (j = i; j > 0 && strcmp(s->items[s->by_code[j - 1]].code,
+		    s->items[k].code) > 0; j--)
+			s->by_code[j] = s->by_code[j - 1];
+		s->by_code[j] = k;
+	}
+}
+
 /* Parse and validate a definition from a json_t (borrowed). */
 struct survey *
 survey_create_json(json_t *root, char **cause)
@@ -401,6 +424,7 @@ survey_create_json(json_t *root, char **cause)
 		return NULL;
 	}
 	strmap_free(l.codes);
+	survey_index_codes(l.s);
 	l.s->json = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	return l.s;
 }
@@ -463,6 +487,7 @@ survey_free(struct survey *s)
 		free(s->scales[i].name);
 	}
 	free(s->scales);
+	free(s->by_code);
 	for (i = 0; i < s->nitems; i++) {
 		free(s->items[i].code);
 		free(s->items[i].text_vi);
@@ -487,11 +512,24 @@ survey_free(struct survey *s)
 int
 survey_item_find(const struct survey *s, const char *code)
 {
-	int i;
+	int lo = 0, hi = s->nitems - 1, mid, c, i;
 
-	for (i = 0; i < s->nitems; i++) {
-		if (strcmp(s->items[i].code, code) == 0)
-			return i;
+	if (s->by_code == NULL) {	/* still loading */
+		for (i = 0; i < s->nitems; i++) {
+			if (strcmp(s->items[i].code, code) == 0)
+				return i;
+		}
+		return -1;
+	}
+	while (lo <= hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(s->items[s->by_code[mid]].code, code);
+		if (c == 0)
+			return s->by_code[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
 	}
 	return -1;
 }

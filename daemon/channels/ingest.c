@@ -364,7 +364,6 @@ ingest_answer(const struct item *item, json_t *v, int *value,
 	char field[160], *cause = NULL;
 	double d;
 
-	snprintf(field, sizeof field, "answers.%s", item->code);
 	*value = ANSWER_NONE;
 	if (json_is_null(v))
 		return 0;
@@ -373,6 +372,7 @@ ingest_answer(const struct item *item, json_t *v, int *value,
 			return 0;
 		if (response_answer_parse(item, json_string_value(v), value,
 		    &cause) != 0) {
+			snprintf(field, sizeof field, "answers.%s", item->code);
 			ingest_fail(err, 422, "invalid_answer", field,
 			    LANG_TEXT(err->lang, "Câu trả lời không hợp lệ "
 			    "(%s): gửi một giá trị của thang đo", "%s"),

@@ -77,6 +77,7 @@ struct survey {
 	int nscales;
 	struct item *items;
 	int nitems;
+	int *by_code; /* item indices in strcmp order of their codes */
 	int nsat; /* satisfaction items: items[0..nsat-1] */
 	struct group *overall;
 	struct group **groups; /* every group, children before parents; overall last */

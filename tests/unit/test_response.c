@@ -197,6 +197,70 @@ test_typed(const struct survey *s)
 	response_free(r);
 }
 
+/* A pseudo-random number below k (a fixed sequence: the test repeats). */
+static unsigned
+rnd(unsigned *seed, unsigned k)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (*seed >> 16) % k;
+}
+
+/*
+ * Random responses: the hash and answers text written directly
+ * (response_store_texts) against those Jansson writes (response_hash,
+ * response_answers_text), over weights with and without exponents, strings
+ * with every kind of escape, UTF-8, no time, no stratum, typed respondents.
+ */
+static void
+test_random(const struct survey *s)
+{
+	static const double weights[] = { 1, 1.5, 0.1, 2.0 / 3, 1e-5, 1e-300,
+	    123.456, 1000, 1e20, 5e-324, 0.3 };
+	static const char *strings[] = { "urban", "a \"q\" b", "back\\slash",
+	    "tab\there", "nl\nx\r\f\b", "ctl\x01\x1f\x7f", "Huyện Bình Đà",
+	    "sl/ash", "", "emoji \xf0\x9f\x98\x80" };
+	static const char *typed[] = { "25", "-3", "1.5", "true", "false", "null",
+	    "1e3", "0.10", "12345678901234567890" };
+	char h1[TOKEN_HASH_LEN + 1], h2[TOKEN_HASH_LEN + 1];
+	char *a1, *a2, *rd;
+	int n, i, bad = 0, badtext = 0;
+	unsigned seed = 12345;
+
+	for (n = 0; n < 2000; n++) {
+		struct response *r = response_create(s);
+
+		r->unit = xstrdup(rnd(&seed, 3) == 0 ? strings[rnd(&seed, 10)] : "HN.BD");
+		r->channel = (enum channel)rnd(&seed, 4);
+		r->has_time = (int)rnd(&seed, 4) != 0;
+		r->submitted_at = r->has_time ? (int64_t)rnd(&seed, 2000000000) -
+		    (rnd(&seed, 5) == 0 ? 2000000000LL : 0) : 0;
+		r->weight = weights[rnd(&seed, sizeof weights / sizeof weights[0])];
+		if (rnd(&seed, 2))
+			r->stratum = xstrdup(strings[rnd(&seed, 10)]);
+		if (rnd(&seed, 2))
+			r->psu = xstrdup(strings[rnd(&seed, 10)]);
+		for (i = 0; i < s->nitems; i++)
+			if (rnd(&seed, 3) != 0)
+				r->answers[i] = (int)rnd(&seed, 5) + 1;
+		if (rnd(&seed, 3) == 0)
+			response_respondent_add(r, "gender", strings[rnd(&seed, 10)]);
+		if (rnd(&seed, 3) == 0)
+			response_respondent_add_json(r, "age", typed[rnd(&seed, 9)]);
+		response_hash(r, s, h1);
+		response_store_texts(r, s, &a2, &rd, h2);
+		a1 = response_answers_text(r, s);
+		bad += strcmp(h1, h2) != 0;
+		badtext += strcmp(a1, a2) != 0;
+		free(a1);
+		free(a2);
+		free(rd);
+		response_free(r);
+	}
+	tap_ok(bad == 0, "2000 random responses: the hash written directly is "
+	    "Jansson's (%d differ)", bad);
+	tap_ok(badtext == 0, "and so is the answers text (%d differ)", badtext);
+}
+
 int
 main(void)
 {
@@ -207,6 +271,7 @@ main(void)
 	test_full(s);
 	test_minimal(s);
 	test_typed(s);
+	test_random(s);
 	survey_free(s);
 	return tap_done();
 }
