@@ -42,6 +42,8 @@ struct db_stmt {
 	const char *name; /* a prepared statement's name, or NULL */
 	int nparams;
 	char **params;
+	int *lengths;	/* NULL, or with formats: each binary parameter's size */
+	int *formats;	/* NULL (all text), or 1 for a binary parameter */
 };
 
 /* What the server answers, in order, for one sent job (pipeline mode). */
@@ -112,6 +114,8 @@ db_job_free(struct db_job *job)
 		for (j = 0; j < job->stmts[i].nparams; j++)
 			free(job->stmts[i].params[j]);
 		free(job->stmts[i].params);
+		free(job->stmts[i].lengths);
+		free(job->stmts[i].formats);
 	}
 	free(job->stmts);
 	free(job->sent);
@@ -159,6 +163,40 @@ db_job_add(struct db_job *job, const char *sql, int nparams,
 	st->params = xcalloc((size_t)nparams + 1, sizeof *st->params);
 	for (i = 0; i < nparams; i++)
 		st->params[i] = params[i] != NULL ? xstrdup(params[i]) : NULL;
+	st->lengths = NULL;
+	st->formats = NULL;
+}
+
+/*
+ * db_job_add with binary parameters: parameter i is lengths[i] raw bytes
+ * when formats[i] is 1 (a bytea as it is, half the size of its hex text and
+ * with nothing to decode), text otherwise.
+ */
+void
+db_job_add_binary(struct db_job *job, const char *sql, int nparams,
+    const char *const *params, const int *lengths, const int *formats)
+{
+	struct db_stmt *st;
+	int i;
+
+	db_job_add(job, sql, 0, NULL);
+	st = &job->stmts[job->nstmts - 1];
+	free(st->params);
+	st->nparams = nparams;
+	st->params = xcalloc((size_t)nparams + 1, sizeof *st->params);
+	st->lengths = xcalloc((size_t)nparams + 1, sizeof *st->lengths);
+	st->formats = xcalloc((size_t)nparams + 1, sizeof *st->formats);
+	for (i = 0; i < nparams; i++) {
+		if (params[i] == NULL)
+			continue;
+		st->formats[i] = formats[i] != 0;
+		if (st->formats[i]) {
+			st->lengths[i] = lengths[i];
+			st->params[i] = xmalloc((size_t)lengths[i] + 1);
+			memcpy(st->params[i], params[i], (size_t)lengths[i]);
+		} else
+			st->params[i] = xstrdup(params[i]);
+	}
 }
 
 /* The job runs inside the transaction the previous job left open. */
@@ -590,12 +628,12 @@ db_job_send(struct db *db, struct db_job *job)
 				job->sent[job->nsent++].prepare = 1;
 			}
 			if (PQsendQueryPrepared(db->conn, st->name, st->nparams,
-			    (const char *const *)st->params, NULL, NULL,
-			    job->binary) != 1)
+			    (const char *const *)st->params, st->lengths,
+			    st->formats, job->binary) != 1)
 				goto lost;
 		} else if (PQsendQueryParams(db->conn, st->sql, st->nparams,
-		    NULL, (const char *const *)st->params, NULL, NULL,
-		    job->binary) != 1)
+		    NULL, (const char *const *)st->params, st->lengths,
+		    st->formats, job->binary) != 1)
 			goto lost;
 		if (job->pipeline) {
 			job->sent[job->nsent].stmt = i;

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,9 +401,9 @@ store_agg_take(struct db *db, const char *survey, long limit,
 
 /*
  * The statements of a write are added to their job as the states come:
- * the job copies its parameters, so the states' hex text is built and
- * copied where store_agg_write_add runs (sipasd's folding thread), and the
- * loop only sends the job.
+ * the job copies its parameters, so the states (binary parameters, raw
+ * bytes) are copied where store_agg_write_add runs (sipasd's folding
+ * thread), and the loop only sends the job.
  */
 struct store_agg_write {
 	struct db_job *job;
@@ -420,25 +421,6 @@ store_agg_write_create(const char *survey, store_done_cb cb, void *arg)
 	return w;
 }
 
-/* Bytes as a bytea literal in hex ("\x..."). */
-static char *
-store_agg_hex(const void *data, size_t len)
-{
-	static const char digits[] = "0123456789abcdef";
-	const unsigned char *p = data;
-	char *s = xmalloc(2 * len + 3), *o = s;
-	size_t i;
-
-	*o++ = '\\';
-	*o++ = 'x';
-	for (i = 0; i < len; i++) {
-		*o++ = digits[p[i] >> 4];
-		*o++ = digits[p[i] & 15];
-	}
-	*o = '\0';
-	return s;
-}
-
 void
 store_agg_write_analyze(struct store_agg_write *w)
 {
@@ -451,8 +433,10 @@ store_agg_write_add(struct store_agg_write *w, const char *unit,
     const char *month, const char *channel, long rows, const void *state,
     size_t len)
 {
-	char nrows[32], *hex = NULL;
+	char nrows[32];
 	const char *params[6];
+	int lengths[6] = { 0, 0, 0, 0, 0, 0 };
+	int formats[6] = { 0, 0, 0, 0, 0, 1 };
 
 	snprintf(nrows, sizeof nrows, "%ld", rows);
 	params[0] = w->survey;
@@ -461,10 +445,12 @@ store_agg_write_add(struct store_agg_write *w, const char *unit,
 	params[3] = channel;
 	params[4] = nrows;
 	if (state != NULL) {
-		hex = store_agg_hex(state, len);
-		params[5] = hex;
-		db_job_add(w->job, SQL_AGG_UPSERT, 6, params);
-		free(hex);
+		/* The state as raw bytes: half its hex text, nothing to decode. */
+		ASSERT(len <= INT_MAX);
+		params[5] = state;
+		lengths[5] = (int)len;
+		db_job_add_binary(w->job, SQL_AGG_UPSERT, 6, params, lengths,
+		    formats);
 	} else
 		db_job_add(w->job, SQL_AGG_REQUEUE, 4, params);
 }
