@@ -75,17 +75,29 @@ aggfold_row(struct aggfold *f, const char *unit, const char *month,
     const char *channel, double weight, const char *stratum, const char *psu,
     const char *answers)
 {
+	if (response_answers_decode(f->s, f->index, answers, strlen(answers),
+	    f->answers) != 0) {
+		f->rows++;
+		return -1;
+	}
+	aggfold_row_answers(f, unit, month, channel, weight, stratum, psu,
+	    f->answers);
+	return 0;
+}
+
+void
+aggfold_row_answers(struct aggfold *f, const char *unit, const char *month,
+    const char *channel, double weight, const char *stratum, const char *psu,
+    const int *answers)
+{
 	struct analysis_row ar;
 	char *key;
 
 	f->rows++;
-	if (response_answers_decode(f->s, f->index, answers, strlen(answers),
-	    f->answers) != 0)
-		return -1;
 	ar.weight = weight > 0 ? weight : 1;
 	ar.stratum = stratum;
 	ar.psu = psu;
-	ar.answers = f->answers;
+	ar.answers = answers;
 	key = aggfold_key(unit, month, channel);
 	analysis_add(f->a, key, &ar);
 	free(key);
@@ -93,7 +105,6 @@ aggfold_row(struct aggfold *f, const char *unit, const char *month,
 	key = aggfold_key(unit, month, AGGFOLD_ALL_CHANNELS);
 	analysis_add(f->a, key, &ar);
 	free(key);
-	return 0;
 }
 
 size_t

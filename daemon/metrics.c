@@ -71,6 +71,7 @@ static const char *const metrics_spool_outcomes[] = { "stored",
 #define METRICS_NSPOOL METRICS_NLE(metrics_spool_outcomes)
 static unsigned long long metrics_spooled, metrics_spool_fulls;
 static unsigned long long metrics_agg_folds, metrics_agg_rows, metrics_agg_failures;
+static unsigned long long metrics_agg_memory;
 /* Password sign-ins by outcome (metrics_login), and lockouts begun. */
 static const char *const metrics_login_outcomes[] = { "ok", "refused",
 	"locked" };
@@ -186,9 +187,12 @@ metrics_spool_appended(int n)
 	metrics_spooled += (unsigned long long)n;
 }
 
-/* A fold of the aggregates committed rows responses (or failed: rows < 0). */
+/*
+ * A fold of the aggregates committed rows responses, memory of them from
+ * sipasd's own memory (or failed: rows < 0).
+ */
 void
-metrics_aggregate(long rows)
+metrics_aggregate(long rows, long memory)
 {
 	if (rows < 0) {
 		metrics_agg_failures++;
@@ -196,6 +200,7 @@ metrics_aggregate(long rows)
 	}
 	metrics_agg_folds++;
 	metrics_agg_rows += (unsigned long long)rows;
+	metrics_agg_memory += (unsigned long long)memory;
 }
 
 /* A password sign-in: "ok", "refused" (wrong or unknown), "locked". */
@@ -374,8 +379,12 @@ metrics_print(struct evbuffer *b)
 	    "sipas_aggregate_folded_total %llu\n"
 	    "# HELP sipas_aggregate_failures_total Folds rolled back.\n"
 	    "# TYPE sipas_aggregate_failures_total counter\n"
-	    "sipas_aggregate_failures_total %llu\n", metrics_agg_folds,
-	    metrics_agg_rows, metrics_agg_failures);
+	    "sipas_aggregate_failures_total %llu\n"
+	    "# HELP sipas_aggregate_from_memory_total Responses folded from "
+	    "what sipasd held of them since storing them, not read back.\n"
+	    "# TYPE sipas_aggregate_from_memory_total counter\n"
+	    "sipas_aggregate_from_memory_total %llu\n", metrics_agg_folds,
+	    metrics_agg_rows, metrics_agg_failures, metrics_agg_memory);
 	evbuffer_add_printf(b, "# HELP sipas_spool_full_total Responses "
 	    "answered 503 because the spool was full.\n"
 	    "# TYPE sipas_spool_full_total counter\n"

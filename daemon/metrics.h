@@ -45,7 +45,7 @@ void metrics_spool_appended(int n);
 void metrics_spool_replayed(const char *outcome, int n);
 void metrics_spool_full(void);
 /* A fold of the aggregates committed rows responses; -1: it failed. */
-void metrics_aggregate(long rows);
+void metrics_aggregate(long rows, long memory);
 /* A password sign-in answered: "ok", "refused" (wrong password or unknown
  * login) or "locked" (refused during a lockout). */
 void metrics_login(const char *outcome);

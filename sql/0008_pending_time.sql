@@ -6,8 +6,16 @@
 -- partition that holds it. The triggers and every statement that queues a
 -- response now give its time; a response whose time changes while it waits
 -- has its queued time changed with it.
+--
+-- fresh is true for a row the insert trigger queued and nothing queued
+-- again since: the response is still exactly as it was inserted. sipasd
+-- keeps the responses it has just stored in memory and folds a fresh one
+-- from there instead of reading it back; any other queuing (a changed or
+-- deleted neighbour, an update, a changed survey definition) clears it, and
+-- the response is then read from the table.
 
 ALTER TABLE agg_pending ADD COLUMN submitted_at timestamptz;
+ALTER TABLE agg_pending ADD COLUMN fresh boolean NOT NULL DEFAULT false;
 UPDATE agg_pending p SET submitted_at = r.submitted_at
 	FROM responses r WHERE r.id = p.id;
 -- An id whose response is gone has nothing left to fold.
@@ -17,9 +25,10 @@ ALTER TABLE agg_pending ALTER COLUMN submitted_at SET NOT NULL;
 CREATE OR REPLACE FUNCTION agg_responses_inserted() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-	INSERT INTO agg_pending (id, survey, submitted_at)
-		SELECT id, survey, submitted_at FROM new_rows
-		ON CONFLICT (id) DO UPDATE SET submitted_at = EXCLUDED.submitted_at;
+	INSERT INTO agg_pending (id, survey, submitted_at, fresh)
+		SELECT id, survey, submitted_at, true FROM new_rows
+		ON CONFLICT (id) DO UPDATE
+		SET submitted_at = EXCLUDED.submitted_at, fresh = false;
 	RETURN NULL;
 END
 $$;
@@ -60,7 +69,8 @@ BEGIN
 			AND r.submitted_at >= ((g.month::text || ' 00:00:00+07')::timestamptz)
 			AND r.submitted_at < (((g.month + interval '1 month')::date::text
 				|| ' 00:00:00+07')::timestamptz)
-		ON CONFLICT (id) DO UPDATE SET submitted_at = EXCLUDED.submitted_at;
+		ON CONFLICT (id) DO UPDATE
+		SET submitted_at = EXCLUDED.submitted_at, fresh = false;
 	IF TG_OP = 'DELETE' THEN
 		DELETE FROM agg_pending p WHERE p.id = ANY (changed);
 	ELSE
@@ -68,7 +78,8 @@ BEGIN
 			SELECT id, survey, submitted_at FROM new_rows
 			WHERE id = ANY (changed)
 			ON CONFLICT (id) DO UPDATE
-			SET survey = EXCLUDED.survey, submitted_at = EXCLUDED.submitted_at;
+			SET survey = EXCLUDED.survey, submitted_at = EXCLUDED.submitted_at,
+				fresh = false;
 	END IF;
 	RETURN NULL;
 END
@@ -83,7 +94,7 @@ BEGIN
 		INSERT INTO agg_pending (id, survey, submitted_at)
 			SELECT id, survey, submitted_at FROM responses
 			WHERE survey = NEW.code
-			ON CONFLICT (id) DO NOTHING;
+			ON CONFLICT (id) DO UPDATE SET fresh = false;
 	END IF;
 	RETURN NULL;
 END

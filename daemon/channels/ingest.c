@@ -46,6 +46,7 @@
 #include <jansson.h>
 
 #include "sipas/analysis.h"
+#include "daemon/store/aggregator.h"
 #include "daemon/store/cache.h"
 #include "daemon/conf.h"
 #include "daemon/formdata.h"
@@ -70,6 +71,8 @@ struct ingest_item {
 	struct request *r;
 	struct store_row row;
 	struct response *resp; /* validated; row points into it */
+	const struct survey *s; /* resp was validated against, of cache */
+	struct cache *cache;	/* a reference, or NULL: s is of no snapshot */
 	char *survey;
 	char *answers;
 	char *respondent;
@@ -130,6 +133,7 @@ static void
 ingest_item_free(struct ingest_item *it)
 {
 	response_free(it->resp);
+	cache_unref(it->cache);
 	free(it->survey);
 	free(it->answers);
 	free(it->respondent);
@@ -702,6 +706,12 @@ ingest_item_create(struct request *r, const struct survey *s,
 
 	it->r = r;
 	it->resp = rs;
+	it->s = s;
+	/* The snapshot s is of, if it is the current one: the folder may then
+	 * fold the response from memory once stored (aggregator_keep). */
+	if (r->sd->cache != NULL &&
+	    cache_survey_get(r->sd->cache, s->code) == s)
+		it->cache = cache_ref(r->sd->cache);
 	it->survey = xstrdup(s->code);
 	response_store_texts(rs, s, &it->answers, &it->respondent, it->hash);
 	it->row.survey = it->survey;
@@ -807,8 +817,14 @@ ingest_batch_done(int ok, const char *sqlstate, const char *message,
 	else if (ok) {
 		log_debug("batch of %d committed", n);
 		for (i = 0; i < n; i++) {
-			ingest_item_reply(ing->batch[i]);
-			ingest_item_free(ing->batch[i]);
+			it = ing->batch[i];
+			ingest_item_reply(it);
+			/* A new row: the folder may have the response. */
+			if (it->row.outcome == STORE_INSERTED &&
+			    aggregator_keep(ing->sd->aggregator, it->row.id,
+			    it->resp, it->s, it->cache, it->row.submitted_at))
+				it->resp = NULL;
+			ingest_item_free(it);
 		}
 	} else if (db_sqlstate_is_connection(sqlstate)) {
 		log_warn("batch of %d not stored (%s): %s", n,

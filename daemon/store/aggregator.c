@@ -33,11 +33,14 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "sipas/aggfold.h"
+#include "sipas/pgarray.h"
+#include "sipas/response.h"
 #include "daemon/store/aggregator.h"
 #include "daemon/store/cache.h"
 #include "daemon/conf.h"
@@ -57,8 +60,25 @@ struct aggregator_row {
 	const char *unit, *month, *channel, *stratum, *psu, *answers;
 	const void *state;
 	size_t state_len;
+	long long id;		/* 'K' */
 	char buf[];
 };
+
+/*
+ * A response this sipasd stored, kept until a fold takes it: folded from
+ * here when its queue row is still fresh (SQL_AGG_TAKE_KNOWN), so neither
+ * PostgreSQL nor the thread reads and parses it back.
+ */
+struct aggregator_known {
+	long long id;
+	struct response *resp;	  /* owned */
+	const struct survey *s;	  /* it was validated against; of cache */
+	struct cache *cache;	  /* a reference */
+	char month[16];		  /* its Vietnam month, YYYY-MM-01 */
+};
+
+/* Most responses held for the next fold, as a multiple of aggregate_batch. */
+#define AGGREGATOR_KNOWN_BATCHES 2
 
 struct aggregator {
 	struct sipasd *sd;
@@ -71,6 +91,17 @@ struct aggregator {
 	struct aggfold *fold;	/* the thread's from the first row to the end */
 	const struct survey *s;
 	long limit;		/* responses to take in the next fold */
+
+	/* Responses stored since the last tick began (the loop's). */
+	struct aggregator_known *known;
+	size_t nknown, known_cap;
+	/* Those of the tick, and the fold's (its survey's, sorted by id: the
+	 * thread looks them up while the take streams). */
+	struct aggregator_known *tick_known;
+	size_t ntick_known;
+	struct aggregator_known **fold_known;
+	size_t nfold_known;
+	long memory_rows;	/* responses the thread folded from memory */
 	int take_failed;	/* the take failed: its SQLSTATE and message */
 	char *fail_state;
 	char *fail_message;
@@ -119,10 +150,29 @@ aggregator_write_free(struct aggregator *ag)
 	}
 }
 
+/* Free held responses. */
+static void
+aggregator_known_free(struct aggregator_known *k, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		response_free(k[i].resp);
+		cache_unref(k[i].cache);
+	}
+	free(k);
+}
+
 /* The tick is over: let go of the snapshot and wait. */
 static void
 aggregator_tick_end(struct aggregator *ag)
 {
+	free(ag->fold_known);
+	ag->fold_known = NULL;
+	ag->nfold_known = 0;
+	aggregator_known_free(ag->tick_known, ag->ntick_known);
+	ag->tick_known = NULL;
+	ag->ntick_known = 0;
 	aggfold_free(ag->fold);
 	ag->fold = NULL;
 	aggregator_write_free(ag);
@@ -138,7 +188,7 @@ static void
 aggregator_fail(struct aggregator *ag, const char *what, const char *sqlstate,
     const char *message)
 {
-	metrics_aggregate(-1);
+	metrics_aggregate(-1, 0);
 	log_warn("aggregate: %s of %s failed (%s): %s; the responses stay "
 	    "pending", what, ag->s != NULL ? ag->s->code : "?",
 	    sqlstate != NULL ? sqlstate : "?", message != NULL ? message : "");
@@ -172,7 +222,7 @@ aggregator_committed(int ok, const char *sqlstate, const char *message, void *ar
 		aggregator_fail(ag, "commit", sqlstate, message);
 		return;
 	}
-	metrics_aggregate(rows);
+	metrics_aggregate(rows, ag->memory_rows);
 	log_debug("aggregate: %s: %ld responses folded into %zu states",
 	    ag->s->code, rows, ag->keys);
 	if (ag->bad_rows > 0)
@@ -218,9 +268,13 @@ aggregator_taken_row(const struct store_agg_row *row, void *arg)
 	char *p;
 	int i;
 
-	if (row->unit == NULL || row->month == NULL || row->channel == NULL)
+	if (row->kind == 'K') {
+		if (row->id < 0)
+			return;
+	} else if (row->unit == NULL || row->month == NULL ||
+	    row->channel == NULL)
 		return;
-	if (row->kind != 'S' && row->answers == NULL)
+	else if (row->kind != 'S' && row->answers == NULL)
 		return;
 	v[0] = row->unit;
 	v[1] = row->month;
@@ -245,6 +299,7 @@ aggregator_taken_row(const struct store_agg_row *row, void *arg)
 	r->answers = aggregator_row_put(&p, v[5]);
 	r->state = NULL;
 	r->state_len = 0;
+	r->id = row->id;
 	if (row->kind == 'S') {
 		if (row->state_len > 0)
 			memcpy(p, row->state, row->state_len);
@@ -282,6 +337,43 @@ aggregator_write_one(const char *unit, const char *month, const char *channel,
 	store_agg_write_add(arg, unit, month, channel, rows, state, len);
 }
 
+/* Order held responses by id. */
+static int
+aggregator_known_cmp(const void *a, const void *b)
+{
+	const struct aggregator_known *x = *(const struct aggregator_known *const *)a;
+	const struct aggregator_known *y = *(const struct aggregator_known *const *)b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * The thread: fold held response id. The take returns only ids it was given,
+ * so it is found; a second 'K' of one id cannot come (a DELETE returns a
+ * row once).
+ */
+static void
+aggregator_fold_known(struct aggregator *ag, long long id)
+{
+	size_t lo = 0, hi = ag->nfold_known, mid;
+	const struct aggregator_known *k;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ag->fold_known[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == ag->nfold_known || ag->fold_known[lo]->id != id)
+		return;
+	k = ag->fold_known[lo];
+	aggfold_row_answers(ag->fold, k->resp->unit, k->month,
+	    channel_name(k->resp->channel), k->resp->weight, k->resp->stratum,
+	    k->resp->psu, k->resp->answers);
+	ag->memory_rows++;
+}
+
 /* The thread: fold queued rows; at the end of a take, prepare the write. */
 static void *
 aggregator_thread(void *arg)
@@ -310,6 +402,8 @@ aggregator_thread(void *arg)
 			if (r->kind == 'S')
 				aggfold_state(ag->fold, r->unit, r->month,
 				    r->channel, r->state, r->state_len);
+			else if (r->kind == 'K')
+				aggregator_fold_known(ag, r->id);
 			else if (aggfold_row(ag->fold, r->unit, r->month,
 			    r->channel, r->weight, r->stratum, r->psu,
 			    r->answers) != 0)
@@ -396,12 +490,50 @@ aggregator_begun(int ok, const char *sqlstate, const char *message, void *arg)
 {
 	struct aggregator *ag = arg;
 
+	struct pgarray cols[4];
+	const char *known[4];
+	char id[32];
+	size_t i;
+	int c;
+
 	if (!ok) {
 		aggregator_fail(ag, "begin", sqlstate, message);
 		return;
 	}
-	store_agg_take(ag->db, ag->s->code, ag->limit,
+	/*
+	 * The held responses of this survey, validated against this very
+	 * definition (the tick's catalog); any other is left to be read.
+	 */
+	free(ag->fold_known);
+	ag->fold_known = xreallocarray(NULL, ag->ntick_known + 1,
+	    sizeof *ag->fold_known);
+	ag->nfold_known = 0;
+	for (i = 0; i < ag->ntick_known; i++) {
+		if (ag->tick_known[i].cache == ag->cache &&
+		    ag->tick_known[i].s == ag->s)
+			ag->fold_known[ag->nfold_known++] = &ag->tick_known[i];
+	}
+	qsort(ag->fold_known, ag->nfold_known, sizeof *ag->fold_known,
+	    aggregator_known_cmp);
+	memset(cols, 0, sizeof cols);
+	for (c = 0; c < 4; c++)
+		pgarray_reset(&cols[c]);
+	for (i = 0; i < ag->nfold_known; i++) {
+		const struct aggregator_known *k = ag->fold_known[i];
+
+		snprintf(id, sizeof id, "%lld", k->id);
+		pgarray_add(&cols[0], id);
+		pgarray_add(&cols[1], k->resp->unit);
+		pgarray_add(&cols[2], k->month);
+		pgarray_add(&cols[3], channel_name(k->resp->channel));
+	}
+	for (c = 0; c < 4; c++)
+		known[c] = pgarray_text(&cols[c]);
+	ag->memory_rows = 0;
+	store_agg_take(ag->db, ag->s->code, ag->limit, known,
 	    aggregator_taken_row, aggregator_taken, ag);
+	for (c = 0; c < 4; c++)
+		pgarray_free(&cols[c]);
 }
 
 /* Fold survey ag->next, or end the tick after the last. */
@@ -441,6 +573,10 @@ aggregator_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	ag->running = 1;
 	ag->cache = cache_ref(ag->sd->cache);
+	ag->tick_known = ag->known;
+	ag->ntick_known = ag->nknown;
+	ag->known = NULL;
+	ag->nknown = ag->known_cap = 0;
 	ag->next = 0;
 	ag->limit = ag->sd->config->aggregate_batch;
 	aggregator_step(ag);
@@ -528,10 +664,53 @@ aggregator_free(struct aggregator *ag)
 	event_free(ag->ev);
 	aggfold_free(ag->fold);
 	aggregator_write_free(ag);
+	free(ag->fold_known);
+	aggregator_known_free(ag->tick_known, ag->ntick_known);
+	aggregator_known_free(ag->known, ag->nknown);
 	free(ag->fail_state);
 	free(ag->fail_message);
 	cache_unref(ag->cache);
 	pthread_cond_destroy(&ag->wake);
 	pthread_mutex_destroy(&ag->lock);
 	free(ag);
+}
+
+/* The Vietnam (UTC+7) month of t as YYYY-MM-01 (sipas_vn_month). */
+static void
+aggregator_vn_month(int64_t t, char out[16])
+{
+	time_t vn = (time_t)(t + 7 * 3600);
+	struct tm tm;
+
+	gmtime_r(&vn, &tm);
+	strftime(out, 16, "%Y-%m-01", &tm);
+}
+
+int
+aggregator_keep(struct aggregator *ag, long long id, struct response *resp,
+    const struct survey *s, struct cache *cache, int64_t submitted_at)
+{
+	struct aggregator_known *k;
+	size_t max;
+
+	if (ag == NULL || ag->db == NULL || cache == NULL || s == NULL ||
+	    resp->nanswers != s->nitems || submitted_at < 0 ||
+	    submitted_at > (int64_t)253402300799LL)
+		return 0;
+	max = (size_t)ag->sd->config->aggregate_batch *
+	    AGGREGATOR_KNOWN_BATCHES;
+	if (ag->nknown >= max)
+		return 0;
+	if (ag->nknown == ag->known_cap) {
+		ag->known_cap = ag->known_cap ? ag->known_cap * 2 : 1024;
+		ag->known = xreallocarray(ag->known, ag->known_cap,
+		    sizeof *ag->known);
+	}
+	k = &ag->known[ag->nknown++];
+	k->id = id;
+	k->resp = resp;
+	k->s = s;
+	k->cache = cache_ref(cache);
+	aggregator_vn_month(submitted_at, k->month);
+	return 1;
 }

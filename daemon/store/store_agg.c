@@ -63,11 +63,12 @@ store_agg_ctx_create(store_agg_row_cb row_cb, store_done_cb cb, void *arg)
 
 /*
  * Where each field of a store_agg_row is in a result: kind, unit, child,
- * at_level, month, channel, weight, stratum, psu, answers, state (-1: not
+ * at_level, month, channel, weight, stratum, psu, answers, state, id (-1: not
  * selected).
  */
 enum { AGG_KIND, AGG_UNIT, AGG_CHILD, AGG_LEVEL, AGG_MONTH, AGG_CHANNEL,
-	AGG_WEIGHT, AGG_STRATUM, AGG_PSU, AGG_ANSWERS, AGG_STATE, AGG_NCOLS };
+	AGG_WEIGHT, AGG_STRATUM, AGG_PSU, AGG_ANSWERS, AGG_STATE, AGG_ID,
+	AGG_NCOLS };
 
 /* Every row of res through the callback, its fields found by cols. */
 static void
@@ -95,6 +96,7 @@ store_agg_rows(const PGresult *res, const int cols[AGG_NCOLS],
 		row.state = v[AGG_STATE];
 		row.state_len = row.state != NULL ?
 		    (size_t)PQgetlength(res, i, cols[AGG_STATE]) : 0;
+		row.id = v[AGG_ID] != NULL ? strtoll(v[AGG_ID], NULL, 10) : -1;
 		ctx->row_cb(&row, ctx->arg);
 	}
 }
@@ -103,7 +105,8 @@ store_agg_rows(const PGresult *res, const int cols[AGG_NCOLS],
 static void
 store_agg_fetch_result(const PGresult *res, int stmt, void *arg)
 {
-	static const int cols[AGG_NCOLS] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	static const int cols[AGG_NCOLS] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+	    -1 };
 
 	store_agg_rows(res, cols, arg);
 }
@@ -331,7 +334,8 @@ store_agg_fetch(struct db *db, const char *survey, const char *unit,
 static void
 store_agg_report_result(const PGresult *res, int stmt, void *arg)
 {
-	static const int cols[AGG_NCOLS] = { 0, -1, 1, -1, 2, -1, 4, 5, 6, 7, 8 };
+	static const int cols[AGG_NCOLS] = { 0, -1, 1, -1, 2, -1, 4, 5, 6, 7, 8,
+	    -1 };
 
 	store_agg_rows(res, cols, arg);
 }
@@ -371,11 +375,12 @@ store_agg_begin(struct db *db, const char *survey, store_done_cb cb, void *arg)
 	db_submit(db, job);
 }
 
-/* Rows of SQL_AGG_TAKE: kind, unit, month, channel, weight, stratum, psu, answers, state. */
+/* Rows of SQL_AGG_TAKE_KNOWN: kind, unit, month, channel, weight, stratum, psu, answers, state, id. */
 static void
 store_agg_take_result(const PGresult *res, int stmt, void *arg)
 {
-	static const int cols[AGG_NCOLS] = { 0, 1, -1, -1, 2, 3, 4, 5, 6, 7, 8 };
+	static const int cols[AGG_NCOLS] = { 0, 1, -1, -1, 2, 3, 4, 5, 6, 7, 8,
+	    9 };
 
 	store_agg_rows(res, cols, arg);
 }
@@ -383,16 +388,18 @@ store_agg_take_result(const PGresult *res, int stmt, void *arg)
 /* Take up to limit pending responses and the states they touch. */
 void
 store_agg_take(struct db *db, const char *survey, long limit,
-    store_agg_row_cb row_cb, store_done_cb cb, void *arg)
+    const char *const known[4], store_agg_row_cb row_cb, store_done_cb cb,
+    void *arg)
 {
 	struct store_agg_ctx *ctx = store_agg_ctx_create(row_cb, cb, arg);
 	char lim[32];
-	const char *params[2] = { survey, lim };
+	const char *params[6] = { survey, lim, known[0], known[1], known[2],
+	    known[3] };
 	struct db_job *job;
 
 	snprintf(lim, sizeof lim, "%ld", limit);
 	job = db_job_create(0, store_agg_take_result, store_agg_done, ctx);
-	db_job_add(job, SQL_AGG_TAKE, 2, params);
+	db_job_add(job, SQL_AGG_TAKE_KNOWN, 6, params);
 	db_job_continue(job);
 	db_job_single_row(job);
 	db_job_binary(job);

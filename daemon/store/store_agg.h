@@ -26,6 +26,7 @@ struct store_agg_row {
 	const char *answers;  /* 'R': JSON object text */
 	const void *state;    /* 'S': the state's bytes */
 	size_t state_len;
+	long long id;	      /* 'K': the response held in memory; else -1 */
 };
 typedef void (*store_agg_row_cb)(const struct store_agg_row *, void *arg);
 
@@ -79,8 +80,13 @@ void store_agg_report_fetch(struct db *, const char *survey, const char *unit,
 
 /* Fold steps, on a connection used for nothing else (the transaction spans jobs). */
 void store_agg_begin(struct db *, const char *survey, store_done_cb, void *arg);
+/*
+ * SQL_AGG_TAKE_KNOWN: known holds the array literals (include/sipas/pgarray.h)
+ * of the ids, units, months and channels of the responses the folder holds
+ * in memory ("{}" each for none).
+ */
 void store_agg_take(struct db *, const char *survey, long limit,
-    store_agg_row_cb, store_done_cb, void *arg);
+    const char *const known[4], store_agg_row_cb, store_done_cb, void *arg);
 struct store_agg_write;
 /*
  * The write of a fold's states, and cb (with arg) once it is committed or

@@ -35,9 +35,16 @@ void aggfold_state(struct aggfold *, const char *unit, const char *month,
 int aggfold_row(struct aggfold *, const char *unit, const char *month,
     const char *channel, double weight, const char *stratum, const char *psu,
     const char *answers);
+/*
+ * The same for a response already decoded: answers holds one value per item
+ * of the survey (ANSWER_NONE for none), as response_answers_decode gives.
+ */
+void aggfold_row_answers(struct aggfold *, const char *unit,
+    const char *month, const char *channel, double weight,
+    const char *stratum, const char *psu, const int *answers);
 /* Keys touched. */
 size_t aggfold_count(const struct aggfold *);
-/* Pending responses seen (aggfold_row calls). */
+/* Pending responses seen (aggfold_row and aggfold_row_answers calls). */
 long aggfold_rows(const struct aggfold *);
 /* Every key: its new state (len bytes, rows responses), or state NULL if stale. */
 typedef void (*aggfold_cb)(const char *unit, const char *month, const char *channel,

@@ -43,6 +43,44 @@
     " SELECT 'R', unit, month::text, channel, weight::text, stratum, psu," \
     "  answers::text, NULL FROM rows"
 
+/*
+ * SQL_AGG_TAKE for a folder that holds some of the pending responses in
+ * memory (sipasd: those it has just stored): $3 their ids (bigint[]), $4
+ * their units, $5 their Vietnam months (date[]) and $6 their channels, one
+ * element each. A taken response among them whose queue row is still fresh
+ * (sql/0008_pending_time.sql) is not read: its row is kind 'K' with only
+ * its id (column 10), and the states of its unit and month come with the
+ * others. Every other taken response comes as 'R', as in SQL_AGG_TAKE.
+ */
+#define SQL_AGG_TAKE_KNOWN \
+    "WITH d AS (" \
+    " DELETE FROM agg_pending WHERE id IN (SELECT id FROM agg_pending" \
+    "  WHERE survey = $1 ORDER BY id LIMIT $2::bigint)" \
+    " RETURNING id, submitted_at, fresh)," \
+    " kn AS (SELECT * FROM unnest($3::bigint[], $4::text[], $5::date[]," \
+    "  $6::text[]) AS k (id, unit, month, channel))," \
+    " mem AS (SELECT kn.* FROM kn JOIN d ON d.id = kn.id AND d.fresh)," \
+    " rows AS (" \
+    " SELECT r.unit, sipas_vn_month(r.submitted_at) AS month, r.channel," \
+    "  r.weight, r.stratum, r.psu, r.answers" \
+    " FROM d CROSS JOIN LATERAL (SELECT * FROM responses x" \
+    "  WHERE x.id = d.id AND x.submitted_at = d.submitted_at OFFSET 0) r" \
+    " WHERE r.survey = $1 AND NOT (d.fresh AND d.id IN (SELECT id FROM kn)))," \
+    " keys AS (SELECT unit, month, channel FROM rows" \
+    "  UNION SELECT unit, month, '*' FROM rows" \
+    "  UNION SELECT unit, month, channel FROM mem" \
+    "  UNION SELECT unit, month, '*' FROM mem)" \
+    " SELECT 'S', s.unit, s.month::text, s.channel, NULL, NULL, NULL, NULL," \
+    "  s.state, NULL" \
+    " FROM agg_states s JOIN keys k ON s.survey = $1 AND s.unit = k.unit" \
+    "  AND s.month = k.month AND s.channel = k.channel" \
+    " UNION ALL" \
+    " SELECT 'R', unit, month::text, channel, weight::text, stratum, psu," \
+    "  answers::text, NULL, NULL FROM rows" \
+    " UNION ALL" \
+    " SELECT 'K', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, id::text" \
+    " FROM mem"
+
 /* $1 survey, $2 unit, $3 month (YYYY-MM-01), $4 channel, $5 rows, $6 state (bytea). */
 #define SQL_AGG_UPSERT \
     "INSERT INTO agg_states (survey, unit, month, channel, rows, state)" \

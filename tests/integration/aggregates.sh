@@ -78,6 +78,8 @@ for i in 1 2 3; do
 	[ "$st" = 201 ] || echo "# post late-$i: $st $(cat "$tmp/body")" >&2
 done
 is "$(sql 'SELECT count(*) FROM agg_pending')" 3 "three new responses pending"
+is "$(sql 'SELECT bool_and(fresh) FROM agg_pending')" t \
+	"queued by the insert trigger: fresh (a folder holding them may fold them from memory)"
 fetch_all mixed
 tap $? "queries over states and pending rows"
 is "$(respondents mixed)" $((before + 3)) "the pending responses count"
@@ -126,8 +128,8 @@ st=$(post "$COLLECTOR" '{"id": "moved", "survey": "sipas-2017", "unit": "U001", 
 is "$st" 201 "a response posted while the folder is off"
 nov=$(sql "SELECT coalesce(sum(rows), 0) FROM agg_states WHERE survey = 'sipas-2017' AND unit = 'U001' AND month = '2024-11-01' AND channel = '*'")
 sql "UPDATE responses SET submitted_at = '2024-11-20 10:00+07' WHERE source_id = 'moved'" >/dev/null
-is "$(sql "SELECT p.submitted_at = r.submitted_at FROM agg_pending p JOIN responses r ON r.id = p.id WHERE r.source_id = 'moved'")" t \
-	"moved to 2024 while pending: its queued time is the new one"
+is "$(sql "SELECT p.submitted_at = r.submitted_at AND NOT p.fresh FROM agg_pending p JOIN responses r ON r.id = p.id WHERE r.source_id = 'moved'")" t \
+	"moved to 2024 while pending: its queued time is the new one, and it is no longer fresh"
 "$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
 is "$(sql 'SELECT count(*) FROM agg_pending')" 0 "the fold takes it"
 is "$(sql "SELECT sum(rows) FROM agg_states WHERE survey = 'sipas-2017' AND unit = 'U001' AND month = '2024-11-01' AND channel = '*'")" \
@@ -164,6 +166,8 @@ is "$(respondents daemon)" $((before + 4)) "and they count"
 get '' /metrics >/dev/null
 is "$(sed -n 's/^sipas_aggregate_folded_total //p' "$tmp/body")" 2 "/metrics counts the 2 responses folded"
 is "$(sed -n 's/^sipas_aggregate_failures_total //p' "$tmp/body")" 0 "and no failed fold"
+is "$(sed -n 's/^sipas_aggregate_from_memory_total //p' "$tmp/body")" 2 \
+	"both from what sipasd held since storing them, not read back"
 "$SIPASCTL" --db "$DSN" aggregate --rebuild >/dev/null 2>&1
 fetch_all rebuilt
 same daemon rebuilt
