@@ -18,6 +18,14 @@
 struct aggfold {
 	const struct survey *s;
 	struct analysis *a;	/* key "unit\x1fmonth\x1fchannel" */
+	/*
+	 * The new responses, by the same keys but their channel's only:
+	 * merged at the end into their channel's state and into the roll-up.
+	 * Adding each row to both would do the row's work (a rank-one update
+	 * of the cross products) twice; a merge costs a state's size once per
+	 * key and fold.
+	 */
+	struct analysis *delta;
 	struct strmap *stale;	/* keys whose stored state was unreadable */
 	struct strmap *index;	/* item code -> index + 1 */
 	int *answers;
@@ -31,6 +39,7 @@ aggfold_create(const struct survey *s)
 
 	f->s = s;
 	f->a = analysis_create(s, 0.95);
+	f->delta = analysis_create(s, 0.95);
 	f->stale = strmap_create();
 	f->index = response_item_index(s);
 	f->answers = xcalloc((size_t)s->nitems + 1, sizeof *f->answers);
@@ -43,6 +52,7 @@ aggfold_free(struct aggfold *f)
 	if (f == NULL)
 		return;
 	analysis_free(f->a);
+	analysis_free(f->delta);
 	strmap_free(f->stale);
 	strmap_free(f->index);
 	free(f->answers);
@@ -99,17 +109,47 @@ aggfold_row_answers(struct aggfold *f, const char *unit, const char *month,
 	ar.psu = psu;
 	ar.answers = answers;
 	key = aggfold_key(unit, month, channel);
-	analysis_add(f->a, key, &ar);
-	free(key);
-	/* And the month's roll-up over every channel. */
-	key = aggfold_key(unit, month, AGGFOLD_ALL_CHANNELS);
-	analysis_add(f->a, key, &ar);
+	analysis_add(f->delta, key, &ar);
 	free(key);
 }
 
-size_t
-aggfold_count(const struct aggfold *f)
+struct aggfold_settle_ctx {
+	struct aggfold *f;
+};
+
+/* One key of the new responses into its channel's state and the roll-up. */
+static void
+aggfold_settle_key(const char *key, void *arg)
 {
+	struct aggfold *f = ((struct aggfold_settle_ctx *)arg)->f;
+	const char *channel = strrchr(key, '\x1f');
+	char *rollup;
+
+	ASSERT(channel != NULL);
+	analysis_merge(f->a, key, f->delta, key);
+	xasprintf(&rollup, "%.*s\x1f%s", (int)(channel - key), key,
+	    AGGFOLD_ALL_CHANNELS);
+	analysis_merge(f->a, rollup, f->delta, key);
+	free(rollup);
+}
+
+/* Merge the new responses in (once: they are dropped after). */
+static void
+aggfold_settle(struct aggfold *f)
+{
+	struct aggfold_settle_ctx c = { f };
+
+	if (analysis_unit_count(f->delta) == 0)
+		return;
+	analysis_each_unit(f->delta, aggfold_settle_key, &c);
+	analysis_free(f->delta);
+	f->delta = analysis_create(f->s, 0.95);
+}
+
+size_t
+aggfold_count(struct aggfold *f)
+{
+	aggfold_settle(f);
 	return analysis_unit_count(f->a) + strmap_count(f->stale);
 }
 
@@ -169,6 +209,7 @@ aggfold_each(struct aggfold *f, aggfold_cb cb, void *arg)
 {
 	struct aggfold_each_ctx c = { f, cb, arg, 0 };
 
+	aggfold_settle(f);
 	analysis_each_unit(f->a, aggfold_each_key, &c);
 	c.stale_pass = 1;
 	aggfold_each_stale(&c);

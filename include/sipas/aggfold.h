@@ -43,7 +43,7 @@ void aggfold_row_answers(struct aggfold *, const char *unit,
     const char *month, const char *channel, double weight,
     const char *stratum, const char *psu, const int *answers);
 /* Keys touched. */
-size_t aggfold_count(const struct aggfold *);
+size_t aggfold_count(struct aggfold *);
 /* Pending responses seen (aggfold_row and aggfold_row_answers calls). */
 long aggfold_rows(const struct aggfold *);
 /* Every key: its new state (len bytes, rows responses), or state NULL if stale. */
