@@ -16,7 +16,8 @@ pgconn_params(struct pgconn_params *p, const char *conninfo,
 	const char *env = getenv("PGOPTIONS");
 	int n;
 
-	n = snprintf(p->options, sizeof p->options, "-c jit=off%s%s",
+	n = snprintf(p->options, sizeof p->options, "-c jit=off "
+	    "-c DateStyle=ISO -c extra_float_digits=3%s%s",
 	    env != NULL && *env != '\0' ? " " : "", env != NULL ? env : "");
 	/* Too long to follow: empty, so libpq reads PGOPTIONS itself. */
 	if (n < 0 || (size_t)n >= sizeof p->options)

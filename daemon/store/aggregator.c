@@ -7,15 +7,14 @@
  * transaction on a connection of its own ("aggregate", so that no other job
  * runs inside the transaction), the survey's fold lock, up to
  * aggregate_batch pending responses (more while a backlog lasts) with the
- * states they touch
- * (SQL_AGG_TAKE), the merged states written back, COMMIT. A failure at any
- * step rolls everything back (the responses stay pending) and the next tick
- * tries again. Several sipasd instances and `sipasctl aggregate` may fold
+ * states they touch (SQL_AGG_TAKE_KNOWN), the merged states written back,
+ * COMMIT. A failure at any step rolls everything back (the responses stay
+ * pending) and the next tick tries again. Several sipasd instances and `sipasctl aggregate` may fold
  * the same database: the lock serialises them per survey.
  *
  * The statements run on the event loop through the connection, but the
- * CPU of a fold does not: each row SQL_AGG_TAKE streams is copied into a
- * queue for the folder's own thread, which merges states and responses
+ * CPU of a fold does not: each row SQL_AGG_TAKE_KNOWN streams is copied into
+ * a queue for the folder's own thread, which merges states and responses
  * (analysis/aggfold.c) and, once the take is over, encodes the new states
  * for the write. It hands the finished fold back through a pipe whose read
  * end is an event of the loop, which then commits (or rolls back). The
@@ -52,7 +51,7 @@
 #include "sipas/survey.h"
 #include "sipas/util.h"
 
-/* A row of SQL_AGG_TAKE copied for the thread: the strings sit in buf. */
+/* A row of SQL_AGG_TAKE_KNOWN copied for the thread: the strings sit in buf. */
 struct aggregator_row {
 	struct aggregator_row *next;
 	char kind;
@@ -77,8 +76,12 @@ struct aggregator_known {
 	char month[16];		  /* its Vietnam month, YYYY-MM-01 */
 };
 
-/* Most responses held for the next fold, as a multiple of aggregate_batch. */
+/*
+ * Most responses held for the next tick: twice aggregate_batch, and never
+ * more than this (as many again may be in the tick being folded).
+ */
 #define AGGREGATOR_KNOWN_BATCHES 2
+#define AGGREGATOR_KNOWN_MAX 100000
 
 struct aggregator {
 	struct sipasd *sd;
@@ -102,6 +105,7 @@ struct aggregator {
 	struct aggregator_known **fold_known;
 	size_t nfold_known;
 	long memory_rows;	/* responses the thread folded from memory */
+	long known_missing;	/* 'K' ids the thread did not hold (a bug) */
 	int take_failed;	/* the take failed: its SQLSTATE and message */
 	char *fail_state;
 	char *fail_message;
@@ -257,7 +261,7 @@ aggregator_row_put(char **p, const char *v)
 	return s;
 }
 
-/* One row of SQL_AGG_TAKE: copied and queued for the thread. */
+/* One row of SQL_AGG_TAKE_KNOWN: copied and queued for the thread. */
 static void
 aggregator_taken_row(const struct store_agg_row *row, void *arg)
 {
@@ -365,8 +369,11 @@ aggregator_fold_known(struct aggregator *ag, long long id)
 		else
 			hi = mid;
 	}
-	if (lo == ag->nfold_known || ag->fold_known[lo]->id != id)
+	if (lo == ag->nfold_known || ag->fold_known[lo]->id != id) {
+		/* Its queue row is gone: never commit a fold without it. */
+		ag->known_missing++;
 		return;
+	}
 	k = ag->fold_known[lo];
 	aggfold_row_answers(ag->fold, k->resp->unit, k->month,
 	    channel_name(k->resp->channel), k->resp->weight, k->resp->stratum,
@@ -414,7 +421,7 @@ aggregator_thread(void *arg)
 			continue;
 		ag->rows = aggfold_rows(ag->fold);
 		ag->keys = aggfold_count(ag->fold);
-		if (end > 0 && ag->rows > 0) {
+		if (end > 0 && ag->rows > 0 && ag->known_missing == 0) {
 			ag->w = store_agg_write_create(ag->s->code,
 			    aggregator_committed, ag);
 			if (ag->rows >= 50000)
@@ -474,6 +481,11 @@ aggregator_folded(evutil_socket_t fd, short what, void *arg)
 			ag->fail_state = ag->fail_message = NULL;
 			continue;
 		}
+		if (ag->known_missing > 0) {
+			aggregator_fail(ag, "fold", NULL, "a response the take "
+			    "returned as held in memory was not held");
+			continue;
+		}
 		if (ag->w == NULL) {
 			store_agg_rollback(ag->db, aggregator_rolled_back, ag);
 			continue;
@@ -530,6 +542,7 @@ aggregator_begun(int ok, const char *sqlstate, const char *message, void *arg)
 	for (c = 0; c < 4; c++)
 		known[c] = pgarray_text(&cols[c]);
 	ag->memory_rows = 0;
+	ag->known_missing = 0;
 	store_agg_take(ag->db, ag->s->code, ag->limit, known,
 	    aggregator_taken_row, aggregator_taken, ag);
 	for (c = 0; c < 4; c++)
@@ -699,6 +712,8 @@ aggregator_keep(struct aggregator *ag, long long id, struct response *resp,
 		return 0;
 	max = (size_t)ag->sd->config->aggregate_batch *
 	    AGGREGATOR_KNOWN_BATCHES;
+	if (max > AGGREGATOR_KNOWN_MAX)
+		max = AGGREGATOR_KNOWN_MAX;
 	if (ag->nknown >= max)
 		return 0;
 	if (ag->nknown == ag->known_cap) {

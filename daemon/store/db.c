@@ -476,8 +476,7 @@ db_connect_poll(struct db *db)
 	}
 }
 
-/* Start connecting. */
-/* Start connecting, as "sipasd LABEL" (pgconn.h). */
+/* The connection's libpq start, as "sipasd LABEL" (pgconn.h). */
 static PGconn *
 db_connect_start(struct db *db)
 {
@@ -489,6 +488,7 @@ db_connect_start(struct db *db)
 	return PQconnectStartParams(p.keys, p.values, 1);
 }
 
+/* Start connecting. */
 void
 db_connect(struct db *db)
 {

@@ -5,10 +5,14 @@
  *
  * - JIT compilation is off (jit is on by default from PostgreSQL 12): the
  *   fold's and the reports' statements are estimated dear enough to be
- *   compiled, and compiling them cost far more than it saved. Options from
- *   PGOPTIONS follow it (a PGOPTIONS too long to follow is
- *   used alone), and options in the conninfo replace both, so an operator
- *   can still turn it back on.
+ *   compiled, and compiling them cost far more than it saved.
+ * - Options from PGOPTIONS follow these (a PGOPTIONS too long to follow is
+ *   used alone), and options in the conninfo replace them all, so an
+ *   operator can still set them otherwise (options in a service file no
+ *   longer apply: libpq lets a service fill only what was not given).
+ * - Dates are read as ISO text and reals with every digit (DateStyle ISO,
+ *   extra_float_digits 3), whatever the server's defaults: sipas parses
+ *   both, and a fold compares months written by PostgreSQL with its own.
  * - The connection names itself (fallback_application_name) unless the
  *   conninfo names it, so pg_stat_activity tells sipasd's writes, reads and
  *   fold, and sipasctl, apart.

@@ -51,6 +51,8 @@
  * (sql/0008_pending_time.sql) is not read: its row is kind 'K' with only
  * its id (column 10), and the states of its unit and month come with the
  * others. Every other taken response comes as 'R', as in SQL_AGG_TAKE.
+ * Months are written YYYY-MM-DD whatever the DateStyle, as the folder
+ * writes those of the responses it holds: one state, one key.
  */
 #define SQL_AGG_TAKE_KNOWN \
     "WITH d AS (" \
@@ -70,13 +72,13 @@
     "  UNION SELECT unit, month, '*' FROM rows" \
     "  UNION SELECT unit, month, channel FROM mem" \
     "  UNION SELECT unit, month, '*' FROM mem)" \
-    " SELECT 'S', s.unit, s.month::text, s.channel, NULL, NULL, NULL, NULL," \
-    "  s.state, NULL" \
+    " SELECT 'S', s.unit, to_char(s.month, 'YYYY-MM-DD'), s.channel, NULL," \
+    "  NULL, NULL, NULL, s.state, NULL" \
     " FROM agg_states s JOIN keys k ON s.survey = $1 AND s.unit = k.unit" \
     "  AND s.month = k.month AND s.channel = k.channel" \
     " UNION ALL" \
-    " SELECT 'R', unit, month::text, channel, weight::text, stratum, psu," \
-    "  answers::text, NULL, NULL FROM rows" \
+    " SELECT 'R', unit, to_char(month, 'YYYY-MM-DD'), channel, weight::text," \
+    "  stratum, psu, answers::text, NULL, NULL FROM rows" \
     " UNION ALL" \
     " SELECT 'K', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, id::text" \
     " FROM mem"

@@ -1,8 +1,9 @@
 /*
- * test_pgconn.c: common/pgconn.c's connection parameters: JIT off first,
- * PGOPTIONS after it, the conninfo as dbname (expanded by libpq, so its own
- * options win), the name, the NULL ends; a PGOPTIONS too long to follow
- * leaves the options empty, for libpq to read PGOPTIONS itself, not cut.
+ * test_pgconn.c: common/pgconn.c's connection parameters: JIT off, ISO
+ * dates and full reals first, PGOPTIONS after them, the conninfo as dbname
+ * (expanded by libpq, so its own options win), the name, the NULL ends; a
+ * PGOPTIONS too long to follow leaves the options empty, for libpq to read
+ * PGOPTIONS itself, not cut.
  */
 #include "config.h"
 
@@ -21,7 +22,9 @@ main(void)
 	unsetenv("PGOPTIONS");
 	pgconn_params(&p, "host=/tmp dbname=x", "sipasd write");
 	tap_ok(strcmp(p.keys[0], "options") == 0 &&
-	    strcmp(p.values[0], "-c jit=off") == 0, "options: jit off");
+	    strcmp(p.values[0], "-c jit=off -c DateStyle=ISO "
+	    "-c extra_float_digits=3") == 0,
+	    "options: jit off, ISO dates, every digit of a real");
 	tap_ok(strcmp(p.keys[1], "dbname") == 0 &&
 	    strcmp(p.values[1], "host=/tmp dbname=x") == 0,
 	    "then the conninfo, as dbname");
@@ -34,7 +37,8 @@ main(void)
 
 	setenv("PGOPTIONS", "-c work_mem=64MB", 1);
 	pgconn_params(&p, "", "sipasctl");
-	tap_ok(strcmp(p.values[0], "-c jit=off -c work_mem=64MB") == 0,
+	tap_ok(strcmp(p.values[0], "-c jit=off -c DateStyle=ISO "
+	    "-c extra_float_digits=3 -c work_mem=64MB") == 0,
 	    "PGOPTIONS follows (and may turn jit back on)");
 
 	memset(big, 'x', sizeof big - 1);
