@@ -22,7 +22,7 @@ layer_of() {
 	case $1 in
 	include/sipas/*)
 		case ${1#include/sipas/} in
-		util.h|strmap.h|survey.h|response.h|csvin.h|csvout.h|hmac.h|sms.h|token.h|xlsxin.h|password.h|pgarray.h|problems.h)
+		util.h|strmap.h|survey.h|response.h|csvin.h|csvout.h|hmac.h|sms.h|token.h|xlsxin.h|password.h|pgarray.h|pgconn.h|textbuf.h|problems.h)
 			echo common ;;
 		analysis.h|aggfold.h)	echo analysis ;;
 		report.h|report_run.h|template.h)	echo report ;;
