@@ -9,9 +9,7 @@ set -u
 . "$(dirname "$0")/daemon_lib.sh"
 FIX=$SIPAS_TEST_DATA/fixtures
 
-pg_setup
-"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
-units_setup || bail "unit import failed"
+db_setup
 "$SIPASCTL" --db "$DSN" import --survey sipas-2017 "$FIX/sipas2017-cluster.csv" >/dev/null 2>&1 ||
 	bail "import failed"
 

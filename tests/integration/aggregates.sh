@@ -12,9 +12,7 @@ RESULTCMP=${RESULTCMP:-$top_builddir/tests/tools/resultcmp}
 [ -x "$RESULTCMP" ] || bail "$RESULTCMP is missing (make check builds it)"
 FIX=$SIPAS_TEST_DATA/fixtures
 
-pg_setup
-"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
-units_setup || bail "unit import failed"
+db_setup
 VIEWER=$(token viewer)
 COLLECTOR=$(token collector)
 for f in sipas2017-cluster:sipas-2017 sipas2023-weighted:sipas-2023 onestop-simple:onestop-tt01; do

@@ -119,9 +119,7 @@ run help frobnicate
 tap $? "help of an unknown command: exit 2 (status $st)"
 
 # --- the exit-status table, against a real database ---
-pg_setup
-"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
-units_setup || bail "unit import failed"
+db_setup
 printf '{"code": "broken"' >"$tmp/bad.json"
 printf 'code,name,colour\nX1,x,red\n' >"$tmp/badunits.csv"
 printf 'code,name,level,parent\nX1,x,district,NOPE\n' >"$tmp/orphan.csv"

@@ -106,6 +106,14 @@ EOF
 	"$SIPASCTL" --db "$DSN" unit import "$tmp/units.csv" >/dev/null
 }
 
+# The cluster, the schema (sipasctl init) and the units of units_setup: what
+# most tests start from.
+db_setup() {
+	pg_setup
+	"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
+	units_setup || bail "unit import failed"
+}
+
 # token ROLE [UNIT]: print a new token.
 token() {
 	if [ $# -ge 2 ]; then

@@ -10,9 +10,7 @@ set -u
 
 command -v jq >/dev/null || bail "jq is required"
 command -v python3 >/dev/null || bail "python3 is required"
-pg_setup
-"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
-units_setup || bail "unit import failed"
+db_setup
 "$SIPASCTL" --db "$DSN" survey load "$FIXTURES/custom-pooled.survey.json" >/dev/null || bail "survey load"
 
 ADMIN=$(token admin)

@@ -11,9 +11,7 @@ RESULTCMP=${RESULTCMP:-$top_builddir/tests/tools/resultcmp}
 [ -x "$RESULTCMP" ] || bail "$RESULTCMP is missing (make check builds it)"
 FIX=$SIPAS_TEST_DATA/fixtures
 
-pg_setup
-"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
-units_setup || bail "unit import failed"
+db_setup
 VIEWER=$(token viewer)
 COLLECTOR=$(token collector)
 "$SIPASCTL" --db "$DSN" import --survey onestop-tt01 "$FIX/onestop-simple.csv" >/dev/null 2>&1 ||

@@ -13,9 +13,7 @@ set -u
 LOADCLIENT=$top_builddir/tests/tools/loadclient
 [ -x "$LOADCLIENT" ] || bail "$LOADCLIENT is not built"
 
-pg_setup
-"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
-units_setup || bail "unit import failed"
+db_setup
 COLLECTOR=$(token collector)
 
 sipasd_start "spool_dir = $tmp/spool" "token_ttl = 3600" "drain_timeout = 5" "log_level = info"

@@ -9,9 +9,7 @@
 . "$(dirname "$0")/daemon_lib.sh"
 
 FIX=$SIPAS_TEST_DATA/fixtures
-pg_setup
-"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
-units_setup || bail "unit import failed"
+db_setup
 for f in sipas2017-cluster:sipas-2017 sipas2023-weighted:sipas-2023; do
 	"$SIPASCTL" --db "$DSN" import --survey "${f#*:}" "$FIX/${f%%:*}.csv" >/dev/null 2>&1 ||
 		bail "import of ${f%%:*} failed"

@@ -18,9 +18,7 @@ RESULTCMP=${RESULTCMP:-$top_builddir/tests/tools/resultcmp}
 [ -x "$RESULTCMP" ] || bail "$RESULTCMP is missing (make check builds it)"
 [ -x "$RESPOST" ] || bail "$RESPOST is missing (make check builds it)"
 
-pg_setup
-"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
-units_setup || bail "unit import failed"
+db_setup
 VIEWER=$(token viewer)
 COLLECTOR=$(token collector)
 

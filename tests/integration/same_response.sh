@@ -11,9 +11,7 @@ set -u
 . "$(dirname "$0")/daemon_lib.sh"
 
 command -v jq >/dev/null || bail "jq is required"
-pg_setup
-"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
-units_setup || bail "unit import failed"
+db_setup
 
 COLLECTOR=$(token collector)
 COLLECTOR2=$(token collector U002)

@@ -8,9 +8,7 @@
 set -u
 . "$(dirname "$0")/daemon_lib.sh"
 
-pg_setup
-"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
-units_setup || bail "unit import failed"
+db_setup
 COLLECTOR=$(token collector)
 SPOOL=$tmp/spool
 

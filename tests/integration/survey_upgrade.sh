@@ -13,9 +13,7 @@ RESULTCMP=${RESULTCMP:-$top_builddir/tests/tools/resultcmp}
 [ -x "$RESULTCMP" ] || bail "$RESULTCMP is missing (make check builds it)"
 command -v jq >/dev/null || bail "jq is missing (scripts/deps.sh)"
 
-pg_setup
-"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
-units_setup || bail "unit import failed"
+db_setup
 VIEWER=$(token viewer)
 for f in sipas2023-weighted:sipas-2023 onestop-simple:onestop-tt01; do
 	"$SIPASCTL" --db "$DSN" import --survey "${f#*:}" "$FIXTURES/${f%%:*}.csv" >/dev/null 2>&1 ||

@@ -8,9 +8,7 @@ set -u
 . "$(dirname "$0")/daemon_lib.sh"
 
 command -v jq >/dev/null || bail "jq is required"
-pg_setup
-"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
-units_setup || bail "unit import failed"
+db_setup
 "$SIPASCTL" --db "$DSN" survey load "$FIXTURES/custom-pooled.survey.json" >/dev/null || bail "survey load"
 "$SIPASCTL" --db "$DSN" survey load "$FIXTURES/custom-certainty.survey.json" >/dev/null || bail "survey load"
 

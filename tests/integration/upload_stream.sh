@@ -12,9 +12,7 @@ set -u
 
 command -v jq >/dev/null || bail "jq is required"
 command -v python3 >/dev/null || bail "python3 is required"
-pg_setup
-"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
-units_setup || bail "unit import failed"
+db_setup
 UPLOADER=$(token uploader)
 SCOPED=$(token uploader U002)
 VIEWER=$(token viewer)

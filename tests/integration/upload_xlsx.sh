@@ -16,9 +16,7 @@ for p in python3 /usr/bin/python3; do
 	"$p" -c 'import openpyxl' 2>/dev/null && { PYTHON=$p; break; }
 done
 [ -n "$PYTHON" ] || bail "python3-openpyxl is required"
-pg_setup
-"$SIPASCTL" --db "$DSN" init >/dev/null 2>&1 || bail "init failed"
-units_setup || bail "unit import failed"
+db_setup
 "$SIPASCTL" --db "$DSN" survey load "$FIXTURES/custom-pooled.survey.json" >/dev/null || bail "survey load"
 "$SIPASCTL" --db "$DSN" survey load "$FIXTURES/custom-certainty.survey.json" >/dev/null || bail "survey load"
 UPLOADER=$(token uploader)
