@@ -173,12 +173,15 @@ char *response_respondent_text(const struct response *);
  * respondent (the object with each value as typed, or null), weight (a real
  * printed with 17 significant digits), stratum and psu (or null). The id is
  * not part of it. Stored rows keep their hash: this text must never change.
+ * This one builds it with Jansson, the reference that test_response and
+ * fuzz_json_response compare response_store_texts with.
  */
 void response_hash(const struct response *, const struct survey *,
     char out[TOKEN_HASH_LEN + 1]);
 /*
- * response_answers_text, response_respondent_text and response_hash at once,
- * each JSON object built once (what a store row needs).
+ * response_answers_text, response_respondent_text and response_hash at once
+ * (what a store row needs), the same bytes written directly: only a
+ * respondent goes through Jansson.
  */
 void response_store_texts(const struct response *, const struct survey *,
     char **answers_text, char **respondent_text, char out[TOKEN_HASH_LEN + 1]);

@@ -3,7 +3,8 @@
  * POST /api/v1/responses and of the one check every channel's response
  * passes (ingest_json_parse and ingest_check in daemon/channels/ingest.c,
  * static: this file includes ingest.c), then the content hash and the stored
- * texts of what passed. The catalogue is the built-in surveys and any unit
+ * texts of what passed, which must be the same whether Jansson writes them
+ * (response_hash) or response_store_texts does (abort otherwise). The catalogue is the built-in surveys and any unit
  * code of 1 to 32 bytes; every token may see every unit; the messages are in
  * Vietnamese for inputs of odd length, English otherwise. Nothing but the
  * decoder runs: run.sh links with unresolved symbols ignored (the HTTP
@@ -59,7 +60,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ingest_error err;
 	const struct survey *s = NULL;
 	struct response *rs = NULL;
-	char hash[TOKEN_HASH_LEN + 1], *text;
+	char hash[TOKEN_HASH_LEN + 1], hash2[TOKEN_HASH_LEN + 1];
+	char *text, *text2, *answers, *answers2;
 
 	if (fuzz_nsurveys == 0) {
 		for (codes = survey_builtin_codes(); *codes != NULL &&
@@ -80,9 +82,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ingest_json_parse(&r, (const char *)data, size, &s, &rs,
 	    &err) == 0 && ingest_check(&r, s, rs, 0, &err) == 0) {
 		response_hash(rs, s, hash);
-		free(response_answers_text(rs, s));
-		if ((text = response_respondent_text(rs)) != NULL)
-			free(text);
+		answers = response_answers_text(rs, s);
+		text = response_respondent_text(rs);
+		/* The texts written without Jansson are Jansson's, byte for
+		 * byte: a difference is a crash the fuzzer reports. */
+		response_store_texts(rs, s, &answers2, &text2, hash2);
+		if (strcmp(hash, hash2) != 0 || strcmp(answers, answers2) != 0 ||
+		    (text == NULL) != (text2 == NULL) ||
+		    (text != NULL && strcmp(text, text2) != 0))
+			abort();
+		free(answers);
+		free(answers2);
+		free(text);
+		free(text2);
 	}
 	response_free(rs);
 	return 0;

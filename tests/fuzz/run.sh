@@ -56,7 +56,7 @@ objs=()
 for src in common/util.c common/strmap.c common/response.c common/csvin.c common/csvout.c common/xlsxin.c \
     common/sms.c common/hmac.c common/survey.c analysis/accum.c \
     analysis/indices.c analysis/output.c analysis/compare.c \
-    analysis/intervals.c "$work/builtin_surveys.c" daemon/log.c common/token.c; do
+    analysis/intervals.c "$work/builtin_surveys.c" daemon/log.c common/token.c common/textbuf.c; do
 	case $src in /*) path=$src ;; *) path=$root/$src ;; esac
 	obj=$work/$(echo "$src" | tr '/' '_' | sed 's/\.c$/.o/')
 	"$cc" "${cflags[@]}" -fsanitize=fuzzer-no-link,$san -c "$path" -o "$obj" ||
