@@ -222,6 +222,13 @@ while True:
 open(out, "wb").write(res)
 EOF
 port=${URL##*:}
+# The rows just inserted are queued for sipasd's folder: let it fold them
+# first, so that what is measured below is the export's memory, not the
+# fold's.
+for i in $(seq 1 1200); do
+	[ "$(sql 'SELECT count(*) FROM agg_pending')" = 0 ] && break
+	sleep 0.1
+done
 base=$(rss)
 echo 5 >"/proc/$SIPASD_PID/clear_refs" 2>/dev/null
 stalled_re='export: [0-9]+ bytes unsent after [0-9]+ rows: waiting for the client to read'
