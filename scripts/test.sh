@@ -19,6 +19,9 @@ jobs=${JOBS:-2}
 build=$root/build
 passed=0
 failed=0
+check_failures=
+summary=
+fuzz_result=
 
 # Print a banner for a step.
 step() {
@@ -63,8 +66,12 @@ if [ -f "$build/test-suite.log" ]; then
 	fail=$(count FAIL); xpass=$(count XPASS); err=$(count ERROR)
 	passed=$((passed + ${pass:-0} + ${xfail:-0}))
 	failed=$((failed + ${fail:-0} + ${xpass:-0} + ${err:-0}))
-	echo "make check: ${pass:-0} PASS, ${xfail:-0} XFAIL, ${skip:-0} SKIP," \
-	    "${fail:-0} FAIL, ${xpass:-0} XPASS, ${err:-0} ERROR"
+	summary="make check: ${pass:-0} PASS, ${xfail:-0} XFAIL, ${skip:-0} SKIP, ${fail:-0} FAIL, ${xpass:-0} XPASS, ${err:-0} ERROR"
+	echo "$summary"
+	# The failing checks, kept for the end of the output (the last lines
+	# are what a CI page shows).
+	check_failures=$(grep -hE '^(FAIL|ERROR|XPASS):' "$build"/tests/*.log \
+	    "$build"/tests/*/*.log 2>/dev/null | head -n 40)
 	if [ "$check_rc" -ne 0 ] && [ $((${fail:-0} + ${xpass:-0} + ${err:-0})) -eq 0 ]; then
 		echo "make check exited $check_rc with no failing test: counted as a failure"
 		failed=$((failed + 1))
@@ -76,12 +83,13 @@ fi
 
 step "fuzzing (tests/fuzz/run.sh, ${SIPAS_FUZZ_SECONDS:-20} s per target)"
 if timeout 600 bash "$root/tests/fuzz/run.sh" "${SIPAS_FUZZ_SECONDS:-20}"; then
-	echo "fuzzing: passed"
+	fuzz_result="fuzzing: passed"
 	passed=$((passed + 1))
 else
-	echo "fuzzing: FAILED"
+	fuzz_result="fuzzing: FAILED"
 	failed=$((failed + 1))
 fi
+echo "$fuzz_result"
 
 step "make distcheck"
 if timeout "${SIPAS_DISTCHECK_TIMEOUT:-1800}" make -C "$build" -j"$jobs" distcheck; then
@@ -93,5 +101,9 @@ else
 fi
 
 echo
+# The make check summary and its failing checks again, next to the total.
+[ -z "$summary" ] || echo "$summary"
+[ -z "$check_failures" ] || printf '%s\n' "$check_failures"
+[ -z "$fuzz_result" ] || echo "$fuzz_result"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
