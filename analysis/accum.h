@@ -15,6 +15,8 @@
 #ifndef SIPAS_ACCUM_H
 #define SIPAS_ACCUM_H
 
+#include <stdint.h>
+
 #include "sipas/analysis.h"
 #include "sipas/strmap.h"
 
@@ -112,5 +114,11 @@ void accum_weights_merge(const struct survey *, struct weights_acc *to, const st
 /* indices.c: an analysis's units, for state.c. */
 const struct unit_acc *analysis_unit_acc(const struct analysis *, const char *unit);
 struct unit_acc *analysis_unit_acc_get(struct analysis *, const char *unit);
+/* The hash of the survey's shape that states carry (state.c), once known. */
+struct state_shape_cache {
+	int known;
+	uint64_t shape;
+};
+struct state_shape_cache *analysis_shape_cache(struct analysis *);
 
 #endif

@@ -33,6 +33,7 @@ struct analysis {
 	const struct survey *s;
 	double level;
 	struct strmap *units; /* code -> struct unit_acc */
+	struct state_shape_cache shape;
 };
 
 /* A stratum as a result sees it: single rows and named PSUs folded together. */
@@ -95,6 +96,12 @@ const struct unit_acc *
 analysis_unit_acc(const struct analysis *a, const char *unit)
 {
 	return strmap_get(a->units, unit);
+}
+
+struct state_shape_cache *
+analysis_shape_cache(struct analysis *a)
+{
+	return &a->shape;
 }
 
 /* Unit's accumulator, created if new. */

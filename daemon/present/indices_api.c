@@ -58,6 +58,7 @@ struct indices_ctx {
 	int level; /* a level was asked */
 	int *answers;
 	struct strmap *index; /* item code -> index + 1 */
+	struct strmap *kids;  /* children seen (values unused) */
 	long rows;
 	long states;
 	long bad_rows;
@@ -89,16 +90,24 @@ indices_json_lag(char *text, const struct sipasd *sd)
 	return out;
 }
 
-/* Every unit a row or state of unit counts for: the selected, its child, its level's unit. */
+/*
+ * Every unit a row or state of unit counts for: the selected, its child, its
+ * level's unit. What falls under a child goes to the child alone; the
+ * children are merged into the selected unit once, at the end
+ * (indices_children_merge): one merge per child instead of one per state.
+ */
 static int
 indices_targets(struct indices_ctx *ctx, const struct store_agg_row *row,
     const char *t[3])
 {
 	int n = 0;
 
-	t[n++] = ctx->unit;
-	if (ctx->children && row->child != NULL)
+	if (ctx->children && row->child != NULL) {
 		t[n++] = row->child;
+		if (strmap_get(ctx->kids, row->child) == NULL)
+			strmap_put(ctx->kids, row->child, ctx);
+	} else
+		t[n++] = ctx->unit;
 	if (ctx->level && row->at_level != NULL &&
 	    strcmp(row->at_level, ctx->unit) != 0 &&
 	    !(ctx->children && row->child != NULL &&
@@ -137,10 +146,23 @@ indices_row(const struct store_agg_row *row, void *arg)
 		analysis_add(ctx->a, t[i], &ar);
 }
 
+/* The selected unit pools its children's statistics (indices_targets). */
+static void
+indices_children_merge(struct indices_ctx *ctx)
+{
+	size_t pos = 0;
+	const char *kid;
+	void *v;
+
+	while (strmap_next(ctx->kids, &pos, &kid, &v))
+		analysis_merge(ctx->a, ctx->unit, ctx->a, kid);
+}
+
 /* Free the context. */
 static void
 indices_ctx_free(struct indices_ctx *ctx)
 {
+	strmap_free(ctx->kids);
 	analysis_free(ctx->a);
 	cache_unref(ctx->cache);
 	free(ctx->answers);
@@ -172,9 +194,9 @@ indices_ranking_add(struct indices_ctx *ctx, const struct result *res, char *tex
 	double parent = pu != NULL ? pu->groups[og].value : NAN;
 	double *p = xcalloc(res->nunits + 1, sizeof *p);
 	double *adj = xcalloc(res->nunits + 1, sizeof *adj);
-	json_t *root, *kids = json_array(), *rk;
-	json_error_t err;
-	size_t i;
+	json_t *kids = json_array(), *rk;
+	char *rk_text, *out;
+	size_t i, len;
 
 	for (i = 0; i < res->nunits; i++) {
 		const struct estimate *e = &res->units[i].groups[og];
@@ -200,14 +222,19 @@ indices_ranking_add(struct indices_ctx *ctx, const struct result *res, char *tex
 	rk = json_pack("{s:s, s:o, s:I, s:s, s:o}", "parent", ctx->unit,
 	    "parent_value", indices_number(parent), "min_n", (json_int_t)min_n,
 	    "adjustment", "holm", "children", kids);
-	root = json_loads(text, 0, &err);
-	ASSERT(root != NULL);
-	free(text);
-	json_object_set_new(root, "ranking", rk);
-	text = json_dumps(root, JSON_PRESERVE_ORDER | JSON_COMPACT |
+	rk_text = json_dumps(rk, JSON_PRESERVE_ORDER | JSON_COMPACT |
 	    JSON_REAL_PRECISION(17));
-	json_decref(root);
-	return text;
+	json_decref(rk);
+	ASSERT(rk_text != NULL);
+	/* As the result's last member: its text ends with the closing brace. */
+	len = strlen(text);
+	ASSERT(len >= 2 && text[len - 1] == '}');
+	out = xmalloc(len + strlen(rk_text) + 16);
+	memcpy(out, text, len - 1);
+	snprintf(out + len - 1, strlen(rk_text) + 16, ",\"ranking\":%s}", rk_text);
+	free(text);
+	free(rk_text);
+	return out;
 }
 
 /* Every row arrived: compute and answer. */
@@ -234,6 +261,8 @@ indices_done(int ok, const char *sqlstate, const char *message, void *arg)
 		if (!ok)
 			log_msg(LOG_LEVEL_WARN, ctx->reqid, "fetch failed (%s): %s",
 			    sqlstate != NULL ? sqlstate : "?", message);
+		if (ok)
+			indices_children_merge(ctx);
 		res = ok ? analysis_result(ctx->a) : NULL;
 		ctx->done(res, sqlstate, message, ctx->done_arg);
 		indices_ctx_free(ctx);
@@ -265,6 +294,7 @@ indices_done(int ok, const char *sqlstate, const char *message, void *arg)
 		    "answers skipped", ctx->bad_rows);
 	log_msg(LOG_LEVEL_DEBUG, r->id, "%ld states and %ld rows for %s",
 	    ctx->states, ctx->rows, ctx->unit);
+	indices_children_merge(ctx);
 	res = analysis_result(ctx->a);
 	/* A subgroup as small as a few people is not revealed (as the dashboard). */
 	for (i = 0; ctx->min_n > 0 && i < res->nunits; i++) {
@@ -307,6 +337,7 @@ indices_compute(struct sipasd *sd, unsigned long reqid, struct cache *cache,
 	ctx->children = children;
 	ctx->answers = xcalloc((size_t)s->nitems + 1, sizeof *ctx->answers);
 	ctx->index = response_item_index(s);
+	ctx->kids = strmap_create();
 	ctx->a = analysis_create(s, confidence);
 	ctx->done = done;
 	ctx->done_arg = arg;
@@ -429,6 +460,7 @@ indices_handle(struct request *r)
 	ctx->min_n = filter.n > 0 ? sd->config->dashboard_min_n : 0;
 	ctx->answers = xcalloc((size_t)s->nitems + 1, sizeof *ctx->answers);
 	ctx->index = response_item_index(s);
+	ctx->kids = strmap_create();
 	ctx->a = analysis_create(s, confidence);
 	store_agg_fetch(sipasd_reader(sd), s->code, unit, from, to, level, channel,
 	    &filter, indices_row, indices_done, ctx);

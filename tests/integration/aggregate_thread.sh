@@ -41,6 +41,7 @@ sipasd_start "aggregate_interval_ms = 100" "aggregate_batch = 100000" || bail "s
 # would hold them until the fold ends, which the ticks below would show).
 ok=0
 until [ "$(sql 'SELECT count(*) FROM agg_pending')" = 0 ]; do
+	kill -0 "$SIPASD_PID" 2>/dev/null || { echo "# sipasd is gone" >&2; ok=-1000000; break; }
 	st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$URL/healthz")
 	[ "$st" = 200 ] && ok=$((ok + 1)) || { echo "# /healthz: $st" >&2; ok=-1000000; }
 done

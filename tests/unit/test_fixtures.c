@@ -250,7 +250,7 @@ run_case(const char *dir, json_t *c)
 	json_t *exp, *round;
 	json_error_t err;
 	double maxdiff = 0;
-	int errors, checked = 0, bad;
+	int errors, checked = 0, bad, k;
 
 	if ((s = survey_builtin_create(survey)) == NULL) {
 		xasprintf(&path, "%s/%s", dir, survey);
@@ -334,6 +334,32 @@ run_case(const char *dir, json_t *c)
 	}
 	json_decref(round);
 	free(json);
+	/* The compact text is written directly; it must be what Jansson writes
+	 * (parse and dump again: the same bytes) and hold what the indented
+	 * text, built as a Jansson tree, holds. Then again with the numbers of
+	 * the last unit withheld. */
+	for (k = 0; k < 2; k++) {
+		json_t *back, *tree;
+		char *pretty, *again;
+
+		if (k == 1)
+			result_unit_withhold(s, &r->units[r->nunits - 1], 7);
+		json = result_to_json(r, 0);
+		pretty = result_to_json(r, 1);
+		back = json_loads(json, 0, &err);
+		tree = json_loads(pretty, 0, &err);
+		again = back != NULL ? json_dumps(back, JSON_PRESERVE_ORDER |
+		    JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+		tap_ok(again != NULL && strcmp(again, json) == 0 &&
+		    json_equal(back, tree), "%s: the compact JSON%s is Jansson's, "
+		    "byte for byte, and equals the indented one", input,
+		    k == 1 ? " of a withheld unit" : "");
+		json_decref(back);
+		json_decref(tree);
+		free(again);
+		free(pretty);
+		free(json);
+	}
 	json_decref(exp);
 	result_free(r);
 	result_free(rb);

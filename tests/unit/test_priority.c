@@ -6,7 +6,8 @@
  * tests/tools/gen_priority_ref.R) to 1e-6. Also: a state saved in the
  * previous format (tests/data/state-v1-*.bin, made by the analysis code
  * before the weighted sums) of an unweighted unit still merges to the same
- * numbers; that of a weighted unit is refused (it must be rebuilt).
+ * numbers; that of a weighted unit is refused (it must be rebuilt). States
+ * of the format after it (state-v2-*.bin) merge, weighted or not.
  */
 #include "config.h"
 
@@ -170,6 +171,67 @@ check_state_v1(const struct survey *s, const char *dir)
 	analysis_free(a);
 }
 
+/*
+ * States of the format before compact numbers (tests/data/state-v2-*.bin,
+ * saved by the analysis code of that format from the same files): an
+ * unweighted and a weighted, clustered unit both merge to the rows' numbers;
+ * saved again they are the compact format, and smaller.
+ */
+static void
+check_state_v2(const struct survey *s, const char *dir)
+{
+	static const char *const files[2][2] = {
+		{ "small", "small-2017.csv" },
+		{ "cluster", "fixtures/sipas2017-cluster.csv" },
+	};
+	int f, i;
+
+	for (f = 0; f < 2; f++) {
+		struct result *direct = load(s, dir, files[f][1]);
+		struct analysis *a = analysis_create(s, 0.95);
+		const struct unit_result *d, *m;
+		struct result *r;
+		char *path, *data, *cause = NULL, *again;
+		size_t len, len2 = 0;
+		int good = 0;
+
+		xasprintf(&path, "%s/state-v2-%s-U001.bin", dir, files[f][0]);
+		data = util_file_read(path, &len, &cause);
+		free(path);
+		tap_ok(data != NULL && len > 8 && memcmp(data, "SIPASST2", 8) == 0 &&
+		    analysis_state_merge(a, "U001", data, len) == 0,
+		    "%s: a state of the format before compact numbers merges",
+		    files[f][1]);
+		r = analysis_result(a);
+		d = direct != NULL ? result_unit_find(direct, "U001") : NULL;
+		m = result_unit_find(r, "U001");
+		for (i = 0; d != NULL && m != NULL && i < s->nitems; i++) {
+			if (tap_close(m->items[i].value, d->items[i].value, 1e-9) &&
+			    tap_close(m->items[i].ci_low, d->items[i].ci_low, 1e-9) &&
+			    tap_close(m->items[i].ci_high, d->items[i].ci_high, 1e-9) &&
+			    m->items[i].n == d->items[i].n)
+				good++;
+		}
+		tap_ok(d != NULL && m != NULL && good == s->nitems &&
+		    m->nweighted == d->nweighted && m->complex == d->complex &&
+		    tap_close(m->groups[s->ngroups - 1].ci_low,
+		    d->groups[s->ngroups - 1].ci_low, 1e-9),
+		    "%s: ... and gives the rows' indices and intervals (%d/%d "
+		    "items, %ld weighted rows)", files[f][1], good, s->nitems,
+		    m != NULL ? m->nweighted : -1L);
+		again = analysis_state_save(a, "U001", &len2);
+		tap_ok(again != NULL && memcmp(again, "SIPASST3", 8) == 0 &&
+		    len2 < len, "%s: saved again: the compact format, %zu bytes "
+		    "instead of %zu", files[f][1], len2, len);
+		free(again);
+		free(data);
+		free(cause);
+		result_free(r);
+		result_free(direct);
+		analysis_free(a);
+	}
+}
+
 /* The Holm families against R. */
 static void
 check_holm(json_t *h)
@@ -245,6 +307,7 @@ main(void)
 		check_fixture(s, dir, f);
 	check_holm(json_object_get(ref, "holm"));
 	check_state_v1(s, dir);
+	check_state_v2(s, dir);
 	json_decref(ref);
 	survey_free(s);
 	return tap_done();
