@@ -8,11 +8,16 @@
  */
 #include "config.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "sipas/response.h"
 #include "sipas/survey.h"
+#include "sipas/textbuf.h"
 #include "sipas/util.h"
 #include "tap.h"
 
@@ -261,6 +266,85 @@ test_random(const struct survey *s)
 	tap_ok(badtext == 0, "and so is the answers text (%d differ)", badtext);
 }
 
+/* 64 pseudo-random bits (splitmix64: a fixed sequence). */
+static uint64_t
+rnd64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* 0 if textbuf_json_real writes v as Jansson does. */
+static int
+real_differs(double v)
+{
+	struct textbuf t = { NULL, 0, 0 };
+	json_t *j = json_real(v);
+	char *want = json_dumps(j, JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+	int differs;
+
+	textbuf_json_real(&t, v);
+	differs = want == NULL || strcmp(want, t.buf) != 0;
+	if (differs)
+		tap_diag("%.17g: Jansson %s, textbuf %s", v, want, t.buf);
+	free(want);
+	json_decref(j);
+	textbuf_free(&t);
+	return differs;
+}
+
+/*
+ * Reals written without printf (textbuf_json_real's exact fast path) against
+ * Jansson: random bit patterns over the whole range, log-uniform values where
+ * the fast path works, ratios and percentages like the indices, whole
+ * numbers, each power of ten and its neighbours, values half-way between two
+ * 17-digit decimals.
+ */
+static void
+test_reals(void)
+{
+	uint64_t st = 42, bits;
+	double v;
+	int i, k, bad = 0, n = 0;
+
+	for (i = 0; i < 300000; i++, n++) {
+		bits = rnd64(&st);
+		memcpy(&v, &bits, sizeof v);
+		if (isfinite(v))
+			bad += real_differs(v);
+	}
+	for (i = 0; i < 300000; i++, n++) {
+		v = pow(10, -8 + 26 * ((double)(rnd64(&st) >> 11) / 9007199254740992.0));
+		bad += real_differs(rnd64(&st) & 1 ? v : -v);
+	}
+	for (i = 0; i < 300000; i++, n++) {
+		uint64_t a = rnd64(&st) % 1000000, b = rnd64(&st) % 1000000 + 1;
+
+		bad += real_differs(100.0 * (double)a / (double)b);
+		bad += real_differs((double)a / (double)b);
+		bad += real_differs((double)a);
+		n += 2;
+	}
+	for (k = -9; k <= 18; k++) {
+		v = pow(10, k);
+		bad += real_differs(v) + real_differs(nextafter(v, 0)) +
+		    real_differs(nextafter(v, INFINITY));
+		/* 17 digits and a half: a tie in decimal, rarely in binary */
+		bad += real_differs(1.00000000000000005 * v) +
+		    real_differs(9.99999999999999995 * v);
+		n += 5;
+	}
+	bad += real_differs(0.0) + real_differs(-0.0) + real_differs(1e-7) +
+	    real_differs(1e17) + real_differs(99999999999999999.0) +
+	    real_differs(0.1) + real_differs(2.0 / 3);
+	n += 7;
+	tap_ok(bad == 0, "%d reals: written without printf as Jansson writes "
+	    "them (%d differ)", n, bad);
+}
+
 int
 main(void)
 {
@@ -272,6 +356,7 @@ main(void)
 	test_minimal(s);
 	test_typed(s);
 	test_random(s);
+	test_reals();
 	survey_free(s);
 	return tap_done();
 }
