@@ -306,7 +306,9 @@ tj_unit(struct textbuf *t, const struct survey *s, const struct unit_result *ur)
 		/* Rare: the message as the tree writes it. */
 		json_t *w = output_lonely_warning(s, ur);
 
-		textbuf_json_string(t, json_string_value(w));
+		/* NULL (a code that is not UTF-8): no warning, as the tree. */
+		if (w != NULL)
+			textbuf_json_string(t, json_string_value(w));
 		json_decref(w);
 	}
 	textbuf_addc(t, ']');

@@ -105,7 +105,8 @@ wlongs(struct wbuf *b, const long *v, size_t n)
 static int
 whole_l(long double v)
 {
-	return fabsl(v) < STATE_WHOLE_MAX && v == truncl(v) && !signbit(v);
+	return fabsl(v) < STATE_WHOLE_MAX && v == truncl(v) &&
+	    (v != 0 || !signbit(v));
 }
 
 /* Element i of an array of doubles (acc 0) or of acc_t (acc 1). */

@@ -81,6 +81,12 @@ struct aggregator_known {
  * more than this (as many again may be in the tick being folded).
  */
 #define AGGREGATOR_KNOWN_BATCHES 2
+/*
+ * A tick waits this long, at most this many times, while the write
+ * connection has a batch out (aggregator_tick).
+ */
+#define AGGREGATOR_DEFER_US 5000
+#define AGGREGATOR_DEFERS 4
 #define AGGREGATOR_KNOWN_MAX 100000
 
 struct aggregator {
@@ -88,6 +94,7 @@ struct aggregator {
 	struct db *db;
 	struct event *ev;
 	int running;		/* a tick is folding */
+	int defers;		/* ticks put off in a row (AGGREGATOR_DEFERS) */
 	int closing;		/* aggregator_free: the thread is gone */
 	struct cache *cache;	/* held during a tick */
 	size_t next;		/* survey of the tick being folded */
@@ -584,6 +591,22 @@ aggregator_tick(evutil_socket_t fd, short what, void *arg)
 		aggregator_arm(ag);
 		return;
 	}
+	/*
+	 * A batch of the write connection may have committed with its reply
+	 * not read yet: its responses are held (aggregator_keep) only once
+	 * it is, and a take now would read them back instead. Give it a few
+	 * milliseconds, a few times at most, so that busy ingest never stops
+	 * the folding.
+	 */
+	if (ag->sd->db != NULL && db_busy(ag->sd->db) &&
+	    ag->defers < AGGREGATOR_DEFERS) {
+		struct timeval tv = { 0, AGGREGATOR_DEFER_US };
+
+		ag->defers++;
+		evtimer_add(ag->ev, &tv);
+		return;
+	}
+	ag->defers = 0;
 	ag->running = 1;
 	ag->cache = cache_ref(ag->sd->cache);
 	ag->tick_known = ag->known;

@@ -333,6 +333,12 @@ db_state(const struct db *db)
 	return db->state;
 }
 
+int
+db_busy(const struct db *db)
+{
+	return db->current != NULL || !TAILQ_EMPTY(&db->queue);
+}
+
 /* Remove the socket events. */
 static void
 db_events_clear(struct db *db)

@@ -49,6 +49,8 @@ void db_conninfo_set(struct db *, const char *conninfo);
 /* Backoff bounds in milliseconds. */
 void db_backoff_set(struct db *, long min_ms, long max_ms);
 enum db_state db_state(const struct db *);
+/* A job is running or queued (so a result may be on its way back). */
+int db_busy(const struct db *);
 
 /* A new job; pipeline = send every statement at once in one pipeline. */
 struct db_job *db_job_create(int pipeline, db_result_cb, db_done_cb, void *arg);
