@@ -70,24 +70,39 @@ struct indices_ctx {
 };
 
 /*
+ * The compact JSON object text (ending in '}') with member "key": value
+ * (JSON text) added last. Takes text; returns the new text.
+ */
+static char *
+indices_json_append(char *text, const char *key, const char *value)
+{
+	size_t len = strlen(text), more = strlen(key) + strlen(value) + 8;
+	char *out;
+
+	ASSERT(len >= 2 && text[len - 1] == '}');
+	out = xmalloc(len + more);
+	memcpy(out, text, len - 1);
+	snprintf(out + len - 1, more, "%s\"%s\":%s}", len > 2 ? "," : "",
+	    key, value);
+	free(text);
+	return out;
+}
+
+/*
  * Reads served by a standby say how far behind its data may be: the result
- * object (compact JSON, ending in '}') gets "read_lag_seconds". Takes text.
+ * object gets "read_lag_seconds". Takes text.
  */
 static char *
 indices_json_lag(char *text, const struct sipasd *sd)
 {
 	size_t len = strlen(text);
-	char *out;
+	char lag[32];
 
 	if (!(sd->rdb_up && sd->read_standby) || len < 2 ||
 	    text[len - 1] != '}')
 		return text;
-	out = xmalloc(len + 48);
-	memcpy(out, text, len - 1);
-	snprintf(out + len - 1, 48, "%s\"read_lag_seconds\":%.3f}",
-	    len > 2 ? "," : "", sipasd_read_lag(sd));
-	free(text);
-	return out;
+	snprintf(lag, sizeof lag, "%.3f", sipasd_read_lag(sd));
+	return indices_json_append(text, "read_lag_seconds", lag);
 }
 
 /*
@@ -195,8 +210,8 @@ indices_ranking_add(struct indices_ctx *ctx, const struct result *res, char *tex
 	double *p = xcalloc(res->nunits + 1, sizeof *p);
 	double *adj = xcalloc(res->nunits + 1, sizeof *adj);
 	json_t *kids = json_array(), *rk;
-	char *rk_text, *out;
-	size_t i, len;
+	char *rk_text;
+	size_t i;
 
 	for (i = 0; i < res->nunits; i++) {
 		const struct estimate *e = &res->units[i].groups[og];
@@ -226,15 +241,9 @@ indices_ranking_add(struct indices_ctx *ctx, const struct result *res, char *tex
 	    JSON_REAL_PRECISION(17));
 	json_decref(rk);
 	ASSERT(rk_text != NULL);
-	/* As the result's last member: its text ends with the closing brace. */
-	len = strlen(text);
-	ASSERT(len >= 2 && text[len - 1] == '}');
-	out = xmalloc(len + strlen(rk_text) + 16);
-	memcpy(out, text, len - 1);
-	snprintf(out + len - 1, strlen(rk_text) + 16, ",\"ranking\":%s}", rk_text);
-	free(text);
+	text = indices_json_append(text, "ranking", rk_text);
 	free(rk_text);
-	return out;
+	return text;
 }
 
 /* Every row arrived: compute and answer. */
