@@ -80,6 +80,7 @@ accum_unit_free(const struct survey *s, struct unit_acc *u)
 		free(u->strata[i]->s);
 		free(u->strata[i]->diag);
 		free(u->strata[i]->m);
+		free(u->strata[i]->mc);
 		free(u->strata[i]);
 	}
 	while (strmap_next(u->psu_map, &pos, &key, &v)) {
@@ -336,6 +337,60 @@ accum_stratum_fold(const struct survey *s, struct stratum_acc *st, const int *nz
 	}
 }
 
+/*
+ * accum_stratum_fold for a row of weight 1 (every val is 1): the same sums,
+ * with the pairs of m counted in st->mc, whole numbers added in integers.
+ */
+static void
+accum_stratum_fold_unit(const struct survey *s, struct stratum_acc *st, const int *nz, int nnz)
+{
+	size_t Ks = 2 * (size_t)s->nsat;
+	int a, b;
+
+	if (st->mc == NULL)
+		st->mc = xcalloc(Ks * (Ks + 1) / 2, sizeof *st->mc);
+	for (a = 0; a < nnz; a++) {
+		int i = nz[a] / 2;
+
+		st->s[nz[a]] += 1;
+		if (nz[a] & 1) {
+			if (a > 0 && nz[a - 1] == nz[a] - 1)
+				st->diag[3 * i + 1] += 1;
+			st->diag[3 * i + 2] += 1;
+		} else
+			st->diag[3 * i] += 1;
+		if ((size_t)nz[a] >= Ks)
+			continue;
+		{
+			long *row = st->mc + accum_packed(Ks, nz[a], nz[a]) - nz[a];
+
+			for (b = a; b < nnz && (size_t)nz[b] < Ks; b++)
+				row[nz[b]]++;
+		}
+	}
+}
+
+/*
+ * The stratum's second-moment matrix (m plus the counts of mc): st->m
+ * itself while mc is empty, else a sum in a new array left in *tmp (the
+ * caller frees it; NULL otherwise).
+ */
+const acc_t *
+accum_stratum_m(const struct survey *s, const struct stratum_acc *st, acc_t **tmp)
+{
+	size_t Ks = 2 * (size_t)s->nsat, n = Ks * (Ks + 1) / 2, i;
+	acc_t *m;
+
+	*tmp = NULL;
+	if (st->mc == NULL)
+		return st->m;
+	m = xreallocarray(NULL, n, sizeof *m);
+	for (i = 0; i < n; i++)
+		m[i] = st->m[i] + (acc_t)st->mc[i];
+	*tmp = m;
+	return m;
+}
+
 /* Fold one row into u. Answers not on their item's scale count as no answer. */
 void
 accum_unit_add(const struct survey *s, struct unit_acc *u, const struct analysis_row *r)
@@ -387,7 +442,10 @@ accum_unit_add(const struct survey *s, struct unit_acc *u, const struct analysis
 		if (nz[a] & 1)
 			st->nsingle_item[nz[a] / 2]++;
 	}
-	accum_stratum_fold(s, st, nz, nnz, val);
+	if (r->weight == 1)
+		accum_stratum_fold_unit(s, st, nz, nnz);
+	else
+		accum_stratum_fold(s, st, nz, nnz, val);
 }
 
 /* Add n longs. */
@@ -494,6 +552,11 @@ accum_unit_merge(const struct survey *s, struct unit_acc *to, const struct unit_
 		accum_add_accs(ts->s, fs->s, K);
 		accum_add_accs(ts->diag, fs->diag, 3 * (size_t)s->nitems);
 		accum_add_accs(ts->m, fs->m, Ks * (Ks + 1) / 2);
+		if (fs->mc != NULL) {
+			if (ts->mc == NULL)
+				ts->mc = xcalloc(Ks * (Ks + 1) / 2, sizeof *ts->mc);
+			accum_add_longs(ts->mc, fs->mc, Ks * (Ks + 1) / 2);
+		}
 	}
 	while (strmap_next(from->psu_map, &pos, &key, &v)) {
 		const struct psu_acc *fp = v;

@@ -39,6 +39,12 @@ struct stratum_acc {
 	acc_t *s;	 /* K = 2 * nitems */
 	acc_t *diag;	 /* [item][3]: sum Y^2, sum YA, sum A^2 */
 	acc_t *m;	 /* Ks(Ks+1)/2 over Ks = 2 * nsat, packed upper triangle */
+	/*
+	 * Rows of weight 1 add exactly 1 to each pair of m they answer: they
+	 * are counted here in integers (packed like m, NULL until the first),
+	 * and m + mc is the matrix. Readers use accum_stratum_m.
+	 */
+	long *mc;
 	long npsu_named; /* named PSUs in this stratum */
 };
 
@@ -106,6 +112,7 @@ accum_packed(size_t K, size_t a, size_t b)
 struct unit_acc *accum_unit_create(const struct survey *, const char *code);
 void accum_unit_free(const struct survey *, struct unit_acc *);
 void accum_stratum_fold(const struct survey *, struct stratum_acc *, const int *nz, int nnz, const double *val);
+const acc_t *accum_stratum_m(const struct survey *, const struct stratum_acc *, acc_t **tmp);
 void accum_unit_merge(const struct survey *, struct unit_acc *to, const struct unit_acc *from);
 void accum_unit_add(const struct survey *, struct unit_acc *, const struct analysis_row *);
 int accum_stratum_get(const struct survey *, struct unit_acc *, const char *name);

@@ -167,6 +167,7 @@ indices_strata_fold(const struct survey *s, const struct unit_acc *u)
 	size_t K = 2 * (size_t)s->nitems, Ks = 2 * (size_t)s->nsat, KK = Ks * (Ks + 1) / 2, pos = 0, a;
 	struct stratum_view *v = xcalloc(u->nstrata, sizeof *v);
 	int *nz = xcalloc(K, sizeof *nz), nnz, h, i;
+	const acc_t *m;
 	double *val = xcalloc(K, sizeof *val);
 	const char *key;
 	void *p;
@@ -179,15 +180,19 @@ indices_strata_fold(const struct survey *s, const struct unit_acc *u)
 		v[h].npsu_item = xcalloc(s->nitems, sizeof *v[h].npsu_item);
 		memcpy(v[h].npsu_item, st->nsingle_item, s->nitems * sizeof *v[h].npsu_item);
 		v[h].st = st;
-		if (st->npsu_named == 0)
+		if (st->npsu_named == 0 && st->mc == NULL)
 			continue;
+		/* A copy with the counts of mc in m, and the named PSUs to come. */
 		v[h].st = v[h].own = own = xcalloc(1, sizeof *own);
 		own->s = xcalloc(K, sizeof *own->s);
 		own->diag = xcalloc(3 * (size_t)s->nitems, sizeof *own->diag);
-		own->m = xcalloc(KK, sizeof *own->m);
 		memcpy(own->s, st->s, K * sizeof *st->s);
 		memcpy(own->diag, st->diag, 3 * (size_t)s->nitems * sizeof *st->diag);
-		memcpy(own->m, st->m, KK * sizeof *st->m);
+		m = accum_stratum_m(s, st, &own->m);
+		if (own->m == NULL) {
+			own->m = xcalloc(KK, sizeof *own->m);
+			memcpy(own->m, m, KK * sizeof *st->m);
+		}
 	}
 	while (strmap_next(u->psu_map, &pos, &key, &p)) {
 		const struct psu_acc *psu = p;

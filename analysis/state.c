@@ -379,13 +379,15 @@ state_encode(const struct survey *s, const struct unit_acc *u, struct wbuf *b)
 	wi64(b, u->nstrata);
 	for (h = 0; h < u->nstrata; h++) {
 		const struct stratum_acc *st = u->strata[h];
+		acc_t *tmp;
 
 		wstr(b, st->name);
 		wi64(b, st->nsingle);
 		wlongs(b, st->nsingle_item, ni);
 		waccs(b, st->s, K);
 		waccs(b, st->diag, 3 * ni);
-		waccs(b, st->m, Ks * (Ks + 1) / 2);
+		waccs(b, accum_stratum_m(s, st, &tmp), Ks * (Ks + 1) / 2);
+		free(tmp);
 	}
 	wi64(b, (int64_t)strmap_count(u->psu_map));
 	while (strmap_next(u->psu_map, &pos, &key, &v)) {

@@ -29,6 +29,19 @@ tap_ok(int cond, const char *fmt, ...)
 	return cond;
 }
 
+/* A check that does not apply here: "ok N - name # SKIP". */
+static inline void __attribute__((format(printf, 1, 2)))
+tap_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("ok %d - ", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(" # SKIP\n");
+}
+
 /* A diagnostic line. */
 static inline void __attribute__((format(printf, 1, 2)))
 tap_diag(const char *fmt, ...)

@@ -27,7 +27,11 @@ struct load {
 	int errors;
 	int pooled; /* add every row under "ALL" instead of its unit */
 	int split;  /* add every row under "unit|month|channel" (the states of sql/0004) */
+	int ones;   /* every other row gets weight 1 (3) or the next double above 1 (4) */
 };
+
+/* Rows read with a weight other than 1, since last reset. */
+static long weighted_rows;
 
 /* Row callback: fold the response into the analysis. */
 static int
@@ -47,6 +51,10 @@ row_cb(const struct response *r, long row, void *arg)
 		analysis_add(l->a, key, &ar);
 		return 0;
 	}
+	if (r->weight != 1)
+		weighted_rows++;
+	if (l->ones && row % 2 == 1)
+		ar.weight = l->ones == 3 ? 1.0 : nextafter(1.0, 2.0);
 	analysis_add(l->a, l->pooled ? "ALL" : r->unit, &ar);
 	return 0;
 }
@@ -66,7 +74,8 @@ error_cb(const struct csvin_error *e, void *arg)
 static struct analysis *
 load_csv(const struct survey *s, const char *path, size_t chunk, int pooled, int *errors)
 {
-	struct load l = { s, analysis_create(s, 0.95), 0, pooled == 1, pooled == 2 };
+	struct load l = { s, analysis_create(s, 0.95), 0, pooled == 1, pooled == 2,
+	    pooled >= 3 ? pooled : 0 };
 	struct csvin *in = csvin_create(s, row_cb, error_cb, &l);
 	char *cause = NULL, *text;
 	size_t len, off;
@@ -243,9 +252,9 @@ run_case(const char *dir, json_t *c)
 	const char *expected = json_string_value(json_object_get(c, "expected"));
 	char *path, *cause = NULL, *text, *json;
 	struct survey *s;
-	struct analysis *a, *b, *pooled, *merged, *split;
+	struct analysis *a, *b, *pooled, *merged, *split, *ones, *nudged;
 	struct state_ctx sc;
-	struct result *r, *rb, *rm, *rp;
+	struct result *r, *rb, *rm, *rp, *ro, *rn;
 	size_t i;
 	json_t *exp, *round;
 	json_error_t err;
@@ -273,6 +282,29 @@ run_case(const char *dir, json_t *c)
 	r = analysis_result(a);
 	rb = analysis_result(b);
 	tap_ok(same_result(s, r, rb, 0), "%s: 7-byte chunks give the same result", input);
+
+	/*
+	 * Rows of weight 1 are counted in integers (accum.c), the others summed
+	 * in long double. Every other row weighted 1, or just above 1 (the
+	 * general path), among weighted rows: the same result.
+	 */
+	xasprintf(&path, "%s/%s", dir, input);
+	weighted_rows = 0;
+	ones = load_csv(s, path, 65536, 3, &errors);
+	nudged = load_csv(s, path, 65536, 4, &errors);
+	free(path);
+	ro = analysis_result(ones);
+	rn = analysis_result(nudged);
+	if (weighted_rows == 0)
+		tap_skip("%s: rows of weight 1 among weighted ones (no weighted row)", input);
+	else
+		tap_ok(same_result(s, ro, rn, 1e-9),
+		    "%s: rows of weight 1 counted in integers among weighted ones (overall %.12f)",
+		    input, ro->units[0].groups[s->ngroups - 1].value);
+	result_free(ro);
+	result_free(rn);
+	analysis_free(ones);
+	analysis_free(nudged);
 
 	/* A parent from its children's statistics equals one from all the rows. */
 	merged = analysis_create(s, 0.95);
