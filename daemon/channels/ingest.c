@@ -540,7 +540,7 @@ ingest_json_parse(struct request *r, const char *text, size_t len,
 	int value, idx, ch, rv = -1;
 
 	*rp = NULL;
-	body = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	body = util_json_loadb_scratch(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (body == NULL)
 		return ingest_fail(err, 400, "malformed_json", NULL,
 		    LANG_TEXT(err->lang, "JSON không đúng cú pháp ở dòng %d, "

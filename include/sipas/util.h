@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <jansson.h>
+
 /* A bug: stays on in release builds, aborts with file:line. */
 #define ASSERT(x)                                                              \
 	do {                                                                   \
@@ -49,6 +51,7 @@ char *util_content_disposition(const char *name);
 
 /* Route Jansson's allocations through xmalloc (call once at start). */
 void util_jansson_init(void);
+json_t *util_json_loadb_scratch(const char *, size_t, size_t, json_error_t *);
 
 /* Read a whole small file (survey definitions, configs); NULL and *cause on error. */
 char *util_file_read(const char *path, size_t *lenp, char **cause);

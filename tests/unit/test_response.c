@@ -345,6 +345,49 @@ test_reals(void)
 	    "them (%d differ)", n, bad);
 }
 
+/* util_json_loadb_scratch: values kept past a parse stay valid; the area is reused once all are released. */
+static void
+test_scratch(void)
+{
+	static const char text[] = "{\"a\": [1, 2, \"x\"], \"b\": {\"c\": 3.5}}";
+	static const char other[] = "{\"a\": [7, 2, \"y\"], \"b\": {\"d\": 9.25}}";
+	json_error_t err;
+	json_t *one, *kept, *two, *big;
+	char *dumped, *s, *p;
+	int i, same = 1;
+
+	one = util_json_loadb_scratch(text, strlen(text), 0, &err);
+	kept = json_incref(json_object_get(one, "b"));
+	json_decref(one);
+	for (i = 0; i < 200 && same; i++) {
+		/* Later parses must not overwrite what is still held. */
+		two = util_json_loadb_scratch(other, strlen(other), 0, &err);
+		same = two != NULL && json_real_value(json_object_get(kept, "c")) == 3.5 &&
+		    json_integer_value(json_array_get(json_object_get(two, "a"), 1)) == 2;
+		json_decref(two);
+	}
+	dumped = json_dumps(kept, JSON_COMPACT);
+	tap_ok(same && dumped != NULL && strcmp(dumped, "{\"c\":3.5}") == 0,
+	    "scratch parses: a value kept past its parse is intact after 200 more (%s)",
+	    dumped != NULL ? dumped : "?");
+	free(dumped);
+	json_decref(kept);
+
+	/* A body larger than the area: the rest comes from malloc. */
+	s = xmalloc(100000);
+	p = s;
+	*p++ = '[';
+	for (i = 0; i < 20000; i++)
+		p += sprintf(p, "%s\"v\"", i > 0 ? "," : "");
+	strcpy(p, "]");
+	big = util_json_loadb_scratch(s, strlen(s), 0, &err);
+	tap_ok(big != NULL && json_array_size(big) == 20000 &&
+	    strcmp(json_string_value(json_array_get(big, 19999)), "v") == 0,
+	    "scratch parses: a tree larger than the area is whole");
+	json_decref(big);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -357,6 +400,8 @@ main(void)
 	test_typed(s);
 	test_random(s);
 	test_reals();
+	util_jansson_init();
+	test_scratch();
 	survey_free(s);
 	return tap_done();
 }
