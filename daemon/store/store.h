@@ -15,8 +15,8 @@
 
 struct db;
 
-/* The schema version this sipasd works with (sql/0001_init.sql ... 0002_sms.sql). */
-#define STORE_SCHEMA_VERSION 8
+/* The schema version this sipasd works with (the newest of sql/NNNN_*.sql). */
+#define STORE_SCHEMA_VERSION 9
 
 /* Done: ok, or the SQLSTATE and message of the failure. */
 typedef void (*store_done_cb)(int ok, const char *sqlstate, const char *message, void *arg);
