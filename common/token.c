@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -74,6 +75,20 @@ token_generate(char *buf, size_t len, char **cause)
 	return 0;
 }
 
+static EVP_MD *token_sha256;
+static pthread_once_t token_sha256_once = PTHREAD_ONCE_INIT;
+
+/*
+ * SHA-256 fetched once: EVP_sha256() makes EVP_Digest look the algorithm up
+ * in the provider on every call, and every stored response is hashed.
+ */
+static void
+token_sha256_fetch(void)
+{
+	token_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	ASSERT(token_sha256 != NULL);
+}
+
 /* SHA-256 of s as lowercase hex. */
 void
 token_hash(const char *s, size_t len, char *out)
@@ -83,7 +98,8 @@ token_hash(const char *s, size_t len, char *out)
 	unsigned int mdlen = 0, i;
 	int ok;
 
-	ok = EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL);
+	pthread_once(&token_sha256_once, token_sha256_fetch);
+	ok = EVP_Digest(s, len, md, &mdlen, token_sha256, NULL);
 	ASSERT(ok == 1 && mdlen == 32);
 	for (i = 0; i < mdlen; i++) {
 		out[2 * i] = hex[md[i] >> 4];
