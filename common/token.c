@@ -75,17 +75,26 @@ token_generate(char *buf, size_t len, char **cause)
 	return 0;
 }
 
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
 static EVP_MD *token_sha256;
+#else
+static const EVP_MD *token_sha256;
+#endif
 static pthread_once_t token_sha256_once = PTHREAD_ONCE_INIT;
 
 /*
- * SHA-256 fetched once: EVP_sha256() makes EVP_Digest look the algorithm up
- * in the provider on every call, and every stored response is hashed.
+ * SHA-256 fetched once: with OpenSSL 3, EVP_sha256() makes EVP_Digest look
+ * the algorithm up in the provider on every call, and every stored
+ * response is hashed.
  */
 static void
 token_sha256_fetch(void)
 {
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
 	token_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+#else
+	token_sha256 = EVP_sha256();
+#endif
 	ASSERT(token_sha256 != NULL);
 }
 

@@ -107,20 +107,30 @@ xasprintf(char **ret, const char *fmt, ...)
  * A scratch area for the values of one parse (util_json_loadb_scratch): a
  * request body's tree is dozens of small allocations that all die together
  * a moment later. Bumped while a parse runs on the thread that set Jansson
- * up; reused only when every value in it has been released, so a value
- * kept longer stays valid (the area is then bumped on, and parses fall back
- * to malloc once it is full). Under AddressSanitizer the unused and
- * released parts are poisoned, so a use after release is still reported.
+ * up (util_scratch_on is that thread's own); reused only when every value
+ * in it has been released, so a value kept longer stays valid (the area is
+ * then bumped on, and parses fall back to malloc once it is full). Each
+ * value has a 16-byte header holding its size. Under AddressSanitizer the
+ * unused parts and each released value are poisoned, so a use after
+ * release is still reported.
  */
 #define UTIL_SCRATCH_SIZE 65536
+#define UTIL_SCRATCH_HEAD 16
 
 static _Alignas(16) unsigned char util_scratch[UTIL_SCRATCH_SIZE];
 static size_t util_scratch_used;
 static long util_scratch_live; /* its values not yet released */
-static int util_scratch_on;    /* a parse is running on the owner thread */
+static _Thread_local int util_scratch_on; /* a scratch parse runs on this thread */
 static pthread_t util_scratch_owner;
 
-#ifdef __SANITIZE_ADDRESS__
+#if defined(__SANITIZE_ADDRESS__)
+#define UTIL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UTIL_ASAN 1
+#endif
+#endif
+#ifdef UTIL_ASAN
 #include <sanitizer/asan_interface.h>
 #define UTIL_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
 #define UTIL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
@@ -133,16 +143,17 @@ static pthread_t util_scratch_owner;
 static void *
 util_json_malloc(size_t size)
 {
-	size_t n = (size + 15) & ~(size_t)15;
-	void *p;
+	size_t n = UTIL_SCRATCH_HEAD + ((size + 15) & ~(size_t)15);
+	unsigned char *p;
 
-	if (util_scratch_on && n >= size &&
+	if (util_scratch_on && n > size &&
 	    UTIL_SCRATCH_SIZE - util_scratch_used >= n) {
 		p = util_scratch + util_scratch_used;
 		util_scratch_used += n;
 		util_scratch_live++;
-		UTIL_UNPOISON(p, size);
-		return p;
+		UTIL_UNPOISON(p, UTIL_SCRATCH_HEAD + size);
+		memcpy(p, &size, sizeof size);
+		return p + UTIL_SCRATCH_HEAD;
 	}
 	return xmalloc(size);
 }
@@ -152,8 +163,11 @@ static void
 util_json_free(void *p)
 {
 	unsigned char *c = p;
+	size_t size;
 
 	if (c >= util_scratch && c < util_scratch + UTIL_SCRATCH_SIZE) {
+		memcpy(&size, c - UTIL_SCRATCH_HEAD, sizeof size);
+		UTIL_POISON(c - UTIL_SCRATCH_HEAD, UTIL_SCRATCH_HEAD + size);
 		util_scratch_live--;
 		ASSERT(util_scratch_live >= 0);
 		if (util_scratch_live == 0) {
