@@ -305,17 +305,22 @@ accum_row_groups(const struct survey *s, struct unit_acc *u, const struct analys
 /*
  * Fold one PSU's vector (non-zeros nz[0..nnz-1], ascending, values val) into
  * a stratum: s, the items' diagonal blocks, and a rank-one update of M over
- * the satisfaction items.
+ * the satisfaction items. ones: every value is 1 (a row of weight 1), and
+ * the products, all exactly 1, are counted in st->mc instead of M.
  */
 void
-accum_stratum_fold(const struct survey *s, struct stratum_acc *st, const int *nz, int nnz, const double *val)
+accum_stratum_fold(const struct survey *s, struct stratum_acc *st, const int *nz, int nnz, const double *val,
+    int ones)
 {
 	size_t Ks = 2 * (size_t)s->nsat;
 	int a, b;
 
+	if (ones && st->mc == NULL)
+		st->mc = xcalloc(Ks * (Ks + 1) / 2, sizeof *st->mc);
 	for (a = 0; a < nnz; a++) {
 		int i = nz[a] / 2;
 		acc_t v = val[a];
+		size_t row0;
 
 		st->s[nz[a]] += v;
 		if (nz[a] & 1) {
@@ -328,44 +333,13 @@ accum_stratum_fold(const struct survey *s, struct stratum_acc *st, const int *nz
 			st->diag[3 * i] += v * v;
 		if ((size_t)nz[a] >= Ks)
 			continue;
-		{
-			acc_t *row = st->m + accum_packed(Ks, nz[a], nz[a]) - nz[a];
-
+		row0 = accum_packed(Ks, nz[a], nz[a]) - nz[a];
+		if (ones) {
 			for (b = a; b < nnz && (size_t)nz[b] < Ks; b++)
-				row[nz[b]] += v * val[b];
-		}
-	}
-}
-
-/*
- * accum_stratum_fold for a row of weight 1 (every val is 1): the same sums,
- * with the pairs of m counted in st->mc, whole numbers added in integers.
- */
-static void
-accum_stratum_fold_unit(const struct survey *s, struct stratum_acc *st, const int *nz, int nnz)
-{
-	size_t Ks = 2 * (size_t)s->nsat;
-	int a, b;
-
-	if (st->mc == NULL)
-		st->mc = xcalloc(Ks * (Ks + 1) / 2, sizeof *st->mc);
-	for (a = 0; a < nnz; a++) {
-		int i = nz[a] / 2;
-
-		st->s[nz[a]] += 1;
-		if (nz[a] & 1) {
-			if (a > 0 && nz[a - 1] == nz[a] - 1)
-				st->diag[3 * i + 1] += 1;
-			st->diag[3 * i + 2] += 1;
-		} else
-			st->diag[3 * i] += 1;
-		if ((size_t)nz[a] >= Ks)
-			continue;
-		{
-			long *row = st->mc + accum_packed(Ks, nz[a], nz[a]) - nz[a];
-
+				st->mc[row0 + nz[b]]++;
+		} else {
 			for (b = a; b < nnz && (size_t)nz[b] < Ks; b++)
-				row[nz[b]]++;
+				st->m[row0 + nz[b]] += v * val[b];
 		}
 	}
 }
@@ -442,10 +416,7 @@ accum_unit_add(const struct survey *s, struct unit_acc *u, const struct analysis
 		if (nz[a] & 1)
 			st->nsingle_item[nz[a] / 2]++;
 	}
-	if (r->weight == 1)
-		accum_stratum_fold_unit(s, st, nz, nnz);
-	else
-		accum_stratum_fold(s, st, nz, nnz, val);
+	accum_stratum_fold(s, st, nz, nnz, val, r->weight == 1);
 }
 
 /* Add n longs. */

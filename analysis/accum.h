@@ -111,7 +111,9 @@ accum_packed(size_t K, size_t a, size_t b)
 
 struct unit_acc *accum_unit_create(const struct survey *, const char *code);
 void accum_unit_free(const struct survey *, struct unit_acc *);
-void accum_stratum_fold(const struct survey *, struct stratum_acc *, const int *nz, int nnz, const double *val);
+/* ones: every val is 1, its products counted in mc. */
+void accum_stratum_fold(const struct survey *, struct stratum_acc *, const int *nz, int nnz, const double *val,
+    int ones);
 const acc_t *accum_stratum_m(const struct survey *, const struct stratum_acc *, acc_t **tmp);
 void accum_unit_merge(const struct survey *, struct unit_acc *to, const struct unit_acc *from);
 void accum_unit_add(const struct survey *, struct unit_acc *, const struct analysis_row *);

@@ -209,7 +209,7 @@ indices_strata_fold(const struct survey *s, const struct unit_acc *u)
 				val[nnz++] = psu->u[a];
 			}
 		}
-		accum_stratum_fold(s, sv->own, nz, nnz, val);
+		accum_stratum_fold(s, sv->own, nz, nnz, val, 0);
 	}
 	free(nz);
 	free(val);
