@@ -182,7 +182,7 @@ pg_split() {
 folded() {
 	local i
 	for i in $(seq 1 600); do
-		[ "$(sql 'SELECT count(*) FROM agg_pending')" = 0 ] && return 0
+		[ "$(sql 'SELECT count(*) FROM agg_queue')" = 0 ] && return 0
 		sleep 0.1
 	done
 	echo "ingest: the folder did not catch up within 60 s; its CPU is counted so far" >&2

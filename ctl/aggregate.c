@@ -232,7 +232,7 @@ ctl_aggregate(PGconn *conn, int argc, char **argv)
 	PQclear(res);
 	/* The planner would still count the folded responses as pending. */
 	if (folded > 0 && r == CTL_EXIT_OK &&
-	    ctl_db_do(conn, "ANALYZE agg_pending", 0, NULL) != 0)
+	    ctl_db_do(conn, "ANALYZE agg_pending, agg_fresh", 0, NULL) != 0)
 		r = CTL_EXIT_FAIL;
 	printf("%ld responses folded\n", folded);
 	return r;

@@ -92,12 +92,18 @@ fi
 echo "$fuzz_result"
 
 step "make distcheck"
-if timeout "${SIPAS_DISTCHECK_TIMEOUT:-1800}" make -C "$build" -j"$jobs" distcheck; then
+distcheck_failures=
+if timeout "${SIPAS_DISTCHECK_TIMEOUT:-1800}" make -C "$build" -j"$jobs" distcheck VERBOSE=1; then
 	echo "make distcheck: passed"
 	passed=$((passed + 1))
 else
 	echo "make distcheck: FAILED"
 	failed=$((failed + 1))
+	# The checks that failed inside the release tree (left in place on
+	# failure), so the end of the output names them.
+	distcheck_failures=$(grep -hE '^(FAIL|ERROR|XPASS):' \
+	    "$build"/sipas-*/_build/sub/tests/*.log \
+	    "$build"/sipas-*/_build/sub/tests/*/*.log 2>/dev/null | head -n 40)
 fi
 
 echo
@@ -105,5 +111,6 @@ echo
 [ -z "$summary" ] || echo "$summary"
 [ -z "$check_failures" ] || printf '%s\n' "$check_failures"
 [ -z "$fuzz_result" ] || echo "$fuzz_result"
+[ -z "$distcheck_failures" ] || printf 'distcheck:\n%s\n' "$distcheck_failures"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -315,7 +315,7 @@ store_agg_fetch(struct db *db, const char *survey, const char *unit,
 	    " UNION ALL"
 	    /* responses of the whole months not folded yet */
 	    STORE_AGG_RAW
-	    " FROM agg_pending p JOIN responses r ON r.id = p.id"
+	    " FROM agg_queue p JOIN responses r ON r.id = p.id"
 	    "  AND r.submitted_at = p.submitted_at"
 	    "  JOIN sub ON r.unit = sub.code"
 	    " WHERE $7::boolean AND p.survey = $1 AND r.survey = $1"
@@ -483,7 +483,7 @@ store_agg_write_commit(struct db *db, struct store_agg_write *w)
 	 * took as pending, and plan the indices' reads for them.
 	 */
 	if (w->analyze)
-		db_job_add(job, "ANALYZE agg_pending", 0, NULL);
+		db_job_add(job, "ANALYZE agg_pending, agg_fresh", 0, NULL);
 	db_job_add(job, "COMMIT", 0, NULL);
 	db_job_continue(job);
 	w->job = NULL;

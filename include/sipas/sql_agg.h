@@ -18,18 +18,33 @@
     "SELECT pg_advisory_xact_lock(hashtext('sipas-aggregate:' || $1))"
 
 /*
- * The first $2 pending responses of survey $1 (lowest ids) leave the queue:
- * every one of the survey up to the $2-th id, one range of the (survey, id)
- * index. Deleting "id IN (the first $2)" instead let the planner probe the
- * queue once per taken id, and with statistics taken while the queue was
- * nearly empty (before a rebuild or a changed survey queued everything) it
- * probed through the (survey, id) index by id alone: a whole index scan per
- * response, hours for a million.
+ * The pending responses a fold takes, as d (id, submitted_at, fresh): the
+ * first $2 rows of survey $1 in agg_pending (lowest ids), and its first
+ * fresh batches of agg_fresh (sql/0009_fresh_batches.sql) up to the one
+ * that reaches $2 responses, each taken from its queue. Either queue gives
+ * fewer only when it holds fewer, so a fold of fewer than $2 responses left
+ * nothing of the survey behind.
+ *
+ * Each is deleted as one range of its (survey, id) index: every row of the
+ * survey up to the last id taken. Deleting "id IN (the first $2)" instead
+ * let the planner probe the queue once per taken id, and with statistics
+ * taken while the queue was nearly empty (before a rebuild or a changed
+ * survey queued everything) it probed through the (survey, id) index by id
+ * alone: a whole index scan per response, hours for a million.
  */
-#define SQL_AGG_TAKE_DELETE \
-    " DELETE FROM agg_pending WHERE survey = $1 AND id <= (SELECT max(id)" \
-    "  FROM (SELECT id FROM agg_pending WHERE survey = $1 ORDER BY id" \
-    "  LIMIT $2::bigint) f)"
+#define SQL_AGG_TAKE_D \
+    " dp AS (DELETE FROM agg_pending WHERE survey = $1 AND id <= (SELECT" \
+    "  max(id) FROM (SELECT id FROM agg_pending WHERE survey = $1" \
+    "  ORDER BY id LIMIT $2::bigint) f)" \
+    "  RETURNING id, submitted_at, fresh)," \
+    " df AS (DELETE FROM agg_fresh WHERE survey = $1 AND id <= (SELECT" \
+    "  max(id) FROM (SELECT id, sum(cardinality(ids)) OVER (ORDER BY id)" \
+    "  - cardinality(ids) AS before FROM agg_fresh WHERE survey = $1" \
+    "  ORDER BY id LIMIT $2::bigint) f WHERE before < $2::bigint)" \
+    "  RETURNING ids, times)," \
+    " d AS (SELECT id, submitted_at, fresh FROM dp UNION ALL" \
+    "  SELECT u.id, u.submitted_at, true FROM df," \
+    "  unnest(df.ids, df.times) AS u (id, submitted_at))"
 
 /*
  * $1 survey, $2 at most this many pending responses. Rows: kind 'S' (a
@@ -37,7 +52,7 @@
  * unit, month, channel, weight, stratum, psu, answers).
  */
 #define SQL_AGG_TAKE \
-    "WITH d AS (" SQL_AGG_TAKE_DELETE " RETURNING id, submitted_at)," \
+    "WITH" SQL_AGG_TAKE_D "," \
     " rows AS (" \
     " SELECT r.unit, sipas_vn_month(r.submitted_at) AS month, r.channel," \
     "  r.weight, r.stratum, r.psu, r.answers" \
@@ -66,8 +81,7 @@
  * writes those of the responses it holds: one state, one key.
  */
 #define SQL_AGG_TAKE_KNOWN \
-    "WITH d AS (" SQL_AGG_TAKE_DELETE \
-    " RETURNING id, submitted_at, fresh)," \
+    "WITH" SQL_AGG_TAKE_D "," \
     " kn AS (SELECT * FROM unnest($3::bigint[], $4::text[], $5::date[]," \
     "  $6::text[]) AS k (id, unit, month, channel))," \
     " mem AS (SELECT kn.* FROM kn JOIN d ON d.id = kn.id AND d.fresh)," \
@@ -103,10 +117,19 @@
 /*
  * $1 survey, $2 unit, $3 month, $4 channel: a state that could not be read
  * (another survey shape or machine): drop every state of its unit and month
- * (the roll-up holds every channel) and queue the month again.
+ * (the roll-up holds every channel) and queue the month again. The
+ * survey's fresh batches not taken by this fold become one agg_pending row
+ * per response in the same statement (as agg_fresh_flatten does), so that
+ * no response of the month is queued in both tables.
  */
 #define SQL_AGG_REQUEUE \
-    "WITH gone AS (DELETE FROM agg_states WHERE survey = $1 AND unit = $2" \
+    "WITH fl AS (DELETE FROM agg_fresh WHERE survey = $1" \
+    "  RETURNING ids, times)," \
+    " flp AS (INSERT INTO agg_pending (id, survey, submitted_at, fresh)" \
+    "  SELECT u.id, $1, u.submitted_at, true FROM fl," \
+    "  unnest(fl.ids, fl.times) AS u (id, submitted_at)" \
+    "  ON CONFLICT (id) DO NOTHING)," \
+    " gone AS (DELETE FROM agg_states WHERE survey = $1 AND unit = $2" \
     "  AND month = $3::date AND $4::text IS NOT NULL)" \
     " INSERT INTO agg_pending (id, survey, submitted_at)" \
     " SELECT id, survey, submitted_at FROM responses" \
@@ -144,7 +167,7 @@
     " SELECT 'R', sub.child," \
     "  ((r.submitted_at AT TIME ZONE 'UTC') + interval '7 hours')::date::text," \
     "  NULL, r.weight::text, r.stratum, r.psu, r.answers::text, NULL" \
-    " FROM agg_pending p JOIN responses r ON r.id = p.id" \
+    " FROM agg_queue p JOIN responses r ON r.id = p.id" \
     "  AND r.submitted_at = p.submitted_at" \
     "  JOIN sub ON r.unit = sub.code" \
     " WHERE p.survey = $1 AND r.survey = $1" \

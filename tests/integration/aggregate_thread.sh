@@ -40,7 +40,7 @@ sipasd_start "aggregate_interval_ms = 100" "aggregate_batch = 100000" || bail "s
 # Meanwhile the loop answers: every request gets its reply (a blocked loop
 # would hold them until the fold ends, which the ticks below would show).
 ok=0
-until [ "$(sql 'SELECT count(*) FROM agg_pending')" = 0 ]; do
+until [ "$(sql 'SELECT count(*) FROM agg_queue')" = 0 ]; do
 	kill -0 "$SIPASD_PID" 2>/dev/null || { echo "# sipasd is gone" >&2; ok=-1000000; break; }
 	st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$URL/healthz")
 	[ "$st" = 200 ] && ok=$((ok + 1)) || { echo "# /healthz: $st" >&2; ok=-1000000; }
@@ -56,7 +56,7 @@ tap $? "the fold's CPU went to the thread sipasd-fold ($ticks ticks), not the lo
 
 # SIGTERM during a fold: it ends cleanly, all or nothing.
 grow 49 b
-pending=$(sql 'SELECT count(*) FROM agg_pending')
+pending=$(sql 'SELECT count(*) FROM agg_queue')
 is "$pending" 44100 "44,100 more responses pending"
 before=$(fold_ticks)
 i=0
@@ -68,7 +68,7 @@ done
 tap $? "the next fold started"
 sipasd_stop
 tap $? "SIGTERM during a fold: sipasd exits 0"
-left=$(sql 'SELECT count(*) FROM agg_pending')
+left=$(sql 'SELECT count(*) FROM agg_queue')
 states=$(sql "SELECT sum(rows) FROM agg_states WHERE channel = '*'")
 [ "$left" = "$pending" ] && [ "$states" = "$total" ] ||
 	{ [ "$left" = 0 ] && [ "$states" = "$((total + pending))" ]; }
@@ -82,7 +82,7 @@ tap $? "sipasd logged that it was stopping"
 : >"$SIPASD_LOG"
 sipasd_start "aggregate_interval_ms = 100" "aggregate_batch = 100000" || bail "sipasd did not start again"
 i=0
-until [ "$(sql 'SELECT count(*) FROM agg_pending')" = 0 ] || [ "$i" -ge 1200 ]; do
+until [ "$(sql 'SELECT count(*) FROM agg_queue')" = 0 ] || [ "$i" -ge 1200 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -107,7 +107,7 @@ table_unlock
 wait_log 'aggregate: take of [a-z0-9-]+ failed \(57P01\)'
 tap $? "and logged"
 i=0
-until [ "$(sql 'SELECT count(*) FROM agg_pending')" = 0 ] || [ "$i" -ge 600 ]; do
+until [ "$(sql 'SELECT count(*) FROM agg_queue')" = 0 ] || [ "$i" -ge 600 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done

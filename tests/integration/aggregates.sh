@@ -21,7 +21,7 @@ for f in sipas2017-cluster:sipas-2017 sipas2023-weighted:sipas-2023 onestop-simp
 done
 total=$(sql 'SELECT count(*) FROM responses')
 is "$total" 3618 "fixtures imported (900 + 750 + 1968)"
-is "$(sql 'SELECT count(*) FROM agg_pending')" "$total" "every imported response is pending (the insert trigger)"
+is "$(sql 'SELECT count(*) FROM agg_queue')" "$total" "every imported response is pending (the insert trigger)"
 
 # The queries: whole ranges, partial months at either end, a single day,
 # a channel, a level; sipas-2017 has weights, strata and PSUs.
@@ -47,7 +47,7 @@ is "$(sql 'SELECT count(*) FROM agg_states')" 0 "no state yet (the folder is off
 "$SIPASCTL" --db "$DSN" aggregate >"$tmp/agg.out" 2>"$tmp/agg.err"
 tap $? "sipasctl aggregate"
 is "$(cat "$tmp/agg.out")" "$total responses folded" "it folds every pending response"
-is "$(sql 'SELECT count(*) FROM agg_pending')" 0 "nothing pending"
+is "$(sql 'SELECT count(*) FROM agg_queue')" 0 "nothing pending"
 is "$(sql "SELECT sum(rows) FROM agg_states WHERE channel <> '*'")" "$total" "the channels' states hold every response once"
 is "$(sql "SELECT sum(rows) FROM agg_states WHERE channel = '*'")" "$total" "and so do the months' roll-ups"
 is "$(sql "SELECT count(*) FROM agg_states WHERE channel = '*'")" \
@@ -75,9 +75,11 @@ for i in 1 2 3; do
 	st=$(post "$COLLECTOR" "{\"id\": \"late-$i\", \"survey\": \"sipas-2017\", \"unit\": \"U00$i\", \"submitted_at\": \"2025-0$((i + 3))-1${i}T10:00:00+07:00\", \"channel\": \"paper\", \"answers\": {\"A1\": 5, \"A2\": 4, \"B1\": 2, \"C1\": 3, \"E4\": 1}}")
 	[ "$st" = 201 ] || echo "# post late-$i: $st $(cat "$tmp/body")" >&2
 done
-is "$(sql 'SELECT count(*) FROM agg_pending')" 3 "three new responses pending"
-is "$(sql 'SELECT bool_and(fresh) FROM agg_pending')" t \
+is "$(sql 'SELECT count(*) FROM agg_queue')" 3 "three new responses pending"
+is "$(sql 'SELECT bool_and(fresh) FROM agg_queue')" t \
 	"queued by the insert trigger: fresh (a folder holding them may fold them from memory)"
+is "$(sql 'SELECT count(*) FROM agg_pending'):$(sql 'SELECT count(*) FROM agg_fresh'):$(sql 'SELECT sum(cardinality(ids)) FROM agg_fresh')" 0:3:3 \
+	"one queue row per inserting statement (agg_fresh), none per response"
 fetch_all mixed
 tap $? "queries over states and pending rows"
 is "$(respondents mixed)" $((before + 3)) "the pending responses count"
@@ -91,7 +93,7 @@ is "$("$PSQL" -X -q -d "$DSN" -c "DELETE FROM responses WHERE survey = 'sipas-20
 	"a response deleted by hand"
 is "$(sql "SELECT count(*) FROM agg_states WHERE survey = 'sipas-2017' AND unit = 'U001' AND month = '2025-04-01'")" 0 \
 	"its month's states (every channel and the roll-up) are dropped"
-[ "$(sql 'SELECT count(*) FROM agg_pending')" -gt 0 ]
+[ "$(sql 'SELECT count(*) FROM agg_queue')" -gt 0 ]
 tap $? "and the month's other responses are pending again"
 fetch_all deleted
 is "$(respondents deleted)" $((before + 2)) "the deleted response no longer counts"
@@ -105,10 +107,10 @@ tap $? "rebuilt states give the same results"
 nstates=$(sql 'SELECT count(*) FROM agg_states')
 stamps=$(sql 'SELECT sum(stamp) FROM agg_states')
 sql "UPDATE responses SET respondent = '{}'::jsonb WHERE survey = 'sipas-2017'" >/dev/null
-is "$(sql 'SELECT count(*) FROM agg_states'):$(sql 'SELECT sum(stamp) FROM agg_states'):$(sql 'SELECT count(*) FROM agg_pending')" \
+is "$(sql 'SELECT count(*) FROM agg_states'):$(sql 'SELECT sum(stamp) FROM agg_states'):$(sql 'SELECT count(*) FROM agg_queue')" \
 	"$nstates:$stamps:0" "an update of respondent only leaves every state as it was"
 sql "UPDATE responses SET weight = weight * 2 WHERE survey = 'sipas-2017' AND source_id = 'U002-00001'" >/dev/null
-[ "$(sql 'SELECT count(*) FROM agg_pending')" -gt 0 ]
+[ "$(sql 'SELECT count(*) FROM agg_queue')" -gt 0 ]
 tap $? "an update of a weight queues its month again"
 fetch_all reweighted
 "$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
@@ -126,10 +128,10 @@ st=$(post "$COLLECTOR" '{"id": "moved", "survey": "sipas-2017", "unit": "U001", 
 is "$st" 201 "a response posted while the folder is off"
 nov=$(sql "SELECT coalesce(sum(rows), 0) FROM agg_states WHERE survey = 'sipas-2017' AND unit = 'U001' AND month = '2024-11-01' AND channel = '*'")
 sql "UPDATE responses SET submitted_at = '2024-11-20 10:00+07' WHERE source_id = 'moved'" >/dev/null
-is "$(sql "SELECT p.submitted_at = r.submitted_at AND NOT p.fresh FROM agg_pending p JOIN responses r ON r.id = p.id WHERE r.source_id = 'moved'")" t \
+is "$(sql "SELECT p.submitted_at = r.submitted_at AND NOT p.fresh FROM agg_queue p JOIN responses r ON r.id = p.id WHERE r.source_id = 'moved'")" t \
 	"moved to 2024 while pending: its queued time is the new one, and it is no longer fresh"
 "$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
-is "$(sql 'SELECT count(*) FROM agg_pending')" 0 "the fold takes it"
+is "$(sql 'SELECT count(*) FROM agg_queue')" 0 "the fold takes it"
 is "$(sql "SELECT sum(rows) FROM agg_states WHERE survey = 'sipas-2017' AND unit = 'U001' AND month = '2024-11-01' AND channel = '*'")" \
 	$((nov + 1)) "into the state of its new month"
 is "$(sql "SELECT sum(rows) FROM agg_states WHERE channel = '*'")" "$(sql 'SELECT count(*) FROM responses')" \
@@ -137,10 +139,47 @@ is "$(sql "SELECT sum(rows) FROM agg_states WHERE channel = '*'")" "$(sql 'SELEC
 sql "DELETE FROM responses WHERE source_id = 'moved'" >/dev/null
 "$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
 
+# A month queued again while fresh responses of it wait: they move into
+# agg_pending with it (agg_fresh_flatten) and are folded once.
+for i in 6 7; do
+	st=$(post "$COLLECTOR" "{\"id\": \"late-$i\", \"survey\": \"sipas-2017\", \"unit\": \"U003\", \"submitted_at\": \"2025-03-0${i}T09:00:00+07:00\", \"channel\": \"paper\", \"answers\": {\"A1\": 3, \"B1\": 4}}")
+	[ "$st" = 201 ] || echo "# post late-$i: $st $(cat "$tmp/body")" >&2
+done
+is "$(sql "SELECT sum(cardinality(ids)) FROM agg_fresh")" 2 "two fresh responses wait"
+nb="(SELECT min(id) FROM responses WHERE survey = 'sipas-2017' AND unit = 'U003' AND submitted_at >= '2025-03-01 00:00+07' AND submitted_at < '2025-04-01 00:00+07' AND source_id NOT LIKE 'late-%')"
+sql "UPDATE responses SET weight = weight * 2 WHERE id = $nb" >/dev/null
+is "$(sql "SELECT count(*) FROM agg_fresh"):$(sql "SELECT count(*) FROM agg_pending WHERE id IN (SELECT id FROM responses WHERE source_id IN ('late-6', 'late-7')) AND NOT fresh")" 0:2 \
+	"a neighbour reweighted: the fresh batch became two ordinary queue rows"
+is "$(sql "SELECT count(*) FROM agg_queue") " "$(sql "SELECT count(DISTINCT id) FROM agg_queue") " "no response is queued twice"
+sql "UPDATE responses SET weight = weight / 2 WHERE id = $nb" >/dev/null
+"$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
+is "$(sql "SELECT sum(rows) FROM agg_states WHERE channel = '*'")" "$(sql 'SELECT count(*) FROM responses')" \
+	"folded once each: every response is in exactly one roll-up"
+sql "DELETE FROM responses WHERE source_id IN ('late-6', 'late-7')" >/dev/null
+"$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
+
+# A damaged state met by a fold that leaves fresh responses of its month
+# waiting: the month is queued again with them, and each is folded once.
+for i in 8 9; do
+	st=$(post "$COLLECTOR" "{\"id\": \"late-$i\", \"survey\": \"sipas-2017\", \"unit\": \"U002\", \"submitted_at\": \"2025-05-0${i}T09:00:00+07:00\", \"channel\": \"paper\", \"answers\": {\"A1\": 2, \"B1\": 5}}")
+	[ "$st" = 201 ] || echo "# post late-$i: $st $(cat "$tmp/body")" >&2
+done
+is "$(sql "SELECT sum(cardinality(ids)) FROM agg_fresh"):$(sql "UPDATE agg_states SET state = '\\x00' WHERE survey = 'sipas-2017' AND unit = 'U002' AND month = '2025-05-01' AND channel = '*' RETURNING 1")" 2:1 \
+	"two fresh responses wait; their month's roll-up state damaged"
+"$SIPASCTL" --db "$DSN" aggregate --batch 1 >/dev/null 2>&1
+tap $? "sipasctl aggregate --batch 1 over a damaged state"
+is "$(sql 'SELECT count(*) FROM agg_queue'):$(sql "SELECT sum(rows) FROM agg_states WHERE channel = '*'")" "0:$(sql 'SELECT count(*) FROM responses')" \
+	"the damaged month folded again, every response exactly once"
+sql "DELETE FROM responses WHERE source_id IN ('late-8', 'late-9')" >/dev/null
+"$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
+fetch_all repaired2
+same deleted2 repaired2
+tap $? "and without them the same results again"
+
 # A changed survey definition drops its states and queues its responses.
 n23=$(sql "SELECT count(*) FROM responses WHERE survey = 'onestop-tt01'")
 sql "UPDATE surveys SET definition = definition || '{\"note\": \"x\"}'::jsonb WHERE code = 'onestop-tt01'" >/dev/null
-is "$(sql "SELECT count(*) FROM agg_states WHERE survey = 'onestop-tt01'"):$(sql "SELECT count(*) FROM agg_pending WHERE survey = 'onestop-tt01'")" \
+is "$(sql "SELECT count(*) FROM agg_states WHERE survey = 'onestop-tt01'"):$(sql "SELECT count(*) FROM agg_queue WHERE survey = 'onestop-tt01'")" \
 	"0:$n23" "a changed definition drops the survey's states and queues its responses"
 sql "UPDATE surveys SET definition = definition - 'note' WHERE code = 'onestop-tt01'" >/dev/null
 "$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
@@ -155,10 +194,10 @@ for i in 4 5; do
 	post "$COLLECTOR" "{\"id\": \"late-$i\", \"survey\": \"sipas-2017\", \"unit\": \"C011\", \"submitted_at\": \"2025-07-0${i}T09:00:00+07:00\", \"answers\": {\"A1\": 4, \"B2\": 5}}" >/dev/null
 done
 for i in $(seq 1 900); do
-	[ "$(sql 'SELECT count(*) FROM agg_pending')" = 0 ] && break
+	[ "$(sql 'SELECT count(*) FROM agg_queue')" = 0 ] && break
 	sleep 0.1
 done
-is "$(sql 'SELECT count(*) FROM agg_pending')" 0 "sipasd folded the new responses by itself"
+is "$(sql 'SELECT count(*) FROM agg_queue')" 0 "sipasd folded the new responses by itself"
 fetch_all daemon
 is "$(respondents daemon)" $((before + 4)) "and they count"
 get '' /metrics >/dev/null

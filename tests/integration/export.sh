@@ -226,7 +226,7 @@ port=${URL##*:}
 # first, so that what is measured below is the export's memory, not the
 # fold's.
 for i in $(seq 1 1200); do
-	[ "$(sql 'SELECT count(*) FROM agg_pending')" = 0 ] && break
+	[ "$(sql 'SELECT count(*) FROM agg_queue')" = 0 ] && break
 	sleep 0.1
 done
 base=$(rss)

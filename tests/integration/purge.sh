@@ -41,7 +41,7 @@ is "$(sql "SELECT text FROM sms_messages WHERE external_id = 'x2'")" "MC U001 1"
 is "$(sql "SELECT respondent::text FROM responses WHERE source_id = 'c-1'")" '{"gender": "f"}' \
 	"the old comment is gone, the demographics stay"
 is "$(sql "SELECT answers::text FROM responses WHERE source_id = 'c-1'")" '{"R1": 3}' "and the answers"
-is "$(sql 'SELECT sum(stamp) FROM agg_states'):$(sql 'SELECT count(*) FROM agg_pending')" "$stamps:0" \
+is "$(sql 'SELECT sum(stamp) FROM agg_states'):$(sql 'SELECT count(*) FROM agg_queue')" "$stamps:0" \
 	"no aggregate state was touched"
 get "$VIEWER" "/api/v1/indices?survey=onestop-tt01&unit=P01&children=1" >/dev/null
 "$RESULTCMP" "$tmp/before.json" "$tmp/body" 1e-12 >/dev/null 2>&1
@@ -63,7 +63,7 @@ tap $? "sipasctl purge --survey --unit --from --to"
 is "$(sql 'SELECT count(*) FROM responses')" "$((total - want))" "exactly those responses are gone"
 is "$(sql "SELECT count(*) FROM responses WHERE unit = 'U001' AND submitted_at >= '2025-03-01 00:00+07' AND submitted_at < '2025-04-01 00:00+07'")" 0 \
 	"none of U001's March is left"
-is "$(sql "SELECT count(*) FROM agg_states WHERE unit = 'U001' AND month = '2025-03-01'"):$(sql 'SELECT count(*) FROM agg_pending')" "0:0" \
+is "$(sql "SELECT count(*) FROM agg_states WHERE unit = 'U001' AND month = '2025-03-01'"):$(sql 'SELECT count(*) FROM agg_queue')" "0:0" \
 	"U001's March states went with them (nothing of that month is left to fold)"
 "$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
 get "$VIEWER" "/api/v1/indices?survey=onestop-tt01&unit=P01&children=1" >/dev/null

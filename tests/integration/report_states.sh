@@ -16,7 +16,7 @@ for f in sipas2017-cluster:sipas-2017 sipas2023-weighted:sipas-2023; do
 done
 "$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
 tap $? "sipasctl aggregate folds the imported responses"
-is "$(sql 'SELECT count(*) FROM agg_pending')" 0 "nothing pending"
+is "$(sql 'SELECT count(*) FROM agg_queue')" 0 "nothing pending"
 
 # both NAME SURVEY UNIT FROM TO [ARGS]: the report from the states and with
 # --raw, as CSV, into $tmp/NAME.states.csv and $tmp/NAME.raw.csv.
@@ -69,7 +69,7 @@ sql "INSERT INTO responses (survey, unit, source_id, submitted_at, channel, weig
 	answers, content_hash) VALUES ('sipas-2017', 'U002', 'late-1', '2025-06-15 09:00:00+07', 'web',
 	1.5, 'urban', 'U002-v1', '{\"A1\": 1, \"A2\": 2, \"B1\": 1, \"C1\": 2, \"D1\": 1, \"E1\": 1}',
 	'late-1')" >/dev/null
-is "$(sql 'SELECT count(*) FROM agg_pending')" 1 "a response inserted after the fold is pending"
+is "$(sql 'SELECT count(*) FROM agg_queue')" 1 "a response inserted after the fold is pending"
 both y2025p sipas-2017 P01 2025-01-01 2025-12-31
 tap $? "the yearly report again, both ways"
 csv_near "$tmp/y2025p.states.csv" "$tmp/y2025p.raw.csv" 1e-6 >"$tmp/near.out"
@@ -108,7 +108,7 @@ tap $(grep -q '"code":"stale_aggregates"' "$tmp/body"; echo $?) "... stale_aggre
 "$SIPASCTL" --db "$DSN" report --survey sipas-2017 --unit P01 --from 2025-01-01 --to 2025-12-31 \
 	--format csv -o "$tmp/bad.csv" --raw 2>/dev/null
 is $? 0 "--raw still reports"
-is "$(sql 'SELECT count(*) FROM agg_pending')" 1 "the reports wrote nothing (the response still pending)"
+is "$(sql 'SELECT count(*) FROM agg_queue')" 1 "the reports wrote nothing (the response still pending)"
 
 sipasd_stop
 log_clean

@@ -42,7 +42,7 @@ is "$(sql "SELECT count(*) FROM responses WHERE respondent ->> 'gender' = 'f'")"
 	"$(awk -F, '$30 == "\"f\""' "$tmp/resp.csv" | wc -l)" "their respondent objects are stored"
 "$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1
 tap $? "sipasctl aggregate folds them"
-is "$(sql 'SELECT count(*) FROM agg_pending')" 0 "nothing pending: the unfiltered indices come from states"
+is "$(sql 'SELECT count(*) FROM agg_queue')" 0 "nothing pending: the unfiltered indices come from states"
 
 # expect GENDER AGE CHANNEL FROM TO UNIT: the CSV rows that match (empty =
 # any), their unit replaced by UNIT unless UNIT is empty.

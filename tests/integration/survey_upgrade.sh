@@ -20,7 +20,7 @@ for f in sipas2023-weighted:sipas-2023 onestop-simple:onestop-tt01; do
 		bail "import of ${f%%:*} failed"
 done
 "$SIPASCTL" --db "$DSN" aggregate >/dev/null 2>&1 || bail "aggregate failed"
-is "$(sql 'SELECT count(*) FROM agg_pending')" 0 "responses stored and folded"
+is "$(sql 'SELECT count(*) FROM agg_queue')" 0 "responses stored and folded"
 states_before=$(sql "SELECT count(*) FROM agg_states WHERE survey = 'sipas-2023'")
 
 # The changed copies: sipas-2023 rewords Q9_1, drops Q9_2, adds Q9_40;
@@ -65,7 +65,7 @@ stored_def sipas-2023 | cmp -s - <(jq -S . "$tmp/new/sipas-2023.json")
 tap $? "the stored sipas-2023 is the new definition"
 is "$(sql "SELECT definition->'overall'->'items'->0->'text'->>'vi' FROM surveys WHERE code = 'onestop-tt01'")" \
 	"Hài lòng với việc giải quyết hồ sơ" "the stored onestop-tt01 has the new wording"
-is "$(sql 'SELECT count(*) FROM agg_pending')" 0 "init folded every response again"
+is "$(sql 'SELECT count(*) FROM agg_queue')" 0 "init folded every response again"
 is "$(sql "SELECT sum(rows) FROM agg_states WHERE survey = 'sipas-2023' AND channel = '*'")" \
 	"$(sql "SELECT count(*) FROM responses WHERE survey = 'sipas-2023'")" \
 	"the new states hold every response once"
