@@ -76,7 +76,7 @@
     " INSERT INTO responses (id, survey, unit, source_id, submitted_at," \
     "  channel, weight, stratum, psu, answers, respondent, content_hash)" \
     " SELECT id, survey, unit, source_id, to_timestamp(at), channel, weight," \
-    "  stratum, psu, answers::jsonb, respondent::jsonb, hash" \
+    "  stratum, psu, answers::json, respondent::jsonb, hash" \
     " FROM b WHERE source_id IS NULL OR id IN (SELECT response_id FROM k)" \
     " RETURNING id, survey, source_id, content_hash)" \
     " SELECT CASE WHEN i.id IS NOT NULL THEN 'inserted' ELSE (" \

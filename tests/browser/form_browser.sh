@@ -133,7 +133,7 @@ is "$(wd_text "$(wd_find '#ref')")" "$REF" "with the same reference"
 wd_back
 is "$(wd_wait "Phần 10/10" step_text)" "Phần 10/10" "Back from the thanks shows the last page, no resend question"
 is "$(sql "SELECT count(*) FROM responses WHERE unit = 'U004'")" 1 "exactly one response is stored"
-is "$(sql "SELECT source_id || ' ' || (SELECT count(*) FROM jsonb_object_keys(answers)) || ' ' || (respondent->>'gender') FROM responses WHERE unit = 'U004'")" \
+is "$(sql "SELECT source_id || ' ' || (SELECT count(*) FROM json_object_keys(answers)) || ' ' || (respondent->>'gender') FROM responses WHERE unit = 'U004'")" \
 	"$REF 49 f" "with its 39 answers, 10 expectations and the gender"
 wd_quit
 

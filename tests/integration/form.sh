@@ -131,7 +131,7 @@ is "$(sql "SELECT channel || ' ' || unit || ' ' || (answers->>'Q9_3') || (answer
 	"web U001 44 f 35-49" "the row is stored with channel web"
 is "$(sql "SELECT respondent->>'comment' FROM responses WHERE source_id = 'web-$NONCE'")" \
 	"Cán bộ rất nhiệt tình <b>&amp;</b>" "the comment is stored as typed"
-is "$(sql "SELECT count(*) FROM jsonb_object_keys((SELECT answers FROM responses WHERE source_id = 'web-$NONCE'))")" 39 \
+is "$(sql "SELECT count(*) FROM json_object_keys((SELECT answers FROM responses WHERE source_id = 'web-$NONCE'))")" 39 \
 	"all 39 answers of the 10 pages are stored"
 is "$(page "/f/sipas-2023/U001/thanks?lang=vi&ref=$NONCE")" 200 "GET the thank-you page: 200"
 has 'Cảm ơn ông/bà' && has "web-$NONCE"; tap $? "it thanks and shows the reference"

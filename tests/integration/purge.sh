@@ -40,7 +40,7 @@ is "$(sql "SELECT text || '|' || coalesce(comment, '') FROM sms_messages WHERE e
 is "$(sql "SELECT text FROM sms_messages WHERE external_id = 'x2'")" "MC U001 1" "a recent SMS keeps its text"
 is "$(sql "SELECT respondent::text FROM responses WHERE source_id = 'c-1'")" '{"gender": "f"}' \
 	"the old comment is gone, the demographics stay"
-is "$(sql "SELECT answers::text FROM responses WHERE source_id = 'c-1'")" '{"R1": 3}' "and the answers"
+is "$(sql "SELECT answers::text FROM responses WHERE source_id = 'c-1'")" '{"R1":3}' "and the answers, as written"
 is "$(sql 'SELECT sum(stamp) FROM agg_states'):$(sql 'SELECT count(*) FROM agg_queue')" "$stamps:0" \
 	"no aggregate state was touched"
 get "$VIEWER" "/api/v1/indices?survey=onestop-tt01&unit=P01&children=1" >/dev/null
