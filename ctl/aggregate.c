@@ -180,7 +180,9 @@ ctl_aggregate(PGconn *conn, int argc, char **argv)
 		    only ? only : "null", only ? "\"" : "");
 		/* The folders' lock first, as the triggers that drop states
 		 * take it: a fold running meanwhile would otherwise write back
-		 * states the DELETE did not see, of rows queued again below. */
+		 * states the DELETE did not see, of rows queued again below.
+		 * The responses still in agg_fresh stay there (one queue each,
+		 * sql/0009_fresh_batches.sql). */
 		if (ctl_db_do(conn, "BEGIN", 0, NULL) != 0 ||
 		    ctl_db_do(conn, "SELECT agg_lock_surveys(CASE WHEN $1::text IS"
 		    " NULL THEN ARRAY(SELECT code FROM surveys) ELSE ARRAY[$1]"
@@ -189,7 +191,9 @@ ctl_aggregate(PGconn *conn, int argc, char **argv)
 		    " OR survey = $1", 1, params) != 0 ||
 		    ctl_db_do(conn, "INSERT INTO agg_pending (id, survey,"
 		    " submitted_at) SELECT id, survey, submitted_at FROM responses"
-		    " WHERE $1::text IS NULL OR survey = $1"
+		    " WHERE ($1::text IS NULL OR survey = $1)"
+		    " AND id NOT IN (SELECT unnest(f.ids) FROM agg_fresh f"
+		    " WHERE $1::text IS NULL OR f.survey = $1)"
 		    " ON CONFLICT (id) DO NOTHING", 1, params) != 0 ||
 		    ctl_db_audit(conn, "aggregate rebuild", detail) != 0 ||
 		    ctl_db_do(conn, "COMMIT", 0, NULL) != 0) {

@@ -15,9 +15,13 @@
 -- because the survey's definition changed, or by a rebuild. Before any of
 -- those requeues, the surveys concerned are locked for folding
 -- (agg_lock_surveys) and their agg_fresh rows are moved into agg_pending,
--- one row each, still fresh (agg_fresh_flatten): a response is then queued
--- in at most one place, and the requeue's ON CONFLICT sees it and clears
--- the flag of those it queues again because of a change.
+-- one row each, still fresh (agg_fresh_flatten): the changed and deleted
+-- responses themselves are then found in agg_pending. Inserts take no lock,
+-- so a response may be committed, with its agg_fresh row, between that
+-- flatten and the statement that queues its month again: every such
+-- statement therefore leaves out the ids agg_fresh holds in its own
+-- snapshot (they stay there, to be folded once), so that no response is
+-- ever queued in both tables.
 --
 -- agg_queue is every queued response, whichever table holds it: what the
 -- indices and reports read raw for the months whose states are not up to
@@ -48,8 +52,9 @@ LANGUAGE sql AS $$
 		DELETE FROM agg_fresh WHERE survey = ANY (surveys)
 		RETURNING survey, ids, times)
 	INSERT INTO agg_pending (id, survey, submitted_at, fresh)
-		SELECT u.id, g.survey, u.submitted_at, true
+		SELECT DISTINCT ON (u.id) u.id, g.survey, u.submitted_at, true
 		FROM gone g, unnest(g.ids, g.times) AS u (id, submitted_at)
+		ORDER BY u.id, u.submitted_at DESC
 		ON CONFLICT (id) DO UPDATE
 		SET submitted_at = EXCLUDED.submitted_at, fresh = false;
 $$;
@@ -81,6 +86,78 @@ BEGIN
 		SELECT survey, array_agg(id ORDER BY id),
 			array_agg(submitted_at ORDER BY id)
 		FROM new_rows GROUP BY survey;
+	RETURN NULL;
+END
+$$;
+
+-- The requeues of 0008_pending_time.sql, leaving out the responses that
+-- wait in agg_fresh (see above).
+CREATE OR REPLACE FUNCTION agg_responses_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+	changed bigint[];
+BEGIN
+	-- An update that leaves everything the statistics read alone (a purged
+	-- comment in respondent) changes no state.
+	IF TG_OP = 'UPDATE' THEN
+		SELECT array_agg(o.id) INTO changed
+		FROM old_rows o JOIN new_rows n ON n.id = o.id
+		WHERE (o.survey, o.unit, o.submitted_at, o.channel, o.weight,
+			o.stratum, o.psu, o.answers)
+			IS DISTINCT FROM (n.survey, n.unit, n.submitted_at, n.channel,
+			n.weight, n.stratum, n.psu, n.answers);
+	ELSE
+		SELECT array_agg(id) INTO changed FROM old_rows;
+	END IF;
+	IF changed IS NULL THEN
+		RETURN NULL;
+	END IF;
+	PERFORM agg_lock_surveys(ARRAY(SELECT survey FROM old_rows
+		WHERE id = ANY (changed)));
+	-- Every state of the months concerned goes (the roll-up '*' holds all
+	-- channels), and every response left in them is queued again.
+	WITH k AS (
+		SELECT DISTINCT survey, unit, sipas_vn_month(submitted_at) AS month
+			FROM old_rows WHERE id = ANY (changed)),
+	gone AS (
+		DELETE FROM agg_states s USING k
+		WHERE s.survey = k.survey AND s.unit = k.unit AND s.month = k.month)
+	INSERT INTO agg_pending (id, survey, submitted_at)
+		SELECT r.id, r.survey, r.submitted_at FROM responses r JOIN k g
+			ON r.survey = g.survey AND r.unit = g.unit
+			AND r.submitted_at >= ((g.month::text || ' 00:00:00+07')::timestamptz)
+			AND r.submitted_at < (((g.month + interval '1 month')::date::text
+				|| ' 00:00:00+07')::timestamptz)
+		WHERE r.id NOT IN (SELECT unnest(f.ids) FROM agg_fresh f
+			WHERE f.survey IN (SELECT survey FROM k))
+		ON CONFLICT (id) DO UPDATE
+		SET submitted_at = EXCLUDED.submitted_at, fresh = false;
+	IF TG_OP = 'DELETE' THEN
+		DELETE FROM agg_pending p WHERE p.id = ANY (changed);
+	ELSE
+		INSERT INTO agg_pending (id, survey, submitted_at)
+			SELECT id, survey, submitted_at FROM new_rows
+			WHERE id = ANY (changed)
+			ON CONFLICT (id) DO UPDATE
+			SET survey = EXCLUDED.survey, submitted_at = EXCLUDED.submitted_at,
+				fresh = false;
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION agg_survey_changed() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.definition IS DISTINCT FROM OLD.definition THEN
+		PERFORM agg_lock_surveys(ARRAY[NEW.code]);
+		DELETE FROM agg_states WHERE survey = NEW.code;
+		INSERT INTO agg_pending (id, survey, submitted_at)
+			SELECT id, survey, submitted_at FROM responses
+			WHERE survey = NEW.code AND id NOT IN (SELECT unnest(f.ids)
+				FROM agg_fresh f WHERE f.survey = NEW.code)
+			ON CONFLICT (id) DO UPDATE SET fresh = false;
+	END IF;
 	RETURN NULL;
 END
 $$;

@@ -55,6 +55,8 @@ BEGIN
 			AND r.submitted_at >= ((g.month::text || ' 00:00:00+07')::timestamptz)
 			AND r.submitted_at < (((g.month + interval '1 month')::date::text
 				|| ' 00:00:00+07')::timestamptz)
+		WHERE r.id NOT IN (SELECT unnest(f.ids) FROM agg_fresh f
+			WHERE f.survey IN (SELECT survey FROM k))
 		ON CONFLICT (id) DO UPDATE
 		SET submitted_at = EXCLUDED.submitted_at, fresh = false;
 	IF TG_OP = 'DELETE' THEN

@@ -118,18 +118,12 @@
  * $1 survey, $2 unit, $3 month, $4 channel: a state that could not be read
  * (another survey shape or machine): drop every state of its unit and month
  * (the roll-up holds every channel) and queue the month again. The
- * survey's fresh batches not taken by this fold become one agg_pending row
- * per response in the same statement (as agg_fresh_flatten does), so that
- * no response of the month is queued in both tables.
+ * responses of the month still waiting in agg_fresh (not taken by this
+ * fold) are left out: they stay there and are folded once, into the month
+ * built again (sql/0009_fresh_batches.sql).
  */
 #define SQL_AGG_REQUEUE \
-    "WITH fl AS (DELETE FROM agg_fresh WHERE survey = $1" \
-    "  RETURNING ids, times)," \
-    " flp AS (INSERT INTO agg_pending (id, survey, submitted_at, fresh)" \
-    "  SELECT u.id, $1, u.submitted_at, true FROM fl," \
-    "  unnest(fl.ids, fl.times) AS u (id, submitted_at)" \
-    "  ON CONFLICT (id) DO NOTHING)," \
-    " gone AS (DELETE FROM agg_states WHERE survey = $1 AND unit = $2" \
+    "WITH gone AS (DELETE FROM agg_states WHERE survey = $1 AND unit = $2" \
     "  AND month = $3::date AND $4::text IS NOT NULL)" \
     " INSERT INTO agg_pending (id, survey, submitted_at)" \
     " SELECT id, survey, submitted_at FROM responses" \
@@ -137,6 +131,8 @@
     "  AND submitted_at >= ($3::date::text || ' 00:00:00+07')::timestamptz" \
     "  AND submitted_at < (($3::date + interval '1 month')::date::text" \
     "   || ' 00:00:00+07')::timestamptz" \
+    "  AND id NOT IN (SELECT unnest(f.ids) FROM agg_fresh f" \
+    "  WHERE f.survey = $1)" \
     " ON CONFLICT (id) DO NOTHING"
 
 /*

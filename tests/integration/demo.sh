@@ -58,7 +58,8 @@ trap cleanup EXIT
 
 # The source as a user has it (no build, no var/, no git metadata).
 tar -C "$top_srcdir" --exclude=./build --exclude=./var --exclude=./.git \
-	--exclude=./autom4te.cache -cf - . | tar -C "$clone" -xf -
+	--exclude=./autom4te.cache --exclude=./_build --exclude=./_inst \
+	-cf - . | tar -C "$clone" -xf -
 runuser -u postgres -- test -x "$clone" 2>/dev/null
 is $? 1 "postgres cannot enter the clone (mode 700 under a mode-700 parent)"
 
@@ -70,6 +71,8 @@ rc=$?
 tap $rc "scripts/demo.sh --background from the clone"
 if [ $rc != 0 ]; then
 	sed 's/^/# /' "$parent/err" "$parent/out" | tail -n 40 >&2
+	[ -f "$clone/var/demo/sipasd.log" ] &&
+		sed 's/^/# sipasd.log: /' "$clone/var/demo/sipasd.log" | tail -n 40 >&2
 	echo "1..$tap_n"
 	exit 1
 fi
