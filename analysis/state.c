@@ -50,14 +50,21 @@ struct wbuf {
 	size_t len, cap;
 };
 
+/* Room for n more bytes. */
 static void
-wput(struct wbuf *b, const void *v, size_t n)
+wreserve(struct wbuf *b, size_t n)
 {
 	if (b->len + n > b->cap) {
 		while (b->len + n > b->cap)
 			b->cap = b->cap ? b->cap * 2 : 4096;
 		b->p = xreallocarray(b->p, b->cap, 1);
 	}
+}
+
+static void
+wput(struct wbuf *b, const void *v, size_t n)
+{
+	wreserve(b, n);
 	if (n > 0)
 		memcpy(b->p + b->len, v, n);
 	b->len += n;
@@ -105,8 +112,17 @@ wlongs(struct wbuf *b, const long *v, size_t n)
 static int
 whole_l(long double v)
 {
-	return fabsl(v) < STATE_WHOLE_MAX && v == truncl(v) &&
-	    (v != 0 || !signbit(v));
+	/*
+	 * Through double, whose SSE conversions to and from int64_t are cheap
+	 * (a long double's goes through the x87 unit with a change of
+	 * rounding mode each time): v is whole and in range exactly when it
+	 * is a double d with |d| < 2^53 and d converts to an integer and back
+	 * unchanged.
+	 */
+	double d = (double)v;
+
+	return (long double)d == v && fabs(d) < (double)STATE_WHOLE_MAX &&
+	    d == (double)(int64_t)d && (d != 0 || !signbit(d));
 }
 
 /* Element i of an array of doubles (acc 0) or of acc_t (acc 1). */
@@ -128,8 +144,19 @@ wnums(struct wbuf *b, const void *v, size_t n, int acc)
 		wput(b, v, n * (acc ? sizeof(acc_t) : sizeof(double)));
 		return;
 	}
-	for (i = 0; i < n; i++)
-		wvar(b, (int64_t)num_at(v, i, acc));
+	/* Room for every varint at once (10 bytes at most each), then each
+	 * written in place as wvar would. */
+	wreserve(b, 10 * n);
+	for (i = 0; i < n; i++) {
+		int64_t x = (int64_t)(double)num_at(v, i, acc);
+		uint64_t z = ((uint64_t)x << 1) ^ (uint64_t)(x >> 63);
+
+		while (z >= 0x80) {
+			b->p[b->len++] = (unsigned char)(z | 0x80);
+			z >>= 7;
+		}
+		b->p[b->len++] = (unsigned char)z;
+	}
 }
 
 static void

@@ -537,7 +537,7 @@ ingest_json_parse(struct request *r, const char *text, size_t len,
 	json_t *body, *v, *answers;
 	json_error_t jerr;
 	char *cause = NULL;
-	int value, idx, ch, rv = -1;
+	int value, idx, next, ch, rv = -1;
 
 	*rp = NULL;
 	body = util_json_loadb_scratch(text, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -667,10 +667,17 @@ ingest_json_parse(struct request *r, const char *text, size_t len,
 		    "answers must be an object of item codes"));
 		goto out;
 	}
+	/* Answers usually come in the survey's order: the item after the
+	 * previous one is tried before the search. */
+	next = 0;
 	json_object_foreach(answers, key, v) {
 		char f[160];
 
-		if ((idx = survey_item_find(s, key)) < 0) {
+		if (next < s->nitems && strcmp(s->items[next].code, key) == 0)
+			idx = next;
+		else
+			idx = survey_item_find(s, key);
+		if (idx < 0) {
 			cause = response_quote_dup(key);
 			snprintf(f, sizeof f, "answers.%s", cause);
 			ingest_fail(err, 422, "unknown_item", f,
@@ -683,6 +690,7 @@ ingest_json_parse(struct request *r, const char *text, size_t len,
 		if (ingest_answer(&s->items[idx], v, &value, err) != 0)
 			goto out;
 		rs->answers[idx] = value;
+		next = idx + 1;
 	}
 	*sp = s;
 	*rp = rs;

@@ -58,6 +58,7 @@
 
 struct limits_conn {
 	LIST_ENTRY(limits_conn) entry;
+	LIST_ENTRY(limits_conn) slot;	/* in limits_conn_tab */
 	struct bufferevent *bev;	/* ours and evhttp's */
 	struct bodystream *bs;		/* its upload bodies */
 	double since;			/* when the request clock started */
@@ -68,6 +69,12 @@ struct limits_conn {
 };
 
 static LIST_HEAD(, limits_conn) limits_conns = LIST_HEAD_INITIALIZER(limits_conns);
+/*
+ * The same connections by their bufferevent, so that each request finds its
+ * connection without walking all of them.
+ */
+#define LIMITS_CONN_SLOTS 1024
+static LIST_HEAD(limits_conn_slot, limits_conn) limits_conn_tab[LIMITS_CONN_SLOTS];
 static long limits_nconns;
 static struct event *limits_ev_sweep;
 static struct sipasd *limits_sd;
@@ -155,6 +162,15 @@ limits_input(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	}
 }
 
+/* The list of limits_conn_tab a bufferevent's connection is in. */
+static struct limits_conn_slot *
+limits_conn_slot_of(const struct bufferevent *bev)
+{
+	uintptr_t p = (uintptr_t)bev;
+
+	return &limits_conn_tab[((p >> 4) ^ (p >> 14)) % LIMITS_CONN_SLOTS];
+}
+
 /* Drop the connections evhttp has freed (it clears their callbacks). */
 static void
 limits_reap(void)
@@ -174,6 +190,7 @@ limits_reap(void)
 				continue;
 			/* evhttp let go: ours was the last reference. */
 			LIST_REMOVE(c, entry);
+			LIST_REMOVE(c, slot);
 			limits_nconns--;
 			if (c->bs != NULL)
 				bodystream_conn_gone(c->bs);
@@ -222,6 +239,7 @@ limits_bevcb(struct event_base *base, void *arg)
 	c->bs = bodystream_create(c->bev);
 	evbuffer_add_cb(bufferevent_get_input(c->bev), limits_input, c);
 	LIST_INSERT_HEAD(&limits_conns, c, entry);
+	LIST_INSERT_HEAD(limits_conn_slot_of(c->bev), c, slot);
 	limits_nconns++;
 	if (max > 0 && limits_nconns > max)
 		c->refused = 1;
@@ -259,7 +277,7 @@ limits_conn_of(struct request *r)
 	if (evcon == NULL)
 		return NULL;
 	bev = evhttp_connection_get_bufferevent(evcon);
-	LIST_FOREACH(c, &limits_conns, entry) {
+	LIST_FOREACH(c, limits_conn_slot_of(bev), slot) {
 		if (c->bev == bev)
 			return c;
 	}
@@ -415,6 +433,7 @@ limits_free(void)
 	limits_ev_sweep = NULL;
 	while ((c = LIST_FIRST(&limits_conns)) != NULL) {
 		LIST_REMOVE(c, entry);
+		LIST_REMOVE(c, slot);
 		if (c->bs != NULL)
 			bodystream_conn_gone(c->bs);
 		bufferevent_decref(c->bev);

@@ -203,8 +203,12 @@ is "$(respondents daemon)" $((before + 4)) "and they count"
 get '' /metrics >/dev/null
 is "$(sed -n 's/^sipas_aggregate_folded_total //p' "$tmp/body")" 2 "/metrics counts the 2 responses folded"
 is "$(sed -n 's/^sipas_aggregate_failures_total //p' "$tmp/body")" 0 "and no failed fold"
-is "$(sed -n 's/^sipas_aggregate_from_memory_total //p' "$tmp/body")" 2 \
-	"both from what sipasd held since storing them, not read back"
+# A response whose commit lands while a tick's take is starting is read back
+# instead (correct, only slower): on a loaded machine that can happen to one
+# of the two, so at least one must have come from memory.
+mem=$(sed -n 's/^sipas_aggregate_from_memory_total //p' "$tmp/body")
+[ "${mem:-0}" -ge 1 ] && [ "${mem:-0}" -le 2 ]
+tap $? "folded from what sipasd held since storing them, not read back ($mem of 2)"
 "$SIPASCTL" --db "$DSN" aggregate --rebuild >/dev/null 2>&1
 fetch_all rebuilt
 same daemon rebuilt

@@ -88,8 +88,8 @@ is "$(rows same-c)" 1 "C: one row"
 is "$(sql "SELECT count(DISTINCT (content_hash, submitted_at, weight, stratum, psu, answers::text, respondent::text)) FROM responses WHERE source_id LIKE 'same-%'")" 1 \
 	"the three rows hold the same content"
 is "$(sql "SELECT answers::text || ' ' || respondent::text FROM responses WHERE source_id = 'same-a'")" \
-	'{"R1": 3} {"gender": "female", "age_band": "35-44"}' \
-	"answers and respondent stored as JSON objects"
+	'{"R1":3} {"gender": "female", "age_band": "35-44"}' \
+	"answers stored as the JSON text sipasd wrote, respondent as a JSON object"
 # Other content under the same id is a conflict, through each way.
 sed -i 's/,3,female/,2,female/' "$tmp/same-a.csv"
 is "$(curl -s -o "$tmp/body" -w '%{http_code}' -H "Authorization: Bearer $UPLOADER" \
