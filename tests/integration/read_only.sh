@@ -30,6 +30,13 @@ tap $? "/healthz names the primary"
 # The server turns read-only, as a demoted primary does.
 sql "ALTER SYSTEM SET default_transaction_read_only = on" >/dev/null
 sql "SELECT pg_reload_conf()" >/dev/null
+# pg_reload_conf only signals the postmaster: wait until it has read the
+# file (a new session sees the setting), by when it has signalled sipasd's
+# backends too, which then apply it before their next message.
+for i in $(seq 1 300); do
+	[ "$(sql 'SHOW default_transaction_read_only')" = on ] && break
+	sleep 0.1
+done
 is "$(post "$COLLECTOR" "$(body ro-2)")" 202 "a write that meets a read-only server is spooled (202)"
 wait_log 'database \(write\): the server is read-only now'
 tap $? "sipasd logs the read-only server and drops the connection"
