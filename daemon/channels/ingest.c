@@ -89,6 +89,7 @@ struct ingest {
 	struct ingest_items queue;
 	long nqueued;
 	struct ingest_item **batch; /* the batch being committed */
+	struct ingest_item **spare; /* the last batch's, being answered */
 	struct store_row **rows;
 	int nbatch;
 	struct event *ev_flush;
@@ -161,6 +162,7 @@ ingest_free(struct ingest *ing)
 	ingest_fail_queued(ing, "shutting down");
 	event_free(ing->ev_flush);
 	free(ing->batch);
+	free(ing->spare);
 	free(ing->rows);
 	free(ing);
 }
@@ -810,22 +812,35 @@ ingest_batch_done(int ok, const char *sqlstate, const char *message,
     void *arg)
 {
 	struct ingest *ing = arg;
-	struct ingest_item *it;
+	struct ingest_item **batch = ing->batch, *it;
 	int i, n = 0;
 
 	/* Items answered at the drain deadline (ingest_abandon) are done. */
 	for (i = 0; i < ing->nbatch; i++) {
-		if (ing->batch[i]->r == NULL)
-			ingest_item_free(ing->batch[i]);
+		if (batch[i]->r == NULL)
+			ingest_item_free(batch[i]);
 		else
-			ing->batch[n++] = ing->batch[i];
+			batch[n++] = batch[i];
 	}
+	/*
+	 * The connection is free. After a COMMIT, what was queued meanwhile
+	 * goes now, before this batch is answered, so that the server works
+	 * on the next batch while sipasd writes the replies: the batch's items
+	 * move to the spare array and the next batch fills the other (its
+	 * callback never runs inside store_batch_insert: db.c calls it from
+	 * the event loop).
+	 */
+	ing->batch = ing->spare;
+	ing->spare = batch;
+	ing->nbatch = 0;
+	if (ok && n > 0 && ing->sd->config->batch_delay_ms == 0)
+		ingest_flush(-1, 0, ing);
 	if (n == 0)
 		; /* every item was answered at the drain deadline */
 	else if (ok) {
 		log_debug("batch of %d committed", n);
 		for (i = 0; i < n; i++) {
-			it = ing->batch[i];
+			it = batch[i];
 			ingest_item_reply(it);
 			/* A new row: the folder may have the response. */
 			if (it->row.outcome == STORE_INSERTED &&
@@ -837,32 +852,32 @@ ingest_batch_done(int ok, const char *sqlstate, const char *message,
 	} else if (db_sqlstate_is_connection(sqlstate)) {
 		log_warn("batch of %d not stored (%s): %s", n,
 		    sqlstate != NULL ? sqlstate : "?", message);
-		ingest_unavailable(ing, ing->batch, n,
+		ingest_unavailable(ing, batch, n,
 		    "the response could not be stored now");
 		for (i = 0; i < n; i++)
-			ingest_item_free(ing->batch[i]);
+			ingest_item_free(batch[i]);
 	} else if (sqlstate != NULL && strncmp(sqlstate, "40", 2) == 0) {
 		log_warn("batch of %d not stored (%s): %s", n, sqlstate,
 		    message);
 		for (i = 0; i < n; i++) {
-			if (!ingest_item_done(ing->batch[i], 503, NULL,
+			if (!ingest_item_done(batch[i], 503, NULL,
 			    "the response could not be stored now"))
-				ingest_reply_unavailable(ing->batch[i]->r,
+				ingest_reply_unavailable(batch[i]->r,
 				    "the response could not be stored now");
-			ingest_item_free(ing->batch[i]);
+			ingest_item_free(batch[i]);
 		}
 	} else if (n > 1) {
 		/* One bad row spoils a transaction: retry them one by one. */
 		log_warn("batch of %d failed (%s), retrying one by one: %s", n,
 		    sqlstate != NULL ? sqlstate : "?", message);
 		for (i = n - 1; i >= 0; i--) {
-			it = ing->batch[i];
+			it = batch[i];
 			it->solo = 1;
 			TAILQ_INSERT_HEAD(&ing->queue, it, entry);
 			ing->nqueued++;
 		}
 	} else {
-		it = ing->batch[0];
+		it = batch[0];
 		log_msg(LOG_LEVEL_WARN, it->r->id, "not stored (%s): %s",
 		    sqlstate != NULL ? sqlstate : "?", message);
 		if (ingest_item_done(it, sqlstate != NULL &&
@@ -886,7 +901,6 @@ ingest_batch_done(int ok, const char *sqlstate, const char *message,
 			    sqlstate != NULL ? sqlstate : "?");
 		ingest_item_free(it);
 	}
-	ing->nbatch = 0;
 	ingest_kick(ing);
 	sipasd_drain_check(ing->sd);
 }
