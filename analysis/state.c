@@ -76,12 +76,11 @@ wi64(struct wbuf *b, int64_t v)
 	wput(b, &v, sizeof v);
 }
 
-/* v zigzagged, 7 bits a byte, low first (at most 10 bytes). */
-static void
-wvar(struct wbuf *b, int64_t v)
+/* v zigzagged, 7 bits a byte, low first, into out (10 bytes): its length. */
+static size_t
+varint_put(unsigned char *out, int64_t v)
 {
 	uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-	unsigned char out[10];
 	size_t n = 0;
 
 	while (z >= 0x80) {
@@ -89,7 +88,14 @@ wvar(struct wbuf *b, int64_t v)
 		z >>= 7;
 	}
 	out[n++] = (unsigned char)z;
-	wput(b, out, n);
+	return n;
+}
+
+static void
+wvar(struct wbuf *b, int64_t v)
+{
+	wreserve(b, 10);
+	b->len += varint_put(b->p + b->len, v);
 }
 
 static void
@@ -144,19 +150,11 @@ wnums(struct wbuf *b, const void *v, size_t n, int acc)
 		wput(b, v, n * (acc ? sizeof(acc_t) : sizeof(double)));
 		return;
 	}
-	/* Room for every varint at once (10 bytes at most each), then each
-	 * written in place as wvar would. */
+	/* Room for every varint at once (10 bytes at most each). */
 	wreserve(b, 10 * n);
-	for (i = 0; i < n; i++) {
-		int64_t x = (int64_t)(double)num_at(v, i, acc);
-		uint64_t z = ((uint64_t)x << 1) ^ (uint64_t)(x >> 63);
-
-		while (z >= 0x80) {
-			b->p[b->len++] = (unsigned char)(z | 0x80);
-			z >>= 7;
-		}
-		b->p[b->len++] = (unsigned char)z;
-	}
+	for (i = 0; i < n; i++)
+		b->len += varint_put(b->p + b->len,
+		    (int64_t)(double)num_at(v, i, acc));
 }
 
 static void
