@@ -192,8 +192,7 @@ ctl_aggregate(PGconn *conn, int argc, char **argv)
 		    ctl_db_do(conn, "INSERT INTO agg_pending (id, survey,"
 		    " submitted_at) SELECT id, survey, submitted_at FROM responses"
 		    " WHERE ($1::text IS NULL OR survey = $1)"
-		    " AND id NOT IN (SELECT unnest(f.ids) FROM agg_fresh f"
-		    " WHERE $1::text IS NULL OR f.survey = $1)"
+		    " AND" SQL_AGG_NOT_FRESH("$1::text IS NULL OR f.survey = $1")
 		    " ON CONFLICT (id) DO NOTHING", 1, params) != 0 ||
 		    ctl_db_audit(conn, "aggregate rebuild", detail) != 0 ||
 		    ctl_db_do(conn, "COMMIT", 0, NULL) != 0) {

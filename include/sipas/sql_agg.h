@@ -106,6 +106,15 @@
     " SELECT 'K', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, id::text" \
     " FROM mem"
 
+/*
+ * A condition on a response's id: it is not among those still waiting in
+ * agg_fresh, in the batches of agg_fresh f that COND selects. Queueing a
+ * response again in agg_pending leaves those out: they are folded once,
+ * from agg_fresh (sql/0009_fresh_batches.sql).
+ */
+#define SQL_AGG_NOT_FRESH(COND) \
+    " id NOT IN (SELECT unnest(f.ids) FROM agg_fresh f WHERE " COND ")"
+
 /* $1 survey, $2 unit, $3 month (YYYY-MM-01), $4 channel, $5 rows, $6 state (bytea). */
 #define SQL_AGG_UPSERT \
     "INSERT INTO agg_states (survey, unit, month, channel, rows, state)" \
@@ -131,8 +140,7 @@
     "  AND submitted_at >= ($3::date::text || ' 00:00:00+07')::timestamptz" \
     "  AND submitted_at < (($3::date + interval '1 month')::date::text" \
     "   || ' 00:00:00+07')::timestamptz" \
-    "  AND id NOT IN (SELECT unnest(f.ids) FROM agg_fresh f" \
-    "  WHERE f.survey = $1)" \
+    "  AND" SQL_AGG_NOT_FRESH("f.survey = $1") \
     " ON CONFLICT (id) DO NOTHING"
 
 /*
