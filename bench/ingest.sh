@@ -25,7 +25,8 @@
 # bench/analyze.sh and bench/report.sh use, made when missing), DURATION
 # (seconds per run, default 30), CONNECTIONS (default "16 64"), THREADS (wrk
 # threads, default 2), WARMUP (seconds of unmeasured load on each target
-# first, default 3), LOG_LEVEL (sipasd's, default info), KEEP=1 keeps the
+# first, default 3), LOG_LEVEL (sipasd's, default info), SIPASD_CONF (more
+# lines for sipasd's config file, e.g. "write_connections = 1"), KEEP=1 keeps the
 # temporary directory (logs, wrk outputs, the cluster), PROFILE=DIR records
 # each measured sipasd run with `perf record -a -g` into DIR/NAME.perf and
 # lists the PIDs of sipasd and of each PostgreSQL process, named, in
@@ -223,8 +224,8 @@ TOKEN=$("$SIPASCTL" --db "$DSN" token create --role collector --name bench-inges
 # take the port between the check and the bind).
 for try in 1 2 3 4 5; do
 	sport=$(free_port)
-	printf 'listen = 127.0.0.1:%s\ndb = "%s"\nlog_level = %s\n' "$sport" "$DSN" "${LOG_LEVEL:-info}" \
-		>"$tmp/sipasd.conf"
+	printf 'listen = 127.0.0.1:%s\ndb = "%s"\nlog_level = %s\n%s\n' "$sport" "$DSN" "${LOG_LEVEL:-info}" \
+		"${SIPASD_CONF:-}" >"$tmp/sipasd.conf"
 	"$SIPASD" -c "$tmp/sipasd.conf" </dev/null >/dev/null 2>>"$tmp/sipasd.log" &
 	SIPASD_PID=$!
 	wait_http "http://127.0.0.1:$sport/healthz" "$SIPASD_PID" 200 && break
