@@ -103,6 +103,58 @@ is "$(sqlstate "UPDATE units SET name = name WHERE code = 'U001'")" ok "its othe
 is "$(sqlstate "DELETE FROM surveys WHERE code = 'onestop-tt01'")" 23503 "a survey that responses name cannot be deleted"
 is "$(sql "SELECT count(*) FROM units WHERE code = 'U001'")/$(sql "SELECT count(*) FROM responses WHERE unit = 'U404' OR unit = 'U405' OR unit = 'U406'")" \
 	"1/0" "after all of that: the unit is there, no response names a missing unit"
+is "$(sqlstate "BEGIN ISOLATION LEVEL REPEATABLE READ; DELETE FROM units WHERE code = 'U002'; COMMIT")" 40001 \
+	"a unit's delete outside READ COMMITTED is refused (its check could miss responses)"
+"$PSQL" -X -q -tA -d "$DSN" -c "$(ins U404 onestop-tt01)" 2>&1 | grep -q "unit 'U404' does not exist"
+tap $? "the error names the missing unit"
+
+# Both races, each with a transaction held open in a session of its own (a
+# FIFO feeds it) while another statement waits for its lock.
+held_begin() { # held_begin SQL: run SQL in an open transaction, kept
+	mkfifo "$tmp/held.sql" || return 1
+	"$PSQL" -X -q -d "$DSN" <"$tmp/held.sql" >"$tmp/held.out" 2>&1 &
+	HELD_PID=$!
+	exec 9>"$tmp/held.sql"
+	echo "BEGIN; $1; SELECT 'held';" >&9
+	for i in $(seq 1 900); do
+		grep -q held "$tmp/held.out" && return 0
+		sleep 0.1
+	done
+	bail "the held transaction did not start: $(cat "$tmp/held.out")"
+}
+held_commit() {
+	echo "COMMIT;" >&9
+	exec 9>&-
+	wait "$HELD_PID"
+	rm -f "$tmp/held.sql"
+}
+lock_wait() { # lock_wait: until one statement waits for a lock
+	for i in $(seq 1 900); do
+		[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")" = 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+printf 'code,name,level,parent\nU010,Mười,district,P01\nU011,Mười một,district,P01\n' >"$tmp/u10.csv"
+"$SIPASCTL" --db "$DSN" unit import "$tmp/u10.csv" >/dev/null
+held_begin "DELETE FROM units WHERE code = 'U010'"
+sqlstate "$(ins U010 onestop-tt01)" >"$tmp/race1" &
+racer=$!
+lock_wait
+tap $? "the insert waits for the unit's delete"
+held_commit
+wait "$racer"
+is "$(cat "$tmp/race1")" 23503 "an insert that waited for its unit's delete fails once the delete commits"
+held_begin "$(ins U011 onestop-tt01)"
+sqlstate "DELETE FROM units WHERE code = 'U011'" >"$tmp/race2" &
+racer=$!
+lock_wait
+tap $? "the unit's delete waits for the insert"
+held_commit
+wait "$racer"
+is "$(cat "$tmp/race2")" 23503 "a unit's delete that waited for an insert naming it fails once the insert commits"
+is "$(sql "SELECT count(*) FROM responses r WHERE NOT EXISTS (SELECT 1 FROM units u WHERE u.code = r.unit) OR NOT EXISTS (SELECT 1 FROM surveys s WHERE s.code = r.survey)")" \
+	0 "no stored response names a survey or unit that is gone"
 
 # --- SIGHUP -----------------------------------------------------------------
 cp "$SIPASD_CONF" "$tmp/good.conf"
