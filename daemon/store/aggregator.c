@@ -503,6 +503,35 @@ aggregator_folded(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * Responses of this survey and catalog stored since the tick began join
+ * the tick's: under load a batch commits during almost every tick's wait
+ * and BEGIN, and its responses would otherwise be read back by the take.
+ * Those of other surveys stay for the next tick. Only before a take: the
+ * thread holds pointers into tick_known while one streams.
+ */
+static void
+aggregator_known_adopt(struct aggregator *ag)
+{
+	size_t i, n = 0, add = 0;
+
+	for (i = 0; i < ag->nknown; i++) {
+		if (ag->known[i].cache == ag->cache && ag->known[i].s == ag->s)
+			add++;
+	}
+	if (add == 0)
+		return;
+	ag->tick_known = xreallocarray(ag->tick_known, ag->ntick_known + add,
+	    sizeof *ag->tick_known);
+	for (i = 0; i < ag->nknown; i++) {
+		if (ag->known[i].cache == ag->cache && ag->known[i].s == ag->s)
+			ag->tick_known[ag->ntick_known++] = ag->known[i];
+		else
+			ag->known[n++] = ag->known[i];
+	}
+	ag->nknown = n;
+}
+
 /* The transaction and the lock are ours: take. */
 static void
 aggregator_begun(int ok, const char *sqlstate, const char *message, void *arg)
@@ -519,6 +548,7 @@ aggregator_begun(int ok, const char *sqlstate, const char *message, void *arg)
 		aggregator_fail(ag, "begin", sqlstate, message);
 		return;
 	}
+	aggregator_known_adopt(ag);
 	/*
 	 * The held responses of this survey, validated against this very
 	 * definition (the tick's catalog); any other is left to be read.
