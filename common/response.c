@@ -683,18 +683,34 @@ static void
 response_answers_write(struct textbuf *t, const struct response *r,
     const struct survey *s, int sorted)
 {
+	const struct item *it;
 	int k, i, n = 0;
+	char *p;
 
 	textbuf_addc(t, '{');
 	for (k = 0; k < s->nitems; k++) {
 		i = sorted ? s->by_code[k] : k;
 		if (i >= r->nanswers || r->answers[i] == ANSWER_NONE)
 			continue;
+		it = &s->items[i];
+		if (r->answers[i] < 0 || r->answers[i] > 9) {
+			/* A value of more than one digit, or negative. */
+			if (n++ > 0)
+				textbuf_addc(t, ',');
+			textbuf_add(t, it->json_key, it->json_key_len);
+			textbuf_int(t, r->answers[i]);
+			continue;
+		}
+		/* The common case in one step: [,]"CODE":D */
+		textbuf_grow(t, it->json_key_len + 2);
+		p = t->buf + t->len;
 		if (n++ > 0)
-			textbuf_addc(t, ',');
-		textbuf_json_string(t, s->items[i].code);
-		textbuf_addc(t, ':');
-		textbuf_int(t, r->answers[i]);
+			*p++ = ',';
+		memcpy(p, it->json_key, it->json_key_len);
+		p += it->json_key_len;
+		*p++ = (char)('0' + r->answers[i]);
+		*p = '\0';
+		t->len = (size_t)(p - t->buf);
 	}
 	textbuf_addc(t, '}');
 }

@@ -18,6 +18,7 @@
 
 #include "sipas/strmap.h"
 #include "sipas/survey.h"
+#include "sipas/textbuf.h"
 #include "sipas/util.h"
 
 /* Longest intro text of a language, in bytes. */
@@ -406,6 +407,15 @@ survey_index_codes(struct survey *s)
 			s->by_code[j] = s->by_code[j - 1];
 		s->by_code[j] = k;
 	}
+	/* Each code as the key of a JSON answers object, escaped once. */
+	for (i = 0; i < s->nitems; i++) {
+		struct textbuf t = { NULL, 0, 0 };
+
+		textbuf_json_string(&t, s->items[i].code);
+		textbuf_addc(&t, ':');
+		s->items[i].json_key_len = t.len;
+		s->items[i].json_key = textbuf_take(&t);
+	}
 }
 
 /* Parse and validate a definition from a json_t (borrowed). */
@@ -490,6 +500,7 @@ survey_free(struct survey *s)
 	free(s->by_code);
 	for (i = 0; i < s->nitems; i++) {
 		free(s->items[i].code);
+		free(s->items[i].json_key);
 		free(s->items[i].text_vi);
 		free(s->items[i].text_en);
 	}

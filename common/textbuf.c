@@ -14,7 +14,7 @@
 #include "sipas/util.h"
 
 /* Room for n more bytes and the NUL. */
-static void
+void
 textbuf_grow(struct textbuf *t, size_t n)
 {
 	size_t want = t->len + n + 1;

@@ -41,6 +41,8 @@ struct scale {
 
 struct item {
 	char *code;
+	char *json_key;	 /* the code as a JSON string and a colon: "A1": */
+	size_t json_key_len;
 	char *text_vi;
 	char *text_en;
 	const struct scale *scale;

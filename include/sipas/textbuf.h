@@ -20,6 +20,8 @@ struct textbuf {
 
 /* Empty it; the buffer is kept for reuse. */
 void textbuf_reset(struct textbuf *);
+/* Room for n more bytes and the NUL at buf + len (to write in place). */
+void textbuf_grow(struct textbuf *, size_t n);
 void textbuf_add(struct textbuf *, const char *s, size_t n);
 void textbuf_puts(struct textbuf *, const char *s);
 void textbuf_addc(struct textbuf *, char c);

@@ -246,7 +246,8 @@ test_random(const struct survey *s)
 			r->psu = xstrdup(strings[rnd(&seed, 10)]);
 		for (i = 0; i < s->nitems; i++)
 			if (rnd(&seed, 3) != 0)
-				r->answers[i] = (int)rnd(&seed, 5) + 1;
+				r->answers[i] = s->items[i].scale->values[rnd(&seed,
+				    (unsigned)s->items[i].scale->nvalues)];
 		if (rnd(&seed, 3) == 0)
 			response_respondent_add(r, "gender", strings[rnd(&seed, 10)]);
 		if (rnd(&seed, 3) == 0)
@@ -264,6 +265,41 @@ test_random(const struct survey *s)
 	tap_ok(bad == 0, "2000 random responses: the hash written directly is "
 	    "Jansson's (%d differ)", bad);
 	tap_ok(badtext == 0, "and so is the answers text (%d differ)", badtext);
+}
+
+/*
+ * test_random again on a survey whose item codes need escaping in JSON and
+ * whose scale has values of zero, one, two and three digits (the answers
+ * writer has a shortcut for one digit).
+ */
+static void
+test_codes(void)
+{
+	static const char text[] = "{\"code\": \"odd-codes\", \"version\": 1,"
+	    " \"title\": {\"vi\": \"x\", \"en\": \"x\"}, \"intro\": {\"vi\":"
+	    " \"x\", \"en\": \"x\"}, \"scales\": {\"S\": {\"values\": [0, 5, 10,"
+	    " 100], \"satisfied_min\": 10, \"labels\": {\"vi\": [\"a\", \"b\","
+	    " \"c\", \"d\"], \"en\": [\"a\", \"b\", \"c\", \"d\"]}}},"
+	    " \"overall\": {\"code\": \"ALL\", \"title\": {\"vi\": \"x\","
+	    " \"en\": \"x\"}, \"aggregate\": \"mean_items\", \"items\": ["
+	    "{\"code\": \"Q\\\"1\", \"scale\": \"S\", \"text\": {\"vi\": \"x\","
+	    " \"en\": \"x\"}}, {\"code\": \"Q\\\\2\", \"scale\": \"S\","
+	    " \"text\": {\"vi\": \"x\", \"en\": \"x\"}}, {\"code\": \"Câu3\","
+	    " \"scale\": \"S\", \"text\": {\"vi\": \"x\", \"en\": \"x\"}}]},"
+	    " \"expectations\": []}";
+	char *cause = NULL;
+	struct survey *s = survey_create(text, sizeof text - 1, &cause);
+
+	if (!tap_ok(s != NULL, "a survey with codes to escape: %s",
+	    cause != NULL ? cause : "loaded")) {
+		free(cause);
+		return;
+	}
+	tap_ok(strcmp(s->items[0].json_key, "\"Q\\\"1\":") == 0 &&
+	    s->items[0].json_key_len == 7, "an item's JSON key is escaped once, "
+	    "at load");
+	test_random(s);
+	survey_free(s);
 }
 
 /* 64 pseudo-random bits (splitmix64: a fixed sequence). */
@@ -399,6 +435,7 @@ main(void)
 	test_minimal(s);
 	test_typed(s);
 	test_random(s);
+	test_codes();
 	test_reals();
 	util_jansson_init();
 	test_scratch();
