@@ -155,6 +155,17 @@ wait "$racer"
 is "$(cat "$tmp/race2")" 23503 "a unit's delete that waited for an insert naming it fails once the insert commits"
 is "$(sql "SELECT count(*) FROM responses r WHERE NOT EXISTS (SELECT 1 FROM units u WHERE u.code = r.unit) OR NOT EXISTS (SELECT 1 FROM surveys s WHERE s.code = r.survey)")" \
 	0 "no stored response names a survey or unit that is gone"
+is "$(sqlstate "INSERT INTO responses_y2025 (survey, unit, submitted_at, channel, answers, content_hash) VALUES ('onestop-tt01', 'U407', '2025-03-01', 'web', '{\"R1\": 3}', 'x')")" \
+	23503 "a response of an unknown unit written straight into a partition: foreign_key_violation"
+# An update checks only what it newly names, as a foreign key does: a row
+# with an unknown unit (written with triggers off) keeps it through an
+# update of another column.
+sql "SET session_replication_role = replica; INSERT INTO responses_y2025 (survey, unit, submitted_at, channel, answers, content_hash) VALUES ('onestop-tt01', 'U407', '2025-03-01', 'web', '{\"R1\": 3}', 'x')" >/dev/null
+is "$(sqlstate "UPDATE responses SET respondent = NULL WHERE unit = 'U407'")" ok \
+	"an update that leaves an unknown unit as it was is not refused"
+is "$(sqlstate "UPDATE responses SET unit = 'U408' WHERE unit = 'U407'")" 23503 \
+	"an update to another unknown unit is"
+sql "DELETE FROM responses WHERE unit = 'U407'" >/dev/null
 
 # --- SIGHUP -----------------------------------------------------------------
 cp "$SIPASD_CONF" "$tmp/good.conf"
