@@ -439,7 +439,7 @@ sipasd_usage(int status)
  * The event loop. With epoll, socket event changes are kept until the next
  * wait and applied together, so that a change and its undo in one turn cost
  * nothing: evhttp turns reading off and writing on for each request, and
- * back, which was four epoll_ctl calls a request and two with the list.
+ * back: strace counted four epoll_ctl calls a request, three with the list.
  * (The list must not see two descriptors of one open file: sipasd never
  * dup()s a socket.)
  */
