@@ -26,7 +26,7 @@
 # (seconds per run, default 30), CONNECTIONS (default "16 64"), THREADS (wrk
 # threads, default 2), WARMUP (seconds of unmeasured load on each target
 # first, default 3), LOG_LEVEL (sipasd's, default info), SIPASD_CONF (more
-# lines for sipasd's config file, e.g. "write_connections = 1"), KEEP=1 keeps the
+# lines for sipasd's config file, e.g. "batch_delay_ms = 2"), KEEP=1 keeps the
 # temporary directory (logs, wrk outputs, the cluster), PROFILE=DIR records
 # each measured sipasd run with `perf record -a -g` into DIR/NAME.perf and
 # lists the PIDs of sipasd and of each PostgreSQL process, named, in
