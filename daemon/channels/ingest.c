@@ -34,6 +34,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -522,12 +523,331 @@ ingest_json_respondent(json_t *resp, struct response *rs,
 }
 
 /*
- * The JSON API's body into a response of *sp (owned by the caller): the
- * types and formats of its fields, in the order a client is told about
- * them. The checks every channel passes (ingest_check) come after.
+ * The common body read without Jansson (ingest_json_fast): a cursor over
+ * the text, and what it found of each field.
+ */
+struct ingest_fast {
+	const char *p, *end;
+};
+
+/* A field's value: a string without escapes, null, or absent. */
+struct ingest_fast_value {
+	const char *s;	/* the string's bytes; NULL for null or absent */
+	size_t len;
+	int given;	/* 1: the field was in the body */
+};
+
+/* One member of answers: an item code and an integer or null. */
+struct ingest_fast_answer {
+	const char *key;
+	size_t klen;
+	int null;
+	long value;
+};
+
+#define INGEST_FAST_ANSWERS 256	/* more members: Jansson reads the body */
+#define INGEST_FAST_ITEMS 1024	/* surveys of more items: the same */
+
+/* Skip JSON whitespace. */
+static void
+ingest_fast_ws(struct ingest_fast *f)
+{
+	while (f->p < f->end && (*f->p == ' ' || *f->p == '\n' ||
+	    *f->p == '\r' || *f->p == '\t'))
+		f->p++;
+}
+
+/*
+ * A string at the cursor, of printable ASCII only: no escape, no control
+ * character, no byte of a multibyte character (those are Jansson's to
+ * read). 0 with its bytes, -1 for anything else.
  */
 static int
-ingest_json_parse(struct request *r, const char *text, size_t len,
+ingest_fast_string(struct ingest_fast *f, const char **s, size_t *len)
+{
+	const char *q;
+
+	if (f->p >= f->end || *f->p != '"')
+		return -1;
+	for (q = f->p + 1; q < f->end && *q != '"'; q++) {
+		if (*q == '\\' || (unsigned char)*q < 0x20 ||
+		    (unsigned char)*q >= 0x80)
+			return -1;
+	}
+	if (q >= f->end)
+		return -1;
+	*s = f->p + 1;
+	*len = (size_t)(q - *s);
+	f->p = q + 1;
+	return 0;
+}
+
+/* The literal null at the cursor, followed by a delimiter: 0, else -1. */
+static int
+ingest_fast_null(struct ingest_fast *f)
+{
+	if (f->end - f->p < 4 || memcmp(f->p, "null", 4) != 0)
+		return -1;
+	f->p += 4;
+	if (f->p < f->end && isalnum((unsigned char)*f->p))
+		return -1;
+	return 0;
+}
+
+/*
+ * An integer at the cursor as JSON writes one (an optional minus, no
+ * leading zero, no fraction or exponent) of at most 9 digits: 0, else -1.
+ */
+static int
+ingest_fast_integer(struct ingest_fast *f, long *v)
+{
+	const char *q = f->p;
+	int neg = 0, n = 0;
+	long x = 0;
+
+	if (q < f->end && *q == '-') {
+		neg = 1;
+		q++;
+	}
+	while (q < f->end && *q >= '0' && *q <= '9') {
+		if (++n > 9 || (n == 2 && x == 0))
+			return -1;
+		x = x * 10 + (*q - '0');
+		q++;
+	}
+	if (n == 0 || (q < f->end && (*q == '.' || *q == 'e' || *q == 'E' ||
+	    isalpha((unsigned char)*q))))
+		return -1;
+	*v = neg ? -x : x;
+	f->p = q;
+	return 0;
+}
+
+/* A string or null into v, once per field: 0, else -1. */
+static int
+ingest_fast_text(struct ingest_fast *f, struct ingest_fast_value *v)
+{
+	if (v->given)
+		return -1;	/* a duplicate: Jansson's error to give */
+	v->given = 1;
+	if (f->p < f->end && *f->p == 'n')
+		return ingest_fast_null(f);
+	return ingest_fast_string(f, &v->s, &v->len);
+}
+
+/* The answers object at the cursor into a (at most INGEST_FAST_ANSWERS). */
+static int
+ingest_fast_answers(struct ingest_fast *f, struct ingest_fast_answer *a,
+    int *na)
+{
+	struct ingest_fast_answer *m;
+
+	if (f->p >= f->end || *f->p++ != '{')
+		return -1;
+	ingest_fast_ws(f);
+	if (f->p < f->end && *f->p == '}') {
+		f->p++;
+		return 0;
+	}
+	for (;;) {
+		if (*na == INGEST_FAST_ANSWERS)
+			return -1;
+		m = &a[(*na)++];
+		if (ingest_fast_string(f, &m->key, &m->klen) != 0)
+			return -1;
+		ingest_fast_ws(f);
+		if (f->p >= f->end || *f->p++ != ':')
+			return -1;
+		ingest_fast_ws(f);
+		m->null = f->p < f->end && *f->p == 'n';
+		if (m->null ? ingest_fast_null(f) != 0 :
+		    ingest_fast_integer(f, &m->value) != 0)
+			return -1;
+		ingest_fast_ws(f);
+		if (f->p >= f->end)
+			return -1;
+		if (*f->p == '}') {
+			f->p++;
+			return 0;
+		}
+		if (*f->p++ != ',')
+			return -1;
+		ingest_fast_ws(f);
+	}
+}
+
+/* v's string NUL-terminated into buf of size n: 0, or -1 if it is longer. */
+static int
+ingest_fast_copy(const struct ingest_fast_value *v, char *buf, size_t n)
+{
+	if (v->len >= n)
+		return -1;
+	memcpy(buf, v->s, v->len);
+	buf[v->len] = '\0';
+	return 0;
+}
+
+/* An optional short text field (id, stratum, psu), as ingest_text_field. */
+static int
+ingest_fast_field(const struct ingest_fast_value *v, char **out)
+{
+	*out = NULL;
+	if (v->s == NULL || v->len == 0)
+		return 0;
+	if (v->len > INGEST_ID_MAX)
+		return -1;
+	*out = xstrndup(v->s, v->len);
+	return 0;
+}
+
+/*
+ * The body most clients send, read without building Jansson's tree: an
+ * object of the known fields whose values are strings of printable ASCII
+ * or null (weight and respondent only null), and answers, an object of item
+ * codes whose values are integers or null. Returns 1 with *sp and *rp when
+ * the body is of that form and passes every check of the Jansson path
+ * below (ingest_json_tree), *rp then being the response that path makes
+ * of it; 0 for anything else, err untouched: the caller then reads the
+ * body with Jansson, which names the error if there is one. The fuzzing
+ * target fuzz_json_response checks that both paths agree.
+ */
+static int
+ingest_json_fast(struct request *r, const char *text, size_t len,
+    const struct survey **sp, struct response **rp)
+{
+	static const char *const fields[] = { "id", "survey", "unit",
+		"channel", "submitted_at", "stratum", "psu", "weight",
+		"respondent", NULL };
+	enum { F_ID, F_SURVEY, F_UNIT, F_CHANNEL, F_TIME, F_STRATUM, F_PSU,
+		F_WEIGHT, F_RESPONDENT, F_N };
+	struct ingest_fast f = { text, text + len };
+	struct ingest_fast_value v[F_N];
+	struct ingest_fast_answer a[INGEST_FAST_ANSWERS];
+	uint64_t seen[INGEST_FAST_ITEMS / 64];
+	const struct survey *s;
+	struct response *rs = NULL;
+	const char *key;
+	char buf[160], *cause = NULL;
+	size_t klen;
+	int na = 0, answers = 0, i, idx, next, k, ch;
+
+	memset(v, 0, sizeof v);
+	ingest_fast_ws(&f);
+	if (f.p >= f.end || *f.p++ != '{')
+		return 0;
+	ingest_fast_ws(&f);
+	for (;;) {
+		if (ingest_fast_string(&f, &key, &klen) != 0)
+			return 0;
+		ingest_fast_ws(&f);
+		if (f.p >= f.end || *f.p++ != ':')
+			return 0;
+		ingest_fast_ws(&f);
+		if (klen == 7 && memcmp(key, "answers", 7) == 0) {
+			if (answers++ || ingest_fast_answers(&f, a, &na) != 0)
+				return 0;
+		} else {
+			for (k = 0; fields[k] != NULL; k++) {
+				if (strlen(fields[k]) == klen &&
+				    memcmp(fields[k], key, klen) == 0)
+					break;
+			}
+			if (fields[k] == NULL ||
+			    ingest_fast_text(&f, &v[k]) != 0)
+				return 0;
+		}
+		ingest_fast_ws(&f);
+		if (f.p >= f.end)
+			return 0;
+		if (*f.p == '}')
+			break;
+		if (*f.p++ != ',')
+			return 0;
+		ingest_fast_ws(&f);
+	}
+	f.p++;
+	ingest_fast_ws(&f);
+	if (f.p != f.end || !answers || v[F_WEIGHT].s != NULL ||
+	    v[F_RESPONDENT].s != NULL)
+		return 0;
+
+	/* The checks of ingest_json_tree, in its order. */
+	if (v[F_SURVEY].s == NULL || ingest_fast_copy(&v[F_SURVEY], buf,
+	    sizeof buf) != 0 || (s = cache_survey_get(r->sd->cache, buf)) ==
+	    NULL || s->nitems > INGEST_FAST_ITEMS)
+		return 0;
+	rs = response_create(s);
+	if (v[F_UNIT].s == NULL ||
+	    ingest_fast_copy(&v[F_UNIT], buf, sizeof buf) != 0 ||
+	    !auth_scope_allows(r, buf))
+		goto decline;
+	if (response_unit_check(buf, &cause) != 0) {
+		free(cause);
+		goto decline;
+	}
+	if (cache_unit_get(r->sd->cache, buf) == NULL)
+		goto decline;
+	rs->unit = xstrdup(buf);
+	if (ingest_fast_field(&v[F_ID], &rs->id) != 0 ||
+	    ingest_fast_field(&v[F_STRATUM], &rs->stratum) != 0 ||
+	    ingest_fast_field(&v[F_PSU], &rs->psu) != 0)
+		goto decline;
+	ch = CHANNEL_WEB;
+	if (v[F_CHANNEL].s != NULL && (ingest_fast_copy(&v[F_CHANNEL], buf,
+	    sizeof buf) != 0 || (ch = channel_parse(buf)) < 0))
+		goto decline;
+	rs->channel = ch;
+	if (v[F_TIME].s != NULL) {
+		if (ingest_fast_copy(&v[F_TIME], buf, sizeof buf) != 0)
+			goto decline;
+		if (time_parse_iso8601(buf, &rs->submitted_at,
+		    &rs->tz_minutes, &cause) != 0) {
+			free(cause);
+			goto decline;
+		}
+		rs->has_time = 1;
+	}
+	memset(seen, 0, sizeof seen);
+	next = 0;
+	for (i = 0; i < na; i++) {
+		if (next < s->nitems && strncmp(s->items[next].code, a[i].key,
+		    a[i].klen) == 0 && s->items[next].code[a[i].klen] == '\0')
+			idx = next;
+		else if (a[i].klen >= sizeof buf)
+			goto decline;
+		else {
+			memcpy(buf, a[i].key, a[i].klen);
+			buf[a[i].klen] = '\0';
+			if ((idx = survey_item_find(s, buf)) < 0)
+				goto decline;
+		}
+		if (seen[idx / 64] & (UINT64_C(1) << (idx % 64)))
+			goto decline;	/* a duplicate */
+		seen[idx / 64] |= UINT64_C(1) << (idx % 64);
+		if (!a[i].null) {
+			if (a[i].value < -1000000 || a[i].value > 1000000 ||
+			    !scale_has(s->items[idx].scale, (int)a[i].value))
+				goto decline;
+			rs->answers[idx] = (int)a[i].value;
+		}
+		next = idx + 1;
+	}
+	*sp = s;
+	*rp = rs;
+	return 1;
+decline:
+	response_free(rs);
+	return 0;
+}
+
+/*
+ * The JSON API's body into a response of *sp (owned by the caller): the
+ * types and formats of its fields, in the order a client is told about
+ * them. The checks every channel passes (ingest_check) come after. Any
+ * body ingest_json_fast does not take is read with Jansson here.
+ */
+static int
+ingest_json_tree(struct request *r, const char *text, size_t len,
     const struct survey **sp, struct response **rp, struct ingest_error *err)
 {
 	static const char *const known[] = { "id", "survey", "unit", "channel",
@@ -702,6 +1022,16 @@ out:
 	response_free(rs);
 	json_decref(body);
 	return rv;
+}
+
+/* The JSON API's body into a response: the common form without Jansson. */
+static int
+ingest_json_parse(struct request *r, const char *text, size_t len,
+    const struct survey **sp, struct response **rp, struct ingest_error *err)
+{
+	if (ingest_json_fast(r, text, len, sp, rp))
+		return 0;
+	return ingest_json_tree(r, text, len, sp, rp, err);
 }
 
 /*
