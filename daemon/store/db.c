@@ -170,17 +170,21 @@ db_job_add(struct db_job *job, const char *sql, int nparams,
 /*
  * db_job_add with binary parameters: parameter i is lengths[i] raw bytes
  * when formats[i] is 1 (a bytea as it is, half the size of its hex text and
- * with nothing to decode), text otherwise.
+ * with nothing to decode), text otherwise. A name prepares the statement as
+ * db_job_add_prepared does.
  */
 void
-db_job_add_binary(struct db_job *job, const char *sql, int nparams,
-    const char *const *params, const int *lengths, const int *formats)
+db_job_add_binary(struct db_job *job, const char *name, const char *sql,
+    int nparams, const char *const *params, const int *lengths,
+    const int *formats)
 {
 	struct db_stmt *st;
 	int i;
 
+	ASSERT(name == NULL || job->pipeline);
 	db_job_add(job, sql, 0, NULL);
 	st = &job->stmts[job->nstmts - 1];
+	st->name = name;
 	free(st->params);
 	st->nparams = nparams;
 	st->params = xcalloc((size_t)nparams + 1, sizeof *st->params);

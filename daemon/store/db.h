@@ -56,9 +56,13 @@ int db_busy(const struct db *);
 struct db_job *db_job_create(int pipeline, db_result_cb, db_done_cb, void *arg);
 /* Add a statement; sql is borrowed (a literal), params are copied (NULL = SQL NULL). */
 void db_job_add(struct db_job *, const char *sql, int nparams, const char *const *params);
-/* The same with binary parameters: formats[i] 1 = lengths[i] raw bytes. */
-void db_job_add_binary(struct db_job *, const char *sql, int nparams,
-    const char *const *params, const int *lengths, const int *formats);
+/*
+ * The same with binary parameters: formats[i] 1 = lengths[i] raw bytes.
+ * With a name (a literal), prepared as db_job_add_prepared does; NULL: not.
+ */
+void db_job_add_binary(struct db_job *, const char *name, const char *sql,
+    int nparams, const char *const *params, const int *lengths,
+    const int *formats);
 /* Free a job that was never submitted (NULL-safe); its callbacks do not run. */
 void db_job_discard(struct db_job *);
 /*

@@ -456,8 +456,8 @@ store_agg_write_add(struct store_agg_write *w, const char *unit,
 		ASSERT(len <= INT_MAX);
 		params[5] = state;
 		lengths[5] = (int)len;
-		db_job_add_binary(w->job, SQL_AGG_UPSERT, 6, params, lengths,
-		    formats);
+		db_job_add_binary(w->job, "sipas_agg_upsert", SQL_AGG_UPSERT,
+		    6, params, lengths, formats);
 	} else
 		db_job_add(w->job, SQL_AGG_REQUEUE, 4, params);
 }
