@@ -1,14 +1,15 @@
 #!/bin/bash
 # insert.sh: PostgreSQL's CPU per stored response for each way of sending a
 # batch (bench/insertbench.c): one prepared insert per row ("rows", the
-# former write path), one statement with an array per column ("array", the
-# write path of sipasd and sipasctl import), COPY (FORMAT binary) into a
-# temporary table and one INSERT ... SELECT ("copy"). A private PostgreSQL
+# former write path), one statement with an array per column as text
+# literals ("array", the write path of sipasctl import) or in binary form
+# ("binary", sipasd's), COPY (FORMAT binary) into a temporary table and one
+# INSERT ... SELECT ("copy"). A private PostgreSQL
 # (scripts/pg.sh, fsync on) with the schema of `sipasctl init`; 49-answer
 # rows, BATCHES batches of SIZE rows per mode, each mode run REPS times.
 #
 #	SIPAS_BUILD=/path/to/build bash bench/insert.sh
-#	BATCHES=300 SIZE=100 REPS=3 MODES="rows array copy" bash bench/insert.sh
+#	BATCHES=300 SIZE=100 REPS=3 MODES="rows array binary copy" bash bench/insert.sh
 #
 # SIPAS_BUILD is a configured build of this tree (preferably -O2 without
 # sanitizers); its sipasctl and bench/insertbench are built if missing.
@@ -18,7 +19,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 batches=${BATCHES:-300}
 size=${SIZE:-100}
 reps=${REPS:-3}
-modes=${MODES:-rows array copy}
+modes=${MODES:-rows array binary copy}
 PGSH=$root/scripts/pg.sh
 
 [ -n "${SIPAS_BUILD:-}" ] || { echo "insert: set SIPAS_BUILD to a configured build" >&2; exit 1; }

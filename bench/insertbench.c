@@ -3,7 +3,7 @@
  * way of sending a batch (bench/insert.sh runs it; docs/performance.md has
  * the figures).
  *
- *	insertbench --db DSN --mode rows|array|copy [--batches N] [--size N]
+ *	insertbench --db DSN --mode rows|array|binary|copy [--batches N] [--size N]
  *
  * Every batch is one transaction of --size rows (49-answer JSON rows with a
  * unique id, survey sipas-2023, unit B01) sent in one round trip (copy:
@@ -13,6 +13,7 @@
  *	       statement sipasd used before the batch statement);
  *	array  BEGIN, the batch statement of include/sipas/sql_insert.h with one
  *	       text array literal per column, COMMIT;
+ *	binary the same with each array in binary form, as sipasd sends them;
  *	copy   BEGIN, COPY FROM STDIN (FORMAT binary) into a temporary table,
  *	       one INSERT ... SELECT from it with the same outcomes, COMMIT.
  *
@@ -288,6 +289,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *dsn = NULL, *mode = "array", *params[NCOL];
+	int lens[NCOL], fmts[NCOL];
 	struct pgarray cols[NCOL];
 	struct bench_row *rows;
 	PGconn *conn;
@@ -313,9 +315,9 @@ main(int argc, char **argv)
 	}
 	if (dsn == NULL || batches < 1 || size < 1 ||
 	    (strcmp(mode, "rows") != 0 && strcmp(mode, "array") != 0 &&
-	    strcmp(mode, "copy") != 0)) {
+	    strcmp(mode, "binary") != 0 && strcmp(mode, "copy") != 0)) {
 		fprintf(stderr, "usage: insertbench --db DSN --mode "
-		    "rows|array|copy [--batches N] [--size N]\n");
+		    "rows|array|binary|copy [--batches N] [--size N]\n");
 		return 2;
 	}
 	conn = PQconnectdb(dsn);
@@ -328,7 +330,7 @@ main(int argc, char **argv)
 		bench_row_make(&rows[i], tag, i);
 	if (strcmp(mode, "rows") == 0)
 		res = PQprepare(conn, "ins", BENCH_ROW_SQL, NCOL, NULL);
-	else if (strcmp(mode, "array") == 0)
+	else if (strcmp(mode, "array") == 0 || strcmp(mode, "binary") == 0)
 		res = PQprepare(conn, "ins", SQL_RESPONSE_BATCH, NCOL, NULL);
 	else {
 		res = PQexec(conn, BENCH_STAGE_SQL);
@@ -407,6 +409,24 @@ main(int argc, char **argv)
 				    (const char *const *)br[i].p, NULL, NULL,
 				    0) != 1)
 					bench_die(conn, "send");
+		} else if (strcmp(mode, "binary") == 0) {
+			for (j = 0; j < NCOL; j++) {
+				pgarray_reset_binary(&cols[j], j == 3 ||
+				    j == 5 ? PGARRAY_FLOAT8 : PGARRAY_TEXT);
+				for (i = 0; i < size; i++) {
+					if (j == 3 || j == 5)
+						pgarray_add_float8(&cols[j],
+						    strtod(br[i].p[j], NULL));
+					else
+						pgarray_add_text(&cols[j],
+						    br[i].p[j]);
+				}
+				params[j] = pgarray_binary(&cols[j], &lens[j]);
+				fmts[j] = 1;
+			}
+			if (PQsendQueryPrepared(conn, "ins", NCOL, params,
+			    lens, fmts, 0) != 1)
+				bench_die(conn, "send");
 		} else {
 			for (i = 0; i < size; i++)
 				for (j = 0; j < NCOL; j++) {

@@ -318,17 +318,25 @@ store_batch_done(int ok, const char *sqlstate, const char *message, void *arg)
 	free(ctx);
 }
 
-/* Insert rows in one transaction: BEGIN, one statement, COMMIT, one pipeline. */
+/*
+ * Insert rows in one transaction: BEGIN, one statement, COMMIT, one pipeline.
+ * The columns go as arrays in binary form: the server copies each element
+ * instead of parsing a literal of the whole batch.
+ */
 void
 store_batch_insert(struct db *db, struct store_row **rows, int n,
     store_done_cb cb, void *arg)
 {
+	/* The column of each parameter: 1 double precision, 0 text. */
+	static const int floats[SQL_RESPONSE_BATCH_NPARAMS] = { 0, 0, 0, 1, 0,
+		1, 0, 0, 0, 0, 0 };
 	struct store_batch_ctx *ctx = xcalloc(1, sizeof *ctx);
 	struct pgarray cols[SQL_RESPONSE_BATCH_NPARAMS];
 	const char *params[SQL_RESPONSE_BATCH_NPARAMS];
+	int lengths[SQL_RESPONSE_BATCH_NPARAMS];
+	int formats[SQL_RESPONSE_BATCH_NPARAMS];
 	struct db_job *job;
 	struct store_row *r;
-	char when[32], weight[40];
 	int i;
 
 	ctx->rows = rows;
@@ -338,28 +346,31 @@ store_batch_insert(struct db *db, struct store_row **rows, int n,
 	ctx->outcomes = xcalloc((size_t)n, sizeof *ctx->outcomes);
 	ctx->ids = xcalloc((size_t)n, sizeof *ctx->ids);
 	memset(cols, 0, sizeof cols);
+	for (i = 0; i < SQL_RESPONSE_BATCH_NPARAMS; i++)
+		pgarray_reset_binary(&cols[i], floats[i] ? PGARRAY_FLOAT8 :
+		    PGARRAY_TEXT);
 	for (i = 0; i < n; i++) {
 		r = rows[i];
-		snprintf(when, sizeof when, "%" PRId64, r->submitted_at);
-		snprintf(weight, sizeof weight, "%.17g", r->weight);
-		pgarray_add(&cols[0], r->survey);
-		pgarray_add(&cols[1], r->unit);
-		pgarray_add(&cols[2], r->source_id);
-		pgarray_add(&cols[3], when);
-		pgarray_add(&cols[4], r->channel);
-		pgarray_add(&cols[5], weight);
-		pgarray_add(&cols[6], r->stratum);
-		pgarray_add(&cols[7], r->psu);
-		pgarray_add(&cols[8], r->answers);
-		pgarray_add(&cols[9], r->respondent);
-		pgarray_add(&cols[10], r->hash);
+		pgarray_add_text(&cols[0], r->survey);
+		pgarray_add_text(&cols[1], r->unit);
+		pgarray_add_text(&cols[2], r->source_id);
+		pgarray_add_float8(&cols[3], (double)r->submitted_at);
+		pgarray_add_text(&cols[4], r->channel);
+		pgarray_add_float8(&cols[5], r->weight);
+		pgarray_add_text(&cols[6], r->stratum);
+		pgarray_add_text(&cols[7], r->psu);
+		pgarray_add_text(&cols[8], r->answers);
+		pgarray_add_text(&cols[9], r->respondent);
+		pgarray_add_text(&cols[10], r->hash);
 	}
-	for (i = 0; i < SQL_RESPONSE_BATCH_NPARAMS; i++)
-		params[i] = pgarray_text(&cols[i]);
+	for (i = 0; i < SQL_RESPONSE_BATCH_NPARAMS; i++) {
+		params[i] = pgarray_binary(&cols[i], &lengths[i]);
+		formats[i] = 1;
+	}
 	job = db_job_create(1, store_batch_result, store_batch_done, ctx);
 	db_job_add(job, "BEGIN", 0, NULL);
-	db_job_add_prepared(job, "sipas_response_batch", store_insert_sql,
-	    SQL_RESPONSE_BATCH_NPARAMS, params);
+	db_job_add_binary(job, "sipas_response_batch", store_insert_sql,
+	    SQL_RESPONSE_BATCH_NPARAMS, params, lengths, formats);
 	db_job_add(job, "COMMIT", 0, NULL);
 	for (i = 0; i < SQL_RESPONSE_BATCH_NPARAMS; i++)
 		pgarray_free(&cols[i]);

@@ -4,11 +4,11 @@
  * (ctl/import.c) so both decide "inserted", "duplicate" or "conflict" the
  * same way.
  *
- * Parameters: one array per column, element i of each being row i (text
- * array literals, include/sipas/pgarray.h): $1 survey, $2 unit, $3 source id
- * (or NULL), $4 submitted_at (Unix seconds), $5 channel, $6 weight, $7
- * stratum, $8 psu, $9 answers (JSON), $10 respondent (JSON or NULL), $11
- * content hash. The result has one row per input row, in input order: the
+ * Parameters: one array per column, element i of each being row i (in
+ * text or binary form, include/sipas/pgarray.h): $1 survey, $2 unit, $3
+ * source id (or NULL), $4 submitted_at (Unix seconds), $5 channel, $6
+ * weight, $7 stratum, $8 psu, $9 answers (JSON), $10 respondent (JSON or
+ * NULL), $11 content hash. The result has one row per input row, in input order: the
  * outcome and the stored response's id. The outcome is NULL when the id was
  * claimed by another transaction that committed while this one waited for
  * it (its row is not in this statement's snapshot): retry the batch.
