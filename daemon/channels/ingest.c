@@ -55,6 +55,7 @@
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "sipas/response.h"
+#include "sipas/textbuf.h"
 #include "daemon/sipasd.h"
 #include "daemon/request.h"
 #include "daemon/channels/ingest.h"
@@ -1095,13 +1096,36 @@ ingest_kick(struct ingest *ing)
 		ingest_flush_arm(ing);
 }
 
+/*
+ * {"id": ..., "status": what, "stored_id": N}, byte for byte what
+ * json_dumps (JSON_COMPACT) writes of that object, without building it.
+ */
+static void
+ingest_reply_stored(struct ingest_item *it, int status, const char *what)
+{
+	struct textbuf t;
+
+	memset(&t, 0, sizeof t);
+	textbuf_puts(&t, "{\"id\":");
+	if (it->resp->id != NULL)
+		textbuf_json_string(&t, it->resp->id);
+	else
+		textbuf_puts(&t, "null");
+	textbuf_puts(&t, ",\"status\":\"");
+	textbuf_puts(&t, what);
+	textbuf_puts(&t, "\",\"stored_id\":");
+	textbuf_int(&t, it->row.id);
+	textbuf_addc(&t, '}');
+	http_reply(it->r, status, "application/json", t.buf, t.len);
+	textbuf_free(&t);
+}
+
 /* Answer one committed item. */
 static void
 ingest_item_reply(struct ingest_item *it)
 {
 	struct request *r = it->r;
 	struct timeval now;
-	json_t *id;
 
 	gettimeofday(&now, NULL);
 	metrics_ingest_latency((double)(now.tv_sec - r->start.tv_sec) +
@@ -1111,19 +1135,14 @@ ingest_item_reply(struct ingest_item *it)
 	    it->row.outcome == STORE_DUPLICATE ? 200 : 409,
 	    it->row.outcome == STORE_CONFLICT ? "id" : NULL, "committed"))
 		return;
-	id = it->resp->id != NULL ? json_string(it->resp->id) : json_null();
 	switch (it->row.outcome) {
 	case STORE_INSERTED:
-		http_reply_json(r, 201, json_pack("{s:o,s:s,s:I}", "id", id,
-		    "status", "stored", "stored_id", (json_int_t)it->row.id));
+		ingest_reply_stored(it, 201, "stored");
 		break;
 	case STORE_DUPLICATE:
-		http_reply_json(r, 200, json_pack("{s:o,s:s,s:I}", "id", id,
-		    "status", "already_stored", "stored_id",
-		    (json_int_t)it->row.id));
+		ingest_reply_stored(it, 200, "already_stored");
 		break;
 	case STORE_CONFLICT:
-		json_decref(id);
 		http_reply_error(r, 409, "conflict", "id",
 		    LANG_TEXT(form_lang_api(r), "Khảo sát %2$s đã có một phiếu "
 		    "khác mang mã '%1$s': đổi mã id của phiếu này hoặc không "
@@ -1131,7 +1150,6 @@ ingest_item_reply(struct ingest_item *it)
 		    "stored for survey %2$s"), it->resp->id, it->survey);
 		break;
 	default:
-		json_decref(id);
 		ASSERT(0);
 	}
 }

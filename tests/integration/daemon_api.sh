@@ -83,6 +83,15 @@ is "$(error_field)" id "409 names the field id"
 is "$(sql "SELECT count(*) FROM responses WHERE source_id = 't-1'")" 1 "still one row for t-1"
 is "$(sql "SELECT answers->>'R1' FROM responses WHERE source_id = 't-1'")" 3 "and it kept the first content"
 is "$(post "$ADMIN" '{"survey":"onestop-tt01","unit":"U003","answers":{"R1":1}}')" 201 "an admin may post; no id: 201"
+is "$(cat "$tmp/body")" "{\"id\":null,\"status\":\"stored\",\"stored_id\":$(sql "SELECT max(id) FROM responses WHERE unit = 'U003'")}" \
+	"the 201's body, byte for byte: id null, the stored id"
+is "$(post "$COLLECTOR" "$R1")" 200 "t-1 once more: 200"
+is "$(cat "$tmp/body")" "{\"id\":\"t-1\",\"status\":\"already_stored\",\"stored_id\":$(sql "SELECT id FROM responses WHERE source_id = 't-1'")}" \
+	"the 200's body, byte for byte"
+is "$(post "$COLLECTOR" '{"id":"q\"b\\s/1","survey":"onestop-tt01","unit":"U003","answers":{"R1":2}}')" 201 \
+	"an id with a quote, a backslash and a slash: 201"
+is "$(cat "$tmp/body")" "{\"id\":\"q\\\"b\\\\s/1\",\"status\":\"stored\",\"stored_id\":$(sql "SELECT id FROM responses WHERE source_id = 'q\"b\\s/1'")}" \
+	"its 201 body escapes the quote and the backslash as Jansson does, not the slash"
 
 is "$(post "$COLLECTOR" '{"id":"t-2","survey":')" 400 "malformed JSON: 400"
 is "$(post "$COLLECTOR" '[1,2]')" 400 "a JSON array body: 400"
