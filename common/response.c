@@ -693,24 +693,19 @@ response_answers_write(struct textbuf *t, const struct response *r,
 		if (i >= r->nanswers || r->answers[i] == ANSWER_NONE)
 			continue;
 		it = &s->items[i];
-		if (r->answers[i] < 0 || r->answers[i] > 9) {
-			/* A value of more than one digit, or negative. */
-			if (n++ > 0)
-				textbuf_addc(t, ',');
-			textbuf_add(t, it->json_key, it->json_key_len);
-			textbuf_int(t, r->answers[i]);
-			continue;
-		}
-		/* The common case in one step: [,]"CODE":D */
+		/* [,]"CODE": in one step, and a one-digit value with it. */
 		textbuf_grow(t, it->json_key_len + 2);
 		p = t->buf + t->len;
 		if (n++ > 0)
 			*p++ = ',';
 		memcpy(p, it->json_key, it->json_key_len);
 		p += it->json_key_len;
-		*p++ = (char)('0' + r->answers[i]);
+		if (r->answers[i] >= 0 && r->answers[i] <= 9)
+			*p++ = (char)('0' + r->answers[i]);
 		*p = '\0';
 		t->len = (size_t)(p - t->buf);
+		if (r->answers[i] < 0 || r->answers[i] > 9)
+			textbuf_int(t, r->answers[i]);
 	}
 	textbuf_addc(t, '}');
 }

@@ -503,6 +503,14 @@ aggregator_folded(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* k was validated against the survey definition the tick folds now. */
+static int
+aggregator_known_now(const struct aggregator *ag,
+    const struct aggregator_known *k)
+{
+	return k->cache == ag->cache && k->s == ag->s;
+}
+
 /*
  * Responses of this survey and catalog stored since the tick began join
  * the tick's: under load a batch commits during almost every tick's wait
@@ -516,7 +524,7 @@ aggregator_known_adopt(struct aggregator *ag)
 	size_t i, n = 0, add = 0;
 
 	for (i = 0; i < ag->nknown; i++) {
-		if (ag->known[i].cache == ag->cache && ag->known[i].s == ag->s)
+		if (aggregator_known_now(ag, &ag->known[i]))
 			add++;
 	}
 	if (add == 0)
@@ -524,7 +532,7 @@ aggregator_known_adopt(struct aggregator *ag)
 	ag->tick_known = xreallocarray(ag->tick_known, ag->ntick_known + add,
 	    sizeof *ag->tick_known);
 	for (i = 0; i < ag->nknown; i++) {
-		if (ag->known[i].cache == ag->cache && ag->known[i].s == ag->s)
+		if (aggregator_known_now(ag, &ag->known[i]))
 			ag->tick_known[ag->ntick_known++] = ag->known[i];
 		else
 			ag->known[n++] = ag->known[i];
@@ -558,8 +566,7 @@ aggregator_begun(int ok, const char *sqlstate, const char *message, void *arg)
 	    sizeof *ag->fold_known);
 	ag->nfold_known = 0;
 	for (i = 0; i < ag->ntick_known; i++) {
-		if (ag->tick_known[i].cache == ag->cache &&
-		    ag->tick_known[i].s == ag->s)
+		if (aggregator_known_now(ag, &ag->tick_known[i]))
 			ag->fold_known[ag->nfold_known++] = &ag->tick_known[i];
 	}
 	qsort(ag->fold_known, ag->nfold_known, sizeof *ag->fold_known,
