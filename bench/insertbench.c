@@ -369,7 +369,8 @@ main(int argc, char **argv)
 				bench_put(&copybuf, &clen, &csize, &n16, 2);
 				for (j = 0; j < NCOL; j++)
 					bench_put_field(&copybuf, &clen, &csize,
-					    br[i].p[j], j == 3 || j == 5);
+					    br[i].p[j],
+					    SQL_RESPONSE_BATCH_FLOAT(j));
 				n32 = htonl(8);
 				bench_put(&copybuf, &clen, &csize, &n32, 4);
 				n64 = (uint64_t)(i + 1);
@@ -411,10 +412,11 @@ main(int argc, char **argv)
 					bench_die(conn, "send");
 		} else if (strcmp(mode, "binary") == 0) {
 			for (j = 0; j < NCOL; j++) {
-				pgarray_reset_binary(&cols[j], j == 3 ||
-				    j == 5 ? PGARRAY_FLOAT8 : PGARRAY_TEXT);
+				pgarray_reset_binary(&cols[j],
+				    SQL_RESPONSE_BATCH_FLOAT(j) ?
+				    PGARRAY_FLOAT8 : PGARRAY_TEXT);
 				for (i = 0; i < size; i++) {
-					if (j == 3 || j == 5)
+					if (SQL_RESPONSE_BATCH_FLOAT(j))
 						pgarray_add_float8(&cols[j],
 						    strtod(br[i].p[j], NULL));
 					else

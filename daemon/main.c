@@ -434,7 +434,6 @@ sipasd_usage(int status)
 	exit(0);
 }
 
-/* Start, run the loop, clean up. */
 /*
  * The event loop. With epoll, socket event changes are kept until the next
  * wait and applied together, so that a change and its undo in one turn cost
@@ -457,6 +456,7 @@ sipasd_base_new(void)
 	return base;
 }
 
+/* Start, run the loop, clean up. */
 int
 main(int argc, char **argv)
 {

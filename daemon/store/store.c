@@ -327,9 +327,6 @@ void
 store_batch_insert(struct db *db, struct store_row **rows, int n,
     store_done_cb cb, void *arg)
 {
-	/* The column of each parameter: 1 double precision, 0 text. */
-	static const int floats[SQL_RESPONSE_BATCH_NPARAMS] = { 0, 0, 0, 1, 0,
-		1, 0, 0, 0, 0, 0 };
 	struct store_batch_ctx *ctx = xcalloc(1, sizeof *ctx);
 	struct pgarray cols[SQL_RESPONSE_BATCH_NPARAMS];
 	const char *params[SQL_RESPONSE_BATCH_NPARAMS];
@@ -347,8 +344,8 @@ store_batch_insert(struct db *db, struct store_row **rows, int n,
 	ctx->ids = xcalloc((size_t)n, sizeof *ctx->ids);
 	memset(cols, 0, sizeof cols);
 	for (i = 0; i < SQL_RESPONSE_BATCH_NPARAMS; i++)
-		pgarray_reset_binary(&cols[i], floats[i] ? PGARRAY_FLOAT8 :
-		    PGARRAY_TEXT);
+		pgarray_reset_binary(&cols[i], SQL_RESPONSE_BATCH_FLOAT(i) ?
+		    PGARRAY_FLOAT8 : PGARRAY_TEXT);
 	for (i = 0; i < n; i++) {
 		r = rows[i];
 		pgarray_add_text(&cols[0], r->survey);

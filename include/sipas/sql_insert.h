@@ -30,6 +30,8 @@
 #define SIPAS_SQL_INSERT_H
 
 #define SQL_RESPONSE_BATCH_NPARAMS 11
+/* Parameter i (from 0) is a double precision[] ($4, $6), else a text[]. */
+#define SQL_RESPONSE_BATCH_FLOAT(i) ((i) == 3 || (i) == 5)
 
 #define SQL_RESPONSE_BATCH \
     "WITH b AS MATERIALIZED (" \
