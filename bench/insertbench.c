@@ -4,6 +4,7 @@
  * the figures).
  *
  *	insertbench --db DSN --mode rows|array|binary|copy [--batches N] [--size N]
+ *	    [--plans]
  *
  * Every batch is one transaction of --size rows (49-answer JSON rows with a
  * unique id, survey sipas-2023, unit B01) sent in one round trip (copy:
@@ -19,7 +20,11 @@
  *
  * Prints one line: mode, rows, wall µs per row, and CPU µs per row of the
  * backend, of every PostgreSQL process (the postmaster's children: WAL
- * writer, checkpointer...) and of this client, from /proc/PID/stat.
+ * writer, checkpointer...) and of this client, from /proc/PID/stat. With
+ * --plans, a second line: how many times PostgreSQL used the prepared
+ * statement's generic plan and how many custom plans it made
+ * (pg_prepared_statements), which tests/integration/daemon_resilience.sh
+ * reads.
  */
 #include "config.h"
 
@@ -286,6 +291,7 @@ main(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "batches", required_argument, NULL, 'b' },
 		{ "size", required_argument, NULL, 's' },
+		{ "plans", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *dsn = NULL, *mode = "array", *params[NCOL];
@@ -302,7 +308,7 @@ main(int argc, char **argv)
 	uint32_t n32;
 	uint16_t n16;
 	uint64_t n64;
-	int c, j, pm;
+	int c, j, pm, plans = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -310,6 +316,7 @@ main(int argc, char **argv)
 		case 'm': mode = optarg; break;
 		case 'b': batches = atol(optarg); break;
 		case 's': size = atol(optarg); break;
+		case 'p': plans = 1; break;
 		default: return 2;
 		}
 	}
@@ -317,7 +324,8 @@ main(int argc, char **argv)
 	    (strcmp(mode, "rows") != 0 && strcmp(mode, "array") != 0 &&
 	    strcmp(mode, "binary") != 0 && strcmp(mode, "copy") != 0)) {
 		fprintf(stderr, "usage: insertbench --db DSN --mode "
-		    "rows|array|binary|copy [--batches N] [--size N]\n");
+		    "rows|array|binary|copy [--batches N] [--size N] "
+		    "[--plans]\n");
 		return 2;
 	}
 	conn = PQconnectdb(dsn);
@@ -459,8 +467,22 @@ main(int argc, char **argv)
 	    (w1 - w0) * 1e6 / (double)total, (double)(t1 - t0) * tick /
 	    (double)total, (double)(c1 - c0) * tick / (double)total,
 	    (s1 - s0) * 1e6 / (double)total);
+	if (plans) {
+		res = PQexec(conn, "SELECT generic_plans, custom_plans"
+		    " FROM pg_prepared_statements WHERE name = 'ins'");
+		if (PQresultStatus(res) != PGRES_TUPLES_OK ||
+		    PQntuples(res) != 1)
+			bench_die(conn, "plans");
+		printf("plans: generic %s custom %s\n", PQgetvalue(res, 0, 0),
+		    PQgetvalue(res, 0, 1));
+		PQclear(res);
+	}
 	for (j = 0; j < NCOL; j++)
 		pgarray_free(&cols[j]);
+	for (i = 0; i < total; i++)
+		for (j = 0; j < NCOL; j++)
+			free(rows[i].p[j]);
+	free(rows);
 	free(copybuf);
 	PQfinish(conn);
 	return 0;

@@ -358,5 +358,14 @@ wait $c1 2>/dev/null
 [ "$st" -ne 0 ] && [ "$ms" -lt 10000 ]
 tap $? "a second SIGTERM exits at once (status $st, ${ms} ms)"
 
+# The batch statement keeps its generic plan from the sixth execution on,
+# even on a connection whose every batch holds a single response
+# (include/sipas/sql_insert.h): no planning per batch.
+printf 'code,name,level,parent\nB01,Desk,district,P01\n' >"$tmp/b01.csv"
+"$SIPASCTL" --db "$DSN" unit import "$tmp/b01.csv" >/dev/null
+is "$("$top_builddir/bench/insertbench" --db "$DSN" --mode binary --batches 8 \
+	--size 1 --plans | sed -n 's/^plans: //p')" "generic 3 custom 5" \
+	"batches of one response: the batch statement's generic plan from the sixth on"
+
 log_clean
 finish
