@@ -30,6 +30,9 @@
 
 #include <event2/event.h>
 #include <gsl/gsl_errno.h>
+#ifdef HAVE_MIMALLOC
+#include <mimalloc.h>
+#endif
 
 #include "daemon/store/cache.h"
 #include "daemon/conf.h"
@@ -48,6 +51,22 @@
 #include "sipas/util.h"
 
 static struct sipasd sipasd;
+
+/* The allocator sipasd runs on, for the start-up line (configure.ac). */
+static const char *
+sipasd_malloc_name(void)
+{
+#ifdef HAVE_MIMALLOC
+	static char name[32];
+	int v = mi_version();
+
+	snprintf(name, sizeof name, "mimalloc %d.%d.%d", v / 100, v / 10 % 10,
+	    v % 10);
+	return name;
+#else
+	return "glibc";
+#endif
+}
 
 /* The conninfo of the reads: db_read, or db when it is empty. */
 static const char *
@@ -554,8 +573,8 @@ main(int argc, char **argv)
 	    sd->config->reconnect_max_ms);
 	sipasd_refresh_arm(sd);
 	reports_start(sd);
-	log_info("sipasd %s starting (pid %ld)", PACKAGE_VERSION,
-	    (long)getpid());
+	log_info("sipasd %s starting (pid %ld, malloc: %s)", PACKAGE_VERSION,
+	    (long)getpid(), sipasd_malloc_name());
 	db_connect(sd->db);
 	db_connect(sd->rdb);
 	sd->ev_lag = evtimer_new(sd->base, sipasd_lag_tick, sd);

@@ -15,6 +15,8 @@ SIPAS_DEB_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config git ca-certificates
 	# libraries (configure.ac); libssl-dev is libcrypto (token and content hashes)
 	libevent-dev libpq-dev libjansson-dev libgsl-dev libcsv-dev libssl-dev
+	# sipasd's allocator (configure.ac; glibc's malloc without it)
+	libmimalloc-dev
 	# integration tests: a real PostgreSQL (initdb, pg_ctl), HTTP and JSON checks
 	postgresql curl jq
 	# free-port and listening checks in the integration tests (ss)

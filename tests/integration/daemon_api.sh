@@ -65,6 +65,10 @@ sipasd_start "max_body = 4096"
 tap $? "--check-config accepts the test config"
 
 is "$(get '' /healthz)" 200 "/healthz 200 with the database up"
+# The allocator: mimalloc when the binary is linked with it (configure.ac).
+if ldd "$SIPASD" 2>/dev/null | grep -q libmimalloc; then alloc=mimalloc; else alloc=glibc; fi
+grep -q "starting (pid [0-9]*, malloc: $alloc" "$SIPASD_LOG"
+tap $? "the start-up line names the allocator sipasd runs on ($alloc)"
 is "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sipasd write'")" 1 \
 	"sipasd's write connection names itself in pg_stat_activity"
 
