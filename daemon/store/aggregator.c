@@ -57,9 +57,9 @@ struct aggregator_row {
 	char kind;
 	double weight;
 	const char *unit, *month, *channel, *stratum, *psu, *answers;
+	const char *ids;	/* 'K': "id,id,..." */
 	const void *state;
 	size_t state_len;
-	long long id;		/* 'K' */
 	char buf[];
 };
 
@@ -274,13 +274,13 @@ aggregator_taken_row(const struct store_agg_row *row, void *arg)
 {
 	struct aggregator *ag = arg;
 	struct aggregator_row *r;
-	const char *v[6];
+	const char *v[7];
 	size_t size = 0;
 	char *p;
 	int i;
 
 	if (row->kind == 'K') {
-		if (row->id < 0)
+		if (row->ids == NULL)
 			return;
 	} else if (row->unit == NULL || row->month == NULL ||
 	    row->channel == NULL)
@@ -293,7 +293,8 @@ aggregator_taken_row(const struct store_agg_row *row, void *arg)
 	v[3] = row->stratum;
 	v[4] = row->psu;
 	v[5] = row->kind == 'S' ? NULL : row->answers;
-	for (i = 0; i < 6; i++)
+	v[6] = row->kind == 'K' ? row->ids : NULL;
+	for (i = 0; i < 7; i++)
 		size += v[i] != NULL ? strlen(v[i]) + 1 : 0;
 	if (row->kind == 'S')
 		size += row->state_len;
@@ -308,9 +309,9 @@ aggregator_taken_row(const struct store_agg_row *row, void *arg)
 	r->stratum = aggregator_row_put(&p, v[3]);
 	r->psu = aggregator_row_put(&p, v[4]);
 	r->answers = aggregator_row_put(&p, v[5]);
+	r->ids = aggregator_row_put(&p, v[6]);
 	r->state = NULL;
 	r->state_len = 0;
-	r->id = row->id;
 	if (row->kind == 'S') {
 		if (row->state_len > 0)
 			memcpy(p, row->state, row->state_len);
@@ -360,8 +361,7 @@ aggregator_known_cmp(const void *a, const void *b)
 
 /*
  * The thread: fold held response id. The take returns only ids it was given,
- * so it is found; a second 'K' of one id cannot come (a DELETE returns a
- * row once).
+ * so it is found; no id comes twice (a DELETE returns a row once).
  */
 static void
 aggregator_fold_known(struct aggregator *ag, long long id)
@@ -386,6 +386,27 @@ aggregator_fold_known(struct aggregator *ag, long long id)
 	    channel_name(k->resp->channel), k->resp->weight, k->resp->stratum,
 	    k->resp->psu, k->resp->answers);
 	ag->memory_rows++;
+}
+
+/* The thread: fold each held response of a 'K' row's list. */
+static void
+aggregator_fold_list(struct aggregator *ag, const char *ids)
+{
+	const char *p = ids;
+	char *end;
+	long long id;
+
+	while (*p != '\0') {
+		errno = 0;
+		id = strtoll(p, &end, 10);
+		if (end == p || errno != 0 || (*end != ',' && *end != '\0')) {
+			/* Not the list the statement writes: fold nothing of it. */
+			ag->known_missing++;
+			return;
+		}
+		aggregator_fold_known(ag, id);
+		p = *end == ',' ? end + 1 : end;
+	}
 }
 
 /* The thread: fold queued rows; at the end of a take, prepare the write. */
@@ -417,7 +438,7 @@ aggregator_thread(void *arg)
 				aggfold_state(ag->fold, r->unit, r->month,
 				    r->channel, r->state, r->state_len);
 			else if (r->kind == 'K')
-				aggregator_fold_known(ag, r->id);
+				aggregator_fold_list(ag, r->ids);
 			else if (aggfold_row(ag->fold, r->unit, r->month,
 			    r->channel, r->weight, r->stratum, r->psu,
 			    r->answers) != 0)

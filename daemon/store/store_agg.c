@@ -96,7 +96,12 @@ store_agg_rows(const PGresult *res, const int cols[AGG_NCOLS],
 		row.state = v[AGG_STATE];
 		row.state_len = row.state != NULL ?
 		    (size_t)PQgetlength(res, i, cols[AGG_STATE]) : 0;
-		row.id = v[AGG_ID] != NULL ? strtoll(v[AGG_ID], NULL, 10) : -1;
+		if (row.kind == 'K') {
+			row.ids = v[AGG_ID];
+			row.id = -1;
+		} else
+			row.id = v[AGG_ID] != NULL ?
+			    strtoll(v[AGG_ID], NULL, 10) : -1;
 		ctx->row_cb(&row, ctx->arg);
 	}
 }

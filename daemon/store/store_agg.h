@@ -26,7 +26,8 @@ struct store_agg_row {
 	const char *answers;  /* 'R': JSON object text */
 	const void *state;    /* 'S': the state's bytes */
 	size_t state_len;
-	long long id;	      /* 'K': the response held in memory; else -1 */
+	long long id;	      /* an export row's id; else -1 */
+	const char *ids;      /* 'K': the held responses, "id,id,..." */
 };
 typedef void (*store_agg_row_cb)(const struct store_agg_row *, void *arg);
 

@@ -74,8 +74,9 @@
  * memory (sipasd: those it has just stored): $3 their ids (bigint[]), $4
  * their units, $5 their Vietnam months (date[]) and $6 their channels, one
  * element each. A taken response among them whose queue row is still fresh
- * (sql/0008_pending_time.sql) is not read: its row is kind 'K' with only
- * its id (column 10), and the states of its unit and month come with the
+ * (sql/0008_pending_time.sql) is not read: one row of kind 'K' lists the
+ * ids of all of them (column 10, comma-separated; no such row when there is
+ * none), and the states of their units and months come with the
  * others. Every other taken response comes as 'R', as in SQL_AGG_TAKE.
  * Months are written YYYY-MM-DD whatever the DateStyle, as the folder
  * writes those of the responses it holds: one state, one key.
@@ -103,8 +104,8 @@
     " SELECT 'R', unit, to_char(month, 'YYYY-MM-DD'), channel, weight::text," \
     "  stratum, psu, answers::text, NULL, NULL FROM rows" \
     " UNION ALL" \
-    " SELECT 'K', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, id::text" \
-    " FROM mem"
+    " SELECT 'K', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL," \
+    "  string_agg(id::text, ',') FROM mem HAVING count(*) > 0"
 
 /*
  * A condition on a response's id: it is not among those still waiting in
