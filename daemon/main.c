@@ -56,7 +56,9 @@ static struct sipasd sipasd;
 static const char *
 sipasd_malloc_name(void)
 {
-#ifdef HAVE_MIMALLOC
+#if defined(__SANITIZE_ADDRESS__)
+	return "asan";
+#elif defined(HAVE_MIMALLOC)
 	static char name[32];
 	int v = mi_version();
 

@@ -38,12 +38,14 @@
  * 0), so the planner cannot see how long they are. The statement is
  * prepared once per connection; PostgreSQL makes a custom plan for each of
  * its first five executions and afterwards keeps the generic plan only if
- * that looks no costlier than the custom ones did. With the arrays in
- * sight, a custom plan for a small batch looked cheaper, so a connection
+ * its estimate is below the custom plans' average, each of which carries a
+ * charge for its planning. With the arrays in sight, a custom plan for a
+ * small batch looked cheaper all the same, so a connection
  * whose first batches were small (a quiet hour, a restart) planned every
  * later batch again: about 0.3 ms of the backend's CPU a batch, more than
- * storing a lone response costs. Hidden, every plan has the same estimate
- * and the generic plan is kept from the sixth batch on.
+ * storing a lone response costs. Hidden, every plan gets the same estimate,
+ * the planning charge tips the balance, and the generic plan is kept from
+ * the sixth batch on.
  */
 #define SQL_RESPONSE_BATCH \
     "WITH b AS MATERIALIZED (" \

@@ -65,8 +65,14 @@ sipasd_start "max_body = 4096"
 tap $? "--check-config accepts the test config"
 
 is "$(get '' /healthz)" 200 "/healthz 200 with the database up"
-# The allocator: mimalloc when the binary is linked with it (configure.ac).
-if ldd "$SIPASD" 2>/dev/null | grep -q libmimalloc; then alloc=mimalloc; else alloc=glibc; fi
+# The allocator: ASan's in a sanitizer build, mimalloc when sipasd itself
+# needs libmimalloc (configure.ac), else glibc's.
+needed=$(readelf -d "$SIPASD" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+case "$needed" in
+*libasan*) alloc=asan ;;
+*libmimalloc*) alloc=mimalloc ;;
+*) alloc=glibc ;;
+esac
 grep -q "starting (pid [0-9]*, malloc: $alloc" "$SIPASD_LOG"
 tap $? "the start-up line names the allocator sipasd runs on ($alloc)"
 is "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sipasd write'")" 1 \
