@@ -684,7 +684,7 @@ response_answers_write(struct textbuf *t, const struct response *r,
     const struct survey *s, int sorted)
 {
 	const struct item *it;
-	int k, i, n = 0;
+	int k, i, n = 0, digit;
 	char *p;
 
 	textbuf_addc(t, '{');
@@ -693,6 +693,7 @@ response_answers_write(struct textbuf *t, const struct response *r,
 		if (i >= r->nanswers || r->answers[i] == ANSWER_NONE)
 			continue;
 		it = &s->items[i];
+		digit = r->answers[i] >= 0 && r->answers[i] <= 9;
 		/* [,]"CODE": in one step, and a one-digit value with it. */
 		textbuf_grow(t, it->json_key_len + 2);
 		p = t->buf + t->len;
@@ -700,11 +701,11 @@ response_answers_write(struct textbuf *t, const struct response *r,
 			*p++ = ',';
 		memcpy(p, it->json_key, it->json_key_len);
 		p += it->json_key_len;
-		if (r->answers[i] >= 0 && r->answers[i] <= 9)
+		if (digit)
 			*p++ = (char)('0' + r->answers[i]);
 		*p = '\0';
 		t->len = (size_t)(p - t->buf);
-		if (r->answers[i] < 0 || r->answers[i] > 9)
+		if (!digit)
 			textbuf_int(t, r->answers[i]);
 	}
 	textbuf_addc(t, '}');

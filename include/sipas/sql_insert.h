@@ -8,8 +8,8 @@
  * text or binary form, include/sipas/pgarray.h): $1 survey, $2 unit, $3
  * source id (or NULL), $4 submitted_at (Unix seconds), $5 channel, $6
  * weight, $7 stratum, $8 psu, $9 answers (JSON), $10 respondent (JSON or
- * NULL), $11 content hash. The result has one row per input row, in input order: the
- * outcome and the stored response's id. The outcome is NULL when the id was
+ * NULL), $11 content hash. The result has one row per input row, in input
+ * order: the outcome and the stored response's id. The outcome is NULL when the id was
  * claimed by another transaction that committed while this one waited for
  * it (its row is not in this statement's snapshot): retry the batch.
  *
@@ -40,12 +40,12 @@
  * its first five executions and afterwards keeps the generic plan only if
  * its estimate is below the custom plans' average, each of which carries a
  * charge for its planning. With the arrays in sight, a custom plan for a
- * small batch looked cheaper all the same, so a connection
- * whose first batches were small (a quiet hour, a restart) planned every
- * later batch again: about 0.3 ms of the backend's CPU a batch, more than
- * storing a lone response costs. Hidden, every plan gets the same estimate,
- * the planning charge tips the balance, and the generic plan is kept from
- * the sixth batch on.
+ * small batch looked cheaper all the same, so a connection whose first
+ * batches were small (a quiet hour, a restart) planned every later batch
+ * again: about 0.3 ms of the backend's CPU a batch, more than storing a
+ * lone response costs. Hidden, every plan gets the same estimate, the
+ * planning charge tips the balance, and the generic plan is kept from the
+ * sixth batch on.
  */
 #define SQL_RESPONSE_BATCH \
     "WITH b AS MATERIALIZED (" \
