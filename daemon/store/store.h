@@ -16,7 +16,7 @@
 struct db;
 
 /* The schema version this sipasd works with (the newest of sql/NNNN_*.sql). */
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 12
 
 /* Done: ok, or the SQLSTATE and message of the failure. */
 typedef void (*store_done_cb)(int ok, const char *sqlstate, const char *message, void *arg);

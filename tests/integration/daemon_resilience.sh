@@ -128,31 +128,41 @@ held_commit() {
 	wait "$HELD_PID"
 	rm -f "$tmp/held.sql"
 }
-lock_wait() { # lock_wait: until one statement waits for a lock
+lock_wait() { # lock_wait [EVENT]: until one statement waits for a lock (of that kind)
 	for i in $(seq 1 900); do
-		[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")" = 1 ] && return 0
+		[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event LIKE '${1:-%}'")" = 1 ] && return 0
 		sleep 0.1
 	done
 	return 1
 }
-printf 'code,name,level,parent\nU010,Mười,district,P01\nU011,Mười một,district,P01\n' >"$tmp/u10.csv"
+# race HELD WAITER EVENT: HELD in an open transaction, then WAITER in
+# another session; checks that WAITER waits on a lock of kind EVENT until
+# HELD commits, and prints WAITER's outcome (sqlstate) in $tmp/race.
+race() {
+	held_begin "$1"
+	sqlstate "$2" >"$tmp/race" &
+	racer=$!
+	lock_wait "$3"
+	tap $? "$4"
+	held_commit
+	wait "$racer"
+}
+printf 'code,name,level,parent\nU010,Mười,district,P01\nU011,Mười một,district,P01\nU012,Mười hai,district,P01\n' >"$tmp/u10.csv"
 "$SIPASCTL" --db "$DSN" unit import "$tmp/u10.csv" >/dev/null
-held_begin "DELETE FROM units WHERE code = 'U010'"
-sqlstate "$(ins U010 onestop-tt01)" >"$tmp/race1" &
-racer=$!
-lock_wait
-tap $? "the insert waits for the unit's delete"
-held_commit
-wait "$racer"
-is "$(cat "$tmp/race1")" 23503 "an insert that waited for its unit's delete fails once the delete commits"
-held_begin "$(ins U011 onestop-tt01)"
-sqlstate "DELETE FROM units WHERE code = 'U011'" >"$tmp/race2" &
-racer=$!
-lock_wait
-tap $? "the unit's delete waits for the insert"
-held_commit
-wait "$racer"
-is "$(cat "$tmp/race2")" 23503 "a unit's delete that waited for an insert naming it fails once the insert commits"
+race "DELETE FROM units WHERE code = 'U010'" "$(ins U010 onestop-tt01)" advisory \
+	"the insert waits for the unit's delete (on the advisory lock, no row lock)"
+is "$(cat "$tmp/race")" 23503 "an insert that waited for its unit's delete fails once the delete commits"
+race "$(ins U011 onestop-tt01)" "DELETE FROM units WHERE code = 'U011'" advisory \
+	"the unit's delete waits for the insert (on the advisory lock)"
+is "$(cat "$tmp/race")" 23503 "a unit's delete that waited for an insert naming it fails once the insert commits"
+# Outside READ COMMITTED the check locks the rows it names, as a foreign
+# key does: a delete of such a unit waits for the row, not the advisory lock.
+is "$(sqlstate "BEGIN ISOLATION LEVEL REPEATABLE READ; $(ins U404 onestop-tt01); COMMIT")" 23503 \
+	"in REPEATABLE READ, a response of an unknown unit: foreign_key_violation"
+race "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; $(ins U012 onestop-tt01)" \
+	"DELETE FROM units WHERE code = 'U012'" transactionid \
+	"a unit's delete waits for a REPEATABLE READ insert's row lock"
+is "$(cat "$tmp/race")" 23503 "and fails once that insert commits"
 is "$(sql "SELECT count(*) FROM responses r WHERE NOT EXISTS (SELECT 1 FROM units u WHERE u.code = r.unit) OR NOT EXISTS (SELECT 1 FROM surveys s WHERE s.code = r.survey)")" \
 	0 "no stored response names a survey or unit that is gone"
 is "$(sqlstate "INSERT INTO responses_y2025 (survey, unit, submitted_at, channel, answers, content_hash) VALUES ('onestop-tt01', 'U407', '2025-03-01', 'web', '{\"R1\": 3}', 'x')")" \
