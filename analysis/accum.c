@@ -81,6 +81,7 @@ accum_unit_free(const struct survey *s, struct unit_acc *u)
 		free(u->strata[i]->diag);
 		free(u->strata[i]->m);
 		free(u->strata[i]->mc);
+		free(u->strata[i]->bits);
 		free(u->strata[i]);
 	}
 	while (strmap_next(u->psu_map, &pos, &key, &v)) {
@@ -302,11 +303,60 @@ accum_row_groups(const struct survey *s, struct unit_acc *u, const struct analys
 	}
 }
 
+/* Set bits of x (portable: the baseline x86-64 has no popcount instruction). */
+static inline long
+accum_popcount(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ULL);
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (long)((x * 0x0101010101010101ULL) >> 56);
+}
+
+/*
+ * Add the pair counts of st's pending rows (st->bits) to mc, packed like m:
+ * for positions p <= q, the rows with a non-zero at both.
+ */
+static void
+accum_bits_count(size_t Ks, const struct stratum_acc *st, long *mc)
+{
+	size_t p, q, w, nw = ((size_t)st->nbits + 63) / 64;
+	long *row = mc, c;
+
+	for (p = 0; p < Ks; row += Ks - p, p++) {
+		const uint64_t *cp = st->bits + p * ACCUM_BITS_WORDS;
+
+		for (w = 0; w < nw && cp[w] == 0; w++)
+			;
+		if (w == nw)
+			continue; /* no pending row has p: nothing in its row */
+		for (q = p; q < Ks; q++) {
+			const uint64_t *cq = st->bits + q * ACCUM_BITS_WORDS;
+
+			for (c = 0, w = 0; w < nw; w++)
+				c += accum_popcount(cp[w] & cq[w]);
+			row[q - p] += c;
+		}
+	}
+}
+
+/* Count st's pending rows of weight 1 into st->mc. */
+static void
+accum_stratum_settle(const struct survey *s, struct stratum_acc *st)
+{
+	size_t Ks = 2 * (size_t)s->nsat;
+
+	accum_bits_count(Ks, st, st->mc);
+	memset(st->bits, 0, Ks * ACCUM_BITS_WORDS * sizeof *st->bits);
+	st->nbits = 0;
+}
+
 /*
  * Fold one PSU's vector (non-zeros nz[0..nnz-1], ascending, values val) into
  * a stratum: s, the items' diagonal blocks, and a rank-one update of M over
  * the satisfaction items. ones: every value is 1 (a row of weight 1), and
- * the products, all exactly 1, are counted in st->mc instead of M.
+ * the products, all exactly 1, are counted in st->mc instead of M (through
+ * st->bits).
  */
 void
 accum_stratum_fold(const struct survey *s, struct stratum_acc *st, const int *nz, int nnz, const double *val,
@@ -317,6 +367,15 @@ accum_stratum_fold(const struct survey *s, struct stratum_acc *st, const int *nz
 
 	if (ones && st->mc == NULL)
 		st->mc = xcalloc(Ks * (Ks + 1) / 2, sizeof *st->mc);
+	if (ones && st->bits == NULL) /* a merged stratum may have mc only */
+		st->bits = xcalloc(Ks * ACCUM_BITS_WORDS, sizeof *st->bits);
+	if (ones) {
+		size_t j = (size_t)st->nbits / 64;
+		uint64_t bit = (uint64_t)1 << (st->nbits % 64);
+
+		for (a = 0; a < nnz && (size_t)nz[a] < Ks; a++)
+			st->bits[(size_t)nz[a] * ACCUM_BITS_WORDS + j] |= bit;
+	}
 	for (a = 0; a < nnz; a++) {
 		int i = nz[a] / 2;
 		acc_t v = val[a];
@@ -331,17 +390,14 @@ accum_stratum_fold(const struct survey *s, struct stratum_acc *st, const int *nz
 			st->diag[3 * i + 2] += v * v;
 		} else
 			st->diag[3 * i] += v * v;
-		if ((size_t)nz[a] >= Ks)
+		if (ones || (size_t)nz[a] >= Ks)
 			continue;
 		row0 = accum_packed(Ks, nz[a], nz[a]) - nz[a];
-		if (ones) {
-			for (b = a; b < nnz && (size_t)nz[b] < Ks; b++)
-				st->mc[row0 + nz[b]]++;
-		} else {
-			for (b = a; b < nnz && (size_t)nz[b] < Ks; b++)
-				st->m[row0 + nz[b]] += v * val[b];
-		}
+		for (b = a; b < nnz && (size_t)nz[b] < Ks; b++)
+			st->m[row0 + nz[b]] += v * val[b];
 	}
+	if (ones && ++st->nbits == ACCUM_BITS_ROWS)
+		accum_stratum_settle(s, st);
 }
 
 /*
@@ -354,13 +410,20 @@ accum_stratum_m(const struct survey *s, const struct stratum_acc *st, acc_t **tm
 {
 	size_t Ks = 2 * (size_t)s->nsat, n = Ks * (Ks + 1) / 2, i;
 	acc_t *m;
+	long *c = NULL;
 
 	*tmp = NULL;
 	if (st->mc == NULL)
 		return st->m;
+	if (st->nbits > 0) {
+		c = xreallocarray(NULL, n, sizeof *c);
+		memcpy(c, st->mc, n * sizeof *c);
+		accum_bits_count(Ks, st, c);
+	}
 	m = xreallocarray(NULL, n, sizeof *m);
 	for (i = 0; i < n; i++)
-		m[i] = st->m[i] + (acc_t)st->mc[i];
+		m[i] = st->m[i] + (acc_t)(c != NULL ? c[i] : st->mc[i]);
+	free(c);
 	*tmp = m;
 	return m;
 }
@@ -527,6 +590,8 @@ accum_unit_merge(const struct survey *s, struct unit_acc *to, const struct unit_
 			if (ts->mc == NULL)
 				ts->mc = xcalloc(Ks * (Ks + 1) / 2, sizeof *ts->mc);
 			accum_add_longs(ts->mc, fs->mc, Ks * (Ks + 1) / 2);
+			if (fs->nbits > 0)
+				accum_bits_count(Ks, fs, ts->mc);
 		}
 	}
 	while (strmap_next(from->psu_map, &pos, &key, &v)) {

@@ -45,8 +45,21 @@ struct stratum_acc {
 	 * and m + mc is the matrix. Readers use accum_stratum_m.
 	 */
 	long *mc;
+	/*
+	 * Rows of weight 1 not yet counted in mc, as bit columns: bit j % 64 of
+	 * bits[k * ACCUM_BITS_WORDS + j / 64] is set when pending row j has a
+	 * non-zero at position k < Ks. They are counted ACCUM_BITS_ROWS at a
+	 * time, an AND and a popcount per pair of positions instead of an
+	 * increment per pair and row; accum_stratum_m and accum_unit_merge
+	 * count those still pending.
+	 */
+	uint64_t *bits;
+	int nbits;
 	long npsu_named; /* named PSUs in this stratum */
 };
+
+#define ACCUM_BITS_WORDS 4
+#define ACCUM_BITS_ROWS (64 * ACCUM_BITS_WORDS)
 
 /*
  * Distinct weights of a unit and, per weight and item, how many answering
