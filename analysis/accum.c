@@ -401,9 +401,9 @@ accum_stratum_fold(const struct survey *s, struct stratum_acc *st, const int *nz
 }
 
 /*
- * The stratum's second-moment matrix (m plus the counts of mc): st->m
- * itself while mc is empty, else a sum in a new array left in *tmp (the
- * caller frees it; NULL otherwise).
+ * The stratum's second-moment matrix (m plus the counts of mc and of the
+ * rows still pending in bits): st->m itself while mc is empty, else a sum
+ * in a new array left in *tmp (the caller frees it; NULL otherwise).
  */
 const acc_t *
 accum_stratum_m(const struct survey *s, const struct stratum_acc *st, acc_t **tmp)

@@ -72,8 +72,9 @@ sipasd_malloc_name(void)
 
 /*
  * mimalloc decommits the free parts of a segment (gives their pages back to
- * the kernel) once a delay has passed since the first of them was freed,
- * whether or not they were taken again since: 25 ms by default. The fold
+ * the kernel) once a delay has passed since the first of them was freed
+ * (25 ms by default; later frees extend it by 1 ms only): what is free at
+ * that moment goes, even if it would be taken again a moment later. The fold
  * thread builds its states (some 100 KiB a unit and channel) afresh every
  * round and frees them at the end, so at saturation nearly every round got
  * them back as new pages: about 3,300 page faults a second, half of the

@@ -12,17 +12,17 @@
 -- so that a concurrent delete of one could not slip between the check and
 -- the commit. Each lock wrote the row and a WAL record, about a third of
 -- the triggers' time for a batch. In a READ COMMITTED transaction, where
--- sipasd and sipasctl write, the check now holds a transaction-level
--- advisory lock in shared mode instead, and a delete of a survey or unit,
--- or a change of its code, takes it in exclusive mode before it looks for
--- responses (responses_refs_kept, which already refuses to run in any
--- other isolation level). So a delete waits for every insert or update
--- under way and then sees what they committed, and an insert or update that
--- starts while a delete is under way waits for it and then looks with a
--- snapshot taken after it. The promises of 0011 hold as they were; what
--- changes is that such a delete now waits for every writing transaction,
--- not only for those naming its row, and holds every write back until it
--- commits.
+-- sipasd and sipasctl write, the check now takes a transaction-level
+-- advisory lock in shared mode for each survey and unit named (keyed by
+-- the hash of its code: in memory, no WAL), and a delete of a survey or
+-- unit, or a change of its code, takes that one in exclusive mode before
+-- it looks for responses (responses_refs_kept, which already refuses to
+-- run in any other isolation level). So a delete waits for the inserts
+-- and updates under way that name it and then sees what they committed,
+-- and one that starts while the delete is under way waits for it and then
+-- looks with a snapshot taken after it. The promises of 0011 hold as they
+-- were; a delete holds back the writes that name what it deletes (and,
+-- rarely, those naming another code of the same hash) until it commits.
 --
 -- In REPEATABLE READ or SERIALIZABLE the snapshot is the transaction's, so
 -- a lock taken later would not make a committed delete visible: there the
@@ -36,10 +36,29 @@ DECLARE
 	rc boolean := current_setting('transaction_isolation') = 'read committed';
 BEGIN
 	IF rc THEN
-		-- The key of responses_refs_kept (two int4 keys, apart from the
-		-- folder's one-bigint locks); each statement after this one takes
+		-- One lock per survey and unit named (by an update: newly named),
+		-- the keys of responses_refs_kept: two int4 keys, apart from the
+		-- folder's one-bigint locks. Each statement after this one takes
 		-- a new snapshot.
-		PERFORM pg_advisory_xact_lock_shared(hashtext('sipas-refs'), 0);
+		IF TG_OP = 'INSERT' THEN
+			PERFORM pg_advisory_xact_lock_shared(k.class, k.code)
+				FROM (SELECT hashtext('sipas-refs-survey') AS class,
+						hashtext(survey) AS code FROM new_rows
+					UNION SELECT hashtext('sipas-refs-unit'),
+						hashtext(unit) FROM new_rows
+					ORDER BY 1, 2) k;
+		ELSE
+			PERFORM pg_advisory_xact_lock_shared(k.class, k.code)
+				FROM ((SELECT hashtext('sipas-refs-survey') AS class,
+						hashtext(survey) AS code FROM new_rows
+					UNION SELECT hashtext('sipas-refs-unit'),
+						hashtext(unit) FROM new_rows)
+					EXCEPT (SELECT hashtext('sipas-refs-survey'),
+						hashtext(survey) FROM old_rows
+					UNION SELECT hashtext('sipas-refs-unit'),
+						hashtext(unit) FROM old_rows)
+					ORDER BY 1, 2) k;
+		END IF;
 		IF TG_OP = 'INSERT' THEN
 			SELECT min(n.survey) INTO missing
 				FROM (SELECT DISTINCT survey FROM new_rows) n
@@ -137,9 +156,11 @@ BEGIN
 				'in a READ COMMITTED transaction', TG_TABLE_NAME),
 			HINT = 'retry it without REPEATABLE READ or SERIALIZABLE';
 	END IF;
-	-- Wait for the writes under way (responses_refs_check) and hold back
-	-- those to come; the next statement sees what they committed.
-	PERFORM pg_advisory_xact_lock(hashtext('sipas-refs'), 0);
+	-- Wait for the writes under way that name this survey or unit
+	-- (responses_refs_check) and hold back those to come; the next
+	-- statement sees what they committed.
+	PERFORM pg_advisory_xact_lock(hashtext('sipas-refs-' || TG_ARGV[0]),
+		hashtext(OLD.code));
 	EXECUTE format('SELECT EXISTS (SELECT 1 FROM responses WHERE %I = $1)',
 		TG_ARGV[0]) INTO used USING OLD.code;
 	IF used THEN

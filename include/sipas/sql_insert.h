@@ -24,7 +24,8 @@
  * One failing row (a constraint) fails the whole statement.
  *
  * One statement per batch also means one run of the statement-level insert
- * trigger that queues the rows for the aggregates (sql/0004_aggregates.sql).
+ * trigger that checks the surveys and units the rows name and queues them
+ * for the aggregates (responses_insert, sql/0012_insert_trigger.sql).
  */
 #ifndef SIPAS_SQL_INSERT_H
 #define SIPAS_SQL_INSERT_H

@@ -135,9 +135,9 @@ lock_wait() { # lock_wait [EVENT]: until one statement waits for a lock (of that
 	done
 	return 1
 }
-# race HELD WAITER EVENT: HELD in an open transaction, then WAITER in
-# another session; checks that WAITER waits on a lock of kind EVENT until
-# HELD commits, and prints WAITER's outcome (sqlstate) in $tmp/race.
+# race HELD WAITER EVENT TEXT: HELD in an open transaction, then WAITER in
+# another session; checks (TEXT) that WAITER waits on a lock of kind EVENT
+# until HELD commits, and leaves WAITER's outcome (sqlstate) in $tmp/race.
 race() {
 	held_begin "$1"
 	sqlstate "$2" >"$tmp/race" &
@@ -147,7 +147,7 @@ race() {
 	held_commit
 	wait "$racer"
 }
-printf 'code,name,level,parent\nU010,Mười,district,P01\nU011,Mười một,district,P01\nU012,Mười hai,district,P01\n' >"$tmp/u10.csv"
+printf 'code,name,level,parent\nU010,Mười,district,P01\nU011,Mười một,district,P01\nU012,Mười hai,district,P01\nU013,Mười ba,district,P01\n' >"$tmp/u10.csv"
 "$SIPASCTL" --db "$DSN" unit import "$tmp/u10.csv" >/dev/null
 race "DELETE FROM units WHERE code = 'U010'" "$(ins U010 onestop-tt01)" advisory \
 	"the insert waits for the unit's delete (on the advisory lock, no row lock)"
@@ -155,6 +155,11 @@ is "$(cat "$tmp/race")" 23503 "an insert that waited for its unit's delete fails
 race "$(ins U011 onestop-tt01)" "DELETE FROM units WHERE code = 'U011'" advisory \
 	"the unit's delete waits for the insert (on the advisory lock)"
 is "$(cat "$tmp/race")" 23503 "a unit's delete that waited for an insert naming it fails once the insert commits"
+# The lock is the unit's: a delete holds back only the writes that name it.
+held_begin "DELETE FROM units WHERE code = 'U013'"
+is "$(PGOPTIONS='-c lock_timeout=20s' sqlstate "$(ins U001 onestop-tt01)")" ok \
+	"an insert naming another unit does not wait for a unit's delete"
+held_commit
 # Outside READ COMMITTED the check locks the rows it names, as a foreign
 # key does: a delete of such a unit waits for the row, not the advisory lock.
 is "$(sqlstate "BEGIN ISOLATION LEVEL REPEATABLE READ; $(ins U404 onestop-tt01); COMMIT")" 23503 \
