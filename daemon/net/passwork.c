@@ -127,6 +127,8 @@ passwork_start(struct event_base *base)
 	for (i = 0; i < PASSWORK_THREADS; i++) {
 		if (pthread_create(&t, NULL, passwork_thread, NULL) != 0)
 			fatal("passwork: cannot start a thread");
+		/* Apart from the event loop in top -H and bench/ingest.sh. */
+		pthread_setname_np(t, "sipasd-pass");
 		pthread_detach(t);
 	}
 }
