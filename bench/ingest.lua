@@ -5,7 +5,7 @@
 -- (201, 200, 503, other) and prints, from done(), one line that ingest.sh
 -- parses:
 --
---	BENCH sent=N s201=N s200=N s503=N other=N rps=R p50_us=N p90_us=N p99_us=N ...
+--	BENCH sent=N s201=N s200=N s503=N other=N rps=R p50_us=N ... p999_us=N ...
 --
 -- Environment: BENCH_TOKEN (collector token), BENCH_PREFIX (id prefix),
 -- BENCH_UNITS (unit codes, comma-separated).
@@ -86,10 +86,11 @@ function done(summary, latency, requests)
 	local e = summary.errors
 	io.write(string.format(
 		"BENCH sent=%d s201=%d s200=%d s503=%d other=%d completed=%d rps=%.1f " ..
-		"p50_us=%d p90_us=%d p99_us=%d max_us=%d " ..
+		"p50_us=%d p90_us=%d p99_us=%d p999_us=%d max_us=%d " ..
 		"err_connect=%d err_read=%d err_write=%d err_status=%d err_timeout=%d\n",
 		t.sent, t.s201, t.s200, t.s503, t.other, summary.requests,
 		summary.requests / (summary.duration / 1e6),
 		latency:percentile(50), latency:percentile(90), latency:percentile(99),
-		latency.max, e.connect, e.read, e.write, e.status, e.timeout))
+		latency:percentile(99.9), latency.max, e.connect, e.read, e.write,
+		e.status, e.timeout))
 end

@@ -5,9 +5,10 @@
 # bare evhttp + Jansson server that parses the body and answers 201 without
 # validating or storing anything), each on a free 127.0.0.1 port. wrk posts
 # valid sipas-2023 responses (bench/ingest.lua: 49 answers, a unique id per
-# request) to each at 16 and 64 connections. Prints requests/s, p50/p90/p99
-# latency, the statuses, sipasd's maximum RSS (ps every 0.5 s) and the CPU
-# account of each run: the server's CPU seconds and, for sipasd, those of
+# request) to each at 16 and 64 connections. Prints requests/s,
+# p50/p90/p99/p99.9 latency (as wrk reports them: see bench/README.md), the
+# statuses, sipasd's maximum RSS (ps every 0.5 s) and the CPU account of
+# each run: the server's CPU seconds and, for sipasd, those of
 # every process of the private PostgreSQL, each per response in µs (see
 # pg_ticks for how the PostgreSQL side is counted). After a sipasd run it
 # waits until the folder has folded every response of the run, so that the
@@ -348,7 +349,7 @@ acct() { awk -v i="$2" '{ print $i }' "$tmp/$1.acct"; }
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 pgver=$(sql 'SHOW server_version')
 echo "machine: $(nproc) CPUs ($cpu), $(free -g | awk '/^Mem:/ { print $2 }') GiB; $(uname -sr); wrk, clients and servers on the same CPUs"
-echo "PostgreSQL $pgver (fsync $(sql 'SHOW fsync'), synchronous_commit $(sql 'SHOW synchronous_commit'), shared_buffers $(sql 'SHOW shared_buffers'))"
+echo "PostgreSQL $pgver (fsync $(sql 'SHOW fsync'), synchronous_commit $(sql 'SHOW synchronous_commit'), shared_buffers $(sql 'SHOW shared_buffers'), backend_flush_after $(sql 'SHOW backend_flush_after'), wal_init_zero $(sql 'SHOW wal_init_zero'))"
 echo "build: $build (CFLAGS $cflags${san:+, sanitizers $san})"
 echo "wrk $(wrk -v 2>&1 | head -n 1 | awk '{ print $2 }'): -t$threads, ${duration} s per run, $warmup s warm-up per target; body: sipas-2023, 49 answers, $(echo "$units" | tr ',' '\n' | wc -l) units"
 echo
@@ -401,8 +402,8 @@ curl -s "http://127.0.0.1:$sport/metrics" | grep -E '^sipas_(limit_rejections_to
 mib() { awk -v k="${1:-0}" 'BEGIN { printf "%.1f", k / 1024 }'; }
 ms() { awk -v u="${1:-0}" 'BEGIN { printf "%.2f", u / 1000 }'; }
 echo
-echo "| target | connections | req/s | p50 ms | p90 ms | p99 ms | max RSS MiB | 201 | 503 | other | sipasd/echo | server CPU s | PostgreSQL CPU s | server µs/resp | PostgreSQL µs/resp | CPU/resp vs echo | load 1/5/15 before |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| target | connections | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max RSS MiB | 201 | 503 | other | sipasd/echo | server CPU s | PostgreSQL CPU s | server µs/resp | PostgreSQL µs/resp | CPU/resp vs echo | load 1/5/15 before |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 ratio_ok=1 p99_ok=1 rss_max=0 cpu_ok=1 cpu_ratios=
 for c in $connections; do
 	for t in echo sipasd; do
@@ -422,7 +423,7 @@ for c in $connections; do
 				[ "$p99_64" -lt 50000 ] || p99_ok=0
 			fi
 		fi
-		echo "| $t | $c | $(field "$n" rps) | $(ms "$(field "$n" p50_us)") | $(ms "$(field "$n" p90_us)") | $(ms "$(field "$n" p99_us)") | $(mib "$rss") | $(field "$n" s201) | $(field "$n" s503) | $(field "$n" other) | $ratio | $(acct "$n" 1) | $pgs | $(acct "$n" 4) | $pgus | $cratio | ${loadavg[$n]} |"
+		echo "| $t | $c | $(field "$n" rps) | $(ms "$(field "$n" p50_us)") | $(ms "$(field "$n" p90_us)") | $(ms "$(field "$n" p99_us)") | $(ms "$(field "$n" p999_us)") | $(mib "$rss") | $(field "$n" s201) | $(field "$n" s503) | $(field "$n" other) | $ratio | $(acct "$n" 1) | $pgs | $(acct "$n" 4) | $pgus | $cratio | ${loadavg[$n]} |"
 	done
 done
 verdict() { [ "$1" = 1 ] && echo met || echo "not met"; }
