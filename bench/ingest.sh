@@ -169,19 +169,36 @@ sipasd_threads() {
 	done >"$2"
 }
 
-# thread_split BEFORE AFTER N: sipasd's CPU of a run by thread name, in µs
-# per durable response, and its minor page faults per 100 responses (a
-# fault costs a few µs: memory the allocator gave back and takes again).
+# thread_split BEFORE AFTER N TICKS: sipasd's CPU of a run by thread name,
+# in µs per durable response, and its minor page faults per 100 responses
+# (a fault costs a few µs: memory the allocator gave back and takes again).
+# The event loop ("sipasd") comes first, the other names in order, then
+# what threads that exited during the run used: the rest of TICKS, the
+# process's CPU over the run.
 thread_split() {
-	awk -v hz="$(getconf CLK_TCK)" -v n="$3" '
+	awk -v hz="$(getconf CLK_TCK)" -v n="$3" -v total="$4" '
 		FNR == NR { before[$1] = $3; bf[$1] = $4; next }
-		{ by[$2] += $3 - ($1 in before ? before[$1] : 0); fl[$2] += $4 - ($1 in bf ? bf[$1] : 0) }
+		{
+			if (!($2 in by)) names[++k] = $2
+			by[$2] += $3 - ($1 in before ? before[$1] : 0)
+			fl[$2] += $4 - ($1 in bf ? bf[$1] : 0)
+		}
 		END {
 			if (n <= 0)
 				exit
+			# Insertion sort, the event loop first.
+			for (i = 2; i <= k; i++) {
+				v = names[i]
+				for (j = i - 1; j >= 1 && (v == "sipasd" || (names[j] != "sipasd" && names[j] > v)); j--)
+					names[j + 1] = names[j]
+				names[j + 1] = v
+			}
 			printf "sipasd by thread (µs, minor faults per 100 durable responses):"
-			for (name in by) printf " %s %.1f, %.1f;", name, 1e6 * by[name] / hz / n, 100 * fl[name] / n
-			printf "\n"
+			for (i = 1; i <= k; i++) {
+				printf " %s %.1f, %.1f;", names[i], 1e6 * by[names[i]] / hz / n, 100 * fl[names[i]] / n
+				sum += by[names[i]]
+			}
+			printf " exited %.1f\n", (total > sum ? 1e6 * (total - sum) / hz / n : 0)
 		}' "$1" "$2"
 }
 
@@ -338,7 +355,8 @@ run() {
 	if [ "$pid" = "$SIPASD_PID" ]; then
 		pg_split "$tmp/$name.pg0" "$tmp/$name.pg1" "$(acct "$name" 2)" \
 			"$(acct "$name" 3)" >>"$tmp/$name.cpu"
-		thread_split "$tmp/$name.th0" "$tmp/$name.th1" "$(acct "$name" 3)" >>"$tmp/$name.cpu"
+		thread_split "$tmp/$name.th0" "$tmp/$name.th1" "$(acct "$name" 3)" \
+			"$((t1 - t0))" >>"$tmp/$name.cpu"
 	fi
 }
 

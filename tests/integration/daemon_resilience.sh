@@ -128,9 +128,11 @@ held_commit() {
 	wait "$HELD_PID"
 	rm -f "$tmp/held.sql"
 }
-lock_wait() { # lock_wait [EVENT]: until one statement waits for a lock (of that kind)
+lock_wait() { # lock_wait [EVENT]: until one statement of this test (not
+	# one of sipasd's connections, whose folder takes advisory locks of
+	# its own) waits for a lock (of that kind)
 	for i in $(seq 1 900); do
-		[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event LIKE '${1:-%}'")" = 1 ] && return 0
+		[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event LIKE '${1:-%}' AND application_name NOT LIKE 'sipasd%'")" = 1 ] && return 0
 		sleep 0.1
 	done
 	return 1
